@@ -1,0 +1,131 @@
+// Package menus is the menu language: service files in YAML (one file tells
+// everything about a service, French and English side by side), the loader,
+// the validator, the screen renderer with its paging and GSM-7 arithmetic,
+// the graph printer and the built-in catalogue.
+//
+// The language is documented in docs/MENUS.md.
+package menus
+
+// Languages the catalogue speaks; the first is the default.
+var Languages = []string{"fr", "en"}
+
+// Text is a string per language ("fr", "en").
+type Text map[string]string
+
+// Get returns the text in lang, falling back to the default language.
+func (t Text) Get(lang string) string {
+	if s, ok := t[lang]; ok {
+		return s
+	}
+	return t[Languages[0]]
+}
+
+// Kinds of nodes, each told apart by the key that carries its screen.
+const (
+	KindMenu    = "menu"    // numbered options
+	KindInput   = "input"   // free input with validation
+	KindChoose  = "choose"  // a choice among options an adapter lists at run time
+	KindConfirm = "confirm" // yes or no
+	KindAction  = "action"  // a named adapter operation; no screen
+	KindEnd     = "end"     // the last screen
+)
+
+// Kinds lists every node kind; tests require a fixture for each.
+var Kinds = []string{KindMenu, KindInput, KindChoose, KindConfirm, KindAction, KindEnd}
+
+// Catalogue is every service behind one USSD code, with the home menu and
+// the gateway's own screens.
+type Catalogue struct {
+	Name      string
+	Code      string // the USSD code: "*123#"
+	Title     Text
+	Order     []string          // services as numbered on the home menu
+	Shortcuts map[string]string // a dialled digit → "service" or "service/node"
+	Texts     map[string]Text   // the gateway's own screens (see SystemTexts)
+	Services  map[string]*Service
+	File      string
+	Line      int
+}
+
+// SystemTexts are the gateway's own words, each required in every language.
+var SystemTexts = []string{
+	"back", "home", "more", "yes", "no", "language", "choose_language",
+	"invalid", "too_many", "slow", "retry", "failed", "empty", "busy", "resume",
+	"resume_yes", "resume_no", "error",
+}
+
+// Service is one service file.
+type Service struct {
+	ID       string
+	Category string // G2C, G2B or G2G
+	Critical bool
+	Owner    string // the administration that moves its cases
+	Channels []string
+	Title    Text
+	Start    string
+	Nodes    map[string]*Node
+	Order    []string // node names in file order
+	Statuses map[string]*Status
+	Messages map[string]Text
+	File     string
+	Line     int
+}
+
+// Node is one step of a service.
+type Node struct {
+	Name string
+	Kind string
+	Line int
+
+	Text    Text     // menu header, input/choose prompt, confirm question, end screen
+	Options []Option // menu
+	Input   *Input   // input
+	Choose  *Choose  // choose
+	Action  string   // action: the operation's name
+	Args    map[string]string
+	Save    string            // action: prefix for the result's variables ("" = as they come)
+	Next    string            // input, choose, action
+	Yes, No string            // confirm
+	Fail    map[string]string // action, choose: error code → node
+}
+
+// Option is one entry of a menu.
+type Option struct {
+	Label Text
+	Next  string
+	Line  int
+}
+
+// Input says what a free input accepts and where it goes.
+type Input struct {
+	Type    string // see InputTypes
+	Save    string
+	Min     int
+	Max     int
+	Pattern string // pattern
+	Format  string // date: DDMMYYYY
+	When    string // date: past or future
+	Retries int
+	Error   Text // the re-prompt, instead of the gateway's "invalid"
+}
+
+// Choose says which operation lists the options and where the choice goes:
+// the option's label in the variable Save, its id in Save+"_id".
+type Choose struct {
+	From string
+	Save string
+	Args map[string]string
+}
+
+// Status is one step of a service's case life cycle.
+type Status struct {
+	Label Text
+	Next  []string
+	Line  int
+}
+
+// Targets beyond a service's own nodes.
+const (
+	TargetHome = "@home" // the catalogue's home menu
+	// "@service" goes to another service's start.
+)

@@ -1,0 +1,99 @@
+package menus
+
+import (
+	"strings"
+)
+
+// Fill replaces each {{name}} in tpl with vars[name] (empty when unset).
+func Fill(tpl string, vars map[string]string) string {
+	if !strings.Contains(tpl, "{{") {
+		return tpl
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(tpl, "{{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(tpl[i:], "}}")
+		if j < 0 {
+			break
+		}
+		b.WriteString(tpl[:i])
+		b.WriteString(vars[strings.TrimSpace(tpl[i+2:i+j])])
+		tpl = tpl[i+j+2:]
+	}
+	b.WriteString(tpl)
+	return b.String()
+}
+
+// Placeholders returns the variable names that tpl uses, in order.
+func Placeholders(tpl string) []string {
+	var out []string
+	for {
+		i := strings.Index(tpl, "{{")
+		if i < 0 {
+			return out
+		}
+		j := strings.Index(tpl[i:], "}}")
+		if j < 0 {
+			return out
+		}
+		out = append(out, strings.TrimSpace(tpl[i+2:i+j]))
+		tpl = tpl[i+j+2:]
+	}
+}
+
+// Navigation keys, the same on every screen.
+const (
+	KeyBack = "0"
+	KeyHome = "00"
+	KeyMore = "98"
+)
+
+// Page is one screen of a paged list.
+type Page struct {
+	Text  string
+	First int // index of the first item on the page
+	N     int // how many items it shows
+}
+
+// Paginate lays header, items and footer out on screens of limit septets:
+// the header on the first page, as many items as fit on each, a "more" line
+// on every page but the last, and the footer on every page. An item too long
+// for any page still gets a page of its own (the validator reports it).
+func Paginate(header string, items []string, more, footer string, limit int) []Page {
+	var pages []Page
+	i := 0
+	for {
+		var lines []string
+		if len(pages) == 0 && header != "" {
+			lines = append(lines, header)
+		}
+		first := i
+		for i < len(items) {
+			try := append(append([]string{}, lines...), items[i])
+			if i+1 < len(items) {
+				try = append(try, more)
+			}
+			if footer != "" {
+				try = append(try, footer)
+			}
+			if !Fits(strings.Join(try, "\n"), limit) && i > first {
+				break
+			}
+			lines = append(lines, items[i])
+			i++
+		}
+		if i < len(items) {
+			lines = append(lines, more)
+		}
+		if footer != "" {
+			lines = append(lines, footer)
+		}
+		pages = append(pages, Page{Text: strings.Join(lines, "\n"), First: first, N: i - first})
+		if i >= len(items) {
+			return pages
+		}
+	}
+}

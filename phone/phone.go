@@ -1,0 +1,62 @@
+// Package phone normalises phone numbers to E.164 at the edge and masks them
+// for logs. Parsing and validity come from libphonenumber's metadata
+// (github.com/nyaruka/phonenumbers), so every country's plan is known without
+// prefixes written in our code.
+package phone
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultRegion is the region a number without a country code belongs to.
+const DefaultRegion = "CM"
+
+// Normalize returns raw as an E.164 number (+237677123456). It accepts the
+// usual written forms: +237 6 77 12 34 56, 00237677123456, 237677123456 (as
+// many gateways send it, without the +) and the national 677123456 for
+// region. A number that libphonenumber does not know as valid is refused.
+func Normalize(raw, region string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", fmt.Errorf("phone number is empty")
+	}
+	if len(s) > 32 {
+		return "", fmt.Errorf("phone number is too long")
+	}
+	if region == "" {
+		region = DefaultRegion
+	}
+	n, err := parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		// Gateways often drop the + of an international number.
+		if s[0] != '+' && !strings.HasPrefix(s, "00") {
+			if n2, err2 := parse("+"+s, region); err2 == nil && phonenumbers.IsValidNumber(n2) {
+				return phonenumbers.Format(n2, phonenumbers.E164), nil
+			}
+		}
+		return "", fmt.Errorf("%q is not a valid phone number", s)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+func parse(s, region string) (n *phonenumbers.PhoneNumber, err error) {
+	// libphonenumber is well fuzzed, but a panic here would turn bad input
+	// from an operator into a 500: keep it an error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unparseable phone number")
+		}
+	}()
+	return phonenumbers.Parse(s, region)
+}
+
+// Mask hides the middle of a number for logs: +237677123456 → +2376****3456.
+func Mask(e164 string) string {
+	if len(e164) <= 8 {
+		return strings.Repeat("*", len(e164))
+	}
+	return e164[:5] + "****" + e164[len(e164)-4:]
+}
