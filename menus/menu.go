@@ -129,3 +129,22 @@ const (
 	TargetHome = "@home" // the catalogue's home menu
 	// "@service" goes to another service's start.
 )
+
+// ServiceTitle returns a service's title in lang, or its id if unknown.
+func (c *Catalogue) ServiceTitle(service, lang string) string {
+	if s := c.Services[service]; s != nil {
+		return s.Title.Get(lang)
+	}
+	return service
+}
+
+// StatusLabel returns the label of a service's case status in lang, or the
+// status code if unknown.
+func (c *Catalogue) StatusLabel(service, status, lang string) string {
+	if s := c.Services[service]; s != nil {
+		if st := s.Statuses[status]; st != nil {
+			return st.Label.Get(lang)
+		}
+	}
+	return status
+}

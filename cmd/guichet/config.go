@@ -1,0 +1,138 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/guichet/guichet/menus"
+)
+
+// Config is the whole gateway's configuration: defaults, then the YAML file
+// (--config), then the environment (REDIS_URL, DATABASE_URL), then flags.
+type Config struct {
+	HTTP      string           `yaml:"http"`
+	RedisURL  string           `yaml:"redis_url"`
+	Menus     string           `yaml:"menus"` // a folder; empty: the built-in catalogue
+	LogLevel  slog.Level       `yaml:"log_level"`
+	Engine    EngineConfig     `yaml:"engine"`
+	Operators []OperatorConfig `yaml:"operators"`
+}
+
+// EngineConfig tunes the session engine.
+type EngineConfig struct {
+	Budget       time.Duration `yaml:"budget"`
+	ResumeWindow time.Duration `yaml:"resume_window"`
+	RetryWindow  time.Duration `yaml:"retry_window"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	MaxInFlight  int           `yaml:"max_in_flight"`
+	ScreenLimit  int           `yaml:"screen_limit"`
+}
+
+// OperatorConfig declares one operator's USSD gateway.
+type OperatorConfig struct {
+	Name          string `yaml:"name"`
+	Dialect       string `yaml:"dialect"`
+	Path          string `yaml:"path"`           // default /ussd/NAME
+	Credential    string `yaml:"credential"`     // shared secret the operator sends
+	CredentialEnv string `yaml:"credential_env"` // or the variable that holds it
+	ScreenLimit   int    `yaml:"screen_limit"`   // default engine.screen_limit
+	Region        string `yaml:"region"`         // numbers without a country code (CM)
+	LoopbackOnly  bool   `yaml:"-"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		HTTP:     "127.0.0.1:8080",
+		LogLevel: slog.LevelInfo,
+		Engine: EngineConfig{Budget: 2 * time.Second, ResumeWindow: 120 * time.Second, RetryWindow: 3 * time.Second,
+			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
+	}
+}
+
+// demoOperator is the one operator of the embedded default: Africa's
+// Talking's dialect, no credential, loopback only.
+var demoOperator = OperatorConfig{Name: "demo", Dialect: "africastalking", Path: "/ussd/demo", Region: "CM", LoopbackOnly: true}
+
+// loadConfig reads the configuration for serve.
+func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	file := fs.String("config", "", "YAML configuration `file`")
+	httpAddr := fs.String("http", "", "listen `address` (default 127.0.0.1:8080)")
+	redisURL := fs.String("redis", "", "Redis `URL` for sessions (default: $REDIS_URL, else in memory)")
+	menuDir := fs.String("menus", "", "menu `folder` (default: the built-in catalogue)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return cfg, fmt.Errorf("reading configuration: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("reading configuration %s: %w", *file, err)
+		}
+	}
+	if v := getenv("REDIS_URL"); v != "" {
+		cfg.RedisURL = v
+	}
+	for v, dst := range map[string]*string{*httpAddr: &cfg.HTTP, *redisURL: &cfg.RedisURL, *menuDir: &cfg.Menus} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	if len(cfg.Operators) == 0 {
+		cfg.Operators = []OperatorConfig{demoOperator}
+	}
+	for i := range cfg.Operators {
+		op := &cfg.Operators[i]
+		if op.Path == "" {
+			op.Path = "/ussd/" + op.Name
+		}
+		if op.Region == "" {
+			op.Region = "CM"
+		}
+		if op.CredentialEnv != "" {
+			op.Credential = getenv(op.CredentialEnv)
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+func (c Config) validate() error {
+	var errs []string
+	seen := map[string]bool{}
+	for _, op := range c.Operators {
+		switch {
+		case op.Name == "":
+			errs = append(errs, "an operator has no name")
+		case seen[op.Path]:
+			errs = append(errs, fmt.Sprintf("operator %s: path %s is taken", op.Name, op.Path))
+		case dialects[op.Dialect] == nil:
+			errs = append(errs, fmt.Sprintf("operator %s: unknown dialect %q (known: %s)", op.Name, op.Dialect, strings.Join(dialectNames(), ", ")))
+		case op.Credential == "" && !op.LoopbackOnly:
+			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env)", op.Name))
+		case !strings.HasPrefix(op.Path, "/"):
+			errs = append(errs, fmt.Sprintf("operator %s: path must start with /", op.Name))
+		}
+		if op.ScreenLimit != 0 && (op.ScreenLimit < 60 || op.ScreenLimit > 182) {
+			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
+		}
+		seen[op.Path] = true
+	}
+	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
+		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,58 @@
+// Command guichet is the gateway: serve, dial, menus check, menus graph.
+// main only wires the parts together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `guichet — USSD gateway to public services
+
+  guichet serve [--config FILE] [--http ADDR] [--redis URL] [--menus DIR]
+                                      run the gateway (in-memory stores unless configured)
+  guichet dial [--url URL] [--phone N] [--lang fr|en] CODE
+                                      a phone in the terminal: walk the menus of CODE (*123#)
+  guichet menus check [--limit N] [DIR]
+                                      validate service files (default: the built-in catalogue)
+  guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]
+                                      print the menus as a diagram
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "guichet:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command")
+	}
+	switch args[0] {
+	case "serve":
+		cfg, err := loadConfig(args[1:], getenv)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, stdout, nil)
+	case "dial":
+		return dial(ctx, args[1:], stdin, stdout)
+	case "menus":
+		return menusCmd(args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

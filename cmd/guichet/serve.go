@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/metrics"
+	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/ussd"
+)
+
+// sessionStore is what serve needs of a session store beyond the engine.
+type sessionStore interface {
+	ussd.Store
+	Ping(ctx context.Context) error
+}
+
+// gateway is the wired program: what serve runs and tests drive.
+type gateway struct {
+	handler http.Handler
+	engine  *ussd.Engine
+	store   sessionStore
+	close   func()
+}
+
+func loadCatalogue(dir string) (*menus.Catalogue, error) {
+	var cat *menus.Catalogue
+	var err error
+	if dir == "" {
+		cat, err = menus.Builtin()
+	} else {
+		cat, err = menus.Load(os.DirFS(dir), ".")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading menus: %w", err)
+	}
+	return cat, nil
+}
+
+// build wires the gateway from its configuration.
+func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) {
+	cat, err := loadCatalogue(cfg.Menus)
+	if err != nil {
+		return nil, err
+	}
+	if ps := menus.Check(cat, adapters.Operations, minLimit(cfg)); len(ps) > 0 {
+		return nil, fmt.Errorf("menus do not pass the check:\n%w", ps)
+	}
+	g := &gateway{close: func() {}}
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the Redis URL: %w", err)
+		}
+		client := redis.NewClient(opts)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := client.Ping(pctx).Err(); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("reaching Redis: %w", err)
+		}
+		g.store = sessions.NewRedis(client, "guichet:")
+		g.close = func() { client.Close() }
+		log.Info("sessions in Redis", "addr", opts.Addr)
+	} else {
+		g.store = sessions.NewMemory(nil)
+		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
+	}
+	cases := adapters.NewMemory()
+	if err := cases.Seed(ctx); err != nil {
+		return nil, fmt.Errorf("seeding the demo cases: %w", err)
+	}
+	log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data")
+	native := &adapters.Native{Store: cases, Labels: cat}
+
+	m := metrics.New()
+	limits := map[string]int{}
+	for _, op := range cfg.Operators {
+		if op.ScreenLimit > 0 {
+			limits[op.Name] = op.ScreenLimit
+		}
+	}
+	ec := cfg.Engine
+	g.engine = ussd.NewEngine(cat, g.store, native, m, ussd.Config{
+		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
+		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits,
+	}, log.With("comp", "ussd"))
+
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := g.store.Ping(ctx); err != nil {
+			http.Error(w, "session store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	r.Handle("/metrics", m.Handler())
+	for _, op := range cfg.Operators {
+		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect], Credential: op.Credential,
+			LoopbackOnly: op.LoopbackOnly, Region: op.Region}
+		hlog := log.With("comp", "ussd", "operator", op.Name)
+		r.Method(http.MethodPost, op.Path, &ussd.Handler{Op: o, Step: g.engine, Log: hlog, ObserveHop: m.ObserveHop})
+		if _, ok := o.Dialect.(ussd.Notifier); ok {
+			r.Method(http.MethodPost, op.Path+"/end", &ussd.Handler{Op: o, Step: g.engine, Log: hlog, Notice: true})
+		}
+	}
+	g.handler = r
+	return g, nil
+}
+
+func minLimit(cfg Config) int {
+	l := cfg.Engine.ScreenLimit
+	for _, op := range cfg.Operators {
+		if op.ScreenLimit > 0 && op.ScreenLimit < l {
+			l = op.ScreenLimit
+		}
+	}
+	return l
+}
+
+// serve runs the gateway until ctx ends, then drains in-flight hops. ready,
+// if not nil, receives the listening address.
+func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string) error {
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	g, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer g.close()
+	ln, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
+	}
+	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
+	addr := ln.Addr().String()
+	for _, op := range cfg.Operators {
+		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", "http://"+addr+op.Path)
+	}
+	if cfg.RedisURL == "" {
+		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s (embedded default: in-memory stores, built-in catalogue).\n"+
+			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, addr)
+	}
+	if ready != nil {
+		ready <- addr
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight hops")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,354 @@
+// Package ussd is the session engine — one step takes a session and an input
+// to the next screen — and the HTTP handler that serves operators' dialects
+// (each in its own folder: ussd/africastalking, ussd/madapi…).
+package ussd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/phone"
+)
+
+// Store is what the engine needs of a session store (sessions.Memory and
+// sessions.Redis are two).
+type Store interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
+}
+
+// Backend runs the named operations that menus call (adapters.Native is one).
+type Backend interface {
+	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+}
+
+// Outcome results.
+const (
+	Completed = "completed" // reached an end screen
+	Abandoned = "abandoned" // the caller left while a screen waited
+	TimedOut  = "timed_out" // the network timed the session out
+	Errored   = "error"     // the gateway or a backend failed it
+)
+
+// Outcome is how one session ended, and where.
+type Outcome struct {
+	SessionID string
+	Operator  string
+	Phone     string // E.164; mask it before logging
+	Service   string // "home" when it ended before entering a service
+	Node      string // the node it stopped at
+	Result    string // Completed, Abandoned, TimedOut or Errored
+	Hops      int
+	Duration  time.Duration
+}
+
+// Recorder is told when a caller enters a service and how each session ends
+// (the metrics, and later the hotline's drop-off charts).
+type Recorder interface {
+	Started(ctx context.Context, service, operator string)
+	Ended(ctx context.Context, o Outcome)
+}
+
+// Config tunes the engine; zero values take the defaults.
+type Config struct {
+	Budget       time.Duration  // a step's time, adapters included (2 s)
+	ResumeWindow time.Duration  // a dropped session can be resumed this long (120 s)
+	RetryWindow  time.Duration  // for dialects without a hop id: same input this soon is a retry (3 s)
+	IdleTimeout  time.Duration  // a session idle this long was timed out, not abandoned (60 s)
+	MaxInFlight  int            // steps at once before shedding load (2000)
+	Limit        int            // screen limit in septets (182)
+	Limits       map[string]int // per operator
+}
+
+func (c *Config) defaults() {
+	if c.Budget <= 0 {
+		c.Budget = 2 * time.Second
+	}
+	if c.ResumeWindow <= 0 {
+		c.ResumeWindow = 120 * time.Second
+	}
+	if c.RetryWindow <= 0 {
+		c.RetryWindow = 3 * time.Second
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 2000
+	}
+	if c.Limit <= 0 {
+		c.Limit = menus.DefaultLimit
+	}
+}
+
+// Engine walks callers through a catalogue. It keeps nothing between hops
+// itself: every hop loads the caller's session, moves it, and stores it back
+// atomically, so any number of gateways can share one store.
+type Engine struct {
+	cat      *menus.Catalogue
+	store    Store
+	backend  Backend
+	rec      Recorder
+	cfg      Config
+	log      *slog.Logger
+	inflight atomic.Int64
+	base     []string // the catalogue code's parts: *123# → ["123"]
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewEngine returns an engine over a validated catalogue.
+func NewEngine(cat *menus.Catalogue, store Store, backend Backend, rec Recorder, cfg Config, log *slog.Logger) *Engine {
+	cfg.defaults()
+	if rec == nil {
+		rec = nopRecorder{}
+	}
+	return &Engine{cat: cat, store: store, backend: backend, rec: rec, cfg: cfg, log: log,
+		base: codeParts(cat.Code), Now: time.Now}
+}
+
+type nopRecorder struct{}
+
+func (nopRecorder) Started(context.Context, string, string) {}
+func (nopRecorder) Ended(context.Context, Outcome)          {}
+
+func sessionKey(phone string) string { return "s:" + phone }
+func langKey(phone string) string    { return "l:" + phone }
+
+// LangTTL is how long a caller's language choice is remembered.
+const LangTTL = 365 * 24 * time.Hour
+
+var errUnchanged = errors.New("session unchanged")
+
+// effects are what a hop does beyond its session, applied once it is stored.
+type effects struct {
+	lang    string // a language to remember
+	started []string
+	ended   []Outcome
+}
+
+// Step runs one hop: the caller's input in, the next screen out.
+func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
+	if e.inflight.Add(1) > int64(e.cfg.MaxInFlight) {
+		e.inflight.Add(-1)
+		return Reply{Text: e.bilingual("busy"), End: true}, nil
+	}
+	defer e.inflight.Add(-1)
+
+	budget, cancel := context.WithTimeout(ctx, e.cfg.Budget)
+	defer cancel()
+	now := e.Now()
+	var rep Reply
+	var fx effects
+	_, err := e.store.Update(ctx, sessionKey(req.Phone), e.cfg.ResumeWindow+e.cfg.IdleTimeout, func(old []byte) ([]byte, error) {
+		fx = effects{}
+		prev, err := decodeSession(old)
+		if err != nil {
+			e.log.Warn("dropping an unreadable session", "phone", phone.Mask(req.Phone), "err", err)
+			prev = nil
+		}
+		var s *session
+		switch req.Kind {
+		case Release, Abort, Timeout, Failed:
+			s, rep = e.notice(req, prev, now, &fx)
+		default:
+			s, rep, err = e.hop(ctx, budget, req, prev, now, &fx)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if s == nil {
+			return nil, errUnchanged
+		}
+		return s.encode()
+	})
+	if err != nil && !errors.Is(err, errUnchanged) {
+		return Reply{}, fmt.Errorf("stepping session %s: %w", req.SessionID, err)
+	}
+	e.apply(ctx, req.Phone, fx)
+	return rep, nil
+}
+
+func (e *Engine) apply(ctx context.Context, ph string, fx effects) {
+	if fx.lang != "" {
+		if err := e.store.Set(ctx, langKey(ph), []byte(fx.lang), LangTTL); err != nil {
+			e.log.Warn("could not remember a language", "phone", phone.Mask(ph), "err", err)
+		}
+	}
+	for _, svc := range fx.started {
+		e.rec.Started(ctx, svc, "")
+	}
+	for _, o := range fx.ended {
+		e.rec.Ended(ctx, o)
+	}
+}
+
+// notice records how the network says a session ended. The session stays
+// for a redial to resume it.
+func (e *Engine) notice(req Request, prev *session, now time.Time, fx *effects) (*session, Reply) {
+	if prev == nil || prev.ID != req.SessionID || prev.Outcome != "" {
+		return nil, Reply{End: true}
+	}
+	result := map[Kind]string{Release: Abandoned, Abort: Abandoned, Timeout: TimedOut, Failed: Errored}[req.Kind]
+	if req.Kind == Release && prev.End {
+		result = Completed
+	}
+	prev.Outcome = result
+	fx.ended = append(fx.ended, e.outcome(req, prev, now, result))
+	return prev, Reply{End: true}
+}
+
+func (e *Engine) outcome(req Request, s *session, now time.Time, result string) Outcome {
+	svc := s.Svc
+	if svc == "" {
+		svc = "home"
+	}
+	return Outcome{SessionID: s.ID, Operator: req.Operator, Phone: req.Phone, Service: svc, Node: s.Node,
+		Result: result, Hops: s.Hops, Duration: now.Sub(time.UnixMilli(s.Started))}
+}
+
+// hop moves the caller's session by one input and returns it with its screen;
+// a nil session means the stored one stays as it is (a retried request).
+func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, now time.Time, fx *effects) (*session, Reply, error) {
+	var input, key string
+	if req.Cumulative {
+		key = "h:" + req.History
+	} else {
+		key, input = req.HopKey, req.Input
+	}
+
+	if prev != nil && prev.ID == req.SessionID {
+		if req.Cumulative {
+			input = derive(prev.Hist, req.History)
+		}
+		if n := []rune(input); len(n) > MaxInput {
+			return nil, Reply{}, guichet.Errorf(guichet.EINVALID, "input is %d characters long, over the limit of %d", len(n), MaxInput)
+		}
+		retry := key == prev.LastKey && key != ""
+		if key == "" {
+			retry = input == prev.LastIn && now.UnixMilli()-prev.LastAt < e.cfg.RetryWindow.Milliseconds()
+		}
+		if retry || prev.End {
+			return nil, Reply{Text: prev.Screen, End: prev.End}, nil
+		}
+		s := prev
+		s.Hist, s.LastKey, s.LastIn = req.History, key, input
+		t := &turn{e: e, ctx: budget, req: req, s: s, now: now, fx: fx}
+		t.input(strings.TrimSpace(input))
+		return t.finish()
+	}
+
+	// A new dialogue for this phone.
+	if prev != nil && !prev.End && prev.Outcome == "" {
+		result := Abandoned
+		if now.UnixMilli()-prev.LastAt > e.cfg.IdleTimeout.Milliseconds() {
+			result = TimedOut
+		}
+		fx.ended = append(fx.ended, e.outcome(req, prev, now, result))
+	}
+	extras := e.shortcut(req)
+	var s *session
+	if prev != nil && !prev.End && prev.Svc != "" && len(extras) == 0 &&
+		now.UnixMilli()-prev.LastAt <= e.cfg.ResumeWindow.Milliseconds() {
+		s = prev.clone()
+		s.Mode = modeResume
+	} else {
+		s = &session{}
+		if prev != nil {
+			s.Lang = prev.Lang
+		} else if b, err := e.store.Get(ctx, langKey(req.Phone)); err == nil {
+			s.Lang = string(b)
+		}
+		if !contains(menus.Languages, s.Lang) {
+			s.Lang = ""
+			s.Mode = modeLang
+		}
+	}
+	s.ID, s.Op, s.Started, s.Hops, s.Outcome, s.End = req.SessionID, req.Operator, now.UnixMilli(), 0, "", false
+	s.Hist, s.LastKey, s.LastIn = req.History, key, ""
+	t := &turn{e: e, ctx: budget, req: req, s: s, now: now, fx: fx}
+	if len(extras) > 0 {
+		t.shortcut(extras)
+	}
+	return t.finish()
+}
+
+// derive returns the latest input from a cumulative text, given the text of
+// the previous hop: Africa's Talking joins all inputs with '*', so a '*'
+// typed inside an input only shows up against the previous text.
+func derive(prev, text string) string {
+	if prev == "" {
+		return text
+	}
+	if rest, ok := strings.CutPrefix(text, prev+"*"); ok {
+		return rest
+	}
+	// Not an extension of what we saw (a gateway that restarted the text):
+	// take the last part, the best guess there is.
+	return text[strings.LastIndexByte(text, '*')+1:]
+}
+
+// shortcut returns the inputs dialled with the code (*123*4*12345678# →
+// ["4", "12345678"]), from the service code or, for cumulative dialects,
+// the first hop's text.
+func (e *Engine) shortcut(req Request) []string {
+	if req.Cumulative && req.History != "" {
+		return strings.Split(req.History, "*")
+	}
+	parts := codeParts(req.ServiceCode)
+	if len(parts) <= len(e.base) {
+		return nil
+	}
+	for i, p := range e.base {
+		if parts[i] != p {
+			return nil
+		}
+	}
+	return parts[len(e.base):]
+}
+
+func codeParts(code string) []string {
+	code = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(code), "*"), "#")
+	if code == "" {
+		return nil
+	}
+	return strings.Split(code, "*")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) bilingual(key string) string {
+	t := e.cat.Texts[key]
+	parts := make([]string, 0, len(menus.Languages))
+	for _, l := range menus.Languages {
+		parts = append(parts, t[l])
+	}
+	return strings.Join(parts, "\n")
+}
+
+func (e *Engine) limit(operator string) int {
+	if l, ok := e.cfg.Limits[operator]; ok && l > 0 {
+		return l
+	}
+	return e.cfg.Limit
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
