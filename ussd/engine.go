@@ -264,7 +264,7 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		s = prev.clone()
 		s.Mode = modeResume
 	} else {
-		s = &session{}
+		s = &session{Vars: map[string]string{}}
 		if prev != nil {
 			s.Lang = prev.Lang
 		} else if b, err := e.store.Get(ctx, langKey(req.Phone)); err == nil {

@@ -50,6 +50,9 @@ func decodeSession(b []byte) (*session, error) {
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, err
 	}
+	if s.Vars == nil {
+		s.Vars = map[string]string{}
+	}
 	return s, nil
 }
 

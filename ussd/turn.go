@@ -174,7 +174,7 @@ func (t *turn) home() {
 	s := t.s
 	s.Svc, s.Node, s.Mode, s.Page, s.Tries = "", "", "", 0, 0
 	s.Stack, s.Opts, s.ActKey = nil, nil, ""
-	s.Vars = nil
+	s.Vars = map[string]string{}
 }
 
 func (t *turn) homeInput(in string) {
@@ -232,9 +232,6 @@ func (t *turn) enterService(id, node string) {
 	}
 	t.s.Stack = append(t.s.Stack, t.s.Svc+"/"+t.s.Node)
 	t.s.Svc = id
-	if t.s.Vars == nil {
-		t.s.Vars = map[string]string{}
-	}
 	t.fx.started = append(t.fx.started, id)
 	if node == "" {
 		node = svc.Start

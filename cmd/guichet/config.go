@@ -22,6 +22,9 @@ type Config struct {
 	LogLevel  slog.Level       `yaml:"log_level"`
 	Engine    EngineConfig     `yaml:"engine"`
 	Operators []OperatorConfig `yaml:"operators"`
+
+	// Clock, when set, replaces the wall clock (tests).
+	Clock func() time.Time `yaml:"-"`
 }
 
 // EngineConfig tunes the session engine.

@@ -76,15 +76,16 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		g.close = func() { client.Close() }
 		log.Info("sessions in Redis", "addr", opts.Addr)
 	} else {
-		g.store = sessions.NewMemory(nil)
+		g.store = sessions.NewMemory(cfg.Clock)
 		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
 	}
 	cases := adapters.NewMemory()
+	cases.Now = cfg.Clock
 	if err := cases.Seed(ctx); err != nil {
 		return nil, fmt.Errorf("seeding the demo cases: %w", err)
 	}
 	log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data")
-	native := &adapters.Native{Store: cases, Labels: cat}
+	native := &adapters.Native{Store: cases, Labels: cat, Now: cfg.Clock}
 
 	m := metrics.New()
 	limits := map[string]int{}
@@ -98,6 +99,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits,
 	}, log.With("comp", "ussd"))
+	if cfg.Clock != nil {
+		g.engine.Now = cfg.Clock
+	}
 
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
