@@ -1,0 +1,50 @@
+# Guichet: the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test check services bench build fuzz clean
+
+## run: build and start the gateway on its embedded default (in-memory stores, built-in catalogue)
+run: build
+	$(BIN)/guichet serve
+
+build:
+	$(GO) build -o $(BIN)/guichet ./cmd/guichet
+
+## test: start what the tests need (Redis, PostgreSQL), lint, and run every test
+test: services check
+	$(GO) test -race -count=1 ./...
+
+services:
+	@bash scripts/test-services.sh
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## check: gofmt, go vet and staticcheck; fails on any finding
+check: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+## bench: the benchmarks and the load generator; figures go in docs/BENCHMARKS.md
+bench: services build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bash scripts/bench-load.sh
+
+## fuzz: run every fuzz target for a short while (FUZZTIME=30s)
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BIN)

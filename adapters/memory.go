@@ -1,0 +1,341 @@
+package adapters
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/reference"
+)
+
+// MemorySerials is where Memory's serial numbers start: its first case or
+// booking gets reference.FromNumber(MemorySerials+1, 7), "20000011".
+const MemorySerials = 2000000
+
+// Memory is a Store in memory, for the embedded default and for tests. It is
+// safe for concurrent use. Its data dies with the process.
+type Memory struct {
+	// Now dates remembered results, so that they can be forgotten after
+	// Keep. nil: time.Now.
+	Now func() time.Time
+	// Keep is how long Once remembers a result; 0 means 24 hours, far
+	// longer than any USSD session and its retries.
+	Keep time.Duration
+
+	mu        sync.Mutex
+	serial    uint64 // the last serial given to a case or a booking
+	tickets   uint64 // the number of callback tickets given
+	offices   map[string]Office
+	cases     map[string]*Case
+	bookings  map[string]*Booking
+	taken     map[slotKey]int     // live bookings per slot
+	held      map[holdKey]string  // a phone's latest booking for a service
+	callbacks map[string]Callback // the open callback request of each phone
+	ticketed  map[string]bool     // the tickets of open callback requests
+	results   map[onceKey]remembered
+	swept     time.Time
+	flights   map[onceKey]*flight
+}
+
+type slotKey struct {
+	office string
+	start  int64
+}
+
+type holdKey struct{ phone, service string }
+
+type onceKey struct{ op, key string }
+
+type remembered struct {
+	result Result
+	at     time.Time
+}
+
+// flight is a lock on one op and key that a waiter can give up on.
+type flight struct {
+	lock    chan struct{}
+	waiters int
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory {
+	return &Memory{
+		serial:    MemorySerials,
+		offices:   map[string]Office{},
+		cases:     map[string]*Case{},
+		bookings:  map[string]*Booking{},
+		taken:     map[slotKey]int{},
+		held:      map[holdKey]string{},
+		callbacks: map[string]Callback{},
+		ticketed:  map[string]bool{},
+		results:   map[onceKey]remembered{},
+		flights:   map[onceKey]*flight{},
+	}
+}
+
+// Seed adds the demo's offices and cases (DemoOffices, DemoCases), with
+// their fixed references. It fails if one of those references is taken.
+func (m *Memory) Seed(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, o := range DemoOffices() {
+		m.offices[o.ID] = cloneOffice(o)
+	}
+	for _, c := range DemoCases() {
+		if _, ok := m.cases[c.Ref]; ok {
+			return guichet.Errorf(guichet.ECONFLICT, "seeding: case %s exists", c.Ref)
+		}
+		c = cloneCase(c)
+		m.cases[c.Ref] = &c
+	}
+	return nil
+}
+
+// Offices implements Store.
+func (m *Memory) Offices(ctx context.Context, service string) ([]Office, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var offices []Office
+	for _, o := range m.offices {
+		if service == "" || len(o.Services) == 0 || slices.Contains(o.Services, service) {
+			offices = append(offices, cloneOffice(o))
+		}
+	}
+	slices.SortFunc(offices, func(a, b Office) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	return offices, nil
+}
+
+// Office implements Store.
+func (m *Memory) Office(ctx context.Context, id string) (Office, error) {
+	if err := ctx.Err(); err != nil {
+		return Office{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.offices[id]
+	if !ok {
+		return Office{}, guichet.Errorf(guichet.ENOTFOUND, "office not found")
+	}
+	return cloneOffice(o), nil
+}
+
+// Taken implements Store.
+func (m *Memory) Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	taken := map[int64]int{}
+	for k, n := range m.taken {
+		if k.office == office && k.start >= from.Unix() && k.start < to.Unix() && n > 0 {
+			taken[k.start] = n
+		}
+	}
+	return taken, nil
+}
+
+// Book implements Store.
+func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Time) (Booking, error) {
+	if err := ctx.Err(); err != nil {
+		return Booking{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	hk := holdKey{b.Phone, b.Service}
+	if ref, ok := m.held[hk]; ok {
+		if old := m.bookings[ref]; old.Cancelled.IsZero() && old.Start.After(now) {
+			return Booking{}, guichet.Errorf(guichet.ECONFLICT, "already booked")
+		}
+	}
+	sk := slotKey{b.Office, b.Start.Unix()}
+	if m.taken[sk] >= capacity {
+		return Booking{}, guichet.Errorf(guichet.ECONFLICT, "slot full")
+	}
+	m.serial++
+	b.Ref = reference.FromNumber(m.serial, 7)
+	b.Cancelled = time.Time{}
+	m.bookings[b.Ref] = &b
+	m.taken[sk]++
+	m.held[hk] = b.Ref
+	return b, nil
+}
+
+// Cancel implements Store.
+func (m *Memory) Cancel(ctx context.Context, ref, phone string, now time.Time) (Booking, error) {
+	if err := ctx.Err(); err != nil {
+		return Booking{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.bookings[ref]
+	if !ok || b.Phone != phone {
+		return Booking{}, guichet.Errorf(guichet.ENOTFOUND, "booking not found")
+	}
+	if !b.Cancelled.IsZero() {
+		return Booking{}, guichet.Errorf(guichet.ECONFLICT, "booking already cancelled")
+	}
+	if !b.Start.After(now) {
+		return Booking{}, guichet.Errorf(guichet.ECONFLICT, "booking is past")
+	}
+	b.Cancelled = now
+	m.taken[slotKey{b.Office, b.Start.Unix()}]--
+	return *b, nil
+}
+
+// OpenCase implements Store.
+func (m *Memory) OpenCase(ctx context.Context, c Case) (Case, error) {
+	if err := ctx.Err(); err != nil {
+		return Case{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.serial++
+	c = cloneCase(c)
+	c.Ref = reference.FromNumber(m.serial, 7)
+	m.cases[c.Ref] = &c
+	return cloneCase(c), nil
+}
+
+// Case implements Store.
+func (m *Memory) Case(ctx context.Context, ref string) (Case, error) {
+	if err := ctx.Err(); err != nil {
+		return Case{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cases[ref]
+	if !ok {
+		return Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
+	}
+	return cloneCase(*c), nil
+}
+
+// RequestCallback implements Store. Tickets are six digits, five of a
+// serial that wraps around (skipping tickets still open) and a Damm check
+// digit, so that reference.Valid catches a mistyped one.
+func (m *Memory) RequestCallback(ctx context.Context, cb Callback) (Callback, error) {
+	if err := ctx.Err(); err != nil {
+		return Callback{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if open, ok := m.callbacks[cb.Phone]; ok {
+		return open, nil
+	}
+	if len(m.ticketed) >= 90000 {
+		return Callback{}, guichet.Errorf(guichet.EUNAVAILABLE, "too many callback requests open")
+	}
+	for {
+		cb.Ticket = reference.FromNumber(10000+m.tickets%90000, 5)
+		m.tickets++
+		if !m.ticketed[cb.Ticket] {
+			break
+		}
+	}
+	m.callbacks[cb.Phone] = cb
+	m.ticketed[cb.Ticket] = true
+	return cb, nil
+}
+
+// Once implements Store. Results are remembered for Keep.
+func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Context) (Result, error)) (Result, error) {
+	k := onceKey{op, key}
+	unlock, err := m.lockKey(ctx, k)
+	if err != nil {
+		return Result{}, fmt.Errorf("waiting for an earlier call with the same key: %w", err)
+	}
+	defer unlock()
+
+	m.mu.Lock()
+	r, ok := m.results[k]
+	m.mu.Unlock()
+	if ok && m.now().Sub(r.at) < m.keep() {
+		return cloneResult(r.result), nil
+	}
+	res, err := do(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	m.results[k] = remembered{result: cloneResult(res), at: now}
+	if now.Sub(m.swept) > time.Minute {
+		m.swept = now
+		maps.DeleteFunc(m.results, func(_ onceKey, r remembered) bool { return now.Sub(r.at) >= m.keep() })
+	}
+	return res, nil
+}
+
+// lockKey takes the lock of one op and key, or gives up when ctx ends.
+func (m *Memory) lockKey(ctx context.Context, k onceKey) (unlock func(), err error) {
+	m.mu.Lock()
+	f, ok := m.flights[k]
+	if !ok {
+		f = &flight{lock: make(chan struct{}, 1)}
+		m.flights[k] = f
+	}
+	f.waiters++
+	m.mu.Unlock()
+	leave := func() {
+		m.mu.Lock()
+		if f.waiters--; f.waiters == 0 {
+			delete(m.flights, k)
+		}
+		m.mu.Unlock()
+	}
+	select {
+	case f.lock <- struct{}{}:
+		return func() { <-f.lock; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+}
+
+func (m *Memory) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Memory) keep() time.Duration {
+	if m.Keep > 0 {
+		return m.Keep
+	}
+	return 24 * time.Hour
+}
+
+func cloneOffice(o Office) Office {
+	o.Services = slices.Clone(o.Services)
+	return o
+}
+
+func cloneCase(c Case) Case {
+	c.Data = maps.Clone(c.Data)
+	c.History = slices.Clone(c.History)
+	return c
+}
+
+func cloneResult(r Result) Result {
+	r.Vars = maps.Clone(r.Vars)
+	r.Options = slices.Clone(r.Options)
+	return r
+}

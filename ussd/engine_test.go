@@ -1,0 +1,352 @@
+package ussd_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/reference"
+	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/sessions/sessionstest"
+	"github.com/guichet/guichet/ussd"
+)
+
+// backend is a mock Backend: a struct of function fields.
+type backend struct {
+	do func(ctx context.Context, c adapters.Call) (adapters.Result, error)
+}
+
+var _ ussd.Backend = (*backend)(nil)
+
+func (b *backend) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) { return b.do(ctx, c) }
+
+// recorder keeps what the engine records.
+type recorder struct {
+	mu       sync.Mutex
+	started  []string
+	outcomes []ussd.Outcome
+}
+
+func (r *recorder) Started(_ context.Context, svc, _ string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, svc)
+}
+
+func (r *recorder) Ended(_ context.Context, o ussd.Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcomes = append(r.outcomes, o)
+}
+
+func (r *recorder) results() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, o := range r.outcomes {
+		out = append(out, o.Service+"/"+o.Node+":"+o.Result)
+	}
+	return out
+}
+
+type fixture struct {
+	eng   *ussd.Engine
+	rec   *recorder
+	now   time.Time
+	opens atomic.Int64 // cases.open calls that did the work
+	cases *adapters.Memory
+}
+
+// newFixture builds an engine over the built-in catalogue and the native
+// adapter in memory; wrap, if set, wraps the native backend.
+func newFixture(t *testing.T, store ussd.Store, cfg ussd.Config, wrap func(next ussd.Backend) ussd.Backend) *fixture {
+	t.Helper()
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{rec: &recorder{}, now: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)}
+	f.cases = adapters.NewMemory()
+	if err := f.cases.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	native := &adapters.Native{Store: f.cases, Labels: cat, Now: func() time.Time { return f.now }}
+	var b ussd.Backend = &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+		return native.Do(ctx, c)
+	}}
+	if wrap != nil {
+		b = wrap(b)
+	}
+	if store == nil {
+		store = sessions.NewMemory(func() time.Time { return f.now })
+	}
+	f.eng = ussd.NewEngine(cat, store, b, f.rec, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.eng.Now = func() time.Time { return f.now }
+	return f
+}
+
+// at is an Africa's Talking hop: text is the '*'-joined history.
+func at(session, phone, text string) ussd.Request {
+	return ussd.Request{SessionID: session, Phone: phone, ServiceCode: "*123#", Operator: "demo",
+		Dialect: "africastalking", History: text, Cumulative: true}
+}
+
+func (f *fixture) step(t *testing.T, req ussd.Request) ussd.Reply {
+	t.Helper()
+	rep, err := f.eng.Step(context.Background(), req)
+	if err != nil {
+		t.Fatalf("step %q: %v", req.History+req.Input, err)
+	}
+	return rep
+}
+
+// walk plays AT hops of one session and returns the last reply.
+func (f *fixture) walk(t *testing.T, session, phone string, inputs ...string) ussd.Reply {
+	t.Helper()
+	rep := f.step(t, at(session, phone, ""))
+	text := ""
+	for _, in := range inputs {
+		if text == "" {
+			text = in
+		} else {
+			text += "*" + in
+		}
+		rep = f.step(t, at(session, phone, text))
+	}
+	return rep
+}
+
+// requireOneCase fails unless exactly one case was opened: the next case
+// gets the second serial of the store.
+func (f *fixture) requireOneCase(t *testing.T, ph string) {
+	t.Helper()
+	c, err := f.cases.OpenCase(context.Background(), adapters.Case{Service: "probe", Phone: ph})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := reference.FromNumber(adapters.MemorySerials+2, 7); c.Ref != want {
+		t.Errorf("the next case got %s, want %s: more than one case was opened", c.Ref, want)
+	}
+}
+
+// Birth certificate in French up to the confirmation screen.
+var toConfirm = []string{"1", "2", "1", "Ngo Bassa", "01011990"}
+
+func TestRetriedHopGetsTheSameScreenAndActsOnce(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	const ph = "+237677000010"
+	f.walk(t, "s1", ph, toConfirm...)
+	text := strings.Join(append(toConfirm, "1"), "*")
+	first := f.step(t, at("s1", ph, text))
+	if !first.End || !strings.Contains(first.Text, "Dossier 2") {
+		t.Fatalf("confirm gave %+v", first)
+	}
+	again := f.step(t, at("s1", ph, text))
+	if again != first {
+		t.Errorf("retry gave %q, first %q", again.Text, first.Text)
+	}
+	// Only one case exists: the next reference is still the second one.
+	f.requireOneCase(t, ph)
+}
+
+// Two copies of the same hop racing (an operator retrying while the first
+// is still running) open one case and give one screen.
+func TestRacingRetriesOpenOneCase(t *testing.T) {
+	var opens atomic.Int64
+	release := make(chan struct{})
+	f := newFixture(t, nil, ussd.Config{}, func(next ussd.Backend) ussd.Backend {
+		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+			if c.Op == "cases.open" {
+				opens.Add(1)
+				<-release
+			}
+			return next.Do(ctx, c)
+		}}
+	})
+	const ph = "+237677000011"
+	f.walk(t, "s1", ph, toConfirm...)
+	text := strings.Join(append(toConfirm, "1"), "*")
+	var wg sync.WaitGroup
+	replies := make([]ussd.Reply, 2)
+	for i := range replies {
+		wg.Add(1)
+		go func() { defer wg.Done(); replies[i] = f.step(t, at("s1", ph, text)) }()
+	}
+	for deadline := time.Now().Add(10 * time.Second); opens.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the two copies of the hop did not both reach the backend (%d did)", opens.Load())
+		}
+	}
+	close(release)
+	wg.Wait()
+	if replies[0] != replies[1] || !strings.Contains(replies[0].Text, "20000011") {
+		t.Errorf("replies differ or lack the first reference: %q / %q", replies[0].Text, replies[1].Text)
+	}
+	f.requireOneCase(t, ph)
+}
+
+// A slow backend yields a polite "try again" that keeps the caller's place;
+// trying again after the backend recovered completes, with one case.
+func TestSlowBackendKeepsTheSession(t *testing.T) {
+	var slow atomic.Bool
+	slow.Store(true)
+	f := newFixture(t, nil, ussd.Config{Budget: 50 * time.Millisecond}, func(next ussd.Backend) ussd.Backend {
+		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+			if c.Op == "cases.open" && slow.Load() {
+				// The work gets done, but too late for this hop.
+				if _, err := next.Do(context.Background(), c); err != nil {
+					return adapters.Result{}, err
+				}
+				<-ctx.Done()
+				return adapters.Result{}, ctx.Err()
+			}
+			return next.Do(ctx, c)
+		}}
+	})
+	const ph = "+237677000012"
+	f.walk(t, "s1", ph, toConfirm...)
+	text := strings.Join(append(toConfirm, "1"), "*")
+	rep := f.step(t, at("s1", ph, text))
+	if rep.End || !strings.Contains(rep.Text, "Le service met du temps") {
+		t.Fatalf("slow backend gave %+v", rep)
+	}
+	slow.Store(false)
+	f.now = f.now.Add(5 * time.Second)
+	rep = f.step(t, at("s1", ph, text+"*1"))
+	if !rep.End || !strings.Contains(rep.Text, "Dossier 20000011") {
+		t.Fatalf("retry gave %+v", rep)
+	}
+	f.requireOneCase(t, ph)
+}
+
+// Over the in-flight limit, callers get a short busy screen at once.
+func TestShedsLoad(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	f := newFixture(t, nil, ussd.Config{MaxInFlight: 1}, func(next ussd.Backend) ussd.Backend {
+		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+			if c.Op == "offices.list" {
+				entered <- struct{}{}
+				<-release
+			}
+			return next.Do(ctx, c)
+		}}
+	})
+	f.walk(t, "s1", "+237677000013", "1")
+	done := make(chan ussd.Reply)
+	go func() { done <- f.step(t, at("s1", "+237677000013", "1*2")) }()
+	<-entered
+	rep := f.step(t, at("s2", "+237677000014", ""))
+	if !rep.End || !strings.Contains(rep.Text, "Recomposez *123# dans une minute") || !strings.Contains(rep.Text, "Service busy") {
+		t.Errorf("second caller got %+v, want the busy screen", rep)
+	}
+	close(release)
+	if rep := <-done; rep.End || !strings.Contains(rep.Text, "Centre d'état civil") {
+		t.Errorf("first caller got %+v", rep)
+	}
+	// Once the first is done, there is room again.
+	if rep := f.step(t, at("s3", "+237677000014", "")); rep.End {
+		t.Errorf("after the load, a caller got %+v", rep)
+	}
+}
+
+func TestResumeWindow(t *testing.T) {
+	tests := []struct {
+		name   string
+		after  time.Duration
+		resume bool
+	}{
+		{"within the window", 119 * time.Second, true},
+		{"after the window", 121 * time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil, ussd.Config{ResumeWindow: 120 * time.Second}, nil)
+			const ph = "+237677000015"
+			f.walk(t, "s1", ph, "1", "2", "1")
+			f.now = f.now.Add(tt.after)
+			rep := f.step(t, at("s2", ph, ""))
+			if got := strings.Contains(rep.Text, "Reprendre"); got != tt.resume {
+				t.Fatalf("redial after %v offered resume = %v: %q", tt.after, got, rep.Text)
+			}
+			if tt.resume {
+				rep = f.step(t, at("s2", ph, "1"))
+				if !strings.Contains(rep.Text, "Nom complet") {
+					t.Errorf("resume went to %q", rep.Text)
+				}
+			}
+			// The dropped session was recorded once, where it stopped.
+			want := "birth-certificate/name:abandoned"
+			if tt.after > 60*time.Second {
+				want = "birth-certificate/name:timed_out"
+			}
+			if got := f.rec.results(); len(got) != 1 || got[0] != want {
+				t.Errorf("outcomes = %v, want [%s]", got, want)
+			}
+		})
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	f.walk(t, "s1", "+237677000016", "1", "1", "1") // covid advice: an end screen
+	f.walk(t, "s2", "+237677000017", "2", "4")      // track: waits for the reference
+	for _, kind := range []ussd.Kind{ussd.Timeout, ussd.Timeout} { // the second notice is a duplicate
+		req := at("s2", "+237677000017", "")
+		req.Kind = kind
+		f.step(t, req)
+	}
+	want := []string{"covid/protect:completed", "track/ref:timed_out"}
+	if got := f.rec.results(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("outcomes = %v, want %v", got, want)
+	}
+	if got := strings.Join(f.rec.started, ","); got != "covid,track" {
+		t.Errorf("started = %s", got)
+	}
+}
+
+// A '*' typed inside an input does not derail Africa's Talking's history.
+func TestStarInsideInput(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	rep := f.walk(t, "s1", "+237677000018", "1", "2", "1", "Ngo*Bassa")
+	if !strings.Contains(rep.Text, "Date de naissance") {
+		t.Fatalf("after a name with '*': %q", rep.Text)
+	}
+	rep = f.step(t, at("s1", "+237677000018", "1*2*1*Ngo*Bassa*01011990"))
+	if !strings.Contains(rep.Text, "Ngo*Bassa") {
+		t.Errorf("confirmation lost the name: %q", rep.Text)
+	}
+}
+
+func TestInvalidInputIsRefused(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	f.walk(t, "s1", "+237677000019", "1")
+	_, err := f.eng.Step(context.Background(), at("s1", "+237677000019", "1*"+strings.Repeat("9", 183)))
+	if guichet.ErrorCode(err) != guichet.EINVALID {
+		t.Errorf("an input of 183 characters gave %v, want EINVALID", err)
+	}
+}
+
+// The same dialogue through the Redis store: the contract suite proves the
+// store, this proves the engine's use of it.
+func TestEngineOnRedis(t *testing.T) {
+	client, prefix := sessionstest.Redis(t)
+	f := newFixture(t, sessions.NewRedis(client, prefix), ussd.Config{}, nil)
+	rep := f.walk(t, "s1", "+237677000020", append(toConfirm, "1")...)
+	if !rep.End || !strings.Contains(rep.Text, "Dossier 20000011") {
+		t.Fatalf("dialogue on Redis ended with %+v", rep)
+	}
+	// The language is remembered per phone number.
+	rep = f.step(t, at("s2", "+237677000020", ""))
+	if !strings.Contains(rep.Text, "Guichet: services publics") {
+		t.Errorf("redial did not remember the language: %q", rep.Text)
+	}
+}
