@@ -26,7 +26,9 @@ type backend struct {
 
 var _ ussd.Backend = (*backend)(nil)
 
-func (b *backend) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) { return b.do(ctx, c) }
+func (b *backend) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+	return b.do(ctx, c)
+}
 
 // recorder keeps what the engine records.
 type recorder struct {
@@ -297,8 +299,8 @@ func TestResumeWindow(t *testing.T) {
 
 func TestOutcomes(t *testing.T) {
 	f := newFixture(t, nil, ussd.Config{}, nil)
-	f.walk(t, "s1", "+237677000016", "1", "1", "1") // covid advice: an end screen
-	f.walk(t, "s2", "+237677000017", "2", "4")      // track: waits for the reference
+	f.walk(t, "s1", "+237677000016", "1", "1", "1")                // covid advice: an end screen
+	f.walk(t, "s2", "+237677000017", "2", "4")                     // track: waits for the reference
 	for _, kind := range []ussd.Kind{ussd.Timeout, ussd.Timeout} { // the second notice is a duplicate
 		req := at("s2", "+237677000017", "")
 		req.Kind = kind
