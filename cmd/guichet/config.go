@@ -46,6 +46,7 @@ type OperatorConfig struct {
 	CredentialEnv string `yaml:"credential_env"` // or the variable that holds it
 	ScreenLimit   int    `yaml:"screen_limit"`   // default engine.screen_limit
 	Region        string `yaml:"region"`         // numbers without a country code (CM)
+	Account       string `yaml:"account"`        // the account id some dialects echo (Nalo, Arkesel USERID)
 	LoopbackOnly  bool   `yaml:"-"`
 }
 

@@ -5,16 +5,22 @@ import (
 
 	"github.com/guichet/guichet/ussd"
 	"github.com/guichet/guichet/ussd/africastalking"
+	"github.com/guichet/guichet/ussd/arkesel"
+	"github.com/guichet/guichet/ussd/generic"
+	"github.com/guichet/guichet/ussd/hubtel"
 	"github.com/guichet/guichet/ussd/madapi"
+	"github.com/guichet/guichet/ussd/nalo"
 )
 
-// dialects are the operator dialects configuration can name.
-var dialects = map[string]ussd.Dialect{}
-
-func init() {
-	for _, d := range []ussd.Dialect{africastalking.Dialect{}, madapi.Dialect{}} {
-		dialects[d.Name()] = d
-	}
+// dialects are the operator dialects configuration can name, each made
+// from its operator's settings.
+var dialects = map[string]func(op OperatorConfig) ussd.Dialect{
+	"africastalking": func(OperatorConfig) ussd.Dialect { return africastalking.Dialect{} },
+	"madapi":         func(OperatorConfig) ussd.Dialect { return madapi.Dialect{} },
+	"hubtel":         func(OperatorConfig) ussd.Dialect { return hubtel.Dialect{} },
+	"generic":        func(OperatorConfig) ussd.Dialect { return generic.Dialect{} },
+	"nalo":           func(op OperatorConfig) ussd.Dialect { return nalo.Dialect{UserID: op.Account} },
+	"arkesel":        func(op OperatorConfig) ussd.Dialect { return arkesel.Dialect{UserID: op.Account} },
 }
 
 func dialectNames() []string {

@@ -117,7 +117,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 	})
 	r.Handle("/metrics", m.Handler())
 	for _, op := range cfg.Operators {
-		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect], Credential: op.Credential,
+		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect](op), Credential: op.Credential,
 			LoopbackOnly: op.LoopbackOnly, Region: op.Region}
 		hlog := log.With("comp", "ussd", "operator", op.Name)
 		r.Method(http.MethodPost, op.Path, &ussd.Handler{Op: o, Step: g.engine, Log: hlog, ObserveHop: m.ObserveHop})

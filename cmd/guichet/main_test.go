@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink the server writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// bootServer runs serve with the operators of testdata/operators.yaml on a
+// free loopback port, as main does, and stops it at the end of the test.
+func bootServer(t *testing.T) (base string, logs *syncBuffer) {
+	t.Helper()
+	env := map[string]string{"MTN_KEY": "mtn-s3cret"}
+	cfg, err := loadConfig([]string{"--config", "testdata/operators.yaml"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, logs, ready) }()
+	select {
+	case addr := <-ready:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel() // as SIGTERM does
+		if err := <-done; err != nil {
+			t.Errorf("serve did not stop cleanly: %v", err)
+		}
+	})
+	return base, logs
+}
+
+func post(t *testing.T, target, contentType, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func get(t *testing.T, target string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The whole program, booted from its configuration: each operator speaks
+// its dialect at its path with its credential, and the gateway is watched.
+func TestServe(t *testing.T) {
+	base, logs := bootServer(t)
+
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+
+	tests := []struct {
+		name, path, ctype, body string
+		header                  map[string]string
+		status                  int
+		contains                string
+	}{
+		{"madapi first hop", "/ussd/mtn-cm", "application/json",
+			`{"sessionId":"m1","messageType":"0","msisdn":"237677123456","serviceCode":"*123#","ussdString":"*123#"}`,
+			map[string]string{"X-Api-Key": "mtn-s3cret"}, 200, `Choisissez la langue`},
+		{"madapi next hop", "/ussd/mtn-cm", "application/json",
+			`{"sessionId":"m1","messageType":"1","msisdn":"237677123456","serviceCode":"*123#","ussdString":"2"}`,
+			map[string]string{"X-Api-Key": "mtn-s3cret"}, 200, `Guichet: public services`},
+		{"madapi timeout", "/ussd/mtn-cm", "application/json",
+			`{"sessionId":"m1","messageType":"5","msisdn":"237677123456","serviceCode":"*123#","ussdString":""}`,
+			map[string]string{"X-Api-Key": "mtn-s3cret"}, 200, `"statusCode":"0000"`},
+		{"madapi without credential", "/ussd/mtn-cm", "application/json",
+			`{"sessionId":"m2","messageType":"0","msisdn":"237677999888","serviceCode":"*123#","ussdString":"*123#"}`,
+			nil, 401, ``},
+		{"orange shortcut dial, a first-time caller", "/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"o1"}, "phoneNumber": {"+237699123456"}, "serviceCode": {"*123*4*10000057#"}, "text": {""}}.Encode(),
+			map[string]string{"Authorization": "Bearer orange-s3cret"}, 200, "Choisissez la langue"},
+		{"the shortcut plays once the language is chosen", "/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"o1"}, "phoneNumber": {"+237699123456"}, "serviceCode": {"*123*4*10000057#"}, "text": {"1"}}.Encode(),
+			map[string]string{"Authorization": "Bearer orange-s3cret"}, 200, "END Dossier 10000057 (Entreprises): Prête, à retirer"},
+		{"orange wrong credential", "/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"o2"}, "phoneNumber": {"+237699123457"}, "serviceCode": {"*123#"}}.Encode(),
+			map[string]string{"Authorization": "Bearer nope"}, 401, ""},
+		{"orange malformed number", "/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"o3"}, "phoneNumber": {"+23769912"}, "serviceCode": {"*123#"}}.Encode(),
+			map[string]string{"X-Api-Key": "orange-s3cret"}, 400, "phone"},
+		{"hubtel Ghana number", "/ussd/hubtel-gh", "application/json",
+			`{"Type":"Initiation","Mobile":"0241234567","SessionId":"h1","ServiceCode":"*123#","Message":"*123#","Operator":"mtn","Sequence":1}`,
+			map[string]string{"X-Api-Key": "hubtel-s3cret"}, 200, `"Type":"Response"`},
+		{"the demo operator is not configured here", "/ussd/demo", "application/x-www-form-urlencoded", "", nil, 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := post(t, base+tt.path, tt.ctype, tt.body, tt.header)
+			if code != tt.status || !strings.Contains(body, tt.contains) {
+				t.Errorf("got %d %q, want %d containing %q", code, body, tt.status, tt.contains)
+			}
+		})
+	}
+
+	// The 160-character operator gets pages that fit 160.
+	_, body := post(t, base+"/ussd/mtn-cm", "application/json",
+		`{"sessionId":"m9","messageType":"0","msisdn":"237677123456","serviceCode":"*123*3*1*2#","ussdString":""}`,
+		map[string]string{"X-Api-Key": "mtn-s3cret"})
+	if !strings.Contains(body, "98 More") {
+		t.Errorf("the slot list did not page: %s", body)
+	}
+
+	code, metrics := get(t, base+"/metrics")
+	for _, want := range []string{
+		`guichet_sessions_started_total{service="track"} 1`,
+		`guichet_sessions_ended_total{outcome="completed",service="track"} 1`,
+		`guichet_sessions_ended_total{outcome="timed_out",service="home"} 1`,
+		`guichet_sessions_abandoned_total{node="home",service="home"} 1`,
+		`guichet_hop_duration_seconds_count{dialect="madapi"} 4`,
+		`guichet_hop_duration_seconds_count{dialect="africastalking"} 2`,
+	} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// No phone number in clear in any log line, refusals included.
+	if m := regexp.MustCompile(`(\+?237|0)?(677123456|699123456|677999888|699123457|241234567)`).FindString(logs.String()); m != "" {
+		t.Errorf("a phone number reached the logs: %q in\n%s", m, logs.String())
+	}
+	if !strings.Contains(logs.String(), "refused a request without a valid credential") {
+		t.Errorf("the 401 was not logged:\n%s", logs.String())
+	}
+}
+
+// failingStore is a session store that no longer answers.
+type failingStore struct{ sessionStore }
+
+func (failingStore) Ping(context.Context) error { return errors.New("connection refused") }
+
+func TestReadyzFollowsTheStore(t *testing.T) {
+	g := newTestGateway(t, nil)
+	g.store = failingStore{g.store}
+	code, _ := get(t, g.url+"/readyz")
+	if code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with a dead store = %d, want 503", code)
+	}
+}
+
+// The demo operator has no credential: it answers loopback only.
+func TestDemoOperatorIsLoopbackOnly(t *testing.T) {
+	g := newTestGateway(t, nil)
+	for _, tt := range []struct {
+		remote string
+		status int
+	}{{"127.0.0.1:5000", 200}, {"[::1]:5000", 200}, {"10.1.2.3:5000", 401}, {"198.51.100.7:443", 401}} {
+		req, _ := http.NewRequest(http.MethodPost, "/ussd/demo", strings.NewReader(url.Values{
+			"sessionId": {"d1"}, "phoneNumber": {"+237677123456"}, "serviceCode": {"*123#"}, "text": {""}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = tt.remote
+		rec := newRecorder()
+		g.handler.ServeHTTP(rec, req)
+		if rec.Code != tt.status {
+			t.Errorf("from %s: %d, want %d", tt.remote, rec.Code, tt.status)
+		}
+	}
+}
+
+func TestConfigRefusals(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown dialect", "operators: [{name: x, dialect: smoke, credential: k}]", `unknown dialect "smoke"`},
+		{"no credential", "operators: [{name: x, dialect: hubtel}]", "needs a credential"},
+		{"same path twice", "operators: [{name: x, dialect: hubtel, credential: k}, {name: y, dialect: hubtel, credential: k, path: /ussd/x}]", "path /ussd/x is taken"},
+		{"limit out of range", "operators: [{name: x, dialect: hubtel, credential: k, screen_limit: 500}]", "outside 60…182"},
+		{"unknown key", "operatorz: []", "field operatorz not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := t.TempDir() + "/c.yaml"
+			if err := writeFile(file, tt.yaml); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig([]string{"--config", file}, func(string) string { return "" })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMenusCommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"menus", "check", "--limit", "160"}, nil, &out, io.Discard, nil); err != nil {
+		t.Fatalf("menus check of the built-in catalogue: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "ok: 6 services") {
+		t.Errorf("menus check said %q", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"menus", "graph", "--format", "dot"}, nil, &out, io.Discard, nil); err != nil ||
+		!strings.HasPrefix(out.String(), "digraph guichet {") || !strings.Contains(out.String(), "track__lookup") {
+		t.Errorf("menus graph: %v\n%.200s", err, out.String())
+	}
+	dir := t.TempDir()
+	writeFile(dir+"/catalogue.yaml", "catalogue: x\ncode: \"*1#\"\n")
+	err := run(context.Background(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), `texts: missing "back"`) {
+		t.Errorf("a broken catalogue passed: %v", err)
+	}
+}
+
+// The phone in the terminal walks the menus in-process.
+func TestDial(t *testing.T) {
+	var out bytes.Buffer
+	in := strings.NewReader("1\n4\n10000048\n")
+	if err := run(context.Background(), []string{"dial", "*123#"}, in, &out, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Dossier 10000048 (Entreprises): En traitement") {
+		t.Errorf("dial transcript:\n%s", out.String())
+	}
+	_ = time.Second
+}
