@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -350,5 +349,3 @@ func (e *Engine) limit(operator string) int {
 	}
 	return e.cfg.Limit
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

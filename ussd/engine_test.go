@@ -63,7 +63,6 @@ type fixture struct {
 	eng   *ussd.Engine
 	rec   *recorder
 	now   time.Time
-	opens atomic.Int64 // cases.open calls that did the work
 	cases *adapters.Memory
 }
 
