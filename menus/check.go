@@ -30,10 +30,14 @@ func Check(cat *Catalogue, ops []Operation, limit int) Problems {
 		c.service(cat.Services[id])
 	}
 	sort.SliceStable(c.ps, func(i, j int) bool {
-		if c.ps[i].File != c.ps[j].File {
-			return c.ps[i].File < c.ps[j].File
+		a, b := c.ps[i], c.ps[j]
+		if a.File != b.File {
+			return a.File < b.File
 		}
-		return c.ps[i].Line < c.ps[j].Line
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Msg < b.Msg
 	})
 	return c.ps
 }
@@ -109,9 +113,11 @@ func (c *checker) catalogue() {
 	for _, lang := range Languages {
 		sc := Screens{Cat: cat, Lang: lang, Limit: c.limit}
 		c.fits(cat.File, cat.Line, "home menu", lang, sc.Home())
-		for _, k := range []string{"invalid", "too_many", "slow", "failed", "empty", "busy", "error"} {
+		for _, k := range []string{"invalid", "too_many", "slow", "retry", "failed", "empty", "busy", "error"} {
 			c.fits(cat.File, cat.Line, "texts."+k, lang, []Page{{Text: sc.text(k) + "\n" + sc.Nav()}})
 		}
+		c.fits(cat.File, cat.Line, "texts.choose_language", lang, []Page{{Text: sc.text("choose_language")}})
+		c.fits(cat.File, cat.Line, "texts.resume", lang, []Page{{Text: sc.Resume()}})
 	}
 }
 
@@ -162,6 +168,12 @@ func (c *checker) service(s *Service) {
 
 	for name, st := range s.Statuses {
 		c.translated(f, st.Line, "status "+name, st.Label)
+		for _, lang := range Languages {
+			// Labels show on screens through {{status}}.
+			if _, bad := Septets(st.Label[lang]); bad != 0 {
+				c.add(f, st.Line, "status %s (%s): %q is not in the GSM-7 alphabet, and the label shows on screens", name, lang, bad)
+			}
+		}
 		for _, next := range st.Next {
 			if s.Statuses[next] == nil {
 				c.add(f, st.Line, "status %s: moves to %q, which is not a status", name, next)
@@ -214,18 +226,22 @@ func (c *checker) variables(s *Service) map[string]int {
 }
 
 func (c *checker) link(s *Service, n *Node, what, target string, required bool) {
+	c.linkAt(s, n, n.Line, what, target, required)
+}
+
+func (c *checker) linkAt(s *Service, n *Node, line int, what, target string, required bool) {
 	switch {
 	case target == "":
 		if required {
-			c.add(s.File, n.Line, "node %s: %s is missing", n.Name, what)
+			c.add(s.File, line, "node %s: %s is missing", n.Name, what)
 		}
 	case target == TargetHome:
 	case strings.HasPrefix(target, "@"):
 		if c.cat.Services[target[1:]] == nil {
-			c.add(s.File, n.Line, "node %s: %s leads to service %q, which does not exist", n.Name, what, target[1:])
+			c.add(s.File, line, "node %s: %s leads to service %q, which does not exist", n.Name, what, target[1:])
 		}
 	case s.Nodes[target] == nil:
-		c.add(s.File, n.Line, "node %s: %s leads to %q, which is not a node of this service", n.Name, what, target)
+		c.add(s.File, line, "node %s: %s leads to %q, which is not a node of this service", n.Name, what, target)
 	}
 }
 
@@ -242,7 +258,7 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 	case KindMenu:
 		for i, o := range n.Options {
 			c.translated(f, o.Line, fmt.Sprintf("node %s option %d", n.Name, i+1), o.Label)
-			c.link(s, n, fmt.Sprintf("option %d", i+1), o.Next, true)
+			c.linkAt(s, n, o.Line, fmt.Sprintf("option %d", i+1), o.Next, true)
 		}
 	case KindInput:
 		c.link(s, n, "next", n.Next, true)
@@ -269,7 +285,8 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 		case !op.List:
 			c.add(f, n.Line, "node %s: operation %q does not return a list to choose from", n.Name, n.Choose.From)
 		default:
-			labels = []string{strings.Repeat("W", op.LabelMax)}
+			// Two options at their longest: page 1 then carries "98 more".
+			labels = []string{strings.Repeat("W", op.LabelMax), strings.Repeat("W", op.LabelMax)}
 		}
 		if n.Choose.Save == "" {
 			c.add(f, n.Line, "node %s: choose needs save (the variable that keeps the choice)", n.Name)
@@ -300,14 +317,14 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 			if !ok {
 				c.add(f, n.Line, "node %s (%s): variable {{%s}} is never set in this service", n.Name, lang, name)
 			}
-			long[name] = strings.Repeat("W", max)
+			long[name] = strings.Repeat("W", min(max, c.limit+1))
 		}
 		for _, o := range n.Options {
 			for _, name := range Placeholders(o.Label.Get(lang)) {
 				if _, ok := vars[name]; !ok {
 					c.add(f, o.Line, "node %s (%s): variable {{%s}} is never set in this service", n.Name, lang, name)
 				}
-				long[name] = strings.Repeat("W", vars[name])
+				long[name] = strings.Repeat("W", min(vars[name], c.limit+1))
 			}
 		}
 		sc := Screens{Cat: c.cat, Lang: lang, Limit: c.limit}

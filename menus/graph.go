@@ -14,9 +14,17 @@ func Graph(w io.Writer, cat *Catalogue, format, lang string) error {
 	type vertex struct{ id, label, shape string }
 	var vs []vertex
 	var es []edge
+	// Vertices are numbered: names may hold characters that Mermaid and
+	// dot ids may not, and any escaping risks two names meeting.
+	ids := map[string]string{}
 	id := func(svc, node string) string {
-		r := strings.NewReplacer("-", "_", "@", "")
-		return r.Replace(svc) + "__" + r.Replace(node)
+		k := svc + "/" + node
+		if v, ok := ids[k]; ok {
+			return v
+		}
+		v := fmt.Sprintf("n%d", len(ids))
+		ids[k] = v
+		return v
 	}
 	target := func(svc, t string) string {
 		switch {
@@ -35,12 +43,12 @@ func Graph(w io.Writer, cat *Catalogue, format, lang string) error {
 			es = append(es, edge{"home", id(s.ID, s.Start), fmt.Sprintf("%d", i+1)})
 		}
 	}
-	ids := make([]string, 0, len(cat.Services))
+	names := make([]string, 0, len(cat.Services))
 	for k := range cat.Services {
-		ids = append(ids, k)
+		names = append(names, k)
 	}
-	sort.Strings(ids)
-	for _, sid := range ids {
+	sort.Strings(names)
+	for _, sid := range names {
 		s := cat.Services[sid]
 		for _, name := range s.Order {
 			n := s.Nodes[name]

@@ -1,6 +1,11 @@
 package menus
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // GSM 03.38 default alphabet and its extension table (each extension
 // character costs two septets: the escape and itself).
@@ -56,4 +61,42 @@ func ScreenSize(s string, limit int) (size, max int, bad rune) {
 func Fits(s string, limit int) bool {
 	size, max, _ := ScreenSize(s, limit)
 	return size <= max
+}
+
+// look-alikes for characters that decomposition does not bring into GSM-7.
+var lookalikes = map[rune]string{
+	'œ': "oe", 'Œ': "OE", 'æ': "ae", '«': `"`, '»': `"`, '“': `"`, '”': `"`, '„': `"`,
+	'‘': "'", '’': "'", '‚': "'", '–': "-", '—': "-", '…': "...", '\u00a0': " ", '\t': " ",
+}
+
+// ToGSM7 returns s with every character outside GSM-7 replaced by its
+// closest GSM-7 spelling (ê → e, ç → c, œ → oe, « → "), or '?' when there is
+// none. Screens go out in GSM-7 so that a name typed with a cedilla does not
+// turn a 182-character screen into an 80-character one.
+func ToGSM7(s string) string {
+	if _, bad := Septets(s); bad == 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if _, ok := gsm7Cost[r]; ok {
+			b.WriteRune(r)
+			continue
+		}
+		if l, ok := lookalikes[r]; ok {
+			b.WriteString(l)
+			continue
+		}
+		wrote := false
+		for _, c := range norm.NFD.String(string(r)) {
+			if _, ok := gsm7Cost[c]; ok {
+				b.WriteRune(c)
+				wrote = true
+			}
+		}
+		if !wrote {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
 }

@@ -24,6 +24,9 @@ type InputType struct {
 
 // InputTypes registers the kinds of free input by name; tests require a
 // fixture for each.
+// MaxInput is the longest input a caller can send in one hop.
+const MaxInput = 182
+
 var InputTypes = map[string]InputType{
 	"digits": {
 		Check: func(in *Input, s string, _ time.Time) (string, bool) {
@@ -86,6 +89,9 @@ var InputTypes = map[string]InputType{
 func needMax(in *Input) string {
 	if in.Max <= 0 {
 		return "needs max (the longest input accepted)"
+	}
+	if in.Max > MaxInput {
+		return fmt.Sprintf("max %d is over %d, the longest input a phone can send", in.Max, MaxInput)
 	}
 	if in.Min > in.Max {
 		return "min is over max"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"sort"
@@ -111,6 +112,18 @@ type reader struct {
 	ps   Problems
 }
 
+// problems returns what the reader found, in line order (maps are walked
+// in no order; the report must not flicker).
+func (r *reader) problems() Problems {
+	sort.SliceStable(r.ps, func(i, j int) bool {
+		if r.ps[i].Line != r.ps[j].Line {
+			return r.ps[i].Line < r.ps[j].Line
+		}
+		return r.ps[i].Msg < r.ps[j].Msg
+	})
+	return r.ps
+}
+
 func (r *reader) errorf(n *yaml.Node, format string, args ...any) {
 	line := 0
 	if n != nil {
@@ -127,12 +140,16 @@ func (r *reader) root(data []byte) *yaml.Node {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			r.errorf(nil, "file is empty")
+			return nil
+		}
 		line := 0
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			// yaml.v3 writes "yaml: line N: msg"; keep the line as ours.
-			msg := err.Error()
-			if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			if rest, ok := strings.CutPrefix(msg, "line "); ok {
 				if i := strings.Index(rest, ":"); i > 0 {
 					if n, err := strconv.Atoi(rest[:i]); err == nil {
 						line, msg = n, strings.TrimSpace(rest[i+1:])
@@ -271,7 +288,7 @@ func ParseCatalogue(file string, data []byte) (*Catalogue, error) {
 	r := &reader{file: file}
 	n := r.root(data)
 	if n == nil {
-		return nil, r.ps
+		return nil, r.problems()
 	}
 	f := r.fields(n, "catalogue", "catalogue", "code", "title", "services", "shortcuts", "texts")
 	c := &Catalogue{
@@ -302,7 +319,7 @@ func ParseCatalogue(file string, data []byte) (*Catalogue, error) {
 		}
 	}
 	if len(r.ps) > 0 {
-		return c, r.ps
+		return c, r.problems()
 	}
 	return c, nil
 }
@@ -332,7 +349,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 	r := &reader{file: file}
 	n := r.root(data)
 	if n == nil {
-		return nil, r.ps
+		return nil, r.problems()
 	}
 	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels",
 		"title", "start", "nodes", "statuses", "messages")
@@ -372,9 +389,19 @@ func ParseService(file string, data []byte) (*Service, error) {
 			s.Order = append(s.Order, k.Value)
 		}
 	}
-	if st := f["statuses"]; st != nil {
-		for i := 0; st.Kind == yaml.MappingNode && i+1 < len(st.Content); i += 2 {
+	if st := f["statuses"]; st != nil && st.Kind != yaml.MappingNode {
+		r.errorf(st, "statuses: expected a mapping of status names to labels")
+	} else if st != nil {
+		for i := 0; i+1 < len(st.Content); i += 2 {
 			k, v := st.Content[i], st.Content[i+1]
+			if !validName(k.Value) {
+				r.errorf(k, "status %q: not a name (lower-case letters, digits, '-' and '_')", k.Value)
+				continue
+			}
+			if _, dup := s.Statuses[k.Value]; dup {
+				r.errorf(k, "status %q is defined twice", k.Value)
+				continue
+			}
 			sf := r.fields(v, "status "+k.Value, append([]string{"next"}, Languages...)...)
 			label := Text{}
 			for _, l := range Languages {
@@ -391,7 +418,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		}
 	}
 	if len(r.ps) > 0 {
-		return s, r.ps
+		return s, r.problems()
 	}
 	return s, nil
 }

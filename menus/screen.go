@@ -14,6 +14,11 @@ type Screens struct {
 
 func (sc Screens) text(key string) string { return sc.Cat.Texts[key].Get(sc.Lang) }
 
+// Resume is the question put to a caller whose session dropped.
+func (sc Screens) Resume() string {
+	return sc.text("resume") + "\n1 " + sc.text("resume_yes") + "\n2 " + sc.text("resume_no")
+}
+
 // Nav is the footer of every screen but home and end screens.
 func (sc Screens) Nav() string {
 	return KeyBack + " " + sc.text("back") + " " + KeyHome + " " + sc.text("home")

@@ -390,7 +390,7 @@ func (t *turn) render() (string, bool) {
 	case modeLang:
 		return text("choose_language"), false
 	case modeResume:
-		return text("resume") + "\n1 " + text("resume_yes") + "\n2 " + text("resume_no"), false
+		return sc.Resume(), false
 	case modeSlow:
 		return text("slow") + "\n" + sc.Nav(), false
 	}
@@ -412,6 +412,9 @@ func (t *turn) finish() (*session, Reply, error) {
 	s.Hops++
 	s.LastAt = t.now.UnixMilli()
 	text, end := t.render()
+	// The catalogue is GSM-7 (the validator sees to it); what callers and
+	// backends put in variables may not be.
+	text = menus.ToGSM7(text)
 	s.Screen, s.End = text, end
 	if end && s.Outcome == "" {
 		result := t.result

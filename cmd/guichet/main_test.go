@@ -126,7 +126,7 @@ func TestServe(t *testing.T) {
 			map[string]string{"Authorization": "Bearer orange-s3cret"}, 200, "Choisissez la langue"},
 		{"the shortcut plays once the language is chosen", "/ussd/orange", "application/x-www-form-urlencoded",
 			url.Values{"sessionId": {"o1"}, "phoneNumber": {"+237699123456"}, "serviceCode": {"*123*4*10000057#"}, "text": {"1"}}.Encode(),
-			map[string]string{"Authorization": "Bearer orange-s3cret"}, 200, "END Dossier 10000057 (Entreprises): Prête, à retirer"},
+			map[string]string{"Authorization": "Bearer orange-s3cret"}, 200, "END Dossier 10000057 (Entreprises): Disponible au guichet"},
 		{"orange wrong credential", "/ussd/orange", "application/x-www-form-urlencoded",
 			url.Values{"sessionId": {"o2"}, "phoneNumber": {"+237699123457"}, "serviceCode": {"*123#"}}.Encode(),
 			map[string]string{"Authorization": "Bearer nope"}, 401, ""},
@@ -245,7 +245,7 @@ func TestMenusCommand(t *testing.T) {
 	}
 	out.Reset()
 	if err := run(context.Background(), []string{"menus", "graph", "--format", "dot"}, nil, &out, io.Discard, nil); err != nil ||
-		!strings.HasPrefix(out.String(), "digraph guichet {") || !strings.Contains(out.String(), "track__lookup") {
+		!strings.HasPrefix(out.String(), "digraph guichet {") || !strings.Contains(out.String(), "track/lookup: cases.track") {
 		t.Errorf("menus graph: %v\n%.200s", err, out.String())
 	}
 	dir := t.TempDir()
