@@ -4,7 +4,9 @@ GO ?= go
 BIN := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
-export REDIS_URL ?= redis://127.0.0.1:6379/0
+# Tests and benchmarks use the local Redis unless told otherwise; `make run`
+# does not: it is the embedded default, in memory.
+TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
 .PHONY: run test check services bench build fuzz clean
 
@@ -17,7 +19,7 @@ build:
 
 ## test: start what the tests need (Redis, PostgreSQL), lint, and run every test
 test: services check
-	$(GO) test -race -count=1 ./...
+	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -race -count=1 ./...
 
 services:
 	@bash scripts/test-services.sh
@@ -34,8 +36,8 @@ check: $(STATICCHECK)
 
 ## bench: the benchmarks and the load generator; figures go in docs/BENCHMARKS.md
 bench: services build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-	bash scripts/bench-load.sh
+	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -run '^$$' -bench . -benchmem ./...
+	REDIS_URL=$(TEST_REDIS_URL) bash scripts/bench-load.sh
 
 ## fuzz: run every fuzz target for a short while (FUZZTIME=30s)
 FUZZTIME ?= 20s
