@@ -148,3 +148,44 @@ func (c *Catalogue) StatusLabel(service, status, lang string) string {
 	}
 	return status
 }
+
+// Owner returns the administration that moves a service's cases.
+func (c *Catalogue) Owner(service string) string {
+	if s := c.Services[service]; s != nil {
+		return s.Owner
+	}
+	return ""
+}
+
+// CanMove reports whether a service's life cycle allows a case to move from
+// one status to another.
+func (c *Catalogue) CanMove(service, from, to string) bool {
+	s := c.Services[service]
+	if s == nil || s.Statuses[to] == nil {
+		return false
+	}
+	st := s.Statuses[from]
+	if st == nil {
+		return false
+	}
+	for _, n := range st.Next {
+		if n == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Template returns a service's message template (messages: in its file) in
+// lang, and whether there is one.
+func (c *Catalogue) Template(service, key, lang string) (string, bool) {
+	s := c.Services[service]
+	if s == nil {
+		return "", false
+	}
+	t, ok := s.Messages[key]
+	if !ok {
+		return "", false
+	}
+	return t.Get(lang), true
+}
