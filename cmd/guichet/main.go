@@ -21,6 +21,8 @@ const usage = `guichet — USSD gateway to public services
                                       validate service files (default: the built-in catalogue)
   guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]
                                       print the menus as a diagram
+  guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
+                                      load the gateway in-process with simulated callers (make bench)
 `
 
 func main() {
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return dial(ctx, args[1:], stdin, stdout)
 	case "menus":
 		return menusCmd(args[1:], stdout)
+	case "loadgen":
+		return loadgenCmd(ctx, args[1:], stdout, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
