@@ -7,6 +7,8 @@ package phone
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -19,6 +21,38 @@ const DefaultRegion = "CM"
 // many gateways send it, without the +) and the national 677123456 for
 // region. A number that libphonenumber does not know as valid is refused.
 func Normalize(raw, region string) (string, error) {
+	key := region + "|" + raw
+	if v, ok := cache.Load().Load(key); ok {
+		return v.(string), nil
+	}
+	n, err := normalize(raw, region)
+	if err == nil {
+		remember(key, n)
+	}
+	return n, err
+}
+
+// The same numbers come back on every hop of a dialogue, and libphonenumber's
+// parsing is the costliest part of a hop outside the store: valid results are
+// cached, in a map dropped whole when it grows past cacheMax.
+var (
+	cache     atomic.Pointer[sync.Map]
+	cacheSize atomic.Int64
+)
+
+const cacheMax = 100_000
+
+func init() { cache.Store(new(sync.Map)) }
+
+func remember(key, n string) {
+	if cacheSize.Add(1) > cacheMax {
+		cache.Store(new(sync.Map))
+		cacheSize.Store(0)
+	}
+	cache.Load().Store(key, n)
+}
+
+func normalize(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("phone number is empty")

@@ -1,6 +1,9 @@
 package phone
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct {
@@ -54,4 +57,31 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("not idempotent: %q → %q → %q, %v", s, n, again, err)
 		}
 	})
+}
+
+// The cache answers what parsing answers, also once it has been dropped.
+func TestNormalizeCached(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		for _, raw := range []string{"677 12 34 56", "+237677123456", "0241234567"} {
+			want, wantErr := normalize(raw, "")
+			got, err := Normalize(raw, "")
+			if got != want || (err == nil) != (wantErr == nil) {
+				t.Fatalf("round %d: Normalize(%q) = %q, %v; parsing says %q, %v", round, raw, got, err, want, wantErr)
+			}
+		}
+		for i := 0; i < cacheMax/2+1; i++ {
+			remember(fmt.Sprint(i), "x")
+		}
+	}
+	if n := cacheSize.Load(); n > cacheMax {
+		t.Errorf("cache holds %d entries, over %d", n, cacheMax)
+	}
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	for range b.N {
+		if _, err := Normalize("+237677123456", "CM"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

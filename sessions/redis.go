@@ -23,12 +23,18 @@ var updateScript = redis.NewScript(updateLua)
 type Redis struct {
 	client redis.UniversalClient
 	prefix string
+	// written remembers what this process last wrote under each key, so
+	// that Update can skip its GET: a caller's next hop usually comes back
+	// to the same gateway. When another process wrote since, the
+	// compare-and-set fails and answers the current value: a stale entry
+	// costs one retry, never a lost update.
+	written *recent
 }
 
 // NewRedis returns a store keeping its keys in client under prefix (for
 // example "guichet:session:"). The caller owns client and closes it.
 func NewRedis(client redis.UniversalClient, prefix string) *Redis {
-	return &Redis{client: client, prefix: prefix}
+	return &Redis{client: client, prefix: prefix, written: newRecent()}
 }
 
 // Get returns key's value, or ErrNotFound when absent or expired.
@@ -49,13 +55,16 @@ func (r *Redis) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 		return err
 	}
 	if err := r.client.Set(ctx, r.prefix+key, val, pxTTL(ttl)).Err(); err != nil {
+		r.written.forget(r.prefix + key)
 		return fmt.Errorf("sessions: redis set: %w", err)
 	}
+	r.written.remember(r.prefix+key, clone(val), time.Now().Add(ttl))
 	return nil
 }
 
 // Delete removes key; an absent key is not an error.
 func (r *Redis) Delete(ctx context.Context, key string) error {
+	r.written.forget(r.prefix + key)
 	if err := r.client.Del(ctx, r.prefix+key).Err(); err != nil {
 		return fmt.Errorf("sessions: redis delete: %w", err)
 	}
@@ -78,6 +87,9 @@ func (r *Redis) Update(ctx context.Context, key string, ttl time.Duration, fn fu
 		found bool
 		fresh bool // old and found come from the script's reply to the last attempt
 	)
+	if v, ok := r.written.lookup(k, time.Now()); ok {
+		old, found, fresh = v, true, true
+	}
 	for attempt := range maxAttempts {
 		if err := backoff(ctx, attempt); err != nil {
 			return nil, fmt.Errorf("sessions: redis update: %w", err)
@@ -102,13 +114,20 @@ func (r *Redis) Update(ctx context.Context, key string, ttl time.Duration, fn fu
 		}
 		res, err := updateScript.Run(ctx, r.client, []string{k}, expect, old, set, val, ms).Result()
 		if err != nil {
+			r.written.forget(k)
 			return nil, fmt.Errorf("sessions: redis update: compare-and-set: %w", err)
 		}
 		written, cur, exists, err := casResult(res)
 		if err != nil {
+			r.written.forget(k)
 			return nil, fmt.Errorf("sessions: redis update: compare-and-set: %w", err)
 		}
 		if written {
+			if val == nil {
+				r.written.forget(k)
+			} else {
+				r.written.remember(k, clone(val), time.Now().Add(ttl))
+			}
 			return val, nil
 		}
 		old, found, fresh = cur, exists, true

@@ -135,3 +135,49 @@ func BenchmarkRedisUpdate(b *testing.B) {
 		}
 	})
 }
+
+// Two gateways share one Redis: each remembers what it wrote last and skips
+// its GET, so each one's memory goes stale whenever the other writes. No
+// update may be lost for it.
+func TestRedisTwoProcesses(t *testing.T) {
+	ctx := t.Context()
+	client, prefix := sessionstest.Redis(t)
+	a, b := sessions.NewRedis(client, prefix), sessions.NewRedis(client, prefix)
+	inc := func(old []byte) ([]byte, error) {
+		n, _ := strconv.Atoi(string(old))
+		return []byte(strconv.Itoa(n + 1)), nil
+	}
+	var done atomic.Int64
+	errs := make(chan error, 2)
+	for _, s := range []*sessions.Redis{a, b} {
+		go func() {
+			for range 200 {
+				if _, err := s.Update(ctx, "counter", time.Minute, inc); err != nil {
+					errs <- err
+					return
+				}
+				done.Add(1)
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*sessions.Redis{a, b} {
+		got, err := s.Get(ctx, "counter")
+		if err != nil || string(got) != fmt.Sprint(done.Load()) {
+			t.Fatalf("counter = %s, %v after %d increments", got, err, done.Load())
+		}
+	}
+	// a deletes behind b's back; b's memory of the key must not resurrect it.
+	if err := a.Delete(ctx, "counter"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Update(ctx, "counter", time.Minute, inc)
+	if err != nil || string(got) != "1" {
+		t.Fatalf("after a delete elsewhere, Update gave %s, %v; want 1", got, err)
+	}
+}

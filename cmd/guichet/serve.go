@@ -65,6 +65,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		if err != nil {
 			return nil, fmt.Errorf("parsing the Redis URL: %w", err)
 		}
+		if opts.PoolSize == 0 {
+			// Every hop holds a connection for two short round trips; the
+			// go-redis default (10 per CPU) makes hops queue for one at a
+			// few thousand hops a second. ?pool_size= in the URL overrides.
+			opts.PoolSize = 128
+		}
 		client := redis.NewClient(opts)
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
