@@ -2,6 +2,7 @@ package menus
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Fill replaces each {{name}} in tpl with vars[name] (empty when unset).
@@ -63,26 +64,60 @@ type Page struct {
 // on every page but the last, and the footer on every page. An item too long
 // for any page still gets a page of its own (the validator reports it).
 func Paginate(header string, items []string, more, footer string, limit int) []Page {
+	// Sizes are added up rather than measured on joined text: this runs on
+	// every hop. A page holding characters outside GSM-7 counts them as
+	// UCS-2, where the limit is smaller.
+	type size struct {
+		n   int
+		ucs bool
+	}
+	measure := func(s string) size {
+		n, bad := Septets(s)
+		if bad != 0 {
+			return size{utf8.RuneCountInString(s), true}
+		}
+		return size{n, false}
+	}
+	fits := func(total size) bool {
+		if total.ucs {
+			return total.n <= min(limit, UCS2Limit)
+		}
+		return total.n <= limit
+	}
+	add := func(a, b size) size {
+		if a.n == 0 {
+			return b
+		}
+		return size{a.n + 1 + b.n, a.ucs || b.ucs} // +1: the newline
+	}
+	sizes := make([]size, len(items))
+	for i, it := range items {
+		sizes[i] = measure(it)
+	}
+	moreSize, footSize := measure(more), measure(footer)
 	var pages []Page
 	i := 0
 	for {
 		var lines []string
+		var used size
 		if len(pages) == 0 && header != "" {
 			lines = append(lines, header)
+			used = measure(header)
 		}
 		first := i
 		for i < len(items) {
-			try := append(append([]string{}, lines...), items[i])
+			try := add(used, sizes[i])
 			if i+1 < len(items) {
-				try = append(try, more)
+				try = add(try, moreSize)
 			}
 			if footer != "" {
-				try = append(try, footer)
+				try = add(try, footSize)
 			}
-			if !Fits(strings.Join(try, "\n"), limit) && i > first {
+			if !fits(try) && i > first {
 				break
 			}
 			lines = append(lines, items[i])
+			used = add(used, sizes[i])
 			i++
 		}
 		if i < len(items) {
