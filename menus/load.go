@@ -352,7 +352,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		return nil, r.problems()
 	}
 	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels",
-		"title", "start", "nodes", "statuses", "messages")
+		"title", "start", "nodes", "statuses", "messages", "backend")
 	s := &Service{
 		ID:       r.str(f["service"], "service"),
 		Category: r.str(f["category"], "category"),
@@ -410,6 +410,13 @@ func ParseService(file string, data []byte) (*Service, error) {
 				}
 			}
 			s.Statuses[k.Value] = &Status{Label: label, Next: r.list(sf["next"], "status "+k.Value+".next"), Line: k.Line}
+		}
+	}
+	if b := f["backend"]; b != nil {
+		if b.Kind != yaml.MappingNode {
+			r.errorf(b, "backend: expected a mapping (type, endpoint, operations…)")
+		} else {
+			s.Backend = b
 		}
 	}
 	if m := f["messages"]; m != nil {

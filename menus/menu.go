@@ -6,6 +6,8 @@
 // The language is documented in docs/MENUS.md.
 package menus
 
+import "gopkg.in/yaml.v3"
+
 // Languages the catalogue speaks; the first is the default.
 var Languages = []string{"fr", "en"}
 
@@ -67,8 +69,12 @@ type Service struct {
 	Order    []string // node names in file order
 	Statuses map[string]*Status
 	Messages map[string]Text
-	File     string
-	Line     int
+	// Backend, when set, is the ministry system that serves the service's
+	// operations instead of the native store (REST or SOAP). Its shape
+	// belongs to the connectors (adapters/backend), which decode it.
+	Backend *yaml.Node
+	File    string
+	Line    int
 }
 
 // Node is one step of a service.
