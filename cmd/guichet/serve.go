@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/sessions"
@@ -92,6 +93,13 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 	}
 	log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data")
 	native := &adapters.Native{Store: cases, Labels: cat, Now: cfg.Clock}
+	conns, err := connectors(cat)
+	if err != nil {
+		return nil, err
+	}
+	for id := range conns {
+		log.Info("service backed by its ministry's system", "service", id)
+	}
 
 	m := metrics.New()
 	limits := map[string]int{}
@@ -101,7 +109,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		}
 	}
 	ec := cfg.Engine
-	g.engine = ussd.NewEngine(cat, g.store, native, m, ussd.Config{
+	g.engine = ussd.NewEngine(cat, g.store, backend.Router{Native: native, Services: conns}, m, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits,
 	}, log.With("comp", "ussd"))
