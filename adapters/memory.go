@@ -40,7 +40,18 @@ type Memory struct {
 	results   map[onceKey]remembered
 	swept     time.Time
 	flights   map[onceKey]*flight
+	reminded  map[string]bool // bookings reminded of their visit
+	outbox    []queued        // by ID: the message with ID i is outbox[i-1]
+	keys      map[string]apiKey
 }
+
+// queued is a message in the outbox, with its sender's lease.
+type queued struct {
+	Message
+	lease time.Time
+}
+
+type apiKey struct{ owner, label string }
 
 type slotKey struct {
 	office string
@@ -77,6 +88,8 @@ func NewMemory() *Memory {
 		ticketed:  map[string]bool{},
 		results:   map[onceKey]remembered{},
 		flights:   map[onceKey]*flight{},
+		reminded:  map[string]bool{},
+		keys:      map[string]apiKey{},
 	}
 }
 
@@ -151,7 +164,7 @@ func (m *Memory) Taken(ctx context.Context, office string, from, to time.Time) (
 }
 
 // Book implements Store.
-func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Time) (Booking, error) {
+func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Time, notify func(Booking) []Message) (Booking, error) {
 	if err := ctx.Err(); err != nil {
 		return Booking{}, err
 	}
@@ -164,15 +177,20 @@ func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Tim
 		}
 	}
 	sk := slotKey{b.Office, b.Start.Unix()}
-	if m.taken[sk] >= capacity {
+	if m.taken[sk] >= min(capacity, GatheringLimit) {
 		return Booking{}, guichet.Errorf(guichet.ECONFLICT, "slot full")
 	}
 	m.serial++
 	b.Ref = reference.FromNumber(m.serial, 7)
 	b.Cancelled = time.Time{}
+	msgs, err := m.messages(notifyOf(notify, b))
+	if err != nil {
+		return Booking{}, err
+	}
 	m.bookings[b.Ref] = &b
 	m.taken[sk]++
 	m.held[hk] = b.Ref
+	m.queue(msgs)
 	return b, nil
 }
 
@@ -198,8 +216,39 @@ func (m *Memory) Cancel(ctx context.Context, ref, phone string, now time.Time) (
 	return *b, nil
 }
 
+// Remind implements Store.
+func (m *Memory) Remind(ctx context.Context, from, to time.Time, notify func(Booking) []Message) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var due []*Booking
+	for _, b := range m.bookings {
+		if b.Cancelled.IsZero() && !b.Start.Before(from) && b.Start.Before(to) && !m.reminded[b.Ref] {
+			due = append(due, b)
+		}
+	}
+	slices.SortFunc(due, func(a, b *Booking) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Ref, b.Ref))
+	})
+	var all []Message
+	for _, b := range due {
+		all = append(all, notifyOf(notify, *b)...)
+	}
+	msgs, err := m.messages(all)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range due {
+		m.reminded[b.Ref] = true
+	}
+	m.queue(msgs)
+	return len(due), nil
+}
+
 // OpenCase implements Store.
-func (m *Memory) OpenCase(ctx context.Context, c Case) (Case, error) {
+func (m *Memory) OpenCase(ctx context.Context, c Case, notify func(Case) []Message) (Case, error) {
 	if err := ctx.Err(); err != nil {
 		return Case{}, err
 	}
@@ -208,7 +257,40 @@ func (m *Memory) OpenCase(ctx context.Context, c Case) (Case, error) {
 	m.serial++
 	c = cloneCase(c)
 	c.Ref = reference.FromNumber(m.serial, 7)
+	msgs, err := m.messages(notifyOf(notify, cloneCase(c)))
+	if err != nil {
+		return Case{}, err
+	}
 	m.cases[c.Ref] = &c
+	m.queue(msgs)
+	return cloneCase(c), nil
+}
+
+// MoveCase implements Store.
+func (m *Memory) MoveCase(ctx context.Context, ref string, mv Move, check func(Case) error, notify func(Case) []Message) (Case, error) {
+	if err := ctx.Err(); err != nil {
+		return Case{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.cases[ref]
+	if !ok {
+		return Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
+	}
+	if check != nil {
+		if err := check(cloneCase(*old)); err != nil {
+			return Case{}, err
+		}
+	}
+	c := cloneCase(*old)
+	c.Status, c.Updated = mv.Status, mv.At
+	c.History = append(c.History, Event{Status: mv.Status, At: mv.At, Channel: mv.Channel, Who: mv.Who, Note: mv.Note})
+	msgs, err := m.messages(notifyOf(notify, cloneCase(c)))
+	if err != nil {
+		return Case{}, err
+	}
+	m.cases[ref] = &c
+	m.queue(msgs)
 	return cloneCase(c), nil
 }
 
@@ -224,6 +306,34 @@ func (m *Memory) Case(ctx context.Context, ref string) (Case, error) {
 		return Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
 	}
 	return cloneCase(*c), nil
+}
+
+// Cases implements Store.
+func (m *Memory) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var refs []string
+	for ref, c := range m.cases {
+		if ref > f.After && selects(f, c) {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	refs = refs[:min(len(refs), PageSize(f.Limit))]
+	cases := make([]Case, 0, len(refs))
+	for _, ref := range refs {
+		cases = append(cases, cloneCase(*m.cases[ref]))
+	}
+	return cases, nil
+}
+
+func selects(f CaseFilter, c *Case) bool {
+	return (len(f.Services) == 0 || slices.Contains(f.Services, c.Service)) &&
+		(f.Status == "" || c.Status == f.Status) &&
+		(f.Phone == "" || c.Phone == f.Phone)
 }
 
 // RequestCallback implements Store. Tickets are six digits, five of a
@@ -281,6 +391,121 @@ func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Conte
 		maps.DeleteFunc(m.results, func(_ onceKey, r remembered) bool { return now.Sub(r.at) >= m.keep() })
 	}
 	return res, nil
+}
+
+// ClaimMessages implements Store.
+func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || lease <= 0 {
+		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var claimed []Message
+	for i := range m.outbox {
+		if len(claimed) == limit {
+			break
+		}
+		q := &m.outbox[i]
+		if q.Status == MessagePending || q.Status == MessageSending && !q.lease.After(now) {
+			q.Status, q.lease = MessageSending, now.Add(lease)
+			q.Attempts++
+			claimed = append(claimed, q.Message)
+		}
+	}
+	return claimed, nil
+}
+
+// MarkMessage implements Store.
+func (m *Memory) MarkMessage(ctx context.Context, id int64, status, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckMark(status); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id <= 0 || id > int64(len(m.outbox)) {
+		return guichet.Errorf(guichet.ENOTFOUND, "message not found")
+	}
+	q := &m.outbox[id-1]
+	q.Status, q.Reason, q.lease = status, reason, time.Time{}
+	return nil
+}
+
+// Messages implements Store.
+func (m *Memory) Messages(ctx context.Context, phone string, limit int) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var msgs []Message
+	for _, q := range m.outbox {
+		if q.Phone == phone {
+			msgs = append(msgs, q.Message)
+		}
+	}
+	slices.SortFunc(msgs, func(a, b Message) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
+	})
+	return msgs[:min(len(msgs), PageSize(limit))], nil
+}
+
+// AddAPIKey records an API key of owner, by its SHA-256 hash: the key
+// itself is never stored. ECONFLICT if the hash is already recorded.
+func (m *Memory) AddAPIKey(ctx context.Context, owner, label string, hash []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckAPIKey(owner, hash); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.keys[string(hash)]; ok {
+		return guichet.Errorf(guichet.ECONFLICT, "api key exists")
+	}
+	m.keys[string(hash)] = apiKey{owner: owner, label: label}
+	return nil
+}
+
+// APIKeyOwner returns the owner of the API key whose SHA-256 hash is hash:
+// ENOTFOUND if there is none.
+func (m *Memory) APIKeyOwner(ctx context.Context, hash []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.keys[string(hash)]
+	if !ok {
+		return "", guichet.Errorf(guichet.ENOTFOUND, "api key not found")
+	}
+	return k.owner, nil
+}
+
+// messages checks the messages a notify returned and readies them for the
+// outbox: IDs, and the pending status and the time of day where unset.
+func (m *Memory) messages(msgs []Message) ([]Message, error) {
+	msgs, err := PrepareMessages(msgs, m.now())
+	if err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		msgs[i].ID = int64(len(m.outbox) + i + 1)
+	}
+	return msgs, nil
+}
+
+// queue appends messages readied by m.messages.
+func (m *Memory) queue(msgs []Message) {
+	for _, msg := range msgs {
+		m.outbox = append(m.outbox, queued{Message: msg})
+	}
 }
 
 // lockKey takes the lock of one op and key, or gives up when ctx ends.

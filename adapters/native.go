@@ -65,7 +65,71 @@ type Event struct {
 	At      time.Time
 	Channel string
 	Who     string // the phone or the operator who moved the case
+	Note    string // what the mover told the citizen, if anything
 }
+
+// Move is a step that an administration (or the hotline) takes a case to.
+type Move struct {
+	Status  string // the status the case goes to
+	Note    string // told to the citizen in the "moved" SMS as {{note}}
+	Who     string // the operator or the system that moves it
+	Channel string // "api", "hotline"
+	At      time.Time
+}
+
+// CaseFilter selects cases for Cases. Its zero value selects every case.
+type CaseFilter struct {
+	Services []string // any of them; none means every service
+	Status   string
+	Phone    string
+	// After is a cursor: the last ref of the previous page; the page holds
+	// the cases whose ref comes after it.
+	After string
+	Limit int // at most this many: see PageSize
+}
+
+// Pages of Cases.
+const (
+	DefaultPage = 50
+	MaxPage     = 500
+)
+
+// PageSize returns the size of a page that asks for limit: DefaultPage
+// for 0 (or less), at most MaxPage.
+func PageSize(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultPage
+	case limit > MaxPage:
+		return MaxPage
+	}
+	return limit
+}
+
+// Message is an SMS to a citizen, written to the outbox in the same
+// transaction as the change that causes it.
+type Message struct {
+	ID      int64 // assigned by the store
+	Phone   string
+	Lang    string
+	Body    string
+	Kind    string // "opened", "moved", "booked", "reminder", "callback"
+	CaseRef string // the case or booking it is about
+	Created time.Time
+	// Status is where its delivery stands: one of the Message* statuses.
+	Status   string
+	Attempts int    // how many times a sender claimed it
+	Reason   string // why it failed, or what the sender said
+}
+
+// Message statuses.
+const (
+	MessagePending = "pending" // waiting for a sender
+	MessageSending = "sending" // claimed by a sender, until its lease ends
+	MessageSent    = "sent"
+	MessageFailed  = "failed" // for good: the dispatcher gave up
+	MessageLogged  = "logged" // recorded, never to be sent (a demo, a channel without SMS)
+)
 
 // Callback is a request to be called back by the hotline.
 type Callback struct {
@@ -77,10 +141,18 @@ type Callback struct {
 	Requested time.Time
 }
 
-// Store is the storage Native runs on: in memory (Memory) or in PostgreSQL.
-// Every method honours ctx. Domain failures are *guichet.Error values (or wrap
-// one), with the codes and messages given below; the contract suite in
-// adapterstest holds every implementation to them.
+// Store is the storage Native runs on: in memory (Memory) or in PostgreSQL
+// (package postgres). Every method honours ctx. Domain failures are
+// *guichet.Error values (or wrap one), with the codes and messages given
+// below; the contract suite in adapterstest holds every implementation to
+// them.
+//
+// The notify functions that OpenCase, MoveCase, Book and Remind take return
+// the SMS that a change causes: the store writes them to the outbox in the
+// same transaction as the change, so that a change is never lost without
+// its SMS nor an SMS sent for a change that did not happen. They are called
+// once the change's reference is known, and may be nil (no message). If one
+// panics, nothing is written and the panic goes on.
 type Store interface {
 	// Offices returns the offices that handle service ("" for all), by
 	// name.
@@ -90,19 +162,35 @@ type Store interface {
 	// Taken counts the live (not cancelled) bookings of an office's slots
 	// starting in [from, to), by slot start in Unix seconds.
 	Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error)
-	// Book records b atomically and returns it with its reference. It
-	// fails with ECONFLICT "already booked" if b.Phone holds a live booking
-	// for b.Service whose slot starts after now, and with ECONFLICT "slot
-	// full" if the slot already has capacity live bookings.
-	Book(ctx context.Context, b Booking, capacity int, now time.Time) (Booking, error)
+	// Book records b and notify's messages atomically and returns b with
+	// its reference. It fails with ECONFLICT "already booked" if b.Phone
+	// holds a live booking for b.Service whose slot starts after now, and
+	// with ECONFLICT "slot full" if the slot already has capacity live
+	// bookings (capacity is cut to GatheringLimit).
+	Book(ctx context.Context, b Booking, capacity int, now time.Time, notify func(Booking) []Message) (Booking, error)
 	// Cancel cancels the booking ref of phone at now, freeing its place:
 	// ENOTFOUND if phone has no booking ref, ECONFLICT if it is already
 	// cancelled or its slot has started.
 	Cancel(ctx context.Context, ref, phone string, now time.Time) (Booking, error)
-	// OpenCase records c and returns it with its reference.
-	OpenCase(ctx context.Context, c Case) (Case, error)
+	// Remind writes notify's messages for each live booking whose slot
+	// starts in [from, to) and that was not reminded yet, and marks it
+	// reminded: once each, even when two processes remind at once. It
+	// returns how many bookings it reminded.
+	Remind(ctx context.Context, from, to time.Time, notify func(Booking) []Message) (int, error)
+	// OpenCase records c, with notify's messages, and returns it with its
+	// reference.
+	OpenCase(ctx context.Context, c Case, notify func(Case) []Message) (Case, error)
+	// MoveCase takes the case ref to m.Status: it locks the case, calls
+	// check with it as it stands (check's error aborts the move, with
+	// nothing written, and is returned as it is), appends the event, sets
+	// the status and Updated to m.At and writes notify's messages, all at
+	// once. ENOTFOUND if there is no case ref. check may be nil.
+	MoveCase(ctx context.Context, ref string, m Move, check func(Case) error, notify func(Case) []Message) (Case, error)
 	// Case returns the case ref; ENOTFOUND if there is none.
 	Case(ctx context.Context, ref string) (Case, error)
+	// Cases returns the cases that f selects, by ref, with their history:
+	// those after f.After, at most PageSize(f.Limit).
+	Cases(ctx context.Context, f CaseFilter) ([]Case, error)
 	// RequestCallback records cb, or returns the open request of cb.Phone
 	// if there is one, so that a caller who asks twice keeps one ticket.
 	RequestCallback(ctx context.Context, cb Callback) (Callback, error)
@@ -110,15 +198,44 @@ type Store interface {
 	// remembered and returned to every later call with the same op and key
 	// without running do again; failures are not remembered. Calls with the
 	// same op and key run one at a time, so that a retry arriving while the
-	// first call runs waits for its result.
+	// first call runs waits for its result. A store may run do inside the
+	// transaction that records its result, so that what do writes and the
+	// result commit together (the PostgreSQL store does).
 	Once(ctx context.Context, op, key string, do func(context.Context) (Result, error)) (Result, error)
+
+	// ClaimMessages hands a sender up to limit messages to send, oldest
+	// first: pending ones, and those whose sender's lease ended before now
+	// (a sender that crashed). They become MessageSending until now+lease
+	// and their Attempts grow by one. Two senders never get the same
+	// message while its lease holds, even from two processes.
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error)
+	// MarkMessage records what became of a claimed message: MessageSent,
+	// MessageFailed, MessageLogged, or MessagePending to try it again.
+	// ENOTFOUND if there is no message id, EINVALID for another status.
+	MarkMessage(ctx context.Context, id int64, status, reason string) error
+	// Messages returns the latest messages to phone, newest first, at most
+	// limit (0: DefaultPage, cut to MaxPage).
+	Messages(ctx context.Context, phone string, limit int) ([]Message, error)
 }
 
-// Labels names statuses and services for people, in their language. The
-// menus package supplies them from the service files.
-type Labels interface {
+// Catalogue tells Native what the service files say: labels for people,
+// who owns a service's cases, its life cycle and its messages. The menus
+// package's Catalogue implements it.
+type Catalogue interface {
+	// StatusLabel and ServiceTitle name a status and a service in lang.
 	StatusLabel(service, status, lang string) string
 	ServiceTitle(service, lang string) string
+	// Owner is the administration that moves a service's cases.
+	Owner(service string) string
+	// CanMove reports whether the service's life cycle allows the move.
+	CanMove(service, from, to string) bool
+	// Template returns a message template ("opened", "moved", "booked",
+	// "reminder") in lang, with {{var}} placeholders.
+	Template(service, key, lang string) (string, bool)
+	// HasStatus reports whether status is in the service's life cycle.
+	HasStatus(service, status string) bool
+	// ServiceIDs lists every service, so that an owner's can be found.
+	ServiceIDs() []string
 }
 
 // Schedule is when offices receive visitors: hourly slots on working days
@@ -138,11 +255,13 @@ var Cameroon = time.FixedZone("WAT", 60*60)
 
 // Native serves the operations listed in Operations from a Store.
 type Native struct {
-	Store    Store
-	Labels   Labels           // nil: statuses and services show their codes
-	Now      func() time.Time // nil: time.Now
-	Location *time.Location   // where slots and dates are told; nil: Cameroon
-	Schedule Schedule         // zero: DefaultSchedule
+	Store Store
+	// Catalogue says what the service files say. nil: statuses and
+	// services show their codes, no SMS is written and no case can move.
+	Catalogue Catalogue
+	Now       func() time.Time // nil: time.Now
+	Location  *time.Location   // where slots and dates are told; nil: Cameroon
+	Schedule  Schedule         // zero: DefaultSchedule
 }
 
 // handlers serves each operation of Operations; TestOperationsServed keeps
@@ -241,6 +360,14 @@ func (n *Native) bookSlot(ctx context.Context, c Call) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	lang := language(c.Lang)
+	vars := func(b Booking) map[string]string {
+		return map[string]string{
+			"ref":    b.Ref,
+			"slot":   slotLabel(start, lang),
+			"office": clip(office.Name, 30),
+		}
+	}
 	b, err := n.Store.Book(ctx, Booking{
 		Office:  office.ID,
 		Start:   start,
@@ -249,15 +376,13 @@ func (n *Native) bookSlot(ctx context.Context, c Call) (Result, error) {
 		Lang:    c.Lang,
 		Channel: c.Channel,
 		Booked:  now,
-	}, capacity(office), now)
+	}, capacity(office), now, func(b Booking) []Message {
+		return n.message(b.Service, KindBooked, b.Lang, b.Phone, b.Ref, now, vars(b))
+	})
 	if err != nil {
 		return Result{}, fmt.Errorf("booking: %w", err)
 	}
-	return Result{Vars: map[string]string{
-		"ref":    b.Ref,
-		"slot":   slotLabel(start, language(c.Lang)),
-		"office": clip(office.Name, 30),
-	}}, nil
+	return Result{Vars: vars(b)}, nil
 }
 
 func (n *Native) cancelBooking(ctx context.Context, c Call) (Result, error) {
@@ -297,6 +422,8 @@ func (n *Native) openCase(ctx context.Context, c Call) (Result, error) {
 		Opened:  now,
 		Updated: now,
 		History: []Event{{Status: StatusReceived, At: now, Channel: c.Channel, Who: c.Phone}},
+	}, func(c Case) []Message {
+		return n.message(c.Service, KindOpened, c.Lang, c.Phone, c.Ref, now, map[string]string{"ref": c.Ref})
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("opening a case: %w", err)
@@ -318,16 +445,11 @@ func (n *Native) trackCase(ctx context.Context, c Call) (Result, error) {
 	if s := c.Args["service"]; s != "" && s != cs.Service {
 		return Result{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
 	}
-	lang := language(c.Lang)
-	status, service := cs.Status, cs.Service
-	if n.Labels != nil {
-		status = or(n.Labels.StatusLabel(cs.Service, cs.Status, lang), status)
-		service = or(n.Labels.ServiceTitle(cs.Service, lang), service)
-	}
+	lang, cat := language(c.Lang), n.catalogue()
 	return Result{Vars: map[string]string{
 		"ref":     cs.Ref,
-		"status":  clip(status, 30),
-		"service": clip(service, 30),
+		"status":  clip(or(cat.StatusLabel(cs.Service, cs.Status, lang), cs.Status), 30),
+		"service": clip(or(cat.ServiceTitle(cs.Service, lang), cs.Service), 30),
 		"updated": cs.Updated.In(n.location()).Format("02/01/2006"),
 	}}, nil
 }

@@ -51,26 +51,79 @@ func book(phone, slot string) Call {
 		Args: map[string]string{"office": "douala-3", "slot": slot}}
 }
 
-// fill books every place of a slot of douala-3, from other phones.
-func fill(t *testing.T, n *Native, slot string) {
+// fillSlot books every place of a slot of douala-3, from other phones.
+func fillSlot(t *testing.T, n *Native, slot string) {
 	t.Helper()
 	for i := range GatheringLimit {
 		do(t, n, book(fmt.Sprintf("+23765000%04d", i), slot))
 	}
 }
 
-// labels are what the menus package will supply.
-type labels struct{}
+// catalogue is what the menus package supplies, for the demo's services
+// and two of the built-in ones.
+type catalogue struct{}
 
-func (labels) StatusLabel(service, status, lang string) string {
-	return map[string]string{"fr/delivered": "Remis au destinataire", "en/delivered": "Delivered"}[lang+"/"+status]
+var _ Catalogue = catalogue{}
+
+// lifeCycles are the services' statuses, each with the statuses it may
+// move to.
+var lifeCycles = map[string]map[string][]string{
+	"courrier": {"received": {"forwarded"}, "forwarded": {"delivered"}, "delivered": nil},
+	"business-licence": {
+		"received": {"processing", "rejected"}, "processing": {"ready", "rejected"},
+		"ready": {"collected"}, "collected": nil, "rejected": nil,
+	},
+	"birth-certificate": {
+		"received": {"processing", "rejected"}, "processing": {"ready", "rejected"},
+		"ready": {"collected"}, "collected": nil, "rejected": nil,
+	},
+	"visit": nil,
 }
 
-func (labels) ServiceTitle(service, lang string) string {
+var owners = map[string]string{
+	"courrier": "minfi-registry", "business-licence": "wouri", "birth-certificate": "civil-status", "visit": "public-service",
+}
+
+func (catalogue) StatusLabel(service, status, lang string) string {
+	return map[string]string{
+		"fr/delivered": "Remis au destinataire", "en/delivered": "Delivered",
+		"fr/ready": "Disponible au guichet", "en/ready": "Ready for pickup",
+	}[lang+"/"+status]
+}
+
+func (catalogue) ServiceTitle(service, lang string) string {
 	return map[string]string{"fr/courrier": "Courrier officiel", "en/courrier": "Official mail"}[lang+"/"+service]
 }
 
-// noLookup is a Store whose case lookups fail the test.
+func (catalogue) Owner(service string) string { return owners[service] }
+
+func (catalogue) CanMove(service, from, to string) bool {
+	return slices.Contains(lifeCycles[service][from], to)
+}
+
+func (catalogue) HasStatus(service, status string) bool {
+	_, ok := lifeCycles[service][status]
+	return ok
+}
+
+func (catalogue) ServiceIDs() []string { return slices.Sorted(maps.Keys(lifeCycles)) }
+
+// Courrier has no messages: its cases move without SMS.
+func (catalogue) Template(service, key, lang string) (string, bool) {
+	t, ok := map[string]string{
+		"birth-certificate/opened/fr": "Dossier {{ref}} déposé. Suivi: *123*4*{{ref}}#",
+		"birth-certificate/opened/en": "Case {{ref}} received. Track: *123*4*{{ref}}#",
+		"business-licence/moved/fr":   "Dossier {{ref}}: {{status}}. {{note}}",
+		"business-licence/moved/en":   "Case {{ref}}: {{status}}. {{note}}",
+		"visit/booked/fr":             "RDV {{ref}}: {{slot}}, {{office}}.",
+		"visit/booked/en":             "Visit {{ref}}: {{slot}}, {{office}}.",
+		"visit/reminder/fr":           "Rappel: RDV demain {{slot}}, {{office}}.",
+		"visit/reminder/en":           "Reminder: visit tomorrow {{slot}}, {{office}}.",
+	}[service+"/"+key+"/"+lang]
+	return t, ok
+}
+
+// noLookup is a Store whose case lookups and moves fail the test.
 type noLookup struct {
 	Store
 	t *testing.T
@@ -79,6 +132,27 @@ type noLookup struct {
 func (s noLookup) Case(ctx context.Context, ref string) (Case, error) {
 	s.t.Errorf("looked up case %s", ref)
 	return s.Store.Case(ctx, ref)
+}
+
+func (s noLookup) MoveCase(ctx context.Context, ref string, m Move, check func(Case) error, notify func(Case) []Message) (Case, error) {
+	s.t.Errorf("moved case %s", ref)
+	return s.Store.MoveCase(ctx, ref, m, check, notify)
+}
+
+// wantMessages fails t unless phone's messages, newest first, are want
+// (IDs aside).
+func wantMessages(t *testing.T, n *Native, phone string, want ...Message) {
+	t.Helper()
+	got, err := n.Store.Messages(t.Context(), phone, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i].ID = 0
+	}
+	if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
+		t.Errorf("messages to %s:\n%+v\nwant\n%+v", phone, got, want)
+	}
 }
 
 type doTest struct {
@@ -164,7 +238,7 @@ func doTests() []doTest {
 		{
 			name: "slots, a full one left out",
 			setup: func(t *testing.T, n *Native) {
-				fill(t, n, "202611300800")
+				fillSlot(t, n, "202611300800")
 			},
 			call: Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
 			check: func(t *testing.T, n *Native, r Result) {
@@ -199,6 +273,28 @@ func doTests() []doTest {
 			want: Result{Vars: map[string]string{
 				"ref": "20000011", "slot": "Fri 04/12 14:00", "office": "Prefecture du Wouri",
 			}},
+		},
+		{
+			name:  "book a visit, with its SMS",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call: Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "fr", Channel: "ussd",
+				Args: map[string]string{"office": "douala-3", "slot": "202611300900"}},
+			want: Result{Vars: map[string]string{"ref": "20000011", "slot": "Lun 30/11 09h00", "office": "Mairie de Douala 3e"}},
+			check: func(t *testing.T, n *Native, r Result) {
+				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "fr", Body: "RDV 20000011: Lun 30/11 09h00, Mairie de Douala 3e.",
+					Kind: "booked", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			},
+		},
+		{
+			name:  "book a visit, with its SMS in English",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call: Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "en", Channel: "ussd",
+				Args: map[string]string{"office": "wouri", "slot": "202612041400"}},
+			want: Result{Vars: map[string]string{"ref": "20000011", "slot": "Fri 04/12 14:00", "office": "Prefecture du Wouri"}},
+			check: func(t *testing.T, n *Native, r Result) {
+				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "en", Body: "Visit 20000011: Fri 04/12 14:00, Prefecture du Wouri.",
+					Kind: "booked", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			},
 		},
 		{
 			name: "book a past slot",
@@ -241,7 +337,7 @@ func doTests() []doTest {
 		{
 			name: "book a full slot",
 			setup: func(t *testing.T, n *Native) {
-				fill(t, n, "202611300800")
+				fillSlot(t, n, "202611300800")
 			},
 			call: book(citizen, "202611300800"),
 			code: guichet.ECONFLICT, msg: "slot full",
@@ -251,7 +347,7 @@ func doTests() []doTest {
 		{
 			name: "cancel, freeing the place",
 			setup: func(t *testing.T, n *Native) {
-				fill(t, n, "202611300800") // the first booking is 20000011
+				fillSlot(t, n, "202611300800") // the first booking is 20000011
 			},
 			call: Call{Op: "slots.cancel", Phone: "+237650000000", Args: map[string]string{"ref": "20000011"}},
 			want: Result{Vars: map[string]string{"ref": "20000011"}},
@@ -297,6 +393,40 @@ func doTests() []doTest {
 			},
 		},
 		{
+			name:  "open a case, with its SMS in the citizen's language",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call: Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "ussd",
+				Args: map[string]string{"born": "01021990"}},
+			want: Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Native, r Result) {
+				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "en", Body: "Case 20000011 received. Track: *123*4*20000011#",
+					Kind: "opened", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			},
+		},
+		{
+			name:  "open a case in another language: the SMS in French",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call:  Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "sw", Channel: "ussd"},
+			want:  Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Native, r Result) {
+				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "fr", Body: "Dossier 20000011 déposé. Suivi: *123*4*20000011#",
+					Kind: "opened", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			},
+		},
+		{
+			name:  "open a case of a service without messages: no SMS",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call:  Call{Op: "cases.open", Service: "courrier", Phone: citizen, Lang: "fr", Channel: "ussd"},
+			want:  Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Native, r Result) { wantMessages(t, n, citizen) },
+		},
+		{
+			name:  "open a case without a catalogue: no SMS",
+			call:  Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "fr", Channel: "ussd"},
+			want:  Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Native, r Result) { wantMessages(t, n, citizen) },
+		},
+		{
 			name: "open a case without a service",
 			call: Call{Op: "cases.open", Phone: citizen},
 			code: guichet.EINVALID, msg: "no service",
@@ -311,16 +441,16 @@ func doTests() []doTest {
 			}},
 		},
 		{
-			name:  "track, with labels",
-			setup: func(t *testing.T, n *Native) { n.Labels = labels{} },
-			call:  Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": DemoCourrierDelivered}},
+			name:  "track, with the catalogue",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
+			call:  Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered}},
 			want: Result{Vars: map[string]string{
-				"ref": "10000012", "status": "Remis au destinataire", "service": "Courrier officiel", "updated": "05/11/2026",
+				"ref": "10000012", "status": "Delivered", "service": "Official mail", "updated": "05/11/2026",
 			}},
 		},
 		{
-			name:  "track, with labels in English",
-			setup: func(t *testing.T, n *Native) { n.Labels = labels{} },
+			name:  "track, with the catalogue, in English",
+			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
 			call:  Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered, "service": "courrier"}},
 			want: Result{Vars: map[string]string{
 				"ref": "10000012", "status": "Delivered", "service": "Official mail", "updated": "05/11/2026",
@@ -528,6 +658,14 @@ func TestIdempotency(t *testing.T) {
 	if got := do(t, n, other).Vars["ref"]; got != reference.FromNumber(MemorySerials+2, 7) {
 		t.Errorf("next case %s, want %s: the retry opened a case", got, reference.FromNumber(MemorySerials+2, 7))
 	}
+	// The retry wrote no second SMS.
+	n.Catalogue = catalogue{}
+	const phone = "+237655000000"
+	sms := Call{Op: "cases.open", Service: "birth-certificate", Phone: phone, Lang: "fr", Key: "session-3/submit"}
+	ref := do(t, n, sms).Vars["ref"]
+	do(t, n, sms)
+	wantMessages(t, n, phone, Message{Phone: phone, Lang: "fr", Body: "Dossier " + ref + " déposé. Suivi: *123*4*" + ref + "#",
+		Kind: "opened", CaseRef: ref, Created: monday, Status: MessagePending})
 	// Without a key, every call does the work.
 	open.Key = ""
 	if a, b := do(t, n, open).Vars["ref"], do(t, n, open).Vars["ref"]; a == b {

@@ -6,7 +6,11 @@
 // The language is documented in docs/MENUS.md.
 package menus
 
-import "gopkg.in/yaml.v3"
+import (
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
 
 // Languages the catalogue speaks; the first is the default.
 var Languages = []string{"fr", "en"}
@@ -194,4 +198,20 @@ func (c *Catalogue) Template(service, key, lang string) (string, bool) {
 		return "", false
 	}
 	return t.Get(lang), true
+}
+
+// HasStatus reports whether status is in a service's case life cycle.
+func (c *Catalogue) HasStatus(service, status string) bool {
+	s := c.Services[service]
+	return s != nil && s.Statuses[status] != nil
+}
+
+// ServiceIDs lists the catalogue's services, sorted.
+func (c *Catalogue) ServiceIDs() []string {
+	ids := make([]string, 0, len(c.Services))
+	for id := range c.Services {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

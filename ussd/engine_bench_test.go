@@ -44,7 +44,7 @@ func newBenchFixture(b *testing.B, store ussd.Store) *fixture {
 	if err := f.cases.Seed(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	native := &adapters.Native{Store: f.cases, Labels: cat, Now: func() time.Time { return f.now }}
+	native := &adapters.Native{Store: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
 	if store == nil {
 		store = sessions.NewMemory(func() time.Time { return f.now })
 	}

@@ -79,7 +79,7 @@ func newFixture(t *testing.T, store ussd.Store, cfg ussd.Config, wrap func(next 
 	if err := f.cases.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	native := &adapters.Native{Store: f.cases, Labels: cat, Now: func() time.Time { return f.now }}
+	native := &adapters.Native{Store: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
 	var b ussd.Backend = &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
 		return native.Do(ctx, c)
 	}}
@@ -129,7 +129,7 @@ func (f *fixture) walk(t *testing.T, session, phone string, inputs ...string) us
 // gets the second serial of the store.
 func (f *fixture) requireOneCase(t *testing.T, ph string) {
 	t.Helper()
-	c, err := f.cases.OpenCase(context.Background(), adapters.Case{Service: "probe", Phone: ph})
+	c, err := f.cases.OpenCase(context.Background(), adapters.Case{Service: "probe", Phone: ph}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

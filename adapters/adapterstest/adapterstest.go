@@ -36,6 +36,21 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"Once", testOnce},
 		{"OnceConcurrent", testOnceConcurrent},
 		{"CancelledContext", testCancelledContext},
+		{"OpenCaseNotify", testOpenCaseNotify},
+		{"OpenCaseNotifyPanics", testOpenCaseNotifyPanics},
+		{"BookNotify", testBookNotify},
+		{"MoveCase", testMoveCase},
+		{"MoveCaseAborted", testMoveCaseAborted},
+		{"MoveCaseConcurrent", testMoveCaseConcurrent},
+		{"Cases", testCases},
+		{"CasesPaging", testCasesPaging},
+		{"Remind", testRemind},
+		{"RemindConcurrent", testRemindConcurrent},
+		{"ClaimMessages", testClaimMessages},
+		{"ClaimConcurrent", testClaimConcurrent},
+		{"ClaimExpiredLease", testClaimExpiredLease},
+		{"Messages", testMessages},
+		{"APIKeys", testAPIKeys},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
@@ -57,6 +72,13 @@ func wantCode(t *testing.T, err error, code, msg string) {
 	}
 	if msg != "" && guichet.ErrorMessage(err) != msg {
 		t.Fatalf("error %v: message %q, want %q", err, guichet.ErrorMessage(err), msg)
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -116,8 +138,8 @@ func testOpenCase(t *testing.T, s adapters.Store) {
 		Opened: t0, Updated: t0,
 		History: []adapters.Event{{Status: adapters.StatusReceived, At: t0, Channel: "ussd", Who: "+237677123456"}},
 	}
-	a := must[adapters.Case](t)(s.OpenCase(ctx, c))
-	b := must[adapters.Case](t)(s.OpenCase(ctx, c))
+	a := must[adapters.Case](t)(s.OpenCase(ctx, c, nil))
+	b := must[adapters.Case](t)(s.OpenCase(ctx, c, nil))
 	for _, ref := range []string{a.Ref, b.Ref} {
 		if len(ref) != 8 || !reference.Valid(ref) {
 			t.Errorf("ref %q: want 8 digits with a valid check digit", ref)
@@ -146,7 +168,7 @@ func testOpenCase(t *testing.T, s adapters.Store) {
 }
 
 // testBookWithinCapacity books one slot from 200 phones at once: exactly
-// the capacity succeeds.
+// the capacity succeeds, each with its SMS, and the others write nothing.
 func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	const tries, capacity = 200, 50
 	var (
@@ -158,7 +180,7 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	)
 	for i := range tries {
 		wg.Go(func() {
-			b, err := s.Book(t.Context(), booking("douala-3", fmt.Sprintf("+23767700%04d", i), "birth-certificate", slot), capacity, t0)
+			b, err := s.Book(t.Context(), booking("douala-3", fmt.Sprintf("+23767700%04d", i), "birth-certificate", slot), capacity, t0, sms[adapters.Booking]("booked"))
 			switch {
 			case err == nil:
 				mu.Lock()
@@ -183,8 +205,17 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	if want := map[int64]int{slot.Unix(): capacity}; !reflect.DeepEqual(taken, want) {
 		t.Errorf("Taken = %v, want %v", taken, want)
 	}
+	msgs := must[[]adapters.Message](t)(s.ClaimMessages(t.Context(), 1000, time.Minute, t0))
+	for _, m := range msgs {
+		if !refs[m.CaseRef] {
+			t.Errorf("message %+v is about no booking", m)
+		}
+	}
+	if len(msgs) != capacity {
+		t.Errorf("%d messages, want one per booking: %d", len(msgs), capacity)
+	}
 	// Another office's slot at the same time is not affected.
-	if _, err := s.Book(t.Context(), booking("yaounde-1", "+237699000000", "birth-certificate", slot), capacity, t0); err != nil {
+	if _, err := s.Book(t.Context(), booking("yaounde-1", "+237699000000", "birth-certificate", slot), capacity, t0, nil); err != nil {
 		t.Errorf("booking another office: %v", err)
 	}
 }
@@ -192,19 +223,19 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 func testBookOncePerService(t *testing.T, s adapters.Store) {
 	ctx := t.Context()
 	const phone = "+237677123456"
-	if _, err := s.Book(ctx, booking("douala-3", phone, "birth-certificate", slot), 50, t0); err != nil {
+	if _, err := s.Book(ctx, booking("douala-3", phone, "birth-certificate", slot), 50, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Same service, another slot, another office: refused.
-	_, err := s.Book(ctx, booking("yaounde-1", phone, "birth-certificate", slot.Add(24*time.Hour)), 50, t0)
+	_, err := s.Book(ctx, booking("yaounde-1", phone, "birth-certificate", slot.Add(24*time.Hour)), 50, t0, nil)
 	wantCode(t, err, guichet.ECONFLICT, "already booked")
 	// Another service: accepted.
-	if _, err := s.Book(ctx, booking("douala-3", phone, "business-licence", slot.Add(time.Hour)), 50, t0); err != nil {
+	if _, err := s.Book(ctx, booking("douala-3", phone, "business-licence", slot.Add(time.Hour)), 50, t0, nil); err != nil {
 		t.Errorf("booking another service: %v", err)
 	}
 	// Once the first slot has started, the phone may book again.
 	later := slot.Add(time.Minute)
-	if _, err := s.Book(ctx, booking("douala-3", phone, "birth-certificate", slot.Add(24*time.Hour)), 50, later); err != nil {
+	if _, err := s.Book(ctx, booking("douala-3", phone, "birth-certificate", slot.Add(24*time.Hour)), 50, later, nil); err != nil {
 		t.Errorf("booking after the first slot started: %v", err)
 	}
 }
@@ -212,9 +243,9 @@ func testBookOncePerService(t *testing.T, s adapters.Store) {
 func testCancelFreesPlace(t *testing.T, s adapters.Store) {
 	ctx := t.Context()
 	const capacity = 2
-	a := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), capacity, t0))
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000002", "courrier", slot), capacity, t0))
-	_, err := s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0)
+	a := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), capacity, t0, nil))
+	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000002", "courrier", slot), capacity, t0, nil))
+	_, err := s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0, nil)
 	wantCode(t, err, guichet.ECONFLICT, "slot full")
 
 	// Only the booking's own phone may cancel it; to another, it does not exist.
@@ -235,13 +266,13 @@ func testCancelFreesPlace(t *testing.T, s adapters.Store) {
 	wantCode(t, err, guichet.ECONFLICT, "")
 
 	// The freed place can be booked, and the cancelling phone may book again.
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0))
-	_, err = s.Book(ctx, booking("wouri", "+237677000004", "courrier", slot), capacity, t0)
+	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0, nil))
+	_, err = s.Book(ctx, booking("wouri", "+237677000004", "courrier", slot), capacity, t0, nil)
 	wantCode(t, err, guichet.ECONFLICT, "slot full")
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot.Add(time.Hour)), capacity, t0))
+	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot.Add(time.Hour)), capacity, t0, nil))
 
 	// A slot that has started cannot be cancelled.
-	b := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000009", "other", slot.Add(2*time.Hour)), capacity, t0))
+	b := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000009", "other", slot.Add(2*time.Hour)), capacity, t0, nil))
 	_, err = s.Cancel(ctx, b.Ref, "+237677000009", slot.Add(2*time.Hour))
 	wantCode(t, err, guichet.ECONFLICT, "booking is past")
 }
@@ -360,11 +391,23 @@ func testOnceConcurrent(t *testing.T, s adapters.Store) {
 func testCancelledContext(t *testing.T, s adapters.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.OpenCase(ctx, adapters.Case{Service: "x", Status: adapters.StatusReceived, Phone: "+237677000001"}); !errors.Is(err, context.Canceled) {
+	if _, err := s.OpenCase(ctx, adapters.Case{Service: "x", Status: adapters.StatusReceived, Phone: "+237677000001"}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("OpenCase with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), 50, t0); !errors.Is(err, context.Canceled) {
+	if _, err := s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), 50, t0, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Book with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := s.MoveCase(ctx, adapters.DemoCourrierReceived, adapters.Move{Status: "forwarded", At: t0}, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("MoveCase with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := s.Cases(ctx, adapters.CaseFilter{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Cases with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := s.ClaimMessages(ctx, 10, time.Minute, t0); !errors.Is(err, context.Canceled) {
+		t.Errorf("ClaimMessages with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := s.Remind(ctx, t0, t0.Add(time.Hour), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Remind with a cancelled context = %v, want context.Canceled", err)
 	}
 }
 

@@ -92,7 +92,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		return nil, fmt.Errorf("seeding the demo cases: %w", err)
 	}
 	log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data")
-	native := &adapters.Native{Store: cases, Labels: cat, Now: cfg.Clock}
+	native := &adapters.Native{Store: cases, Catalogue: cat, Now: cfg.Clock}
 	conns, err := connectors(cat)
 	if err != nil {
 		return nil, err

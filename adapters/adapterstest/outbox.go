@@ -1,0 +1,315 @@
+package adapterstest
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+)
+
+// tomorrow is the day after t0, in Cameroon, as reminders see it.
+var (
+	tomorrow    = time.Date(2026, time.December, 1, 0, 0, 0, 0, adapters.Cameroon)
+	dayAfterTom = tomorrow.AddDate(0, 0, 1)
+)
+
+func testRemind(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	book := func(phone string, start time.Time) adapters.Booking {
+		t.Helper()
+		return must[adapters.Booking](t)(s.Book(ctx, booking("douala-3", phone, "visit", start), 50, t0, nil))
+	}
+	due := book("+237677000001", tomorrow.Add(8*time.Hour))
+	first := book("+237677000002", tomorrow) // the window's start is in it
+	cancelled := book("+237677000003", tomorrow.Add(9*time.Hour))
+	must[adapters.Booking](t)(s.Cancel(ctx, cancelled.Ref, cancelled.Phone, t0))
+	book("+237677000004", dayAfterTom)                // the window's end is not
+	book("+237677000005", tomorrow.Add(-time.Hour))   // today
+	book("+237677000006", dayAfterTom.Add(time.Hour)) // the day after
+
+	var notified []string
+	n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, func(b adapters.Booking) []adapters.Message {
+		notified = append(notified, b.Ref)
+		return sms[adapters.Booking]("reminder")(b)
+	}))
+	slices.Sort(notified)
+	if want := []string{due.Ref, first.Ref}; n != 2 || !slices.Equal(notified, sortedCopy(want)) {
+		t.Errorf("Remind = %d, notified %v; want 2, %v", n, notified, want)
+	}
+	for _, b := range []adapters.Booking{due, first} {
+		if msgs := must[[]adapters.Message](t)(s.Messages(ctx, b.Phone, 0)); len(msgs) != 1 || msgs[0].CaseRef != b.Ref || msgs[0].Kind != "reminder" {
+			t.Errorf("messages to %s: %+v, want a reminder of %s", b.Phone, msgs, b.Ref)
+		}
+	}
+	for _, phone := range []string{"+237677000003", "+237677000004", "+237677000005", "+237677000006"} {
+		noMessages(t, s, phone)
+	}
+
+	// Reminded once: a second run finds nothing.
+	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[adapters.Booking]("reminder"))); n != 0 {
+		t.Errorf("second Remind = %d, want 0", n)
+	}
+	// A run whose notify panics reminds nobody; the next one does.
+	late := book("+237677000007", tomorrow.Add(14*time.Hour))
+	panics(t, func() {
+		s.Remind(ctx, tomorrow, dayAfterTom, func(adapters.Booking) []adapters.Message { panic("boom") })
+	})
+	noMessages(t, s, late.Phone)
+	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[adapters.Booking]("reminder"))); n != 1 {
+		t.Errorf("Remind after a panic = %d, want 1", n)
+	}
+}
+
+// testRemindConcurrent reminds from four goroutines at once, as two
+// processes would: each booking is reminded once.
+func testRemindConcurrent(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	const bookings = 30
+	var phones []string
+	for i := range bookings {
+		phone := fmt.Sprintf("+2376990%05d", i)
+		phones = append(phones, phone)
+		start := tomorrow.Add(time.Duration(8+i%7) * time.Hour)
+		must[adapters.Booking](t)(s.Book(ctx, booking("yaounde-1", phone, "visit", start), 50, t0, nil))
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for range 4 {
+		wg.Go(func() {
+			slept := false
+			n, err := s.Remind(ctx, tomorrow, dayAfterTom, func(b adapters.Booking) []adapters.Message {
+				if !slept { // so that unlocked reminders would overlap
+					time.Sleep(20 * time.Millisecond)
+					slept = true
+				}
+				return sms[adapters.Booking]("reminder")(b)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if total != bookings {
+		t.Errorf("reminded %d in all, want %d", total, bookings)
+	}
+	for _, phone := range phones {
+		if msgs := must[[]adapters.Message](t)(s.Messages(ctx, phone, 0)); len(msgs) != 1 {
+			t.Errorf("%s got %d reminders, want 1", phone, len(msgs))
+		}
+	}
+}
+
+// write writes n pending messages to phone, about one new case, created a
+// second apart from t0, and returns them as Messages tells them, oldest
+// first.
+func write(t *testing.T, s adapters.Store, phone string, n int) []adapters.Message {
+	t.Helper()
+	must[adapters.Case](t)(s.OpenCase(t.Context(), newCase("courrier", phone), func(c adapters.Case) []adapters.Message {
+		msgs := make([]adapters.Message, n)
+		for i := range msgs {
+			msgs[i] = adapters.Message{Phone: phone, Lang: "fr", Body: fmt.Sprint("message ", i), Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Duration(i) * time.Second)}
+		}
+		return msgs
+	}))
+	msgs := must[[]adapters.Message](t)(s.Messages(t.Context(), phone, n))
+	slices.Reverse(msgs)
+	return msgs
+}
+
+func ids(msgs []adapters.Message) []int64 {
+	ids := make([]int64, 0, len(msgs))
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func testClaimMessages(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	const phone = "+237677000001"
+	written := write(t, s, phone, 5)
+	claim := func(limit int, now time.Time) []adapters.Message {
+		t.Helper()
+		return must[[]adapters.Message](t)(s.ClaimMessages(ctx, limit, time.Minute, now))
+	}
+	first := claim(2, t0)
+	if got, want := ids(first), ids(written[:2]); !slices.Equal(got, want) {
+		t.Fatalf("first claim %v, want the oldest %v", got, want)
+	}
+	for i, m := range first {
+		want := written[i]
+		want.Status, want.Attempts = adapters.MessageSending, 1
+		if !equalMessage(m, want) {
+			t.Errorf("claimed %+v, want %+v", m, want)
+		}
+	}
+	rest := claim(10, t0)
+	if got, want := ids(rest), ids(written[2:]); !slices.Equal(got, want) {
+		t.Fatalf("second claim %v, want %v", got, want)
+	}
+	if again := claim(10, t0); len(again) > 0 {
+		t.Errorf("third claim %v, want none: all are claimed", ids(again))
+	}
+
+	noErr(t, s.MarkMessage(ctx, first[0].ID, adapters.MessageSent, ""))
+	noErr(t, s.MarkMessage(ctx, first[1].ID, adapters.MessageFailed, "unknown subscriber"))
+	noErr(t, s.MarkMessage(ctx, rest[0].ID, adapters.MessagePending, "throttled"))
+	retry := claim(10, t0.Add(time.Second))
+	if len(retry) != 1 || retry[0].ID != rest[0].ID || retry[0].Attempts != 2 {
+		t.Errorf("claim after a retry = %+v, want message %d at its second attempt", retry, rest[0].ID)
+	}
+	status := map[int64]adapters.Message{}
+	for _, m := range must[[]adapters.Message](t)(s.Messages(ctx, phone, 0)) {
+		status[m.ID] = m
+	}
+	if m := status[first[0].ID]; m.Status != adapters.MessageSent {
+		t.Errorf("sent message is %+v", m)
+	}
+	if m := status[first[1].ID]; m.Status != adapters.MessageFailed || m.Reason != "unknown subscriber" {
+		t.Errorf("failed message is %+v", m)
+	}
+
+	wantCode(t, s.MarkMessage(ctx, 1<<40, adapters.MessageSent, ""), guichet.ENOTFOUND, "")
+	wantCode(t, s.MarkMessage(ctx, first[0].ID, adapters.MessageSending, ""), guichet.EINVALID, "")
+	_, err := s.ClaimMessages(ctx, 0, time.Minute, t0)
+	wantCode(t, err, guichet.EINVALID, "")
+}
+
+// testClaimConcurrent drains the outbox from four claimers at once: each
+// message goes to exactly one.
+func testClaimConcurrent(t *testing.T, s adapters.Store) {
+	const n = 60
+	written := write(t, s, "+237677000001", n)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		claims = map[int64]int{}
+	)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				msgs, err := s.ClaimMessages(t.Context(), 3, time.Minute, t0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(msgs) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range msgs {
+					claims[m.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, m := range written {
+		if claims[m.ID] != 1 {
+			t.Errorf("message %d claimed %d times, want once", m.ID, claims[m.ID])
+		}
+	}
+	if len(claims) != n {
+		t.Errorf("%d messages claimed, want %d", len(claims), n)
+	}
+}
+
+// testClaimExpiredLease claims again a message whose sender's lease ended:
+// the sender crashed.
+func testClaimExpiredLease(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	written := write(t, s, "+237677000001", 1)
+	claim := func(now time.Time) []adapters.Message {
+		t.Helper()
+		return must[[]adapters.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, now))
+	}
+	if got := claim(t0); len(got) != 1 {
+		t.Fatalf("claimed %v, want the message", ids(got))
+	}
+	if got := claim(t0.Add(59 * time.Second)); len(got) != 0 {
+		t.Errorf("claimed %v while the lease holds", ids(got))
+	}
+	again := claim(t0.Add(time.Minute))
+	if len(again) != 1 || again[0].ID != written[0].ID || again[0].Attempts != 2 || again[0].Status != adapters.MessageSending {
+		t.Fatalf("claim after the lease = %+v, want message %d at its second attempt", again, written[0].ID)
+	}
+	noErr(t, s.MarkMessage(ctx, again[0].ID, adapters.MessageSent, ""))
+	if got := claim(t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("claimed %v after it was sent", ids(got))
+	}
+}
+
+func testMessages(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	written := write(t, s, "+237677000001", 4)
+	write(t, s, "+237677000002", 2)
+	got := must[[]adapters.Message](t)(s.Messages(ctx, "+237677000001", 3))
+	want := slices.Clone(written[1:])
+	slices.Reverse(want)
+	if len(got) != 3 {
+		t.Fatalf("Messages = %v, want %v", ids(got), ids(want))
+	}
+	for i := range got {
+		if !equalMessage(got[i], want[i]) {
+			t.Errorf("message %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	noMessages(t, s, "+237677000003")
+}
+
+// apiKeys is what the stores keep of API keys, beside Store.
+type apiKeys interface {
+	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
+	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+}
+
+func testAPIKeys(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	keys, ok := s.(apiKeys)
+	if !ok {
+		t.Fatalf("%T keeps no API keys", s)
+	}
+	civil := sha256.Sum256([]byte("civil-status key"))
+	wouri := sha256.Sum256([]byte("wouri key"))
+	noErr(t, keys.AddAPIKey(ctx, "civil-status", "registry desk", civil[:]))
+	noErr(t, keys.AddAPIKey(ctx, "wouri", "", wouri[:]))
+	if owner := must[string](t)(keys.APIKeyOwner(ctx, civil[:])); owner != "civil-status" {
+		t.Errorf("owner %q, want civil-status", owner)
+	}
+	if owner := must[string](t)(keys.APIKeyOwner(ctx, wouri[:])); owner != "wouri" {
+		t.Errorf("owner %q, want wouri", owner)
+	}
+	wantCode(t, keys.AddAPIKey(ctx, "wouri", "again", civil[:]), guichet.ECONFLICT, "")
+	unknown := sha256.Sum256([]byte("guessed"))
+	_, err := keys.APIKeyOwner(ctx, unknown[:])
+	wantCode(t, err, guichet.ENOTFOUND, "")
+	wantCode(t, keys.AddAPIKey(ctx, "wouri", "", []byte("raw key")), guichet.EINVALID, "")
+	wantCode(t, keys.AddAPIKey(ctx, "", "", unknown[:]), guichet.EINVALID, "")
+}
+
+// equalMessage compares messages by instant, whatever zone a store returns
+// times in.
+func equalMessage(a, b adapters.Message) bool {
+	a.Created, b.Created = a.Created.UTC(), b.Created.UTC()
+	return a == b
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}

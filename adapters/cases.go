@@ -1,0 +1,210 @@
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/reference"
+)
+
+// Message kinds, which are also the keys of the templates under messages:
+// in a service file.
+const (
+	KindOpened   = "opened"   // a case was opened: {{ref}}
+	KindMoved    = "moved"    // a case moved: {{ref}}, {{status}}, {{note}}
+	KindBooked   = "booked"   // a visit was booked: {{ref}}, {{slot}}, {{office}}
+	KindReminder = "reminder" // the visit is tomorrow: {{ref}}, {{slot}}, {{office}}
+	KindCallback = "callback" // about a hotline callback
+)
+
+// MoveCase takes the case ref to m.Status for owner, the administration
+// that moves it ("" for any: the hotline), and writes the "moved" SMS to
+// the citizen in the same transaction. It refuses a reference whose check
+// digit fails (EINVALID, before any lookup), a case that does not exist or
+// that owner does not own (ENOTFOUND for both, so that an administration
+// cannot learn which references exist), a status unknown to the case's
+// service (EINVALID) and a move its life cycle does not allow (ECONFLICT).
+// The move is checked against the case as it stands once locked, so two
+// moves at once cannot both pass. m.At defaults to now.
+func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string) (Case, error) {
+	ref = strings.TrimSpace(ref)
+	if !reference.Valid(ref) {
+		return Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
+	}
+	if m.Status == "" {
+		return Case{}, guichet.Errorf(guichet.EINVALID, "no status")
+	}
+	now := n.now()
+	if m.At.IsZero() {
+		m.At = now
+	}
+	cat := n.catalogue()
+	check := func(c Case) error {
+		if !owns(cat, owner, c.Service) {
+			return guichet.Errorf(guichet.ENOTFOUND, "case not found")
+		}
+		if !cat.HasStatus(c.Service, m.Status) {
+			return guichet.Errorf(guichet.EINVALID, "unknown status")
+		}
+		if !cat.CanMove(c.Service, c.Status, m.Status) {
+			return guichet.Errorf(guichet.ECONFLICT, "cannot move from %s to %s", c.Status, m.Status)
+		}
+		return nil
+	}
+	notify := func(c Case) []Message {
+		lang := language(c.Lang)
+		return n.message(c.Service, KindMoved, lang, c.Phone, c.Ref, now, map[string]string{
+			"ref":    c.Ref,
+			"status": or(cat.StatusLabel(c.Service, c.Status, lang), c.Status),
+			"note":   m.Note,
+		})
+	}
+	c, err := n.Store.MoveCase(ctx, ref, m, check, notify)
+	if err != nil {
+		return Case{}, fmt.Errorf("moving case: %w", err)
+	}
+	return c, nil
+}
+
+// Case returns the case ref, with its applicant's data and its history, if
+// owner owns it ("" for any). It refuses what MoveCase refuses before a
+// move.
+func (n *Native) Case(ctx context.Context, ref, owner string) (Case, error) {
+	ref = strings.TrimSpace(ref)
+	if !reference.Valid(ref) {
+		return Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
+	}
+	c, err := n.Store.Case(ctx, ref)
+	if err != nil {
+		return Case{}, fmt.Errorf("finding case: %w", err)
+	}
+	if !owns(n.catalogue(), owner, c.Service) {
+		return Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
+	}
+	return c, nil
+}
+
+// Cases returns a page of the cases that f selects among those owner owns
+// ("" for any), by ref. The next page starts after the last ref.
+func (n *Native) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case, error) {
+	if f.After != "" && !reference.Valid(f.After) {
+		return nil, guichet.Errorf(guichet.EINVALID, "invalid cursor")
+	}
+	if f.Limit < 0 {
+		return nil, guichet.Errorf(guichet.EINVALID, "negative limit")
+	}
+	if owner != "" {
+		cat := n.catalogue()
+		var services []string
+		for _, s := range cat.ServiceIDs() {
+			if cat.Owner(s) == owner && (len(f.Services) == 0 || slices.Contains(f.Services, s)) {
+				services = append(services, s)
+			}
+		}
+		if len(services) == 0 {
+			return nil, nil // none of its services: an empty filter would select all
+		}
+		f.Services = services
+	}
+	cases, err := n.Store.Cases(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("listing cases: %w", err)
+	}
+	return cases, nil
+}
+
+// RemindTomorrow writes a "reminder" SMS for each live booking whose slot is
+// tomorrow (in Location), once per booking however often it runs, and
+// returns how many bookings it reminded now.
+func (n *Native) RemindTomorrow(ctx context.Context) (int, error) {
+	loc := n.location()
+	now := n.now()
+	today := now.In(loc)
+	from := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
+	offices, err := n.Store.Offices(ctx, "")
+	if err != nil {
+		return 0, fmt.Errorf("listing offices: %w", err)
+	}
+	names := make(map[string]string, len(offices))
+	for _, o := range offices {
+		names[o.ID] = o.Name
+	}
+	count, err := n.Store.Remind(ctx, from, from.AddDate(0, 0, 1), func(b Booking) []Message {
+		lang := language(b.Lang)
+		return n.message(b.Service, KindReminder, lang, b.Phone, b.Ref, now, map[string]string{
+			"ref":    b.Ref,
+			"slot":   slotLabel(b.Start.In(loc), lang),
+			"office": clip(or(names[b.Office], b.Office), 30),
+		})
+	})
+	if err != nil {
+		return count, fmt.Errorf("reminding: %w", err)
+	}
+	return count, nil
+}
+
+// message renders a service's template kind in the citizen's language as
+// the one SMS to write, or none if the service has no such template.
+func (n *Native) message(service, kind, lang, phone, ref string, now time.Time, vars map[string]string) []Message {
+	lang = language(lang)
+	tpl, ok := n.catalogue().Template(service, kind, lang)
+	if !ok || tpl == "" {
+		return nil
+	}
+	return []Message{{
+		Phone: phone, Lang: lang, Body: fill(tpl, vars), Kind: kind, CaseRef: ref,
+		Created: now, Status: MessagePending,
+	}}
+}
+
+func (n *Native) catalogue() Catalogue {
+	if n.Catalogue != nil {
+		return n.Catalogue
+	}
+	return codes{}
+}
+
+// owns reports whether owner may see and move a service's cases: "" may
+// (the hotline), an administration may for the services it owns.
+func owns(cat Catalogue, owner, service string) bool {
+	return owner == "" || cat.Owner(service) == owner
+}
+
+// codes is the Catalogue of a Native without one: statuses and services are
+// told by their codes, nobody owns a service, no case moves and no message
+// is written.
+type codes struct{}
+
+func (codes) StatusLabel(_, status, _ string) string { return status }
+func (codes) ServiceTitle(service, _ string) string  { return service }
+
+func (codes) Owner(string) string                            { return "" }
+func (codes) CanMove(string, string, string) bool            { return false }
+func (codes) Template(string, string, string) (string, bool) { return "", false }
+func (codes) HasStatus(string, string) bool                  { return false }
+func (codes) ServiceIDs() []string                           { return nil }
+
+// fill replaces each {{name}} in tpl with vars[name], empty when unset, as
+// menus.Fill does on screens.
+func fill(tpl string, vars map[string]string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(tpl, "{{")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(tpl[i:], "}}")
+		if j < 0 {
+			break
+		}
+		b.WriteString(tpl[:i])
+		b.WriteString(vars[strings.TrimSpace(tpl[i+2:i+j])])
+		tpl = tpl[i+j+2:]
+	}
+	b.WriteString(tpl)
+	return b.String()
+}

@@ -1,0 +1,280 @@
+// Package api is the ministries' JSON API: back-office systems read the
+// catalogue, look up and list their own services' cases, and move them
+// along their life cycle. Every error is an RFC 9457 problem.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+)
+
+// Cases is what the API needs of the case store (adapters.Native). owner
+// restricts every call to the administration's own services.
+type Cases interface {
+	Case(ctx context.Context, ref, owner string) (adapters.Case, error)
+	Cases(ctx context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error)
+	MoveCase(ctx context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error)
+}
+
+// Keys finds the administration an API key belongs to, by the key's SHA-256.
+type Keys interface {
+	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+}
+
+// Server serves /api/v1.
+type Server struct {
+	Catalogue *menus.Catalogue
+	Cases     Cases
+	Keys      Keys
+	Log       *slog.Logger
+	Now       func() time.Time // nil: time.Now
+}
+
+// MaxBody bounds a request body.
+const MaxBody = 64 << 10
+
+// MaxNote bounds a note to the citizen: it goes out by SMS.
+const MaxNote = 300
+
+// Routes mounts the API on r.
+func (s *Server) Routes(r chi.Router) {
+	r.Get("/api/v1/services", s.services)
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Get("/api/v1/cases", s.listCases)
+		r.Get("/api/v1/cases/{ref}", s.getCase)
+		r.Post("/api/v1/cases/{ref}/events", s.moveCase)
+	})
+}
+
+// HashKey is how API keys are stored: their SHA-256, never the key.
+func HashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+type ownerKey struct{}
+
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("X-Api-Key")
+		if a := r.Header.Get("Authorization"); key == "" && len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+			key = strings.TrimSpace(a[7:])
+		}
+		if key == "" {
+			writeProblem(w, r, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
+			return
+		}
+		owner, err := s.Keys.APIKeyOwner(r.Context(), HashKey(key))
+		if err != nil {
+			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
+				s.Log.Error("checking an API key", "err", err)
+				writeError(w, r, err)
+				return
+			}
+			s.Log.Warn("refused an unknown API key", "remote", r.RemoteAddr, "path", r.URL.Path)
+			writeProblem(w, r, http.StatusUnauthorized, "unknown API key")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, owner)))
+	})
+}
+
+func owner(r *http.Request) string { return r.Context().Value(ownerKey{}).(string) }
+
+// Service is a catalogue entry as the API shows it.
+type Service struct {
+	ID       string                `json:"id"`
+	Title    menus.Text            `json:"title"`
+	Category string                `json:"category"`
+	Critical bool                  `json:"critical"`
+	Owner    string                `json:"owner"`
+	Channels []string              `json:"channels"`
+	Statuses map[string]StatusInfo `json:"statuses,omitempty"`
+}
+
+// StatusInfo is one step of a service's life cycle.
+type StatusInfo struct {
+	Label menus.Text `json:"label"`
+	Next  []string   `json:"next"`
+}
+
+func (s *Server) services(w http.ResponseWriter, r *http.Request) {
+	out := make([]Service, 0, len(s.Catalogue.Services))
+	for _, svc := range s.Catalogue.Services {
+		sv := Service{ID: svc.ID, Title: svc.Title, Category: svc.Category, Critical: svc.Critical,
+			Owner: svc.Owner, Channels: svc.Channels}
+		if sv.Channels == nil {
+			sv.Channels = []string{}
+		}
+		if len(svc.Statuses) > 0 {
+			sv.Statuses = map[string]StatusInfo{}
+			for name, st := range svc.Statuses {
+				next := st.Next
+				if next == nil {
+					next = []string{}
+				}
+				sv.Statuses[name] = StatusInfo{Label: st.Label, Next: next}
+			}
+		}
+		out = append(out, sv)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	writeJSON(w, http.StatusOK, map[string]any{"services": out})
+}
+
+// Case is a case as its owner's back office sees it.
+type Case struct {
+	Ref         string            `json:"ref"`
+	Service     string            `json:"service"`
+	Status      string            `json:"status"`
+	StatusLabel menus.Text        `json:"status_label"`
+	Next        []string          `json:"next"` // the statuses it may move to
+	Phone       string            `json:"phone"`
+	Lang        string            `json:"lang"`
+	Channel     string            `json:"channel"`
+	Data        map[string]string `json:"data"`
+	Opened      time.Time         `json:"opened"`
+	Updated     time.Time         `json:"updated"`
+	History     []Event           `json:"history"`
+}
+
+// Event is one step of a case's history.
+type Event struct {
+	Status  string    `json:"status"`
+	At      time.Time `json:"at"`
+	Channel string    `json:"channel"`
+	Who     string    `json:"who"`
+	Note    string    `json:"note,omitempty"`
+}
+
+func (s *Server) caseJSON(c adapters.Case) Case {
+	out := Case{Ref: c.Ref, Service: c.Service, Status: c.Status, Phone: c.Phone, Lang: c.Lang, Channel: c.Channel,
+		Data: c.Data, Opened: c.Opened, Updated: c.Updated, StatusLabel: menus.Text{}, Next: []string{}, History: []Event{}}
+	if out.Data == nil {
+		out.Data = map[string]string{}
+	}
+	if svc := s.Catalogue.Services[c.Service]; svc != nil {
+		if st := svc.Statuses[c.Status]; st != nil {
+			out.StatusLabel = st.Label
+			out.Next = append(out.Next, st.Next...)
+		}
+	}
+	for _, e := range c.History {
+		out.History = append(out.History, Event{Status: e.Status, At: e.At, Channel: e.Channel, Who: e.Who, Note: e.Note})
+	}
+	return out
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Cases.Case(r.Context(), chi.URLParam(r, "ref"), owner(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.caseJSON(c))
+}
+
+// MaxLimit bounds a page of cases.
+const MaxLimit = 500
+
+func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := adapters.CaseFilter{Status: q.Get("status"), After: q.Get("after"), Limit: 50}
+	if svc := q.Get("service"); svc != "" {
+		f.Services = []string{svc}
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			writeProblem(w, r, http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
+			return
+		}
+		f.Limit = n
+	}
+	cases, err := s.Cases.Cases(r.Context(), f, owner(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Cases []Case `json:"cases"`
+		Next  string `json:"next,omitempty"` // pass it as after= for the next page
+	}{Cases: make([]Case, 0, len(cases))}
+	for _, c := range cases {
+		out.Cases = append(out.Cases, s.caseJSON(c))
+	}
+	if len(cases) == f.Limit {
+		out.Next = cases[len(cases)-1].Ref
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// MoveRequest is the body of POST /api/v1/cases/{ref}/events.
+type MoveRequest struct {
+	Status string `json:"status"`
+	Note   string `json:"note"` // optional: sent to the citizen with the new status
+}
+
+func (s *Server) moveCase(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeProblem(w, r, http.StatusUnsupportedMediaType, "send the body as application/json")
+		return
+	}
+	var req MoveRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, "the body is over 64 KiB")
+			return
+		}
+		writeProblem(w, r, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return
+	}
+	if dec.Decode(&struct{}{}) != io.EOF {
+		writeProblem(w, r, http.StatusBadRequest, "the body must hold one JSON object")
+		return
+	}
+	switch {
+	case req.Status == "":
+		writeProblem(w, r, http.StatusBadRequest, "status is required")
+		return
+	case !utf8.ValidString(req.Note) || strings.ContainsRune(req.Note, utf8.RuneError):
+		writeProblem(w, r, http.StatusBadRequest, "note is not valid UTF-8")
+		return
+	case utf8.RuneCountInString(req.Note) > MaxNote:
+		writeProblem(w, r, http.StatusBadRequest, "note is over "+strconv.Itoa(MaxNote)+" characters")
+		return
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	who := owner(r)
+	c, err := s.Cases.MoveCase(r.Context(), chi.URLParam(r, "ref"),
+		adapters.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.Log.Info("case moved", "case_ref", c.Ref, "status", c.Status, "owner", who)
+	writeJSON(w, http.StatusCreated, s.caseJSON(c))
+}

@@ -1,0 +1,227 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/menus"
+)
+
+// cases is a mock of api.Cases: a struct of function fields; a call to one
+// left nil fails the test.
+type cases struct {
+	t        *testing.T
+	caseFn   func(ref, owner string) (adapters.Case, error)
+	casesFn  func(f adapters.CaseFilter, owner string) ([]adapters.Case, error)
+	moveFn   func(ref string, m adapters.Move, owner string) (adapters.Case, error)
+	lastMove adapters.Move
+}
+
+var _ api.Cases = (*cases)(nil)
+
+func (c *cases) Case(_ context.Context, ref, owner string) (adapters.Case, error) {
+	if c.caseFn == nil {
+		c.t.Fatalf("Case(%s) was not expected", ref)
+	}
+	return c.caseFn(ref, owner)
+}
+
+func (c *cases) Cases(_ context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error) {
+	if c.casesFn == nil {
+		c.t.Fatalf("Cases was not expected")
+	}
+	return c.casesFn(f, owner)
+}
+
+func (c *cases) MoveCase(_ context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error) {
+	if c.moveFn == nil {
+		c.t.Fatalf("MoveCase(%s) was not expected", ref)
+	}
+	c.lastMove = m
+	return c.moveFn(ref, m, owner)
+}
+
+type keys map[string]string // key → owner
+
+func (k keys) APIKeyOwner(_ context.Context, hash []byte) (string, error) {
+	for key, owner := range k {
+		if string(api.HashKey(key)) == string(hash) {
+			return owner, nil
+		}
+	}
+	return "", guichet.Errorf(guichet.ENOTFOUND, "no such key")
+}
+
+var opened = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+func sample(ref, status string) adapters.Case {
+	return adapters.Case{Ref: ref, Service: "birth-certificate", Status: status, Phone: "+237677123456", Lang: "fr",
+		Channel: "ussd", Data: map[string]string{"name": "Ngo Bassa"}, Opened: opened, Updated: opened,
+		History: []adapters.Event{{Status: "received", At: opened, Channel: "ussd", Who: "+237677123456"}}}
+}
+
+func TestAPI(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "cs-key-1"
+	tests := []struct {
+		name, method, path, ctype, body string
+		noKey                           bool
+		key                             string
+		mock                            func(*cases)
+		status                          int
+		contains                        []string
+		problem                         bool
+		wantMove                        *adapters.Move
+	}{
+		{name: "services are public", method: "GET", path: "/api/v1/services", noKey: true, status: 200,
+			contains: []string{`"id":"birth-certificate"`, `"category":"G2G"`, `"owner":"civil-status"`, `"critical":true`,
+				`"received":{"label":{"en":"Received","fr":"Déposé"},"next":["processing","rejected"]}`}},
+		{name: "no key", method: "GET", path: "/api/v1/cases/20000011", noKey: true, status: 401, problem: true,
+			contains: []string{`"detail":"an API key is required`}},
+		{name: "unknown key", method: "GET", path: "/api/v1/cases/20000011", key: "guess", status: 401, problem: true},
+		{name: "get a case", method: "GET", path: "/api/v1/cases/20000011", status: 200,
+			mock: func(c *cases) {
+				c.caseFn = func(ref, owner string) (adapters.Case, error) {
+					if ref != "20000011" || owner != "civil-status" {
+						t.Errorf("Case(%q, %q)", ref, owner)
+					}
+					return sample(ref, "received"), nil
+				}
+			},
+			contains: []string{`"ref":"20000011"`, `"status_label":{"en":"Received","fr":"Déposé"}`, `"next":["processing","rejected"]`,
+				`"data":{"name":"Ngo Bassa"}`, `"history":[{"status":"received"`}},
+		{name: "unknown case", method: "GET", path: "/api/v1/cases/20000020", status: 404, problem: true,
+			mock: func(c *cases) {
+				c.caseFn = func(string, string) (adapters.Case, error) {
+					return adapters.Case{}, guichet.Errorf(guichet.ENOTFOUND, "no case 20000020")
+				}
+			},
+			contains: []string{`"type":"https://guichet.cm/problems/not-found"`, `"detail":"no case 20000020"`, `"instance":"/api/v1/cases/20000020"`}},
+		{name: "a store failure says nothing of itself", method: "GET", path: "/api/v1/cases/20000011", status: 500, problem: true,
+			mock: func(c *cases) {
+				c.caseFn = func(string, string) (adapters.Case, error) {
+					return adapters.Case{}, errors.New("pq: password authentication failed for user guichet")
+				}
+			},
+			contains: []string{`"detail":"internal error"`}},
+		{name: "move a case", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing","note":"  Dossier complet.  "}`, status: 201,
+			mock: func(c *cases) {
+				c.moveFn = func(ref string, m adapters.Move, owner string) (adapters.Case, error) {
+					return sample(ref, m.Status), nil
+				}
+			},
+			wantMove: &adapters.Move{Status: "processing", Note: "Dossier complet.", Who: "api:civil-status", Channel: "api"},
+			contains: []string{`"status":"processing"`, `"next":["ready","rejected"]`}},
+		{name: "an illegal move", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"collected"}`, status: 409, problem: true,
+			mock: func(c *cases) {
+				c.moveFn = func(string, adapters.Move, string) (adapters.Case, error) {
+					return adapters.Case{}, guichet.Errorf(guichet.ECONFLICT, "cannot move from received to collected")
+				}
+			},
+			contains: []string{`"detail":"cannot move from received to collected"`}},
+		{name: "a bad check digit", method: "POST", path: "/api/v1/cases/20000012/events", ctype: "application/json",
+			body: `{"status":"processing"}`, status: 400, problem: true,
+			mock: func(c *cases) {
+				c.moveFn = func(string, adapters.Move, string) (adapters.Case, error) {
+					return adapters.Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
+				}
+			}},
+		{name: "malformed JSON", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":`, status: 400, problem: true, contains: []string{"malformed JSON body"}},
+		{name: "unknown field", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing","stauts":"x"}`, status: 400, problem: true, contains: []string{`unknown field \"stauts\"`}},
+		{name: "two objects", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing"}{"status":"ready"}`, status: 400, problem: true},
+		{name: "missing status", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"note":"x"}`, status: 400, problem: true, contains: []string{"status is required"}},
+		{name: "note too long", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing","note":"` + strings.Repeat("a", 301) + `"}`, status: 400, problem: true},
+		{name: "not UTF-8", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: "{\"status\":\"processing\",\"note\":\"\xff\"}", status: 400, problem: true},
+		{name: "wrong media type", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "text/plain",
+			body: `{"status":"processing"}`, status: 415, problem: true},
+		{name: "too large", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing","note":"` + strings.Repeat("a", 70<<10) + `"}`, status: 413, problem: true},
+		{name: "list with a bad limit", method: "GET", path: "/api/v1/cases?limit=0", status: 400, problem: true},
+		{name: "list a page", method: "GET", path: "/api/v1/cases?service=birth-certificate&status=received&limit=2&after=10000012", status: 200,
+			mock: func(c *cases) {
+				c.casesFn = func(f adapters.CaseFilter, owner string) ([]adapters.Case, error) {
+					if f.Limit != 2 || f.After != "10000012" || f.Status != "received" || len(f.Services) != 1 || owner != "civil-status" {
+						t.Errorf("Cases(%+v, %q)", f, owner)
+					}
+					return []adapters.Case{sample("20000011", "received"), sample("20000022", "received")}, nil
+				}
+			},
+			contains: []string{`"next":"20000022"`, `"ref":"20000011"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mock := &cases{t: t}
+			if tt.mock != nil {
+				tt.mock(mock)
+			}
+			srv := &api.Server{Catalogue: cat, Cases: mock, Keys: keys{key: "civil-status"},
+				Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			r := chi.NewRouter()
+			srv.Routes(r)
+			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			if !tt.noKey {
+				k := key
+				if tt.key != "" {
+					k = tt.key
+				}
+				req.Header.Set("Authorization", "Bearer "+k)
+			}
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, body)
+			}
+			if tt.problem {
+				var p api.Problem
+				if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+					t.Errorf("content type %q", ct)
+				}
+				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != tt.status || p.Title == "" || p.Type == "" {
+					t.Errorf("not a problem document: %s (%v)", body, err)
+				}
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(body, want) {
+					t.Errorf("body lacks %s:\n%s", want, body)
+				}
+			}
+			if tt.wantMove != nil {
+				got := mock.lastMove
+				got.At = time.Time{}
+				if got != *tt.wantMove {
+					t.Errorf("move %+v, want %+v", got, *tt.wantMove)
+				}
+				if mock.lastMove.At.IsZero() {
+					t.Error("the move has no time")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,118 @@
+package postgres
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/guichet/guichet/postgres/pgtest"
+)
+
+// snapshot tells a database's schema, its goose version and its offices,
+// to compare before and after a migration.
+func snapshot(t *testing.T, url string) string {
+	t.Helper()
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+			FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1`,
+		`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+		`SELECT 'goose ' || version_id || ' ' || is_applied FROM goose_db_version ORDER BY id`,
+		`SELECT 'office ' || id FROM offices ORDER BY 1`,
+	} {
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(strings.Join(lines, "\n") + "\n")
+	}
+	return b.String()
+}
+
+// withBroken returns the embedded migrations and, after them, the one in
+// testdata/broken_migration that fails half-way.
+func withBroken(t *testing.T) fs.FS {
+	t.Helper()
+	all := fstest.MapFS{}
+	for _, fsys := range []fs.FS{migrations, os.DirFS("testdata/broken_migration")} {
+		names, err := fs.Glob(fsys, "*.sql")
+		if err != nil || len(names) == 0 {
+			t.Fatalf("no migrations: %v", err)
+		}
+		for _, name := range names {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all[name] = &fstest.MapFile{Data: data}
+		}
+	}
+	return all
+}
+
+// A migration that fails leaves the database as it was: its table, column,
+// index and row are gone, and goose's version has not moved.
+func TestMigrateFailureChangesNothing(t *testing.T) {
+	url := pgtest.DB(t)
+	ctx := t.Context()
+	if err := Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := NewStore(pool).Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, url)
+	if !strings.Contains(before, "goose 1 true") || !strings.Contains(before, "office wouri") {
+		t.Fatalf("the schema was not migrated and seeded:\n%s", before)
+	}
+	err = migrate(ctx, url, withBroken(t))
+	if err == nil || !strings.Contains(err.Error(), "no_such_function") {
+		t.Fatalf("migrating with a broken migration = %v, want its failure", err)
+	}
+	if after := snapshot(t, url); after != before {
+		t.Errorf("a failed migration changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	// The good migrations still apply: nothing is pending.
+	if err := Migrate(ctx, url); err != nil {
+		t.Errorf("migrating again: %v", err)
+	}
+}
+
+// Several instances starting at once migrate once: goose's session lock
+// makes the others wait.
+func TestMigrateConcurrently(t *testing.T) {
+	url := pgtest.DB(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if err := Migrate(t.Context(), url); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s := snapshot(t, url); strings.Count(s, "goose 1 ") != 1 {
+		t.Errorf("migration 1 recorded %d times:\n%s", strings.Count(s, "goose 1 "), s)
+	}
+}

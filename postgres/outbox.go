@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+)
+
+// insertMessages adds messages to the outbox, in order, from arrays of
+// their fields; messageArgs makes them.
+const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status)
+	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, n)
+	ORDER BY m.n`
+
+func messageArgs(msgs []adapters.Message) []any {
+	n := len(msgs)
+	phone, lang, body, kind, ref, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	created := make([]time.Time, n)
+	for i, m := range msgs {
+		phone[i], lang[i], body[i], kind[i], ref[i], created[i], status[i] = m.Phone, m.Lang, m.Body, m.Kind, m.CaseRef, m.Created, m.Status
+	}
+	return []any{phone, lang, body, kind, ref, created, status}
+}
+
+// queueMessages adds to b the writing of msgs, readied by
+// adapters.PrepareMessages, if there are any.
+func queueMessages(b *pgx.Batch, msgs []adapters.Message) {
+	if len(msgs) > 0 {
+		b.Queue(insertMessages, messageArgs(msgs)...)
+	}
+}
+
+// writeMessages writes msgs, readied by adapters.PrepareMessages.
+func writeMessages(ctx context.Context, q querier, msgs []adapters.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if _, err := q.Exec(ctx, insertMessages, messageArgs(msgs)...); err != nil {
+		return fmt.Errorf("writing messages: %w", err)
+	}
+	return nil
+}
+
+const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason`
+
+func scanMessage(row pgx.CollectableRow) (adapters.Message, error) {
+	var m adapters.Message
+	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason)
+	return m, err
+}
+
+// ClaimMessages implements adapters.Store: FOR UPDATE SKIP LOCKED lets
+// senders in several processes claim at once, each its own messages.
+func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]adapters.Message, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
+	}
+	rows, err := s.db(ctx).Query(ctx, `WITH due AS (
+			SELECT id FROM outbox
+			WHERE status = 'pending' OR (status = 'sending' AND lease_until <= $1)
+			ORDER BY id LIMIT $2
+			FOR UPDATE SKIP LOCKED)
+		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1
+		FROM due WHERE o.id = due.id
+		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason`, now, limit, now.Add(lease))
+	if err != nil {
+		return nil, fail(ctx, "claiming messages", err)
+	}
+	msgs, err := pgx.CollectRows(rows, scanMessage)
+	if err != nil {
+		return nil, fail(ctx, "claiming messages", err)
+	}
+	slices.SortFunc(msgs, func(a, b adapters.Message) int { return cmp.Compare(a.ID, b.ID) })
+	return msgs, nil
+}
+
+// MarkMessage implements adapters.Store.
+func (s *Store) MarkMessage(ctx context.Context, id int64, status, reason string) error {
+	if err := adapters.CheckMark(status); err != nil {
+		return err
+	}
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL WHERE id = $1`, id, status, reason)
+	if err != nil {
+		return fail(ctx, "marking a message", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fail(ctx, "marking a message", guichet.Errorf(guichet.ENOTFOUND, "message not found"))
+	}
+	return nil
+}
+
+// Messages implements adapters.Store.
+func (s *Store) Messages(ctx context.Context, phone string, limit int) ([]adapters.Message, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+messageColumns+` FROM outbox
+		WHERE phone = $1 ORDER BY created DESC, id DESC LIMIT $2`, phone, adapters.PageSize(limit))
+	if err != nil {
+		return nil, fail(ctx, "listing messages", err)
+	}
+	msgs, err := pgx.CollectRows(rows, scanMessage)
+	if err != nil {
+		return nil, fail(ctx, "listing messages", err)
+	}
+	return msgs, nil
+}
