@@ -16,12 +16,17 @@ import (
 // Config is the whole gateway's configuration: defaults, then the YAML file
 // (--config), then the environment (REDIS_URL, DATABASE_URL), then flags.
 type Config struct {
-	HTTP      string           `yaml:"http"`
-	RedisURL  string           `yaml:"redis_url"`
-	Menus     string           `yaml:"menus"` // a folder; empty: the built-in catalogue
-	LogLevel  slog.Level       `yaml:"log_level"`
-	Engine    EngineConfig     `yaml:"engine"`
-	Operators []OperatorConfig `yaml:"operators"`
+	HTTP     string `yaml:"http"`
+	RedisURL string `yaml:"redis_url"`
+	// DatabaseURL puts cases, bookings, API keys and the outbox in
+	// PostgreSQL; empty: in memory.
+	DatabaseURL string           `yaml:"database_url"`
+	Migrate     bool             `yaml:"migrate"` // apply the schema at start-up
+	Seed        bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
+	Menus       string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
+	LogLevel    slog.Level       `yaml:"log_level"`
+	Engine      EngineConfig     `yaml:"engine"`
+	Operators   []OperatorConfig `yaml:"operators"`
 
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
@@ -71,6 +76,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	httpAddr := fs.String("http", "", "listen `address` (default 127.0.0.1:8080)")
 	redisURL := fs.String("redis", "", "Redis `URL` for sessions (default: $REDIS_URL, else in memory)")
 	menuDir := fs.String("menus", "", "menu `folder` (default: the built-in catalogue)")
+	dbURL := fs.String("database", "", "PostgreSQL `URL` for cases (default: $DATABASE_URL, else in memory)")
+	migrate := fs.Bool("migrate", false, "apply the database schema at start-up")
+	seed := fs.Bool("seed", false, "add the demo offices and cases to the database")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -88,7 +96,12 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	if v := getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL = v
 	}
-	for v, dst := range map[string]*string{*httpAddr: &cfg.HTTP, *redisURL: &cfg.RedisURL, *menuDir: &cfg.Menus} {
+	if v := getenv("DATABASE_URL"); v != "" {
+		cfg.DatabaseURL = v
+	}
+	cfg.Migrate = cfg.Migrate || *migrate
+	cfg.Seed = cfg.Seed || *seed
+	for v, dst := range map[string]*string{*httpAddr: &cfg.HTTP, *redisURL: &cfg.RedisURL, *menuDir: &cfg.Menus, *dbURL: &cfg.DatabaseURL} {
 		if v != "" {
 			*dst = v
 		}

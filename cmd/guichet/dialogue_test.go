@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/guichet/guichet/postgres/pgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden dialogues in testdata/dialogues with what the gateway answers")
@@ -52,7 +54,21 @@ func (c *clock) Advance(d time.Duration) {
 //	< CON …               the screen expected after the line above
 //
 // go test ./cmd/guichet -run TestDialogues -update rewrites the screens.
-func TestDialogues(t *testing.T) {
+func TestDialogues(t *testing.T) { playAll(t, nil) }
+
+// TestDialoguesOnPostgres plays the same transcripts with cases, offices and
+// bookings in PostgreSQL (a database per dialogue): the built-in catalogue
+// behaves the same on both stores.
+func TestDialoguesOnPostgres(t *testing.T) {
+	if *update {
+		t.Skip("the transcripts are rewritten from the memory run")
+	}
+	playAll(t, func(t *testing.T, c *Config) {
+		c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true
+	})
+}
+
+func playAll(t *testing.T, edit func(*testing.T, *Config)) {
 	files, err := filepath.Glob("../../testdata/dialogues/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no dialogues found: %v", err)
@@ -64,8 +80,14 @@ func TestDialogues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := playDialogue(t, string(want), newTestGateway(t, nil))
-			if *update {
+			var g *testGateway
+			if edit == nil {
+				g = newTestGateway(t, nil)
+			} else {
+				g = newTestGateway(t, func(c *Config) { edit(t, c) })
+			}
+			got := playDialogue(t, string(want), g)
+			if *update && edit == nil {
 				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}

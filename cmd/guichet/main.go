@@ -13,8 +13,11 @@ import (
 
 const usage = `guichet — USSD gateway to public services
 
-  guichet serve [--config FILE] [--http ADDR] [--redis URL] [--menus DIR]
+  guichet serve [--config FILE] [--http ADDR] [--redis URL] [--database URL] [--migrate] [--seed] [--menus DIR]
                                       run the gateway (in-memory stores unless configured)
+  guichet migrate [--database URL]    apply the database schema (DATABASE_URL)
+  guichet apikey add --owner ADMIN [--label TEXT]
+                                      create a ministry API key (printed once)
   guichet dial [--url URL] [--phone N] [--lang fr|en] CODE
                                       a phone in the terminal: walk the menus of CODE (*123#)
   guichet menus check [--limit N] [DIR]
@@ -49,6 +52,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, cfg, stdout, nil)
 	case "dial":
 		return dial(ctx, args[1:], stdin, stdout)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], stdout, getenv)
+	case "apikey":
+		return apikeyCmd(ctx, args[1:], stdout, getenv)
 	case "menus":
 		return menusCmd(args[1:], stdout)
 	case "loadgen":

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -17,8 +18,11 @@ import (
 
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
+	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/ussd"
 )
@@ -34,7 +38,53 @@ type gateway struct {
 	handler http.Handler
 	engine  *ussd.Engine
 	store   sessionStore
+	cases   caseStore
+	native  *adapters.Native
 	close   func()
+}
+
+// caseStore is what serve needs of the case store: adapters.Memory or
+// postgres.Store.
+type caseStore interface {
+	adapters.Store
+	outbox.Store
+	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
+	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+	Seed(ctx context.Context) error
+}
+
+// openCases opens the case store: PostgreSQL when configured (migrated
+// first if asked), memory otherwise.
+func openCases(ctx context.Context, cfg Config, log *slog.Logger) (caseStore, func(), error) {
+	if cfg.DatabaseURL == "" {
+		m := adapters.NewMemory()
+		m.Now = cfg.Clock
+		if err := m.Seed(ctx); err != nil {
+			return nil, nil, fmt.Errorf("seeding the demo cases: %w", err)
+		}
+		log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data (set DATABASE_URL for PostgreSQL)")
+		return m, func() {}, nil
+	}
+	if cfg.Migrate {
+		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, nil, err
+		}
+		log.Info("database schema up to date")
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := postgres.NewStore(pool)
+	st.Now = cfg.Clock
+	if cfg.Seed {
+		if err := st.Seed(ctx); err != nil {
+			pool.Close()
+			return nil, nil, fmt.Errorf("seeding the demo offices and cases: %w", err)
+		}
+	}
+	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
+	return st, pool.Close, nil
 }
 
 func loadCatalogue(dir string) (*menus.Catalogue, error) {
@@ -86,13 +136,15 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		g.store = sessions.NewMemory(cfg.Clock)
 		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
 	}
-	cases := adapters.NewMemory()
-	cases.Now = cfg.Clock
-	if err := cases.Seed(ctx); err != nil {
-		return nil, fmt.Errorf("seeding the demo cases: %w", err)
+	cases, closeCases, err := openCases(ctx, cfg, log)
+	if err != nil {
+		return nil, err
 	}
-	log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data")
+	prevClose := g.close
+	g.close = func() { closeCases(); prevClose() }
+	g.cases = cases
 	native := &adapters.Native{Store: cases, Catalogue: cat, Now: cfg.Clock}
+	g.native = native
 	conns, err := connectors(cat)
 	if err != nil {
 		return nil, err
@@ -130,6 +182,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		io.WriteString(w, "ready\n")
 	})
 	r.Handle("/metrics", m.Handler())
+	(&api.Server{Catalogue: cat, Cases: native, Keys: cases, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	for _, op := range cfg.Operators {
 		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect](op), Credential: op.Credential,
 			LoopbackOnly: op.LoopbackOnly, Region: op.Region}
@@ -179,6 +232,19 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	if ready != nil {
 		ready <- addr
 	}
+	if cfg.DatabaseURL == "" {
+		if err := demoKeys(ctx, g.cases, g.native, stdout); err != nil {
+			return err
+		}
+	}
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	defer func() { stopJobs(); wg.Wait() }()
+	wg.Go(func() {
+		(&outbox.LogSender{Store: g.cases, Log: log.With("comp", "outbox"), Now: cfg.Clock}).Run(jobs)
+	})
+	wg.Go(func() { remind(jobs, g.native, log.With("comp", "reminders")) })
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -193,4 +259,23 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// remind sends, every hour, the reminders of the visits booked for
+// tomorrow; each booking is reminded once, whatever the number of gateways.
+func remind(ctx context.Context, n *adapters.Native, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if k, err := n.RemindTomorrow(ctx); err != nil && ctx.Err() == nil {
+			log.Error("reminding tomorrow's visits", "err", err)
+		} else if k > 0 {
+			log.Info("reminders written to the outbox", "count", k)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/postgres"
+)
+
+// newKey returns a fresh API key: 32 random bytes, URL-safe.
+func newKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "gk_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+type keyAdder interface {
+	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
+}
+
+// demoKeys gives each administration of the catalogue a key on the embedded
+// default, printed once, so that a newcomer can try the API.
+func demoKeys(ctx context.Context, keys keyAdder, n *adapters.Native, stdout io.Writer) error {
+	owners := map[string]bool{}
+	for _, id := range n.Catalogue.ServiceIDs() {
+		if o := n.Catalogue.Owner(id); o != "" {
+			owners[o] = true
+		}
+	}
+	names := make([]string, 0, len(owners))
+	for o := range owners {
+		names = append(names, o)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(stdout, "API keys of this run (in memory, gone when it stops):")
+	for _, o := range names {
+		k := newKey()
+		if err := keys.AddAPIKey(ctx, o, "demo", api.HashKey(k)); err != nil {
+			return fmt.Errorf("adding a demo API key: %w", err)
+		}
+		fmt.Fprintf(stdout, "  %-22s %s\n", o, k)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// apikeyCmd is `guichet apikey add --owner ADMINISTRATION [--label TEXT]`:
+// it stores a new key's hash in PostgreSQL and prints the key, once.
+func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--database URL]")
+	}
+	fs := flag.NewFlagSet("apikey add", flag.ContinueOnError)
+	owner := fs.String("owner", "", "the `administration` the key acts for (a service file's owner)")
+	label := fs.String("label", "", "what the key is for, for people")
+	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *owner == "" || *dbURL == "" {
+		return fmt.Errorf("apikey add needs --owner and a database (--database or DATABASE_URL)")
+	}
+	cat, err := loadCatalogue("")
+	if err != nil {
+		return err
+	}
+	known := false
+	for _, id := range cat.ServiceIDs() {
+		known = known || cat.Owner(id) == *owner
+	}
+	if !known {
+		return fmt.Errorf("no service of the catalogue is owned by %q", *owner)
+	}
+	pool, err := postgres.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	k := newKey()
+	if err := postgres.NewStore(pool).AddAPIKey(ctx, *owner, *label, api.HashKey(k)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "API key for %s (shown once; only its hash is kept):\n%s\n", *owner, k)
+	return nil
+}
+
+// migrateCmd is `guichet migrate [--database URL]`.
+func migrateCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dbURL == "" {
+		return fmt.Errorf("migrate needs a database (--database or DATABASE_URL)")
+	}
+	if err := postgres.Migrate(ctx, *dbURL); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database schema up to date")
+	return nil
+}

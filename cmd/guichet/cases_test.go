@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/postgres/pgtest"
+)
+
+// The whole path on PostgreSQL: a citizen applies by USSD, the ministry
+// moves the case through the API, and each step leaves its SMS in the
+// outbox, in the citizen's language; refused moves write nothing.
+func TestCaseLifeCycleOnPostgres(t *testing.T) {
+	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true })
+	ctx := context.Background()
+	keys := map[string]string{"civil-status": newKey(), "commerce": newKey()}
+	for owner, k := range keys {
+		if err := g.cases.AddAPIKey(ctx, owner, "test", api.HashKey(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The citizen applies, in English.
+	const citizen = "+237699400001"
+	text := ""
+	for _, in := range []string{"", "2", "2", "1", "Ekane Fon", "01011985", "1"} {
+		if text == "" {
+			text = in
+		} else {
+			text += "*" + in
+		}
+		resp, err := http.PostForm(g.url+"/ussd/demo", url.Values{"sessionId": {"pg1"}, "phoneNumber": {citizen},
+			"serviceCode": {"*123#"}, "text": {text}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	const ref = "20000011"
+
+	call := func(method, path, key, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, g.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	snapshot := func() (adapters.Case, []adapters.Message) {
+		t.Helper()
+		c, err := g.native.Case(ctx, ref, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := g.cases.Messages(ctx, citizen, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, msgs
+	}
+
+	cs := keys["civil-status"]
+	tests := []struct {
+		name, method, path, key, body string
+		status                        int
+		contains                      string
+		writes                        bool // the case and the outbox change
+	}{
+		{"the case as its ministry sees it", "GET", "/api/v1/cases/" + ref, cs, "", 200, `"name":"Ekane Fon"`, false},
+		{"another administration cannot see it", "GET", "/api/v1/cases/" + ref, keys["commerce"], "", 404, "", false},
+		{"a mistyped reference", "GET", "/api/v1/cases/20000012", cs, "", 400, "invalid reference", false},
+		{"a reference that exists nowhere", "GET", "/api/v1/cases/20000022", cs, "", 404, "", false},
+		{"an illegal move", "POST", "/api/v1/cases/" + ref + "/events", cs, `{"status":"collected"}`, 409, "cannot move", false},
+		{"an unknown status", "POST", "/api/v1/cases/" + ref + "/events", cs, `{"status":"lost"}`, 400, "", false},
+		{"another administration cannot move it", "POST", "/api/v1/cases/" + ref + "/events", keys["commerce"], `{"status":"processing"}`, 404, "", false},
+		{"a malformed body", "POST", "/api/v1/cases/" + ref + "/events", cs, `{"status":`, 400, "", false},
+		{"a legal move with a note", "POST", "/api/v1/cases/" + ref + "/events", cs, `{"status":"processing","note":"All documents received."}`, 201, `"status":"processing"`, true},
+		{"the next one", "POST", "/api/v1/cases/" + ref + "/events", cs, `{"status":"ready"}`, 201, `"next":["collected"]`, true},
+		{"the list, filtered", "GET", "/api/v1/cases?service=birth-certificate&status=ready", cs, "", 200, `"ref":"` + ref + `"`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, beforeMsgs := snapshot()
+			status, body := call(tt.method, tt.path, tt.key, tt.body)
+			if status != tt.status || !strings.Contains(body, tt.contains) {
+				t.Fatalf("%d %s, want %d containing %q", status, body, tt.status, tt.contains)
+			}
+			after, afterMsgs := snapshot()
+			changed := len(after.History) != len(before.History) || len(afterMsgs) != len(beforeMsgs) || after.Status != before.Status
+			if changed != tt.writes {
+				t.Errorf("wrote %v (history %d→%d, outbox %d→%d), want %v", changed,
+					len(before.History), len(after.History), len(beforeMsgs), len(afterMsgs), tt.writes)
+			}
+		})
+	}
+
+	c, msgs := snapshot()
+	if got := c.History[len(c.History)-1]; got.Channel != "api" || got.Who != "api:civil-status" || got.Status != "ready" {
+		t.Errorf("last event %+v", got)
+	}
+	var bodies []string
+	for _, m := range msgs {
+		bodies = append(bodies, m.Body)
+		if m.Lang != "en" {
+			t.Errorf("message in %q, the citizen chose English: %q", m.Lang, m.Body)
+		}
+	}
+	for _, want := range []string{"Case 20000011 received. Track: *123*4*20000011#", "Case 20000011: Processing.", "Case 20000011: Ready for pickup."} {
+		if !strings.Contains(strings.Join(bodies, "\n"), want) {
+			t.Errorf("outbox lacks %q:\n%s", want, strings.Join(bodies, "\n"))
+		}
+	}
+
+	// The catalogue is public.
+	resp, err := http.Get(g.url + "/api/v1/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Services []api.Service }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Services) != 6 {
+		t.Fatalf("services: %v, %d", err, len(out.Services))
+	}
+}
