@@ -147,3 +147,19 @@ func TestSOAPBackedService(t *testing.T) {
 		t.Errorf("the SOAP system was called %d times, want 4", calls.Load())
 	}
 }
+
+func TestMenusCheckReadsBackends(t *testing.T) {
+	dir := menusWithBackend(t, "http://127.0.0.1:1/ws")
+	var out strings.Builder
+	if err := run(t.Context(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil); err != nil {
+		t.Fatalf("a valid backend was refused: %v\n%s", err, out.String())
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "courrier.yaml"))
+	b = []byte(strings.Replace(string(b), "cases.track:", "cases.archive:", 1))
+	os.WriteFile(filepath.Join(dir, "courrier.yaml"), b, 0o644)
+	out.Reset()
+	err := run(t.Context(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil)
+	if err == nil || !strings.Contains(out.String(), `courrier.yaml:`) || !strings.Contains(out.String(), `unknown operation "cases.archive"`) {
+		t.Errorf("an unknown backend operation passed: %v\n%s", err, out.String())
+	}
+}

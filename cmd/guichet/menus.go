@@ -34,6 +34,10 @@ func menusCmd(args []string, stdout io.Writer) error {
 		if len(ps) > 0 {
 			return fmt.Errorf("%d problem(s) in the menus", len(ps))
 		}
+		if _, err := connectors(cat); err != nil {
+			fmt.Fprintln(stdout, err)
+			return fmt.Errorf("the menus' backends do not hold together")
+		}
 		fmt.Fprintf(stdout, "ok: %d services, every screen within %d characters\n", len(cat.Services), *limit)
 		return nil
 	case "graph":
