@@ -136,3 +136,37 @@ func TestCaseLifeCycleOnPostgres(t *testing.T) {
 		t.Fatalf("services: %v, %d", err, len(out.Services))
 	}
 }
+
+// guichet migrate, then guichet apikey add: the key it prints opens the API
+// of its administration.
+func TestMigrateAndAPIKeyCommands(t *testing.T) {
+	db := pgtest.DB(t)
+	env := func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }
+	var out strings.Builder
+	if err := run(t.Context(), []string{"migrate"}, nil, &out, io.Discard, env); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := run(t.Context(), []string{"apikey", "add", "--owner", "nobody"}, nil, &out, io.Discard, env); err == nil {
+		t.Error("a key for an administration that owns no service was made")
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"apikey", "add", "--owner", "commerce", "--label", "registry"}, nil, &out, io.Discard, env); err != nil {
+		t.Fatalf("apikey add: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	key := lines[len(lines)-1]
+	if !strings.HasPrefix(key, "gk_") {
+		t.Fatalf("apikey add printed %q", out.String())
+	}
+	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Seed = db, true })
+	req, _ := http.NewRequest("GET", g.url+"/api/v1/cases/10000048", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the new key got %d for its own administration's case", resp.StatusCode)
+	}
+}
