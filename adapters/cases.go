@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/reference"
 )
 
@@ -156,7 +157,7 @@ func (n *Native) message(service, kind, lang, phone, ref string, now time.Time, 
 		return nil
 	}
 	return []Message{{
-		Phone: phone, Lang: lang, Body: fill(tpl, vars), Kind: kind, CaseRef: ref,
+		Phone: phone, Lang: lang, Body: menus.Fill(tpl, vars), Kind: kind, CaseRef: ref,
 		Created: now, Status: MessagePending,
 	}}
 }
@@ -187,24 +188,3 @@ func (codes) CanMove(string, string, string) bool            { return false }
 func (codes) Template(string, string, string) (string, bool) { return "", false }
 func (codes) HasStatus(string, string) bool                  { return false }
 func (codes) ServiceIDs() []string                           { return nil }
-
-// fill replaces each {{name}} in tpl with vars[name], empty when unset, as
-// menus.Fill does on screens.
-func fill(tpl string, vars map[string]string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(tpl, "{{")
-		if i < 0 {
-			break
-		}
-		j := strings.Index(tpl[i:], "}}")
-		if j < 0 {
-			break
-		}
-		b.WriteString(tpl[:i])
-		b.WriteString(vars[strings.TrimSpace(tpl[i+2:i+j])])
-		tpl = tpl[i+j+2:]
-	}
-	b.WriteString(tpl)
-	return b.String()
-}

@@ -259,20 +259,4 @@ func TestRemindTomorrow(t *testing.T) {
 	}
 }
 
-func TestFill(t *testing.T) {
-	vars := map[string]string{"ref": "20000011", "status": "Prêt"}
-	for _, tt := range []struct{ tpl, want string }{
-		{"Dossier {{ref}}: {{status}}.", "Dossier 20000011: Prêt."},
-		{"{{ ref }}{{ref}}", "2000001120000011"},
-		{"no var", "no var"},
-		{"unset {{note}}.", "unset ."},
-		{"open {{ref", "open {{ref"},
-		{"}} {{", "}} {{"},
-	} {
-		if got := fill(tt.tpl, vars); got != tt.want {
-			t.Errorf("fill(%q) = %q, want %q", tt.tpl, got, tt.want)
-		}
-	}
-}
-
 var _ Catalogue = (*menus.Catalogue)(nil)
