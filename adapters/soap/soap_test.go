@@ -297,7 +297,7 @@ func TestDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
 	}
-	if elapsed < deadline || elapsed > deadline+150*time.Millisecond {
+	if elapsed < deadline-10*time.Millisecond || elapsed > deadline+500*time.Millisecond { // the clock started after the context; a loaded CI machine is slow to wake
 		t.Errorf("gave up after %v, want just after %v", elapsed, deadline)
 	}
 	select {
