@@ -22,6 +22,31 @@ const (
 	KindCallback = "callback" // about a hotline callback
 )
 
+// MoveCaseOnce is MoveCase for a back office that may send the same move
+// twice (a retry after a timeout): a second call with the same key changes
+// nothing and answers the case as it now is. Keys are the owner's own; one
+// reused for another case is refused (ECONFLICT). An empty key is MoveCase.
+func (n *Native) MoveCaseOnce(ctx context.Context, ref string, m Move, owner, key string) (Case, error) {
+	if key == "" {
+		return n.MoveCase(ctx, ref, m, owner)
+	}
+	ref = strings.TrimSpace(ref)
+	res, err := n.Store.Once(ctx, "cases.move", owner+"|"+key, func(ctx context.Context) (Result, error) {
+		c, err := n.MoveCase(ctx, ref, m, owner)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Vars: map[string]string{"ref": c.Ref}}, nil
+	})
+	if err != nil {
+		return Case{}, err
+	}
+	if res.Vars["ref"] != ref {
+		return Case{}, guichet.Errorf(guichet.ECONFLICT, "this idempotency key was used for case %s", res.Vars["ref"])
+	}
+	return n.Case(ctx, ref, owner)
+}
+
 // MoveCase takes the case ref to m.Status for owner, the administration
 // that moves it ("" for any: the hotline), and writes the "moved" SMS to
 // the citizen in the same transaction. It refuses a reference whose check

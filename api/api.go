@@ -29,7 +29,8 @@ import (
 type Cases interface {
 	Case(ctx context.Context, ref, owner string) (adapters.Case, error)
 	Cases(ctx context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error)
-	MoveCase(ctx context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error)
+	// MoveCaseOnce moves a case; with a key, a repeated call changes nothing.
+	MoveCaseOnce(ctx context.Context, ref string, m adapters.Move, owner, key string) (adapters.Case, error)
 }
 
 // Keys finds the administration an API key belongs to, by the key's SHA-256.
@@ -84,8 +85,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		owner, err := s.Keys.APIKeyOwner(r.Context(), HashKey(key))
 		if err != nil {
 			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
-				s.Log.Error("checking an API key", "err", err)
-				writeError(w, r, err)
+				s.fail(w, r, err)
 				return
 			}
 			s.Log.Warn("refused an unknown API key", "remote", r.RemoteAddr, "path", r.URL.Path)
@@ -182,10 +182,19 @@ func (s *Server) caseJSON(c adapters.Case) Case {
 	return out
 }
 
+// fail answers err, and logs it when it is not the client's doing: the
+// client only learns "internal error".
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if code := guichet.ErrorCode(err); code == guichet.EINTERNAL || code == guichet.EUNAVAILABLE {
+		s.Log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, r, err)
+}
+
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Cases.Case(r.Context(), chi.URLParam(r, "ref"), owner(r))
 	if err != nil {
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.caseJSON(c))
@@ -210,7 +219,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	}
 	cases, err := s.Cases.Cases(r.Context(), f, owner(r))
 	if err != nil {
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	out := struct {
@@ -226,7 +235,12 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// MoveRequest is the body of POST /api/v1/cases/{ref}/events.
+// MaxKey bounds an Idempotency-Key header.
+const MaxKey = 200
+
+// MoveRequest is the body of POST /api/v1/cases/{ref}/events. A request
+// with an Idempotency-Key header that repeats an earlier one (a retry after
+// a timeout) changes nothing and answers the case as it is.
 type MoveRequest struct {
 	Status string `json:"status"`
 	Note   string `json:"note"` // optional: sent to the citizen with the new status
@@ -264,15 +278,20 @@ func (s *Server) moveCase(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, "note is over "+strconv.Itoa(MaxNote)+" characters")
 		return
 	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > MaxKey || !utf8.ValidString(key) {
+		writeProblem(w, r, http.StatusBadRequest, "Idempotency-Key is over "+strconv.Itoa(MaxKey)+" characters or not UTF-8")
+		return
+	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
 	who := owner(r)
-	c, err := s.Cases.MoveCase(r.Context(), chi.URLParam(r, "ref"),
-		adapters.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who)
+	c, err := s.Cases.MoveCaseOnce(r.Context(), chi.URLParam(r, "ref"),
+		adapters.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who, key)
 	if err != nil {
-		writeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.Log.Info("case moved", "case_ref", c.Ref, "status", c.Status, "owner", who)

@@ -27,6 +27,7 @@ type cases struct {
 	casesFn  func(f adapters.CaseFilter, owner string) ([]adapters.Case, error)
 	moveFn   func(ref string, m adapters.Move, owner string) (adapters.Case, error)
 	lastMove adapters.Move
+	lastKey  string
 }
 
 var _ api.Cases = (*cases)(nil)
@@ -45,11 +46,11 @@ func (c *cases) Cases(_ context.Context, f adapters.CaseFilter, owner string) ([
 	return c.casesFn(f, owner)
 }
 
-func (c *cases) MoveCase(_ context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error) {
+func (c *cases) MoveCaseOnce(_ context.Context, ref string, m adapters.Move, owner, key string) (adapters.Case, error) {
 	if c.moveFn == nil {
 		c.t.Fatalf("MoveCase(%s) was not expected", ref)
 	}
-	c.lastMove = m
+	c.lastMove, c.lastKey = m, key
 	return c.moveFn(ref, m, owner)
 }
 
@@ -87,6 +88,7 @@ func TestAPI(t *testing.T) {
 		contains                        []string
 		problem                         bool
 		wantMove                        *adapters.Move
+		header                          map[string]string
 	}{
 		{name: "services are public", method: "GET", path: "/api/v1/services", noKey: true, status: 200,
 			contains: []string{`"id":"birth-certificate"`, `"category":"G2G"`, `"owner":"civil-status"`, `"critical":true`,
@@ -159,6 +161,18 @@ func TestAPI(t *testing.T) {
 			body: `{"status":"processing"}`, status: 415, problem: true},
 		{name: "too large", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
 			body: `{"status":"processing","note":"` + strings.Repeat("a", 70<<10) + `"}`, status: 413, problem: true},
+		{name: "an over-long idempotency key", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing"}`, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 201)}, status: 400, problem: true},
+		{name: "the idempotency key goes to the store", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
+			body: `{"status":"processing"}`, header: map[string]string{"Idempotency-Key": "batch-7/42"}, status: 201,
+			mock: func(c *cases) {
+				c.moveFn = func(ref string, m adapters.Move, owner string) (adapters.Case, error) {
+					if c.lastKey != "batch-7/42" {
+						t.Errorf("key %q reached the store", c.lastKey)
+					}
+					return sample(ref, m.Status), nil
+				}
+			}},
 		{name: "list with a bad limit", method: "GET", path: "/api/v1/cases?limit=0", status: 400, problem: true},
 		{name: "list a page", method: "GET", path: "/api/v1/cases?service=birth-certificate&status=received&limit=2&after=10000012", status: 200,
 			mock: func(c *cases) {
@@ -184,6 +198,9 @@ func TestAPI(t *testing.T) {
 			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
 			if tt.ctype != "" {
 				req.Header.Set("Content-Type", tt.ctype)
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
 			}
 			if !tt.noKey {
 				k := key

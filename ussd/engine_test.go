@@ -351,3 +351,13 @@ func TestEngineOnRedis(t *testing.T) {
 		t.Errorf("redial did not remember the language: %q", rep.Text)
 	}
 }
+
+func TestNormalizeRefusesControlCharacters(t *testing.T) {
+	for _, id := range []string{"a\x00b", "tab\there", "ok-id-1"} {
+		req := ussd.Request{SessionID: id, Phone: "+237677123456", ServiceCode: "*123#"}
+		err := req.Normalize("CM")
+		if want := id != "ok-id-1"; (err != nil) != want {
+			t.Errorf("Normalize with session id %q: %v", id, err)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package ussd
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/guichet/guichet"
@@ -84,6 +86,9 @@ func (r *Request) Normalize(region string) error {
 	}
 	if len(r.SessionID) > 128 {
 		return guichet.Errorf(guichet.EINVALID, "session id is longer than 128 characters")
+	}
+	if strings.ContainsFunc(r.SessionID, unicode.IsControl) {
+		return guichet.Errorf(guichet.EINVALID, "session id holds control characters")
 	}
 	for name, v := range map[string]string{"session id": r.SessionID, "phone number": r.Phone,
 		"service code": r.ServiceCode, "input": r.Input, "text": r.History, "reason": r.Reason, "language": r.Language} {

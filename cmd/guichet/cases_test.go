@@ -108,8 +108,37 @@ func TestCaseLifeCycleOnPostgres(t *testing.T) {
 		})
 	}
 
+	// A back office retrying the same move with its Idempotency-Key moves
+	// once; the key cannot be reused for another case.
+	retry := func(path string) (int, string) {
+		req, _ := http.NewRequest("POST", g.url+path, strings.NewReader(`{"status":"collected"}`))
+		req.Header.Set("Authorization", "Bearer "+cs)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "pickup-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	before, beforeMsgs := snapshot()
+	for i := 0; i < 2; i++ {
+		if status, body := retry("/api/v1/cases/" + ref + "/events"); status != 201 || !strings.Contains(body, `"status":"collected"`) {
+			t.Fatalf("attempt %d: %d %s", i+1, status, body)
+		}
+	}
+	if after, afterMsgs := snapshot(); len(after.History) != len(before.History)+1 || len(afterMsgs) != len(beforeMsgs)+1 {
+		t.Errorf("two attempts with one key: history %d→%d, outbox %d→%d; want one move", len(before.History),
+			len(after.History), len(beforeMsgs), len(afterMsgs))
+	}
+	if status, _ := retry("/api/v1/cases/10000057/events"); status != 409 {
+		t.Errorf("a key reused for another case: %d, want 409", status)
+	}
+
 	c, msgs := snapshot()
-	if got := c.History[len(c.History)-1]; got.Channel != "api" || got.Who != "api:civil-status" || got.Status != "ready" {
+	if got := c.History[len(c.History)-2]; got.Channel != "api" || got.Who != "api:civil-status" || got.Status != "ready" {
 		t.Errorf("last event %+v", got)
 	}
 	var bodies []string
@@ -119,7 +148,7 @@ func TestCaseLifeCycleOnPostgres(t *testing.T) {
 			t.Errorf("message in %q, the citizen chose English: %q", m.Lang, m.Body)
 		}
 	}
-	for _, want := range []string{"Case 20000011 received. Track: *123*4*20000011#", "Case 20000011: Processing.", "Case 20000011: Ready for pickup."} {
+	for _, want := range []string{"Case 20000011 received. Track: *123*4*20000011#", "Case 20000011: Processing.", "Case 20000011: Ready for pickup.", "Case 20000011: Collected."} {
 		if !strings.Contains(strings.Join(bodies, "\n"), want) {
 			t.Errorf("outbox lacks %q:\n%s", want, strings.Join(bodies, "\n"))
 		}
