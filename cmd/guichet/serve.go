@@ -111,6 +111,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		return nil, fmt.Errorf("menus do not pass the check:\n%w", ps)
 	}
 	g := &gateway{close: func() {}}
+	built := false
+	defer func() {
+		if !built { // what was opened is closed when a later part fails
+			g.close()
+		}
+	}()
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -193,6 +199,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 		}
 	}
 	g.handler = r
+	built = true
 	return g, nil
 }
 
