@@ -1,0 +1,13 @@
+// Package sms encodes and decodes the short messages that the gateway sends
+// and receives over SMPP 3.4: splitting a text into parts in GSM 03.38 7-bit
+// or UCS-2, decoding and reassembling inbound parts, reading delivery
+// receipts, and recognising the keywords citizens send (SUIVI, RDV, STOP…).
+//
+// Every function here is pure: no I/O, no clock except the one a
+// Reassembler is given.
+//
+// GSM-7 parts are given unpacked, one septet per octet, because that is what
+// SMSCs expect in short_message with data_coding 0 over SMPP (the SMSC packs
+// for the air interface). Pack7 and Message.Packed give the packed form for
+// the SMSCs that want it.
+package sms
