@@ -1,0 +1,529 @@
+// Package smsctest runs an SMPP 3.4 SMSC simulator on loopback for tests,
+// shaped like net/http/httptest: NewServer, Addr, Close.
+package smsctest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/guichet/guichet/smpp"
+)
+
+// IDFormat is how message ids are written.
+type IDFormat int
+
+// Message id forms: some operators answer submit_sm in hex and write the
+// same id in decimal in the receipt.
+const (
+	Hex IDFormat = iota
+	Decimal
+)
+
+func (f IDFormat) format(n uint64) string {
+	if f == Decimal {
+		return strconv.FormatUint(n, 10)
+	}
+	return fmt.Sprintf("%08X", n)
+}
+
+// Options configure a Server. The zero value accepts any bind and answers
+// every submit_sm at once.
+type Options struct {
+	// SystemID and Password, when set, are checked on bind
+	// (ESME_RINVSYSID, ESME_RINVPASWD).
+	SystemID, Password string
+	IDFormat           IDFormat // in submit_sm_resp
+	ReceiptIDFormat    IDFormat // in receipts
+	// Receipts sends a delivery receipt, ReceiptDelay after the answer, for
+	// each accepted submit_sm asking for one (registered_delivery & 1).
+	Receipts        bool
+	ReceiptDelay    time.Duration
+	ReceiptAsDataSM bool // receipts as data_sm instead of deliver_sm
+	// ThrottleEvery answers every Nth submit_sm ESME_RTHROTTLED.
+	ThrottleEvery int
+	// DropAfter closes a connection, unanswered, on its Nth PDU received.
+	DropAfter int
+	// RespDelay delays every submit_sm_resp (slow SMSC, benchmark RTT).
+	RespDelay time.Duration
+	// CollideSeq sends, before answering each submit_sm, a deliver_sm that
+	// carries the submit_sm's own sequence number, then a stray
+	// enquire_link_resp with that sequence number too.
+	CollideSeq bool
+	// NackSubmits answers every submit_sm with generic_nack ESME_RINVCMDID,
+	// like an SMSC that does not take submit_sm on this bind.
+	NackSubmits bool
+	// Ignore lists command ids read and recorded but never answered
+	// (unbind, enquire_link, submit_sm...): an SMSC gone silent.
+	Ignore []uint32
+	// Redeliver is how many times Inject sends again a message refused
+	// with a temporary status (ESME_RX_T_APPN, ESME_RSYSERR, ...), after
+	// RedeliverDelay.
+	Redeliver      int
+	RedeliverDelay time.Duration
+	// Now stamps receipts; time.Now when nil.
+	Now func() time.Time
+}
+
+// Submitted is one submit_sm as the simulator received it.
+type Submitted struct {
+	Seq       uint32
+	Message   smpp.Message
+	MessageID string // empty when refused
+	Status    uint32
+}
+
+// Server is an SMSC simulator on 127.0.0.1.
+type Server struct {
+	opts   Options
+	ln     net.Listener
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	seq    atomic.Uint32
+
+	mu        sync.Mutex
+	sessions  []*session // bound sessions, latest last
+	conns     map[*session]struct{}
+	submitted []Submitted
+	received  []smpp.PDU
+	acks      []smpp.PDU
+	submits   int
+	lastID    uint64
+}
+
+// NewServer starts a simulator on 127.0.0.1:0. It panics if it cannot
+// listen, like httptest.NewServer.
+func NewServer(opts Options) *Server {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("smsctest: listening: %v", err))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, ln: ln, conns: map[*session]struct{}{}, lastID: 0x1000}
+	s.seq.Store(1_000_000_000)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.accept()
+	return s
+}
+
+// Addr returns host:port to dial.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops listening, closes every connection and waits for the
+// simulator's goroutines.
+func (s *Server) Close() {
+	s.cancel()
+	s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// Submitted returns every submit_sm received, in order, refused ones
+// included (with their Status).
+func (s *Server) Submitted() []Submitted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Submitted(nil), s.submitted...)
+}
+
+// Received returns every PDU received, in order.
+func (s *Server) Received() []smpp.PDU {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]smpp.PDU(nil), s.received...)
+}
+
+// Acks returns the responses the ESME sent to the simulator's requests
+// (deliver_sm_resp, data_sm_resp, enquire_link_resp, generic_nack...).
+func (s *Server) Acks() []smpp.PDU {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]smpp.PDU(nil), s.acks...)
+}
+
+// ErrNotBound is returned when no session is bound to send to.
+var ErrNotBound = errors.New("smsctest: no bound session")
+
+// Send writes a request to the latest bound session and returns the
+// ESME's response, whatever its command id. A zero Seq is allocated.
+func (s *Server) Send(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
+	c := s.latest()
+	if c == nil {
+		return smpp.PDU{}, ErrNotBound
+	}
+	return c.call(ctx, p)
+}
+
+// Write writes a PDU to the latest bound session without waiting for a
+// response (alert_notification, raw responses).
+func (s *Server) Write(p smpp.PDU) error {
+	c := s.latest()
+	if c == nil {
+		return ErrNotBound
+	}
+	if p.Seq == 0 {
+		p.Seq = s.seq.Add(1)
+	}
+	return c.write(p)
+}
+
+// Inject delivers an inbound message (deliver_sm, or data_sm when
+// in.Command is smpp.CmdDataSM) and returns nil when the ESME acknowledged
+// it ESME_ROK, or a *smpp.StatusError with its last answer. A temporary
+// refusal is redelivered Options.Redeliver times.
+func (s *Server) Inject(ctx context.Context, in smpp.Inbound) error {
+	p := smpp.PDU{ID: smpp.CmdDeliverSM}
+	if in.Command == smpp.CmdDataSM {
+		p.ID = smpp.CmdDataSM
+		d := smpp.DataSM{ServiceType: in.ServiceType, SourceAddr: in.SourceAddr, DestAddr: in.DestAddr,
+			ESMClass: in.ESMClass, DataCoding: in.DataCoding, TLVs: in.TLVs}
+		p.Body = d.MarshalBody()
+	} else {
+		m := smpp.Message{ServiceType: in.ServiceType, SourceAddr: in.SourceAddr, DestAddr: in.DestAddr,
+			ESMClass: in.ESMClass, DataCoding: in.DataCoding, ShortMessage: in.ShortMessage, TLVs: in.TLVs}
+		body, err := m.MarshalBody()
+		if err != nil {
+			return err
+		}
+		p.Body = body
+	}
+	for attempt := 0; ; attempt++ {
+		p.Seq = 0
+		resp, err := s.Send(ctx, p)
+		if err != nil {
+			return err
+		}
+		if resp.Status == smpp.StatusOK && resp.ID == p.ID|0x80000000 {
+			return nil
+		}
+		serr := &smpp.StatusError{Command: p.ID, Status: resp.Status}
+		if !serr.Retryable() || attempt >= s.opts.Redeliver {
+			return serr
+		}
+		select {
+		case <-time.After(s.opts.RedeliverDelay):
+		case <-ctx.Done():
+			return fmt.Errorf("smsctest: waiting to redeliver: %w", ctx.Err())
+		}
+	}
+}
+
+// USSD builds an inbound USSD PDU: service_type USSD, ussd_service_op and
+// its_session_info (session number; sequence in bits 7..1, end flag bit 0).
+func USSD(from, to string, op uint8, session, seqAndEnd uint8, text string) smpp.Inbound {
+	return smpp.Inbound{
+		ServiceType: "USSD", SourceAddr: from, DestAddr: to, ShortMessage: []byte(text),
+		TLVs: map[uint16][]byte{
+			smpp.TagUSSDServiceOp:  {op},
+			smpp.TagITSSessionInfo: {session, seqAndEnd},
+		},
+	}
+}
+
+// EnquireLink sends enquire_link to the latest session and checks the answer.
+func (s *Server) EnquireLink(ctx context.Context) error {
+	resp, err := s.Send(ctx, smpp.PDU{ID: smpp.CmdEnquireLink})
+	if err != nil {
+		return err
+	}
+	if resp.ID != smpp.CmdEnquireLinkResp || resp.Status != smpp.StatusOK {
+		return fmt.Errorf("smsctest: enquire_link answered %#08x status %#x", resp.ID, resp.Status)
+	}
+	return nil
+}
+
+// Unbind unbinds the latest session, waits for unbind_resp and closes it.
+func (s *Server) Unbind(ctx context.Context) error {
+	c := s.latest()
+	if c == nil {
+		return ErrNotBound
+	}
+	resp, err := c.call(ctx, smpp.PDU{ID: smpp.CmdUnbind})
+	c.conn.Close()
+	if err != nil {
+		return err
+	}
+	if resp.ID != smpp.CmdUnbindResp {
+		return fmt.Errorf("smsctest: unbind answered %#08x", resp.ID)
+	}
+	return nil
+}
+
+// DropAll closes every connection at once, without unbind.
+func (s *Server) DropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.conn.Close()
+	}
+}
+
+func (s *Server) latest() *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.sessions) - 1; i >= 0; i-- {
+		select {
+		case <-s.sessions[i].done:
+		default:
+			return s.sessions[i]
+		}
+	}
+	return nil
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		c := &session{srv: s, conn: conn, pending: map[uint32]chan smpp.PDU{}, done: make(chan struct{})}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+type session struct {
+	srv  *Server
+	conn net.Conn
+	wmu  sync.Mutex
+	done chan struct{}
+
+	mu      sync.Mutex
+	pending map[uint32]chan smpp.PDU
+	bound   bool
+}
+
+func (c *session) write(p smpp.PDU) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.conn.Write(p.Bytes())
+	return err
+}
+
+func (c *session) call(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
+	if p.Seq == 0 {
+		p.Seq = c.srv.seq.Add(1)
+	}
+	ch := make(chan smpp.PDU, 1)
+	c.mu.Lock()
+	c.pending[p.Seq] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, p.Seq)
+		c.mu.Unlock()
+	}()
+	if err := c.write(p); err != nil {
+		return smpp.PDU{}, fmt.Errorf("smsctest: writing: %w", err)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-c.done:
+		select {
+		case r := <-ch:
+			return r, nil
+		default:
+		}
+		return smpp.PDU{}, errors.New("smsctest: connection closed before the response")
+	case <-ctx.Done():
+		return smpp.PDU{}, fmt.Errorf("smsctest: waiting for the response: %w", ctx.Err())
+	}
+}
+
+func (c *session) serve() {
+	s := c.srv
+	defer func() {
+		close(c.done)
+		c.conn.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	r := bufio.NewReader(c.conn)
+	for n := 1; ; n++ {
+		p, err := smpp.ReadPDU(r)
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		s.received = append(s.received, p)
+		if p.IsResponse() {
+			s.acks = append(s.acks, p)
+		}
+		s.mu.Unlock()
+		if s.opts.DropAfter > 0 && n >= s.opts.DropAfter {
+			return
+		}
+		if p.IsResponse() {
+			c.mu.Lock()
+			ch := c.pending[p.Seq]
+			delete(c.pending, p.Seq)
+			c.mu.Unlock()
+			if ch != nil {
+				ch <- p
+			}
+			continue
+		}
+		if slices.Contains(s.opts.Ignore, p.ID) {
+			continue
+		}
+		switch p.ID {
+		case smpp.CmdBindReceiver, smpp.CmdBindTransmitter, smpp.CmdBindTransceiver:
+			c.bind(p)
+		case smpp.CmdSubmitSM:
+			c.submit(p)
+		case smpp.CmdEnquireLink:
+			c.write(smpp.PDU{ID: smpp.CmdEnquireLinkResp, Seq: p.Seq})
+		case smpp.CmdUnbind:
+			c.write(smpp.PDU{ID: smpp.CmdUnbindResp, Seq: p.Seq})
+			return
+		default:
+			c.write(smpp.PDU{ID: smpp.CmdGenericNack, Status: smpp.StatusInvCmdID, Seq: p.Seq})
+		}
+	}
+}
+
+func (c *session) bind(p smpp.PDU) {
+	s := c.srv
+	status := smpp.StatusOK
+	req, err := smpp.ParseBind(p.Body)
+	switch {
+	case err != nil:
+		status = smpp.StatusBindFail
+	case s.opts.SystemID != "" && req.SystemID != s.opts.SystemID:
+		status = smpp.StatusInvSysID
+	case s.opts.Password != "" && req.Password != s.opts.Password:
+		status = smpp.StatusInvPaswd
+	}
+	if status == smpp.StatusOK {
+		c.mu.Lock()
+		c.bound = true
+		c.mu.Unlock()
+		s.mu.Lock()
+		s.sessions = append(s.sessions, c)
+		s.mu.Unlock()
+	}
+	c.write(smpp.PDU{ID: p.ID | 0x80000000, Status: status, Seq: p.Seq, Body: smpp.CString("smsctest")})
+}
+
+func (c *session) submit(p smpp.PDU) {
+	s := c.srv
+	c.mu.Lock()
+	bound := c.bound
+	c.mu.Unlock()
+	if !bound {
+		c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: 0x04, Seq: p.Seq}) // ESME_RINVBNDSTS
+		return
+	}
+	if s.opts.NackSubmits {
+		c.write(smpp.PDU{ID: smpp.CmdGenericNack, Status: smpp.StatusInvCmdID, Seq: p.Seq})
+		return
+	}
+	sub := Submitted{Seq: p.Seq}
+	m, err := smpp.ParseMessage(p.Body)
+	s.mu.Lock()
+	s.submits++
+	var id uint64
+	switch {
+	case err != nil:
+		sub.Status = 0x01 // ESME_RINVMSGLEN
+	case s.opts.ThrottleEvery > 0 && s.submits%s.opts.ThrottleEvery == 0:
+		sub.Status = smpp.StatusThrottled
+		sub.Message = *m
+	default:
+		s.lastID++
+		id = s.lastID
+		sub.Message = *m
+		sub.MessageID = s.opts.IDFormat.format(id)
+	}
+	s.submitted = append(s.submitted, sub)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if s.opts.CollideSeq {
+			in := smpp.Message{SourceAddr: "237650000000", DestAddr: "8000", ShortMessage: []byte("collision")}
+			body, _ := in.MarshalBody()
+			c.write(smpp.PDU{ID: smpp.CmdDeliverSM, Seq: p.Seq, Body: body})
+			c.write(smpp.PDU{ID: smpp.CmdEnquireLinkResp, Seq: p.Seq})
+		}
+		if !sleep(s.ctx, s.opts.RespDelay) {
+			return
+		}
+		var body []byte
+		if sub.Status == smpp.StatusOK {
+			body = smpp.CString(sub.MessageID)
+		}
+		if err := c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: sub.Status, Seq: p.Seq, Body: body}); err != nil {
+			return
+		}
+		if sub.Status == smpp.StatusOK && s.opts.Receipts && sub.Message.RegisteredDelivery&1 == 1 {
+			if !sleep(s.ctx, s.opts.ReceiptDelay) {
+				return
+			}
+			_ = s.Inject(s.ctx, s.receipt(id, &sub.Message))
+		}
+	}()
+}
+
+func (s *Server) receipt(id uint64, m *smpp.Message) smpp.Inbound {
+	rid := s.opts.ReceiptIDFormat.format(id)
+	now := s.opts.Now().UTC().Format("0601021504")
+	text := m.ShortMessage
+	if len(text) > 20 {
+		text = text[:20]
+	}
+	body := fmt.Sprintf("id:%s sub:001 dlvrd:001 submit date:%s done date:%s stat:DELIVRD err:000 text:%s", rid, now, now, text)
+	in := smpp.Inbound{
+		SourceAddr: m.DestAddr, DestAddr: m.SourceAddr, ESMClass: 0x04,
+		TLVs: map[uint16][]byte{
+			smpp.TagReceiptedMessageID: smpp.CString(rid),
+			smpp.TagMessageState:       {2}, // DELIVERED
+		},
+	}
+	if s.opts.ReceiptAsDataSM {
+		in.Command = smpp.CmdDataSM
+		in.TLVs[smpp.TagMessagePayload] = []byte(body)
+	} else {
+		in.ShortMessage = []byte(body)
+	}
+	return in
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

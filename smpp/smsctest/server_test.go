@@ -1,0 +1,78 @@
+package smsctest_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
+)
+
+// TestRawSession drives the simulator with hand-built PDUs, without the
+// smpp bind layer, so that a fault in one does not hide in the other.
+func TestRawSession(t *testing.T) {
+	srv := smsctest.NewServer(smsctest.Options{SystemID: "sys", Password: "pw", IDFormat: smsctest.Decimal})
+	defer srv.Close()
+	conn, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	r := bufio.NewReader(conn)
+	roundTrip := func(p smpp.PDU) smpp.PDU {
+		t.Helper()
+		if _, err := conn.Write(p.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := smpp.ReadPDU(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Seq != p.Seq {
+			t.Fatalf("response seq %d to request seq %d", resp.Seq, p.Seq)
+		}
+		return resp
+	}
+	// submit_sm before bind: ESME_RINVBNDSTS.
+	m := smpp.Message{SourceAddr: "8000", DestAddr: "237650000001", ShortMessage: []byte("hi")}
+	body, err := m.MarshalBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := roundTrip(smpp.PDU{ID: smpp.CmdSubmitSM, Seq: 1, Body: body}); resp.Status != 0x04 {
+		t.Errorf("submit before bind: status %#x", resp.Status)
+	}
+	bind := append(append(append(smpp.CString("sys"), smpp.CString("pw")...), smpp.CString("")...), 0x34, 0, 0, 0)
+	if resp := roundTrip(smpp.PDU{ID: smpp.CmdBindTransmitter, Seq: 2, Body: bind}); resp.ID != smpp.CmdBindTransmitterResp || resp.Status != 0 {
+		t.Fatalf("bind: %+v", resp)
+	}
+	resp := roundTrip(smpp.PDU{ID: smpp.CmdSubmitSM, Seq: 3, Body: body})
+	if resp.ID != smpp.CmdSubmitSMResp || resp.Status != 0 || string(resp.Body) != "4097\x00" {
+		t.Errorf("submit: %+v", resp)
+	}
+	subs := srv.Submitted()
+	if len(subs) != 1 || subs[0].MessageID != "4097" || string(subs[0].Message.ShortMessage) != "hi" {
+		t.Errorf("Submitted = %+v", subs)
+	}
+	if resp := roundTrip(smpp.PDU{ID: 0x0000ABCD, Seq: 4}); resp.ID != smpp.CmdGenericNack || resp.Status != smpp.StatusInvCmdID {
+		t.Errorf("unknown: %+v", resp)
+	}
+	// Inject waits for the deliver_sm_resp until its ctx ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := srv.Inject(ctx, smpp.Inbound{SourceAddr: "237650000001", DestAddr: "8000", ShortMessage: []byte("yo")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Inject unanswered = %v", err)
+	}
+	p, err := smpp.ReadPDU(r)
+	if err != nil || p.ID != smpp.CmdDeliverSM {
+		t.Fatalf("read %+v, %v; want deliver_sm", p, err)
+	}
+	if in, err := smpp.ParseMessage(p.Body); err != nil || string(in.ShortMessage) != "yo" {
+		t.Errorf("deliver_sm %+v, %v", in, err)
+	}
+}
