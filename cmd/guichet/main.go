@@ -15,6 +15,8 @@ const usage = `guichet — USSD gateway to public services
 
   guichet serve [--config FILE] [--http ADDR] [--redis URL] [--database URL] [--migrate] [--seed] [--menus DIR]
                                       run the gateway (in-memory stores unless configured)
+  guichet smsc [--smpp ADDR] [--http ADDR] [--receipt-delay D] [--throttle-every N] [--drop-after N]
+                                      an SMSC simulator for demos and tests
   guichet migrate [--database URL]    apply the database schema (DATABASE_URL)
   guichet apikey add --owner ADMIN [--label TEXT]
                                       create a ministry API key (printed once)
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, cfg, stdout, nil)
 	case "dial":
 		return dial(ctx, args[1:], stdin, stdout)
+	case "smsc":
+		return smscCmd(ctx, args[1:], stdout)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, getenv)
 	case "apikey":

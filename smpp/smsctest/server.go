@@ -106,6 +106,11 @@ func NewServer(opts Options) *Server {
 	if err != nil {
 		panic(fmt.Sprintf("smsctest: listening: %v", err))
 	}
+	return Serve(ln, opts)
+}
+
+// Serve runs a simulator on ln (guichet smsc listens where it is told).
+func Serve(ln net.Listener, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
