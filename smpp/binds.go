@@ -1,0 +1,181 @@
+package smpp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNoBind is returned by Binds.Submit while none of an operator's binds is
+// up: the message waits in the outbox and is tried again.
+var ErrNoBind = errors.New("smpp: no bind is up")
+
+// Binds keeps an operator's binds up: it dials each, redials with a capped
+// exponential backoff when one drops, spreads submits over the bound ones,
+// and unbinds them all on Close.
+type Binds struct {
+	name  string
+	cfg   BindConfig
+	log   *slog.Logger
+	slots []*slot
+	next  atomic.Uint64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Backoff bounds the wait between dials: Min after the first failure,
+	// doubling up to Max (defaults 1 s and 1 min). A refused bind (bad
+	// credentials) waits Max at once: it will not mend by itself.
+	Min, Max time.Duration
+}
+
+type slot struct {
+	mu    sync.Mutex
+	bind  *Bind
+	since time.Time
+	err   error
+}
+
+// BindStatus is one bind's state, for the status endpoint and metrics.
+type BindStatus struct {
+	Operator string    `json:"operator"`
+	Index    int       `json:"index"`
+	State    string    `json:"state"`
+	Since    time.Time `json:"since"`
+	LastErr  string    `json:"last_error,omitempty"`
+}
+
+// StartBinds dials n binds (at least one) to one operator with cfg and keeps
+// them up until Close.
+func StartBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
+	if n < 1 {
+		n = 1
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Binds{name: name, cfg: cfg, log: log.With("operator", name), Min: time.Second, Max: time.Minute}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	for i := 0; i < n; i++ {
+		s := &slot{since: time.Now()}
+		b.slots = append(b.slots, s)
+		b.wg.Add(1)
+		go b.keep(i, s)
+	}
+	return b
+}
+
+// Name is the operator's name.
+func (b *Binds) Name() string { return b.name }
+
+func (b *Binds) keep(i int, s *slot) {
+	defer b.wg.Done()
+	wait := time.Duration(0)
+	for {
+		if wait > 0 {
+			select {
+			case <-b.ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		bind, err := Dial(b.ctx, b.cfg)
+		if b.ctx.Err() != nil {
+			if bind != nil {
+				bind.Close(context.Background())
+			}
+			return
+		}
+		if err != nil {
+			s.set(nil, err)
+			switch {
+			case errors.Is(err, ErrBindRejected):
+				b.log.Error("the SMSC refused the bind: check system_id and password", "bind", i, "err", err)
+				wait = b.Max
+			case wait == 0:
+				wait = b.Min
+			default:
+				wait = min(2*wait, b.Max)
+			}
+			b.log.Warn("could not bind; trying again", "bind", i, "in", wait, "err", err)
+			continue
+		}
+		b.log.Info("bound", "bind", i, "addr", b.cfg.Addr)
+		s.set(bind, nil)
+		wait = 0
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-bind.Done():
+		}
+		s.set(nil, bind.Err())
+		b.log.Warn("bind lost; binding again", "bind", i, "err", bind.Err())
+		wait = b.Min
+	}
+}
+
+func (s *slot) set(b *Bind, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bind, s.err, s.since = b, err, time.Now()
+}
+
+func (s *slot) get() *Bind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bind != nil && s.bind.State() == StateBound {
+		return s.bind
+	}
+	return nil
+}
+
+// Submit sends m on the next bound bind, round robin; ErrNoBind when none
+// is up.
+func (b *Binds) Submit(ctx context.Context, m *SubmitSM) (string, error) {
+	start := b.next.Add(1)
+	for k := range b.slots {
+		if bind := b.slots[(int(start)+k)%len(b.slots)].get(); bind != nil {
+			return bind.Submit(ctx, m)
+		}
+	}
+	return "", fmt.Errorf("%s: %w", b.name, ErrNoBind)
+}
+
+// Status reports each bind's state.
+func (b *Binds) Status() []BindStatus {
+	out := make([]BindStatus, len(b.slots))
+	for i, s := range b.slots {
+		s.mu.Lock()
+		st := BindStatus{Operator: b.name, Index: i, State: "down", Since: s.since}
+		if s.bind != nil {
+			st.State = s.bind.State().String()
+		}
+		if s.err != nil {
+			st.LastErr = s.err.Error()
+		}
+		s.mu.Unlock()
+		out[i] = st
+	}
+	return out
+}
+
+// Close stops redialling and unbinds every bind cleanly, within ctx.
+func (b *Binds) Close(ctx context.Context) {
+	b.cancel()
+	b.wg.Wait()
+	var wg sync.WaitGroup
+	for _, s := range b.slots {
+		s.mu.Lock()
+		bind := s.bind
+		s.mu.Unlock()
+		if bind != nil {
+			wg.Go(func() { bind.Close(ctx) })
+		}
+	}
+	wg.Wait()
+}

@@ -1,0 +1,83 @@
+package smpp_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
+)
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func allBound(b *smpp.Binds) func() bool {
+	return func() bool {
+		for _, s := range b.Status() {
+			if s.State != smpp.StateBound.String() {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func TestBindsRedialAndSpread(t *testing.T) {
+	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
+	defer srv.Close()
+	b := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 2, nil)
+	b.Min, b.Max = 10*time.Millisecond, 50*time.Millisecond
+	defer b.Close(context.Background())
+	waitFor(t, "two binds", allBound(b))
+
+	submit := func() error {
+		_, err := b.Submit(t.Context(), &smpp.SubmitSM{SourceAddr: "8080", DestAddr: "237677123456", ShortMessage: []byte("hello")})
+		return err
+	}
+	for i := 0; i < 10; i++ {
+		if err := submit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.Submitted()); n != 10 {
+		t.Fatalf("the SMSC got %d submits, want 10", n)
+	}
+
+	// The SMSC drops every connection: the binds come back by themselves.
+	srv.DropAll()
+	waitFor(t, "a bind to notice the drop", func() bool { return !allBound(b)() })
+	waitFor(t, "the binds to come back", allBound(b))
+	if err := submit(); err != nil {
+		t.Fatalf("after redialling: %v", err)
+	}
+}
+
+func TestBindsRefusedAndClosed(t *testing.T) {
+	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
+	defer srv.Close()
+	bad := smpp.StartBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "wrong"}, 1, nil)
+	waitFor(t, "the refusal", func() bool { return bad.Status()[0].LastErr != "" })
+	if _, err := bad.Submit(t.Context(), &smpp.SubmitSM{DestAddr: "237699123456"}); !errors.Is(err, smpp.ErrNoBind) {
+		t.Errorf("submit without a bind: %v, want ErrNoBind", err)
+	}
+	bad.Close(context.Background())
+
+	good := smpp.StartBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 1, nil)
+	waitFor(t, "the bind", allBound(good))
+	good.Close(context.Background())
+	unbound := false
+	for _, p := range srv.Received() {
+		unbound = unbound || p.ID == smpp.CmdUnbind
+	}
+	if !unbound {
+		t.Error("Close did not unbind")
+	}
+}
