@@ -1,0 +1,139 @@
+package smpp
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/guichet/guichet/sms"
+	"github.com/guichet/guichet/ussd"
+)
+
+// USSDOps maps an operator's ussd_service_op values: the standard ones by
+// default, a vendor's where configuration says so (one platform starts with
+// 0x01, continues with 0x12, aborts with 0x81, ends with 0x17).
+type USSDOps struct {
+	Begin    uint8   `yaml:"begin"`    // PSSR indication: a dialogue opens (1)
+	Continue uint8   `yaml:"continue"` // USSR confirm: the caller's answer (18)
+	Abort    []uint8 `yaml:"abort"`    // the network or the caller ended it
+	Ask      uint8   `yaml:"ask"`      // our USSR request: a screen that waits (2)
+	End      uint8   `yaml:"end"`      // our PSSR response: the last screen (17)
+}
+
+// StandardUSSDOps are SMPP 3.4's values.
+var StandardUSSDOps = USSDOps{Begin: 1, Continue: 18, Ask: 2, End: 17}
+
+// Stepper runs one hop of a dialogue (the USSD engine).
+type Stepper interface {
+	Step(ctx context.Context, req ussd.Request) (ussd.Reply, error)
+}
+
+// Submitter sends our answer (an operator's Binds).
+type Submitter interface {
+	Submit(ctx context.Context, m *SubmitSM) (string, error)
+}
+
+// USSD carries the USSD dialogues an operator sends over SMPP to the same
+// engine and menus as the HTTP dialects: ussd_service_op says where the
+// dialogue is, its_session_info ties its PDUs together (session number in
+// octet 1, end flag in bit 0 of octet 2), and the service code comes with
+// the first PDU only.
+type USSD struct {
+	Operator string
+	Ops      USSDOps // zero: StandardUSSDOps
+	Engine   Stepper
+	Reply    Submitter
+}
+
+// Handle is a Handler for the operator's inbound messages that carry
+// ussd_service_op; the others it leaves to next (receipts, SMS).
+func (u *USSD) Handle(next Handler) Handler {
+	return func(ctx context.Context, in Inbound) error {
+		op, ok := in.TLVs[TagUSSDServiceOp]
+		if !ok || len(op) != 1 {
+			if next == nil {
+				return fmt.Errorf("smpp: no handler for a non-USSD message")
+			}
+			return next(ctx, in)
+		}
+		return u.hop(ctx, in, op[0])
+	}
+}
+
+func (u *USSD) ops() USSDOps {
+	if u.Ops.Begin == 0 && u.Ops.Continue == 0 {
+		return StandardUSSDOps
+	}
+	return u.Ops
+}
+
+func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
+	ops := u.ops()
+	info := in.TLVs[TagITSSessionInfo]
+	session, seq := byte(0), byte(0)
+	if len(info) == 2 {
+		session, seq = info[0], info[1]
+	}
+	text, _, err := sms.Decode(in.DataCoding, in.ESMClass&^0x40, in.ShortMessage)
+	if err != nil {
+		text = string(in.ShortMessage)
+	}
+	req := ussd.Request{SessionID: in.SourceAddr + "/" + strconv.Itoa(int(session)), Phone: in.SourceAddr,
+		Operator: u.Operator, Dialect: "smpp"}
+	switch {
+	case op == ops.Begin:
+		req.Kind, req.ServiceCode = ussd.Begin, text
+		if req.ServiceCode == "" {
+			req.ServiceCode = in.DestAddr
+		}
+	case contains(ops.Abort, op) || (op != ops.Continue && seq&1 == 1):
+		req.Kind, req.Reason = ussd.Abort, "ussd_service_op "+strconv.Itoa(int(op))
+	case op == ops.Continue:
+		req.Kind, req.Input = ussd.Continue, text
+	default:
+		return nil // a notification's confirm, or a vendor value we do not use: acknowledged, nothing to say
+	}
+	if err := req.Normalize("CM"); err != nil {
+		return nil // an unusable request would come back forever: acknowledge, and drop it
+	}
+	rep, err := u.Engine.Step(ctx, req)
+	if err != nil {
+		return fmt.Errorf("smpp: ussd step: %w", err) // refused: the SMSC sends it again
+	}
+	if req.Kind == ussd.Abort || req.Kind == ussd.Release {
+		return nil
+	}
+	m, err := sms.Encode(rep.Text, sms.Options{Transliterate: true, MaxParts: 1})
+	if err != nil {
+		return fmt.Errorf("smpp: encoding a ussd screen: %w", err)
+	}
+	answer := ops.Ask
+	if rep.End {
+		answer = ops.End
+	}
+	// Our PDU's sequence follows the caller's (bits 7..1); bit 0 ends it.
+	info = []byte{session, (seq+2)&^1 | boolBit(rep.End)}
+	_, err = u.Reply.Submit(ctx, &SubmitSM{ServiceType: "USSD", SourceAddr: in.DestAddr, DestAddr: in.SourceAddr,
+		DataCoding: m.DataCoding, ShortMessage: m.Parts[0],
+		TLVs: map[uint16][]byte{TagUSSDServiceOp: {answer}, TagITSSessionInfo: info}})
+	if err != nil {
+		return fmt.Errorf("smpp: sending a ussd screen: %w", err)
+	}
+	return nil
+}
+
+func boolBit(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func contains(list []uint8, v uint8) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,84 @@
+package smpp_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/sessions"
+	smstext "github.com/guichet/guichet/sms"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/ussd"
+)
+
+// A caller walks the same menus over SMPP: the dialogue opens with the
+// service code, each answer comes back as a USSR confirm, the gateway asks
+// with USSR requests and closes with a PSSR response.
+func TestUSSDOverSMPP(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := adapters.NewMemory()
+	if err := cases.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eng := ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	srv := smsctest.NewServer(smsctest.Options{})
+	defer srv.Close()
+	u := &smpp.USSD{Operator: "mtn"}
+	binds := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
+		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
+	defer binds.Close(context.Background())
+	u.Engine, u.Reply = eng, binds
+	waitFor(t, "the bind", allBound(binds))
+
+	const caller = "237677123456"
+	steps := []struct {
+		op, seq uint8
+		text    string
+		wantOp  uint8
+		want    string
+	}{
+		{1, 0, "*123*4*10000048#", 2, "Choisissez la langue"},
+		{18, 2, "1", 17, "Dossier 10000048 (Entreprises): En traitement"},
+	}
+	for i, st := range steps {
+		before := len(srv.Submitted())
+		if err := srv.Inject(t.Context(), smsctest.USSD(caller, "*123#", st.op, 7, st.seq, st.text)); err != nil {
+			t.Fatalf("step %d: the gateway refused the PDU: %v", i, err)
+		}
+		waitFor(t, "the answer", func() bool { return len(srv.Submitted()) > before })
+		got := srv.Submitted()[before].Message
+		text, _, _ := smstext.Decode(got.DataCoding, got.ESMClass, got.ShortMessage)
+		op, info := got.TLVs[smpp.TagUSSDServiceOp], got.TLVs[smpp.TagITSSessionInfo]
+		if len(op) != 1 || op[0] != st.wantOp || !strings.Contains(text, st.want) || got.DestAddr != caller {
+			t.Errorf("step %d: op %v to %s: %q; want op %d with %q", i, op, got.DestAddr, text, st.wantOp, st.want)
+		}
+		if wantEnd := st.wantOp == 17; len(info) != 2 || info[0] != 7 || (info[1]&1 == 1) != wantEnd {
+			t.Errorf("step %d: its_session_info %v, want session 7, end %v", i, info, wantEnd)
+		}
+	}
+
+	// The caller hangs up mid-dialogue: acknowledged, nothing sent back.
+	before := len(srv.Submitted())
+	if err := srv.Inject(t.Context(), smsctest.USSD("237699000111", "*123#", 1, 9, 0, "*123#")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first screen", func() bool { return len(srv.Submitted()) > before })
+	if err := srv.Inject(t.Context(), smsctest.USSD("237699000111", "*123#", 0x81, 9, 3, "")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := len(srv.Submitted()); n != before+1 {
+		t.Errorf("an aborted dialogue got %d answers, want none", n-before-1)
+	}
+}
