@@ -11,9 +11,9 @@ import (
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/sessions"
-	smstext "github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
+	smstext "github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/ussd"
 )
 
