@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/smpp"
 )
 
 // Config is the whole gateway's configuration: defaults, then the YAML file
@@ -28,8 +29,34 @@ type Config struct {
 	Engine      EngineConfig     `yaml:"engine"`
 	Operators   []OperatorConfig `yaml:"operators"`
 
+	SMPP SMPPConfig `yaml:"smpp"`
+
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
+}
+
+// SMPPConfig declares the operators' SMSCs. Without operators, serve runs
+// an SMSC simulator in-process and binds to it (the embedded default).
+type SMPPConfig struct {
+	Operators []SMSCConfig `yaml:"operators"`
+	Routes    []smpp.Route `yaml:"routes"`  // by number prefix; default: Cameroon's operators
+	Default   string       `yaml:"default"` // the operator of numbers no prefix takes ("": none)
+}
+
+// SMSCConfig is one operator's SMSC and binds.
+type SMSCConfig struct {
+	Name        string        `yaml:"name"`
+	Addr        string        `yaml:"addr"` // host:port
+	SystemID    string        `yaml:"system_id"`
+	Password    string        `yaml:"password"`
+	PasswordEnv string        `yaml:"password_env"`
+	SystemType  string        `yaml:"system_type"`
+	Binds       int           `yaml:"binds"`        // transceivers (1)
+	Window      int           `yaml:"window"`       // requests outstanding per bind (10)
+	Rate        float64       `yaml:"rate"`         // messages per second to this operator (0: the window decides)
+	Source      string        `yaml:"source"`       // the sender: a short code or a name
+	EnquireLink time.Duration `yaml:"enquire_link"` // keep-alive (30s)
+	USSD        *smpp.USSDOps `yaml:"ussd"`         // this SMSC also carries USSD, with these op codes
 }
 
 // EngineConfig tunes the session engine.
@@ -108,6 +135,11 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if len(cfg.Operators) == 0 {
 		cfg.Operators = []OperatorConfig{demoOperator}
+	}
+	for i := range cfg.SMPP.Operators {
+		if o := &cfg.SMPP.Operators[i]; o.PasswordEnv != "" {
+			o.Password = getenv(o.PasswordEnv)
+		}
 	}
 	for i := range cfg.Operators {
 		op := &cfg.Operators[i]

@@ -169,6 +169,19 @@ func TestServe(t *testing.T) {
 		}
 	}
 
+	// On the embedded default the gateway binds to its SMSC simulator.
+	bound := false
+	for deadline := time.Now().Add(5 * time.Second); !bound && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		_, st := get(t, base+"/status/smpp")
+		bound = strings.Contains(st, `"operator":"simulator"`) && strings.Contains(st, `"state":"bound"`)
+	}
+	if !bound {
+		t.Error("/status/smpp never showed the simulator bound")
+	}
+	if _, m := get(t, base+"/metrics"); !strings.Contains(m, `guichet_smpp_binds_bound{operator="simulator"} 1`) {
+		t.Error("/metrics lacks the bound simulator")
+	}
+
 	// No phone number in clear in any log line, refusals included.
 	if m := regexp.MustCompile(`(\+?237|0)?(677123456|699123456|677999888|699123457|241234567)`).FindString(logs.String()); m != "" {
 		t.Errorf("a phone number reached the logs: %q in\n%s", m, logs.String())
@@ -266,5 +279,4 @@ func TestDial(t *testing.T) {
 	if !strings.Contains(out.String(), "Dossier 10000048 (Entreprises): En traitement") {
 		t.Errorf("dial transcript:\n%s", out.String())
 	}
-	_ = time.Second
 }

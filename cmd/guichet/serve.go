@@ -40,6 +40,8 @@ type gateway struct {
 	store   sessionStore
 	cases   caseStore
 	native  *adapters.Native
+	router  *chi.Mux
+	metrics *metrics.Metrics
 	close   func()
 }
 
@@ -198,7 +200,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 			r.Method(http.MethodPost, op.Path+"/end", &ussd.Handler{Op: o, Step: g.engine, Log: hlog, Notice: true})
 		}
 	}
-	g.handler = r
+	g.handler, g.router, g.metrics = r, r, m
 	built = true
 	return g, nil
 }
@@ -244,6 +246,16 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 			return err
 		}
 	}
+	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		sm.close(cctx) // after the HTTP server drained: unbind cleanly
+	}()
+	g.router.Get("/status/smpp", sm.status)
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopJobs(); wg.Wait() }()

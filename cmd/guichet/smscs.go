@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/ussd"
+)
+
+// smscs are the operators' SMSCs as serve runs them.
+type smscs struct {
+	binds  map[string]*smpp.Binds
+	routes *smpp.Routes
+	sim    *smsctest.Server // the embedded default's simulator
+}
+
+// startSMSCs binds to every configured SMSC, or, on the embedded default,
+// to an SMSC simulator started in-process, so that a newcomer sees SMS
+// leave and receipts come back.
+func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger) (*smscs, error) {
+	s := &smscs{binds: map[string]*smpp.Binds{}}
+	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
+	if len(ops) == 0 {
+		s.sim = smsctest.NewServer(smsctest.Options{Receipts: true, ReceiptDelay: 2 * time.Second})
+		ops = []SMSCConfig{{Name: "simulator", Addr: s.sim.Addr(), SystemID: "guichet", Source: "8080", USSD: &smpp.StandardUSSDOps}}
+		routes, def = nil, "simulator"
+		log.Warn("EMBEDDED DEFAULT: SMS go to an in-process SMSC simulator", "addr", s.sim.Addr())
+	} else if routes == nil {
+		routes = smpp.Cameroon
+	}
+	var err error
+	if s.routes, err = smpp.NewRoutes(routes, def); err != nil {
+		return nil, fmt.Errorf("smpp routes: %w", err)
+	}
+	for _, op := range ops {
+		if op.Name == "" || op.Addr == "" {
+			s.close(context.Background())
+			return nil, fmt.Errorf("smpp: every operator needs a name and an addr")
+		}
+		olog := log.With("comp", "smpp", "operator", op.Name)
+		handler := inboundLogger(olog)
+		var u *smpp.USSD
+		if op.USSD != nil {
+			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng}
+			handler = u.Handle(handler)
+		}
+		b := smpp.StartBinds(op.Name, smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
+			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}, op.Binds, olog)
+		if u != nil {
+			u.Reply = b
+		}
+		s.binds[op.Name] = b
+		name := op.Name
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator.", ConstLabels: prometheus.Labels{"operator": name},
+		}, func() float64 {
+			n := 0
+			for _, st := range b.Status() {
+				if st.State == smpp.StateBound.String() {
+					n++
+				}
+			}
+			return float64(n)
+		}))
+	}
+	return s, nil
+}
+
+// inboundLogger stands for the inbound SMS and receipt handling of the
+// outbox dispatcher: it acknowledges and logs.
+func inboundLogger(log *slog.Logger) smpp.Handler {
+	return func(_ context.Context, in smpp.Inbound) error {
+		log.Info("inbound", "kind", in.Kind, "from", phone.Mask(in.SourceAddr), "to", in.DestAddr)
+		return nil
+	}
+}
+
+// status serves GET /status/smpp: every bind's state.
+func (s *smscs) status(w http.ResponseWriter, _ *http.Request) {
+	var all []smpp.BindStatus
+	for _, b := range s.binds {
+		all = append(all, b.Status()...)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"binds": all})
+}
+
+// close unbinds cleanly, then stops the simulator.
+func (s *smscs) close(ctx context.Context) {
+	for _, b := range s.binds {
+		b.Close(ctx)
+	}
+	if s.sim != nil {
+		s.sim.Close()
+	}
+}
