@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
 )
 
 func freeAddr(t *testing.T) string {
