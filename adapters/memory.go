@@ -11,6 +11,7 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/reference"
+	"github.com/guichet/guichet/sms"
 )
 
 // MemorySerials is where Memory's serial numbers start: its first case or
@@ -48,7 +49,8 @@ type Memory struct {
 // queued is a message in the outbox, with its sender's lease.
 type queued struct {
 	Message
-	lease time.Time
+	lease     time.Time
+	notBefore time.Time // while pending: not claimed before it
 }
 
 type apiKey struct{ owner, label string }
@@ -409,7 +411,7 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 			break
 		}
 		q := &m.outbox[i]
-		if q.Status == MessagePending || q.Status == MessageSending && !q.lease.After(now) {
+		if q.Status == MessagePending && !q.notBefore.After(now) || q.Status == MessageSending && !q.lease.After(now) {
 			q.Status, q.lease = MessageSending, now.Add(lease)
 			q.Attempts++
 			claimed = append(claimed, q.Message)
@@ -432,8 +434,73 @@ func (m *Memory) MarkMessage(ctx context.Context, id int64, status, reason strin
 		return guichet.Errorf(guichet.ENOTFOUND, "message not found")
 	}
 	q := &m.outbox[id-1]
-	q.Status, q.Reason, q.lease = status, reason, time.Time{}
+	q.Status, q.Reason, q.lease, q.notBefore = status, reason, time.Time{}, time.Time{}
 	return nil
+}
+
+// MarkSent records that the message id went out on bind, and the id the
+// SMSC gave it, at Memory's now.
+func (m *Memory) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Reason, q.lease, q.notBefore = MessageSent, "", time.Time{}, time.Time{}
+	q.Bind, q.SMSCID, q.Sent = bind, smscID, m.now()
+	return nil
+}
+
+// Defer puts the message id back to pending, with the reason, not to be
+// claimed before until.
+func (m *Memory) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Reason, q.lease, q.notBefore = MessagePending, reason, time.Time{}, until
+	return nil
+}
+
+// ApplyReceipt records a delivery receipt's state (see ReceiptStatus) on
+// the message sent on bind to dest whose SMSC id is smscID, compared with
+// sms.SameID (hex or decimal). It reports whether a message matched.
+func (m *Memory) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	phone := ReceiptNumber(dest)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.outbox) - 1; i >= 0; i-- {
+		q := &m.outbox[i]
+		if q.Bind != bind || q.Phone != phone || q.SMSCID == "" || !sms.SameID(q.SMSCID, smscID) {
+			continue
+		}
+		if status, ok := ReceiptStatus(state); ok {
+			q.Status = status
+			q.Reason = "receipt: " + state
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// message returns the message id; m.mu is held.
+func (m *Memory) message(id int64) (*queued, error) {
+	if id <= 0 || id > int64(len(m.outbox)) {
+		return nil, guichet.Errorf(guichet.ENOTFOUND, "message not found")
+	}
+	return &m.outbox[id-1], nil
 }
 
 // Messages implements Store.

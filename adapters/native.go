@@ -120,6 +120,11 @@ type Message struct {
 	Status   string
 	Attempts int    // how many times a sender claimed it
 	Reason   string // why it failed, or what the sender said
+	// Bind and SMSCID say where a sent message went: the bind's name and
+	// the message id that the SMSC answered, as it wrote it. Sent is when.
+	Bind   string
+	SMSCID string
+	Sent   time.Time
 }
 
 // Message statuses.
@@ -129,6 +134,11 @@ const (
 	MessageSent    = "sent"
 	MessageFailed  = "failed" // for good: the dispatcher gave up
 	MessageLogged  = "logged" // recorded, never to be sent (a demo, a channel without SMS)
+	// What delivery receipts say of a sent message, and a message that
+	// waited past its validity and was never sent.
+	MessageDelivered     = "delivered"
+	MessageUndeliverable = "undeliverable"
+	MessageExpired       = "expired"
 )
 
 // Callback is a request to be called back by the hotline.

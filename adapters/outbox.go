@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"crypto/sha256"
+	"strings"
 	"time"
 
 	"github.com/guichet/guichet"
@@ -43,10 +44,37 @@ func PrepareMessages(msgs []Message, now time.Time) ([]Message, error) {
 // CheckMark checks the status that MarkMessage is given.
 func CheckMark(status string) error {
 	switch status {
-	case MessagePending, MessageSent, MessageFailed, MessageLogged:
+	case MessagePending, MessageSent, MessageFailed, MessageLogged,
+		MessageDelivered, MessageUndeliverable, MessageExpired:
 		return nil
 	}
 	return guichet.Errorf(guichet.EINVALID, "unknown message status %q", status)
+}
+
+// ReceiptStatus returns the status that a delivery receipt's state (as
+// sms.ParseReceipt spells it: DELIVRD, UNDELIV…) gives a sent message, and
+// false when the state changes nothing (ACCEPTD, ENROUTE, BUFFRED, UNKNOWN:
+// the message stays sent).
+func ReceiptStatus(state string) (string, bool) {
+	switch state {
+	case "DELIVRD":
+		return MessageDelivered, true
+	case "UNDELIV", "REJECTD", "DELETED":
+		return MessageUndeliverable, true
+	case "EXPIRED":
+		return MessageExpired, true
+	}
+	return "", false
+}
+
+// ReceiptNumber returns a receipt's destination as the outbox keeps
+// phones: E.164 with its +. SMSCs write it without.
+func ReceiptNumber(dest string) string {
+	dest = strings.TrimSpace(dest)
+	if dest == "" || strings.HasPrefix(dest, "+") {
+		return dest
+	}
+	return "+" + dest
 }
 
 // CheckAPIKey checks what AddAPIKey is given: an owner, and a SHA-256 hash.

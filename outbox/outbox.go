@@ -1,6 +1,8 @@
 // Package outbox drains the messages to citizens that the case store wrote
-// in the same transaction as the changes that caused them. Until the SMPP
-// connector sends them, LogSender writes what it would send to the log.
+// in the same transaction as the changes that caused them: Dispatcher sends
+// them over the operators' SMPP binds and applies their delivery receipts;
+// LogSender, where no SMSC is configured, writes what it would send to the
+// log.
 package outbox
 
 import (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/sms"
 )
 
 // insertMessages adds messages to the outbox, in order, from arrays of
@@ -50,11 +51,15 @@ func writeMessages(ctx context.Context, q querier, msgs []adapters.Message) erro
 	return nil
 }
 
-const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason`
+const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent`
 
 func scanMessage(row pgx.CollectableRow) (adapters.Message, error) {
 	var m adapters.Message
-	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason)
+	var sent *time.Time
+	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent)
+	if sent != nil {
+		m.Sent = *sent
+	}
 	return m, err
 }
 
@@ -66,12 +71,13 @@ func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duratio
 	}
 	rows, err := s.db(ctx).Query(ctx, `WITH due AS (
 			SELECT id FROM outbox
-			WHERE status = 'pending' OR (status = 'sending' AND lease_until <= $1)
+			WHERE (status = 'pending' AND (not_before IS NULL OR not_before <= $1))
+				OR (status = 'sending' AND lease_until <= $1)
 			ORDER BY id LIMIT $2
 			FOR UPDATE SKIP LOCKED)
-		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1
+		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
 		FROM due WHERE o.id = due.id
-		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason`, now, limit, now.Add(lease))
+		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent`, now, limit, now.Add(lease))
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}
@@ -88,7 +94,7 @@ func (s *Store) MarkMessage(ctx context.Context, id int64, status, reason string
 	if err := adapters.CheckMark(status); err != nil {
 		return err
 	}
-	tag, err := s.db(ctx).Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL WHERE id = $1`, id, status, reason)
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL, not_before = NULL WHERE id = $1`, id, status, reason)
 	if err != nil {
 		return fail(ctx, "marking a message", err)
 	}
@@ -110,4 +116,72 @@ func (s *Store) Messages(ctx context.Context, phone string, limit int) ([]adapte
 		return nil, fail(ctx, "listing messages", err)
 	}
 	return msgs, nil
+}
+
+// MarkSent records that the message id went out on bind, and the id the
+// SMSC gave it, as the SMSC wrote it, at the store's now.
+func (s *Store) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
+	return s.updateMessage(ctx, "marking a message sent", `UPDATE outbox
+		SET status = 'sent', reason = '', lease_until = NULL, not_before = NULL, bind = $2, smsc_id = $3, sent = $4
+		WHERE id = $1`, id, bind, smscID, s.now())
+}
+
+// Defer puts the message id back to pending, with the reason, not to be
+// claimed before until.
+func (s *Store) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
+	return s.updateMessage(ctx, "deferring a message", `UPDATE outbox
+		SET status = 'pending', reason = $2, lease_until = NULL, not_before = $3
+		WHERE id = $1`, id, reason, until)
+}
+
+func (s *Store) updateMessage(ctx context.Context, what, sql string, args ...any) error {
+	tag, err := s.db(ctx).Exec(ctx, sql, args...)
+	if err != nil {
+		return fail(ctx, what, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fail(ctx, what, guichet.Errorf(guichet.ENOTFOUND, "message not found"))
+	}
+	return nil
+}
+
+// receiptCandidates bounds the messages to one number on one bind that a
+// receipt is compared with, newest first.
+const receiptCandidates = 200
+
+// ApplyReceipt records a delivery receipt's state (see
+// adapters.ReceiptStatus) on the message sent on bind to dest whose SMSC id
+// is smscID. Ids are stored as the SMSC answered submit_sm, and receipts
+// may write them in another base: the few messages sent to dest on bind are
+// read and compared in Go with sms.SameID, newest first. It reports whether
+// a message matched.
+func (s *Store) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
+	phone := adapters.ReceiptNumber(dest)
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, smsc_id FROM outbox
+		WHERE bind = $1 AND phone = $2 AND smsc_id <> ''
+		ORDER BY id DESC LIMIT $3`, bind, phone, receiptCandidates)
+	if err != nil {
+		return false, fail(ctx, "matching a receipt", err)
+	}
+	type candidate struct {
+		ID     int64
+		SMSCID string
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
+	if err != nil {
+		return false, fail(ctx, "matching a receipt", err)
+	}
+	for _, c := range found {
+		if !sms.SameID(c.SMSCID, smscID) {
+			continue
+		}
+		if status, ok := adapters.ReceiptStatus(state); ok {
+			if err := s.updateMessage(ctx, "applying a receipt", `UPDATE outbox SET status = $2, reason = $3 WHERE id = $1`,
+				c.ID, status, "receipt: "+state); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return false, nil
 }

@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimExpiredLease", testClaimExpiredLease},
 		{"Messages", testMessages},
+		{"Deliveries", testDeliveries},
+		{"DeferredNotClaimed", testDeferredNotClaimed},
 		{"APIKeys", testAPIKeys},
 	}
 	for _, tt := range tests {

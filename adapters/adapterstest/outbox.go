@@ -313,3 +313,130 @@ func sortedCopy(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// deliveries is what the SMS dispatcher needs of the stores, beside Store.
+type deliveries interface {
+	MarkSent(ctx context.Context, id int64, bind, smscID string) error
+	Defer(ctx context.Context, id int64, reason string, until time.Time) error
+	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
+}
+
+func deliveriesOf(t *testing.T, s adapters.Store) deliveries {
+	t.Helper()
+	d, ok := s.(deliveries)
+	if !ok {
+		t.Fatalf("%T cannot record deliveries", s)
+	}
+	return d
+}
+
+// byID returns the messages to phone by id, as Messages tells them.
+func byID(t *testing.T, s adapters.Store, phone string) map[int64]adapters.Message {
+	t.Helper()
+	out := map[int64]adapters.Message{}
+	for _, m := range must[[]adapters.Message](t)(s.Messages(t.Context(), phone, 0)) {
+		out[m.ID] = m
+	}
+	return out
+}
+
+// testDeliveries sends messages and applies receipts: ids match whether
+// the receipt writes them in hex or decimal, but only on the same bind and
+// destination; states map to statuses, intermediate ones change nothing.
+func testDeliveries(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	d := deliveriesOf(t, s)
+	const phone, other = "+237677000001", "+237699000002"
+	written := write(t, s, phone, 6)
+	mine := write(t, s, other, 1)
+	must[[]adapters.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, t0))
+	smscIDs := []string{"0000A1B2", "42", "0000A1B3", "0000A1B4", "0000A1B5", "0000A1B6"}
+	for i, m := range written {
+		noErr(t, d.MarkSent(ctx, m.ID, "mtn-1", smscIDs[i]))
+	}
+	noErr(t, d.MarkSent(ctx, mine[0].ID, "mtn-1", "0000A1B2"))
+	wantCode(t, d.MarkSent(ctx, 1<<40, "mtn-1", "1"), guichet.ENOTFOUND, "")
+
+	sent := byID(t, s, phone)[written[0].ID]
+	if sent.Status != adapters.MessageSent || sent.Bind != "mtn-1" || sent.SMSCID != "0000A1B2" || sent.Sent.IsZero() {
+		t.Fatalf("sent message is %+v, want sent on mtn-1 as 0000A1B2 with a time", sent)
+	}
+	for _, tc := range []struct {
+		label          string
+		bind, id, dest string
+		state          string
+		matched        bool
+		msg            int64 // 0: none changes
+		status         string
+	}{
+		{"decimal id, number without +", "mtn-1", "41394", "237677000001", "DELIVRD", true, written[0].ID, adapters.MessageDelivered},
+		{"same id in hex", "mtn-1", "0x2a", "+237677000001", "UNDELIV", true, written[1].ID, adapters.MessageUndeliverable},
+		{"rejected", "mtn-1", "A1B3", "237677000001", "REJECTD", true, written[2].ID, adapters.MessageUndeliverable},
+		{"expired", "mtn-1", "41396", "237677000001", "EXPIRED", true, written[3].ID, adapters.MessageExpired},
+		{"deleted", "mtn-1", "0000a1b5", "237677000001", "DELETED", true, written[4].ID, adapters.MessageUndeliverable},
+		{"enroute keeps sent", "mtn-1", "0000A1B6", "237677000001", "ENROUTE", true, written[5].ID, adapters.MessageSent},
+		{"another bind", "orange-1", "0000A1B6", "237677000001", "DELIVRD", false, 0, ""},
+		{"another number", "mtn-1", "0000A1B6", "237677000009", "DELIVRD", false, 0, ""},
+		{"unknown id", "mtn-1", "FFFF", "237677000001", "DELIVRD", false, 0, ""},
+	} {
+		before := byID(t, s, phone)
+		matched := must[bool](t)(d.ApplyReceipt(ctx, tc.bind, tc.id, tc.dest, tc.state))
+		if matched != tc.matched {
+			t.Errorf("%s: matched %v, want %v", tc.label, matched, tc.matched)
+		}
+		after := byID(t, s, phone)
+		for id, m := range after {
+			want := before[id].Status
+			if id == tc.msg {
+				want = tc.status
+			}
+			if m.Status != want {
+				t.Errorf("%s: message %d is %s, want %s", tc.label, id, m.Status, want)
+			}
+		}
+	}
+	if m := byID(t, s, other)[mine[0].ID]; m.Status != adapters.MessageSent {
+		t.Errorf("the other number's message with the same id became %s", m.Status)
+	}
+	if got := claimAll(t, s, t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("claimed %v after they were sent", got)
+	}
+}
+
+func claimAll(t *testing.T, s adapters.Store, now time.Time) []int64 {
+	t.Helper()
+	return ids(must[[]adapters.Message](t)(s.ClaimMessages(t.Context(), 100, time.Minute, now)))
+}
+
+// testDeferredNotClaimed defers a message: it is pending, with its reason,
+// and claimed again only from the time given.
+func testDeferredNotClaimed(t *testing.T, s adapters.Store) {
+	ctx := t.Context()
+	d := deliveriesOf(t, s)
+	written := write(t, s, "+237677000001", 2)
+	if got := claimAll(t, s, t0); len(got) != 2 {
+		t.Fatalf("claimed %v, want both", got)
+	}
+	noErr(t, d.Defer(ctx, written[0].ID, "ESME_RMSGQFUL (0x14)", t0.Add(30*time.Second)))
+	noErr(t, s.MarkMessage(ctx, written[1].ID, adapters.MessageExpired, "older than 24h"))
+	wantCode(t, d.Defer(ctx, 1<<40, "x", t0), guichet.ENOTFOUND, "")
+	m := byID(t, s, "+237677000001")
+	if got := m[written[0].ID]; got.Status != adapters.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
+		t.Errorf("deferred message is %+v", got)
+	}
+	if got := m[written[1].ID]; got.Status != adapters.MessageExpired {
+		t.Errorf("expired message is %+v", got)
+	}
+	if got := claimAll(t, s, t0.Add(29*time.Second)); len(got) != 0 {
+		t.Errorf("claimed %v before its time", got)
+	}
+	if got := claimAll(t, s, t0.Add(30*time.Second)); !slices.Equal(got, []int64{written[0].ID}) {
+		t.Errorf("claimed %v at its time, want [%d]", got, written[0].ID)
+	}
+	// Marked pending by hand, it waits no more.
+	noErr(t, d.Defer(ctx, written[0].ID, "later", t0.Add(time.Hour)))
+	noErr(t, s.MarkMessage(ctx, written[0].ID, adapters.MessagePending, "now"))
+	if got := claimAll(t, s, t0.Add(31*time.Second)); len(got) != 1 {
+		t.Errorf("claimed %v after MarkMessage pending, want the message", got)
+	}
+}

@@ -1,0 +1,553 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
+)
+
+// DeliveryStore is what the Dispatcher needs of the outbox: adapters.Memory
+// and postgres.Store have it.
+type DeliveryStore interface {
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]adapters.Message, error)
+	MarkMessage(ctx context.Context, id int64, status, reason string) error
+	// MarkSent records the bind and the SMSC's id of a sent message.
+	MarkSent(ctx context.Context, id int64, bind, smscID string) error
+	// Defer puts a message back to pending, not claimed before until.
+	Defer(ctx context.Context, id int64, reason string, until time.Time) error
+	// ApplyReceipt records a receipt's state on the message it names, and
+	// reports whether one matched.
+	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
+}
+
+// Sender submits to one bind: Bind(name, *smpp.Bind) makes one.
+type Sender interface {
+	Name() string
+	Submit(ctx context.Context, m *smpp.SubmitSM) (string, error)
+}
+
+// Submitter is what a *smpp.Bind does.
+type Submitter interface {
+	Submit(ctx context.Context, m *smpp.SubmitSM) (string, error)
+}
+
+// Bind names a submitter (a *smpp.Bind): the name is recorded with each
+// message sent on it, and receipts are matched on it.
+func Bind(name string, s Submitter) Sender { return named{name, s} }
+
+type named struct {
+	name string
+	Submitter
+}
+
+func (n named) Name() string { return n.name }
+
+// Router picks the operator of a number: *smpp.Routes is one.
+type Router interface {
+	Operator(e164 string) (string, bool)
+}
+
+// What the Policy does with an error status of submit_sm_resp.
+const (
+	Retry    = "retry"    // defer the message with backoff
+	Throttle = "throttle" // pause the whole bind, then retry
+	GiveUp   = "fail"     // mark the message failed, with the status as reason
+)
+
+// DefaultPolicy is PROTOCOLS.md's: ESME_RTHROTTLED slows the bind down;
+// ESME_RMSGQFUL, ESME_RSYSERR and ESME_RX_T_APPN are retried; any other
+// status is permanent.
+var DefaultPolicy = map[uint32]string{
+	smpp.StatusThrottled: Throttle,
+	smpp.StatusMsgQFul:   Retry,
+	smpp.StatusSysErr:    Retry,
+	smpp.StatusXTAppn:    Retry,
+}
+
+// Defaults of Dispatcher.
+const (
+	DefaultValidity      = 24 * time.Hour
+	DefaultBackoffBase   = 5 * time.Second
+	DefaultBackoffMax    = 10 * time.Minute
+	DefaultThrottlePause = time.Second
+	DefaultSubmitTimeout = 30 * time.Second
+	DefaultReceiptWait   = 200 * time.Millisecond
+)
+
+// Dispatcher drains the outbox to the operators' binds over SMPP.
+//
+// A message is claimed with a lease, so that a process killed at any moment
+// leaves it pending or claimed again once the lease ends: never lost. It
+// may be sent twice when the process dies between the SMSC's answer and
+// MarkSent, or when the answer never comes (timeout, connection lost after
+// sending): SMPP gives no way to ask.
+//
+// Each text goes out as one submit_sm per part (sms.Encode), the parts'
+// esm_class and data_coding, registered_delivery 1 on the last part only:
+// one receipt per message, matched on the last part's id, which MarkSent
+// records. A retried long message is sent again whole.
+//
+// Retries have no count: a message is retried with backoff until it is
+// sent, fails for good, or waits past Validity and is marked expired.
+type Dispatcher struct {
+	Store  DeliveryStore
+	Routes Router
+	// Senders are the binds by operator, as Routes names them. Change them
+	// while running with SetSender only.
+	Senders map[string]Sender
+	// Source is the source_addr of every message (a short code or a name).
+	Source string
+	// Policy overrides DefaultPolicy per command_status: Retry, Throttle or
+	// GiveUp. A status in neither is given up.
+	Policy map[uint32]string
+	// Validity is how long a message may wait to be sent: older, it is
+	// marked expired instead (default 24 h).
+	Validity time.Duration
+	// Rate limits each operator's submit_sm per second (parts count),
+	// evenly spaced (no burst); none or 0: only the bind's window limits it.
+	Rate map[string]rate.Limit
+	// Backoff of a retried message: BackoffBase × 2^(attempts-1), at most
+	// BackoffMax (defaults 5 s, 10 min).
+	BackoffBase, BackoffMax time.Duration
+	// ThrottlePause is how long ESME_RTHROTTLED stops every send on the
+	// bind (default 1 s).
+	ThrottlePause time.Duration
+	// SubmitTimeout bounds one submit_sm, the wait for the window included
+	// (default 30 s).
+	SubmitTimeout time.Duration
+	// Transliterate spells texts in GSM-7 (sms.Options.Transliterate):
+	// 160 characters a part instead of UCS-2's 70.
+	Transliterate bool
+	// ReceiptWait is how long a receipt matching nothing waits, twice,
+	// for the MarkSent it may have overtaken (default 200 ms).
+	ReceiptWait time.Duration
+	// Messages receives inbound messages that are not receipts; nil refuses
+	// them, so that the SMSC keeps them.
+	Messages smpp.Handler
+	Every    time.Duration    // how often Run looks (default 1 s)
+	Batch    int              // messages per claim (default 100)
+	Lease    time.Duration    // how long a claim holds (default 2 min)
+	Now      func() time.Time // nil: time.Now
+	Log      *slog.Logger     // nil: discard
+
+	mu    sync.Mutex
+	binds map[string]*bindState // by operator
+	c     counters
+}
+
+// bindState is what the Dispatcher knows of one operator's bind.
+type bindState struct {
+	limiter *rate.Limiter // nil: no limit
+	paused  time.Time     // no submit before it
+}
+
+type counters struct {
+	sent, deferred, throttled, failed, expired, maybeSent, receipts, unmatched atomic.Uint64
+}
+
+// Stats are the Dispatcher's counters.
+type Stats struct {
+	Sent      uint64 // messages marked sent
+	Deferred  uint64 // messages put back to wait, throttled ones included
+	Throttled uint64 // ESME_RTHROTTLED answers
+	Failed    uint64 // messages given up
+	Expired   uint64 // messages too old to send
+	MaybeSent uint64 // retried after a timeout or a connection lost after sending: maybe duplicates
+	Receipts  uint64 // receipts that matched a message
+	Unmatched uint64 // receipts that matched none, or could not be read
+}
+
+// Stats returns the counters.
+func (d *Dispatcher) Stats() Stats {
+	return Stats{
+		Sent: d.c.sent.Load(), Deferred: d.c.deferred.Load(), Throttled: d.c.throttled.Load(),
+		Failed: d.c.failed.Load(), Expired: d.c.expired.Load(), MaybeSent: d.c.maybeSent.Load(),
+		Receipts: d.c.receipts.Load(), Unmatched: d.c.unmatched.Load(),
+	}
+}
+
+// SetSender sets (or, with nil, removes) the bind of an operator: after a
+// reconnection, the new bind.
+func (d *Dispatcher) SetSender(operator string, s Sender) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	senders := make(map[string]Sender, len(d.Senders)+1)
+	for op, old := range d.Senders {
+		senders[op] = old
+	}
+	if s == nil {
+		delete(senders, operator)
+	} else {
+		senders[operator] = s
+	}
+	d.Senders = senders
+}
+
+// Run drains until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	every := d.Every
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
+			d.log().Error("draining the outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Drain sends what is due now, batch after batch, each message of a batch
+// concurrently (each bind's window bounds what is in flight), and returns
+// how many messages it handled, whatever became of them.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	batch := d.Batch
+	if batch <= 0 {
+		batch = 100
+	}
+	lease := d.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	n := 0
+	for {
+		msgs, err := d.Store.ClaimMessages(ctx, batch, lease, d.now())
+		if err != nil {
+			return n, fmt.Errorf("outbox: claiming messages: %w", err)
+		}
+		var (
+			wg   sync.WaitGroup
+			errs = make([]error, len(msgs))
+		)
+		for i, m := range msgs {
+			wg.Go(func() { errs[i] = d.deliver(ctx, m) })
+		}
+		wg.Wait()
+		n += len(msgs)
+		if err := errors.Join(errs...); err != nil {
+			return n, err
+		}
+		if len(msgs) < batch || ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
+}
+
+// deliver sends one claimed message and records what became of it. It
+// returns only the store's errors: the message then stays claimed until
+// its lease ends.
+func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
+	// What is recorded after a submit is recorded even if ctx ends.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	validity := orDefault(d.Validity, DefaultValidity)
+	if age := d.now().Sub(m.Created); age > validity {
+		d.c.expired.Add(1)
+		return d.mark(wctx, m, adapters.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+	}
+	op, ok := d.Routes.Operator(m.Phone)
+	if !ok {
+		d.c.failed.Add(1)
+		return d.mark(wctx, m, adapters.MessageFailed, "no route for this number")
+	}
+	s, st := d.sender(op)
+	if s == nil {
+		return d.retry(wctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
+	}
+	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate})
+	if err != nil {
+		d.c.failed.Add(1)
+		return d.mark(wctx, m, adapters.MessageFailed, err.Error())
+	}
+	var id string
+	for i, part := range enc.Parts {
+		sm := &smpp.SubmitSM{
+			SourceAddr: d.Source,
+			DestTON:    1, DestNPI: 1, DestAddr: strings.TrimPrefix(m.Phone, "+"),
+			ESMClass: enc.ESMClass, DataCoding: enc.DataCoding, ShortMessage: part,
+		}
+		if i == len(enc.Parts)-1 {
+			sm.RegisteredDelivery = 1
+		}
+		if id, err = d.submit(ctx, s, st, sm); err != nil {
+			return d.failure(ctx, wctx, m, op, st, err)
+		}
+	}
+	if err := d.Store.MarkSent(wctx, m.ID, s.Name(), id); err != nil {
+		return fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
+	}
+	d.c.sent.Add(1)
+	return nil
+}
+
+// submit waits for the bind's pause and rate, then submits with its own
+// deadline.
+func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM) (string, error) {
+	for {
+		d.mu.Lock()
+		wait := st.paused.Sub(d.now())
+		d.mu.Unlock()
+		if wait <= 0 {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return "", fmt.Errorf("outbox: waiting for a throttled bind: %w", ctx.Err())
+		}
+	}
+	if st.limiter != nil {
+		if err := st.limiter.Wait(ctx); err != nil {
+			return "", fmt.Errorf("outbox: waiting for the bind's rate: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
+	defer cancel()
+	return s.Submit(sctx, sm)
+}
+
+// failure decides on a failed submit by its error.
+func (d *Dispatcher) failure(ctx, wctx context.Context, m adapters.Message, op string, st *bindState, err error) error {
+	var (
+		se *smpp.StatusError
+		ce *smpp.ConnError
+	)
+	switch {
+	case errors.As(err, &se):
+		reason := StatusName(se.Status)
+		switch d.action(se.Status) {
+		case Throttle:
+			d.c.throttled.Add(1)
+			pause := orDefault(d.ThrottlePause, DefaultThrottlePause)
+			d.mu.Lock()
+			if until := d.now().Add(pause); until.After(st.paused) {
+				st.paused = until
+			}
+			d.mu.Unlock()
+			d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
+			return d.retry(wctx, m, reason, pause)
+		case Retry:
+			return d.retry(wctx, m, reason, d.backoff(m.Attempts))
+		}
+		d.c.failed.Add(1)
+		return d.mark(wctx, m, adapters.MessageFailed, reason)
+	case errors.As(err, &ce):
+		reason := "connection lost before sending"
+		if ce.Sent {
+			d.c.maybeSent.Add(1)
+			reason = "connection lost after sending: the SMSC may have accepted it"
+		}
+		return d.retry(wctx, m, reason, d.backoff(m.Attempts))
+	case errors.Is(err, smpp.ErrTimeout):
+		d.c.maybeSent.Add(1)
+		return d.retry(wctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
+	case errors.Is(err, smpp.ErrInvalid):
+		d.c.failed.Add(1)
+		return d.mark(wctx, m, adapters.MessageFailed, err.Error())
+	case ctx.Err() != nil: // stopping: whoever runs next sends it
+		return d.retry(wctx, m, "dispatcher stopped before sending", 0)
+	}
+	return d.retry(wctx, m, err.Error(), d.backoff(m.Attempts))
+}
+
+func (d *Dispatcher) action(status uint32) string {
+	if a, ok := d.Policy[status]; ok {
+		return a
+	}
+	if a, ok := DefaultPolicy[status]; ok {
+		return a
+	}
+	return GiveUp
+}
+
+func (d *Dispatcher) retry(ctx context.Context, m adapters.Message, reason string, wait time.Duration) error {
+	d.c.deferred.Add(1)
+	if err := d.Store.Defer(ctx, m.ID, reason, d.now().Add(wait)); err != nil {
+		return fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
+	}
+	return nil
+}
+
+func (d *Dispatcher) mark(ctx context.Context, m adapters.Message, status, reason string) error {
+	if err := d.Store.MarkMessage(ctx, m.ID, status, reason); err != nil {
+		return fmt.Errorf("outbox: marking message %d %s (%s): %w", m.ID, status, reason, err)
+	}
+	if status == adapters.MessageFailed {
+		d.log().Warn("message given up", "msg_id", m.ID, "phone", phone.Mask(m.Phone), "reason", reason)
+	}
+	return nil
+}
+
+// backoff is the wait before the next attempt of a message claimed
+// attempts times.
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	base, limit := orDefault(d.BackoffBase, DefaultBackoffBase), orDefault(d.BackoffMax, DefaultBackoffMax)
+	wait := base
+	for i := 1; i < attempts && wait < limit; i++ {
+		wait *= 2
+	}
+	return min(wait, limit)
+}
+
+// sender returns an operator's bind and its state, nil if it has none.
+func (d *Dispatcher) sender(op string) (Sender, *bindState) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.Senders[op]
+	if s == nil {
+		return nil, nil
+	}
+	if d.binds == nil {
+		d.binds = map[string]*bindState{}
+	}
+	st := d.binds[op]
+	if st == nil {
+		st = &bindState{}
+		if r := d.Rate[op]; r > 0 {
+			st.limiter = rate.NewLimiter(r, 1) // evenly spaced: SMSCs count per second
+		}
+		d.binds[op] = st
+	}
+	return s, st
+}
+
+// HandleInbound returns the smpp.Handler of the bind named bind: receipts
+// update the messages they match (on bind, destination and id, hex or
+// decimal); other messages go to Messages. A receipt that matches nothing
+// is counted (Stats.Unmatched), logged and acknowledged; an error is
+// returned only when the store failed, so that the SMSC delivers the
+// receipt again.
+func (d *Dispatcher) HandleInbound(bind string) smpp.Handler {
+	return func(ctx context.Context, in smpp.Inbound) error {
+		if in.Kind != smpp.KindReceipt {
+			if d.Messages == nil {
+				return errors.New("outbox: no handler for inbound messages")
+			}
+			return d.Messages(ctx, in)
+		}
+		id, state, err := readReceipt(in)
+		if err != nil {
+			d.c.unmatched.Add(1)
+			d.log().Warn("unreadable receipt", "bind", bind, "phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)), "err", err)
+			return nil
+		}
+		wait := orDefault(d.ReceiptWait, DefaultReceiptWait)
+		for attempt := 0; ; attempt++ {
+			matched, err := d.Store.ApplyReceipt(ctx, bind, id, in.SourceAddr, state)
+			if err != nil {
+				return fmt.Errorf("outbox: recording a receipt: %w", err)
+			}
+			if matched {
+				d.c.receipts.Add(1)
+				return nil
+			}
+			if attempt == 2 {
+				break
+			}
+			// The receipt may have overtaken our MarkSent.
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("outbox: waiting to match a receipt: %w", ctx.Err())
+			}
+		}
+		d.c.unmatched.Add(1)
+		d.log().Warn("receipt matches no message", "bind", bind, "smsc_id", id, "state", state,
+			"phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)))
+		return nil
+	}
+}
+
+// messageStates are SMPP 3.4's message_state values, as receipts' text
+// spells them.
+var messageStates = map[byte]string{1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
+
+// readReceipt returns a receipt's message id and state: from the TLVs
+// receipted_message_id and message_state, else from its text.
+func readReceipt(in smpp.Inbound) (id, state string, err error) {
+	if v, ok := in.TLVs[smpp.TagReceiptedMessageID]; ok {
+		id = strings.TrimRight(string(v), "\x00")
+	}
+	if v, ok := in.TLVs[smpp.TagMessageState]; ok && len(v) == 1 {
+		state = messageStates[v[0]]
+	}
+	if id != "" && state != "" {
+		return id, state, nil
+	}
+	text := in.ShortMessage
+	if len(text) == 0 {
+		text = in.TLVs[smpp.TagMessagePayload]
+	}
+	r, err := sms.ParseReceipt(string(text))
+	if err != nil {
+		return "", "", fmt.Errorf("outbox: reading a receipt: %w", err)
+	}
+	if id == "" {
+		id = r.ID
+	}
+	if state == "" {
+		state = r.State
+	}
+	return id, state, nil
+}
+
+// statusNames name the statuses a submit_sm_resp may carry.
+var statusNames = map[uint32]string{
+	0x01: "ESME_RINVMSGLEN", 0x02: "ESME_RINVCMDLEN", 0x03: "ESME_RINVCMDID", 0x04: "ESME_RINVBNDSTS",
+	0x08: "ESME_RSYSERR", 0x0A: "ESME_RINVSRCADR", 0x0B: "ESME_RINVDSTADR", 0x14: "ESME_RMSGQFUL",
+	0x45: "ESME_RSUBMITFAIL", 0x58: "ESME_RTHROTTLED", 0x61: "ESME_RINVSCHED", 0x62: "ESME_RINVEXPIRY",
+	0x64: "ESME_RX_T_APPN", 0x65: "ESME_RX_P_APPN", 0x66: "ESME_RX_R_APPN",
+}
+
+// StatusName spells a command_status as reasons keep it:
+// "ESME_RINVDSTADR (0x0B)".
+func StatusName(status uint32) string {
+	if name, ok := statusNames[status]; ok {
+		return fmt.Sprintf("%s (0x%02X)", name, status)
+	}
+	return fmt.Sprintf("status 0x%02X", status)
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Dispatcher) log() *slog.Logger {
+	if d.Log != nil {
+		return d.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// orDefault returns v, or def when v is not positive.
+func orDefault(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}

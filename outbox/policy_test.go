@@ -1,0 +1,211 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/smpp"
+)
+
+// sender is a Sender of function fields.
+type sender struct {
+	SubmitFn func(ctx context.Context, m *smpp.SubmitSM) (string, error)
+}
+
+var _ outbox.Sender = (*sender)(nil)
+
+func (s *sender) Name() string { return "fake-1" }
+func (s *sender) Submit(ctx context.Context, m *smpp.SubmitSM) (string, error) {
+	return s.SubmitFn(ctx, m)
+}
+
+type routeAll struct{}
+
+func (routeAll) Operator(string) (string, bool) { return "fake", true }
+
+// Each error of a submit is retried with backoff, given up with its reason,
+// as the policy says; the configuration may change the policy.
+func TestDispatchPolicy(t *testing.T) {
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		label  string
+		err    error
+		policy map[uint32]string
+		status string
+		reason string
+		wait   time.Duration // not claimable before now+wait
+	}{
+		{"queue full", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, nil, adapters.MessagePending, "ESME_RMSGQFUL (0x14)", 5 * time.Second},
+		{"system error", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSysErr}, nil, adapters.MessagePending, "ESME_RSYSERR (0x08)", 5 * time.Second},
+		{"bad destination", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: 0x0B}, nil, adapters.MessageFailed, "ESME_RINVDSTADR (0x0B)", 0},
+		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, adapters.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
+		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: outbox.Retry}, adapters.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
+		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: outbox.GiveUp}, adapters.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
+		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, adapters.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
+		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, adapters.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
+		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, adapters.MessagePending, "connection lost before sending", 5 * time.Second},
+		{"lost after", &smpp.ConnError{Sent: true, Err: errors.New("EOF")}, nil, adapters.MessagePending, "connection lost after sending: the SMSC may have accepted it", 5 * time.Second},
+		{"invalid", fmt.Errorf("%w: too long", smpp.ErrInvalid), nil, adapters.MessageFailed, "smpp: invalid request: too long", 0},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			s := adapters.NewMemory()
+			phones := queue(t, s, 1, now)
+			d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Policy: tc.policy, Now: func() time.Time { return now },
+				Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "", tc.err }}}}
+			if n, err := d.Drain(t.Context()); err != nil || n != 1 {
+				t.Fatalf("Drain = %d, %v", n, err)
+			}
+			m := messageTo(t, s, phones[0])
+			if m.Status != tc.status || m.Reason != tc.reason {
+				t.Errorf("message is %s (%q), want %s (%q)", m.Status, m.Reason, tc.status, tc.reason)
+			}
+			if tc.wait > 0 {
+				if got, _ := s.ClaimMessages(t.Context(), 10, time.Minute, now.Add(tc.wait-time.Millisecond)); len(got) != 0 {
+					t.Errorf("claimable before %v", tc.wait)
+				}
+				if got, _ := s.ClaimMessages(t.Context(), 10, time.Minute, now.Add(tc.wait)); len(got) != 1 {
+					t.Errorf("not claimable after %v", tc.wait)
+				}
+			}
+		})
+	}
+}
+
+// The backoff doubles with each attempt, up to its cap.
+func TestDispatchBackoff(t *testing.T) {
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	s := adapters.NewMemory()
+	phones := queue(t, s, 1, now)
+	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now }, BackoffMax: 30 * time.Second,
+		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+		}}}}
+	for i, want := range []time.Duration{5, 10, 20, 30, 30} {
+		if n, err := d.Drain(t.Context()); err != nil || n != 1 {
+			t.Fatalf("attempt %d: Drain = %d, %v", i+1, n, err)
+		}
+		now = now.Add(want*time.Second - time.Millisecond)
+		if n, _ := d.Drain(t.Context()); n != 0 {
+			t.Fatalf("attempt %d: retried before %vs", i+1, want)
+		}
+		now = now.Add(time.Millisecond)
+	}
+	if m := messageTo(t, s, phones[0]); m.Attempts != 5 {
+		t.Errorf("attempts %d, want 5", m.Attempts)
+	}
+}
+
+// ESME_RTHROTTLED pauses every send on the bind: the next submit waits
+// ThrottlePause.
+func TestDispatchThrottlePausesBind(t *testing.T) {
+	s := adapters.NewMemory()
+	queue(t, s, 3, time.Now())
+	const pause = 100 * time.Millisecond
+	var (
+		mu    sync.Mutex
+		calls []time.Time
+	)
+	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Batch: 1, ThrottlePause: pause,
+		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if len(calls) == 1 {
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
+			}
+			return fmt.Sprint(len(calls)), nil
+		}}}}
+	// The throttled message is claimed again once the pause is over.
+	if n, err := d.Drain(t.Context()); err != nil || n != 4 {
+		t.Fatalf("Drain = %d, %v; want 4", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 4 {
+		t.Fatalf("%d submits, want 4", len(calls))
+	}
+	if gap := calls[1].Sub(calls[0]); gap < pause {
+		t.Errorf("next submit %v after the throttle, want at least %v", gap, pause)
+	}
+	if st := d.Stats(); st.Throttled != 1 || st.Sent != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// Rate spaces an operator's submits.
+func TestDispatchRate(t *testing.T) {
+	s := adapters.NewMemory()
+	queue(t, s, 11, time.Now())
+	var n atomic.Int64
+	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 50},
+		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			return fmt.Sprint(n.Add(1)), nil
+		}}}}
+	start := time.Now()
+	if got, err := d.Drain(t.Context()); err != nil || got != 11 {
+		t.Fatalf("Drain = %d, %v", got, err)
+	}
+	if took := time.Since(start); took < 190*time.Millisecond {
+		t.Errorf("11 submits at 50/s took %v, want at least 200ms", took)
+	}
+}
+
+// A long text goes as one submit_sm per part, with the parts' esm_class and
+// data_coding, a receipt asked on the last part only, whose id is
+// recorded; a receipt in text form (no TLVs) then marks it.
+func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
+	s := adapters.NewMemory()
+	const to = "+237677000001"
+	_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: to},
+		func(adapters.Case) []adapters.Message {
+			return []adapters.Message{{Phone: to, Body: strings.Repeat("Votre dossier avance. ", 10), Created: time.Now()}}
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subs []smpp.SubmitSM
+	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Source: "8000",
+		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+			subs = append(subs, *m)
+			return fmt.Sprintf("%X", 0xA0+len(subs)), nil
+		}}}}
+	if n, err := d.Drain(t.Context()); err != nil || n != 1 {
+		t.Fatalf("Drain = %d, %v", n, err)
+	}
+	if len(subs) != 2 {
+		t.Fatalf("%d submits, want 2 parts", len(subs))
+	}
+	for i, m := range subs {
+		wantRD := uint8(0)
+		if i == 1 {
+			wantRD = 1
+		}
+		if m.ESMClass != 0x40 || m.DataCoding != 0 || m.RegisteredDelivery != wantRD || m.DestAddr != "237677000001" || m.SourceAddr != "8000" {
+			t.Errorf("part %d: %+v", i+1, m)
+		}
+	}
+	if m := messageTo(t, s, to); m.Status != adapters.MessageSent || m.SMSCID != "A2" || m.Bind != "fake-1" {
+		t.Fatalf("message %+v, want sent as fake-1/A2", m)
+	}
+	receipt := smpp.Inbound{Kind: smpp.KindReceipt, ESMClass: 0x04, SourceAddr: "237677000001", DestAddr: "8000",
+		ShortMessage: []byte("id:162 sub:001 dlvrd:000 submit date:2611280900 done date:2611280901 stat:UNDELIV err:001 text:Votre")}
+	if err := d.HandleInbound("fake-1")(t.Context(), receipt); err != nil {
+		t.Fatal(err)
+	}
+	if m := messageTo(t, s, to); m.Status != adapters.MessageUndeliverable {
+		t.Errorf("after an UNDELIV receipt with the id in decimal: %s", m.Status)
+	}
+	if st := d.Stats(); st.Receipts != 1 || st.Unmatched != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
