@@ -295,6 +295,8 @@ func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
 		return fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
 	d.c.sent.Add(1)
+	d.log().Info("SMS sent", "msg_id", m.ID, "kind", m.Kind, "case_ref", m.CaseRef, "phone", phone.Mask(m.Phone),
+		"operator", op, "smsc_id", id, "parts", len(enc.Parts))
 	return nil
 }
 
@@ -459,6 +461,8 @@ func (d *Dispatcher) HandleInbound(bind string) smpp.Handler {
 			}
 			if matched {
 				d.c.receipts.Add(1)
+				d.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
+					"phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)))
 				return nil
 			}
 			if attempt == 2 {

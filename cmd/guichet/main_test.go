@@ -280,3 +280,30 @@ func TestDial(t *testing.T) {
 		t.Errorf("dial transcript:\n%s", out.String())
 	}
 }
+
+// On the embedded default a newcomer sees SMS leave and receipts come
+// back: an application by USSD sends its confirmation through the outbox
+// to the in-process SMSC simulator, whose receipt marks it delivered.
+func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
+	base, logs := bootServer(t)
+	text := ""
+	for _, in := range []string{"", "1", "2", "1", "Ngo Bassa", "01011990", "1"} {
+		if text == "" {
+			text = in
+		} else {
+			text += "*" + in
+		}
+		post(t, base+"/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"sms1"}, "phoneNumber": {"+237699555001"}, "serviceCode": {"*123#"}, "text": {text}}.Encode(),
+			map[string]string{"X-Api-Key": "orange-s3cret"})
+	}
+	sent, delivered := false, false
+	for deadline := time.Now().Add(10 * time.Second); !(sent && delivered) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		l := logs.String()
+		sent = strings.Contains(l, `msg="SMS sent"`) && strings.Contains(l, "kind=opened")
+		delivered = strings.Contains(l, `msg="delivery receipt"`) && strings.Contains(l, "state=DELIVRD")
+	}
+	if !sent || !delivered {
+		t.Errorf("sent %v, receipt %v; logs:\n%s", sent, delivered, logs.String())
+	}
+}

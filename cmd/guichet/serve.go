@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
@@ -24,6 +25,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -49,7 +51,7 @@ type gateway struct {
 // postgres.Store.
 type caseStore interface {
 	adapters.Store
-	outbox.Store
+	outbox.DeliveryStore
 	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
 	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
 	Seed(ctx context.Context) error
@@ -246,9 +248,30 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 			return err
 		}
 	}
-	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log)
+	dispatcher := &outbox.Dispatcher{Store: g.cases, Senders: map[string]outbox.Sender{}, Rate: map[string]rate.Limit{},
+		Now: cfg.Clock, Log: log.With("comp", "outbox")}
+	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log, func(op string) smpp.Handler {
+		// Receipts update the outbox; inbound SMS are acknowledged and logged
+		// until keywords are answered.
+		return dispatcher.HandleInbound(op)
+	})
 	if err != nil {
 		return err
+	}
+	dispatcher.Routes, dispatcher.Messages = sm.routes, inboundLogger(log.With("comp", "smpp"))
+	for name, b := range sm.binds {
+		dispatcher.Senders[name] = b
+	}
+	for _, op := range cfg.SMPP.Operators {
+		if op.Rate > 0 {
+			dispatcher.Rate[op.Name] = rate.Limit(op.Rate)
+		}
+		if dispatcher.Source == "" {
+			dispatcher.Source = op.Source
+		}
+	}
+	if dispatcher.Source == "" {
+		dispatcher.Source = "8080"
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -259,9 +282,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopJobs(); wg.Wait() }()
-	wg.Go(func() {
-		(&outbox.LogSender{Store: g.cases, Log: log.With("comp", "outbox"), Now: cfg.Clock}).Run(jobs)
-	})
+	wg.Go(func() { dispatcher.Run(jobs) })
 	wg.Go(func() { remind(jobs, g.native, log.With("comp", "reminders")) })
 
 	errc := make(chan error, 1)

@@ -26,7 +26,7 @@ type smscs struct {
 // startSMSCs binds to every configured SMSC, or, on the embedded default,
 // to an SMSC simulator started in-process, so that a newcomer sees SMS
 // leave and receipts come back.
-func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger) (*smscs, error) {
+func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger, inbound func(op string) smpp.Handler) (*smscs, error) {
 	s := &smscs{binds: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
@@ -47,7 +47,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 			return nil, fmt.Errorf("smpp: every operator needs a name and an addr")
 		}
 		olog := log.With("comp", "smpp", "operator", op.Name)
-		handler := inboundLogger(olog)
+		handler := inbound(op.Name)
 		var u *smpp.USSD
 		if op.USSD != nil {
 			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng}
@@ -75,8 +75,8 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 	return s, nil
 }
 
-// inboundLogger stands for the inbound SMS and receipt handling of the
-// outbox dispatcher: it acknowledges and logs.
+// inboundLogger stands for the answers to inbound SMS (keywords): it
+// acknowledges and logs.
 func inboundLogger(log *slog.Logger) smpp.Handler {
 	return func(_ context.Context, in smpp.Inbound) error {
 		log.Info("inbound", "kind", in.Kind, "from", phone.Mask(in.SourceAddr), "to", in.DestAddr)
