@@ -1,0 +1,87 @@
+package outbox_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
+)
+
+// BenchmarkDispatch pushes 20,000 notifications from the outbox through one
+// bind (window 10) to a simulator answering after 2 ms, and reports
+// messages per second next to the protocol's limit for that window and
+// delay (window ÷ round trip = 5,000/s); then the same over 3 operators at
+// once (limit 15,000/s). Run: go test -run '^$' -bench Dispatch -benchtime 1x ./outbox/
+func BenchmarkDispatch(b *testing.B) {
+	const total, window, rtt = 20000, 10, 2 * time.Millisecond
+	operators := map[string]string{"mtn": "237677", "orange": "237699", "nexttel": "237662"}
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("operators=%d", n), func(b *testing.B) {
+			var routes []smpp.Route
+			senders := map[string]outbox.Sender{}
+			var prefixes []string
+			for name, prefix := range operators {
+				if len(senders) == n {
+					break
+				}
+				srv := smsctest.NewServer(smsctest.Options{RespDelay: rtt})
+				b.Cleanup(srv.Close)
+				binds := smpp.StartBinds(name, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: window}, 1, nil)
+				b.Cleanup(func() { binds.Close(context.Background()) })
+				for deadline := time.Now().Add(5 * time.Second); binds.Status()[0].State != smpp.StateBound.String(); time.Sleep(5 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						b.Fatal("no bind")
+					}
+				}
+				senders[name] = binds
+				routes = append(routes, smpp.Route{Operator: name, Prefixes: []string{prefix}})
+				prefixes = append(prefixes, prefix)
+			}
+			r, err := smpp.NewRoutes(routes, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				b.StopTimer()
+				store := adapters.NewMemory()
+				now := time.Now()
+				_, err := store.OpenCase(context.Background(), adapters.Case{Service: "courrier", Status: "received", Phone: "+237677000000", Opened: now, Updated: now},
+					func(c adapters.Case) []adapters.Message {
+						msgs := make([]adapters.Message, total)
+						for i := range msgs {
+							msgs[i] = adapters.Message{Phone: fmt.Sprintf("+%s%06d", prefixes[i%len(prefixes)], i), Lang: "fr", Kind: "moved",
+								CaseRef: c.Ref, Created: now, Body: fmt.Sprintf("Dossier %s: disponible au guichet. %d", c.Ref, i)}
+						}
+						return msgs
+					})
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := &outbox.Dispatcher{Store: store, Routes: r, Senders: senders, Source: "8080", Batch: 50 * window * n}
+				b.StartTimer()
+				start := time.Now()
+				for sent := 0; sent < total; {
+					k, err := d.Drain(context.Background())
+					if err != nil {
+						b.Fatal(err)
+					}
+					sent += k
+				}
+				elapsed := time.Since(start)
+				if st := d.Stats(); st.Sent != total {
+					b.Fatalf("sent %d of %d (%+v)", st.Sent, total, st)
+				}
+				perSec := float64(total) / elapsed.Seconds()
+				limit := float64(window*n) / rtt.Seconds()
+				b.ReportMetric(perSec, "msgs/s")
+				b.ReportMetric(limit, "limit/s")
+				b.ReportMetric(perSec/limit, "of-limit")
+			}
+		})
+	}
+}
