@@ -54,7 +54,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 			handler = u.Handle(handler)
 		}
 		b := smpp.StartBinds(op.Name, smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
-			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}, op.Binds, olog)
+			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}, op.Binds, log.With("comp", "smpp"))
 		if u != nil {
 			u.Reply = b
 		}
