@@ -349,3 +349,24 @@ func (e *Engine) limit(operator string) int {
 	}
 	return e.cfg.Limit
 }
+
+// Language returns the language a caller chose ("" when never asked).
+func (e *Engine) Language(ctx context.Context, phone string) string {
+	b, err := e.store.Get(ctx, langKey(phone))
+	if err != nil || !contains(menus.Languages, string(b)) {
+		return ""
+	}
+	return string(b)
+}
+
+// SetLanguage remembers a caller's language, as choosing it on the menu
+// does (an SMS keyword sets it too).
+func (e *Engine) SetLanguage(ctx context.Context, phone, lang string) error {
+	if !contains(menus.Languages, lang) {
+		return guichet.Errorf(guichet.EINVALID, "unknown language %q", lang)
+	}
+	if err := e.store.Set(ctx, langKey(phone), []byte(lang), LangTTL); err != nil {
+		return fmt.Errorf("remembering a language: %w", err)
+	}
+	return nil
+}

@@ -361,3 +361,24 @@ func TestNormalizeRefusesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A language set from outside (an SMS keyword) is the one the menus speak.
+func TestSetLanguage(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	const ph = "+237677000031"
+	if got := f.eng.Language(context.Background(), ph); got != "" {
+		t.Fatalf("a new caller's language = %q", got)
+	}
+	if err := f.eng.SetLanguage(context.Background(), ph, "de"); err == nil {
+		t.Error("German was accepted")
+	}
+	if err := f.eng.SetLanguage(context.Background(), ph, "en"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := f.step(t, at("s1", ph, "")); !strings.Contains(rep.Text, "Guichet: public services") {
+		t.Errorf("after SetLanguage(en), the first screen is %q", rep.Text)
+	}
+	if got := f.eng.Language(context.Background(), ph); got != "en" {
+		t.Errorf("Language = %q", got)
+	}
+}
