@@ -44,6 +44,7 @@ type Memory struct {
 	reminded  map[string]bool // bookings reminded of their visit
 	outbox    []queued        // by ID: the message with ID i is outbox[i-1]
 	keys      map[string]apiKey
+	optouts   map[string]time.Time // phones that sent STOP, and when
 }
 
 // queued is a message in the outbox, with its sender's lease.
@@ -92,6 +93,7 @@ func NewMemory() *Memory {
 		flights:   map[onceKey]*flight{},
 		reminded:  map[string]bool{},
 		keys:      map[string]apiKey{},
+		optouts:   map[string]time.Time{},
 	}
 }
 

@@ -32,6 +32,15 @@ type DeliveryStore interface {
 	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 }
 
+// OptOuts tells whether a citizen opted out of SMS (sent STOP).
+type OptOuts interface {
+	OptedOut(ctx context.Context, phone string) (bool, error)
+}
+
+// ReasonOptedOut is the reason of a message not sent because its citizen
+// opted out.
+const ReasonOptedOut = "the citizen sent STOP"
+
 // Sender submits to one bind: Bind(name, *smpp.Bind) makes one.
 type Sender interface {
 	Name() string
@@ -133,6 +142,11 @@ type Dispatcher struct {
 	// ReceiptWait is how long a receipt matching nothing waits, twice,
 	// for the MarkSent it may have overtaken (default 200 ms).
 	ReceiptWait time.Duration
+	// OptOuts, if set, tells the phones that sent STOP (adapters.Memory
+	// and postgres.Store do): a message to one of them is marked failed
+	// instead of sent, except the confirmation of STOP or START itself
+	// (Kind adapters.KindOptOut).
+	OptOuts OptOuts
 	// Messages receives inbound messages that are not receipts; nil refuses
 	// them, so that the SMSC keeps them.
 	Messages smpp.Handler
@@ -262,6 +276,16 @@ func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
 		return d.mark(wctx, m, adapters.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+	}
+	if d.OptOuts != nil && m.Kind != adapters.KindOptOut {
+		out, err := d.OptOuts.OptedOut(ctx, m.Phone)
+		if err != nil {
+			return fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
+		}
+		if out {
+			d.c.failed.Add(1)
+			return d.mark(wctx, m, adapters.MessageFailed, ReasonOptedOut)
+		}
 	}
 	op, ok := d.Routes.Operator(m.Phone)
 	if !ok {

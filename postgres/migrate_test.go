@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/guichet/guichet/postgres/pgtest"
 )
@@ -114,5 +115,41 @@ func TestMigrateConcurrently(t *testing.T) {
 	wg.Wait()
 	if s := snapshot(t, url); strings.Count(s, "goose 1 ") != 1 {
 		t.Errorf("migration 1 recorded %d times:\n%s", strings.Count(s, "goose 1 "), s)
+	}
+}
+
+// Migration 3 (opt-outs) goes down and up again, leaving the schema as it
+// was.
+func TestMigrateOptOutsDownAndUp(t *testing.T) {
+	url := pgtest.DB(t)
+	ctx := t.Context()
+	if err := Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, url)
+	if !strings.Contains(before, "optouts.phone text NO") {
+		t.Fatalf("no optouts table:\n%s", before)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	p, err := provider(db, migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 2); err != nil {
+		t.Fatalf("migrating down to 2: %v", err)
+	}
+	if down := snapshot(t, url); strings.Contains(down, "optouts") || strings.Contains(down, "bookings_phone") {
+		t.Errorf("opt-outs left after migrating down:\n%s", down)
+	}
+	if err := Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, url); after != before {
+		t.Errorf("schema after down and up:\n%s\nwant:\n%s", after, before)
 	}
 }

@@ -53,6 +53,9 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
 		{"APIKeys", testAPIKeys},
+		{"Enqueue", testEnqueue},
+		{"Bookings", testBookings},
+		{"OptOut", testOptOut},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
