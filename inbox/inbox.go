@@ -1,0 +1,223 @@
+// Package inbox answers the SMS citizens send: keywords in French and
+// English to track a case, list their visits, get help, stop or restart
+// notifications and choose a language. Every answer goes out through the
+// outbox like any other message.
+package inbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
+)
+
+// Store is what answering needs of the case store.
+type Store interface {
+	Enqueue(ctx context.Context, msgs []adapters.Message) error
+	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
+	Office(ctx context.Context, id string) (adapters.Office, error)
+	SetOptOut(ctx context.Context, phone string, out bool) error
+	Once(ctx context.Context, op, key string, do func(context.Context) (adapters.Result, error)) (adapters.Result, error)
+}
+
+// Cases runs the named operations (the native adapter): cases.track.
+type Cases interface {
+	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+}
+
+// Languages keeps each caller's language, shared with the USSD menus.
+type Languages interface {
+	Language(ctx context.Context, phone string) string
+	SetLanguage(ctx context.Context, phone, lang string) error
+}
+
+// Inbox answers inbound SMS.
+type Inbox struct {
+	Store     Store
+	Cases     Cases
+	Languages Languages
+	Region    string           // numbers sent without a country code (CM)
+	PerMinute int              // SMS a number may send a minute before it is ignored (5)
+	Now       func() time.Time // nil: time.Now
+	Log       *slog.Logger
+
+	once   sync.Once
+	reasm  *sms.Reassembler
+	mu     sync.Mutex
+	limits map[string]*rate.Limiter
+}
+
+// DedupWindow is how long an SMS that the SMSC sends twice (our ack was
+// lost) is recognised as the same one.
+const DedupWindow = 10 * time.Minute
+
+func (x *Inbox) now() time.Time {
+	if x.Now != nil {
+		return x.Now()
+	}
+	return time.Now()
+}
+
+func (x *Inbox) init() {
+	x.once.Do(func() {
+		x.reasm = sms.NewReassembler(0, 0, x.Now)
+		x.limits = map[string]*rate.Limiter{}
+		if x.Log == nil {
+			x.Log = slog.New(slog.DiscardHandler)
+		}
+	})
+}
+
+// Handle is the smpp.Handler of inbound SMS (receipts go elsewhere). It
+// returns an error only when the answer could not be stored, so that the
+// SMSC sends the SMS again.
+func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
+	x.init()
+	from, err := phone.Normalize(in.SourceAddr, x.Region)
+	if err != nil {
+		x.Log.Info("inbound SMS from an unusable number ignored", "err", err)
+		return nil
+	}
+	text, complete, err := x.reasm.Add(from, in.DataCoding, in.ESMClass, in.ShortMessage)
+	if err != nil {
+		x.Log.Info("unreadable inbound SMS ignored", "phone", phone.Mask(from), "err", err)
+		return nil
+	}
+	if !complete {
+		return nil // a part: the whole comes with the last one
+	}
+	if !x.allow(from) {
+		x.Log.Warn("inbound SMS flood: ignored", "phone", phone.Mask(from))
+		return nil
+	}
+	sum := sha256.Sum256([]byte(text))
+	key := fmt.Sprintf("%s|%s|%d", from, hex.EncodeToString(sum[:8]), x.now().Unix()/int64(DedupWindow.Seconds()))
+	_, err = x.Store.Once(ctx, "sms.in", key, func(ctx context.Context) (adapters.Result, error) {
+		reply, kind := x.answer(ctx, from, sms.ParseKeyword(text))
+		return adapters.Result{}, x.Store.Enqueue(ctx, []adapters.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
+			Kind: kind, Created: x.now(), Status: adapters.MessagePending}})
+	})
+	if err != nil {
+		return fmt.Errorf("inbox: answering an SMS: %w", err)
+	}
+	return nil
+}
+
+// allow is a per-number token bucket: PerMinute a minute, as a burst.
+func (x *Inbox) allow(from string) bool {
+	per := x.PerMinute
+	if per <= 0 {
+		per = 5
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l, ok := x.limits[from]
+	if !ok {
+		if len(x.limits) > 100_000 {
+			x.limits = map[string]*rate.Limiter{}
+		}
+		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(per)), per)
+		x.limits[from] = l
+	}
+	return l.AllowN(x.now(), 1)
+}
+
+type reply struct{ text, lang string }
+
+// answer carries out a command and says what to answer, in which language.
+func (x *Inbox) answer(ctx context.Context, from string, cmd sms.Command) (reply, string) {
+	lang := cmd.Lang
+	if lang == "" {
+		lang = x.Languages.Language(ctx, from)
+	}
+	if lang == "" {
+		lang = "fr"
+	}
+	say := func(fr, en string, args ...any) reply {
+		if lang == "en" {
+			return reply{fmt.Sprintf(en, args...), lang}
+		}
+		return reply{fmt.Sprintf(fr, args...), lang}
+	}
+	switch cmd.Kind {
+	case sms.Track:
+		if cmd.Arg == "" {
+			return say("Envoyez SUIVI suivi du numero du dossier, ex: SUIVI 20000011.", "Send TRACK and the case number, e.g. TRACK 20000011."), adapters.KindMoved
+		}
+		res, err := x.Cases.Do(ctx, adapters.Call{Op: "cases.track", Phone: from, Lang: lang, Channel: "sms", Args: map[string]string{"ref": cmd.Arg}})
+		switch guichet.ErrorCode(err) {
+		case "":
+			v := res.Vars
+			return say("Dossier %s (%s): %s depuis le %s.", "Case %s (%s): %s since %s.", v["ref"], v["service"], v["status"], v["updated"]), adapters.KindMoved
+		case guichet.EINVALID:
+			return say("Numero %s mal saisi: verifiez-le sur votre SMS.", "Number %s is mistyped: check it in your SMS.", cmd.Arg), adapters.KindMoved
+		case guichet.ENOTFOUND:
+			return say("Aucun dossier %s.", "No case %s.", cmd.Arg), adapters.KindMoved
+		default:
+			x.Log.Warn("tracking a case by SMS", "phone", phone.Mask(from), "err", err)
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindMoved
+		}
+	case sms.Bookings:
+		bs, err := x.Store.Bookings(ctx, from, x.now())
+		if err != nil {
+			x.Log.Warn("listing bookings by SMS", "phone", phone.Mask(from), "err", err)
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindBooked
+		}
+		if len(bs) == 0 {
+			return say("Aucun rendez-vous a venir. Composez *123# pour en prendre un.", "No visit booked. Dial *123# to book one."), adapters.KindBooked
+		}
+		var lines []string
+		for _, b := range bs {
+			office := b.Office
+			if o, err := x.Store.Office(ctx, b.Office); err == nil {
+				office = o.Name
+			}
+			when := b.Start.In(adapters.Cameroon)
+			if lang == "en" {
+				lines = append(lines, fmt.Sprintf("%s: %s, %s", b.Ref, when.Format("02/01 15:04"), office))
+			} else {
+				lines = append(lines, fmt.Sprintf("%s: %s, %s", b.Ref, when.Format("02/01 15h04"), office))
+			}
+		}
+		return say("Vos RDV: %s", "Your visits: %s", strings.Join(lines, "; ")), adapters.KindBooked
+	case sms.Stop:
+		if err := x.Store.SetOptOut(ctx, from, true); err != nil {
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindOptOut
+		}
+		return say("Vous ne recevrez plus de SMS de Guichet. Envoyez START pour reprendre.", "You will get no more SMS from Guichet. Send START to resume."), adapters.KindOptOut
+	case sms.Start:
+		if err := x.Store.SetOptOut(ctx, from, false); err != nil {
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindOptOut
+		}
+		return say("Les SMS de Guichet reprennent. Envoyez STOP pour les arreter.", "Guichet SMS resume. Send STOP to end them."), adapters.KindOptOut
+	case sms.Language:
+		if err := x.Languages.SetLanguage(ctx, from, cmd.Arg); err != nil {
+			x.Log.Warn("setting a language by SMS", "phone", phone.Mask(from), "err", err)
+		}
+		lang = cmd.Arg
+		return say("Langue: francais. Send EN for English.", "Language: English. Envoyez FR pour le francais."), adapters.KindMoved
+	case sms.Help:
+		return x.help(lang, ""), adapters.KindMoved
+	}
+	prefix := map[string]string{"fr": "Message non compris. ", "en": "Message not understood. "}[lang]
+	return x.help(lang, prefix), adapters.KindMoved
+}
+
+func (x *Inbox) help(lang, prefix string) reply {
+	if lang == "en" {
+		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. Menus: *123#. Free help: 1510.", lang}
+	}
+	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. Menus: *123#. Aide gratuite: 1510.", lang}
+}

@@ -1,0 +1,154 @@
+package inbox_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
+)
+
+// langs is the languages callers chose, in a map.
+type langs struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (l *langs) Language(_ context.Context, p string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[p]
+}
+
+func (l *langs) SetLanguage(_ context.Context, p, lang string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m[p] = lang
+	return nil
+}
+
+type rig struct {
+	x     *inbox.Inbox
+	store *adapters.Memory
+	now   time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{store: adapters.NewMemory(), now: time.Date(2026, 11, 30, 7, 0, 0, 0, adapters.Cameroon)}
+	r.store.Now = func() time.Time { return r.now }
+	if err := r.store.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	native := &adapters.Native{Store: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
+	r.x = &inbox.Inbox{Store: r.store, Cases: native, Languages: &langs{m: map[string]string{"+237699000002": "en"}},
+		Region: "CM", Now: func() time.Time { return r.now }}
+	return r
+}
+
+// send delivers one SMS and returns the replies written since.
+func (r *rig) send(t *testing.T, from, text string) []adapters.Message {
+	t.Helper()
+	before, _ := r.store.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
+	m, err := sms.Encode(text, sms.Options{MaxParts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.x.Handle(t.Context(), smpp.Inbound{SourceAddr: from, DestAddr: "8080", DataCoding: m.DataCoding, ShortMessage: m.Parts[0]}); err != nil {
+		t.Fatalf("Handle(%q): %v", text, err)
+	}
+	after, _ := r.store.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
+	return after[:len(after)-len(before)]
+}
+
+func TestKeywords(t *testing.T) {
+	tests := []struct {
+		from, text, want, kind, lang string
+	}{
+		{"237677000101", "SUIVI 10000048", "Dossier 10000048 (Entreprises): En traitement depuis le 12/11/2026.", "moved", "fr"},
+		{"237677000102", "  track   10000057 ", "Case 10000057 (Businesses): Ready for pickup since 20/11/2026.", "moved", "en"},
+		{"237677000103", "suivi 10000049", "Numero 10000049 mal saisi", "moved", "fr"},
+		{"237677000104", "SUIVI 10000099", "Aucun dossier 10000099.", "moved", "fr"},
+		{"237677000105", "Aide", "SUIVI <numero>: un dossier.", "moved", "fr"},
+		{"237699000002", "bonjour", "Message not understood. TRACK <number>", "moved", "en"}, // a caller who chose English
+		{"237677000106", "RDV", "Aucun rendez-vous a venir.", "booked", "fr"},
+		{"237677000107", "arrêt.", "Vous ne recevrez plus de SMS", "optout", "fr"},
+		{"237677000108", "EN", "Language: English.", "moved", "en"},
+	}
+	r := newRig(t)
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := r.send(t, tt.from, tt.text)
+			if len(got) != 1 || !strings.Contains(got[0].Body, tt.want) || got[0].Kind != tt.kind || got[0].Lang != tt.lang {
+				t.Fatalf("replies %+v, want one %s/%s containing %q", got, tt.kind, tt.lang, tt.want)
+			}
+		})
+	}
+	if out, err := r.store.OptedOut(t.Context(), "+237677000107"); err != nil || !out {
+		t.Errorf("after ARRET: opted out %v, %v", out, err)
+	}
+	if got := r.x.Languages.Language(t.Context(), "+237677000108"); got != "en" {
+		t.Errorf("after EN the language is %q", got)
+	}
+}
+
+func TestBookingsBySMS(t *testing.T) {
+	r := newRig(t)
+	cat, _ := menus.Builtin()
+	native := &adapters.Native{Store: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
+	const ph = "+237677000201"
+	if _, err := native.Do(t.Context(), adapters.Call{Op: "slots.book", Service: "visit", Phone: ph, Lang: "fr",
+		Args: map[string]string{"office": "douala-3", "slot": "202611301000"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := r.send(t, ph, "rdv")
+	if len(got) != 1 || !strings.Contains(got[0].Body, "30/11 10h00, Mairie de Douala 3e") {
+		t.Fatalf("replies %+v", got)
+	}
+}
+
+// The SMSC sends an SMS again when our ack was lost: one answer. A number
+// that floods gets answered PerMinute times, then ignored.
+func TestDuplicatesAndFloods(t *testing.T) {
+	r := newRig(t)
+	if n := len(r.send(t, "237677000301", "AIDE")) + len(r.send(t, "237677000301", "AIDE")); n != 1 {
+		t.Errorf("the same SMS twice got %d answers, want 1", n)
+	}
+	r.now = r.now.Add(inbox.DedupWindow + time.Minute)
+	replies := 0
+	for i := 0; i < 8; i++ {
+		replies += len(r.send(t, "237677000302", "SUIVI 1000004"+string(rune('0'+i))))
+	}
+	if replies != 5 {
+		t.Errorf("8 SMS in a minute got %d answers, want 5", replies)
+	}
+}
+
+// A long SMS comes in parts: one answer, once the last part is in.
+func TestConcatenated(t *testing.T) {
+	r := newRig(t)
+	m, err := sms.Encode("SUIVI 10000048 "+strings.Repeat("merci ", 40), sms.Options{})
+	if err != nil || len(m.Parts) < 2 {
+		t.Fatalf("setup: %d parts, %v", len(m.Parts), err)
+	}
+	for i, part := range m.Parts {
+		if err := r.x.Handle(t.Context(), smpp.Inbound{SourceAddr: "237677000401", DestAddr: "8080", ESMClass: m.ESMClass,
+			DataCoding: m.DataCoding, ShortMessage: part}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := r.store.Messages(t.Context(), "+237677000401", 10)
+		if want := map[bool]int{true: 1, false: 0}[i == len(m.Parts)-1]; len(msgs) != want {
+			t.Fatalf("after part %d: %d answers, want %d", i+1, len(msgs), want)
+		}
+	}
+}
