@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
 )
 
 // syncBuffer is a log sink the server writes while the test reads.
@@ -306,4 +309,41 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 	if !sent || !delivered {
 		t.Errorf("sent %v, receipt %v; logs:\n%s", sent, delivered, logs.String())
 	}
+}
+
+// A configured operator's SMSC: an SMS keyword sent to the gateway is
+// answered over SMPP, in the caller's language.
+func TestSMSKeywordAnswered(t *testing.T) {
+	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
+	defer srv.Close()
+	cfg := defaultConfig()
+	cfg.HTTP = "127.0.0.1:0"
+	cfg.Operators = []OperatorConfig{demoOperator}
+	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Password: "pw", Source: "8080"}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, io.Discard, ready) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if err = srv.Inject(ctx, smpp.Inbound{SourceAddr: "237677123456", DestAddr: "8080", ShortMessage: []byte("TRACK 10000048")}); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("the gateway never took the SMS: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, s := range srv.Submitted() {
+			if strings.Contains(string(s.Message.ShortMessage), "Case 10000048 (Businesses): Processing") && s.Message.DestAddr == "237677123456" {
+				return
+			}
+		}
+	}
+	t.Errorf("no answer reached the SMSC; it got %+v", srv.Submitted())
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/outbox"
@@ -52,6 +53,10 @@ type gateway struct {
 type caseStore interface {
 	adapters.Store
 	outbox.DeliveryStore
+	Enqueue(ctx context.Context, msgs []adapters.Message) error
+	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
+	SetOptOut(ctx context.Context, phone string, out bool) error
+	OptedOut(ctx context.Context, phone string) (bool, error)
 	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
 	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
 	Seed(ctx context.Context) error
@@ -251,14 +256,15 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	dispatcher := &outbox.Dispatcher{Store: g.cases, Senders: map[string]outbox.Sender{}, Rate: map[string]rate.Limit{},
 		Now: cfg.Clock, Log: log.With("comp", "outbox")}
 	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log, func(op string) smpp.Handler {
-		// Receipts update the outbox; inbound SMS are acknowledged and logged
-		// until keywords are answered.
+		// Receipts update the outbox; inbound SMS go to the inbox.
 		return dispatcher.HandleInbound(op)
 	})
 	if err != nil {
 		return err
 	}
-	dispatcher.Routes, dispatcher.Messages = sm.routes, inboundLogger(log.With("comp", "smpp"))
+	answers := &inbox.Inbox{Store: g.cases, Cases: g.native, Languages: g.engine, Region: "CM", Now: cfg.Clock,
+		Log: log.With("comp", "inbox")}
+	dispatcher.Routes, dispatcher.Messages, dispatcher.OptOuts = sm.routes, answers.Handle, g.cases
 	for name, b := range sm.binds {
 		dispatcher.Senders[name] = b
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 	"github.com/guichet/guichet/ussd"
@@ -73,15 +72,6 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		}))
 	}
 	return s, nil
-}
-
-// inboundLogger stands for the answers to inbound SMS (keywords): it
-// acknowledges and logs.
-func inboundLogger(log *slog.Logger) smpp.Handler {
-	return func(_ context.Context, in smpp.Inbound) error {
-		log.Info("inbound", "kind", in.Kind, "from", phone.Mask(in.SourceAddr), "to", in.DestAddr)
-		return nil
-	}
 }
 
 // status serves GET /status/smpp: every bind's state.
