@@ -136,6 +136,9 @@ type Dispatcher struct {
 	// SubmitTimeout bounds one submit_sm, the wait for the window included
 	// (default 30 s).
 	SubmitTimeout time.Duration
+	// TransliterateTo lists the operators whose texts are spelt in GSM-7
+	// (ê → e), to keep 160 characters a part; Transliterate does it for all.
+	TransliterateTo map[string]bool
 	// Transliterate spells texts in GSM-7 (sms.Options.Transliterate):
 	// 160 characters a part instead of UCS-2's 70.
 	Transliterate bool
@@ -296,16 +299,17 @@ func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
 	if s == nil {
 		return d.retry(wctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
 	}
-	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate})
+	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op]})
 	if err != nil {
 		d.c.failed.Add(1)
 		return d.mark(wctx, m, adapters.MessageFailed, err.Error())
 	}
 	var id string
 	for i, part := range enc.Parts {
+		ton, npi := SourceTON(d.Source)
 		sm := &smpp.SubmitSM{
-			SourceAddr: d.Source,
-			DestTON:    1, DestNPI: 1, DestAddr: strings.TrimPrefix(m.Phone, "+"),
+			SourceAddr: d.Source, SourceTON: ton, SourceNPI: npi,
+			DestTON: 1, DestNPI: 1, DestAddr: strings.TrimPrefix(m.Phone, "+"),
 			ESMClass: enc.ESMClass, DataCoding: enc.DataCoding, ShortMessage: part,
 		}
 		if i == len(enc.Parts)-1 {
@@ -578,4 +582,19 @@ func orDefault(v, def time.Duration) time.Duration {
 		return v
 	}
 	return def
+}
+
+// SourceTON returns the type of number and numbering plan of a sender: an
+// alphanumeric name (GUICHET) is TON 5, NPI 0; a short code (8080) is
+// network specific, TON 3, NPI 0; a full number is international, TON 1,
+// NPI 1 (E.164).
+func SourceTON(source string) (ton, npi uint8) {
+	digits := strings.TrimPrefix(source, "+")
+	switch {
+	case digits == "" || strings.Trim(digits, "0123456789") != "":
+		return 5, 0
+	case len(digits) <= 8:
+		return 3, 0
+	}
+	return 1, 1
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
 )
 
 // sender is a Sender of function fields.
@@ -207,5 +208,50 @@ func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
 	}
 	if st := d.Stats(); st.Receipts != 1 || st.Unmatched != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSourceTON(t *testing.T) {
+	for _, tt := range []struct {
+		source   string
+		ton, npi uint8
+	}{{"GUICHET", 5, 0}, {"MinSante", 5, 0}, {"8080", 3, 0}, {"1510", 3, 0}, {"+237222230001", 1, 1}, {"237677123456", 1, 1}} {
+		if ton, npi := outbox.SourceTON(tt.source); ton != tt.ton || npi != tt.npi {
+			t.Errorf("SourceTON(%q) = %d/%d, want %d/%d", tt.source, ton, npi, tt.ton, tt.npi)
+		}
+	}
+}
+
+// An operator that asks for it gets texts spelt in GSM-7: 160 characters a
+// part instead of 70; the others keep their accents in UCS-2.
+func TestTransliteratePerOperator(t *testing.T) {
+	for _, tt := range []struct {
+		translit bool
+		coding   uint8
+		body     string
+	}{{true, 0, "Votre dossier est pret: à retirer à la préfecture."}, {false, 8, ""}} { // à é are GSM-7, ê is not
+		s := adapters.NewMemory()
+		const to = "+237677000002"
+		text := "Votre dossier est prêt: à retirer à la préfecture."
+		_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: to},
+			func(adapters.Case) []adapters.Message {
+				return []adapters.Message{{Phone: to, Body: text, Created: time.Now()}}
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *smpp.SubmitSM
+		d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Source: "GUICHET", TransliterateTo: map[string]bool{"fake": tt.translit},
+			Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+				got = m
+				return "1", nil
+			}}}}
+		if _, err := d.Drain(t.Context()); err != nil || got == nil {
+			t.Fatalf("Drain: %v", err)
+		}
+		body, _, _ := sms.Decode(got.DataCoding, got.ESMClass, got.ShortMessage)
+		if got.DataCoding != tt.coding || (tt.body != "" && body != tt.body) || got.SourceTON != 5 {
+			t.Errorf("transliterate %v: coding %d, TON %d, %q", tt.translit, got.DataCoding, got.SourceTON, body)
+		}
 	}
 }

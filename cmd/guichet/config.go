@@ -55,6 +55,8 @@ type SMSCConfig struct {
 	Window      int           `yaml:"window"`       // requests outstanding per bind (10)
 	Rate        float64       `yaml:"rate"`         // messages per second to this operator (0: the window decides)
 	Source      string        `yaml:"source"`       // the sender: a short code or a name
+	// Transliterate spells this operator's SMS in GSM-7 (ê → e), 160 a part.
+	Transliterate bool `yaml:"transliterate"`
 	EnquireLink time.Duration `yaml:"enquire_link"` // keep-alive (30s)
 	USSD        *smpp.USSDOps `yaml:"ussd"`         // this SMSC also carries USSD, with these op codes
 }
