@@ -255,7 +255,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	}
 	dispatcher := &outbox.Dispatcher{Store: g.cases, Senders: map[string]outbox.Sender{}, Rate: map[string]rate.Limit{},
 		TransliterateTo: map[string]bool{},
-		Now: cfg.Clock, Log: log.With("comp", "outbox")}
+		Now:             cfg.Clock, Log: log.With("comp", "outbox")}
 	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log, func(op string) smpp.Handler {
 		// Receipts update the outbox; inbound SMS go to the inbox.
 		return dispatcher.HandleInbound(op)
