@@ -309,6 +309,22 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 	if !sent || !delivered {
 		t.Errorf("sent %v, receipt %v; logs:\n%s", sent, delivered, logs.String())
 	}
+
+	// The newcomer texts the gateway through the simulator and reads the
+	// answer it sent.
+	code, body := post(t, base+"/simulator/inject/sms", "application/json",
+		`{"from":"+237699555001","to":"8080","text":"aide"}`, nil)
+	if code != 200 {
+		t.Fatalf("inject: %d %s", code, body)
+	}
+	answered := false
+	for deadline := time.Now().Add(5 * time.Second); !answered && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, subs := get(t, base+"/simulator/submitted")
+		answered = strings.Contains(subs, "SUIVI <numero>: un dossier.")
+	}
+	if !answered {
+		t.Error("the SMS AIDE got no answer in /simulator/submitted")
+	}
 }
 
 // A configured operator's SMSC: an SMS keyword sent to the gateway is

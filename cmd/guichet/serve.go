@@ -287,6 +287,14 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 		sm.close(cctx) // after the HTTP server drained: unbind cleanly
 	}()
 	g.router.Get("/status/smpp", sm.status)
+	if sm.sim != nil {
+		// The embedded default's simulator can be played with: text the
+		// gateway (POST /simulator/inject/sms) and see what it sent back.
+		g.router.Route("/simulator", func(r chi.Router) {
+			r.Use(loopbackOnly)
+			simulatorRoutes(r, sm.sim)
+		})
+	}
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopJobs(); wg.Wait() }()
@@ -326,4 +334,17 @@ func remind(ctx context.Context, n *adapters.Native, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// loopbackOnly refuses requests from other machines: the simulator's
+// endpoints are for the person running the demo.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "loopback only", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -46,37 +46,7 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stdout, nil)).With("comp", "smsc")
 
 	r := chi.NewRouter()
-	r.Post("/inject/sms", func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ From, To, Text string }
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&in); err != nil || in.From == "" || in.Text == "" {
-			http.Error(w, `send {"from": "+237677123456", "to": "8080", "text": "SUIVI 20000011"}`, http.StatusBadRequest)
-			return
-		}
-		m, err := sms.Encode(in.Text, sms.Options{MaxParts: 1})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		err = srv.Inject(r.Context(), smpp.Inbound{SourceAddr: in.From, DestAddr: in.To, DataCoding: m.DataCoding,
-			ESMClass: m.ESMClass, ShortMessage: m.Parts[0]})
-		answer(w, err)
-	})
-	r.Post("/inject/ussd", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			From, To, Text string
-			Op, Session    uint8
-			Seq            uint8
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&in); err != nil || in.From == "" {
-			http.Error(w, `send {"from": "+237677123456", "to": "*123#", "op": 1, "session": 7, "seq": 0, "text": "*123#"}`, http.StatusBadRequest)
-			return
-		}
-		answer(w, srv.Inject(r.Context(), smsctest.USSD(in.From, in.To, in.Op, in.Session, in.Seq, in.Text)))
-	})
-	r.Get("/submitted", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(describe(srv.Submitted()))
-	})
+	simulatorRoutes(r, srv)
 	hs := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
 	hl, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
@@ -133,4 +103,43 @@ func answer(w http.ResponseWriter, err error) {
 	default:
 		http.Error(w, fmt.Sprintf("not delivered: %v", err), http.StatusServiceUnavailable)
 	}
+}
+
+// simulatorRoutes mounts the simulator's HTTP side on r: POST /inject/sms,
+// POST /inject/ussd, GET /submitted.
+func simulatorRoutes(r chi.Router, srv *smsctest.Server) {
+	r.Post("/inject/sms", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ From, To, Text string }
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&in); err != nil || in.From == "" || in.Text == "" {
+			http.Error(w, `send {"from": "+237677123456", "to": "8080", "text": "SUIVI 20000011"}`, http.StatusBadRequest)
+			return
+		}
+		m, err := sms.Encode(in.Text, sms.Options{MaxParts: 1})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		err = srv.Inject(r.Context(), smpp.Inbound{SourceAddr: in.From, DestAddr: in.To, DataCoding: m.DataCoding,
+			ESMClass: m.ESMClass, ShortMessage: m.Parts[0]})
+		answer(w, err)
+	})
+	r.Post("/inject/ussd", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			From, To, Text string
+			Op, Session    uint8
+			Seq            uint8
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&in); err != nil || in.From == "" {
+			http.Error(w, `send {"from": "+237677123456", "to": "*123#", "op": 1, "session": 7, "seq": 0, "text": "*123#"}`, http.StatusBadRequest)
+			return
+		}
+		answer(w, srv.Inject(r.Context(), smsctest.USSD(in.From, in.To, in.Op, in.Session, in.Seq, in.Text)))
+	})
+	r.Get("/submitted", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false) // people read it: "SUIVI <numero>", not \u003c
+		enc.SetIndent("", "  ")
+		enc.Encode(describe(srv.Submitted()))
+	})
 }
