@@ -35,18 +35,11 @@ type Connector struct {
 // client if it is not nil (cfg.TLS must then be empty); otherwise it builds
 // one, loading the TLS files, and fails if they are missing or unusable.
 func New(cfg backend.Config, client *http.Client) (*Connector, error) {
-	if cfg.Type != backend.REST {
-		return nil, fmt.Errorf("rest: backend type %q, want %q", cfg.Type, backend.REST)
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("rest backend %s: %w", cfg.Name, err)
-	}
-	client, err := backend.Client(cfg, client)
+	c, err := backend.NewConn(cfg, backend.REST, client)
 	if err != nil {
-		return nil, fmt.Errorf("rest backend %s: %w", cfg.Name, err)
+		return nil, err
 	}
-	return &Connector{cfg: cfg, client: client, run: backend.NewRunner(cfg, nil)}, nil
+	return &Connector{cfg: c.Cfg, client: c.Client, run: c.Run}, nil
 }
 
 // Breaker returns the connector's circuit breaker, for health checks.

@@ -29,18 +29,11 @@ type Connector struct {
 // client if it is not nil (cfg.TLS must then be empty); otherwise it builds
 // one, loading the TLS files, and fails if they are missing or unusable.
 func New(cfg backend.Config, client *http.Client) (*Connector, error) {
-	if cfg.Type != backend.SOAP {
-		return nil, fmt.Errorf("soap: backend type %q, want %q", cfg.Type, backend.SOAP)
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("soap backend %s: %w", cfg.Name, err)
-	}
-	client, err := backend.Client(cfg, client)
+	c, err := backend.NewConn(cfg, backend.SOAP, client)
 	if err != nil {
-		return nil, fmt.Errorf("soap backend %s: %w", cfg.Name, err)
+		return nil, err
 	}
-	return &Connector{cfg: cfg, client: client, run: backend.NewRunner(cfg, nil)}, nil
+	return &Connector{cfg: c.Cfg, client: c.Client, run: c.Run}, nil
 }
 
 // Breaker returns the connector's circuit breaker, for health checks.
