@@ -256,10 +256,11 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	dispatcher := &outbox.Dispatcher{Store: g.cases, Senders: map[string]outbox.Sender{}, Rate: map[string]rate.Limit{},
 		TransliterateTo: map[string]bool{},
 		Now:             cfg.Clock, Log: log.With("comp", "outbox")}
+	wired := make(chan struct{})
 	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log, func(op string) smpp.Handler {
 		// Receipts update the outbox; inbound SMS go to the inbox.
 		return dispatcher.HandleInbound(op)
-	})
+	}, wired)
 	if err != nil {
 		return err
 	}
@@ -281,6 +282,7 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	if dispatcher.Source == "" {
 		dispatcher.Source = "8080"
 	}
+	close(wired)
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

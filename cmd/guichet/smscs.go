@@ -25,7 +25,11 @@ type smscs struct {
 // startSMSCs binds to every configured SMSC, or, on the embedded default,
 // to an SMSC simulator started in-process, so that a newcomer sees SMS
 // leave and receipts come back.
-func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger, inbound func(op string) smpp.Handler) (*smscs, error) {
+//
+// Binds may receive messages as soon as they are up: handlers wait for
+// ready, closed once the caller has wired what they use.
+func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger,
+	inbound func(op string) smpp.Handler, ready <-chan struct{}) (*smscs, error) {
 	s := &smscs{binds: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
@@ -51,6 +55,15 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		if op.USSD != nil {
 			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng}
 			handler = u.Handle(handler)
+		}
+		wired := handler
+		handler = func(ctx context.Context, in smpp.Inbound) error {
+			select {
+			case <-ready:
+			case <-ctx.Done(): // refused: the SMSC sends it again
+				return ctx.Err()
+			}
+			return wired(ctx, in)
 		}
 		b := smpp.StartBinds(op.Name, smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
 			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}, op.Binds, log.With("comp", "smpp"))
