@@ -325,6 +325,12 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 	if !answered {
 		t.Error("the SMS AIDE got no answer in /simulator/submitted")
 	}
+	_, m := get(t, base+"/metrics")
+	for _, want := range []string{"guichet_sms_sent_total ", "guichet_sms_receipts_total ", "guichet_sms_unmatched_receipts_total 0"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 // A configured operator's SMSC: an SMS keyword sent to the gateway is

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
@@ -283,6 +285,16 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 		dispatcher.Source = "8080"
 	}
 	close(wired)
+	for name, get := range map[string]func(outbox.Stats) uint64{
+		"sent": func(s outbox.Stats) uint64 { return s.Sent }, "deferred": func(s outbox.Stats) uint64 { return s.Deferred },
+		"throttled": func(s outbox.Stats) uint64 { return s.Throttled }, "failed": func(s outbox.Stats) uint64 { return s.Failed },
+		"expired": func(s outbox.Stats) uint64 { return s.Expired }, "maybe_sent": func(s outbox.Stats) uint64 { return s.MaybeSent },
+		"receipts": func(s outbox.Stats) uint64 { return s.Receipts }, "unmatched_receipts": func(s outbox.Stats) uint64 { return s.Unmatched },
+	} {
+		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_sms_" + name + "_total", Help: "The outbox dispatcher's " + strings.ReplaceAll(name, "_", " ") + ".",
+		}, func() float64 { return float64(get(dispatcher.Stats())) }))
+	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
