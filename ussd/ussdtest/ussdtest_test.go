@@ -83,7 +83,7 @@ var broken = map[string]struct {
 func TestBroken(t *testing.T) {
 	name := os.Getenv("USSDTEST_BROKEN")
 	if name == "" {
-		t.Skip("run by TestRunFails")
+		return // only TestRunFails runs it, in a subprocess that names the case
 	}
 	c := broken[name].c
 	c.Label = name
