@@ -29,6 +29,17 @@ const (
 	Receiver
 )
 
+// String is the mode's name in configuration and status.
+func (m Mode) String() string {
+	switch m {
+	case Transmitter:
+		return "transmitter"
+	case Receiver:
+		return "receiver"
+	}
+	return "transceiver"
+}
+
 func (m Mode) command() uint32 {
 	switch m {
 	case Transmitter:

@@ -45,6 +45,7 @@ type slot struct {
 type BindStatus struct {
 	Operator string    `json:"operator"`
 	Index    int       `json:"index"`
+	Mode     string    `json:"mode"`
 	State    string    `json:"state"`
 	Since    time.Time `json:"since"`
 	LastErr  string    `json:"last_error,omitempty"`
@@ -151,7 +152,7 @@ func (b *Binds) Status() []BindStatus {
 	out := make([]BindStatus, len(b.slots))
 	for i, s := range b.slots {
 		s.mu.Lock()
-		st := BindStatus{Operator: b.name, Index: i, State: "down", Since: s.since}
+		st := BindStatus{Operator: b.name, Index: i, Mode: b.cfg.Mode.String(), State: "down", Since: s.since}
 		if s.bind != nil {
 			st.State = s.bind.State().String()
 		}

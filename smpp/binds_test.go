@@ -81,3 +81,40 @@ func TestBindsRefusedAndClosed(t *testing.T) {
 		t.Error("Close did not unbind")
 	}
 }
+
+// A transmitter + receiver pair: submits leave on the transmitter, the
+// SMSC delivers on the receiver only, and a receiver refuses to submit.
+func TestBindsPair(t *testing.T) {
+	srv := smsctest.NewServer(smsctest.Options{})
+	defer srv.Close()
+	got := make(chan smpp.Mode, 4)
+	handler := func(m smpp.Mode) smpp.Handler {
+		return func(context.Context, smpp.Inbound) error { got <- m; return nil }
+	}
+	rx := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Receiver, Handler: handler(smpp.Receiver)}, 1, nil)
+	defer rx.Close(context.Background())
+	waitFor(t, "the receiver", allBound(rx))
+	tx := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Transmitter, Handler: handler(smpp.Transmitter)}, 1, nil)
+	defer tx.Close(context.Background())
+	waitFor(t, "the transmitter", allBound(tx))
+
+	if _, err := tx.Submit(t.Context(), &smpp.SubmitSM{DestAddr: "237677123456", ShortMessage: []byte("hi")}); err != nil {
+		t.Fatalf("submit on the transmitter: %v", err)
+	}
+	if s := srv.Submitted(); len(s) != 1 || s[0].Bind != smpp.CmdBindTransmitter {
+		t.Errorf("the SMSC got %+v, want one submit on a transmitter", s)
+	}
+	if _, err := rx.Submit(t.Context(), &smpp.SubmitSM{DestAddr: "237677123456"}); !errors.Is(err, smpp.ErrInvalid) {
+		t.Errorf("submit on the receiver: %v, want ErrInvalid", err)
+	}
+	// The transmitter bound last, yet the SMS goes to the receiver.
+	if err := srv.Inject(t.Context(), smpp.Inbound{SourceAddr: "237677123456", DestAddr: "8080", ShortMessage: []byte("AIDE")}); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-got; m != smpp.Receiver {
+		t.Errorf("the SMS reached the %v", m)
+	}
+	if st := tx.Status()[0].Mode + "/" + rx.Status()[0].Mode; st != "transmitter/receiver" {
+		t.Errorf("status modes %s", st)
+	}
+}

@@ -51,7 +51,11 @@ type SMSCConfig struct {
 	Password    string  `yaml:"password"`
 	PasswordEnv string  `yaml:"password_env"`
 	SystemType  string  `yaml:"system_type"`
-	Binds       int     `yaml:"binds"`  // transceivers (1)
+	Binds       int     `yaml:"binds"`  // transceivers (1), or transmitters when Receivers > 0
+	// Receivers, when set, binds a transmitter + receiver pair: Binds
+	// transmitters carry submit_sm, this many receivers take receipts,
+	// SMS and USSD.
+	Receivers int `yaml:"receivers"`
 	Window      int     `yaml:"window"` // requests outstanding per bind (10)
 	Rate        float64 `yaml:"rate"`   // messages per second to this operator (0: the window decides)
 	Source      string  `yaml:"source"` // the sender: a short code or a name

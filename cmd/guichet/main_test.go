@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -334,38 +335,80 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 }
 
 // A configured operator's SMSC: an SMS keyword sent to the gateway is
-// answered over SMPP, in the caller's language.
+// answered over SMPP, in the caller's language, whether the operator binds
+// transceivers or transmitter + receiver pairs (the SMS comes in on the
+// receiver, the answer leaves on a transmitter).
 func TestSMSKeywordAnswered(t *testing.T) {
-	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
-	defer srv.Close()
-	cfg := defaultConfig()
-	cfg.HTTP = "127.0.0.1:0"
-	cfg.Operators = []OperatorConfig{demoOperator}
-	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Password: "pw", Source: "8080"}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, io.Discard, ready) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err = srv.Inject(ctx, smpp.Inbound{SourceAddr: "237677123456", DestAddr: "8080", ShortMessage: []byte("TRACK 10000048")}); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatalf("the gateway never took the SMS: %v", err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, s := range srv.Submitted() {
-			if strings.Contains(string(s.Message.ShortMessage), "Case 10000048 (Businesses): Processing") && s.Message.DestAddr == "237677123456" {
-				return
+	for _, tc := range []struct {
+		name             string
+		binds, receivers int
+		wantBinds        map[uint32]int // bind commands the SMSC saw
+		answerOn         uint32
+	}{
+		{"transceiver", 1, 0, map[uint32]int{smpp.CmdBindTransceiver: 1}, smpp.CmdBindTransceiver},
+		{"pair", 2, 1, map[uint32]int{smpp.CmdBindTransmitter: 2, smpp.CmdBindReceiver: 1}, smpp.CmdBindTransmitter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
+			defer srv.Close()
+			cfg := defaultConfig()
+			cfg.HTTP = "127.0.0.1:0"
+			cfg.Operators = []OperatorConfig{demoOperator}
+			cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Password: "pw", Source: "8080",
+				Binds: tc.binds, Receivers: tc.receivers}}}
+			ctx, cancel := context.WithCancel(context.Background())
+			ready, done := make(chan string, 1), make(chan error, 1)
+			go func() { done <- serve(ctx, cfg, io.Discard, ready) }()
+			defer func() { cancel(); <-done }()
+			var base string
+			select {
+			case addr := <-ready:
+				base = "http://" + addr
+			case err := <-done:
+				t.Fatal(err)
 			}
-		}
+			var err error
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if err = srv.Inject(ctx, smpp.Inbound{SourceAddr: "237677123456", DestAddr: "8080", ShortMessage: []byte("TRACK 10000048")}); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("the gateway never took the SMS: %v", err)
+			}
+			var answer *smsctest.Submitted
+			for deadline := time.Now().Add(10 * time.Second); answer == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				for _, s := range srv.Submitted() {
+					if strings.Contains(string(s.Message.ShortMessage), "Case 10000048 (Businesses): Processing") && s.Message.DestAddr == "237677123456" {
+						answer = &s
+					}
+				}
+			}
+			if answer == nil {
+				t.Fatalf("no answer reached the SMSC; it got %+v", srv.Submitted())
+			}
+			if answer.Bind != tc.answerOn {
+				t.Errorf("the answer left on a bind %#x, want %#x", answer.Bind, tc.answerOn)
+			}
+			got := map[uint32]int{}
+			for deadline := time.Now().Add(5 * time.Second); !maps.Equal(got, tc.wantBinds) && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				clear(got)
+				for _, p := range srv.Received() {
+					if p.ID == smpp.CmdBindTransceiver || p.ID == smpp.CmdBindTransmitter || p.ID == smpp.CmdBindReceiver {
+						got[p.ID]++
+					}
+				}
+			}
+			if !maps.Equal(got, tc.wantBinds) {
+				t.Errorf("binds seen by the SMSC %v, want %v", got, tc.wantBinds)
+			}
+			_, st := get(t, base+"/status/smpp")
+			for mode, n := range map[string]int{"transceiver": tc.wantBinds[smpp.CmdBindTransceiver],
+				"transmitter": tc.wantBinds[smpp.CmdBindTransmitter], "receiver": tc.wantBinds[smpp.CmdBindReceiver]} {
+				if c := strings.Count(st, `"mode":"`+mode+`"`); c != n {
+					t.Errorf("/status/smpp shows %d %s binds, want %d: %s", c, mode, n, st)
+				}
+			}
+		})
 	}
-	t.Errorf("no answer reached the SMSC; it got %+v", srv.Submitted())
 }

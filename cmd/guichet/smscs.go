@@ -17,7 +17,8 @@ import (
 
 // smscs are the operators' SMSCs as serve runs them.
 type smscs struct {
-	binds  map[string]*smpp.Binds
+	binds  map[string]*smpp.Binds // what submits: transceivers or transmitters
+	rx     map[string]*smpp.Binds // receivers of operators bound as a pair
 	routes *smpp.Routes
 	sim    *smsctest.Server // the embedded default's simulator
 }
@@ -30,7 +31,7 @@ type smscs struct {
 // ready, closed once the caller has wired what they use.
 func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger,
 	inbound func(op string) smpp.Handler, ready <-chan struct{}) (*smscs, error) {
-	s := &smscs{binds: map[string]*smpp.Binds{}}
+	s := &smscs{binds: map[string]*smpp.Binds{}, rx: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
 		s.sim = smsctest.NewServer(smsctest.Options{Receipts: true, ReceiptDelay: 2 * time.Second})
@@ -65,24 +66,37 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 			}
 			return wired(ctx, in)
 		}
-		b := smpp.StartBinds(op.Name, smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
-			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}, op.Binds, log.With("comp", "smpp"))
+		bc := smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
+			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}
+		all := []*smpp.Binds{}
+		if op.Receivers > 0 {
+			rc := bc
+			rc.Mode = smpp.Receiver
+			s.rx[op.Name] = smpp.StartBinds(op.Name, rc, op.Receivers, log.With("comp", "smpp"))
+			bc.Mode = smpp.Transmitter
+			all = append(all, s.rx[op.Name])
+		}
+		b := smpp.StartBinds(op.Name, bc, op.Binds, log.With("comp", "smpp"))
 		if u != nil {
 			u.Reply = b
 		}
 		s.binds[op.Name] = b
-		name := op.Name
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator.", ConstLabels: prometheus.Labels{"operator": name},
-		}, func() float64 {
-			n := 0
-			for _, st := range b.Status() {
-				if st.State == smpp.StateBound.String() {
-					n++
+		all = append(all, b)
+		for _, b := range all {
+			mode := b.Status()[0].Mode
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator and mode.",
+				ConstLabels: prometheus.Labels{"operator": op.Name, "mode": mode},
+			}, func() float64 {
+				n := 0
+				for _, st := range b.Status() {
+					if st.State == smpp.StateBound.String() {
+						n++
+					}
 				}
-			}
-			return float64(n)
-		}))
+				return float64(n)
+			}))
+		}
 	}
 	return s, nil
 }
@@ -93,6 +107,9 @@ func (s *smscs) status(w http.ResponseWriter, _ *http.Request) {
 	for _, b := range s.binds {
 		all = append(all, b.Status()...)
 	}
+	for _, b := range s.rx {
+		all = append(all, b.Status()...)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"binds": all})
 }
@@ -100,6 +117,9 @@ func (s *smscs) status(w http.ResponseWriter, _ *http.Request) {
 // close unbinds cleanly, then stops the simulator.
 func (s *smscs) close(ctx context.Context) {
 	for _, b := range s.binds {
+		b.Close(ctx)
+	}
+	for _, b := range s.rx {
 		b.Close(ctx)
 	}
 	if s.sim != nil {

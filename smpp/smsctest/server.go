@@ -75,6 +75,7 @@ type Options struct {
 // Submitted is one submit_sm as the simulator received it.
 type Submitted struct {
 	Seq       uint32
+	Bind      uint32 // the bind command of the session it came on
 	Message   smpp.Message
 	MessageID string // empty when refused
 	Status    uint32
@@ -164,7 +165,8 @@ func (s *Server) Acks() []smpp.PDU {
 // ErrNotBound is returned when no session is bound to send to.
 var ErrNotBound = errors.New("smsctest: no bound session")
 
-// Send writes a request to the latest bound session and returns the
+// Send writes a request to the latest bound session that may receive (a
+// receiver or a transceiver) and returns the
 // ESME's response, whatever its command id. A zero Seq is allocated.
 func (s *Server) Send(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
 	c := s.latest()
@@ -174,7 +176,7 @@ func (s *Server) Send(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
 	return c.call(ctx, p)
 }
 
-// Write writes a PDU to the latest bound session without waiting for a
+// Write writes a PDU to the latest session Send would use, without waiting for a
 // response (alert_notification, raw responses).
 func (s *Server) Write(p smpp.PDU) error {
 	c := s.latest()
@@ -278,14 +280,19 @@ func (s *Server) DropAll() {
 	}
 }
 
+// latest returns the latest bound session that may receive: deliver_sm and
+// data_sm never go to a transmitter.
 func (s *Server) latest() *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := len(s.sessions) - 1; i >= 0; i-- {
+		c := s.sessions[i]
 		select {
-		case <-s.sessions[i].done:
+		case <-c.done:
 		default:
-			return s.sessions[i]
+			if c.receives() {
+				return c
+			}
 		}
 	}
 	return nil
@@ -319,7 +326,15 @@ type session struct {
 	mu      sync.Mutex
 	pending map[uint32]chan smpp.PDU
 	bound   bool
+	mode    uint32 // the bind command it bound with
 }
+
+// sends reports whether the session may submit (transmitter, transceiver).
+func (c *session) sends() bool { return c.mode != smpp.CmdBindReceiver }
+
+// receives reports whether the SMSC may deliver to it (receiver,
+// transceiver).
+func (c *session) receives() bool { return c.mode != smpp.CmdBindTransmitter }
 
 func (c *session) write(p smpp.PDU) error {
 	c.wmu.Lock()
@@ -426,7 +441,7 @@ func (c *session) bind(p smpp.PDU) {
 	}
 	if status == smpp.StatusOK {
 		c.mu.Lock()
-		c.bound = true
+		c.bound, c.mode = true, p.ID
 		c.mu.Unlock()
 		s.mu.Lock()
 		s.sessions = append(s.sessions, c)
@@ -438,9 +453,9 @@ func (c *session) bind(p smpp.PDU) {
 func (c *session) submit(p smpp.PDU) {
 	s := c.srv
 	c.mu.Lock()
-	bound := c.bound
+	bound := c.bound && c.sends()
 	c.mu.Unlock()
-	if !bound {
+	if !bound { // not bound, or bound as a receiver
 		c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: 0x04, Seq: p.Seq}) // ESME_RINVBNDSTS
 		return
 	}
@@ -448,7 +463,7 @@ func (c *session) submit(p smpp.PDU) {
 		c.write(smpp.PDU{ID: smpp.CmdGenericNack, Status: smpp.StatusInvCmdID, Seq: p.Seq})
 		return
 	}
-	sub := Submitted{Seq: p.Seq}
+	sub := Submitted{Seq: p.Seq, Bind: c.mode}
 	m, err := smpp.ParseMessage(p.Body)
 	s.mu.Lock()
 	s.submits++
