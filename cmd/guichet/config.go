@@ -45,20 +45,20 @@ type SMPPConfig struct {
 
 // SMSCConfig is one operator's SMSC and binds.
 type SMSCConfig struct {
-	Name        string  `yaml:"name"`
-	Addr        string  `yaml:"addr"` // host:port
-	SystemID    string  `yaml:"system_id"`
-	Password    string  `yaml:"password"`
-	PasswordEnv string  `yaml:"password_env"`
-	SystemType  string  `yaml:"system_type"`
-	Binds       int     `yaml:"binds"`  // transceivers (1), or transmitters when Receivers > 0
+	Name        string `yaml:"name"`
+	Addr        string `yaml:"addr"` // host:port
+	SystemID    string `yaml:"system_id"`
+	Password    string `yaml:"password"`
+	PasswordEnv string `yaml:"password_env"`
+	SystemType  string `yaml:"system_type"`
+	Binds       int    `yaml:"binds"` // transceivers (1), or transmitters when Receivers > 0
 	// Receivers, when set, binds a transmitter + receiver pair: Binds
 	// transmitters carry submit_sm, this many receivers take receipts,
 	// SMS and USSD.
-	Receivers int `yaml:"receivers"`
-	Window      int     `yaml:"window"` // requests outstanding per bind (10)
-	Rate        float64 `yaml:"rate"`   // messages per second to this operator (0: the window decides)
-	Source      string  `yaml:"source"` // the sender: a short code or a name
+	Receivers int     `yaml:"receivers"`
+	Window    int     `yaml:"window"` // requests outstanding per bind (10)
+	Rate      float64 `yaml:"rate"`   // messages per second to this operator (0: the window decides)
+	Source    string  `yaml:"source"` // the sender: a short code or a name
 	// Transliterate spells this operator's SMS in GSM-7 (ê → e), 160 a part.
 	Transliterate bool          `yaml:"transliterate"`
 	EnquireLink   time.Duration `yaml:"enquire_link"` // keep-alive (30s)
