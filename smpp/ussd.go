@@ -18,7 +18,21 @@ type USSDOps struct {
 	Abort    []uint8 `yaml:"abort"`    // the network or the caller ended it
 	Ask      uint8   `yaml:"ask"`      // our USSR request: a screen that waits (2)
 	End      uint8   `yaml:"end"`      // our PSSR response: the last screen (17)
+	// Session names the TLV that ties a dialogue's PDUs together:
+	// its_session_info (the default) or user_message_reference (Mica),
+	// which carries no end flag: the op codes alone end the dialogue.
+	Session string `yaml:"session"`
 }
+
+// TagUserMessageReference is user_message_reference, which some USSD
+// platforms use as the dialogue's key.
+const TagUserMessageReference uint16 = 0x0204
+
+// Values of USSDOps.Session.
+const (
+	SessionITS = "its_session_info"
+	SessionUMR = "user_message_reference"
+)
 
 // StandardUSSDOps are SMPP 3.4's values.
 var StandardUSSDOps = USSDOps{Begin: 1, Continue: 18, Ask: 2, End: 17}
@@ -62,23 +76,48 @@ func (u *USSD) Handle(next Handler) Handler {
 
 func (u *USSD) ops() USSDOps {
 	if u.Ops.Begin == 0 && u.Ops.Continue == 0 {
-		return StandardUSSDOps
+		ops := StandardUSSDOps
+		ops.Session = u.Ops.Session
+		return ops
 	}
 	return u.Ops
 }
 
+// Check reports a configuration the bridge cannot use.
+func (o USSDOps) Check() error {
+	switch o.Session {
+	case "", SessionITS, SessionUMR:
+	default:
+		return fmt.Errorf("smpp: ussd session %q: want %s or %s", o.Session, SessionITS, SessionUMR)
+	}
+	if (o.Begin != 0 || o.Continue != 0) && (o.Begin == o.Continue || o.Ask == 0 || o.End == 0) {
+		return fmt.Errorf("smpp: ussd op codes need distinct begin and continue, and ask and end")
+	}
+	return nil
+}
+
 func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
 	ops := u.ops()
-	info := in.TLVs[TagITSSessionInfo]
-	session, seq := byte(0), byte(0)
-	if len(info) == 2 {
-		session, seq = info[0], info[1]
+	var key string
+	var session, seq byte
+	var umr []byte
+	if ops.Session == SessionUMR {
+		umr = in.TLVs[TagUserMessageReference]
+		if len(umr) != 2 {
+			return nil // no key to tie it to a dialogue; it would come back forever: acknowledged, dropped
+		}
+		key = "u" + strconv.Itoa(int(umr[0])<<8|int(umr[1]))
+	} else {
+		if info := in.TLVs[TagITSSessionInfo]; len(info) == 2 {
+			session, seq = info[0], info[1]
+		}
+		key = strconv.Itoa(int(session))
 	}
 	text, _, err := sms.Decode(in.DataCoding, in.ESMClass&^0x40, in.ShortMessage)
 	if err != nil {
 		text = string(in.ShortMessage)
 	}
-	req := ussd.Request{SessionID: in.SourceAddr + "/" + strconv.Itoa(int(session)), Phone: in.SourceAddr,
+	req := ussd.Request{SessionID: in.SourceAddr + "/" + key, Phone: in.SourceAddr,
 		Operator: u.Operator, Dialect: "smpp"}
 	switch {
 	case op == ops.Begin:
@@ -111,11 +150,15 @@ func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
 	if rep.End {
 		answer = ops.End
 	}
-	// Our PDU's sequence follows the caller's (bits 7..1); bit 0 ends it.
-	info = []byte{session, (seq+2)&^1 | boolBit(rep.End)}
+	tlvs := map[uint16][]byte{TagUSSDServiceOp: {answer}}
+	if umr != nil {
+		tlvs[TagUserMessageReference] = umr
+	} else {
+		// Our PDU's sequence follows the caller's (bits 7..1); bit 0 ends it.
+		tlvs[TagITSSessionInfo] = []byte{session, (seq+2)&^1 | boolBit(rep.End)}
+	}
 	_, err = u.Reply.Submit(ctx, &SubmitSM{ServiceType: "USSD", SourceAddr: in.DestAddr, DestAddr: in.SourceAddr,
-		DataCoding: m.DataCoding, ShortMessage: m.Parts[0],
-		TLVs: map[uint16][]byte{TagUSSDServiceOp: {answer}, TagITSSessionInfo: info}})
+		DataCoding: m.DataCoding, ShortMessage: m.Parts[0], TLVs: tlvs})
 	if err != nil {
 		return fmt.Errorf("smpp: sending a ussd screen: %w", err)
 	}

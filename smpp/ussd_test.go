@@ -82,3 +82,95 @@ func TestUSSDOverSMPP(t *testing.T) {
 		t.Errorf("an aborted dialogue got %d answers, want none", n-before-1)
 	}
 }
+
+// Mica keys dialogues on user_message_reference and sends no
+// its_session_info: interleaved dialogues stay apart, the answers carry
+// each dialogue's reference back, and the op codes alone end it.
+func TestUSSDOverSMPPKeyedOnUserMessageReference(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := adapters.NewMemory()
+	if err := cases.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eng := ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := smsctest.NewServer(smsctest.Options{})
+	defer srv.Close()
+	u := &smpp.USSD{Operator: "mica", Ops: smpp.USSDOps{Session: smpp.SessionUMR}}
+	if err := u.Ops.Check(); err != nil {
+		t.Fatal(err)
+	}
+	binds := smpp.StartBinds("mica", smpp.BindConfig{Addr: srv.Addr(),
+		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
+	defer binds.Close(context.Background())
+	u.Engine, u.Reply = eng, binds
+	waitFor(t, "the bind", allBound(binds))
+
+	pdu := func(from string, op uint8, umr uint16, text string) smpp.Inbound {
+		return smpp.Inbound{ServiceType: "USSD", SourceAddr: from, DestAddr: "*123#", ShortMessage: []byte(text),
+			TLVs: map[uint16][]byte{smpp.TagUSSDServiceOp: {op}, smpp.TagUserMessageReference: {byte(umr >> 8), byte(umr)}}}
+	}
+	const caller = "237677123456"
+	steps := []struct {
+		in     smpp.Inbound
+		wantOp uint8
+		umr    uint16
+		want   string
+	}{
+		{pdu(caller, 1, 0x0102, "*123*4*10000048#"), 2, 0x0102, "Choisissez la langue"},
+		{pdu("237699000111", 1, 0x0203, "*123#"), 2, 0x0203, "Choisissez la langue"},
+		{pdu(caller, 18, 0x0102, "2"), 17, 0x0102, "Case 10000048 (Businesses): Processing"},
+	}
+	for i, st := range steps {
+		before := len(srv.Submitted())
+		if err := srv.Inject(t.Context(), st.in); err != nil {
+			t.Fatalf("step %d: the gateway refused the PDU: %v", i, err)
+		}
+		waitFor(t, "the answer", func() bool { return len(srv.Submitted()) > before })
+		got := srv.Submitted()[before].Message
+		text, _, _ := smstext.Decode(got.DataCoding, got.ESMClass, got.ShortMessage)
+		op, umr := got.TLVs[smpp.TagUSSDServiceOp], got.TLVs[smpp.TagUserMessageReference]
+		if len(op) != 1 || op[0] != st.wantOp || !strings.Contains(text, st.want) {
+			t.Errorf("step %d: op %v: %q; want op %d with %q", i, op, text, st.wantOp, st.want)
+		}
+		if len(umr) != 2 || uint16(umr[0])<<8|uint16(umr[1]) != st.umr {
+			t.Errorf("step %d: user_message_reference %v, want %#04x", i, umr, st.umr)
+		}
+		if _, ok := got.TLVs[smpp.TagITSSessionInfo]; ok {
+			t.Errorf("step %d: its_session_info sent to a platform that keys on user_message_reference", i)
+		}
+	}
+	// A PDU with no reference cannot join a dialogue: acknowledged, unanswered.
+	before := len(srv.Submitted())
+	in := pdu(caller, 1, 0, "*123#")
+	delete(in.TLVs, smpp.TagUserMessageReference)
+	if err := srv.Inject(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := len(srv.Submitted()); n != before {
+		t.Errorf("a PDU without user_message_reference got %d answers", n-before)
+	}
+}
+
+func TestUSSDOpsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		ops  smpp.USSDOps
+		want string
+	}{
+		{smpp.USSDOps{}, ""},
+		{smpp.USSDOps{Session: smpp.SessionUMR}, ""},
+		{smpp.USSDOps{Begin: 1, Continue: 0x12, Abort: []uint8{0x81}, Ask: 2, End: 0x17}, ""},
+		{smpp.USSDOps{Session: "msisdn"}, `ussd session "msisdn"`},
+		{smpp.USSDOps{Begin: 1, Continue: 1, Ask: 2, End: 17}, "distinct begin and continue"},
+		{smpp.USSDOps{Begin: 1, Continue: 18}, "ask and end"},
+	} {
+		err := tc.ops.Check()
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%+v: %v, want %q", tc.ops, err, tc.want)
+		}
+	}
+}

@@ -54,6 +54,10 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		handler := inbound(op.Name)
 		var u *smpp.USSD
 		if op.USSD != nil {
+			if err := op.USSD.Check(); err != nil {
+				s.close(context.Background())
+				return nil, fmt.Errorf("operator %s: %w", op.Name, err)
+			}
 			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng}
 			handler = u.Handle(handler)
 		}
