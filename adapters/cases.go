@@ -183,7 +183,7 @@ func (n *Native) message(service, kind, lang, phone, ref string, now time.Time, 
 	}
 	return []Message{{
 		Phone: phone, Lang: lang, Body: menus.Fill(tpl, vars), Kind: kind, CaseRef: ref,
-		Created: now, Status: MessagePending,
+		Created: now, Status: MessagePending, Transliterate: n.catalogue().Transliterated(service, kind),
 	}}
 }
 
@@ -212,4 +212,5 @@ func (codes) Owner(string) string                            { return "" }
 func (codes) CanMove(string, string, string) bool            { return false }
 func (codes) Template(string, string, string) (string, bool) { return "", false }
 func (codes) HasStatus(string, string) bool                  { return false }
+func (codes) Transliterated(string, string) bool             { return false }
 func (codes) ServiceIDs() []string                           { return nil }

@@ -245,6 +245,8 @@ func TestRemindTomorrow(t *testing.T) {
 	}
 	if got := after(citizen); len(got) != 2 || got[0].Body != "Rappel: RDV demain Mar 01/12 09h00, Mairie de Douala 3e." || got[0].Kind != KindReminder {
 		t.Errorf("messages to the citizen: %+v", got)
+	} else if !got[0].Transliterate || got[1].Transliterate {
+		t.Errorf("the reminder's template asks for GSM-7, the booking's does not: %+v", got)
 	}
 	if got := after(other); len(got) != 2 || got[0].Body != "Reminder: visit tomorrow Tue 01/12 14:00, Prefecture du Wouri." || got[0].Lang != "en" {
 		t.Errorf("messages to the other: %+v", got)

@@ -115,6 +115,9 @@ type Message struct {
 	Body    string
 	Kind    string // "opened", "moved", "booked", "reminder", "callback"
 	CaseRef string // the case or booking it is about
+	// Transliterate asks for the text to be spelt in GSM-7 (ê → e) to keep
+	// 160 characters a part: its template says so.
+	Transliterate bool
 	Created time.Time
 	// Status is where its delivery stands: one of the Message* statuses.
 	Status   string
@@ -242,6 +245,7 @@ type Catalogue interface {
 	// Template returns a message template ("opened", "moved", "booked",
 	// "reminder") in lang, with {{var}} placeholders.
 	Template(service, key, lang string) (string, bool)
+	Transliterated(service, key string) bool
 	// HasStatus reports whether status is in the service's life cycle.
 	HasStatus(service, status string) bool
 	// ServiceIDs lists every service, so that an owner's can be found.

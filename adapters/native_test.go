@@ -108,6 +108,11 @@ func (catalogue) HasStatus(service, status string) bool {
 
 func (catalogue) ServiceIDs() []string { return slices.Sorted(maps.Keys(lifeCycles)) }
 
+// Visit reminders are spelt in GSM-7.
+func (catalogue) Transliterated(service, key string) bool {
+	return service == "visit" && key == "reminder"
+}
+
 // Courrier has no messages: its cases move without SMS.
 func (catalogue) Template(service, key, lang string) (string, bool) {
 	t, ok := map[string]string{

@@ -192,3 +192,25 @@ func TestCheckLimitIsEnforced(t *testing.T) {
 		}
 	}
 }
+
+// A template asks for GSM-7 spelling by its key: visit reminders do, case
+// notices do not, and a service that does not exist asks for nothing.
+func TestTransliterated(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		service, key string
+		want         bool
+	}{
+		{"visit", "reminder", true},
+		{"visit", "booked", true},
+		{"birth-certificate", "opened", false},
+		{"nowhere", "reminder", false},
+	} {
+		if got := cat.Transliterated(tc.service, tc.key); got != tc.want {
+			t.Errorf("Transliterated(%s, %s) = %v, want %v", tc.service, tc.key, got, tc.want)
+		}
+	}
+}

@@ -352,7 +352,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		return nil, r.problems()
 	}
 	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels",
-		"title", "start", "nodes", "statuses", "messages", "backend")
+		"title", "start", "nodes", "statuses", "messages", "transliterate", "backend")
 	s := &Service{
 		ID:       r.str(f["service"], "service"),
 		Category: r.str(f["category"], "category"),
@@ -422,6 +422,14 @@ func ParseService(file string, data []byte) (*Service, error) {
 	if m := f["messages"]; m != nil {
 		for k, v := range r.fields(m, "messages") {
 			s.Messages[k] = r.text(v, "messages."+k)
+		}
+	}
+	if t := f["transliterate"]; t != nil {
+		s.Transliterate = r.list(t, "transliterate")
+		for i, k := range s.Transliterate {
+			if _, ok := s.Messages[k]; !ok {
+				r.errorf(t.Content[i], "transliterate: %q is not one of the service's messages", k)
+			}
 		}
 	}
 	if len(r.ps) > 0 {

@@ -7,6 +7,7 @@
 package menus
 
 import (
+	"slices"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -73,6 +74,9 @@ type Service struct {
 	Order    []string // node names in file order
 	Statuses map[string]*Status
 	Messages map[string]Text
+	// Transliterate names the messages to spell in GSM-7 (ê → e) whatever
+	// the operator: 160 characters a part instead of UCS-2's 70.
+	Transliterate []string
 	// Backend, when set, is the ministry system that serves the service's
 	// operations instead of the native store (REST or SOAP). Its shape
 	// belongs to the connectors (adapters/backend), which decode it.
@@ -198,6 +202,13 @@ func (c *Catalogue) Template(service, key, lang string) (string, bool) {
 		return "", false
 	}
 	return t.Get(lang), true
+}
+
+// Transliterated reports whether a service asks for its message key to be
+// spelt in GSM-7 (transliterate: in its file).
+func (c *Catalogue) Transliterated(service, key string) bool {
+	s := c.Services[service]
+	return s != nil && slices.Contains(s.Transliterate, key)
 }
 
 // HasStatus reports whether status is in a service's case life cycle.

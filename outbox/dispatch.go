@@ -299,7 +299,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
 	if s == nil {
 		return d.retry(wctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
 	}
-	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op]})
+	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op] || m.Transliterate})
 	if err != nil {
 		d.c.failed.Add(1)
 		return d.mark(wctx, m, adapters.MessageFailed, err.Error())

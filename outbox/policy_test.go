@@ -222,20 +222,25 @@ func TestSourceTON(t *testing.T) {
 	}
 }
 
-// An operator that asks for it gets texts spelt in GSM-7: 160 characters a
-// part instead of 70; the others keep their accents in UCS-2.
+// An operator that asks for it, or a message whose template does, gets
+// texts spelt in GSM-7: 160 characters a part instead of 70; the others
+// keep their accents in UCS-2.
 func TestTransliteratePerOperator(t *testing.T) {
 	for _, tt := range []struct {
-		translit bool
-		coding   uint8
-		body     string
-	}{{true, 0, "Votre dossier est pret: à retirer à la préfecture."}, {false, 8, ""}} { // à é are GSM-7, ê is not
+		translit, template bool
+		coding             uint8
+		body               string
+	}{
+		{true, false, 0, "Votre dossier est pret: à retirer à la préfecture."}, // à é are GSM-7, ê is not
+		{false, true, 0, "Votre dossier est pret: à retirer à la préfecture."},
+		{false, false, 8, ""},
+	} {
 		s := adapters.NewMemory()
 		const to = "+237677000002"
 		text := "Votre dossier est prêt: à retirer à la préfecture."
 		_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: to},
 			func(adapters.Case) []adapters.Message {
-				return []adapters.Message{{Phone: to, Body: text, Created: time.Now()}}
+				return []adapters.Message{{Phone: to, Body: text, Created: time.Now(), Transliterate: tt.template}}
 			})
 		if err != nil {
 			t.Fatal(err)
@@ -251,7 +256,7 @@ func TestTransliteratePerOperator(t *testing.T) {
 		}
 		body, _, _ := sms.Decode(got.DataCoding, got.ESMClass, got.ShortMessage)
 		if got.DataCoding != tt.coding || (tt.body != "" && body != tt.body) || got.SourceTON != 5 {
-			t.Errorf("transliterate %v: coding %d, TON %d, %q", tt.translit, got.DataCoding, got.SourceTON, body)
+			t.Errorf("transliterate %v, template %v: coding %d, TON %d, %q", tt.translit, tt.template, got.DataCoding, got.SourceTON, body)
 		}
 	}
 }

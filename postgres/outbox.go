@@ -16,20 +16,21 @@ import (
 
 // insertMessages adds messages to the outbox, in order, from arrays of
 // their fields; messageArgs makes them.
-const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status)
-	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
-		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, n)
+const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate)
+	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::boolean[])
+		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, n)
 	ORDER BY m.n`
 
 func messageArgs(msgs []adapters.Message) []any {
 	n := len(msgs)
 	phone, lang, body, kind, ref, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	created := make([]time.Time, n)
+	created, translit := make([]time.Time, n), make([]bool, n)
 	for i, m := range msgs {
 		phone[i], lang[i], body[i], kind[i], ref[i], created[i], status[i] = m.Phone, m.Lang, m.Body, m.Kind, m.CaseRef, m.Created, m.Status
+		translit[i] = m.Transliterate
 	}
-	return []any{phone, lang, body, kind, ref, created, status}
+	return []any{phone, lang, body, kind, ref, created, status, translit}
 }
 
 // queueMessages adds to b the writing of msgs, readied by
@@ -51,12 +52,12 @@ func writeMessages(ctx context.Context, q querier, msgs []adapters.Message) erro
 	return nil
 }
 
-const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent`
+const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate`
 
 func scanMessage(row pgx.CollectableRow) (adapters.Message, error) {
 	var m adapters.Message
 	var sent *time.Time
-	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent)
+	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate)
 	if sent != nil {
 		m.Sent = *sent
 	}
@@ -77,7 +78,7 @@ func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duratio
 			FOR UPDATE SKIP LOCKED)
 		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
 		FROM due WHERE o.id = due.id
-		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent`, now, limit, now.Add(lease))
+		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate`, now, limit, now.Add(lease))
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}

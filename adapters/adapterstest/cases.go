@@ -67,7 +67,7 @@ func testOpenCaseNotify(t *testing.T, s adapters.Store) {
 		notified = c
 		return []adapters.Message{
 			{Phone: c.Phone, Lang: "fr", Body: "Dossier " + c.Ref + " depose.", Kind: "opened", CaseRef: c.Ref, Created: t0},
-			{Phone: c.Phone, Lang: "fr", Body: "Copie", Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Second), Status: adapters.MessageLogged},
+			{Phone: c.Phone, Lang: "fr", Body: "Copie", Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Second), Status: adapters.MessageLogged, Transliterate: true},
 		}
 	}))
 	if notified.Ref == "" || !equalCase(notified, c) {
@@ -75,7 +75,7 @@ func testOpenCaseNotify(t *testing.T, s adapters.Store) {
 	}
 	msgs := must[[]adapters.Message](t)(s.Messages(ctx, phone, 0))
 	want := []adapters.Message{
-		{Phone: phone, Lang: "fr", Body: "Copie", Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Second), Status: adapters.MessageLogged},
+		{Phone: phone, Lang: "fr", Body: "Copie", Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Second), Status: adapters.MessageLogged, Transliterate: true},
 		{Phone: phone, Lang: "fr", Body: "Dossier " + c.Ref + " depose.", Kind: "opened", CaseRef: c.Ref, Created: t0, Status: adapters.MessagePending},
 	}
 	if len(msgs) != 2 || msgs[0].ID <= 0 || msgs[1].ID <= 0 || msgs[0].ID == msgs[1].ID {

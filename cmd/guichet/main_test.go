@@ -182,7 +182,7 @@ func TestServe(t *testing.T) {
 	if !bound {
 		t.Error("/status/smpp never showed the simulator bound")
 	}
-	if _, m := get(t, base+"/metrics"); !strings.Contains(m, `guichet_smpp_binds_bound{operator="simulator"} 1`) {
+	if _, m := get(t, base+"/metrics"); !strings.Contains(m, `guichet_smpp_binds_bound{mode="transceiver",operator="simulator"} 1`) {
 		t.Error("/metrics lacks the bound simulator")
 	}
 
