@@ -118,7 +118,7 @@ type Message struct {
 	// Transliterate asks for the text to be spelt in GSM-7 (ê → e) to keep
 	// 160 characters a part: its template says so.
 	Transliterate bool
-	Created time.Time
+	Created       time.Time
 	// Status is where its delivery stands: one of the Message* statuses.
 	Status   string
 	Attempts int    // how many times a sender claimed it
