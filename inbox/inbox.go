@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -57,6 +58,33 @@ type Inbox struct {
 	reasm  *sms.Reassembler
 	mu     sync.Mutex
 	limits map[string]*rate.Limiter
+	c      counters
+}
+
+// Counts are what the inbox did with the SMS it was given, since start.
+type Counts struct {
+	// Keywords counts the SMS answered, by what they asked for
+	// (sms.Kind.String(): Track, Bookings, Help, Stop, Start, Language,
+	// Unknown).
+	Keywords   map[string]uint64
+	Duplicates uint64 // sent again by the SMSC within DedupWindow: answered once
+	Flooded    uint64 // over PerMinute from one number: not answered
+	Unreadable uint64 // from an unusable number, or undecodable: not answered
+}
+
+type counters struct {
+	keywords                        [sms.Language + 1]atomic.Uint64
+	duplicates, flooded, unreadable atomic.Uint64
+}
+
+// Counts reports what the inbox did, for /metrics.
+func (x *Inbox) Counts() Counts {
+	c := Counts{Keywords: map[string]uint64{}, Duplicates: x.c.duplicates.Load(), Flooded: x.c.flooded.Load(),
+		Unreadable: x.c.unreadable.Load()}
+	for k := range x.c.keywords {
+		c.Keywords[sms.Kind(k).String()] = x.c.keywords[k].Load()
+	}
+	return c
 }
 
 // DedupWindow is how long an SMS that the SMSC sends twice (our ack was
@@ -88,11 +116,13 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	from, err := phone.Normalize(in.SourceAddr, x.Region)
 	if err != nil {
 		x.Log.Info("inbound SMS from an unusable number ignored", "err", err)
+		x.c.unreadable.Add(1)
 		return nil
 	}
 	text, complete, err := x.reasm.Add(from, in.DataCoding, in.ESMClass, in.ShortMessage)
 	if err != nil {
 		x.Log.Info("unreadable inbound SMS ignored", "phone", phone.Mask(from), "err", err)
+		x.c.unreadable.Add(1)
 		return nil
 	}
 	if !complete {
@@ -100,17 +130,25 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	}
 	if !x.allow(from) {
 		x.Log.Warn("inbound SMS flood: ignored", "phone", phone.Mask(from))
+		x.c.flooded.Add(1)
 		return nil
 	}
 	sum := sha256.Sum256([]byte(text))
 	key := fmt.Sprintf("%s|%s|%d", from, hex.EncodeToString(sum[:8]), x.now().Unix()/int64(DedupWindow.Seconds()))
+	cmd, ran := sms.ParseKeyword(text), false
 	_, err = x.Store.Once(ctx, "sms.in", key, func(ctx context.Context) (adapters.Result, error) {
-		reply, kind := x.answer(ctx, from, sms.ParseKeyword(text))
+		ran = true
+		reply, kind := x.answer(ctx, from, cmd)
 		return adapters.Result{}, x.Store.Enqueue(ctx, []adapters.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
 			Kind: kind, Created: x.now(), Status: adapters.MessagePending}})
 	})
 	if err != nil {
 		return fmt.Errorf("inbox: answering an SMS: %w", err)
+	}
+	if !ran {
+		x.c.duplicates.Add(1)
+	} else if int(cmd.Kind) < len(x.c.keywords) {
+		x.c.keywords[cmd.Kind].Add(1)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -100,6 +101,10 @@ func TestKeywords(t *testing.T) {
 	if got := r.x.Languages.Language(t.Context(), "+237677000108"); got != "en" {
 		t.Errorf("after EN the language is %q", got)
 	}
+	want := map[string]uint64{"Track": 4, "Help": 1, "Unknown": 1, "Bookings": 1, "Stop": 1, "Language": 1, "Start": 0}
+	if got := r.x.Counts().Keywords; !maps.Equal(got, want) {
+		t.Errorf("keyword counts %v, want %v", got, want)
+	}
 }
 
 func TestBookingsBySMS(t *testing.T) {
@@ -131,6 +136,13 @@ func TestDuplicatesAndFloods(t *testing.T) {
 	}
 	if replies != 5 {
 		t.Errorf("8 SMS in a minute got %d answers, want 5", replies)
+	}
+	if err := r.x.Handle(t.Context(), smpp.Inbound{SourceAddr: "not a number", ShortMessage: []byte("AIDE")}); err != nil {
+		t.Fatal(err)
+	}
+	c := r.x.Counts()
+	if c.Duplicates != 1 || c.Flooded != 3 || c.Unreadable != 1 || c.Keywords["Help"] != 1 || c.Keywords["Track"] != 5 {
+		t.Errorf("counts %+v: want 1 duplicate, 3 flooded, 1 unreadable, 1 help, 5 track", c)
 	}
 }
 

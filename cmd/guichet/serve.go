@@ -29,6 +29,7 @@ import (
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -294,6 +295,21 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "guichet_sms_" + name + "_total", Help: "The outbox dispatcher's " + strings.ReplaceAll(name, "_", " ") + ".",
 		}, func() float64 { return float64(get(dispatcher.Stats())) }))
+	}
+	for k := sms.Unknown; k <= sms.Language; k++ {
+		name := k.String()
+		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_sms_inbound_total", Help: "Inbound SMS answered, by the keyword they carried (Unknown: none).",
+			ConstLabels: prometheus.Labels{"keyword": strings.ToLower(name)},
+		}, func() float64 { return float64(answers.Counts().Keywords[name]) }))
+	}
+	for name, get := range map[string]func(inbox.Counts) uint64{
+		"duplicate": func(c inbox.Counts) uint64 { return c.Duplicates }, "flooded": func(c inbox.Counts) uint64 { return c.Flooded },
+		"unreadable": func(c inbox.Counts) uint64 { return c.Unreadable },
+	} {
+		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_sms_inbound_" + name + "_total", Help: "Inbound SMS not answered: " + name + ".",
+		}, func() float64 { return float64(get(answers.Counts())) }))
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
