@@ -96,6 +96,32 @@ func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string)
 	return c, nil
 }
 
+// NoteCase adds a note to the case ref's history without moving it and
+// without an SMS: what an operator learnt on the phone, for the next one.
+// who and channel say who wrote it. It refuses an empty note (EINVALID)
+// and what MoveCase refuses before a move.
+func (n *Native) NoteCase(ctx context.Context, ref, note, who, channel string) (Case, error) {
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return Case{}, guichet.Errorf(guichet.EINVALID, "the note is empty")
+	}
+	c, err := n.Case(ctx, ref, "")
+	if err != nil {
+		return Case{}, err
+	}
+	m := Move{Status: c.Status, Note: note, Who: who, Channel: channel, At: n.now()}
+	c, err = n.Store.MoveCase(ctx, c.Ref, m, func(now Case) error {
+		if now.Status != m.Status {
+			return guichet.Errorf(guichet.ECONFLICT, "the case moved meanwhile: reload it")
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return Case{}, fmt.Errorf("noting case: %w", err)
+	}
+	return c, nil
+}
+
 // Case returns the case ref, with its applicant's data and its history, if
 // owner owns it ("" for any). It refuses what MoveCase refuses before a
 // move.

@@ -174,6 +174,39 @@ func TestCase(t *testing.T) {
 	}
 }
 
+// A note joins the history without moving the case or writing an SMS.
+func TestNoteCase(t *testing.T) {
+	n := newNative(t)
+	n.Catalogue = catalogue{}
+	ctx := t.Context()
+	before, err := n.Case(ctx, DemoLicenceReady, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := n.Store.Messages(ctx, baker, 0)
+	c, err := n.NoteCase(ctx, DemoLicenceReady, "  Called: will come Monday. ", "awa", "hotline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := c.History[len(c.History)-1]
+	if c.Status != before.Status || len(c.History) != len(before.History)+1 ||
+		last != (Event{Status: before.Status, At: monday, Channel: "hotline", Who: "awa", Note: "Called: will come Monday."}) {
+		t.Errorf("after the note: status %s, history %+v", c.Status, c.History)
+	}
+	if after, _ := n.Store.Messages(ctx, baker, 0); len(after) != len(msgs) {
+		t.Errorf("a note wrote an SMS: %+v", after[:len(after)-len(msgs)])
+	}
+	for _, tt := range []struct{ ref, note, code string }{
+		{DemoLicenceReady, " ", guichet.EINVALID},
+		{"10000058", "x", guichet.EINVALID},
+		{reference.FromNumber(9999999, 7), "x", guichet.ENOTFOUND},
+	} {
+		if _, err := n.NoteCase(ctx, tt.ref, tt.note, "awa", "hotline"); guichet.ErrorCode(err) != tt.code {
+			t.Errorf("NoteCase(%q, %q) = %v, want %s", tt.ref, tt.note, err, tt.code)
+		}
+	}
+}
+
 func TestCases(t *testing.T) {
 	n := newNative(t)
 	n.Catalogue = catalogue{}

@@ -52,6 +52,10 @@ type Request struct {
 	ServiceCode string // as dialled: *123# or, on a first hop, *123*4*12345678#
 	Operator    string // the configured operator's name (set by the handler)
 	Dialect     string // the dialect's name (set by the handler)
+	// Channel is where the caller is: "ussd" (the default), or "hotline"
+	// when an operator walks the menus for them. Adapters record it with
+	// what the session opens or books.
+	Channel string
 
 	// Input is the caller's latest input; empty on the first hop.
 	Input string
