@@ -1,5 +1,7 @@
 // Package smpp is Guichet's SMPP 3.4 bind (session) layer towards mobile
-// operators' SMSCs. It uses go-smpp only to encode and decode PDU bodies;
+// operators' SMSCs. It uses go-smpp only to encode PDU bodies; decoding
+// inbound messages is ours too (go-smpp refuses PDUs over 4 KiB, which a
+// long message_payload may reach, and lets fields overrun their maximum);
 // framing, sequence numbers, windowing, response matching, acknowledgement
 // of inbound messages and keep-alive are ours (go-smpp's Transmitter and
 // Transceiver match responses on the sequence number alone, ack every

@@ -497,7 +497,7 @@ func TestUSSDInbound(t *testing.T) {
 
 func TestNoHandlerRefuses(t *testing.T) {
 	srv := newServer(t, smsctest.Options{})
-	dial(t, srv, smpp.BindConfig{Mode: smpp.Transmitter})
+	dial(t, srv, smpp.BindConfig{Mode: smpp.Receiver})
 	err := srv.Inject(ctxT(t), smpp.Inbound{SourceAddr: "1", DestAddr: "2", ShortMessage: []byte("x")})
 	var se *smpp.StatusError
 	if !errors.As(err, &se) || se.Status != smpp.StatusXTAppn {

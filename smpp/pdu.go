@@ -192,41 +192,13 @@ func (m *Message) MarshalBody() ([]byte, error) {
 	return buf.Bytes()[headerLen:], nil
 }
 
-// ParseMessage decodes a submit_sm or deliver_sm body. It decodes through
-// go-smpp's submit_sm field list even for deliver_sm, whose own list splits
-// the UDH off short_message.
+// ParseMessage decodes a submit_sm or deliver_sm body, whatever its size up
+// to the 64 KiB a PDU may have (go-smpp's decoder refuses PDUs over 4 KiB,
+// such as a deliver_sm with a long message_payload). short_message comes
+// whole, UDH included. A malformed body returns an error matching
+// ErrMalformed that names the field and its offset.
 func ParseMessage(body []byte) (*Message, error) {
-	frame := PDU{ID: CmdSubmitSM, Body: body}.Bytes()
-	b, err := pdu.Decode(bytes.NewReader(frame))
-	if err != nil {
-		return nil, fmt.Errorf("smpp: decoding message body: %w", err)
-	}
-	f := b.Fields()
-	if _, ok := f[pdufield.ShortMessage]; !ok {
-		return nil, fmt.Errorf("smpp: decoding message body: truncated")
-	}
-	m := &Message{
-		ServiceType:          str(f, pdufield.ServiceType),
-		SourceTON:            fixed(f, pdufield.SourceAddrTON),
-		SourceNPI:            fixed(f, pdufield.SourceAddrNPI),
-		SourceAddr:           str(f, pdufield.SourceAddr),
-		DestTON:              fixed(f, pdufield.DestAddrTON),
-		DestNPI:              fixed(f, pdufield.DestAddrNPI),
-		DestAddr:             str(f, pdufield.DestinationAddr),
-		ESMClass:             fixed(f, pdufield.ESMClass),
-		ProtocolID:           fixed(f, pdufield.ProtocolID),
-		PriorityFlag:         fixed(f, pdufield.PriorityFlag),
-		ScheduleDeliveryTime: str(f, pdufield.ScheduleDeliveryTime),
-		ValidityPeriod:       str(f, pdufield.ValidityPeriod),
-		RegisteredDelivery:   fixed(f, pdufield.RegisteredDelivery),
-		DataCoding:           fixed(f, pdufield.DataCoding),
-		ShortMessage:         append([]byte{}, f[pdufield.ShortMessage].Bytes()...),
-		TLVs:                 map[uint16][]byte{},
-	}
-	for t, v := range b.TLVFields() {
-		m.TLVs[uint16(t)] = append([]byte{}, v.Bytes()...)
-	}
-	return m, nil
+	return decodeMessage(body)
 }
 
 func str(f pdufield.Map, k pdufield.Name) string {
@@ -271,45 +243,10 @@ func (d *DataSM) MarshalBody() []byte {
 	return appendTLVs(b, d.TLVs)
 }
 
-// ParseDataSM decodes a data_sm body.
+// ParseDataSM decodes a data_sm body. A malformed body returns an error
+// matching ErrMalformed that names the field and its offset.
 func ParseDataSM(body []byte) (*DataSM, error) {
-	r := bytes.NewBuffer(body)
-	d := &DataSM{}
-	var err error
-	cstr := func() string {
-		if err != nil {
-			return ""
-		}
-		var s []byte
-		s, err = r.ReadBytes(0)
-		return string(bytes.TrimSuffix(s, []byte{0}))
-	}
-	octet := func() uint8 {
-		if err != nil {
-			return 0
-		}
-		var c byte
-		c, err = r.ReadByte()
-		return c
-	}
-	d.ServiceType = cstr()
-	d.SourceTON, d.SourceNPI = octet(), octet()
-	d.SourceAddr = cstr()
-	d.DestTON, d.DestNPI = octet(), octet()
-	d.DestAddr = cstr()
-	d.ESMClass, d.RegisteredDelivery, d.DataCoding = octet(), octet(), octet()
-	if err != nil {
-		return nil, fmt.Errorf("smpp: decoding data_sm: %w", io.ErrUnexpectedEOF)
-	}
-	tlvs, err := pdutlv.DecodeTLV(r)
-	if err != nil {
-		return nil, fmt.Errorf("smpp: decoding data_sm TLVs: %w", err)
-	}
-	d.TLVs = make(map[uint16][]byte, len(tlvs))
-	for t, v := range tlvs {
-		d.TLVs[uint16(t)] = append([]byte{}, v.Bytes()...)
-	}
-	return d, nil
+	return decodeDataSM(body)
 }
 
 func appendCString(b []byte, s string) []byte {

@@ -48,7 +48,7 @@ func TestRawSession(t *testing.T) {
 		t.Errorf("submit before bind: status %#x", resp.Status)
 	}
 	bind := append(append(append(smpp.CString("sys"), smpp.CString("pw")...), smpp.CString("")...), 0x34, 0, 0, 0)
-	if resp := roundTrip(smpp.PDU{ID: smpp.CmdBindTransmitter, Seq: 2, Body: bind}); resp.ID != smpp.CmdBindTransmitterResp || resp.Status != 0 {
+	if resp := roundTrip(smpp.PDU{ID: smpp.CmdBindTransceiver, Seq: 2, Body: bind}); resp.ID != smpp.CmdBindTransceiverResp || resp.Status != 0 {
 		t.Fatalf("bind: %+v", resp)
 	}
 	resp := roundTrip(smpp.PDU{ID: smpp.CmdSubmitSM, Seq: 3, Body: body})
