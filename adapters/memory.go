@@ -34,10 +34,11 @@ type Memory struct {
 	offices   map[string]Office
 	cases     map[string]*Case
 	bookings  map[string]*Booking
-	taken     map[slotKey]int     // live bookings per slot
-	held      map[holdKey]string  // a phone's latest booking for a service
-	callbacks map[string]Callback // the open callback request of each phone
-	ticketed  map[string]bool     // the tickets of open callback requests
+	taken     map[slotKey]int    // live bookings per slot
+	held      map[holdKey]string // a phone's latest booking for a service
+	callbacks map[string]int     // the open callback request of each phone: its index in requests
+	ticketed  map[string]int     // the open callback requests by ticket: their index in requests
+	requests  []Callback         // every callback request, open or closed, in the order they came
 	results   map[onceKey]remembered
 	swept     time.Time
 	flights   map[onceKey]*flight
@@ -87,8 +88,8 @@ func NewMemory() *Memory {
 		bookings:  map[string]*Booking{},
 		taken:     map[slotKey]int{},
 		held:      map[holdKey]string{},
-		callbacks: map[string]Callback{},
-		ticketed:  map[string]bool{},
+		callbacks: map[string]int{},
+		ticketed:  map[string]int{},
 		results:   map[onceKey]remembered{},
 		flights:   map[onceKey]*flight{},
 		reminded:  map[string]bool{},
@@ -349,8 +350,8 @@ func (m *Memory) RequestCallback(ctx context.Context, cb Callback) (Callback, er
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if open, ok := m.callbacks[cb.Phone]; ok {
-		return open, nil
+	if i, ok := m.callbacks[cb.Phone]; ok {
+		return m.requests[i], nil
 	}
 	if len(m.ticketed) >= 90000 {
 		return Callback{}, guichet.Errorf(guichet.EUNAVAILABLE, "too many callback requests open")
@@ -358,12 +359,14 @@ func (m *Memory) RequestCallback(ctx context.Context, cb Callback) (Callback, er
 	for {
 		cb.Ticket = reference.FromNumber(10000+m.tickets%90000, 5)
 		m.tickets++
-		if !m.ticketed[cb.Ticket] {
+		if _, open := m.ticketed[cb.Ticket]; !open {
 			break
 		}
 	}
-	m.callbacks[cb.Phone] = cb
-	m.ticketed[cb.Ticket] = true
+	cb.TakenBy, cb.Taken, cb.ClosedBy, cb.Closed = "", time.Time{}, "", time.Time{}
+	m.requests = append(m.requests, cb)
+	m.callbacks[cb.Phone] = len(m.requests) - 1
+	m.ticketed[cb.Ticket] = len(m.requests) - 1
 	return cb, nil
 }
 
@@ -522,6 +525,31 @@ func (m *Memory) Messages(ctx context.Context, phone string, limit int) ([]Messa
 		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
 	})
 	return msgs[:min(len(msgs), PageSize(limit))], nil
+}
+
+// DeliveryCounts counts the messages created in [from, to) by bind and
+// status, sorted by bind then status.
+func (m *Memory) DeliveryCounts(ctx context.Context, from, to time.Time) ([]DeliveryCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type group struct{ bind, status string }
+	n := map[group]int{}
+	m.mu.Lock()
+	for _, q := range m.outbox {
+		if !q.Created.Before(from) && q.Created.Before(to) {
+			n[group{q.Bind, q.Status}]++
+		}
+	}
+	m.mu.Unlock()
+	counts := make([]DeliveryCount, 0, len(n))
+	for g, n := range n {
+		counts = append(counts, DeliveryCount{Bind: g.bind, Status: g.status, N: n})
+	}
+	slices.SortFunc(counts, func(a, b DeliveryCount) int {
+		return cmp.Or(cmp.Compare(a.Bind, b.Bind), cmp.Compare(a.Status, b.Status))
+	})
+	return counts, nil
 }
 
 // AddAPIKey records an API key of owner, by its SHA-256 hash: the key

@@ -130,6 +130,13 @@ type Message struct {
 	Sent   time.Time
 }
 
+// DeliveryCount is how many messages created in a period have a status
+// on a bind (Message.Bind: "" for those never sent).
+type DeliveryCount struct {
+	Bind, Status string
+	N            int
+}
+
 // Message statuses.
 const (
 	MessagePending = "pending" // waiting for a sender
@@ -152,6 +159,12 @@ type Callback struct {
 	Lang      string
 	Channel   string
 	Requested time.Time
+	// TakenBy is the hotline operator who took the request, at Taken;
+	// ClosedBy closed it, at Closed. Each is zero until then.
+	TakenBy  string
+	Taken    time.Time
+	ClosedBy string
+	Closed   time.Time
 }
 
 // Store is the storage Native runs on: in memory (Memory) or in PostgreSQL

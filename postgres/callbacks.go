@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +24,7 @@ func (s *Store) RequestCallback(ctx context.Context, cb adapters.Callback) (adap
 		return adapters.Callback{}, fail(ctx, "requesting a callback", err)
 	}
 	defer rollback(ctx, tx)
+	cb.TakenBy, cb.Taken, cb.ClosedBy, cb.Closed = "", time.Time{}, "", time.Time{}
 	for range ticketSpace {
 		open, found, err := openCallback(ctx, tx, cb.Phone)
 		if err != nil {
@@ -56,16 +58,12 @@ func (s *Store) RequestCallback(ctx context.Context, cb adapters.Callback) (adap
 
 // openCallback returns phone's open callback request, if there is one.
 func openCallback(ctx context.Context, q querier, phone string) (adapters.Callback, bool, error) {
-	rows, err := q.Query(ctx, `SELECT ticket, phone, reason, lang, channel, requested FROM callbacks
+	rows, err := q.Query(ctx, `SELECT `+callbackColumns+` FROM callbacks
 		WHERE phone = $1 AND closed IS NULL`, phone)
 	if err != nil {
 		return adapters.Callback{}, false, fmt.Errorf("finding the open request: %w", err)
 	}
-	cb, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (adapters.Callback, error) {
-		var cb adapters.Callback
-		err := row.Scan(&cb.Ticket, &cb.Phone, &cb.Reason, &cb.Lang, &cb.Channel, &cb.Requested)
-		return cb, err
-	})
+	cb, err := pgx.CollectExactlyOneRow(rows, scanCallback)
 	if notFound(err) {
 		return adapters.Callback{}, false, nil
 	}
@@ -90,4 +88,112 @@ func addCallback(ctx context.Context, q querier, cb *adapters.Callback) (bool, e
 		return false, fmt.Errorf("adding the request: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+const callbackColumns = `ticket, phone, reason, lang, channel, requested, taken_by, taken, closed_by, closed`
+
+func scanCallback(row pgx.CollectableRow) (adapters.Callback, error) {
+	var cb adapters.Callback
+	var taken, closed *time.Time
+	err := row.Scan(&cb.Ticket, &cb.Phone, &cb.Reason, &cb.Lang, &cb.Channel, &cb.Requested, &cb.TakenBy, &taken, &cb.ClosedBy, &closed)
+	if taken != nil {
+		cb.Taken = *taken
+	}
+	if closed != nil {
+		cb.Closed = *closed
+	}
+	return cb, err
+}
+
+// Callbacks returns, when open is true, the open callback requests, oldest
+// first (by requested, then in the order they came); otherwise the latest
+// closed ones, newest first (by closed). At most adapters.PageSize(limit).
+func (s *Store) Callbacks(ctx context.Context, open bool, limit int) ([]adapters.Callback, error) {
+	sql := `SELECT ` + callbackColumns + ` FROM callbacks WHERE closed IS NULL ORDER BY requested, id LIMIT $1`
+	if !open {
+		sql = `SELECT ` + callbackColumns + ` FROM callbacks WHERE closed IS NOT NULL ORDER BY closed DESC, id DESC LIMIT $1`
+	}
+	return s.callbacks(ctx, sql, adapters.PageSize(limit))
+}
+
+// CallbacksOf returns phone's callback requests, open and closed, newest
+// first (by requested), at most adapters.CallbacksPerPhone.
+func (s *Store) CallbacksOf(ctx context.Context, phone string) ([]adapters.Callback, error) {
+	return s.callbacks(ctx, `SELECT `+callbackColumns+` FROM callbacks
+		WHERE phone = $1 ORDER BY requested DESC, id DESC LIMIT $2`, phone, adapters.CallbacksPerPhone)
+}
+
+func (s *Store) callbacks(ctx context.Context, sql string, args ...any) ([]adapters.Callback, error) {
+	rows, err := s.db(ctx).Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fail(ctx, "listing callback requests", err)
+	}
+	cbs, err := pgx.CollectRows(rows, scanCallback)
+	if err != nil {
+		return nil, fail(ctx, "listing callback requests", err)
+	}
+	return cbs, nil
+}
+
+// TakeCallback gives the open request ticket to the operator who, at now:
+// ENOTFOUND if no open request has that ticket, ECONFLICT (naming the
+// operator) if another operator took it. Taking it again is no error and
+// keeps the time it was first taken. One UPDATE takes it, so that of two
+// operators taking it at once, one wins and the other is told who did.
+func (s *Store) TakeCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error) {
+	if err := adapters.CheckCallbackStep(who, now); err != nil {
+		return adapters.Callback{}, err
+	}
+	rows, err := s.db(ctx).Query(ctx, `UPDATE callbacks SET taken_by = $2, taken = coalesce(taken, $3)
+		WHERE ticket = $1 AND closed IS NULL AND taken_by IN ('', $2)
+		RETURNING `+callbackColumns, ticket, who, now)
+	if err != nil {
+		return adapters.Callback{}, fail(ctx, "taking a callback request", err)
+	}
+	cb, err := pgx.CollectExactlyOneRow(rows, scanCallback)
+	switch {
+	case err == nil:
+		return cb, nil
+	case !notFound(err):
+		return adapters.Callback{}, fail(ctx, "taking a callback request", err)
+	}
+	// Not taken: there is no open request ticket, or another operator
+	// holds it.
+	rows, err = s.db(ctx).Query(ctx, `SELECT `+callbackColumns+` FROM callbacks
+		WHERE ticket = $1 AND closed IS NULL`, ticket)
+	if err != nil {
+		return adapters.Callback{}, fail(ctx, "taking a callback request", err)
+	}
+	cb, err = pgx.CollectExactlyOneRow(rows, scanCallback)
+	switch {
+	case notFound(err):
+		return adapters.Callback{}, fail(ctx, "taking a callback request", guichet.Errorf(guichet.ENOTFOUND, "no open callback request %s", ticket))
+	case err != nil:
+		return adapters.Callback{}, fail(ctx, "taking a callback request", err)
+	}
+	return adapters.Callback{}, fail(ctx, "taking a callback request", guichet.Errorf(guichet.ECONFLICT, "callback request %s is taken by %s", ticket, cb.TakenBy))
+}
+
+// CloseCallback closes the open request ticket, done by the operator who
+// at now, whoever took it: ENOTFOUND if no open request has that ticket.
+// Its phone may then request a callback again, and its ticket may be
+// given again.
+func (s *Store) CloseCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error) {
+	if err := adapters.CheckCallbackStep(who, now); err != nil {
+		return adapters.Callback{}, err
+	}
+	rows, err := s.db(ctx).Query(ctx, `UPDATE callbacks SET closed = $3, closed_by = $2
+		WHERE ticket = $1 AND closed IS NULL
+		RETURNING `+callbackColumns, ticket, who, now)
+	if err != nil {
+		return adapters.Callback{}, fail(ctx, "closing a callback request", err)
+	}
+	cb, err := pgx.CollectExactlyOneRow(rows, scanCallback)
+	switch {
+	case notFound(err):
+		return adapters.Callback{}, fail(ctx, "closing a callback request", guichet.Errorf(guichet.ENOTFOUND, "no open callback request %s", ticket))
+	case err != nil:
+		return adapters.Callback{}, fail(ctx, "closing a callback request", err)
+	}
+	return cb, nil
 }

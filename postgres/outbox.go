@@ -186,3 +186,19 @@ func (s *Store) ApplyReceipt(ctx context.Context, bind, smscID, dest, state stri
 	}
 	return false, nil
 }
+
+// DeliveryCounts counts the messages created in [from, to) by bind and
+// status, sorted by bind then status (byte order, as adapters.Memory).
+func (s *Store) DeliveryCounts(ctx context.Context, from, to time.Time) ([]adapters.DeliveryCount, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT bind, status, count(*) FROM outbox
+		WHERE created >= $1 AND created < $2
+		GROUP BY bind, status ORDER BY bind COLLATE "C", status COLLATE "C"`, from, to)
+	if err != nil {
+		return nil, fail(ctx, "counting deliveries", err)
+	}
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[adapters.DeliveryCount])
+	if err != nil {
+		return nil, fail(ctx, "counting deliveries", err)
+	}
+	return counts, nil
+}

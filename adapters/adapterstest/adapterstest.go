@@ -33,6 +33,11 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"BookOncePerService", testBookOncePerService},
 		{"CancelFreesPlace", testCancelFreesPlace},
 		{"Callback", testCallback},
+		{"CallbackQueue", testCallbackQueue},
+		{"TakeCallback", testTakeCallback},
+		{"CloseCallback", testCloseCallback},
+		{"CallbackConcurrent", testCallbackConcurrent},
+		{"CallbackCancelled", testCallbackCancelled},
 		{"Once", testOnce},
 		{"OnceConcurrent", testOnceConcurrent},
 		{"CancelledContext", testCancelledContext},
@@ -56,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"Enqueue", testEnqueue},
 		{"Bookings", testBookings},
 		{"OptOut", testOptOut},
+		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })

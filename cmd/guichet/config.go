@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -31,8 +32,31 @@ type Config struct {
 
 	SMPP SMPPConfig `yaml:"smpp"`
 
+	Hotline HotlineConfig `yaml:"hotline"`
+
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
+}
+
+// HotlineConfig tunes the hotline console (/hotline).
+type HotlineConfig struct {
+	// InsecureCookies lets the console's cookies travel over plain HTTP
+	// on a non-loopback address: only behind a proxy that terminates TLS
+	// and forwards plain HTTP. On loopback they always do.
+	InsecureCookies bool `yaml:"insecure_cookies"`
+}
+
+// loopback reports whether a listen address is on the loopback interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SMPPConfig declares the operators' SMSCs. Without operators, serve runs

@@ -60,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrateCmd(ctx, args[1:], stdout, getenv)
 	case "apikey":
 		return apikeyCmd(ctx, args[1:], stdout, getenv)
+	case "users":
+		return usersCmd(ctx, args[1:], stdin, stdout, getenv)
 	case "menus":
 		return menusCmd(args[1:], stdout)
 	case "loadgen":

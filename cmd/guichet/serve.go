@@ -22,6 +22,7 @@ import (
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
@@ -48,6 +49,8 @@ type gateway struct {
 	native  *adapters.Native
 	router  *chi.Mux
 	metrics *metrics.Metrics
+	console hotline.Store
+	journal *hotline.Journal
 	close   func()
 }
 
@@ -63,6 +66,7 @@ type caseStore interface {
 	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
 	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
 	Seed(ctx context.Context) error
+	hotline.Records
 }
 
 // openCases opens the case store: PostgreSQL when configured (migrated
@@ -178,8 +182,18 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 			limits[op.Name] = op.ScreenLimit
 		}
 	}
+	// The console's accounts, audit log and session journal live with the
+	// cases: in PostgreSQL when it is configured, in memory otherwise.
+	if hs, ok := cases.(hotline.Store); ok {
+		g.console = hs
+	} else {
+		g.console = hotline.NewMemory()
+	}
+	g.journal = hotline.NewJournal(g.console, m, cfg.Clock, log.With("comp", "journal"))
+	closeAll := g.close
+	g.close = func() { g.journal.Close(); closeAll() }
 	ec := cfg.Engine
-	g.engine = ussd.NewEngine(cat, g.store, backend.Router{Native: native, Services: conns}, m, ussd.Config{
+	g.engine = ussd.NewEngine(cat, g.store, backend.Router{Native: native, Services: conns}, g.journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits,
 	}, log.With("comp", "ussd"))
@@ -201,6 +215,13 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 	})
 	r.Handle("/metrics", m.Handler())
 	(&api.Server{Catalogue: cat, Cases: native, Keys: cases, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+	console := &hotline.Console{Store: g.console, Cases: native, Records: cases, Engine: g.engine, Catalogue: cat,
+		Prefix: "/hotline", Secure: !cfg.Hotline.InsecureCookies && !loopback(cfg.HTTP), Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	var consoleErr error
+	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
+	if consoleErr != nil {
+		return nil, fmt.Errorf("hotline console: %w", consoleErr)
+	}
 	for _, op := range cfg.Operators {
 		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect](op), Credential: op.Credential,
 			LoopbackOnly: op.LoopbackOnly, Region: op.Region}
@@ -247,6 +268,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	if cfg.RedisURL == "" {
 		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s (embedded default: in-memory stores, built-in catalogue).\n"+
 			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, addr)
+	}
+	if err := firstAdmin(ctx, g.console, time.Now(), stdout, "http://"+addr+"/hotline/"); err != nil {
+		return err
 	}
 	if ready != nil {
 		ready <- addr

@@ -1,0 +1,360 @@
+package hotline
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/reference"
+	"github.com/guichet/guichet/sms"
+)
+
+func (c *Console) location() *time.Location { return adapters.Cameroon }
+
+// home is the search box and the head of the callback queue.
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	open, err := c.Records.Callbacks(r.Context(), true, 5)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "home", view{Data: open, Flash: flash(r, u.Lang)})
+}
+
+// search takes a phone number in any usual form or a case reference.
+func (c *Console) search(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '.' || r == '-' {
+			return -1
+		}
+		return r
+	}, q)
+	bad := func(msg string) {
+		c.render(w, r, http.StatusBadRequest, "home", view{Form: url.Values{"q": {q}}, Errors: map[string]string{"q": msg}})
+	}
+	switch {
+	case q == "":
+		bad(tr(u.Lang, "search.empty"))
+	case len(digits) == 8 && !strings.HasPrefix(digits, "6") && !strings.HasPrefix(digits, "2") && onlyDigits(digits):
+		// Cameroon's numbers have 9 digits; references have 8.
+		if !reference.Valid(digits) {
+			bad(tr(u.Lang, "search.badref", digits))
+			return
+		}
+		if _, err := c.Cases.Case(r.Context(), digits, ""); err != nil {
+			if guichet.ErrorCode(err) == guichet.ENOTFOUND {
+				c.render(w, r, http.StatusNotFound, "home", view{Form: url.Values{"q": {q}}, Errors: map[string]string{"q": tr(u.Lang, "search.noref", digits)}})
+				return
+			}
+			c.fail(w, r, err)
+			return
+		}
+		c.redirect(w, r, "/cases/"+digits, "")
+	default:
+		p, err := c.normalizePhone(q)
+		if err != nil {
+			bad(tr(u.Lang, "search.badphone", q))
+			return
+		}
+		c.redirect(w, r, "/callers/"+url.PathEscape(p), "")
+	}
+}
+
+func onlyDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// callerData is everything about a caller, for their page.
+type callerData struct {
+	Phone     string
+	Cases     []adapters.Case
+	Bookings  []bookingView
+	Messages  []adapters.Message
+	Sessions  []SessionRecord
+	Callbacks []adapters.Callback
+	Templates []smsTemplate
+	Services  []serviceView
+}
+
+type bookingView struct {
+	adapters.Booking
+	Office string
+	Slots  []adapters.Option // where it can move
+}
+
+type serviceView struct{ ID, Title string }
+
+func (c *Console) callerPage(w http.ResponseWriter, r *http.Request) {
+	c.renderCaller(w, r, http.StatusOK, nil, nil)
+}
+
+func (c *Console) renderCaller(w http.ResponseWriter, r *http.Request, status int, errs map[string]string, form url.Values) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d, err := c.caller(r.Context(), p, u.Lang)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	empty := len(d.Cases)+len(d.Bookings)+len(d.Messages)+len(d.Sessions)+len(d.Callbacks) == 0
+	if status == http.StatusOK && empty {
+		status = http.StatusNotFound // known to nobody: the page says so, and offers to help anyway
+	}
+	if err := c.audit(r.Context(), u, "view.caller", p, ""); err != nil {
+		c.fail(w, r, err) // a view that cannot be audited is not shown
+		return
+	}
+	c.render(w, r, status, "caller", view{Data: d, Errors: errs, Form: form, Flash: flash(r, u.Lang), Title: p})
+}
+
+func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error) {
+	d := callerData{Phone: p, Templates: templates(lang)}
+	var err error
+	if d.Cases, err = c.Cases.Cases(ctx, adapters.CaseFilter{Phone: p}, ""); err != nil {
+		return d, err
+	}
+	bs, err := c.Records.Bookings(ctx, p, c.now().Add(-24*time.Hour))
+	if err != nil {
+		return d, err
+	}
+	for _, b := range bs {
+		bv := bookingView{Booking: b, Office: b.Office}
+		res, err := c.Cases.Do(ctx, adapters.Call{Op: "slots.list", Service: b.Service, Phone: p, Lang: lang, Channel: "hotline",
+			Args: map[string]string{"office": b.Office}})
+		if err == nil {
+			bv.Slots = res.Options
+		}
+		d.Bookings = append(d.Bookings, bv)
+	}
+	if d.Messages, err = c.Records.Messages(ctx, p, 20); err != nil {
+		return d, err
+	}
+	if d.Sessions, err = c.Store.RecentSessions(ctx, p, 10); err != nil {
+		return d, err
+	}
+	if d.Callbacks, err = c.Records.CallbacksOf(ctx, p); err != nil {
+		return d, err
+	}
+	for _, id := range c.Catalogue.ServiceIDs() {
+		d.Services = append(d.Services, serviceView{id, c.Catalogue.ServiceTitle(id, lang)})
+	}
+	return d, nil
+}
+
+// caseData is a case's page.
+type caseData struct {
+	Case  adapters.Case
+	Title string
+	Label func(status string) string
+	Moves []moveView
+}
+
+type moveView struct{ Status, Label string }
+
+func (c *Console) casePage(w http.ResponseWriter, r *http.Request) {
+	c.renderCase(w, r, http.StatusOK, nil, nil)
+}
+
+func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, status int, errs map[string]string, form url.Values) {
+	u, _ := userOf(r)
+	ref := chi.URLParam(r, "ref")
+	k, err := c.Cases.Case(r.Context(), ref, "")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.audit(r.Context(), u, "view.case", k.Ref, k.Phone); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d := caseData{Case: k, Title: c.Catalogue.ServiceTitle(k.Service, u.Lang),
+		Label: func(s string) string { return c.Catalogue.StatusLabel(k.Service, s, u.Lang) }}
+	if svc := c.Catalogue.Services[k.Service]; svc != nil {
+		if st := svc.Statuses[k.Status]; st != nil {
+			for _, n := range st.Next {
+				d.Moves = append(d.Moves, moveView{n, c.Catalogue.StatusLabel(k.Service, n, u.Lang)})
+			}
+		}
+	}
+	c.render(w, r, status, "case", view{Data: d, Errors: errs, Form: form, Flash: flash(r, u.Lang), Title: "Dossier " + k.Ref})
+}
+
+func (c *Console) moveCase(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	ref, f := chi.URLParam(r, "ref"), r.PostForm
+	note := strings.TrimSpace(f.Get("note"))
+	if len(note) > maxFieldLength {
+		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"note": tr(u.Lang, "form.toolong", maxFieldLength)}, f)
+		return
+	}
+	if f.Get("status") == "" {
+		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"status": tr(u.Lang, "case.pickstatus")}, f)
+		return
+	}
+	k, err := c.Cases.MoveCase(r.Context(), ref, adapters.Move{Status: f.Get("status"), Note: note, Who: u.Name, Channel: "hotline"}, "")
+	if err != nil {
+		if code := guichet.ErrorCode(err); code == guichet.ECONFLICT || code == guichet.EINVALID {
+			c.renderCase(w, r, http.StatusConflict, map[string]string{"status": guichet.ErrorMessage(err)}, f)
+			return
+		}
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "case.move", k.Ref, k.Status+" "+note)
+	c.redirect(w, r, "/cases/"+k.Ref, "moved")
+}
+
+func (c *Console) noteCase(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	ref, f := chi.URLParam(r, "ref"), r.PostForm
+	note := strings.TrimSpace(f.Get("text"))
+	switch {
+	case note == "":
+		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "form.required")}, f)
+		return
+	case len(note) > maxFieldLength:
+		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "form.toolong", maxFieldLength)}, f)
+		return
+	}
+	k, err := c.Cases.NoteCase(r.Context(), ref, note, u.Name, "hotline")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "case.note", k.Ref, note)
+	c.redirect(w, r, "/cases/"+k.Ref, "noted")
+}
+
+// smsTemplate is a text an operator starts an SMS from.
+type smsTemplate struct{ ID, Label, Text string }
+
+func templates(lang string) []smsTemplate {
+	var ts []smsTemplate
+	for _, id := range []string{"missed", "documents", "visit", "free"} {
+		ts = append(ts, smsTemplate{id, tr(lang, "sms.tpl."+id+".label"), tr(lang, "sms.tpl."+id)})
+	}
+	return ts
+}
+
+// MaxSMSParts bounds a free-text SMS from the console.
+const MaxSMSParts = 3
+
+func (c *Console) sendSMS(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	f := r.PostForm
+	text := strings.TrimSpace(f.Get("text"))
+	lang := f.Get("lang")
+	if lang != "en" {
+		lang = "fr"
+	}
+	if text == "" {
+		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "form.required")}, f)
+		return
+	}
+	if _, err := sms.Encode(text, sms.Options{MaxParts: MaxSMSParts}); err != nil {
+		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "sms.toolong", MaxSMSParts)}, f)
+		return
+	}
+	err = c.Records.Enqueue(r.Context(), []adapters.Message{{Phone: p, Lang: lang, Body: text, Kind: "hotline",
+		Created: c.now(), Status: adapters.MessagePending}})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "sms.send", p, text)
+	c.redirect(w, r, "/callers/"+url.PathEscape(p), "sms")
+}
+
+func (c *Console) cancelBooking(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ref := chi.URLParam(r, "ref")
+	b, err := c.booking(r.Context(), p, ref)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if _, err := c.Cases.Do(r.Context(), adapters.Call{Op: "slots.cancel", Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline",
+		Args: map[string]string{"ref": ref}}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "booking.cancel", p, ref)
+	c.redirect(w, r, "/callers/"+url.PathEscape(p), "cancelled")
+}
+
+// moveBooking cancels a booking and books the new slot; if the new slot
+// cannot be had, the old one is booked again so that the caller loses
+// nothing.
+func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	ref, slot := chi.URLParam(r, "ref"), r.PostForm.Get("slot")
+	b, err := c.booking(r.Context(), p, ref)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if slot == "" {
+		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"slot-" + ref: tr(u.Lang, "booking.pickslot")}, r.PostForm)
+		return
+	}
+	ctx := r.Context()
+	call := func(op string, args map[string]string) (adapters.Result, error) {
+		return c.Cases.Do(ctx, adapters.Call{Op: op, Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline", Args: args})
+	}
+	if _, err := call("slots.cancel", map[string]string{"ref": ref}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	res, err := call("slots.book", map[string]string{"office": b.Office, "slot": slot})
+	if err != nil {
+		old := b.Start.In(c.location()).Format("200601021504")
+		if _, rerr := call("slots.book", map[string]string{"office": b.Office, "slot": old}); rerr != nil {
+			c.Log.Error("moving a booking: the old slot could not be booked again", "ref", ref, "err", rerr)
+		}
+		c.renderCaller(w, r, http.StatusConflict, map[string]string{"slot-" + ref: guichet.ErrorMessage(err)}, r.PostForm)
+		return
+	}
+	c.audit(ctx, u, "booking.move", p, ref+" → "+res.Vars["ref"]+" "+slot)
+	c.redirect(w, r, "/callers/"+url.PathEscape(p), "rebooked")
+}
+
+func (c *Console) booking(ctx context.Context, p, ref string) (adapters.Booking, error) {
+	bs, err := c.Records.Bookings(ctx, p, c.now().Add(-24*time.Hour))
+	if err != nil {
+		return adapters.Booking{}, err
+	}
+	i := slices.IndexFunc(bs, func(b adapters.Booking) bool { return b.Ref == ref })
+	if i < 0 {
+		return adapters.Booking{}, guichet.Errorf(guichet.ENOTFOUND, "no booking %s for this caller", ref)
+	}
+	return bs[i], nil
+}

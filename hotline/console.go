@@ -1,0 +1,307 @@
+// Package hotline is the console of the free helpline (numéro vert): its
+// operators find a caller by phone number or case reference, see their
+// cases, bookings, SMS and USSD sessions, act for them through the same
+// code as the other channels, walk the menus on their behalf, work the
+// callback queue; supervisors read the audit log and a dashboard of where
+// callers drop off. Pages are rendered on the server (html/template) and
+// work without JavaScript.
+package hotline
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/ussd"
+)
+
+// Cases is what the console asks of the case engine (adapters.Native).
+type Cases interface {
+	Case(ctx context.Context, ref, owner string) (adapters.Case, error)
+	Cases(ctx context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error)
+	MoveCase(ctx context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error)
+	NoteCase(ctx context.Context, ref, note, who, channel string) (adapters.Case, error)
+	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+}
+
+// Records is what the console reads and writes in the case store
+// (adapters.Memory, postgres.Store): bookings, the outbox, callbacks.
+type Records interface {
+	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
+	Messages(ctx context.Context, phone string, limit int) ([]adapters.Message, error)
+	Enqueue(ctx context.Context, msgs []adapters.Message) error
+	Callbacks(ctx context.Context, open bool, limit int) ([]adapters.Callback, error)
+	CallbacksOf(ctx context.Context, phone string) ([]adapters.Callback, error)
+	TakeCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error)
+	CloseCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error)
+	DeliveryCounts(ctx context.Context, from, to time.Time) ([]adapters.DeliveryCount, error)
+}
+
+// Stepper runs one hop of a USSD dialogue (ussd.Engine).
+type Stepper interface {
+	Step(ctx context.Context, req ussd.Request) (ussd.Reply, error)
+}
+
+// Console serves the hotline's pages under the prefix it is mounted at.
+type Console struct {
+	Store     Store
+	Cases     Cases
+	Records   Records
+	Engine    Stepper
+	Catalogue *menus.Catalogue
+	Region    string // numbers typed without a country code (CM)
+	Prefix    string // where the console is mounted: "/hotline"
+	// Secure marks cookies Secure: set it whenever the console is served
+	// over HTTPS (everywhere but a loopback demo).
+	Secure bool
+	Now    func() time.Time
+	Log    *slog.Logger
+
+	pages map[string]*template.Template
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+func (c *Console) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Init parses the templates; Routes calls it.
+func (c *Console) Init() error {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Region == "" {
+		c.Region = "CM"
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return err
+	}
+	c.pages = pages
+	return nil
+}
+
+// Routes mounts the console on r (at the prefix the caller chose).
+func (c *Console) Routes(r chi.Router) error {
+	if err := c.Init(); err != nil {
+		return err
+	}
+	cop := http.NewCrossOriginProtection()
+	r.Use(c.recoverer, cop.Handler, securityHeaders)
+	r.Get("/signin", c.signInPage)
+	r.Post("/signin", c.signIn)
+	r.Group(func(r chi.Router) {
+		r.Use(c.authenticated)
+		r.Post("/signout", c.signOut)
+		r.Get("/password", c.passwordPage)
+		r.Post("/password", c.changePassword)
+		r.Group(func(r chi.Router) {
+			r.Use(c.passwordChanged)
+			r.Get("/", c.home)
+			r.Post("/lang", c.setLang)
+			r.Get("/search", c.search)
+			r.Get("/callers/{phone}", c.callerPage)
+			r.Post("/callers/{phone}/sms", c.sendSMS)
+			r.Post("/callers/{phone}/bookings/{ref}/cancel", c.cancelBooking)
+			r.Post("/callers/{phone}/bookings/{ref}/move", c.moveBooking)
+			r.Get("/cases/{ref}", c.casePage)
+			r.Post("/cases/{ref}/move", c.moveCase)
+			r.Post("/cases/{ref}/note", c.noteCase)
+			r.Get("/callbacks", c.callbacksPage)
+			r.Post("/callbacks/{ticket}/take", c.takeCallback)
+			r.Post("/callbacks/{ticket}/done", c.closeCallback)
+			r.Get("/assist/{phone}", c.assistPage)
+			r.Post("/assist/{phone}", c.assistStep)
+			r.Group(func(r chi.Router) {
+				r.Use(c.atLeast(Supervisor))
+				r.Get("/dashboard", c.dashboard)
+				r.Get("/audit", c.auditPage)
+				r.Get("/phone", c.phonePage)
+				r.Post("/phone", c.phoneStep)
+			})
+			r.Group(func(r chi.Router) {
+				r.Use(c.atLeast(Admin))
+				r.Get("/users", c.usersPage)
+				r.Post("/users", c.addUser)
+			})
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		c.fail(w, r, guichet.Errorf(guichet.ENOTFOUND, "page not found"))
+	})
+	return nil
+}
+
+// securityHeaders keeps the pages out of frames and other sites' reach.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic into the error page: never a stack trace.
+func (c *Console) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				c.Log.Error("console page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				c.fail(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	sessionKey
+)
+
+func userOf(r *http.Request) (User, bool) {
+	u, ok := r.Context().Value(userKey).(User)
+	return u, ok
+}
+
+func sessionOf(r *http.Request) Session {
+	s, _ := r.Context().Value(sessionKey).(Session)
+	return s
+}
+
+// authenticated lets signed-in users through, checks the CSRF token of
+// every form they post, and sends the others to the sign-in page.
+func (c *Console) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ck, err := r.Cookie(sessionCookie)
+		if err != nil {
+			c.toSignIn(w, r)
+			return
+		}
+		s, err := c.Store.Session(r.Context(), hashToken(ck.Value), c.now())
+		if err != nil {
+			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
+				c.fail(w, r, err)
+				return
+			}
+			c.clearCookie(w, sessionCookie)
+			c.toSignIn(w, r)
+			return
+		}
+		u, err := c.Store.User(r.Context(), s.User)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
+				c.failStatus(w, r, http.StatusForbidden, u.Lang, "csrf")
+				return
+			}
+		}
+		ctx := context.WithValue(context.WithValue(r.Context(), userKey, u), sessionKey, s)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// passwordChanged holds users with a one-time password on the password
+// page until they choose their own.
+func (c *Console) passwordChanged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, _ := userOf(r); u.MustChange {
+			http.Redirect(w, r, c.path(r, "/password"), http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *Console) atLeast(min Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, _ := userOf(r); !u.Role.AtLeast(min) {
+				c.failStatus(w, r, http.StatusForbidden, u.Lang, "forbidden")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (c *Console) path(_ *http.Request, p string) string { return c.Prefix + p }
+
+func (c *Console) toSignIn(w http.ResponseWriter, r *http.Request) {
+	target := c.path(r, "/signin")
+	if r.Method == http.MethodGet {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cmp.Or(c.Prefix, "/"), HttpOnly: true, Secure: c.Secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(maxAge.Seconds())})
+}
+
+func (c *Console) clearCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: cmp.Or(c.Prefix, "/"), MaxAge: -1, HttpOnly: true, Secure: c.Secure})
+}
+
+// audit records what a user saw or did; a failure to record is logged and
+// refuses nothing already done, but a view is refused when it cannot be
+// recorded (see view).
+func (c *Console) audit(ctx context.Context, u User, action, subject, detail string) error {
+	err := c.Store.Audit(ctx, AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
+	if err != nil {
+		c.Log.Error("writing the audit log", "action", action, "err", err)
+	}
+	return err
+}
+
+// phoneParam reads the {phone} of a path, escaped or not.
+func (c *Console) phoneParam(r *http.Request) (string, error) {
+	raw := chi.URLParam(r, "phone")
+	if u, err := url.PathUnescape(raw); err == nil {
+		raw = u
+	}
+	p, err := c.normalizePhone(raw)
+	if err != nil {
+		u, _ := userOf(r)
+		return "", guichet.Errorf(guichet.EINVALID, "%s", tr(u.Lang, "search.badphone", raw))
+	}
+	return p, nil
+}
+
+// normalizePhone reads a number typed in any usual form.
+func (c *Console) normalizePhone(s string) (string, error) {
+	return phone.Normalize(strings.TrimSpace(s), c.Region)
+}

@@ -1,0 +1,172 @@
+// Package hotlinetest holds the contract that every hotline.Store must
+// keep: run it from each implementation's tests with Run.
+package hotlinetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/hotline"
+)
+
+// Run runs the contract suite. newStore returns a fresh, empty store; it
+// is called once per subtest.
+func Run(t *testing.T, newStore func(t *testing.T) hotline.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s hotline.Store)
+	}{
+		{"AddUser", testAddUser},
+		{"Users", testUsers},
+		{"UpdateUser", testUpdateUser},
+		{"SignInFailed", testSignInFailed},
+		{"SignInFailedConcurrent", testSignInFailedConcurrent},
+		{"SignedIn", testSignedIn},
+		{"Sessions", testSessions},
+		{"SessionExpires", testSessionExpires},
+		{"Audit", testAudit},
+		{"AuditFilter", testAuditFilter},
+		{"AuditLimit", testAuditLimit},
+		{"RecentSessions", testRecentSessions},
+		{"SessionCounts", testSessionCounts},
+		{"CancelledContext", testCancelledContext},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
+	}
+}
+
+// t0 is a fixed "now", in whole seconds so that every store keeps it
+// exactly; wat is Cameroon's zone, an hour ahead of UTC.
+var (
+	wat = time.FixedZone("WAT", 3600)
+	t0  = time.Date(2026, time.November, 30, 8, 0, 0, 0, time.UTC)
+)
+
+// wantCode fails t unless err carries the code.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := guichet.ErrorCode(err); got != code {
+		t.Fatalf("error %v: code %q, want %q", err, got, code)
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// user returns an account named name with every field set.
+func user(name string) hotline.User {
+	return hotline.User{
+		Name: name, FullName: "Awa " + name, Role: hotline.Operator, Lang: "fr",
+		Hash: []byte("$2a$10$" + name), Failures: 2, LockedUntil: t0.Add(-time.Hour),
+		MustChange: true, Created: t0.Add(-24 * time.Hour),
+	}
+}
+
+// sameUser reports whether a and b are the same account, whatever the
+// time zones of their times.
+func sameUser(a, b hotline.User) bool {
+	return a.Name == b.Name && a.FullName == b.FullName && a.Role == b.Role && a.Lang == b.Lang &&
+		bytes.Equal(a.Hash, b.Hash) && a.Failures == b.Failures && a.LockedUntil.Equal(b.LockedUntil) &&
+		a.MustChange == b.MustChange && a.Created.Equal(b.Created)
+}
+
+func sameSession(a, b hotline.Session) bool {
+	return a.TokenHash == b.TokenHash && a.User == b.User && a.CSRF == b.CSRF &&
+		a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires)
+}
+
+func sameEntry(a, b hotline.AuditEntry) bool {
+	return a.ID == b.ID && a.At.Equal(b.At) && a.User == b.User && a.Action == b.Action &&
+		a.Subject == b.Subject && a.Detail == b.Detail
+}
+
+func sameRecord(a, b hotline.SessionRecord) bool {
+	return a.At.Equal(b.At) && a.Phone == b.Phone && a.Operator == b.Operator && a.Service == b.Service &&
+		a.Node == b.Node && a.Result == b.Result && a.Hops == b.Hops && a.Duration == b.Duration
+}
+
+// testCancelledContext calls every method with a cancelled context: each
+// fails with context.Canceled, and none writes.
+func testCancelledContext(t *testing.T, s hotline.Store) {
+	ctx := t.Context()
+	noErr(t, s.AddUser(ctx, user("awa")))
+	noErr(t, s.CreateSession(ctx, hotline.Session{TokenHash: "h", User: "awa", Created: t0, Expires: t0.Add(time.Hour)}))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"AddUser", func(ctx context.Context) error { return s.AddUser(ctx, user("binta")) }},
+		{"User", func(ctx context.Context) error { _, err := s.User(ctx, "awa"); return err }},
+		{"Users", func(ctx context.Context) error { _, err := s.Users(ctx); return err }},
+		{"UpdateUser", func(ctx context.Context) error {
+			u := user("awa")
+			u.FullName = "changed"
+			return s.UpdateUser(ctx, u)
+		}},
+		{"SignInFailed", func(ctx context.Context) error {
+			_, err := s.SignInFailed(ctx, "awa", t0, 5, time.Minute)
+			return err
+		}},
+		{"SignedIn", func(ctx context.Context) error { return s.SignedIn(ctx, "awa") }},
+		{"CreateSession", func(ctx context.Context) error {
+			return s.CreateSession(ctx, hotline.Session{TokenHash: "h2", User: "awa", Created: t0, Expires: t0.Add(time.Hour)})
+		}},
+		{"Session", func(ctx context.Context) error { _, err := s.Session(ctx, "h", t0); return err }},
+		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, "h") }},
+		{"Audit", func(ctx context.Context) error {
+			return s.Audit(ctx, hotline.AuditEntry{At: t0, User: "awa", Action: "view"})
+		}},
+		{"AuditLog", func(ctx context.Context) error { _, err := s.AuditLog(ctx, hotline.AuditFilter{}); return err }},
+		{"RecordSessions", func(ctx context.Context) error {
+			return s.RecordSessions(ctx, []hotline.SessionRecord{{At: t0, Phone: "+237677000001"}})
+		}},
+		{"RecentSessions", func(ctx context.Context) error { _, err := s.RecentSessions(ctx, "+237677000001", 0); return err }},
+		{"SessionCounts", func(ctx context.Context) error {
+			_, _, err := s.SessionCounts(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+			return err
+		}},
+	}
+	for _, c := range calls {
+		if err := c.call(cancelled); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context = %v, want context.Canceled", c.name, err)
+		}
+	}
+	// Nothing was written.
+	if _, err := s.User(ctx, "binta"); guichet.ErrorCode(err) != guichet.ENOTFOUND {
+		t.Errorf("user added with a cancelled context: %v", err)
+	}
+	if u := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(u, user("awa")) {
+		t.Errorf("user changed with a cancelled context: %+v", u)
+	}
+	must[hotline.Session](t)(s.Session(ctx, "h", t0))
+	if _, err := s.Session(ctx, "h2", t0); guichet.ErrorCode(err) != guichet.ENOTFOUND {
+		t.Errorf("session created with a cancelled context: %v", err)
+	}
+	if es := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{})); len(es) != 0 {
+		t.Errorf("audited with a cancelled context: %+v", es)
+	}
+	if rs := must[[]hotline.SessionRecord](t)(s.RecentSessions(ctx, "+237677000001", 0)); len(rs) != 0 {
+		t.Errorf("recorded with a cancelled context: %+v", rs)
+	}
+}

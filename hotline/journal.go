@@ -1,0 +1,97 @@
+package hotline
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/guichet/guichet/ussd"
+)
+
+// Journal records how USSD sessions end, for the caller page and the
+// dashboard. It is a ussd.Recorder: Ended never waits for the store (a hop
+// must not), records are written in batches by a goroutine, and when the
+// store falls behind by more than the buffer the extra records are dropped
+// and counted.
+type Journal struct {
+	store   Store
+	next    ussd.Recorder // the metrics, told first
+	log     *slog.Logger
+	ch      chan SessionRecord
+	done    chan struct{}
+	dropped atomic.Uint64
+	once    sync.Once
+	now     func() time.Time
+}
+
+// NewJournal starts a journal writing to store; next, if not nil, is told
+// every event too.
+func NewJournal(store Store, next ussd.Recorder, now func() time.Time, log *slog.Logger) *Journal {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	j := &Journal{store: store, next: next, log: log, ch: make(chan SessionRecord, 4096), done: make(chan struct{}), now: now}
+	go j.run()
+	return j
+}
+
+// Started implements ussd.Recorder.
+func (j *Journal) Started(ctx context.Context, service, operator string) {
+	if j.next != nil {
+		j.next.Started(ctx, service, operator)
+	}
+}
+
+// Ended implements ussd.Recorder.
+func (j *Journal) Ended(ctx context.Context, o ussd.Outcome) {
+	if j.next != nil {
+		j.next.Ended(ctx, o)
+	}
+	rec := SessionRecord{At: j.now(), Phone: o.Phone, Operator: o.Operator, Service: o.Service, Node: o.Node,
+		Result: o.Result, Hops: o.Hops, Duration: o.Duration}
+	select {
+	case j.ch <- rec:
+	default:
+		j.dropped.Add(1)
+	}
+}
+
+// Dropped counts records lost because the store fell behind.
+func (j *Journal) Dropped() uint64 { return j.dropped.Load() }
+
+func (j *Journal) run() {
+	defer close(j.done)
+	batch := make([]SessionRecord, 0, 256)
+	for rec := range j.ch {
+		batch = append(batch[:0], rec)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-j.ch:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := j.store.RecordSessions(ctx, batch); err != nil {
+			j.dropped.Add(uint64(len(batch)))
+			j.log.Warn("recording ended sessions", "n", len(batch), "err", err)
+		}
+		cancel()
+	}
+}
+
+// Close writes what is buffered and stops.
+func (j *Journal) Close() {
+	j.once.Do(func() { close(j.ch) })
+	<-j.done
+}

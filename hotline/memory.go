@@ -1,0 +1,343 @@
+package hotline
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/guichet/guichet"
+)
+
+// KeepRecords is how many SessionRecords Memory keeps: the latest
+// recorded, older ones are forgotten as new ones arrive.
+const KeepRecords = 100_000
+
+// Page sizes of the lists, shared by the stores so that they agree.
+const (
+	DefaultAuditPage  = 50  // AuditFilter.Limit 0
+	MaxAuditPage      = 500 // a larger AuditFilter.Limit is cut to it
+	DefaultRecentPage = 20  // RecentSessions' limit 0
+)
+
+// AuditLimit returns how many entries an AuditFilter with limit selects at
+// most: DefaultAuditPage for 0 (or less), at most MaxAuditPage.
+func AuditLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultAuditPage
+	case limit > MaxAuditPage:
+		return MaxAuditPage
+	}
+	return limit
+}
+
+// RecentLimit returns how many records RecentSessions returns at most for
+// limit: DefaultRecentPage for 0 (or less).
+func RecentLimit(limit int) int {
+	if limit <= 0 {
+		return DefaultRecentPage
+	}
+	return limit
+}
+
+// Memory is a Store in memory, safe for concurrent use, for the embedded
+// default (a demo) and for tests: its data dies with the process. It
+// keeps every audit entry, for as long as the process lives, and the
+// latest KeepRecords session records in a ring. Expired browser sessions
+// are dropped when a session is created, and when one is found expired.
+type Memory struct {
+	mu       sync.Mutex
+	users    map[string]User
+	sessions map[string]Session // by TokenHash
+	audit    []AuditEntry       // by ID: the entry with ID i is audit[i-1]
+	// records is a ring of the latest KeepRecords records: until it is
+	// full they are in the order recorded; then the oldest is at
+	// records[next], where the next one goes.
+	records []SessionRecord
+	next    int
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory {
+	return &Memory{users: map[string]User{}, sessions: map[string]Session{}}
+}
+
+// AddUser implements Store.
+func (m *Memory) AddUser(ctx context.Context, u User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[u.Name]; ok {
+		return guichet.Errorf(guichet.ECONFLICT, "user exists")
+	}
+	m.users[u.Name] = cloneUser(u)
+	return nil
+}
+
+// User implements Store.
+func (m *Memory) User(ctx context.Context, name string) (User, error) {
+	if err := ctx.Err(); err != nil {
+		return User{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return User{}, guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	return cloneUser(u), nil
+}
+
+// Users implements Store.
+func (m *Memory) Users(ctx context.Context) ([]User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	users := make([]User, 0, len(m.users))
+	for _, u := range m.users {
+		users = append(users, cloneUser(u))
+	}
+	slices.SortFunc(users, func(a, b User) int { return cmp.Compare(a.Name, b.Name) })
+	return users, nil
+}
+
+// UpdateUser implements Store: the failures, the lock and the creation
+// time stay as they are.
+func (m *Memory) UpdateUser(ctx context.Context, u User) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.users[u.Name]
+	if !ok {
+		return guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	old.FullName, old.Role, old.Lang, old.Hash, old.MustChange = u.FullName, u.Role, u.Lang, slices.Clone(u.Hash), u.MustChange
+	m.users[u.Name] = old
+	return nil
+}
+
+// SignInFailed implements Store. Every failure from the max-th on locks
+// the account until now+lock; max 0 (or less) never locks it.
+func (m *Memory) SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, error) {
+	if err := ctx.Err(); err != nil {
+		return User{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return User{}, guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	u.Failures++
+	if max > 0 && u.Failures >= max {
+		u.LockedUntil = now.Add(lock)
+	}
+	m.users[name] = u
+	return cloneUser(u), nil
+}
+
+// SignedIn implements Store; ENOTFOUND if there is no such account.
+func (m *Memory) SignedIn(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	u.Failures, u.LockedUntil = 0, time.Time{}
+	m.users[name] = u
+	return nil
+}
+
+// CreateSession implements Store: ENOTFOUND if s.User has no account,
+// ECONFLICT if a session has s.TokenHash. It drops the sessions expired
+// at s.Created.
+func (m *Memory) CreateSession(ctx context.Context, s Session) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[s.User]; !ok {
+		return guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	if _, ok := m.sessions[s.TokenHash]; ok {
+		return guichet.Errorf(guichet.ECONFLICT, "session exists")
+	}
+	for h, old := range m.sessions {
+		if !s.Created.Before(old.Expires) {
+			delete(m.sessions, h)
+		}
+	}
+	m.sessions[s.TokenHash] = s
+	return nil
+}
+
+// Session implements Store: a session expires at its Expires.
+func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+	if err := ctx.Err(); err != nil {
+		return Session{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[tokenHash]
+	if ok && !now.Before(s.Expires) {
+		delete(m.sessions, tokenHash)
+		ok = false
+	}
+	if !ok {
+		return Session{}, guichet.Errorf(guichet.ENOTFOUND, "session not found")
+	}
+	return s, nil
+}
+
+// DeleteSession implements Store.
+func (m *Memory) DeleteSession(ctx context.Context, tokenHash string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, tokenHash)
+	return nil
+}
+
+// Audit implements Store. Memory keeps every entry for as long as the
+// process lives: it is for demos, not for an audit that must last.
+func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e.ID = int64(len(m.audit)) + 1
+	m.audit = append(m.audit, e)
+	return nil
+}
+
+// AuditLog implements Store.
+func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	limit := AuditLimit(f.Limit)
+	last := len(m.audit) // the index after the newest entry selectable
+	if f.Before > 0 && f.Before <= int64(last) {
+		last = int(f.Before) - 1
+	}
+	var entries []AuditEntry
+	for i := last - 1; i >= 0 && len(entries) < limit; i-- {
+		e := m.audit[i]
+		if (f.User == "" || e.User == f.User) && (f.Subject == "" || e.Subject == f.Subject) {
+			entries = append(entries, e)
+		}
+	}
+	return entries, nil
+}
+
+// RecordSessions implements Store. Once KeepRecords are kept, each new
+// record replaces the oldest.
+func (m *Memory) RecordSessions(ctx context.Context, rs []SessionRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range rs {
+		if len(m.records) < KeepRecords {
+			m.records = append(m.records, r)
+			continue
+		}
+		m.records[m.next] = r
+		m.next = (m.next + 1) % KeepRecords
+	}
+	return nil
+}
+
+// newest calls yield with the kept records, the latest recorded first,
+// until it returns false.
+func (m *Memory) newest(yield func(SessionRecord) bool) {
+	n := len(m.records)
+	for i := range n {
+		if !yield(m.records[(m.next-1-i+2*n)%n]) {
+			return
+		}
+	}
+}
+
+// RecentSessions implements Store: the latest to end first, and of those
+// that ended at once the latest recorded.
+func (m *Memory) RecentSessions(ctx context.Context, phone string, limit int) ([]SessionRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var rs []SessionRecord
+	m.newest(func(r SessionRecord) bool {
+		if r.Phone == phone {
+			rs = append(rs, r)
+		}
+		return true
+	})
+	m.mu.Unlock()
+	slices.SortStableFunc(rs, func(a, b SessionRecord) int { return b.At.Compare(a.At) })
+	return rs[:min(len(rs), RecentLimit(limit))], nil
+}
+
+// SessionCounts implements Store: hour counts by hour then service, end
+// counts by service, node and result, each compared byte by byte.
+func (m *Memory) SessionCounts(ctx context.Context, from, to time.Time) ([]HourCount, []EndCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	type hourKey struct {
+		hour    int64
+		service string
+	}
+	hours, ends := map[hourKey]int{}, map[EndCount]int{}
+	m.mu.Lock()
+	m.newest(func(r SessionRecord) bool {
+		if !r.At.Before(from) && r.At.Before(to) {
+			hours[hourKey{r.At.Truncate(time.Hour).Unix(), r.Service}]++
+			ends[EndCount{Service: r.Service, Node: r.Node, Result: r.Result}]++
+		}
+		return true
+	})
+	m.mu.Unlock()
+	var hcs []HourCount
+	for k, n := range hours {
+		hcs = append(hcs, HourCount{Hour: time.Unix(k.hour, 0).UTC(), Service: k.service, N: n})
+	}
+	slices.SortFunc(hcs, func(a, b HourCount) int {
+		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Service, b.Service))
+	})
+	var ecs []EndCount
+	for k, n := range ends {
+		k.N = n
+		ecs = append(ecs, k)
+	}
+	slices.SortFunc(ecs, func(a, b EndCount) int {
+		return cmp.Or(cmp.Compare(a.Service, b.Service), cmp.Compare(a.Node, b.Node), cmp.Compare(a.Result, b.Result))
+	})
+	return hcs, ecs, nil
+}
+
+func cloneUser(u User) User {
+	u.Hash = slices.Clone(u.Hash)
+	return u
+}

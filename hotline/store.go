@@ -1,0 +1,153 @@
+package hotline
+
+import (
+	"context"
+	"time"
+)
+
+// Role decides what a console user may see and do.
+type Role string
+
+// Roles, from the least to the most trusted: an operator answers callers
+// and acts for them; a supervisor also reads the audit log and the
+// dashboard; an administrator also manages accounts.
+const (
+	Operator   Role = "operator"
+	Supervisor Role = "supervisor"
+	Admin      Role = "admin"
+)
+
+// Roles lists the roles, least trusted first.
+var Roles = []Role{Operator, Supervisor, Admin}
+
+// rank orders roles; an unknown role ranks below every known one.
+func (r Role) rank() int {
+	for i, x := range Roles {
+		if x == r {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// AtLeast reports whether r may do what min may.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() && r.rank() > 0 }
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// User is a console account.
+type User struct {
+	Name     string // the sign-in name: lower-case letters, digits, '.', '-' and '_'
+	FullName string
+	Role     Role
+	Lang     string // "fr" or "en": the console's language for this user
+	Hash     []byte // bcrypt hash of the password
+	// Failures counts sign-in failures since the last success; the
+	// account is locked until LockedUntil after too many.
+	Failures    int
+	LockedUntil time.Time
+	// MustChange asks for a new password at the next sign-in (the first
+	// administrator's one-time password).
+	MustChange bool
+	Created    time.Time
+}
+
+// Session is a signed-in browser. Only the SHA-256 of its cookie's token
+// is stored, so that a read of the store cannot sign anyone in.
+type Session struct {
+	TokenHash string // hex SHA-256 of the cookie's token
+	User      string
+	CSRF      string // the token every form of this session carries
+	Created   time.Time
+	Expires   time.Time
+}
+
+// AuditEntry is one line of the audit log: who saw or changed what.
+type AuditEntry struct {
+	ID      int64 // assigned by the store, increasing
+	At      time.Time
+	User    string
+	Action  string // "view", "case.move", "case.note", "sms.send", "booking.cancel", ...
+	Subject string // the phone (E.164) or the reference acted on
+	Detail  string
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	User    string // "" for all
+	Subject string // "" for all
+	Before  int64  // entries with a smaller ID (0: from the newest)
+	Limit   int    // at most (0: 50, cut to 500)
+}
+
+// SessionRecord is how one USSD (or assisted) session ended: the caller
+// page lists a caller's, the dashboard counts them.
+type SessionRecord struct {
+	At       time.Time // when it ended
+	Phone    string    // E.164
+	Operator string    // the mobile operator, or "hotline"
+	Service  string    // "home" when it ended before entering a service
+	Node     string    // the last screen reached
+	Result   string    // ussd.Completed, Abandoned, TimedOut or Errored ("completed"...)
+	Hops     int
+	Duration time.Duration
+}
+
+// HourCount is how many sessions of a service ended in an hour.
+type HourCount struct {
+	Hour    time.Time // truncated to the hour, UTC
+	Service string
+	N       int
+}
+
+// EndCount is how many sessions of a service ended at a node with a
+// result.
+type EndCount struct {
+	Service, Node, Result string
+	N                     int
+}
+
+// Store keeps the console's accounts, browser sessions, audit log and the
+// record of USSD sessions: in memory (Memory) or in PostgreSQL (package
+// postgres). Failures are *guichet.Error values with the codes given.
+type Store interface {
+	// AddUser creates u; ECONFLICT if the name is taken.
+	AddUser(ctx context.Context, u User) error
+	// User returns one account; ENOTFOUND if there is none.
+	User(ctx context.Context, name string) (User, error)
+	// Users lists the accounts by name.
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser replaces the stored account of u.Name (role, language,
+	// hash, MustChange, full name); ENOTFOUND if there is none.
+	UpdateUser(ctx context.Context, u User) error
+	// SignInFailed counts a failed sign-in of name at now and, when the
+	// failures reach max, locks the account until now+lock; it returns
+	// the account as it now stands. ENOTFOUND if there is none.
+	SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, error)
+	// SignedIn clears name's failures and lock.
+	SignedIn(ctx context.Context, name string) error
+
+	// CreateSession stores s.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session whose token hashes to tokenHash, if it
+	// has not expired at now; ENOTFOUND otherwise.
+	Session(ctx context.Context, tokenHash string, now time.Time) (Session, error)
+	// DeleteSession signs a browser out; deleting a missing one is no
+	// error.
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	// Audit appends e (its ID is assigned).
+	Audit(ctx context.Context, e AuditEntry) error
+	// AuditLog returns the entries f selects, newest first.
+	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
+	// RecordSessions appends ended sessions.
+	RecordSessions(ctx context.Context, rs []SessionRecord) error
+	// RecentSessions returns a phone's latest sessions, newest first, at
+	// most limit (0: 20).
+	RecentSessions(ctx context.Context, phone string, limit int) ([]SessionRecord, error)
+	// SessionCounts counts the sessions that ended in [from, to): per hour
+	// and service, and per service, node and result.
+	SessionCounts(ctx context.Context, from, to time.Time) ([]HourCount, []EndCount, error)
+}

@@ -1,0 +1,349 @@
+package hotline
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/chart"
+	"github.com/guichet/guichet/ussd"
+)
+
+// callbacksPage is the queue, oldest first, with who took each.
+func (c *Console) callbacksPage(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	open, err := c.Records.Callbacks(r.Context(), true, 200)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	closed, err := c.Records.Callbacks(r.Context(), false, 20)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "callbacks", view{Data: map[string]any{"Open": open, "Closed": closed}, Flash: flash(r, u.Lang)})
+}
+
+func (c *Console) takeCallback(w http.ResponseWriter, r *http.Request) {
+	c.callback(w, r, "take")
+}
+
+func (c *Console) closeCallback(w http.ResponseWriter, r *http.Request) {
+	c.callback(w, r, "done")
+}
+
+func (c *Console) callback(w http.ResponseWriter, r *http.Request, what string) {
+	u, _ := userOf(r)
+	ticket := chi.URLParam(r, "ticket")
+	do := c.Records.TakeCallback
+	if what == "done" {
+		do = c.Records.CloseCallback
+	}
+	cb, err := do(r.Context(), ticket, u.Name, c.now())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "callback."+what, cb.Phone, cb.Ticket)
+	if what == "take" {
+		c.redirect(w, r, "/callers/"+url.PathEscape(cb.Phone), "taken")
+		return
+	}
+	c.redirect(w, r, "/callbacks", "closed")
+}
+
+// screen is an assisted session's or the phone simulator's state.
+type screen struct {
+	Phone string
+	Text  string
+	End   bool
+	Hop   int
+	Error string
+}
+
+// step runs one hop for the operator: the session id is the operator's
+// and the caller's, so that two operators never share a dialogue; the hop
+// number is the hop key, so that a form posted twice (a double click, a
+// reload) gets the same screen and runs nothing twice.
+func (c *Console) step(r *http.Request, u User, p, operator string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
+	req := ussd.Request{Kind: kind, SessionID: operator + ":" + u.Name + ":" + p, Phone: p, ServiceCode: c.Catalogue.Code,
+		Operator: operator, Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
+	if operator == "simulator" {
+		req.Channel = "ussd"
+	}
+	if err := req.Normalize(c.Region); err != nil {
+		return ussd.Reply{}, err
+	}
+	return c.Engine.Step(r.Context(), req)
+}
+
+func (c *Console) assistPage(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	rep, err := c.step(r, u, p, "hotline", 0, ussd.Begin, "")
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), u, "assist.start", p, "")
+	c.render(w, r, http.StatusOK, "assist", view{Data: screen{Phone: p, Text: rep.Text, End: rep.End, Hop: 1}})
+}
+
+func (c *Console) assistStep(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	p, err := c.phoneParam(r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.hop(w, r, u, p, "hotline", "assist")
+}
+
+// hop reads a screen's form (input, hop, hang up) and shows the next one.
+func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, operator, page string) {
+	f := r.PostForm
+	hop, err := strconv.Atoi(f.Get("hop"))
+	if err != nil || hop < 1 || hop > 1000 {
+		c.fail(w, r, guichet.Errorf(guichet.EINVALID, "bad hop number"))
+		return
+	}
+	kind, input := ussd.Continue, strings.TrimSpace(f.Get("input"))
+	switch {
+	case f.Has("hangup"):
+		kind = ussd.Abort
+	case f.Has("dial"):
+		kind, input = ussd.Begin, ""
+	}
+	rep, err := c.step(r, u, p, operator, hop, kind, input)
+	if err != nil {
+		if guichet.ErrorCode(err) == guichet.EINVALID {
+			c.render(w, r, http.StatusBadRequest, page, view{Data: screen{Phone: p, Text: f.Get("text"), Hop: hop, Error: guichet.ErrorMessage(err)}})
+			return
+		}
+		c.fail(w, r, err)
+		return
+	}
+	if kind == ussd.Abort {
+		rep = ussd.Reply{Text: tr(u.Lang, "assist.hungup"), End: true}
+	}
+	if operator == "hotline" {
+		c.audit(r.Context(), u, "assist.step", p, input)
+	}
+	c.render(w, r, http.StatusOK, page, view{Data: screen{Phone: p, Text: rep.Text, End: rep.End, Hop: hop + 1}})
+}
+
+// SimulatorPhone is the number the phone simulator dials from.
+const SimulatorPhone = "+237600000001"
+
+func (c *Console) phonePage(w http.ResponseWriter, r *http.Request) {
+	c.render(w, r, http.StatusOK, "phone", view{Data: screen{Phone: SimulatorPhone, Hop: 1, End: true}})
+}
+
+func (c *Console) phoneStep(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	c.hop(w, r, u, SimulatorPhone, "simulator", "phone")
+}
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	f := AuditFilter{User: strings.TrimSpace(q.Get("user")), Subject: strings.TrimSpace(q.Get("subject")), Before: before, Limit: 100}
+	if f.Subject != "" {
+		if p, err := c.normalizePhone(f.Subject); err == nil {
+			f.Subject = p
+		}
+	}
+	es, err := c.Store.AuditLog(r.Context(), f)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	next := ""
+	if len(es) == f.Limit {
+		next = strconv.FormatInt(es[len(es)-1].ID, 10)
+	}
+	c.render(w, r, http.StatusOK, "audit", view{Data: map[string]any{"Entries": es, "Next": next}, Form: q})
+}
+
+// dashboard draws the last 24 hours: sessions per hour by service, where
+// callers abandon each service, SMS delivered per operator (7 days), and
+// the callback queue.
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
+	u, _ := userOf(r)
+	ctx := r.Context()
+	now := c.now()
+	to := now.Truncate(time.Hour).Add(time.Hour)
+	from := to.Add(-24 * time.Hour)
+	hours, ends, err := c.Store.SessionCounts(ctx, from, to)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	deliveries, err := c.Records.DeliveryCounts(ctx, now.Add(-7*24*time.Hour), now)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	open, err := c.Records.Callbacks(ctx, true, 500)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	lang := u.Lang
+	var charts []any
+	charts = append(charts, c.perHour(lang, from, hours))
+	charts = append(charts, c.funnels(lang, ends)...)
+	charts = append(charts, delivery(lang, deliveries), queue(lang, now, open))
+	c.render(w, r, http.StatusOK, "dashboard", view{Data: charts})
+}
+
+func (c *Console) perHour(lang string, from time.Time, hours []HourCount) any {
+	labels := make([]string, 24)
+	for i := range labels {
+		labels[i] = from.Add(time.Duration(i) * time.Hour).In(c.location()).Format("15h")
+	}
+	bySvc := map[string][]float64{}
+	for _, h := range hours {
+		i := int(h.Hour.Sub(from) / time.Hour)
+		if i < 0 || i >= 24 {
+			continue
+		}
+		if bySvc[h.Service] == nil {
+			bySvc[h.Service] = make([]float64, 24)
+		}
+		bySvc[h.Service][i] += float64(h.N)
+	}
+	var series []chart.Series
+	for _, id := range sortedKeys(bySvc) {
+		series = append(series, chart.Series{Name: c.serviceTitle(id, lang), Values: bySvc[id]})
+	}
+	return chart.StackedBars(tr(lang, "dash.perhour"), labels, series, chartOpts(lang, ""))
+}
+
+func (c *Console) serviceTitle(id, lang string) string {
+	if id == "home" {
+		return tr(lang, "dash.home")
+	}
+	return c.Catalogue.ServiceTitle(id, lang)
+}
+
+// funnels: for each service, how many sessions reached each of its
+// screens (in the order of its file) and how many completed. A session
+// that ended at a screen reached every screen before it in that order: an
+// approximation for menus that branch, exact for a straight form.
+func (c *Console) funnels(lang string, ends []EndCount) []any {
+	type agg struct {
+		at        map[string]int // sessions that stopped at a node, not completed
+		completed int
+		total     int
+	}
+	by := map[string]*agg{}
+	for _, e := range ends {
+		a := by[e.Service]
+		if a == nil {
+			a = &agg{at: map[string]int{}}
+			by[e.Service] = a
+		}
+		a.total += e.N
+		if e.Result == ussd.Completed {
+			a.completed += e.N
+		} else {
+			a.at[e.Node] += e.N
+		}
+	}
+	var out []any
+	for _, id := range sortedKeys(by) {
+		svc := c.Catalogue.Services[id]
+		if svc == nil {
+			continue
+		}
+		a := by[id]
+		steps := []chart.Step{{Label: tr(lang, "dash.entered"), N: a.total}}
+		left := a.total
+		for _, n := range svc.Order {
+			if a.at[n] == 0 && left == a.total {
+				continue // before the first screen anyone stopped at: same as entered
+			}
+			steps = append(steps, chart.Step{Label: n, N: left})
+			left -= a.at[n]
+		}
+		steps = append(steps, chart.Step{Label: tr(lang, "dash.completed"), N: a.completed})
+		out = append(out, chart.Funnel(tr(lang, "dash.funnel", c.serviceTitle(id, lang)), steps, chartOpts(lang, "")))
+	}
+	return out
+}
+
+func delivery(lang string, counts []adapters.DeliveryCount) any {
+	type agg struct{ delivered, total int }
+	by := map[string]*agg{}
+	for _, d := range counts {
+		if d.Status == adapters.MessagePending || d.Status == adapters.MessageSending || d.Status == adapters.MessageLogged {
+			continue
+		}
+		op := cmp.Or(d.Bind, tr(lang, "dash.nobind"))
+		a := by[op]
+		if a == nil {
+			a = &agg{}
+			by[op] = a
+		}
+		a.total += d.N
+		if d.Status == adapters.MessageDelivered {
+			a.delivered += d.N
+		}
+	}
+	var bars []chart.Bar
+	for _, op := range sortedKeys(by) {
+		a := by[op]
+		bars = append(bars, chart.Bar{Label: op, Value: float64(a.delivered), Max: float64(a.total),
+			Note: fmt.Sprintf("%d/%d", a.delivered, a.total)})
+	}
+	return chart.HBars(tr(lang, "dash.delivery"), bars, chartOpts(lang, "%"))
+}
+
+func queue(lang string, now time.Time, open []adapters.Callback) any {
+	var longest, sum time.Duration
+	for _, cb := range open {
+		d := now.Sub(cb.Requested)
+		sum += d
+		longest = max(longest, d)
+	}
+	avg := time.Duration(0)
+	if len(open) > 0 {
+		avg = sum / time.Duration(len(open))
+	}
+	mins := func(d time.Duration) float64 { return d.Minutes() }
+	top := max(mins(longest), 60)
+	return chart.HBars(tr(lang, "dash.queue", len(open)), []chart.Bar{
+		{Label: tr(lang, "dash.waitavg"), Value: mins(avg), Max: top, Note: fmt.Sprintf("%.0f min", mins(avg))},
+		{Label: tr(lang, "dash.waitmax"), Value: mins(longest), Max: top, Note: fmt.Sprintf("%.0f min", mins(longest))},
+	}, chartOpts(lang, " min"))
+}
+
+// chartOpts sizes the charts for the dashboard's columns (about 480 px on
+// a small laptop), so that their text stays readable.
+func chartOpts(lang, unit string) chart.Options {
+	return chart.Options{Width: 480, Unit: unit, NoData: tr(lang, "dash.nodata")}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}

@@ -1,0 +1,315 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/hotline"
+)
+
+// The console's store: Store implements hotline.Store too, and passes the
+// same contract suite (hotlinetest) as hotline.Memory. Unlike Memory, it
+// keeps every audit entry and every session record.
+var _ hotline.Store = (*Store)(nil)
+
+const userColumns = `name, full_name, role, lang, hash, failures, locked_until, must_change, created`
+
+func scanUser(row pgx.CollectableRow) (hotline.User, error) {
+	var u hotline.User
+	var locked *time.Time
+	err := row.Scan(&u.Name, &u.FullName, &u.Role, &u.Lang, &u.Hash, &u.Failures, &locked, &u.MustChange, &u.Created)
+	if locked != nil {
+		u.LockedUntil = *locked
+	}
+	return u, err
+}
+
+// lockedUntil is a lock as an argument: NULL for none.
+func lockedUntil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// hash is a password hash as an argument: never NULL.
+func hash(h []byte) []byte {
+	if h == nil {
+		return []byte{}
+	}
+	return h
+}
+
+// AddUser implements hotline.Store.
+func (s *Store) AddUser(ctx context.Context, u hotline.User) error {
+	tag, err := s.db(ctx).Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
+		u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.Failures, lockedUntil(u.LockedUntil), u.MustChange, u.Created)
+	if err != nil {
+		return fail(ctx, "adding a console user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fail(ctx, "adding a console user", guichet.Errorf(guichet.ECONFLICT, "user exists"))
+	}
+	return nil
+}
+
+// User implements hotline.Store.
+func (s *Store) User(ctx context.Context, name string) (hotline.User, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name)
+	if err != nil {
+		return hotline.User{}, fail(ctx, "finding a console user", err)
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	if notFound(err) {
+		return hotline.User{}, fail(ctx, "finding a console user", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	}
+	if err != nil {
+		return hotline.User{}, fail(ctx, "finding a console user", err)
+	}
+	return u, nil
+}
+
+// Users implements hotline.Store.
+func (s *Store) Users(ctx context.Context) ([]hotline.User, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
+	if err != nil {
+		return nil, fail(ctx, "listing console users", err)
+	}
+	users, err := pgx.CollectRows(rows, scanUser)
+	if err != nil {
+		return nil, fail(ctx, "listing console users", err)
+	}
+	return users, nil
+}
+
+// UpdateUser implements hotline.Store: the failures, the lock and the
+// creation time stay as they are.
+func (s *Store) UpdateUser(ctx context.Context, u hotline.User) error {
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE console_users
+		SET full_name = $2, role = $3, lang = $4, hash = $5, must_change = $6
+		WHERE name = $1`, u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange)
+	if err != nil {
+		return fail(ctx, "updating a console user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fail(ctx, "updating a console user", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	}
+	return nil
+}
+
+// SignInFailed implements hotline.Store in one UPDATE, so that failures at
+// once each count: every failure from the max-th on locks the account
+// until now+lock; max 0 (or less) never locks it.
+func (s *Store) SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, error) {
+	rows, err := s.db(ctx).Query(ctx, `UPDATE console_users
+		SET failures = failures + 1,
+			locked_until = CASE WHEN $2::integer > 0 AND failures + 1 >= $2::integer THEN $3::timestamptz ELSE locked_until END
+		WHERE name = $1
+		RETURNING `+userColumns, name, max, now.Add(lock))
+	if err != nil {
+		return hotline.User{}, fail(ctx, "counting a failed sign-in", err)
+	}
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	if notFound(err) {
+		return hotline.User{}, fail(ctx, "counting a failed sign-in", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	}
+	if err != nil {
+		return hotline.User{}, fail(ctx, "counting a failed sign-in", err)
+	}
+	return u, nil
+}
+
+// SignedIn implements hotline.Store; ENOTFOUND if there is no such
+// account.
+func (s *Store) SignedIn(ctx context.Context, name string) error {
+	tag, err := s.db(ctx).Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
+	if err != nil {
+		return fail(ctx, "clearing sign-in failures", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fail(ctx, "clearing sign-in failures", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	}
+	return nil
+}
+
+// CreateSession implements hotline.Store: ENOTFOUND if sess.User has no
+// account, ECONFLICT if a session has sess.TokenHash. It then deletes the
+// sessions expired at sess.Created: sign-ins are rare, and the index on
+// expires makes it cheap.
+func (s *Store) CreateSession(ctx context.Context, sess hotline.Session) error {
+	db := s.db(ctx)
+	tag, err := db.Exec(ctx, `INSERT INTO console_sessions (token_hash, username, csrf, created, expires)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING`,
+		sess.TokenHash, sess.User, sess.CSRF, sess.Created, sess.Expires)
+	switch {
+	case violates(err, "23503", "console_sessions_username_fkey"):
+		return fail(ctx, "creating a console session", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	case err != nil:
+		return fail(ctx, "creating a console session", err)
+	case tag.RowsAffected() == 0:
+		return fail(ctx, "creating a console session", guichet.Errorf(guichet.ECONFLICT, "session exists"))
+	}
+	if _, err := db.Exec(ctx, `DELETE FROM console_sessions WHERE expires <= $1`, sess.Created); err != nil {
+		return fail(ctx, "deleting expired console sessions", err)
+	}
+	return nil
+}
+
+// Session implements hotline.Store: a session expires at its Expires.
+func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (hotline.Session, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
+		WHERE token_hash = $1 AND expires > $2`, tokenHash, now)
+	if err != nil {
+		return hotline.Session{}, fail(ctx, "finding a console session", err)
+	}
+	sess, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[hotline.Session])
+	if notFound(err) {
+		return hotline.Session{}, fail(ctx, "finding a console session", guichet.Errorf(guichet.ENOTFOUND, "session not found"))
+	}
+	if err != nil {
+		return hotline.Session{}, fail(ctx, "finding a console session", err)
+	}
+	return sess, nil
+}
+
+// DeleteSession implements hotline.Store.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	if _, err := s.db(ctx).Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fail(ctx, "deleting a console session", err)
+	}
+	return nil
+}
+
+// Audit implements hotline.Store. IDs come from an identity column: they
+// increase in the order entries are written, not always in the order
+// their transactions commit.
+func (s *Store) Audit(ctx context.Context, e hotline.AuditEntry) error {
+	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail)
+		VALUES ($1, $2, $3, $4, $5)`, e.At, e.User, e.Action, e.Subject, e.Detail); err != nil {
+		return fail(ctx, "writing to the audit log", err)
+	}
+	return nil
+}
+
+// AuditLog implements hotline.Store. Only the conditions f sets are
+// written, so that each query can use its index, whatever plan is cached.
+func (s *Store) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.AuditEntry, error) {
+	var (
+		where []string
+		args  []any
+	)
+	and := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.User != "" {
+		and("username = $%d", f.User)
+	}
+	if f.Subject != "" {
+		and("subject = $%d", f.Subject)
+	}
+	if f.Before > 0 {
+		and("id < $%d", f.Before)
+	}
+	q := `SELECT id, at, username, action, subject, detail FROM audit_log`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	args = append(args, hotline.AuditLimit(f.Limit))
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	rows, err := s.db(ctx).Query(ctx, q, args...)
+	if err != nil {
+		return nil, fail(ctx, "reading the audit log", err)
+	}
+	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hotline.AuditEntry])
+	if err != nil {
+		return nil, fail(ctx, "reading the audit log", err)
+	}
+	return entries, nil
+}
+
+// RecordSessions implements hotline.Store in one INSERT, in the order of
+// rs.
+func (s *Store) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) error {
+	if len(rs) == 0 {
+		return ctx.Err()
+	}
+	n := len(rs)
+	at, duration := make([]time.Time, n), make([]time.Duration, n)
+	phone, operator, service, node, result := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	hops := make([]int, n)
+	for i, r := range rs {
+		at[i], phone[i], operator[i], service[i], node[i], result[i] = r.At, r.Phone, r.Operator, r.Service, r.Node, r.Result
+		hops[i], duration[i] = r.Hops, r.Duration
+	}
+	_, err := s.db(ctx).Exec(ctx, `INSERT INTO ussd_sessions (at, phone, operator, service, node, result, hops, duration)
+		SELECT r.at, r.phone, r.operator, r.service, r.node, r.result, r.hops, r.duration
+		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::interval[])
+			WITH ORDINALITY AS r(at, phone, operator, service, node, result, hops, duration, n)
+		ORDER BY r.n`, at, phone, operator, service, node, result, hops, duration)
+	if err != nil {
+		return fail(ctx, "recording sessions", err)
+	}
+	return nil
+}
+
+// RecentSessions implements hotline.Store: the latest to end first, and of
+// those that ended at once the latest recorded.
+func (s *Store) RecentSessions(ctx context.Context, phone string, limit int) ([]hotline.SessionRecord, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT at, phone, operator, service, node, result, hops, duration
+		FROM ussd_sessions WHERE phone = $1 ORDER BY at DESC, id DESC LIMIT $2`, phone, hotline.RecentLimit(limit))
+	if err != nil {
+		return nil, fail(ctx, "listing a caller's sessions", err)
+	}
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hotline.SessionRecord])
+	if err != nil {
+		return nil, fail(ctx, "listing a caller's sessions", err)
+	}
+	return rs, nil
+}
+
+// SessionCounts implements hotline.Store: both counts come from one scan
+// of the window (GROUPING SETS), so that they agree. Hour counts are
+// ordered by hour then service, end counts by service, node and result,
+// byte by byte (the columns' collation is "C") as hotline.Memory orders
+// them.
+func (s *Store) SessionCounts(ctx context.Context, from, to time.Time) ([]hotline.HourCount, []hotline.EndCount, error) {
+	rows, err := s.db(ctx).Query(ctx, `SELECT GROUPING(hour) = 1 AS ends, hour, service, node, result, count(*)
+		FROM (SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AS hour, service, node, result
+			FROM ussd_sessions WHERE at >= $1 AND at < $2) s
+		GROUP BY GROUPING SETS ((hour, service), (service, node, result))
+		ORDER BY 1, 2, 3, 4, 5`, from, to)
+	if err != nil {
+		return nil, nil, fail(ctx, "counting sessions", err)
+	}
+	var (
+		hours        []hotline.HourCount
+		ends         []hotline.EndCount
+		isEnd        bool
+		hour         *time.Time
+		node, result *string
+		service      string
+		n            int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&isEnd, &hour, &service, &node, &result, &n}, func() error {
+		switch {
+		case isEnd && node != nil && result != nil:
+			ends = append(ends, hotline.EndCount{Service: service, Node: *node, Result: *result, N: n})
+		case !isEnd && hour != nil:
+			hours = append(hours, hotline.HourCount{Hour: hour.UTC(), Service: service, N: n})
+		default:
+			return fmt.Errorf("a count without its hour, node or result")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fail(ctx, "counting sessions", err)
+	}
+	return hours, ends, nil
+}
