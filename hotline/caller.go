@@ -330,17 +330,30 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 	call := func(op string, args map[string]string) (adapters.Result, error) {
 		return c.Cases.Do(ctx, adapters.Call{Op: op, Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline", Args: args})
 	}
+	// Only a slot offered now, with places left: the booking is not
+	// touched for one that cannot be had.
+	offered, err := call("slots.list", map[string]string{"office": b.Office})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(offered.Options, func(o adapters.Option) bool { return o.ID == slot }) {
+		c.renderCaller(w, r, http.StatusConflict, map[string]string{"slot-" + ref: tr(u.Lang, "booking.gone")}, r.PostForm)
+		return
+	}
 	if _, err := call("slots.cancel", map[string]string{"ref": ref}); err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	res, err := call("slots.book", map[string]string{"office": b.Office, "slot": slot})
 	if err != nil {
+		// Taken meanwhile: the caller gets their slot back (under a new
+		// reference) rather than none.
 		old := b.Start.In(c.location()).Format("200601021504")
 		if _, rerr := call("slots.book", map[string]string{"office": b.Office, "slot": old}); rerr != nil {
 			c.Log.Error("moving a booking: the old slot could not be booked again", "ref", ref, "err", rerr)
 		}
-		c.renderCaller(w, r, http.StatusConflict, map[string]string{"slot-" + ref: guichet.ErrorMessage(err)}, r.PostForm)
+		c.renderCaller(w, r, http.StatusConflict, map[string]string{"booking": guichet.ErrorMessage(err)}, r.PostForm)
 		return
 	}
 	c.audit(ctx, u, "booking.move", p, ref+" → "+res.Vars["ref"]+" "+slot)

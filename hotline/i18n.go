@@ -105,6 +105,7 @@ var texts = map[string][2]string{
 	"booking.cancel":   {"Annuler", "Cancel"},
 	"booking.move":     {"Déplacer", "Move"},
 	"booking.newslot":  {"Nouveau créneau", "New slot"},
+	"booking.gone":     {"Ce créneau n'est plus proposé ou est complet.", "This slot is no longer offered or is full."},
 	"booking.pickslot": {"Choisissez un créneau.", "Choose a slot."},
 
 	"sms.when":     {"Quand", "When"},

@@ -146,8 +146,10 @@ func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, operato
 	c.render(w, r, http.StatusOK, page, view{Data: screen{Phone: p, Text: rep.Text, End: rep.End, Hop: hop + 1}})
 }
 
-// SimulatorPhone is the number the phone simulator dials from.
-const SimulatorPhone = "+237600000001"
+// SimulatorPhone is the number the phone simulator dials from: a fixed
+// line, which no SMS route takes, so that what designers open there never
+// texts a real person (the outbox marks those SMS failed: no route).
+const SimulatorPhone = "+237222123456"
 
 func (c *Console) phonePage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "phone", view{Data: screen{Phone: SimulatorPhone, Hop: 1, End: true}})

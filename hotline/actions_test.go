@@ -1,0 +1,294 @@
+package hotline_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/ussd"
+)
+
+// book books a visit for phone through the case engine, as USSD would.
+func (r *rig) book(t *testing.T, phone, slot string) string {
+	t.Helper()
+	res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "slots.book", Service: "visit", Phone: phone, Lang: "fr", Channel: "ussd",
+		Args: map[string]string{"office": "douala-3", "slot": slot}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Vars["ref"]
+}
+
+func TestSendSMSFromATemplate(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	_, body, _ := b.get("/hotline/callers/%2B237677000001")
+	if !strings.Contains(body, "Guichet 1510 a essayé de vous rappeler.") {
+		t.Fatal("the caller page offers no SMS template")
+	}
+	code, _, loc := b.post("/hotline/callers/%2B237677000001/sms", url.Values{"text": {"Guichet 1510 tried to call you back."}, "lang": {"en"}})
+	if code != http.StatusSeeOther || loc != "/hotline/callers/+237677000001?done=sms" {
+		t.Fatalf("send: %d → %s", code, loc)
+	}
+	msgs, _ := r.cases.Messages(t.Context(), "+237677000001", 1)
+	if len(msgs) != 1 || msgs[0].Body != "Guichet 1510 tried to call you back." || msgs[0].Lang != "en" || msgs[0].Kind != "hotline" ||
+		msgs[0].Status != adapters.MessagePending {
+		t.Errorf("the outbox holds %+v", msgs)
+	}
+	_, body, _ = b.get(loc)
+	if !strings.Contains(body, "SMS mis dans la file d&#39;envoi.") || !strings.Contains(body, "Guichet 1510 tried to call you back.</td><td>en attente") {
+		t.Error("the caller page does not show the queued SMS")
+	}
+	if es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: "+237677000001"}); len(es) == 0 || es[1].Action != "sms.send" {
+		t.Errorf("audit: %+v", es)
+	}
+}
+
+func TestCancelAndMoveBooking(t *testing.T) {
+	r := newRig(t)
+	const citizen = "+237677000555"
+	ref := r.book(t, citizen, "202612011000")
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	_, body, _ := b.get("/hotline/callers/" + url.PathEscape(citizen))
+	if !strings.Contains(body, ref) || !strings.Contains(body, `value="202612011100"`) {
+		t.Fatalf("the caller page lacks the booking or the slots to move it to")
+	}
+	// Move: the old slot is freed, the new one is held, under a new reference.
+	code, _, loc := b.post("/hotline/callers/"+url.PathEscape(citizen)+"/bookings/"+ref+"/move", url.Values{"slot": {"202612011100"}})
+	if code != http.StatusSeeOther || !strings.HasSuffix(loc, "done=rebooked") {
+		t.Fatalf("move: %d → %s", code, loc)
+	}
+	bs, _ := r.cases.Bookings(t.Context(), citizen, r.now)
+	if len(bs) != 1 || bs[0].Ref == ref || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011100" || bs[0].Channel != "hotline" {
+		t.Fatalf("after the move: %+v", bs)
+	}
+	// A slot that cannot be had: the caller keeps the one they have.
+	moved := bs[0].Ref
+	code, body, _ = b.post("/hotline/callers/"+url.PathEscape(citizen)+"/bookings/"+moved+"/move", url.Values{"slot": {"202001011000"}})
+	if code != http.StatusConflict || !strings.Contains(body, `class="err"`) {
+		t.Errorf("an impossible slot: %d", code)
+	}
+	if bs, _ := r.cases.Bookings(t.Context(), citizen, r.now); len(bs) != 1 || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011100" {
+		t.Errorf("after a failed move the caller holds %+v, want the 11h00 slot still", bs)
+	}
+	bs, _ = r.cases.Bookings(t.Context(), citizen, r.now)
+	code, _, _ = b.post("/hotline/callers/"+url.PathEscape(citizen)+"/bookings/"+bs[0].Ref+"/cancel", url.Values{})
+	if code != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", code)
+	}
+	if bs, _ := r.cases.Bookings(t.Context(), citizen, r.now); len(bs) != 0 {
+		t.Errorf("after cancelling: %+v", bs)
+	}
+}
+
+// A callback asked for in the COVID-19 self-check shows in the queue,
+// oldest first; taking it says who has it, and marking it done closes it.
+func TestCallbackQueue(t *testing.T) {
+	r := newRig(t)
+	for i, p := range []string{"+237677100001", "+237677100002"} {
+		if _, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "callback.request", Service: "covid", Phone: p, Lang: "fr",
+			Channel: "ussd", Args: map[string]string{"reason": "covid-high-risk"}}); err != nil {
+			t.Fatal(err)
+		}
+		r.now = r.now.Add(time.Duration(i+1) * time.Minute)
+	}
+	awa, paul := r.browser(t), r.browser(t)
+	awa.mustSignIn("awa")
+	paul.mustSignIn("paul")
+	_, body, _ := awa.get("/hotline/callbacks")
+	first, second := strings.Index(body, "237677100001"), strings.Index(body, "237677100002")
+	if first < 0 || second < first || !strings.Contains(body, "covid-high-risk") {
+		t.Fatalf("the queue is not oldest first:\n%s", body)
+	}
+	open, _ := r.cases.Callbacks(t.Context(), true, 0)
+	ticket := open[0].Ticket
+	if code, _, loc := awa.post("/hotline/callbacks/"+ticket+"/take", url.Values{}); code != http.StatusSeeOther || loc != "/hotline/callers/+237677100001?done=taken" {
+		t.Fatalf("take: %d → %s", code, loc)
+	}
+	_, body, _ = paul.get("/hotline/callbacks")
+	if !strings.Contains(body, "<td>awa</td>") {
+		t.Error("the queue does not say who took the request")
+	}
+	// Another operator cannot take it from awa.
+	if code, body, _ := paul.post("/hotline/callbacks/"+ticket+"/take", url.Values{}); code != http.StatusConflict || !strings.Contains(body, "awa") {
+		t.Errorf("taking a taken request: %d", code)
+	}
+	if code, _, _ := awa.post("/hotline/callbacks/"+ticket+"/done", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("done: %d", code)
+	}
+	if open, _ := r.cases.Callbacks(t.Context(), true, 0); len(open) != 1 || open[0].Phone != "+237677100002" {
+		t.Errorf("open after done: %+v", open)
+	}
+	_, body, _ = awa.get("/hotline/callers/%2B237677100001")
+	if !strings.Contains(body, "Traité") {
+		t.Error("the caller page does not show the request done")
+	}
+}
+
+// The dashboard draws what the journal recorded: sessions per hour by
+// service, where callers stopped, delivery per operator, the queue.
+func TestDashboard(t *testing.T) {
+	r := newRig(t)
+	steps := func(p string, inputs ...string) {
+		for i, in := range inputs {
+			kind := ussd.Continue
+			if i == 0 {
+				kind = ussd.Begin
+			}
+			req := ussd.Request{Kind: kind, SessionID: "s-" + p, Phone: p, ServiceCode: "*123#", Operator: "mtn", Dialect: "test", Input: in}
+			if _, err := r.console.Engine.Step(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	steps("+237677200001", "", "1", "2", "1", "Ngo Bassa", "01011990", "1") // birth certificate, completed
+	steps("+237677200002", "", "1", "2", "1")                               // stops at the name
+	if _, err := r.console.Engine.Step(t.Context(), ussd.Request{Kind: ussd.Abort, SessionID: "s-+237677200002", Phone: "+237677200002",
+		Operator: "mtn", Dialect: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		_, ends, _ := r.store.SessionCounts(t.Context(), r.now.Add(-time.Hour), r.now.Add(time.Hour))
+		if len(ends) >= 2 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b := r.browser(t)
+	b.mustSignIn("paul")
+	code, body, _ := b.get("/hotline/dashboard")
+	if code != 200 {
+		t.Fatalf("dashboard: %d", code)
+	}
+	for _, want := range []string{"Sessions per hour by service (24 h)", "Where callers give up: Birth certificate",
+		"SMS delivered per operator (7 days)", "Callback queue: 0 waiting", "<svg"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, "<svg"); n < 4 {
+		t.Errorf("%d charts, want 4 at least", n)
+	}
+}
+
+func TestPhoneSimulatorAndLanguage(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	b.mustSignIn("paul") // English
+	code, body, _ := b.get("/hotline/phone")
+	if code != 200 || !strings.Contains(body, "Phone simulator") || !strings.Contains(body, `id="dial"`) {
+		t.Fatalf("phone page: %d", code)
+	}
+	code, body, _ = b.post("/hotline/phone", url.Values{"hop": {"1"}, "dial": {"1"}})
+	if code != 200 || !strings.Contains(body, "Choisissez la langue") {
+		t.Fatalf("dial: %d %s", code, body)
+	}
+	code, body, _ = b.post("/hotline/phone", url.Values{"hop": {"2"}, "input": {"2"}})
+	if code != 200 || !strings.Contains(body, "1 ") {
+		t.Fatalf("language: %d", code)
+	}
+	// paul switches the console to French: it stays French for him.
+	if code, _, _ := b.post("/hotline/lang", url.Values{"lang": {"fr"}}); code != http.StatusSeeOther {
+		t.Fatalf("lang: %d", code)
+	}
+	_, body, _ = b.get("/hotline/")
+	if !strings.Contains(body, "Rechercher un appelant") || !strings.Contains(body, `lang="fr"`) {
+		t.Error("the console did not switch to French")
+	}
+	if u, _ := r.store.User(t.Context(), "paul"); u.Lang != "fr" {
+		t.Errorf("paul's language is %q", u.Lang)
+	}
+}
+
+// A one-time password holds its user on the password page until they
+// choose their own; the rules are told next to the fields.
+func TestFirstPasswordMustChange(t *testing.T) {
+	r := newRig(t)
+	u, _ := hotline.NewUser("nina", "", hotline.Operator, "fr", "one-time-pass", r.now)
+	u.MustChange = true
+	if err := r.store.AddUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	b := r.browser(t)
+	b.signIn("nina", "one-time-pass")
+	if code, _, loc := b.get("/hotline/"); code != http.StatusSeeOther || loc != "/hotline/password" {
+		t.Fatalf("with a one-time password: %d → %s", code, loc)
+	}
+	b.get("/hotline/password")
+	code, body, _ := b.post("/hotline/password", url.Values{"current": {"nope"}, "new": {"short"}, "again": {"short"}})
+	if code != 400 || !strings.Contains(body, "Ce n&#39;est pas votre mot de passe actuel.") || !strings.Contains(body, "Au moins 10 caractères.") {
+		t.Errorf("bad change: %d", code)
+	}
+	if code, _, _ := b.post("/hotline/password", url.Values{"current": {"one-time-pass"}, "new": {"my own password"}, "again": {"my own password"}}); code != http.StatusSeeOther {
+		t.Fatalf("change: %d", code)
+	}
+	if code, _, _ := b.get("/hotline/"); code != 200 {
+		t.Errorf("after the change: %d", code)
+	}
+	if b2 := r.browser(t); true {
+		if code, _, _ := b2.signIn("nina", "my own password"); code != http.StatusSeeOther {
+			t.Errorf("signing in with the new password: %d", code)
+		}
+	}
+}
+
+func TestAddUser(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	b.mustSignIn("root")
+	b.get("/hotline/users")
+	code, body, _ := b.post("/hotline/users", url.Values{"name": {"Bad Name"}, "role": {"operator"}, "lang": {"fr"}, "password": {"long enough pw"}})
+	if code != 400 || !strings.Contains(body, "name: 2 to 64 lower-case letters") {
+		t.Errorf("bad name: %d", code)
+	}
+	code, body, _ = b.post("/hotline/users", url.Values{"name": {"awa"}, "role": {"operator"}, "lang": {"fr"}, "password": {"long enough pw"}})
+	if code != http.StatusConflict || !strings.Contains(body, "Cet identifiant existe déjà.") {
+		t.Errorf("taken name: %d", code)
+	}
+	if code, _, _ := b.post("/hotline/users", url.Values{"name": {"eric"}, "role": {"supervisor"}, "lang": {"en"}, "password": {"long enough pw"}}); code != http.StatusSeeOther {
+		t.Fatalf("add: %d", code)
+	}
+	u, err := r.store.User(t.Context(), "eric")
+	if err != nil || u.Role != hotline.Supervisor || !u.MustChange || u.Lang != "en" {
+		t.Errorf("eric: %+v %v", u, err)
+	}
+}
+
+// A component that panics gives the error page, not a stack trace.
+func TestNoStackTrace(t *testing.T) {
+	r := newRig(t)
+	r.console.Records = panicky{r.console.Records}
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	code, body, _ := b.get("/hotline/callbacks")
+	if code != http.StatusInternalServerError || strings.Contains(body, "goroutine") || strings.Contains(body, "panicky") ||
+		!strings.Contains(body, "Une erreur est survenue") {
+		t.Errorf("%d:\n%s", code, body)
+	}
+	// A store error is a page too, and says nothing of the store.
+	r.console.Records = failing{r.console.Records}
+	code, body, _ = b.get("/hotline/callbacks")
+	if code != http.StatusInternalServerError || strings.Contains(body, "connection refused") {
+		t.Errorf("%d:\n%s", code, body)
+	}
+}
+
+type panicky struct{ hotline.Records }
+
+func (panicky) Callbacks(context.Context, bool, int) ([]adapters.Callback, error) {
+	panic("panicky store")
+}
+
+type failing struct{ hotline.Records }
+
+func (failing) Callbacks(context.Context, bool, int) ([]adapters.Callback, error) {
+	return nil, errors.New("dial tcp 127.0.0.1:5432: connection refused")
+}
