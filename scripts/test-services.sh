@@ -2,6 +2,8 @@
 # test-services.sh makes sure the services the tests use are up on 127.0.0.1:
 #   Redis       127.0.0.1:6379
 #   PostgreSQL  127.0.0.1:5432, trust auth from 127.0.0.1, a database "test"
+# and that the browser the console's end-to-end tests drive is installed:
+#   Chromium    /usr/bin/chromium (or chromium in PATH, or $CHROMIUM)
 # It installs them from Debian packages when missing and starts them when down
 # (run as root), waits until they answer, and exits non-zero saying why if one
 # does not. Idempotent; prints nothing when all is already up.
@@ -144,5 +146,20 @@ as_superuser() {
 	su postgres -c "$line"
 }
 
+# ensure_chromium installs Debian's Chromium for the hotline's browser tests
+# (hotline/browser_test.go), which fail without it under CI.
+ensure_chromium() {
+	if [[ -n ${CHROMIUM:-} ]]; then
+		command -v "$CHROMIUM" >/dev/null || die "CHROMIUM=$CHROMIUM is not an executable"
+		return 0
+	fi
+	[[ -x /usr/bin/chromium ]] && return 0
+	command -v chromium >/dev/null && return 0
+	apt_install chromium
+	[[ -x /usr/bin/chromium ]] || command -v chromium >/dev/null ||
+		die "chromium is installed but not found"
+}
+
 ensure_redis
 ensure_postgres
+ensure_chromium
