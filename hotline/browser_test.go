@@ -196,6 +196,13 @@ func (p *tab) open(path string) {
 // fill types text into a field, as a user does, key by key.
 func (p *tab) fill(sel, text string) {
 	p.t.Helper()
+	// What the field held goes first, as a person selecting it all would.
+	if err := p.query(chromedp.Clear(chromedp.CSS(sel))); err != nil {
+		p.t.Fatalf("clearing %s on %s: %v", sel, p.location(), err)
+	}
+	if text == "" {
+		return
+	}
 	if err := p.query(chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
 		p.t.Fatalf("typing into %s on %s: %v", sel, p.location(), err)
 	}
@@ -456,7 +463,7 @@ func TestBrowserAssistedSession(t *testing.T) {
 	p.click(`h1 a[href="/hotline/callers/` + caller + `"]`)
 	p.wantText("#cases", ref)
 	p.wantText("#sms", ref)
-	p.wantText("#sessions", "birth-certificate", "terminée")
+	p.wantText("#sessions", r.console.Catalogue.ServiceTitle("birth-certificate", "fr"), "terminée", "7 écrans")
 	p.writeDoc("hotline-caller.png")
 }
 
@@ -585,7 +592,7 @@ func TestBrowserBadInput(t *testing.T) {
 		err    string
 		says   string
 	}{
-		{"empty SMS", "/hotline/callers/%2B237677000001", nil, "#sendsms", 400, "#text", "#text-err", "À remplir."},
+		{"empty SMS", "/hotline/callers/%2B237677000001", map[string]string{"#text": ""}, "#sendsms", 400, "#text", "#text-err", "À remplir."},
 		{"blank SMS", "/hotline/callers/%2B237677000001", map[string]string{"#text": "   "}, "#sendsms", 400, "#text", "#text-err", "À remplir."},
 		{"not a number", "/hotline/", map[string]string{"#q": "bonjour"}, "#search", 400, "#q", "#q-err", "« bonjour » n'est pas un numéro de téléphone."},
 		{"mistyped reference", "/hotline/", map[string]string{"#q": "10000049"}, "#search", 400, "#q", "#q-err", "Référence 10000049 mal saisie"},

@@ -84,6 +84,9 @@ type callerData struct {
 	Callbacks []adapters.Callback
 	Templates []smsTemplate
 	Services  []serviceView
+	// Title and Label name services and statuses for people.
+	Title func(service string) string
+	Label func(service, status string) string
 }
 
 type bookingView struct {
@@ -118,11 +121,16 @@ func (c *Console) renderCaller(w http.ResponseWriter, r *http.Request, status in
 		c.fail(w, r, err) // a view that cannot be audited is not shown
 		return
 	}
+	if form == nil && len(d.Templates) > 0 {
+		form = url.Values{"text": {d.Templates[0].Text}} // the first template, ready to send or edit
+	}
 	c.render(w, r, status, "caller", view{Data: d, Errors: errs, Form: form, Flash: flash(r, u.Lang), Title: p})
 }
 
 func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error) {
-	d := callerData{Phone: p, Templates: templates(lang)}
+	d := callerData{Phone: p, Templates: templates(lang),
+		Title: func(s string) string { return c.serviceTitle(s, lang) },
+		Label: func(s, st string) string { return c.Catalogue.StatusLabel(s, st, lang) }}
 	var err error
 	if d.Cases, err = c.Cases.Cases(ctx, adapters.CaseFilter{Phone: p}, ""); err != nil {
 		return d, err

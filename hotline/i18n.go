@@ -138,6 +138,7 @@ var texts = map[string][2]string{
 	"session.service":  {"Service", "Service"},
 	"session.node":     {"Dernier écran", "Last screen"},
 	"session.result":   {"Issue", "Outcome"},
+	"session.hops":     {"%d écrans", "%d screens"},
 	"result.completed": {"terminée", "completed"},
 	"result.abandoned": {"abandonnée", "abandoned"},
 	"result.timed_out": {"expirée", "timed out"},

@@ -277,10 +277,12 @@ func (c *Console) funnels(lang string, ends []EndCount) []any {
 		steps := []chart.Step{{Label: tr(lang, "dash.entered"), N: a.total}}
 		left := a.total
 		for _, n := range svc.Order {
-			if a.at[n] == 0 && left == a.total {
-				continue // before the first screen anyone stopped at: same as entered
+			// Only screens that wait for the caller are rows; a session
+			// cut during an action still counts as lost there.
+			if node := svc.Nodes[n]; node != nil && node.Kind != "action" && node.Kind != "end" &&
+				(a.at[n] > 0 || left < a.total) { // before the first screen anyone left: as entered
+				steps = append(steps, chart.Step{Label: n, N: left})
 			}
-			steps = append(steps, chart.Step{Label: n, N: left})
 			left -= a.at[n]
 		}
 		steps = append(steps, chart.Step{Label: tr(lang, "dash.completed"), N: a.completed})
