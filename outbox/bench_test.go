@@ -76,6 +76,10 @@ func BenchmarkDispatch(b *testing.B) {
 					b.Fatal(err)
 				}
 				d := &outbox.Dispatcher{Store: store, Routes: r, Senders: senders, Source: "8080", Batch: 50 * window * n}
+				var before []smpp.Stats
+				for _, name := range sortedNames(senders) {
+					before = append(before, senders[name].(*smpp.Binds).Stats())
+				}
 				b.StartTimer()
 				start := time.Now()
 				for sent := 0; sent < total; {
@@ -96,6 +100,20 @@ func BenchmarkDispatch(b *testing.B) {
 				b.ReportMetric(perSec/limit, "of-limit")
 				b.ReportMetric(float64(measured.Microseconds())/1000, "rtt_ms")
 				b.ReportMetric(perSec/(float64(window*n)/measured.Seconds()), "of-measured-limit")
+				// The round trip under this load, as the binds saw it, and how
+				// full the dispatcher kept their windows.
+				var rtt, busy time.Duration
+				var ok uint64
+				for i, name := range sortedNames(senders) {
+					st := senders[name].(*smpp.Binds).Stats()
+					rtt += st.SubmitRTT - before[i].SubmitRTT
+					busy += st.WindowBusy - before[i].WindowBusy
+					ok += st.SubmitOK - before[i].SubmitOK
+				}
+				loaded := rtt / time.Duration(ok)
+				b.ReportMetric(float64(loaded.Microseconds())/1000, "loaded-rtt-ms")
+				b.ReportMetric(perSec/(float64(window*n)/loaded.Seconds()), "of-loaded-limit")
+				b.ReportMetric(float64(busy)/float64(window*n)/float64(elapsed), "window-full")
 			}
 		})
 	}

@@ -37,6 +37,7 @@ func BenchmarkSubmitWindow10RTT2ms(b *testing.B) {
 	measuredRTT := time.Since(probeStart) / probes
 	var elapsed time.Duration
 	sent := 0
+	before := bind.Stats()
 	for b.Loop() {
 		start := time.Now()
 		jobs := make(chan int)
@@ -71,6 +72,11 @@ func BenchmarkSubmitWindow10RTT2ms(b *testing.B) {
 		b.Fatalf("simulator got %d submits, sent %d", got, sent)
 	}
 	rate := float64(sent) / elapsed.Seconds()
+	after := bind.Stats()
+	loaded := (after.SubmitRTT - before.SubmitRTT) / time.Duration(after.SubmitOK-before.SubmitOK)
+	b.ReportMetric(float64(loaded.Microseconds())/1000, "loaded_rtt_ms")
+	b.ReportMetric(rate/(float64(window)/loaded.Seconds()), "ratio_to_loaded_rtt")
+	b.ReportMetric(float64(after.WindowBusy-before.WindowBusy)/float64(window)/float64(elapsed), "window_full")
 	limit := float64(window) / rtt.Seconds()
 	b.ReportMetric(rate, "msgs/s")
 	b.ReportMetric(limit, "limit_msgs/s")

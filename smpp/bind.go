@@ -146,6 +146,12 @@ type Stats struct {
 	Unmatched       uint64 // responses matching no pending request
 	Alerts          uint64 // alert_notification received (ignored)
 	InFlight        int    // window slots in use now
+	// SubmitRTT sums the round trips of answered submit_sm (written to
+	// answered): divided by SubmitOK, the SMSC's latency as we see it.
+	SubmitRTT time.Duration
+	// WindowBusy sums how long window slots were held: divided by the
+	// window and a span of time, how full the window was kept.
+	WindowBusy time.Duration
 }
 
 type counters struct {
@@ -153,6 +159,7 @@ type counters struct {
 	inboundAcked, inboundRefused                            atomic.Uint64
 	enquireSent, enquireRecv, nackSent, nackRecv, unmatched atomic.Uint64
 	alerts                                                  atomic.Uint64
+	submitRTT, windowBusy                                   atomic.Int64 // nanoseconds
 }
 
 // ErrUnbound is the cause of a ConnError after the SMSC unbound us.
@@ -314,6 +321,8 @@ func (b *Bind) Stats() Stats {
 		Unmatched:       b.c.unmatched.Load(),
 		Alerts:          b.c.alerts.Load(),
 		InFlight:        len(b.window),
+		SubmitRTT:       time.Duration(b.c.submitRTT.Load()),
+		WindowBusy:      time.Duration(b.c.windowBusy.Load()),
 	}
 }
 
@@ -363,7 +372,11 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 	if windowed {
 		select {
 		case b.window <- struct{}{}:
-			defer func() { <-b.window }()
+			held := time.Now()
+			defer func() {
+				<-b.window
+				b.c.windowBusy.Add(int64(time.Since(held)))
+			}()
 		case <-b.done:
 			return PDU{}, &ConnError{Err: b.Err()}
 		case <-ctx.Done():
@@ -391,10 +404,14 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 	if sent, err := b.write(ctx, PDU{ID: id, Seq: seq, Body: body}); err != nil {
 		return PDU{}, &ConnError{Sent: sent, Err: err}
 	}
+	written := time.Now()
 	t := time.NewTimer(b.cfg.RespTimeout)
 	defer t.Stop()
 	select {
 	case p := <-pd.ch:
+		if id == CmdSubmitSM {
+			b.c.submitRTT.Add(int64(time.Since(written)))
+		}
 		return response(id, p)
 	case <-b.done:
 		select {

@@ -577,3 +577,23 @@ func TestDataSMRespCarriesMessageID(t *testing.T) {
 		t.Errorf("data_sm answered %+v", resp)
 	}
 }
+
+// The bind measures the SMSC's round trip and how long window slots were
+// held: what operators watch and the benchmarks divide by.
+func TestSubmitRoundTripMeasured(t *testing.T) {
+	srv := newServer(t, smsctest.Options{RespDelay: 20 * time.Millisecond})
+	b := dial(t, srv, smpp.BindConfig{Window: 2})
+	for range 4 {
+		if _, err := b.Submit(ctxT(t), &smpp.SubmitSM{DestAddr: "237677123456", ShortMessage: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := b.Stats()
+	mean := st.SubmitRTT / time.Duration(st.SubmitOK)
+	if st.SubmitOK != 4 || mean < 20*time.Millisecond || mean > 500*time.Millisecond {
+		t.Errorf("%d submits, mean round trip %v; want 4 of at least the SMSC's 20 ms", st.SubmitOK, mean)
+	}
+	if st.WindowBusy < st.SubmitRTT {
+		t.Errorf("window held %v, less than the round trips it waited for (%v)", st.WindowBusy, st.SubmitRTT)
+	}
+}

@@ -165,6 +165,29 @@ func (b *Binds) Status() []BindStatus {
 	return out
 }
 
+// Stats sums the counters of the binds up now (a bind's counters go with
+// it when it drops).
+func (b *Binds) Stats() Stats {
+	var sum Stats
+	for _, s := range b.slots {
+		bind := s.get()
+		if bind == nil {
+			continue
+		}
+		st := bind.Stats()
+		sum.SubmitSent += st.SubmitSent
+		sum.SubmitOK += st.SubmitOK
+		sum.SubmitFailed += st.SubmitFailed
+		sum.Timeouts += st.Timeouts
+		sum.InboundAcked += st.InboundAcked
+		sum.InboundRefused += st.InboundRefused
+		sum.InFlight += st.InFlight
+		sum.SubmitRTT += st.SubmitRTT
+		sum.WindowBusy += st.WindowBusy
+	}
+	return sum
+}
+
 // Close stops redialling and unbinds every bind cleanly, within ctx.
 func (b *Binds) Close(ctx context.Context) {
 	b.cancel()

@@ -50,6 +50,9 @@ func TestBindsRedialAndSpread(t *testing.T) {
 	if n := len(srv.Submitted()); n != 10 {
 		t.Fatalf("the SMSC got %d submits, want 10", n)
 	}
+	if st := b.Stats(); st.SubmitOK != 10 || st.SubmitRTT <= 0 {
+		t.Errorf("the binds' stats add to %d submits in %v, want 10", st.SubmitOK, st.SubmitRTT)
+	}
 
 	// The SMSC drops every connection: the binds come back by themselves.
 	srv.DropAll()
