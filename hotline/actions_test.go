@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,4 +292,21 @@ type failing struct{ hotline.Records }
 
 func (failing) Callbacks(context.Context, bool, int) ([]adapters.Callback, error) {
 	return nil, errors.New("dial tcp 127.0.0.1:5432: connection refused")
+}
+
+// Guesses sent in parallel get MaxFailures tries in all, not one each:
+// the right password among the later ones is refused.
+func TestParallelGuessesLock(t *testing.T) {
+	r := newRig(t)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() { r.console.SignIn(context.Background(), "awa", "a wrong guess!") })
+	}
+	wg.Wait()
+	if _, _, _, err := r.console.SignIn(t.Context(), "awa", password); err == nil || !strings.Contains(err.Error(), "locked") {
+		t.Errorf("after 20 parallel guesses the right password: %v, want locked", err)
+	}
+	if u, _ := r.store.User(t.Context(), "awa"); u.Failures != hotline.MaxFailures {
+		t.Errorf("%d attempts counted, want %d", u.Failures, hotline.MaxFailures)
+	}
 }

@@ -118,7 +118,9 @@ func (e lockedError) Error() string { return "account locked until " + e.until.F
 func (c *Console) SignIn(ctx context.Context, name, password string) (Session, string, User, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	now := c.now()
-	u, err := c.Store.User(ctx, name)
+	// The attempt is counted before the password is checked, so that
+	// guesses sent in parallel cannot all slip in before the lock.
+	u, ok, err := c.Store.SignInAttempt(ctx, name, now, MaxFailures, LockFor)
 	if guichet.ErrorCode(err) == guichet.ENOTFOUND {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return Session{}, "", User{}, errBadCredentials
@@ -126,15 +128,11 @@ func (c *Console) SignIn(ctx context.Context, name, password string) (Session, s
 	if err != nil {
 		return Session{}, "", User{}, fmt.Errorf("signing in: %w", err)
 	}
-	if now.Before(u.LockedUntil) {
+	if !ok {
 		return Session{}, "", u, lockedError{u.LockedUntil}
 	}
-	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil {
-		u, err := c.Store.SignInFailed(ctx, name, now, MaxFailures, LockFor)
-		if err != nil {
-			return Session{}, "", User{}, fmt.Errorf("counting a failed sign-in: %w", err)
-		}
-		if now.Before(u.LockedUntil) {
+	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil || !u.Role.Valid() {
+		if now.Before(u.LockedUntil) { // this attempt was the last allowed
 			return Session{}, "", u, lockedError{u.LockedUntil}
 		}
 		return Session{}, "", u, errBadCredentials

@@ -126,24 +126,29 @@ func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// SignInFailed implements Store. Every failure from the max-th on locks
-// the account until now+lock; max 0 (or less) never locks it.
-func (m *Memory) SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, error) {
+// SignInAttempt implements Store.
+func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return User{}, err
+		return User{}, false, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u, ok := m.users[name]
 	if !ok {
-		return User{}, guichet.Errorf(guichet.ENOTFOUND, "user not found")
+		return User{}, false, guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	if now.Before(u.LockedUntil) {
+		return cloneUser(u), false, nil
+	}
+	if !u.LockedUntil.IsZero() { // the lock has ended: counting starts again
+		u.Failures, u.LockedUntil = 0, time.Time{}
 	}
 	u.Failures++
 	if max > 0 && u.Failures >= max {
 		u.LockedUntil = now.Add(lock)
 	}
 	m.users[name] = u
-	return cloneUser(u), nil
+	return cloneUser(u), true, nil
 }
 
 // SignedIn implements Store; ENOTFOUND if there is no such account.

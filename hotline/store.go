@@ -121,10 +121,15 @@ type Store interface {
 	// UpdateUser replaces the stored account of u.Name (role, language,
 	// hash, MustChange, full name); ENOTFOUND if there is none.
 	UpdateUser(ctx context.Context, u User) error
-	// SignInFailed counts a failed sign-in of name at now and, when the
-	// failures reach max, locks the account until now+lock; it returns
-	// the account as it now stands. ENOTFOUND if there is none.
-	SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, error)
+	// SignInAttempt reserves a sign-in attempt of name at now, before its
+	// password is checked, atomically: while the account is locked (now
+	// before LockedUntil) it counts nothing and returns the account with
+	// ok false; otherwise it forgets a lock that has ended with its
+	// failures, counts the attempt in Failures, locks the account until
+	// now+lock when they reach max (0: never), and returns it with ok
+	// true. So parallel guesses get max tries in all, not one each. A
+	// right password then calls SignedIn. ENOTFOUND if there is none.
+	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u User, ok bool, err error)
 	// SignedIn clears name's failures and lock.
 	SignedIn(ctx context.Context, name string) error
 

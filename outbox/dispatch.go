@@ -232,13 +232,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// Drain sends what is due now and returns how many messages it handled,
-// whatever became of them. Up to Batch messages are in hand at once, each
-// sent concurrently (each bind's window bounds what is in flight); it
-// claims more as soon as half of them are done rather than when the last
-// one is, so that the binds' windows never run dry between claims. It
-// returns once a claim finds fewer messages than it asked for, or at the
-// first store error (after what was in hand is done).
+// Drain sends what is due now, batch after batch, each message of a batch
+// concurrently (each bind's window bounds what is in flight), and returns
+// how many messages it handled, whatever became of them.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	batch := d.Batch
 	if batch <= 0 {
@@ -248,50 +244,26 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	if lease <= 0 {
 		lease = 2 * time.Minute
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done = sync.NewCond(&mu)
-		busy int
-		errs []error
-	)
-	finish := func(n int, err error) (int, error) {
-		wg.Wait()
-		return n, errors.Join(append(errs, err)...)
-	}
 	n := 0
 	for {
-		mu.Lock()
-		for busy > batch/2 {
-			done.Wait()
-		}
-		room, failed := batch-busy, len(errs) > 0
-		mu.Unlock()
-		if failed {
-			return finish(n, nil)
-		}
-		msgs, err := d.Store.ClaimMessages(ctx, room, lease, d.now())
+		msgs, err := d.Store.ClaimMessages(ctx, batch, lease, d.now())
 		if err != nil {
-			return finish(n, fmt.Errorf("outbox: claiming messages: %w", err))
+			return n, fmt.Errorf("outbox: claiming messages: %w", err)
 		}
-		mu.Lock()
-		busy += len(msgs)
-		mu.Unlock()
-		for _, m := range msgs {
-			wg.Go(func() {
-				err := d.deliver(ctx, m)
-				mu.Lock()
-				busy--
-				if err != nil {
-					errs = append(errs, err)
-				}
-				done.Broadcast()
-				mu.Unlock()
-			})
+		var (
+			wg   sync.WaitGroup
+			errs = make([]error, len(msgs))
+		)
+		for i, m := range msgs {
+			wg.Go(func() { errs[i] = d.deliver(ctx, m) })
 		}
+		wg.Wait()
 		n += len(msgs)
-		if len(msgs) < room || ctx.Err() != nil {
-			return finish(n, ctx.Err())
+		if err := errors.Join(errs...); err != nil {
+			return n, err
+		}
+		if len(msgs) < batch || ctx.Err() != nil {
+			return n, ctx.Err()
 		}
 	}
 }

@@ -103,26 +103,28 @@ func (s *Store) UpdateUser(ctx context.Context, u hotline.User) error {
 	return nil
 }
 
-// SignInFailed implements hotline.Store in one UPDATE, so that failures at
-// once each count: every failure from the max-th on locks the account
-// until now+lock; max 0 (or less) never locks it.
-func (s *Store) SignInFailed(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, error) {
+// SignInAttempt implements hotline.Store.
+func (s *Store) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, bool, error) {
+	// One UPDATE, so that parallel attempts are counted one after the
+	// other; a lock that has ended restarts the count at this attempt.
 	rows, err := s.db(ctx).Query(ctx, `UPDATE console_users
-		SET failures = failures + 1,
-			locked_until = CASE WHEN $2::integer > 0 AND failures + 1 >= $2::integer THEN $3::timestamptz ELSE locked_until END
-		WHERE name = $1
-		RETURNING `+userColumns, name, max, now.Add(lock))
+		SET failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END,
+			locked_until = CASE WHEN $2::integer > 0 AND (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $2::integer
+				THEN $3::timestamptz END
+		WHERE name = $1 AND (locked_until IS NULL OR locked_until <= $4)
+		RETURNING `+userColumns, name, max, now.Add(lock), now)
 	if err != nil {
-		return hotline.User{}, fail(ctx, "counting a failed sign-in", err)
+		return hotline.User{}, false, fail(ctx, "counting a sign-in attempt", err)
 	}
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
-	if notFound(err) {
-		return hotline.User{}, fail(ctx, "counting a failed sign-in", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	if notFound(err) { // locked, or no such account
+		u, err := s.User(ctx, name)
+		return u, false, err
 	}
 	if err != nil {
-		return hotline.User{}, fail(ctx, "counting a failed sign-in", err)
+		return hotline.User{}, false, fail(ctx, "counting a sign-in attempt", err)
 	}
-	return u, nil
+	return u, true, nil
 }
 
 // SignedIn implements hotline.Store; ENOTFOUND if there is no such

@@ -23,8 +23,8 @@ func Run(t *testing.T, newStore func(t *testing.T) hotline.Store) {
 		{"AddUser", testAddUser},
 		{"Users", testUsers},
 		{"UpdateUser", testUpdateUser},
-		{"SignInFailed", testSignInFailed},
-		{"SignInFailedConcurrent", testSignInFailedConcurrent},
+		{"SignInAttempt", testSignInAttempt},
+		{"SignInAttemptConcurrent", testSignInAttemptConcurrent},
 		{"SignedIn", testSignedIn},
 		{"Sessions", testSessions},
 		{"SessionExpires", testSessionExpires},
@@ -124,8 +124,8 @@ func testCancelledContext(t *testing.T, s hotline.Store) {
 			u.FullName = "changed"
 			return s.UpdateUser(ctx, u)
 		}},
-		{"SignInFailed", func(ctx context.Context) error {
-			_, err := s.SignInFailed(ctx, "awa", t0, 5, time.Minute)
+		{"SignInAttempt", func(ctx context.Context) error {
+			_, _, err := s.SignInAttempt(ctx, "awa", t0, 5, time.Minute)
 			return err
 		}},
 		{"SignedIn", func(ctx context.Context) error { return s.SignedIn(ctx, "awa") }},

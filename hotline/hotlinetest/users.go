@@ -102,9 +102,10 @@ func testUpdateUser(t *testing.T, s hotline.Store) {
 	}
 }
 
-// testSignInFailed counts failures and locks the account from the max-th
-// on, until now+lock.
-func testSignInFailed(t *testing.T, s hotline.Store) {
+// testSignInAttempt counts attempts and locks the account at the max-th,
+// until now+lock; while locked it counts nothing; once the lock has ended
+// the count starts again.
+func testSignInAttempt(t *testing.T, s hotline.Store) {
 	ctx := t.Context()
 	u := user("awa")
 	u.Failures, u.LockedUntil = 0, time.Time{}
@@ -112,46 +113,52 @@ func testSignInFailed(t *testing.T, s hotline.Store) {
 	const max, lock = 3, 15 * time.Minute
 	steps := []struct {
 		now          time.Time
+		wantOK       bool
 		wantFailures int
 		wantLocked   time.Time
 	}{
-		{t0, 1, time.Time{}},
-		{t0.Add(time.Minute), 2, time.Time{}},
-		{t0.Add(2 * time.Minute), 3, t0.Add(2*time.Minute + lock)},
-		// A failure while locked counts and locks again from now.
-		{t0.Add(5 * time.Minute), 4, t0.Add(5*time.Minute + lock)},
+		{t0, true, 1, time.Time{}},
+		{t0.Add(time.Minute), true, 2, time.Time{}},
+		{t0.Add(2 * time.Minute), true, 3, t0.Add(2*time.Minute + lock)},
+		// Locked: refused, nothing counted, the lock stays as it was.
+		{t0.Add(5 * time.Minute), false, 3, t0.Add(2*time.Minute + lock)},
+		{t0.Add(2*time.Minute + lock - time.Nanosecond), false, 3, t0.Add(2*time.Minute + lock)},
+		// The lock has ended: counting starts again at this attempt.
+		{t0.Add(2*time.Minute + lock), true, 1, time.Time{}},
 	}
 	for i, st := range steps {
-		got := must[hotline.User](t)(s.SignInFailed(ctx, "awa", st.now.In(wat), max, lock))
+		got, ok, err := s.SignInAttempt(ctx, "awa", st.now.In(wat), max, lock)
+		noErr(t, err)
 		want := u
 		want.Failures, want.LockedUntil = st.wantFailures, st.wantLocked
-		if !sameUser(got, want) {
-			t.Errorf("failure %d: SignInFailed = %+v, want %+v", i+1, got, want)
+		if ok != st.wantOK || !sameUser(got, want) {
+			t.Errorf("attempt %d: SignInAttempt = %+v, %v; want %+v, %v", i+1, got, ok, want, st.wantOK)
 		}
 		if stored := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(stored, want) {
-			t.Errorf("failure %d: User = %+v, want %+v", i+1, stored, want)
+			t.Errorf("attempt %d: User = %+v, want %+v", i+1, stored, want)
 		}
 	}
 
 	// max 0 counts without locking.
 	noErr(t, s.AddUser(ctx, hotline.User{Name: "moussa", Role: hotline.Operator}))
 	for range 3 {
-		got := must[hotline.User](t)(s.SignInFailed(ctx, "moussa", t0, 0, lock))
-		if !got.LockedUntil.IsZero() {
-			t.Errorf("max 0 locked the account: %+v", got)
+		got, ok, err := s.SignInAttempt(ctx, "moussa", t0, 0, lock)
+		if err != nil || !ok || !got.LockedUntil.IsZero() {
+			t.Errorf("max 0: %+v, %v, %v", got, ok, err)
 		}
 	}
 	if got := must[hotline.User](t)(s.User(ctx, "moussa")); got.Failures != 3 {
-		t.Errorf("failures with max 0 = %d, want 3", got.Failures)
+		t.Errorf("attempts with max 0 = %d, want 3", got.Failures)
 	}
 
-	_, err := s.SignInFailed(ctx, "nobody", t0, max, lock)
+	_, _, err := s.SignInAttempt(ctx, "nobody", t0, max, lock)
 	wantCode(t, err, guichet.ENOTFOUND)
 }
 
-// testSignInFailedConcurrent fails 20 sign-ins at once: each counts, and
-// each sees its own count.
-func testSignInFailedConcurrent(t *testing.T, s hotline.Store) {
+// testSignInAttemptConcurrent makes 20 attempts at once with max 5:
+// exactly 5 get through, each with its own count, and the account ends
+// locked with 5.
+func testSignInAttemptConcurrent(t *testing.T, s hotline.Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, hotline.User{Name: "awa", Role: hotline.Operator}))
 	const n, max, lock = 20, 5, time.Hour
@@ -161,12 +168,14 @@ func testSignInFailedConcurrent(t *testing.T, s hotline.Store) {
 	)
 	for range n {
 		wg.Go(func() {
-			u, err := s.SignInFailed(ctx, "awa", t0, max, lock)
+			u, ok, err := s.SignInAttempt(ctx, "awa", t0, max, lock)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			seen <- u.Failures
+			if ok {
+				seen <- u.Failures
+			}
 		})
 	}
 	wg.Wait()
@@ -176,16 +185,12 @@ func testSignInFailedConcurrent(t *testing.T, s hotline.Store) {
 		counts = append(counts, f)
 	}
 	slices.Sort(counts)
-	want := make([]int, n)
-	for i := range want {
-		want[i] = i + 1
-	}
-	if !slices.Equal(counts, want) {
-		t.Errorf("failures seen = %v, want each of 1..%d once", counts, n)
+	if want := []int{1, 2, 3, 4, 5}; !slices.Equal(counts, want) {
+		t.Errorf("attempts let through = %v, want %v: parallel guesses must not pass the lock", counts, want)
 	}
 	got := must[hotline.User](t)(s.User(ctx, "awa"))
-	if got.Failures != n || !got.LockedUntil.Equal(t0.Add(lock)) {
-		t.Errorf("after %d failures at once: %+v, want %d failures, locked until %v", n, got, n, t0.Add(lock))
+	if got.Failures != max || !got.LockedUntil.Equal(t0.Add(lock)) {
+		t.Errorf("after %d attempts at once: %+v, want %d failures, locked until %v", n, got, max, t0.Add(lock))
 	}
 }
 
@@ -194,7 +199,8 @@ func testSignedIn(t *testing.T, s hotline.Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	for range 3 {
-		must[hotline.User](t)(s.SignInFailed(ctx, "awa", t0, 3, time.Hour))
+		_, _, err := s.SignInAttempt(ctx, "awa", t0, 3, time.Hour)
+		noErr(t, err)
 	}
 	noErr(t, s.SignedIn(ctx, "awa"))
 	want := user("awa")
@@ -204,8 +210,8 @@ func testSignedIn(t *testing.T, s hotline.Store) {
 		t.Errorf("after SignedIn: %+v, want %+v", got, want)
 	}
 	// Counting starts again from one.
-	if got := must[hotline.User](t)(s.SignInFailed(ctx, "awa", t0, 3, time.Hour)); got.Failures != 1 || !got.LockedUntil.IsZero() {
-		t.Errorf("failure after SignedIn: %+v, want 1 failure, unlocked", got)
+	if got, ok, err := s.SignInAttempt(ctx, "awa", t0, 3, time.Hour); err != nil || !ok || got.Failures != 1 || !got.LockedUntil.IsZero() {
+		t.Errorf("attempt after SignedIn: %+v, %v, %v; want 1 attempt, unlocked", got, ok, err)
 	}
 	wantCode(t, s.SignedIn(ctx, "nobody"), guichet.ENOTFOUND)
 }
