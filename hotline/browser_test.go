@@ -434,6 +434,8 @@ func TestBrowserAssistedSession(t *testing.T) {
 	p.wantText("#unknown", "Aucun dossier, rendez-vous, SMS ni session pour ce numéro.")
 	p.click("#assist")
 	p.wantAt("/hotline/assist/" + caller)
+	p.wantText("#screen", "Prêt à composer")
+	p.click("#dial")
 	p.wantText("#screen", "Choisissez la langue")
 	for _, in := range []string{"1", "2", "1", "Ngo Bassa", "01011990", "1"} {
 		before := p.text("#screen")
@@ -480,15 +482,16 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Helper()
 		path := "/hotline/assist/" + url.PathEscape(phone)
 		b.get(path)
-		hop := 1
+		if code, body, _ := b.post(path, url.Values{"dial": {"1"}}); code != 200 {
+			t.Fatalf("%s: dial: %d\n%s", phone, code, body)
+		}
 		for _, in := range inputs {
-			if code, body, _ := b.post(path, url.Values{"hop": {itoa(hop)}, "input": {in}}); code != 200 {
+			if code, body, _ := b.post(path, url.Values{"input": {in}}); code != 200 {
 				t.Fatalf("%s: input %q: %d\n%s", phone, in, code, body)
 			}
-			hop++
 		}
 		if hangUp {
-			if code, _, _ := b.post(path, url.Values{"hop": {itoa(hop)}, "hangup": {"1"}}); code != 200 {
+			if code, _, _ := b.post(path, url.Values{"hangup": {"1"}}); code != 200 {
 				t.Fatalf("%s: hanging up: %d", phone, code)
 			}
 		}

@@ -85,6 +85,9 @@ type browser struct {
 	r    *rig
 	c    *http.Client
 	csrf string
+	// hidden holds the last page's hidden dialogue and hop fields, which
+	// post sends back unless the form sets them.
+	hidden map[string]string
 }
 
 func (r *rig) browser(t *testing.T) *browser {
@@ -92,7 +95,21 @@ func (r *rig) browser(t *testing.T) *browser {
 	return &browser{t: t, r: r, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var (
+	csrfField   = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	hiddenField = regexp.MustCompile(`type="hidden" name="(dialogue|hop)" value="([^"]*)"`)
+)
+
+// remember keeps a page's form token and hidden fields.
+func (b *browser) remember(body []byte) {
+	if m := csrfField.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	b.hidden = map[string]string{}
+	for _, m := range hiddenField.FindAllSubmatch(body, -1) {
+		b.hidden[string(m[1])] = string(m[2])
+	}
+}
 
 // get fetches a page and remembers its form token.
 func (b *browser) get(path string) (int, string, string) {
@@ -103,9 +120,7 @@ func (b *browser) get(path string) (int, string, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if m := csrfField.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
-	}
+	b.remember(body)
 	return resp.StatusCode, string(body), resp.Header.Get("Location")
 }
 
@@ -116,15 +131,18 @@ func (b *browser) post(path string, form url.Values) (int, string, string) {
 	if !form.Has("csrf") {
 		form.Set("csrf", b.csrf)
 	}
+	for k, v := range b.hidden {
+		if !form.Has(k) {
+			form.Set(k, v)
+		}
+	}
 	resp, err := b.c.PostForm(b.r.srv.URL+path, form)
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if m := csrfField.FindSubmatch(body); m != nil {
-		b.csrf = string(m[1])
-	}
+	b.remember(body)
 	return resp.StatusCode, string(body), resp.Header.Get("Location")
 }
 
@@ -374,18 +392,22 @@ func TestAssistedSession(t *testing.T) {
 	b := r.browser(t)
 	b.mustSignIn("awa")
 	const caller = "%2B237699555001"
+	// Opening the page starts nothing: starting is a form.
 	code, body, _ := b.get("/hotline/assist/" + caller)
-	if code != 200 || !strings.Contains(body, "Choisissez la langue") {
+	if code != 200 || !strings.Contains(body, `id="dial"`) || strings.Contains(body, "Choisissez la langue") {
 		t.Fatalf("assist: %d %s", code, body)
 	}
-	hop := 1
+	code, body, _ = b.post("/hotline/assist/"+caller, url.Values{"dial": {"1"}})
+	if code != 200 || !strings.Contains(body, "Choisissez la langue") {
+		t.Fatalf("dial: %d %s", code, body)
+	}
 	for _, in := range []string{"1", "2", "1", "Ngo Bassa", "01011990", "1"} {
-		code, body, _ = b.post("/hotline/assist/"+caller, url.Values{"hop": {itoa(hop)}, "input": {in}})
+		code, body, _ = b.post("/hotline/assist/"+caller, url.Values{"input": {in}})
 		if code != 200 {
 			t.Fatalf("input %q: %d", in, code)
 		}
-		hop++
 	}
+	hop, _ := strconv.Atoi(b.hidden["hop"])
 	ref := regexp.MustCompile(`\b2\d{7}\b`).FindString(body)
 	if ref == "" || !strings.Contains(body, `id="dial"`) {
 		t.Fatalf("the last screen gives no reference:\n%s", body)
@@ -393,6 +415,17 @@ func TestAssistedSession(t *testing.T) {
 	// The same form posted twice (a double click) runs nothing twice.
 	if code, again, _ := b.post("/hotline/assist/"+caller, url.Values{"hop": {itoa(hop - 1)}, "input": {"1"}}); code != 200 || !strings.Contains(again, ref) {
 		t.Errorf("a repeated hop: %d", code)
+	}
+	// Dialling again starts a new dialogue, not the old end screen; and
+	// another operator assisting the same caller meanwhile has their own.
+	other := r.browser(t)
+	other.mustSignIn("paul")
+	other.get("/hotline/assist/" + caller)
+	if code, s, _ := other.post("/hotline/assist/"+caller, url.Values{"dial": {"1"}}); code != 200 || strings.Contains(s, ref) {
+		t.Errorf("another operator's dial: %d %s", code, s)
+	}
+	if code, again, _ := b.post("/hotline/assist/"+caller, url.Values{"dial": {"1"}}); code != 200 || strings.Contains(again, ref) || !strings.Contains(again, "Acte de naissance") {
+		t.Errorf("dialling again: %d %s", code, again)
 	}
 	cases, _ := r.cases.Cases(t.Context(), adapters.CaseFilter{Phone: "+237699555001"})
 	if len(cases) != 1 || cases[0].Ref != ref || cases[0].Channel != "hotline" {

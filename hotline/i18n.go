@@ -163,6 +163,8 @@ var texts = map[string][2]string{
 	"assist.send":   {"Envoyer", "Send"},
 	"assist.hangup": {"Raccrocher", "Hang up"},
 	"assist.again":  {"Recommencer", "Start again"},
+	"assist.start":  {"Commencer", "Start"},
+	"assist.ready":  {"Prêt à composer *123# pour l'appelant.", "Ready to dial *123# for the caller."},
 	"assist.hungup": {"Session terminée.", "Session ended."},
 
 	"phone.help": {"Compose le catalogue comme un téléphone (numéro %s) : les dossiers ouverts ici sont réels.", "Dials the catalogue like a phone (number %s): cases opened here are real."},

@@ -2,9 +2,12 @@ package hotline
 
 import (
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,22 +67,33 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request, what string) 
 
 // screen is an assisted session's or the phone simulator's state.
 type screen struct {
-	Phone string
-	Text  string
-	End   bool
-	Hop   int
-	Error string
+	Phone    string
+	Dialogue string // the dialogue's id, carried by the form
+	Text     string
+	End      bool
+	Hop      int
+	Error    string
 }
 
-// step runs one hop for the operator: the session id is the operator's
-// and the caller's, so that two operators never share a dialogue; the hop
-// number is the hop key, so that a form posted twice (a double click, a
-// reload) gets the same screen and runs nothing twice.
-func (c *Console) step(r *http.Request, u User, p, operator string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
-	req := ussd.Request{Kind: kind, SessionID: operator + ":" + u.Name + ":" + p, Phone: p, ServiceCode: c.Catalogue.Code,
-		Operator: operator, Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
-	if operator == "simulator" {
-		req.Channel = "ussd"
+var validDialogue = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+
+// newDialogue names a dialogue the console starts.
+func newDialogue() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return "c-" + hex.EncodeToString(b)
+}
+
+// step runs one hop for the operator. The dialogue lives in the
+// operator's own slot (slot:user), so that it never resumes or cuts the
+// caller's live USSD dialogue, nor another operator's; the hop number is
+// the hop key, so that a form posted twice (a double click, a reload)
+// gets the same screen and runs nothing twice.
+func (c *Console) step(r *http.Request, u User, p, slot, dialogue string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
+	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: slot + ":" + u.Name,
+		Operator: "hotline", Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
+	if slot == "simulator" {
+		req.Operator, req.Channel = "simulator", "ussd"
 	}
 	if err := req.Normalize(c.Region); err != nil {
 		return ussd.Reply{}, err
@@ -87,6 +101,8 @@ func (c *Console) step(r *http.Request, u User, p, operator string, hop int, kin
 	return c.Engine.Step(r.Context(), req)
 }
 
+// assistPage offers to start walking the menus for a caller: starting is a
+// form, never a link, since it opens a dialogue.
 func (c *Console) assistPage(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
 	p, err := c.phoneParam(r)
@@ -94,13 +110,7 @@ func (c *Console) assistPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	rep, err := c.step(r, u, p, "hotline", 0, ussd.Begin, "")
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	c.audit(r.Context(), u, "assist.start", p, "")
-	c.render(w, r, http.StatusOK, "assist", view{Data: screen{Phone: p, Text: rep.Text, End: rep.End, Hop: 1}})
+	c.render(w, r, http.StatusOK, "assist", view{Data: screen{Phone: p, Text: tr(u.Lang, "assist.ready"), End: true, Hop: 1}})
 }
 
 func (c *Console) assistStep(w http.ResponseWriter, r *http.Request) {
@@ -113,25 +123,37 @@ func (c *Console) assistStep(w http.ResponseWriter, r *http.Request) {
 	c.hop(w, r, u, p, "hotline", "assist")
 }
 
-// hop reads a screen's form (input, hop, hang up) and shows the next one.
-func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, operator, page string) {
+// hop reads a screen's form (dial, input, hang up) and shows the next one.
+func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, slot, page string) {
 	f := r.PostForm
 	hop, err := strconv.Atoi(f.Get("hop"))
 	if err != nil || hop < 1 || hop > 1000 {
 		c.fail(w, r, guichet.Errorf(guichet.EINVALID, "bad hop number"))
 		return
 	}
+	dialogue := f.Get("dialogue")
 	kind, input := ussd.Continue, strings.TrimSpace(f.Get("input"))
 	switch {
+	case f.Has("dial"):
+		kind, input, dialogue, hop = ussd.Begin, "", newDialogue(), 1
+		// Who walked the menus for whom is in the audit log before the
+		// first screen; a start that cannot be audited does not happen.
+		if err := c.audit(r.Context(), u, slot+".start", p, dialogue); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 	case f.Has("hangup"):
 		kind = ussd.Abort
-	case f.Has("dial"):
-		kind, input = ussd.Begin, ""
 	}
-	rep, err := c.step(r, u, p, operator, hop, kind, input)
+	if !validDialogue.MatchString(dialogue) {
+		c.fail(w, r, guichet.Errorf(guichet.EINVALID, "bad dialogue"))
+		return
+	}
+	rep, err := c.step(r, u, p, slot, dialogue, hop, kind, input)
 	if err != nil {
 		if guichet.ErrorCode(err) == guichet.EINVALID {
-			c.render(w, r, http.StatusBadRequest, page, view{Data: screen{Phone: p, Text: f.Get("text"), Hop: hop, Error: guichet.ErrorMessage(err)}})
+			c.render(w, r, http.StatusBadRequest, page, view{Data: screen{Phone: p, Dialogue: dialogue, Text: f.Get("text"), Hop: hop,
+				Error: guichet.ErrorMessage(err)}})
 			return
 		}
 		c.fail(w, r, err)
@@ -140,10 +162,10 @@ func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, operato
 	if kind == ussd.Abort {
 		rep = ussd.Reply{Text: tr(u.Lang, "assist.hungup"), End: true}
 	}
-	if operator == "hotline" {
+	if slot == "hotline" && kind == ussd.Continue {
 		c.audit(r.Context(), u, "assist.step", p, input)
 	}
-	c.render(w, r, http.StatusOK, page, view{Data: screen{Phone: p, Text: rep.Text, End: rep.End, Hop: hop + 1}})
+	c.render(w, r, http.StatusOK, page, view{Data: screen{Phone: p, Dialogue: dialogue, Text: rep.Text, End: rep.End, Hop: hop + 1}})
 }
 
 // SimulatorPhone is the number the phone simulator dials from: a fixed

@@ -122,7 +122,12 @@ type nopRecorder struct{}
 func (nopRecorder) Started(context.Context, string, string) {}
 func (nopRecorder) Ended(context.Context, Outcome)          {}
 
-func sessionKey(phone string) string { return "s:" + phone }
+func sessionKey(slot, phone string) string {
+	if slot != "" {
+		return "s:" + slot + ":" + phone
+	}
+	return "s:" + phone
+}
 func langKey(phone string) string    { return "l:" + phone }
 
 // LangTTL is how long a caller's language choice is remembered.
@@ -150,7 +155,7 @@ func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
 	now := e.Now()
 	var rep Reply
 	var fx effects
-	_, err := e.store.Update(ctx, sessionKey(req.Phone), e.cfg.ResumeWindow+e.cfg.IdleTimeout, func(old []byte) ([]byte, error) {
+	_, err := e.store.Update(ctx, sessionKey(req.Slot, req.Phone), e.cfg.ResumeWindow+e.cfg.IdleTimeout, func(old []byte) ([]byte, error) {
 		fx = effects{}
 		prev, err := decodeSession(old)
 		if err != nil {

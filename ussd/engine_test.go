@@ -382,3 +382,22 @@ func TestSetLanguage(t *testing.T) {
 		t.Errorf("Language = %q", got)
 	}
 }
+
+// A dialogue in a slot of its own (the hotline walking the menus for a
+// caller) neither resumes nor cuts the caller's live dialogue.
+func TestSlotKeepsDialoguesApart(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	const ph = "+237677000016"
+	f.walk(t, "caller", ph, "1", "2", "1") // the caller is at the name
+	hot := ussd.Request{Kind: ussd.Begin, SessionID: "assist-1", Phone: ph, ServiceCode: "*123#", Operator: "hotline", Slot: "hotline:awa"}
+	if rep := f.step(t, hot); strings.Contains(rep.Text, "Reprendre") || !strings.Contains(rep.Text, "1 ") {
+		t.Errorf("the assisted dialogue was offered the caller's: %q", rep.Text)
+	}
+	// The caller goes on where they were.
+	if rep := f.step(t, at("caller", ph, "1*2*1*Ngo Bassa")); !strings.Contains(rep.Text, "naissance") {
+		t.Errorf("the caller's dialogue was cut: %q", rep.Text)
+	}
+	if got := f.rec.results(); len(got) != 0 {
+		t.Errorf("outcomes recorded: %v, want none", got)
+	}
+}

@@ -56,6 +56,11 @@ type Request struct {
 	// when an operator walks the menus for them. Adapters record it with
 	// what the session opens or books.
 	Channel string
+	// Slot keeps this dialogue's state apart from the phone's own: ""
+	// for the caller's dialogues; the hotline walks the menus for a caller
+	// in a slot of its own ("hotline:awa"), so that it never resumes or
+	// cuts the caller's live USSD dialogue, nor another operator's.
+	Slot string
 
 	// Input is the caller's latest input; empty on the first hop.
 	Input string
@@ -87,6 +92,9 @@ type Reply struct {
 func (r *Request) Normalize(region string) error {
 	if r.SessionID == "" {
 		return guichet.Errorf(guichet.EINVALID, "missing session id")
+	}
+	if len(r.Slot) > 64 || strings.ContainsFunc(r.Slot, unicode.IsControl) {
+		return guichet.Errorf(guichet.EINVALID, "slot is longer than 64 characters or holds control characters")
 	}
 	if len(r.SessionID) > 128 {
 		return guichet.Errorf(guichet.EINVALID, "session id is longer than 128 characters")
