@@ -128,7 +128,7 @@ func sessionKey(slot, phone string) string {
 	}
 	return "s:" + phone
 }
-func langKey(phone string) string    { return "l:" + phone }
+func langKey(phone string) string { return "l:" + phone }
 
 // LangTTL is how long a caller's language choice is remembered.
 const LangTTL = 365 * 24 * time.Hour
