@@ -310,3 +310,37 @@ func TestParallelGuessesLock(t *testing.T) {
 		t.Errorf("%d attempts counted, want %d", u.Failures, hotline.MaxFailures)
 	}
 }
+
+// An administrator disables an account: its open session sees nothing
+// more, it cannot sign in again; nobody can change their own role.
+func TestDisableAccount(t *testing.T) {
+	r := newRig(t)
+	awa, root := r.browser(t), r.browser(t)
+	awa.mustSignIn("awa")
+	root.mustSignIn("root")
+	root.get("/hotline/users")
+	if code, _, loc := root.post("/hotline/users/awa/role", url.Values{"role": {"disabled"}}); code != http.StatusSeeOther || loc != "/hotline/users?done=role" {
+		t.Fatalf("disable: %d → %s", code, loc)
+	}
+	if code, _, _ := awa.get("/hotline/callers/%2B237677000001"); code != http.StatusForbidden {
+		t.Errorf("a disabled account's open session: %d, want 403", code)
+	}
+	if code, _, _ := r.browser(t).signIn("awa", password); code != http.StatusUnauthorized {
+		t.Errorf("a disabled account signs in: %d", code)
+	}
+	if code, _, _ := root.post("/hotline/users/root/role", url.Values{"role": {"operator"}}); code != http.StatusConflict {
+		t.Errorf("changing one's own role: %d, want 409", code)
+	}
+	if code, _, _ := root.post("/hotline/users/paul/role", url.Values{"role": {"king"}}); code != http.StatusBadRequest {
+		t.Errorf("an unknown role: %d, want 400", code)
+	}
+	// Only administrators change roles.
+	paul := r.browser(t)
+	paul.mustSignIn("paul")
+	if code, _, _ := paul.post("/hotline/users/awa/role", url.Values{"role": {"admin"}}); code != http.StatusForbidden {
+		t.Errorf("a supervisor changing a role: %d, want 403", code)
+	}
+	if u, _ := r.store.User(t.Context(), "awa"); u.Role != hotline.Disabled {
+		t.Errorf("awa is %s", u.Role)
+	}
+}

@@ -115,7 +115,7 @@ func (c *Console) Routes(r chi.Router) error {
 		r.Get("/password", c.passwordPage)
 		r.Post("/password", c.changePassword)
 		r.Group(func(r chi.Router) {
-			r.Use(c.passwordChanged)
+			r.Use(c.passwordChanged, c.atLeast(Operator)) // a disabled account (no role) sees nothing
 			r.Get("/", c.home)
 			r.Post("/lang", c.setLang)
 			r.Get("/search", c.search)
@@ -142,6 +142,7 @@ func (c *Console) Routes(r chi.Router) error {
 				r.Use(c.atLeast(Admin))
 				r.Get("/users", c.usersPage)
 				r.Post("/users", c.addUser)
+				r.Post("/users/{name}/role", c.setRole)
 			})
 		})
 	})
@@ -172,7 +173,7 @@ func (c *Console) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				c.Log.Error("console page panicked", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				c.Log.Error("console page panicked", "route", route(r), "panic", fmt.Sprint(v))
 				c.fail(w, r, errors.New("panic"))
 			}
 		}()

@@ -199,6 +199,9 @@ var texts = map[string][2]string{
 	"users.add":      {"Nouveau compte", "New account"},
 	"users.password": {"Mot de passe provisoire", "Temporary password"},
 	"users.submit":   {"Créer", "Create"},
+	"users.self":     {"Vous ne pouvez pas changer votre propre rôle.", "You cannot change your own role."},
+	"users.change":   {"Changer", "Change"},
+	"role.disabled":  {"désactivé", "disabled"},
 	"users.taken":    {"Cet identifiant existe déjà.", "This user name is taken."},
 
 	"form.required": {"À remplir.", "Required."},
@@ -221,5 +224,6 @@ var texts = map[string][2]string{
 	"done.taken":     {"Rappel pris : c'est à vous.", "Callback taken: it is yours."},
 	"done.closed":    {"Rappel marqué fait.", "Callback marked done."},
 	"done.password":  {"Mot de passe changé.", "Password changed."},
+	"done.role":      {"Rôle changé.", "Role changed."},
 	"done.user":      {"Compte créé ; donnez-lui son mot de passe provisoire.", "Account created; give them their temporary password."},
 }

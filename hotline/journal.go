@@ -22,7 +22,8 @@ type Journal struct {
 	ch      chan SessionRecord
 	done    chan struct{}
 	dropped atomic.Uint64
-	once    sync.Once
+	mu      sync.RWMutex // Ended holds it to read, Close to write
+	closed  bool
 	now     func() time.Time
 }
 
@@ -54,6 +55,12 @@ func (j *Journal) Ended(ctx context.Context, o ussd.Outcome) {
 	}
 	rec := SessionRecord{At: j.now(), Phone: o.Phone, Operator: o.Operator, Service: o.Service, Node: o.Node,
 		Result: o.Result, Hops: o.Hops, Duration: o.Duration}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed { // a hop that outlived the shutdown: counted, not written
+		j.dropped.Add(1)
+		return
+	}
 	select {
 	case j.ch <- rec:
 	default:
@@ -90,8 +97,14 @@ func (j *Journal) run() {
 	}
 }
 
-// Close writes what is buffered and stops.
+// Close writes what is buffered and stops; later Ended calls are dropped
+// and counted.
 func (j *Journal) Close() {
-	j.once.Do(func() { close(j.ch) })
+	j.mu.Lock()
+	if !j.closed {
+		j.closed = true
+		close(j.ch)
+	}
+	j.mu.Unlock()
 	<-j.done
 }

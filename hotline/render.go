@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/phone"
@@ -127,7 +129,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, key = http.StatusServiceUnavailable, "unavailable"
 	default:
 		if !errors.Is(err, r.Context().Err()) {
-			c.Log.Error("console request failed", "path", r.URL.Path, "err", err)
+			c.Log.Error("console request failed", "route", route(r), "err", err)
 		}
 	}
 	lang := u.Lang
@@ -146,6 +148,15 @@ func (c *Console) failStatus(w http.ResponseWriter, r *http.Request, status int,
 		lang = langOf(r)
 	}
 	c.render(w, r, status, "error", view{Lang: lang, Message: tr(lang, "error."+key), Title: tr(lang, "title.error")})
+}
+
+// route names the page for logs: its pattern, never its path, which may
+// hold a phone number.
+func route(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		return r.Method + " " + rc.RoutePattern()
+	}
+	return r.Method
 }
 
 // langOf reads the language of a visitor not signed in yet.

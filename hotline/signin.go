@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/guichet/guichet"
 )
 
@@ -116,7 +118,8 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) usersPage(w http.ResponseWriter, r *http.Request) {
-	c.renderUsers(w, r, http.StatusOK, nil, url.Values{"role": {"operator"}, "lang": {"fr"}}, "")
+	u, _ := userOf(r)
+	c.renderUsers(w, r, http.StatusOK, nil, url.Values{"role": {"operator"}, "lang": {"fr"}}, flash(r, u.Lang))
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int, errs map[string]string, form url.Values, msg string) {
@@ -127,6 +130,33 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 	}
 	u, _ := userOf(r)
 	c.render(w, r, status, "users", view{Data: users, Errors: errs, Form: form, Flash: msg, Lang: u.Lang})
+}
+
+// setRole changes an account's role, or disables it; an administrator
+// cannot change their own, so that the last one cannot lock everyone out.
+func (c *Console) setRole(w http.ResponseWriter, r *http.Request) {
+	admin, _ := userOf(r)
+	name, role := chi.URLParam(r, "name"), Role(r.PostForm.Get("role"))
+	if !role.Valid() && role != Disabled {
+		c.fail(w, r, guichet.Errorf(guichet.EINVALID, "role: one of operator, supervisor, admin, disabled"))
+		return
+	}
+	if name == admin.Name {
+		c.fail(w, r, guichet.Errorf(guichet.ECONFLICT, "%s", tr(admin.Lang, "users.self")))
+		return
+	}
+	u, err := c.Store.User(r.Context(), name)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	u.Role = role
+	if err := c.Store.UpdateUser(r.Context(), u); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	c.audit(r.Context(), admin, "user.role", u.Name, string(role))
+	c.redirect(w, r, "/users", "role")
 }
 
 func (c *Console) addUser(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,10 @@ const (
 	Admin      Role = "admin"
 )
 
+// Disabled is the role of an account that may no longer sign in: its
+// sessions see nothing either.
+const Disabled Role = "disabled"
+
 // Roles lists the roles, least trusted first.
 var Roles = []Role{Operator, Supervisor, Admin}
 

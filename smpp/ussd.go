@@ -117,7 +117,10 @@ func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
 	if err != nil {
 		text = string(in.ShortMessage)
 	}
-	req := ussd.Request{SessionID: in.SourceAddr + "/" + key, Phone: in.SourceAddr,
+	// The engine keeps one dialogue per phone: the key alone tells this
+	// phone's dialogues apart, and keeps the number out of session ids
+	// (which errors log).
+	req := ussd.Request{SessionID: "smpp-" + key, Phone: in.SourceAddr,
 		Operator: u.Operator, Dialect: "smpp"}
 	switch {
 	case op == ops.Begin:

@@ -41,9 +41,21 @@ type Config struct {
 // HotlineConfig tunes the hotline console (/hotline).
 type HotlineConfig struct {
 	// InsecureCookies lets the console's cookies travel over plain HTTP
-	// on a non-loopback address: only behind a proxy that terminates TLS
-	// and forwards plain HTTP. On loopback they always do.
+	// between the browser and the gateway: never in production, where
+	// the browser speaks HTTPS (to the gateway or to a proxy before it).
+	// The embedded default on loopback needs no setting.
 	InsecureCookies bool `yaml:"insecure_cookies"`
+}
+
+// secureCookies tells whether the console's cookies are Secure: always,
+// but on the embedded default served on loopback (a newcomer's browser
+// on http://127.0.0.1) or when configuration says a proxy speaks plain
+// HTTP to the browser.
+func secureCookies(cfg Config) bool {
+	if cfg.Hotline.InsecureCookies {
+		return false
+	}
+	return cfg.DatabaseURL != "" || !loopback(cfg.HTTP)
 }
 
 // loopback reports whether a listen address is on the loopback interface.

@@ -216,7 +216,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 	r.Handle("/metrics", m.Handler())
 	(&api.Server{Catalogue: cat, Cases: native, Keys: cases, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	console := &hotline.Console{Store: g.console, Cases: native, Records: cases, Engine: g.engine, Catalogue: cat,
-		Prefix: "/hotline", Secure: !cfg.Hotline.InsecureCookies && !loopback(cfg.HTTP), Now: cfg.Clock, Log: log.With("comp", "hotline")}
+		Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {

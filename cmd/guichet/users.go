@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/postgres"
 )
@@ -31,6 +32,9 @@ func firstAdmin(ctx context.Context, store hotline.Store, now time.Time, stdout 
 	}
 	u.MustChange = true
 	if err := store.AddUser(ctx, u); err != nil {
+		if guichet.ErrorCode(err) == guichet.ECONFLICT {
+			return nil // another gateway starting on the same database made it
+		}
 		return fmt.Errorf("creating the first administrator: %w", err)
 	}
 	fmt.Fprintf(stdout, "Hotline console %s — first administrator (shown once; to be changed at first sign-in):\n  name: admin\n  password: %s\n\n",
