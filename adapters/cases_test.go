@@ -189,7 +189,7 @@ func TestNoteCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := c.History[len(c.History)-1]
-	if c.Status != before.Status || len(c.History) != len(before.History)+1 ||
+	if c.Status != before.Status || !c.Updated.Equal(before.Updated) || len(c.History) != len(before.History)+1 ||
 		last != (Event{Status: before.Status, At: monday, Channel: "hotline", Who: "awa", Note: "Called: will come Monday."}) {
 		t.Errorf("after the note: status %s, history %+v", c.Status, c.History)
 	}

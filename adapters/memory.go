@@ -288,7 +288,9 @@ func (m *Memory) MoveCase(ctx context.Context, ref string, mv Move, check func(C
 		}
 	}
 	c := cloneCase(*old)
-	c.Status, c.Updated = mv.Status, mv.At
+	if c.Status != mv.Status { // Updated is when the status last changed: a note leaves it
+		c.Status, c.Updated = mv.Status, mv.At
+	}
 	c.History = append(c.History, Event{Status: mv.Status, At: mv.At, Channel: mv.Channel, Who: mv.Who, Note: mv.Note})
 	msgs, err := m.messages(notifyOf(notify, cloneCase(c)))
 	if err != nil {

@@ -209,8 +209,10 @@ type Store interface {
 	// MoveCase takes the case ref to m.Status: it locks the case, calls
 	// check with it as it stands (check's error aborts the move, with
 	// nothing written, and is returned as it is), appends the event, sets
-	// the status and Updated to m.At and writes notify's messages, all at
-	// once. ENOTFOUND if there is no case ref. check may be nil.
+	// the status and, if the status changes, Updated to m.At (an event
+	// that keeps the status, a note, leaves Updated: citizens read "since
+	// Updated"), and writes notify's messages, all at once. ENOTFOUND if
+	// there is no case ref. check may be nil.
 	MoveCase(ctx context.Context, ref string, m Move, check func(Case) error, notify func(Case) []Message) (Case, error)
 	// Case returns the case ref; ENOTFOUND if there is none.
 	Case(ctx context.Context, ref string) (Case, error)

@@ -65,14 +65,18 @@ func (s *Store) MoveCase(ctx context.Context, ref string, m adapters.Move, check
 		}
 	}
 	ev := adapters.Event{Status: m.Status, At: m.At, Channel: m.Channel, Who: m.Who, Note: m.Note}
-	c.Status, c.Updated, c.History = m.Status, m.At, append(c.History, ev)
+	if c.Status != m.Status {
+		c.Status, c.Updated = m.Status, m.At
+	}
+	c.History = append(c.History, ev)
 	msgs, err := adapters.PrepareMessages(notifyOf(notify, cloneCase(c)), s.now())
 	if err != nil {
 		return adapters.Case{}, fail(ctx, "moving case", err)
 	}
 	b := &pgx.Batch{}
 	b.Queue(insertEvents, eventArgs(ref, []adapters.Event{ev})...)
-	b.Queue(`UPDATE cases SET status = $2, updated = $3 WHERE ref = $1`, ref, m.Status, m.At)
+	// updated is when the status last changed: a note (same status) leaves it.
+	b.Queue(`UPDATE cases SET status = $2, updated = $3 WHERE ref = $1 AND status <> $2`, ref, m.Status, m.At)
 	queueMessages(b, msgs)
 	if err := run(ctx, tx, b); err != nil {
 		return adapters.Case{}, fail(ctx, "moving case", err)

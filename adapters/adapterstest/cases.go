@@ -178,6 +178,14 @@ func testMoveCase(t *testing.T, s adapters.Store) {
 	if msgs := must[[]adapters.Message](t)(s.Messages(ctx, before.Phone, 0)); len(msgs) != 1 || msgs[0].CaseRef != ref || msgs[0].Kind != "moved" {
 		t.Errorf("messages %+v, want one about %s", msgs, ref)
 	}
+	// An event that keeps the status (a note) joins the history and
+	// leaves Updated: citizens read "forwarded since t0".
+	note := adapters.Move{Status: "forwarded", Note: "Rappelé", Who: "awa", Channel: "hotline", At: t0.Add(time.Minute)}
+	noted := must[adapters.Case](t)(s.MoveCase(ctx, ref, note, nil, nil))
+	want.History = append(want.History, adapters.Event{Status: "forwarded", At: t0.Add(time.Minute), Channel: "hotline", Who: "awa", Note: "Rappelé"})
+	if stored := must[adapters.Case](t)(s.Case(ctx, ref)); !equalCase(noted, want) || !equalCase(stored, want) {
+		t.Errorf("after a note: %+v, stored %+v; want %+v", noted, stored, want)
+	}
 	// check and notify may be nil.
 	must[adapters.Case](t)(s.MoveCase(ctx, ref, adapters.Move{Status: "delivered", Who: "x", Channel: "api", At: t0.Add(time.Hour)}, nil, nil))
 
