@@ -2,11 +2,13 @@ package hotline
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -25,6 +27,12 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	if len(open) > 0 {
+		if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open (home)", len(open))); err != nil {
+			c.fail(w, r, err)
+			return
+		}
 	}
 	c.render(w, r, http.StatusOK, "home", view{Data: open, Flash: flash(r, u.Lang)})
 }
@@ -205,7 +213,7 @@ func (c *Console) moveCase(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
 	ref, f := chi.URLParam(r, "ref"), r.PostForm
 	note := strings.TrimSpace(f.Get("note"))
-	if len(note) > maxFieldLength {
+	if utf8.RuneCountInString(note) > maxFieldLength {
 		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"note": tr(u.Lang, "form.toolong", maxFieldLength)}, f)
 		return
 	}
@@ -234,7 +242,7 @@ func (c *Console) noteCase(w http.ResponseWriter, r *http.Request) {
 	case note == "":
 		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "form.required")}, f)
 		return
-	case len(note) > maxFieldLength:
+	case utf8.RuneCountInString(note) > maxFieldLength:
 		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "form.toolong", maxFieldLength)}, f)
 		return
 	}
@@ -334,7 +342,9 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"slot-" + ref: tr(u.Lang, "booking.pickslot")}, r.PostForm)
 		return
 	}
-	ctx := r.Context()
+	// Once started, the move runs to its end even if the browser goes.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
 	call := func(op string, args map[string]string) (adapters.Result, error) {
 		return c.Cases.Do(ctx, adapters.Call{Op: op, Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline", Args: args})
 	}
@@ -353,15 +363,21 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	c.audit(ctx, u, "booking.cancel", p, ref+" (move)")
 	res, err := call("slots.book", map[string]string{"office": b.Office, "slot": slot})
 	if err != nil {
 		// Taken meanwhile: the caller gets their slot back (under a new
-		// reference) rather than none.
+		// reference) rather than none, and the operator is told if not.
 		old := b.Start.In(c.location()).Format("200601021504")
-		if _, rerr := call("slots.book", map[string]string{"office": b.Office, "slot": old}); rerr != nil {
+		msg := tr(u.Lang, "booking.restored", guichet.ErrorMessage(err))
+		if back, rerr := call("slots.book", map[string]string{"office": b.Office, "slot": old}); rerr != nil {
 			c.Log.Error("moving a booking: the old slot could not be booked again", "ref", ref, "err", rerr)
+			c.audit(ctx, u, "booking.lost", p, ref)
+			msg = tr(u.Lang, "booking.lost", guichet.ErrorMessage(err))
+		} else {
+			c.audit(ctx, u, "booking.restore", p, ref+" → "+back.Vars["ref"])
 		}
-		c.renderCaller(w, r, http.StatusConflict, map[string]string{"booking": guichet.ErrorMessage(err)}, r.PostForm)
+		c.renderCaller(w, r, http.StatusConflict, map[string]string{"booking": msg}, r.PostForm)
 		return
 	}
 	c.audit(ctx, u, "booking.move", p, ref+" → "+res.Vars["ref"]+" "+slot)

@@ -106,6 +106,8 @@ var texts = map[string][2]string{
 	"booking.move":     {"Déplacer", "Move"},
 	"booking.newslot":  {"Nouveau créneau", "New slot"},
 	"booking.gone":     {"Ce créneau n'est plus proposé ou est complet.", "This slot is no longer offered or is full."},
+	"booking.restored": {"Déplacement impossible (%s) : l'appelant garde son créneau.", "Could not move it (%s): the caller keeps their slot."},
+	"booking.lost":     {"Déplacement impossible (%s) et l'ancien créneau n'a pas pu être repris : reprenez un rendez-vous pour l'appelant.", "Could not move it (%s) and the old slot could not be taken back: book again for the caller."},
 	"booking.pickslot": {"Choisissez un créneau.", "Choose a slot."},
 
 	"sms.when":     {"Quand", "When"},

@@ -46,12 +46,19 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	c.audit(r.Context(), u, "signin", "", "")
 	c.clearCookie(w, preCSRFCookie)
 	c.setCookie(w, sessionCookie, token, s.Expires.Sub(c.now()))
-	next := r.PostForm.Get("next")
-	// Only a path of the console: never an open redirect.
-	if !strings.HasPrefix(next, c.Prefix+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		next = c.Prefix + "/"
+	http.Redirect(w, r, c.localNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+// localNext returns next if it is a path of the console, the console's
+// home otherwise: never an open redirect.
+func (c *Console) localNext(next string) string {
+	home := c.Prefix + "/"
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, home) ||
+		strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return home
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return next
 }
 
 func (c *Console) signInAgain(w http.ResponseWriter, r *http.Request, lang, msg string) {

@@ -34,6 +34,10 @@ func (c *Console) callbacksPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open, %d closed", len(open), len(closed))); err != nil {
+		c.fail(w, r, err) // the queue shows phones and reasons: not without a trace
+		return
+	}
 	c.render(w, r, http.StatusOK, "callbacks", view{Data: map[string]any{"Open": open, "Closed": closed}, Flash: flash(r, u.Lang)})
 }
 

@@ -39,6 +39,7 @@ type slot struct {
 	bind  *Bind
 	since time.Time
 	err   error
+	gone  Stats // the counters of this slot's binds that dropped
 }
 
 // BindStatus is one bind's state, for the status endpoint and metrics.
@@ -123,7 +124,28 @@ func (b *Binds) keep(i int, s *slot) {
 func (s *slot) set(b *Bind, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.bind != nil && s.bind != b {
+		s.gone.add(s.bind.Stats())
+	}
 	s.bind, s.err, s.since = b, err, time.Now()
+}
+
+// add sums the counters of o into s (InFlight is a level, not a count).
+func (s *Stats) add(o Stats) {
+	s.SubmitSent += o.SubmitSent
+	s.SubmitOK += o.SubmitOK
+	s.SubmitFailed += o.SubmitFailed
+	s.Timeouts += o.Timeouts
+	s.InboundAcked += o.InboundAcked
+	s.InboundRefused += o.InboundRefused
+	s.EnquireLinkSent += o.EnquireLinkSent
+	s.EnquireLinkRecv += o.EnquireLinkRecv
+	s.GenericNackSent += o.GenericNackSent
+	s.GenericNackRecv += o.GenericNackRecv
+	s.Unmatched += o.Unmatched
+	s.Alerts += o.Alerts
+	s.SubmitRTT += o.SubmitRTT
+	s.WindowBusy += o.WindowBusy
 }
 
 func (s *slot) get() *Bind {
@@ -165,25 +187,19 @@ func (b *Binds) Status() []BindStatus {
 	return out
 }
 
-// Stats sums the counters of the binds up now (a bind's counters go with
-// it when it drops).
+// Stats sums the counters of every bind since start, those that dropped
+// included, so that they only grow; InFlight is the binds' up now.
 func (b *Binds) Stats() Stats {
 	var sum Stats
 	for _, s := range b.slots {
-		bind := s.get()
-		if bind == nil {
-			continue
+		s.mu.Lock()
+		sum.add(s.gone)
+		if s.bind != nil {
+			st := s.bind.Stats()
+			sum.add(st)
+			sum.InFlight += st.InFlight
 		}
-		st := bind.Stats()
-		sum.SubmitSent += st.SubmitSent
-		sum.SubmitOK += st.SubmitOK
-		sum.SubmitFailed += st.SubmitFailed
-		sum.Timeouts += st.Timeouts
-		sum.InboundAcked += st.InboundAcked
-		sum.InboundRefused += st.InboundRefused
-		sum.InFlight += st.InFlight
-		sum.SubmitRTT += st.SubmitRTT
-		sum.WindowBusy += st.WindowBusy
+		s.mu.Unlock()
 	}
 	return sum
 }

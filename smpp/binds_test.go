@@ -61,6 +61,10 @@ func TestBindsRedialAndSpread(t *testing.T) {
 	if err := submit(); err != nil {
 		t.Fatalf("after redialling: %v", err)
 	}
+	// The counters survive the drop: they only grow.
+	if st := b.Stats(); st.SubmitOK != 11 {
+		t.Errorf("after a redial the binds count %d submits, want all 11", st.SubmitOK)
+	}
 }
 
 func TestBindsRefusedAndClosed(t *testing.T) {

@@ -3,8 +3,11 @@ package smpp
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"sync/atomic"
 
+	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/ussd"
 )
@@ -57,6 +60,22 @@ type USSD struct {
 	Ops      USSDOps // zero: StandardUSSDOps
 	Engine   Stepper
 	Reply    Submitter
+	Log      *slog.Logger // nil: no logs
+
+	dropped atomic.Uint64
+}
+
+// Dropped counts the PDUs acknowledged without an answer because they
+// could not be tied to a dialogue or read (a misconfigured session: key
+// shows here first).
+func (u *USSD) Dropped() uint64 { return u.dropped.Load() }
+
+func (u *USSD) drop(in Inbound, why string) error {
+	u.dropped.Add(1)
+	if u.Log != nil {
+		u.Log.Warn("USSD PDU dropped", "operator", u.Operator, "phone", phone.Mask(in.SourceAddr), "why", why)
+	}
+	return nil // acknowledged: it would come back forever
 }
 
 // Handle is a Handler for the operator's inbound messages that carry
@@ -104,7 +123,7 @@ func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
 	if ops.Session == SessionUMR {
 		umr = in.TLVs[TagUserMessageReference]
 		if len(umr) != 2 {
-			return nil // no key to tie it to a dialogue; it would come back forever: acknowledged, dropped
+			return u.drop(in, "no user_message_reference to tie it to a dialogue")
 		}
 		key = "u" + strconv.Itoa(int(umr[0])<<8|int(umr[1]))
 	} else {
@@ -136,7 +155,7 @@ func (u *USSD) hop(ctx context.Context, in Inbound, op uint8) error {
 		return nil // a notification's confirm, or a vendor value we do not use: acknowledged, nothing to say
 	}
 	if err := req.Normalize("CM"); err != nil {
-		return nil // an unusable request would come back forever: acknowledge, and drop it
+		return u.drop(in, err.Error())
 	}
 	rep, err := u.Engine.Step(ctx, req)
 	if err != nil {

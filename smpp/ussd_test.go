@@ -151,8 +151,8 @@ func TestUSSDOverSMPPKeyedOnUserMessageReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if n := len(srv.Submitted()); n != before {
-		t.Errorf("a PDU without user_message_reference got %d answers", n-before)
+	if n := len(srv.Submitted()); n != before || u.Dropped() != 1 {
+		t.Errorf("a PDU without user_message_reference got %d answers, %d counted dropped; want none and 1", n-before, u.Dropped())
 	}
 }
 

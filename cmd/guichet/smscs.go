@@ -58,7 +58,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 				s.close(context.Background())
 				return nil, fmt.Errorf("operator %s: %w", op.Name, err)
 			}
-			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng}
+			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng, Log: olog}
 			handler = u.Handle(handler)
 		}
 		wired := handler
