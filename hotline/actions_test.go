@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/ussd"
@@ -342,5 +344,49 @@ func TestDisableAccount(t *testing.T) {
 	}
 	if u, _ := r.store.User(t.Context(), "awa"); u.Role != hotline.Disabled {
 		t.Errorf("awa is %s", u.Role)
+	}
+}
+
+// fullAt is the case engine, but the slot at fullAt fills up between the
+// list and the booking (another caller was quicker).
+type fullAt struct {
+	caseEngine // embedded under another name: hotline.Cases has a method Cases
+	full       string
+}
+
+type caseEngine = hotline.Cases
+
+func (f fullAt) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+	if c.Op == "slots.book" && c.Args["slot"] == f.full {
+		return adapters.Result{}, guichet.Errorf(guichet.ECONFLICT, "slot full")
+	}
+	return f.caseEngine.Do(ctx, c)
+}
+
+// A move whose new slot fills up meanwhile gives the caller their old
+// slot back, says so, and leaves both steps in the audit log.
+func TestMoveBookingRaceKeepsTheOldSlot(t *testing.T) {
+	r := newRig(t)
+	const citizen = "+237677000556"
+	ref := r.book(t, citizen, "202612011000")
+	r.console.Cases = fullAt{r.console.Cases, "202612011100"}
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	b.get("/hotline/callers/" + url.PathEscape(citizen))
+	code, body, _ := b.post("/hotline/callers/"+url.PathEscape(citizen)+"/bookings/"+ref+"/move", url.Values{"slot": {"202612011100"}})
+	if code != http.StatusConflict || !strings.Contains(body, `id="booking-err"`) || !strings.Contains(body, "l&#39;appelant garde son créneau") {
+		t.Errorf("a slot taken meanwhile: %d", code)
+	}
+	bs, _ := r.cases.Bookings(t.Context(), citizen, r.now)
+	if len(bs) != 1 || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011000" {
+		t.Fatalf("the caller holds %+v, want the 10h00 slot back", bs)
+	}
+	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: citizen})
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action)
+	}
+	if !slices.Contains(got, "booking.cancel") || !slices.Contains(got, "booking.restore") {
+		t.Errorf("audit %v lacks the cancel or the restore", got)
 	}
 }
