@@ -342,6 +342,14 @@ func TestDisableAccount(t *testing.T) {
 	if code, _, _ := paul.post("/hotline/users/awa/role", url.Values{"role": {"admin"}}); code != http.StatusForbidden {
 		t.Errorf("a supervisor changing a role: %d, want 403", code)
 	}
+	// Nor may an operator dial the phone simulator.
+	eric, _ := hotline.NewUser("eric", "", hotline.Operator, "fr", password, r.now)
+	r.store.AddUser(t.Context(), eric)
+	op := r.browser(t)
+	op.mustSignIn("eric")
+	if code, _, _ := op.post("/hotline/phone", url.Values{"dial": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("an operator dialling the simulator: %d, want 403", code)
+	}
 	if u, _ := r.store.User(t.Context(), "awa"); u.Role != hotline.Disabled {
 		t.Errorf("awa is %s", u.Role)
 	}
