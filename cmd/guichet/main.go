@@ -1,4 +1,5 @@
-// Command guichet is the gateway: serve, dial, menus check, menus graph.
+// Command guichet is the gateway: serve, dial, menus check, menus graph,
+// menus import-xpdl, users add, apikey add, migrate, smsc, loadgen.
 // main only wires the parts together.
 package main
 
@@ -26,6 +27,10 @@ const usage = `guichet — USSD gateway to public services
                                       validate service files (default: the built-in catalogue)
   guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]
                                       print the menus as a diagram
+  guichet menus import-xpdl [--out FILE|DIR] [--service ID] [--limit N] [--menus DIR] FILE.xpdl
+                                      turn XPDL workflows into service files, with a report
+  guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] < password
+                                      add a hotline console account (PostgreSQL)
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `

@@ -1,17 +1,25 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/menus/xpdl"
 )
 
 func menusCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: guichet menus check|graph [DIR]")
+		return fmt.Errorf("usage: guichet menus check|graph [DIR] or guichet menus import-xpdl [--out FILE|DIR] [--service ID] FILE.xpdl")
+	}
+	if args[0] == "import-xpdl" {
+		return importXPDL(args[1:], stdout)
 	}
 	fs := flag.NewFlagSet("menus "+args[0], flag.ContinueOnError)
 	limit := fs.Int("limit", menus.DefaultLimit, "screen limit in GSM-7 characters (160 for operators that cut there)")
@@ -43,5 +51,84 @@ func menusCmd(args []string, stdout io.Writer) error {
 	case "graph":
 		return menus.Graph(stdout, cat, *format, *lang)
 	}
-	return fmt.Errorf("unknown menus command %q (check or graph)", args[0])
+	return fmt.Errorf("unknown menus command %q (check, graph or import-xpdl)", args[0])
+}
+
+// importXPDL turns an XPDL file's processes into service files, and prints
+// the import's report. It fails only when nothing usable came out.
+func importXPDL(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("menus import-xpdl", flag.ContinueOnError)
+	out := fs.String("out", "", "where to write: a FILE.yaml (other services beside it) or a folder; standard output if empty")
+	service := fs.String("service", "", "the id of the main process's service (default: from the process's name)")
+	limit := fs.Int("limit", menus.DefaultLimit, "screen limit of the check the report announces")
+	dir := fs.String("menus", "", "the catalogue folder the report checks against (default: the built-in catalogue)")
+	// Flags may come before or after the file.
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return fmt.Errorf("usage: guichet menus import-xpdl [--out FILE|DIR] [--service ID] [--limit N] [--menus DIR] FILE.xpdl")
+	}
+	file := files[0]
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	cat, err := loadCatalogue(*dir)
+	if err != nil {
+		return err
+	}
+	res, err := xpdl.Import(data, xpdl.Options{File: file, Service: *service, Operations: adapters.Operations,
+		Limit: *limit, Catalogue: cat})
+	if res == nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if *out == "" {
+		// The report as comments, then the files: standard output stays YAML.
+		for _, l := range strings.Split(strings.TrimRight(res.Report.String(), "\n"), "\n") {
+			fmt.Fprintln(stdout, strings.TrimRight("# "+l, " "))
+		}
+		for _, f := range res.Files {
+			fmt.Fprintf(stdout, "---\n# file: %s\n%s", f.Name, f.YAML)
+		}
+		return err
+	}
+	paths, werr := writeServices(*out, res.Files)
+	res.Report.WriteTo(stdout)
+	for _, p := range paths {
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	return errors.Join(err, werr)
+}
+
+// writeServices writes the service files to out: a folder, or a file for
+// the first service with the others beside it.
+func writeServices(out string, files []xpdl.File) ([]string, error) {
+	dir, first := out, ""
+	if st, err := os.Stat(out); (err != nil || !st.IsDir()) && (strings.HasSuffix(out, ".yaml") || strings.HasSuffix(out, ".yml")) {
+		dir, first = filepath.Dir(out), out
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var paths []string
+	for i, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if i == 0 && first != "" {
+			p = first
+		}
+		if err := os.WriteFile(p, f.YAML, 0o644); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }

@@ -1,0 +1,145 @@
+package xpdl
+
+import (
+	"strings"
+)
+
+// test is a condition that compares one variable with one value, the only
+// kind a phone answer can decide: "approved", "!approved", "not approved",
+// "kind == 'food'", "kind.equals(\"food\")", "approved === false"…
+type test struct {
+	Field string
+	Value string // "true", "false", or the compared value, unquoted
+	Not   bool   // the condition holds when the field is NOT Value
+}
+
+// parseTest reads a condition written in JavaScript, Python, Java or
+// BeanShell, as far as it is one such comparison.
+func parseTest(expr string) (test, bool) {
+	s := strings.TrimSpace(expr)
+	s = strings.TrimSuffix(s, ";")
+	for range 8 {
+		s = strings.TrimSpace(s)
+		if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' && balanced(s[1:len(s)-1]) {
+			s = s[1 : len(s)-1]
+			continue
+		}
+		break
+	}
+	if s == "" {
+		return test{}, false
+	}
+	switch {
+	case strings.HasPrefix(s, "!") && !strings.HasPrefix(s, "!="):
+		t, ok := parseTest(s[1:])
+		t.Not = !t.Not
+		return t, ok
+	case strings.HasPrefix(s, "not ") || strings.HasPrefix(s, "not("):
+		t, ok := parseTest(s[3:])
+		t.Not = !t.Not
+		return t, ok
+	}
+	if isIdent(s) {
+		return test{Field: s, Value: "true"}, true
+	}
+	// x.equals("v") and "v".equals(x)
+	if i := strings.Index(s, ".equals("); i > 0 && strings.HasSuffix(s, ")") {
+		a, b := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+len(".equals("):len(s)-1])
+		if isIdent(a) {
+			if v, ok := literal(b); ok {
+				return test{Field: a, Value: v}, true
+			}
+		}
+		if isIdent(b) {
+			if v, ok := literal(a); ok {
+				return test{Field: b, Value: v}, true
+			}
+		}
+		return test{}, false
+	}
+	for _, op := range []string{"!==", "===", "!=", "==", "<>", "="} {
+		i := strings.Index(s, op)
+		if i <= 0 {
+			continue
+		}
+		a, b := strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+len(op):])
+		if strings.ContainsAny(b, "=<>!&|") {
+			return test{}, false
+		}
+		not := op == "!==" || op == "!=" || op == "<>"
+		if isIdent(a) {
+			if v, ok := literal(b); ok {
+				return test{Field: a, Value: v, Not: not}, true
+			}
+		}
+		if isIdent(b) {
+			if v, ok := literal(a); ok {
+				return test{Field: b, Value: v, Not: not}, true
+			}
+		}
+		return test{}, false
+	}
+	return test{}, false
+}
+
+func balanced(s string) bool {
+	depth := 0
+	for _, c := range s {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0
+}
+
+func isIdent(s string) bool {
+	if s == "" || s == "not" || s == "true" || s == "false" || s == "True" || s == "False" {
+		return false
+	}
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// literal reads a quoted string, a boolean or a bare number or word.
+func literal(s string) (string, bool) {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		v := s[1 : len(s)-1]
+		if strings.ContainsRune(v, rune(s[0])) {
+			return "", false
+		}
+		return v, true
+	}
+	switch s {
+	case "true", "True", "TRUE":
+		return "true", true
+	case "false", "False", "FALSE":
+		return "false", true
+	}
+	if s == "" {
+		return "", false
+	}
+	for _, c := range s {
+		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+// unquote returns a quoted literal's content, and whether s was one.
+func unquote(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1], true
+	}
+	return "", false
+}
