@@ -302,17 +302,12 @@ func (c *Console) sendSMS(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) cancelBooking(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
-	p, err := c.phoneParam(r)
+	p, b, err := c.booking(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	ref := chi.URLParam(r, "ref")
-	b, err := c.booking(r.Context(), p, ref)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	ref := b.Ref
 	if _, err := c.Cases.Do(r.Context(), adapters.Call{Op: "slots.cancel", Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline",
 		Args: map[string]string{"ref": ref}}); err != nil {
 		c.fail(w, r, err)
@@ -327,17 +322,12 @@ func (c *Console) cancelBooking(w http.ResponseWriter, r *http.Request) {
 // nothing.
 func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
-	p, err := c.phoneParam(r)
+	p, b, err := c.booking(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	ref, slot := chi.URLParam(r, "ref"), r.PostForm.Get("slot")
-	b, err := c.booking(r.Context(), p, ref)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	ref, slot := b.Ref, r.PostForm.Get("slot")
 	if slot == "" {
 		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"slot-" + ref: tr(u.Lang, "booking.pickslot")}, r.PostForm)
 		return
@@ -384,14 +374,21 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 	c.redirect(w, r, "/callers/"+url.PathEscape(p), "rebooked")
 }
 
-func (c *Console) booking(ctx context.Context, p, ref string) (adapters.Booking, error) {
-	bs, err := c.Records.Bookings(ctx, p, c.now().Add(-24*time.Hour))
+// booking reads the {phone} and {ref} of a path: the caller and one of
+// their bookings.
+func (c *Console) booking(r *http.Request) (string, adapters.Booking, error) {
+	p, err := c.phoneParam(r)
 	if err != nil {
-		return adapters.Booking{}, err
+		return "", adapters.Booking{}, err
+	}
+	ref := chi.URLParam(r, "ref")
+	bs, err := c.Records.Bookings(r.Context(), p, c.now().Add(-24*time.Hour))
+	if err != nil {
+		return "", adapters.Booking{}, err
 	}
 	i := slices.IndexFunc(bs, func(b adapters.Booking) bool { return b.Ref == ref })
 	if i < 0 {
-		return adapters.Booking{}, guichet.Errorf(guichet.ENOTFOUND, "no booking %s for this caller", ref)
+		return "", adapters.Booking{}, guichet.Errorf(guichet.ENOTFOUND, "no booking %s for this caller", ref)
 	}
-	return bs[i], nil
+	return p, bs[i], nil
 }

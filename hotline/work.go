@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -256,7 +257,7 @@ func (c *Console) perHour(lang string, from time.Time, hours []HourCount) any {
 		bySvc[h.Service][i] += float64(h.N)
 	}
 	var series []chart.Series
-	for _, id := range sortedKeys(bySvc) {
+	for _, id := range slices.Sorted(maps.Keys(bySvc)) {
 		series = append(series, chart.Series{Name: c.serviceTitle(id, lang), Values: bySvc[id]})
 	}
 	return chart.StackedBars(tr(lang, "dash.perhour"), labels, series, chartOpts(lang, ""))
@@ -294,7 +295,7 @@ func (c *Console) funnels(lang string, ends []EndCount) []any {
 		}
 	}
 	var out []any
-	for _, id := range sortedKeys(by) {
+	for _, id := range slices.Sorted(maps.Keys(by)) {
 		svc := c.Catalogue.Services[id]
 		if svc == nil {
 			continue
@@ -336,7 +337,7 @@ func delivery(lang string, counts []adapters.DeliveryCount) any {
 		}
 	}
 	var bars []chart.Bar
-	for _, op := range sortedKeys(by) {
+	for _, op := range slices.Sorted(maps.Keys(by)) {
 		a := by[op]
 		bars = append(bars, chart.Bar{Label: op, Value: float64(a.delivered), Max: float64(a.total),
 			Note: fmt.Sprintf("%d/%d", a.delivered, a.total)})
@@ -367,13 +368,4 @@ func queue(lang string, now time.Time, open []adapters.Callback) any {
 // a small laptop), so that their text stays readable.
 func chartOpts(lang, unit string) chart.Options {
 	return chart.Options{Width: 480, Unit: unit, NoData: tr(lang, "dash.nodata")}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -367,7 +367,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		File:     file,
 		Line:     n.Line,
 	}
-	if !validName(s.ID) {
+	if !ValidName(s.ID) {
 		r.errorf(n, "service: %q is not a name (lower-case letters, digits, '-' and '_')", s.ID)
 	}
 	if nodes := f["nodes"]; nodes == nil {
@@ -377,7 +377,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 	} else {
 		for i := 0; i+1 < len(nodes.Content); i += 2 {
 			k, v := nodes.Content[i], nodes.Content[i+1]
-			if !validName(k.Value) {
+			if !ValidName(k.Value) {
 				r.errorf(k, "node %q: not a name (lower-case letters, digits, '-' and '_')", k.Value)
 				continue
 			}
@@ -394,7 +394,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 	} else if st != nil {
 		for i := 0; i+1 < len(st.Content); i += 2 {
 			k, v := st.Content[i], st.Content[i+1]
-			if !validName(k.Value) {
+			if !ValidName(k.Value) {
 				r.errorf(k, "status %q: not a name (lower-case letters, digits, '-' and '_')", k.Value)
 				continue
 			}
@@ -519,7 +519,9 @@ func (r *reader) node(name string, v *yaml.Node) *Node {
 	return n
 }
 
-func validName(s string) bool {
+// ValidName reports whether s may name a service, a node or a status:
+// 1 to 40 lower-case letters, digits, '-' and '_'.
+func ValidName(s string) bool {
 	if s == "" || len(s) > 40 {
 		return false
 	}

@@ -65,7 +65,7 @@ func Import(data []byte, opts Options) (*Result, error) {
 
 // Map maps a package read by Read; see Import.
 func Map(pkg *Package, opts Options) (*Result, error) {
-	if opts.Service != "" && !validName(opts.Service) {
+	if opts.Service != "" && !menus.ValidName(opts.Service) {
 		return nil, fmt.Errorf("--service %q: not a service name (lower-case letters, digits, '-' and '_', at most 40)", opts.Service)
 	}
 	if opts.Limit == 0 {
@@ -167,7 +167,7 @@ func (imp *importer) nameServices() {
 			continue
 		}
 		base := slug(firstOf(pr.Label[""], pr.Label["fr"], pr.Label["en"], pr.ID), 32)
-		if base == "" || !validName(base) {
+		if base == "" || !menus.ValidName(base) {
 			base = "process-" + strconv.Itoa(i+1)
 		}
 		id := base
@@ -186,18 +186,6 @@ func firstOf(ss ...string) string {
 		}
 	}
 	return ""
-}
-
-func validName(s string) bool {
-	if s == "" || len(s) > 40 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // service is one service being built.
@@ -266,7 +254,7 @@ func (imp *importer) build(pr *Process, id string) *service {
 	s.rep = &ServiceReport{ID: id, File: id + ".yaml", Process: firstOf(pr.Label[""], pr.ID), Line: pr.Line}
 	s.collect(pr, map[string]bool{})
 	s.owner = slug(pkgName(imp.pkg), 32)
-	if !validName(s.owner) {
+	if !menus.ValidName(s.owner) {
 		s.owner = "administration"
 	}
 	s.review(pr.Line, elemName("WorkflowProcess", pr.ID, pr.Label),
