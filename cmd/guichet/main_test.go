@@ -328,7 +328,7 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 	}
 	_, m := get(t, base+"/metrics")
 	for _, want := range []string{"guichet_sms_sent_total ", "guichet_sms_receipts_total ", "guichet_sms_unmatched_receipts_total 0",
-		`guichet_sms_inbound_total{keyword="help"} 1`, `guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0"} {
+		`guichet_sms_inbound_total{keyword="help"} 1`, "guichet_journal_dropped_total 0", `guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -320,6 +320,9 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 			Name: "guichet_sms_" + name + "_total", Help: "The outbox dispatcher's " + strings.ReplaceAll(name, "_", " ") + ".",
 		}, func() float64 { return float64(get(dispatcher.Stats())) }))
 	}
+	g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_journal_dropped_total", Help: "Ended USSD sessions not recorded for the hotline (the store fell behind).",
+	}, func() float64 { return float64(g.journal.Dropped()) }))
 	for k := sms.Unknown; k <= sms.Language; k++ {
 		name := k.String()
 		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
