@@ -53,7 +53,7 @@ func (c *Console) search(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case q == "":
 		bad(tr(u.Lang, "search.empty"))
-	case len(digits) == 8 && !strings.HasPrefix(digits, "6") && !strings.HasPrefix(digits, "2") && onlyDigits(digits):
+	case len(digits) == 8 && onlyDigits(digits):
 		// Cameroon's numbers have 9 digits; references have 8.
 		if !reference.Valid(digits) {
 			bad(tr(u.Lang, "search.badref", digits))

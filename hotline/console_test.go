@@ -282,6 +282,10 @@ func TestRoles(t *testing.T) {
 // One search box takes a number written any usual way, or a reference.
 func TestSearch(t *testing.T) {
 	r := newRig(t)
+	if res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "cases.open", Service: "birth-certificate", Phone: "+237677000888",
+		Lang: "fr", Channel: "ussd", Args: map[string]string{"office": "douala-3", "name": "Ngo", "born": "01011990"}}); err != nil || res.Vars["ref"] != "20000011" {
+		t.Fatalf("opening a case: %v %v", res.Vars, err)
+	}
 	b := r.browser(t)
 	b.mustSignIn("awa")
 	for _, tt := range []struct {
@@ -293,6 +297,7 @@ func TestSearch(t *testing.T) {
 		{"+237677000001", "/hotline/callers/+237677000001", http.StatusSeeOther, ""},
 		{"00237677000001", "/hotline/callers/+237677000001", http.StatusSeeOther, ""},
 		{"10000048", "/hotline/cases/10000048", http.StatusSeeOther, ""},
+		{"2000 0011", "/hotline/cases/20000011", http.StatusSeeOther, ""}, // opened below: references start with 2 too
 		{"10000049", "", http.StatusBadRequest, "Référence 10000049 mal saisie"},
 		{reference.FromNumber(9999999, 7), "", http.StatusNotFound, "Aucun dossier " + reference.FromNumber(9999999, 7) + "."},
 		{"bonjour", "", http.StatusBadRequest, "« bonjour » n&#39;est pas un numéro de téléphone."},
