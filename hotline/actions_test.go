@@ -32,9 +32,12 @@ func TestSendSMSFromATemplate(t *testing.T) {
 	r := newRig(t)
 	b := r.browser(t)
 	b.mustSignIn("awa")
+	// awa works in French; the caller reads English (their case says so):
+	// the templates are named in French and written in English.
 	_, body, _ := b.get("/hotline/callers/%2B237677000001")
-	if !strings.Contains(body, "Guichet 1510 a essayé de vous rappeler.") {
-		t.Fatal("the caller page offers no SMS template")
+	if !strings.Contains(body, ">Appel manqué<") || !strings.Contains(body, "Guichet 1510 tried to call you back. Call 1510 (free).") ||
+		!strings.Contains(body, `<option value="en" selected>`) {
+		t.Fatal("the caller page offers no SMS template in the caller's language")
 	}
 	code, _, loc := b.post("/hotline/callers/%2B237677000001/sms", url.Values{"text": {"Guichet 1510 tried to call you back."}, "lang": {"en"}})
 	if code != http.StatusSeeOther || loc != "/hotline/callers/+237677000001?done=sms" {

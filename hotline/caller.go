@@ -91,7 +91,9 @@ type callerData struct {
 	Sessions  []SessionRecord
 	Callbacks []adapters.Callback
 	Templates []smsTemplate
-	Services  []serviceView
+	// Lang is the caller's language, as their latest SMS or case says:
+	// the SMS templates are written in it.
+	Lang string
 	// Title and Label name services and statuses for people.
 	Title func(service string) string
 	Label func(service, status string) string
@@ -102,8 +104,6 @@ type bookingView struct {
 	Office string
 	Slots  []adapters.Option // where it can move
 }
-
-type serviceView struct{ ID, Title string }
 
 func (c *Console) callerPage(w http.ResponseWriter, r *http.Request) {
 	c.renderCaller(w, r, http.StatusOK, nil, nil)
@@ -136,7 +136,7 @@ func (c *Console) renderCaller(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error) {
-	d := callerData{Phone: p, Templates: templates(lang),
+	d := callerData{Phone: p,
 		Title: func(s string) string { return c.serviceTitle(s, lang) },
 		Label: func(s, st string) string { return c.Catalogue.StatusLabel(s, st, lang) }}
 	var err error
@@ -165,9 +165,13 @@ func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error
 	if d.Callbacks, err = c.Records.CallbacksOf(ctx, p); err != nil {
 		return d, err
 	}
-	for _, id := range c.Catalogue.ServiceIDs() {
-		d.Services = append(d.Services, serviceView{id, c.Catalogue.ServiceTitle(id, lang)})
+	d.Lang = "fr"
+	if len(d.Messages) > 0 && d.Messages[0].Lang != "" {
+		d.Lang = d.Messages[0].Lang
+	} else if len(d.Cases) > 0 && d.Cases[len(d.Cases)-1].Lang != "" {
+		d.Lang = d.Cases[len(d.Cases)-1].Lang
 	}
+	d.Templates = templates(lang, d.Lang)
 	return d, nil
 }
 
@@ -258,10 +262,12 @@ func (c *Console) noteCase(w http.ResponseWriter, r *http.Request) {
 // smsTemplate is a text an operator starts an SMS from.
 type smsTemplate struct{ ID, Label, Text string }
 
-func templates(lang string) []smsTemplate {
+// templates lists the SMS templates, named in the operator's language and
+// written in the caller's.
+func templates(ui, caller string) []smsTemplate {
 	var ts []smsTemplate
 	for _, id := range []string{"missed", "documents", "visit", "free"} {
-		ts = append(ts, smsTemplate{id, tr(lang, "sms.tpl."+id+".label"), tr(lang, "sms.tpl."+id)})
+		ts = append(ts, smsTemplate{id, tr(ui, "sms.tpl."+id+".label"), tr(caller, "sms.tpl."+id)})
 	}
 	return ts
 }
