@@ -210,7 +210,7 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, status int,
 			}
 		}
 	}
-	c.render(w, r, status, "case", view{Data: d, Errors: errs, Form: form, Flash: flash(r, u.Lang), Title: "Dossier " + k.Ref})
+	c.render(w, r, status, "case", view{Data: d, Errors: errs, Form: form, Flash: flash(r, u.Lang), Title: tr(u.Lang, "title.case") + " " + k.Ref})
 }
 
 func (c *Console) moveCase(w http.ResponseWriter, r *http.Request) {
