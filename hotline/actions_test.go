@@ -252,8 +252,16 @@ func TestAddUser(t *testing.T) {
 	b.mustSignIn("root")
 	b.get("/hotline/users")
 	code, body, _ := b.post("/hotline/users", url.Values{"name": {"Bad Name"}, "role": {"operator"}, "lang": {"fr"}, "password": {"long enough pw"}})
-	if code != 400 || !strings.Contains(body, "name: 2 to 64 lower-case letters") {
+	if code != 400 || !strings.Contains(body, "2 à 64 lettres minuscules") {
 		t.Errorf("bad name: %d", code)
+	}
+	code, body, _ = b.post("/hotline/users", url.Values{"name": {"zoe"}, "role": {"chief"}, "lang": {"fr"}, "password": {"long enough pw"}})
+	if code != 400 || !strings.Contains(body, "Choisissez un rôle.</span>") {
+		t.Errorf("bad role: %d", code)
+	}
+	code, body, _ = b.post("/hotline/users", url.Values{"name": {"zoe"}, "role": {"operator"}, "lang": {"fr"}, "password": {"short"}})
+	if code != 400 || !strings.Contains(body, "De 10 caractères à 72 octets.") {
+		t.Errorf("short password: %d", code)
 	}
 	code, body, _ = b.post("/hotline/users", url.Values{"name": {"awa"}, "role": {"operator"}, "lang": {"fr"}, "password": {"long enough pw"}})
 	if code != http.StatusConflict || !strings.Contains(body, "Cet identifiant existe déjà.") {

@@ -171,8 +171,14 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	nu, err := NewUser(f.Get("name"), f.Get("full_name"), Role(f.Get("role")), f.Get("lang"), f.Get("password"), c.now())
 	if err != nil {
+		// NewUser names the field before a colon; the page says it in the
+		// administrator's language.
 		field := strings.SplitN(guichet.ErrorMessage(err), ":", 2)[0]
-		c.renderUsers(w, r, http.StatusBadRequest, map[string]string{field: guichet.ErrorMessage(err)}, f, "")
+		msg := tr(admin.Lang, "users.err."+field)
+		if field == "password" {
+			msg = tr(admin.Lang, "users.err.password", MinPassword)
+		}
+		c.renderUsers(w, r, http.StatusBadRequest, map[string]string{field: msg}, f, "")
 		return
 	}
 	nu.MustChange = true
