@@ -16,7 +16,7 @@ import (
 
 func menusCmd(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: guichet menus check|graph [DIR] or guichet menus import-xpdl [--out FILE|DIR] [--service ID] FILE.xpdl")
+		return fmt.Errorf("usage: guichet menus check|graph [DIR] or guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] FILE.xpdl")
 	}
 	if args[0] == "import-xpdl" {
 		return importXPDL(args[1:], stdout)
@@ -62,6 +62,7 @@ func importXPDL(args []string, stdout io.Writer) error {
 	service := fs.String("service", "", "the id of the main process's service (default: from the process's name)")
 	limit := fs.Int("limit", menus.DefaultLimit, "screen limit of the check the report announces")
 	dir := fs.String("menus", "", "the catalogue folder the report checks against (default: the built-in catalogue)")
+	force := fs.Bool("force", false, "overwrite service files that already exist")
 	// Flags may come before or after the file.
 	var files []string
 	for rest := args; ; {
@@ -75,7 +76,7 @@ func importXPDL(args []string, stdout io.Writer) error {
 		rest = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		return fmt.Errorf("usage: guichet menus import-xpdl [--out FILE|DIR] [--service ID] [--limit N] [--menus DIR] FILE.xpdl")
+		return fmt.Errorf("usage: guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl")
 	}
 	file := files[0]
 	data, err := os.ReadFile(file)
@@ -101,7 +102,7 @@ func importXPDL(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	paths, werr := writeServices(*out, res.Files)
+	paths, werr := writeServices(*out, res.Files, *force)
 	res.Report.WriteTo(stdout)
 	for _, p := range paths {
 		fmt.Fprintf(stdout, "wrote %s\n", p)
@@ -110,25 +111,62 @@ func importXPDL(args []string, stdout io.Writer) error {
 }
 
 // writeServices writes the service files to out: a folder, or a file for
-// the first service with the others beside it.
-func writeServices(out string, files []xpdl.File) ([]string, error) {
+// the main service with the others beside it. It writes nothing when two
+// services would go to one path, or, unless force, when a file exists.
+func writeServices(out string, files []xpdl.File, force bool) ([]string, error) {
 	dir, first := out, ""
 	if st, err := os.Stat(out); (err != nil || !st.IsDir()) && (strings.HasSuffix(out, ".yaml") || strings.HasSuffix(out, ".yml")) {
 		dir, first = filepath.Dir(out), out
 	}
+	main := 0
+	for i, f := range files {
+		if f.Main {
+			main = i
+			break
+		}
+	}
+	paths := make([]string, len(files))
+	by := map[string]string{} // path → service
+	var exist []string
+	for i, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if i == main && first != "" {
+			p = first
+		}
+		if other, ok := by[filepath.Clean(p)]; ok {
+			return nil, fmt.Errorf("services %s and %s would both be written to %s: choose another --out", other, f.Service, p)
+		}
+		by[filepath.Clean(p)] = f.Service
+		paths[i] = p
+		if _, err := os.Stat(p); err == nil {
+			exist = append(exist, p)
+		}
+	}
+	if len(exist) > 0 && !force {
+		return nil, fmt.Errorf("%s already exist(s): nothing written; --force overwrites", strings.Join(exist, ", "))
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	var paths []string
-	for i, f := range files {
-		p := filepath.Join(dir, f.Name)
-		if i == 0 && first != "" {
-			p = first
-		}
-		if err := os.WriteFile(p, f.YAML, 0o644); err != nil {
-			return paths, err
-		}
-		paths = append(paths, p)
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if !force {
+		flags |= os.O_EXCL
 	}
-	return paths, nil
+	var written []string
+	for i, f := range files {
+		if err := writeService(paths[i], f.YAML, flags); err != nil {
+			return written, err
+		}
+		written = append(written, paths[i])
+	}
+	return written, nil
+}
+
+func writeService(path string, data []byte, flags int) error {
+	fh, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = fh.Write(data)
+	return errors.Join(err, fh.Close())
 }

@@ -40,21 +40,41 @@ func TestImportXPDLCommand(t *testing.T) {
 	if err := writeFile(empty, "<Package xmlns='http://www.wfmc.org/2009/XPDL2.2' Name='Vide'><WorkflowProcesses><WorkflowProcess Id='p' Name='Rien'/></WorkflowProcesses></Package>"); err != nil {
 		t.Fatal(err)
 	}
+	// The sub-process comes before the main process in the file.
+	subFirst := filepath.Join(dir, "subfirst.xpdl")
+	if err := writeFile(subFirst, `<Package xmlns='http://www.wfmc.org/2009/XPDL2.2' Name='Mairie'><WorkflowProcesses>
+<WorkflowProcess Id='sous' Name='Sous'><Activities><Activity Id='x' Name='Payer le timbre'/></Activities></WorkflowProcess>
+<WorkflowProcess Id='principal' Name='Principal'><Activities>
+<Activity Id='a' Name='Remplir la fiche'/>
+<Activity Id='b'><Implementation><SubFlow Id='sous'/></Implementation></Activity>
+</Activities><Transitions><Transition Id='t' From='a' To='b'/></Transitions></WorkflowProcess>
+</WorkflowProcesses></Package>`); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
-		files   []string // written under the test's folder
-		out     []string // on standard output
+		files   map[string]string // written under the test's folder, with text they hold
+		out     []string          // on standard output
 		wantErr string
 	}{
+		{name: "the main service to the file, declared after its sub-process", args: []string{"--out", "{dir}/f/demarche.yaml", subFirst},
+			files: map[string]string{"f/demarche.yaml": "service: principal\n", "f/sous.yaml": "service: sous\n"},
+			out:   []string{"wrote {dir}/f/demarche.yaml", "wrote {dir}/f/sous.yaml"}},
+		{name: "not twice the same file", args: []string{"--out", "{dir}/f/demarche.yaml", subFirst},
+			wantErr: "demarche.yaml, {dir}/f/sous.yaml already exist(s): nothing written; --force overwrites"},
+		{name: "twice with --force", args: []string{"--force", "--out", "{dir}/f/demarche.yaml", subFirst},
+			files: map[string]string{"f/demarche.yaml": "service: principal\n", "f/sous.yaml": "service: sous\n"}},
+		{name: "not two services to one path", args: []string{"--out", "{dir}/g/sous.yaml", subFirst},
+			wantErr: "services principal and sous would both be written to {dir}/g/sous.yaml"},
 		{name: "to a folder", args: []string{"--out", "{dir}/a", publicationSample},
-			files: []string{"a/publication.yaml"},
+			files: map[string]string{"a/publication.yaml": "service: publication\n"},
 			out:   []string{"XPDL 2.1", "menus check (limit 182) will report", `unknown operation "prepare" [adapter]`, "wrote {dir}/a/publication.yaml"}},
 		{name: "to a file, the others beside it", args: []string{"--out", "{dir}/b/main.yaml", subflowSample},
-			files: []string{"b/main.yaml", "b/sub_flow.yaml", "b/inner_subflow.yaml"},
+			files: map[string]string{"b/main.yaml": "service: main_flow\n", "b/sub_flow.yaml": "service: sub_flow\n", "b/inner_subflow.yaml": ""},
 			out:   []string{"wrote {dir}/b/main.yaml", "wrote {dir}/b/sub_flow.yaml"}},
 		{name: "named, flags after the file", args: []string{subflowSample, "--out", "{dir}/c", "--service", "demo"},
-			files: []string{"c/demo.yaml"}, out: []string{"service demo (demo.yaml)"}},
+			files: map[string]string{"c/demo.yaml": "service: demo\n"}, out: []string{"service demo (demo.yaml)"}},
 		{name: "to standard output", args: []string{publicationSample},
 			out: []string{"# " + publicationSample + ": XPDL 2.1", "\n---\n# file: publication.yaml\n", "\nservice: publication\n"}},
 		{name: "a 160 limit", args: []string{"--limit", "160", publicationSample}, out: []string{"menus check (limit 160)"}},
@@ -75,7 +95,7 @@ func TestImportXPDLCommand(t *testing.T) {
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("error %v\n%s", err, out)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), strings.ReplaceAll(tt.wantErr, "{dir}", dir))):
 				t.Fatalf("error %v, want %q", err, tt.wantErr)
 			}
 			for _, s := range tt.out {
@@ -83,9 +103,12 @@ func TestImportXPDLCommand(t *testing.T) {
 					t.Errorf("the output does not hold %q:\n%s", s, out)
 				}
 			}
-			for _, f := range tt.files {
-				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			for f, want := range tt.files {
+				data, err := os.ReadFile(filepath.Join(dir, f))
+				if err != nil {
 					t.Errorf("%s not written: %v", f, err)
+				} else if !strings.Contains(string(data), want) {
+					t.Errorf("%s does not hold %q:\n%s", f, want, data)
 				}
 			}
 		})

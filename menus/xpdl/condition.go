@@ -15,29 +15,44 @@ type test struct {
 
 // parseTest reads a condition written in JavaScript, Python, Java or
 // BeanShell, as far as it is one such comparison.
+// Conditions longer than MaxCondition characters are not read as tests: no
+// simple comparison is that long, and the report shows them cut short.
 func parseTest(expr string) (test, bool) {
-	s := strings.TrimSpace(expr)
-	s = strings.TrimSuffix(s, ";")
-	for range 8 {
+	if len(expr) > MaxCondition {
+		return test{}, false
+	}
+	s := strings.TrimSuffix(strings.TrimSpace(expr), ";")
+	not := false
+	// Negations and parentheses, peeled off in a loop: "!(!(a))".
+	for {
 		s = strings.TrimSpace(s)
-		if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' && balanced(s[1:len(s)-1]) {
+		switch {
+		case len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' && balanced(s[1:len(s)-1]):
 			s = s[1 : len(s)-1]
+			continue
+		case strings.HasPrefix(s, "!") && !strings.HasPrefix(s, "!="):
+			s, not = s[1:], !not
+			continue
+		case strings.HasPrefix(s, "not ") || strings.HasPrefix(s, "not("):
+			s, not = s[3:], !not
 			continue
 		}
 		break
 	}
+	t, ok := comparison(s)
+	if not {
+		t.Not = !t.Not
+	}
+	return t, ok
+}
+
+// MaxCondition is the longest condition the importer reads as a test.
+const MaxCondition = 500
+
+// comparison reads one comparison, with no negation or parentheses around it.
+func comparison(s string) (test, bool) {
 	if s == "" {
 		return test{}, false
-	}
-	switch {
-	case strings.HasPrefix(s, "!") && !strings.HasPrefix(s, "!="):
-		t, ok := parseTest(s[1:])
-		t.Not = !t.Not
-		return t, ok
-	case strings.HasPrefix(s, "not ") || strings.HasPrefix(s, "not("):
-		t, ok := parseTest(s[3:])
-		t.Not = !t.Not
-		return t, ok
 	}
 	if isIdent(s) {
 		return test{Field: s, Value: "true"}, true

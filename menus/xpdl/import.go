@@ -38,6 +38,9 @@ type File struct {
 	Name    string // its file name: ID.yaml
 	Process string // the WorkflowProcess it comes from
 	YAML    []byte
+	// Main marks the main process's service (the first process that no
+	// other one calls), which comes first in Result.Files.
+	Main bool
 }
 
 // Result is what an import produced.
@@ -101,10 +104,22 @@ func Map(pkg *Package, opts Options) (*Result, error) {
 		s := imp.build(pr, id)
 		built = append(built, s)
 	}
+	// The main service first, wherever its process is in the file: it is
+	// the one --out FILE.yaml names.
+	slices.SortStableFunc(built, func(a, b *service) int {
+		switch {
+		case a.proc.ID == imp.main && b.proc.ID != imp.main:
+			return -1
+		case b.proc.ID == imp.main && a.proc.ID != imp.main:
+			return 1
+		}
+		return 0
+	})
 	imp.built = built
 	for _, s := range built {
 		data := s.yaml()
-		res.Files = append(res.Files, File{Service: s.id, Name: s.id + ".yaml", Process: s.proc.ID, YAML: data})
+		res.Files = append(res.Files, File{Service: s.id, Name: s.id + ".yaml", Process: s.proc.ID, YAML: data,
+			Main: s.proc.ID == imp.main})
 		rep.Services = append(rep.Services, s.rep)
 	}
 	imp.check(res)
@@ -124,6 +139,7 @@ type importer struct {
 	procs map[string]*Process
 	rep   *Report
 	built []*service
+	main  string // the main process's id
 }
 
 // nameServices gives each process with activities its service id.
@@ -153,6 +169,7 @@ func (imp *importer) nameServices() {
 			}
 		}
 	}
+	imp.main = main
 	if imp.opts.Service != "" && main != "" {
 		imp.ids[main] = imp.opts.Service
 		taken[imp.opts.Service] = true
@@ -201,6 +218,9 @@ type service struct {
 	saved   map[string]string // field id → the variable an input saves it in
 	once    map[string]bool   // items already reported
 	respelt map[string]string // texts spelt in GSM-7: original → screen
+	suffix  map[string]int    // node name base → the next suffix to try
+	asked   map[string]bool   // fields a screen asks for
+	title   menus.Text        // the service's title, spelt in GSM-7
 	full    bool              // too many nodes: no more inlining
 	owner   string
 }
@@ -250,7 +270,7 @@ func newScope(pr *Process) *scope {
 
 func (imp *importer) build(pr *Process, id string) *service {
 	s := &service{imp: imp, id: id, proc: pr, byName: map[string]*node{}, visited: map[*Activity]bool{},
-		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}}
+		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}, suffix: map[string]int{}, asked: map[string]bool{}}
 	s.rep = &ServiceReport{ID: id, File: id + ".yaml", Process: firstOf(pr.Label[""], pr.ID), Line: pr.Line}
 	s.collect(pr, map[string]bool{})
 	s.owner = slug(pkgName(imp.pkg), 32)
@@ -265,7 +285,7 @@ func (imp *importer) build(pr *Process, id string) *service {
 	}
 
 	sc := newScope(pr)
-	first := s.startActivity(pr)
+	first := s.startActivity(pr, true)
 	target := s.entry(sc, first)
 	if strings.HasPrefix(target, "@") {
 		// The process only calls another: a screen to go there.
@@ -292,6 +312,7 @@ func (imp *importer) build(pr *Process, id string) *service {
 			s.unmapped(a.Line, elemName("Activity", a.ID, a.Label), "not reached from the start: not imported")
 		}
 	}
+	s.title = s.text(pr.Label, pr.ID) // before the respelt names are listed
 	if len(s.respelt) > 0 {
 		var pairs []string
 		for from, to := range s.respelt {
@@ -320,8 +341,11 @@ func (s *service) collect(pr *Process, seen map[string]bool) {
 	for _, a := range pr.Activities {
 		if a.Kind == kindManual {
 			for _, u := range a.Updates {
-				if f := pr.field(u.ID); f != nil && savable(f) {
-					s.saved[f.ID] = varName(f.ID)
+				if f := pr.field(u.ID); f != nil {
+					s.asked[f.ID] = true
+					if savable(f) {
+						s.saved[f.ID] = varName(f.ID)
+					}
 				}
 			}
 		}
@@ -342,7 +366,9 @@ func savable(f *DataField) bool { return f.Type != "BOOLEAN" && !(f.Type == "ENU
 
 // startActivity picks where the process starts: its first start event,
 // else its first activity that nothing leads to, else its first activity.
-func (s *service) startActivity(pr *Process) *Activity {
+// It reports its guess when report is set (not for a copied process,
+// whose own service reports it).
+func (s *service) startActivity(pr *Process, report bool) *Activity {
 	var starts, roots []*Activity
 	for _, a := range pr.Activities {
 		if a.Kind == kindStart {
@@ -358,12 +384,16 @@ func (s *service) startActivity(pr *Process) *Activity {
 		first = starts[0]
 	case len(roots) > 0:
 		first = roots[0]
-		s.review(first.Line, elemName("Activity", first.ID, first.Label),
-			"no start event: the service starts here, the first activity that no transition leads to")
+		if report {
+			s.review(first.Line, elemName("Activity", first.ID, first.Label),
+				"no start event: the service starts here, the first activity that no transition leads to")
+		}
 	default:
 		first = pr.Activities[0]
-		s.review(first.Line, elemName("Activity", first.ID, first.Label),
-			"no start event and every activity has a transition to it: the service starts at the first one")
+		if report {
+			s.review(first.Line, elemName("Activity", first.ID, first.Label),
+				"no start event and every activity has a transition to it: the service starts at the first one")
+		}
 	}
 	return first
 }
@@ -431,10 +461,14 @@ func (s *service) newNode(base, kind string, line int, from string) *node {
 		base = strings.TrimRight(base[:36], "_-")
 	}
 	name := base
-	for n := 2; s.byName[name] != nil; n++ {
-		suffix := "_" + strconv.Itoa(n)
+	// The suffixes of a base are tried from where the last one stopped:
+	// starting from 2 each time made thousands of unnamed steps quadratic.
+	i := max(s.suffix[base], 2)
+	for ; s.byName[name] != nil; i++ {
+		suffix := "_" + strconv.Itoa(i)
 		name = base[:min(len(base), 40-len(suffix))] + suffix
 	}
+	s.suffix[base] = i
 	n := &node{name: name, kind: kind, fromLine: line, from: from}
 	s.nodes = append(s.nodes, n)
 	s.byName[name] = n
@@ -528,20 +562,29 @@ func (s *service) serviceTitle(id string) menus.Text {
 }
 
 // outs returns the transitions out of a, in the order its split lists
-// them, less the exception paths (reported).
+// them, less the exception paths and those to no activity (remarks
+// reports them when a is entered).
 func (s *service) outs(sc *scope, a *Activity) []*Transition {
 	all := sc.proc.out[a.ID]
 	if a.Split != nil && len(a.Split.Refs) > 0 {
+		// Sets and an index, not searches in loops: a split may list tens
+		// of thousands of transitions.
+		byID := map[string][]*Transition{}
+		for _, t := range all {
+			byID[t.ID] = append(byID[t.ID], t)
+		}
 		ordered := make([]*Transition, 0, len(all))
+		in := map[*Transition]bool{}
 		for _, ref := range a.Split.Refs {
-			for _, t := range all {
-				if t.ID == ref && !slices.Contains(ordered, t) {
+			for _, t := range byID[ref] {
+				if !in[t] {
+					in[t] = true
 					ordered = append(ordered, t)
 				}
 			}
 		}
 		for _, t := range all {
-			if !slices.Contains(ordered, t) {
+			if !in[t] {
 				ordered = append(ordered, t)
 			}
 		}
@@ -984,13 +1027,13 @@ func (s *service) usedLater(f *DataField) bool {
 // branches of the exclusive split that follows it, when every condition
 // of that split tests the field the screen asks for.
 func (s *service) branch(sc *scope, a *Activity, f *DataField, n *node) bool {
-	split, outs := a, s.outsQuiet(sc, a)
+	split, outs := a, s.outs(sc, a)
 	if len(outs) == 1 {
 		g := sc.proc.acts[outs[0].To]
 		if g == nil || g.Kind != kindRoute || sc.redirect[a.ID] != nil {
 			return false
 		}
-		split, outs = g, s.outsQuiet(sc, g)
+		split, outs = g, s.outs(sc, g)
 	}
 	if len(outs) < 2 || sc.redirect[split.ID] != nil {
 		return false
@@ -1075,17 +1118,6 @@ func (s *service) branch(sc *scope, a *Activity, f *DataField, n *node) bool {
 	s.review(split.Line, elemName("Activity", split.ID, split.Label),
 		"exclusive split on %s: its conditions test only the answer to node %s, which leads to the branches itself", f.ID, n.name)
 	return true
-}
-
-// outsQuiet is outs without reporting (branch only looks).
-func (s *service) outsQuiet(sc *scope, a *Activity) []*Transition {
-	var out []*Transition
-	for _, t := range sc.proc.out[a.ID] {
-		if t.CondType != "EXCEPTION" && t.CondType != "DEFAULTEXCEPTION" && sc.proc.acts[t.To] != nil {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // auto maps an automatic activity: a call to an adapter operation per
@@ -1231,33 +1263,21 @@ func (s *service) subflow(sc *scope, a *Activity) string {
 		}
 		return exit
 	}
-	start := s.startActivityQuiet(called)
+	start := s.startActivity(called, false)
 	t := s.entry(child, start)
 	sc.memo[a.ID] = t
 	return t
 }
 
-// startActivityQuiet is startActivity for a copied process (its own
-// service reports its start).
-func (s *service) startActivityQuiet(pr *Process) *Activity {
-	for _, a := range pr.Activities {
-		if a.Kind == kindStart {
-			return a
-		}
-	}
-	for _, a := range pr.Activities {
-		if len(pr.in[a.ID]) == 0 && a.Target == "" {
-			return a
-		}
-	}
-	return pr.Activities[0]
-}
-
-// tail reports whether nothing but the end follows a.
+// tail reports whether nothing but the end follows a. A parallel branch
+// that the caller goes through in turn is followed by the next branch.
 func (s *service) tail(sc *scope, a *Activity) bool {
 	cur := a
 	for range len(sc.proc.Activities) + 1 {
-		outs := s.outsQuiet(sc, cur)
+		if sc.redirect[cur.ID] != nil {
+			return false
+		}
+		outs := s.outs(sc, cur)
 		switch {
 		case len(outs) == 0:
 			return true
@@ -1300,6 +1320,15 @@ func (s *service) choice(sc *scope, a *Activity, outs []*Transition, typ string)
 	}
 	switch typ {
 	case "XOR":
+		if what := s.undecided(sc, a, outs); what != "" {
+			why := "the workflow decides this branch from " + what + ", which the caller is not asked"
+			if what == "no condition" {
+				why = "no condition decides this branch: in the workflow, whoever runs the case does, not the caller"
+			}
+			s.unmapped(line, actName(a), "no phone equivalent: %s; the import lets the caller choose (node %s); "+
+				"the administration should rather end the call with cases.open and move the case through statuses: "+
+				"(one per branch) for staff to decide", why, n.name)
+		}
 	case "OR", "Complex":
 		s.unmapped(line, actName(a), "%s split: the caller takes one branch, where XPDL may take several", gatewayWord(typ))
 	case "Event":
@@ -1326,6 +1355,118 @@ func (s *service) choice(sc *scope, a *Activity, outs []*Transition, typ string)
 		n.options[i].next = s.entry(sc, sc.proc.acts[t.To])
 	}
 	return n.name
+}
+
+// undecided says what an exclusive split decides its branch from when no
+// phone screen asks for it: data that no screen collects (a back-office
+// result, an application's OUT parameter), a timer or message that came
+// before, or nothing at all; "" when its conditions test only answers.
+func (s *service) undecided(sc *scope, a *Activity, outs []*Transition) string {
+	for _, w := range append([]*Activity{a}, s.before(sc, a)...) {
+		if w.Kind != kindIntermediate {
+			continue
+		}
+		switch trig := strings.ToLower(w.Trigger); {
+		case w.Event == "TaskReceive" || trig == "message":
+			return "a message that comes after the call (" + actName(w) + ")"
+		case trig == "timer":
+			return "a timer that runs out after the call (" + actName(w) + ")"
+		}
+	}
+	var what []string
+	conditions := 0
+	for _, t := range outs {
+		if t.CondType != "CONDITION" || strings.TrimSpace(t.Cond) == "" {
+			continue
+		}
+		conditions++
+		for _, id := range identifiers(t.Cond) {
+			if s.asked[id] {
+				continue
+			}
+			var d string
+			switch f := sc.proc.field(id); {
+			case f == nil:
+				continue // a function or a keyword of the script
+			case s.result(sc.proc, id) != "":
+				d = "the result " + id + " of application " + s.result(sc.proc, id)
+			default:
+				d = "field " + id + ", which no screen asks for"
+			}
+			if !slices.Contains(what, d) {
+				what = append(what, d)
+			}
+		}
+	}
+	switch {
+	case conditions == 0:
+		return "no condition"
+	case len(what) > 0:
+		return strings.Join(what, ", ")
+	}
+	return ""
+}
+
+// before returns the activities with a transition to a.
+func (s *service) before(sc *scope, a *Activity) []*Activity {
+	var out []*Activity
+	for _, t := range sc.proc.in[a.ID] {
+		if p := sc.proc.acts[t.From]; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// result names the application whose OUT parameter sets field id.
+func (s *service) result(pr *Process, id string) string {
+	for _, a := range pr.Activities {
+		for _, t := range a.Tools {
+			app := pr.app(t.App)
+			for i, actual := range t.Params {
+				if actual == id && (app == nil || i < len(app.Params) && app.Params[i].Mode != "IN") {
+					return firstOf(t.App, t.Op, a.ID)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// identifiers lists the names a condition uses, outside quoted strings.
+func identifiers(cond string) []string {
+	if len(cond) > MaxCondition {
+		cond = cond[:MaxCondition]
+	}
+	var out []string
+	var quote byte
+	start := -1
+	for i := 0; i <= len(cond); i++ {
+		c := byte(' ')
+		if i < len(cond) {
+			c = cond[i]
+		}
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		word := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || start >= 0 && c >= '0' && c <= '9'
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			if w := cond[start:i]; !slices.Contains(out, w) && (start == 0 || cond[start-1] != '.') {
+				out = append(out, w)
+			}
+			start = -1
+		}
+		if !word && (c == '"' || c == '\'') {
+			quote = c
+		}
+	}
+	return out
 }
 
 func shortCode(s string) string { return "`" + shorten(s, 60) + "`" }

@@ -1,6 +1,7 @@
 package xpdl
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,11 @@ func TestParseTest(t *testing.T) {
 		{"(a", test{}, false},
 		{"f(x)", test{}, false},
 		{`kind == "it"s"`, test{}, false},
+		{"!!approved", test{Field: "approved", Value: "true"}, true},
+		{"!(!(not approved))", test{Field: "approved", Value: "true", Not: true}, true},
+		{"!(kind != 'food')", test{Field: "kind", Value: "food"}, true},
+		{strings.Repeat("!", 600) + "ok", test{}, false},
+		{"a" + strings.Repeat(" ", MaxCondition) + "", test{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {

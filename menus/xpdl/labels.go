@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -25,8 +26,19 @@ func (p *Package) label(e *element) Label {
 			}
 		}
 	}
+	for _, lang := range []string{"", "fr", "en"} {
+		if v := l[lang]; utf8.RuneCountInString(v) > MaxLabel {
+			l[lang] = string([]rune(v)[:MaxLabel-1]) + "…"
+			p.note(e.Line, e.Local+" "+printable(shorten(e.attr("Id"), 40)),
+				"a name of %d characters: cut to %d (a screen holds 160)", utf8.RuneCountInString(v), MaxLabel)
+		}
+	}
 	return l
 }
+
+// MaxLabel is the longest name the reader keeps: longer ones are cut, and
+// noted in the report, so that a name cannot swell every screen it is on.
+const MaxLabel = 160
 
 // labelLang tells which language an ExtendedAttribute's name gives a label
 // in: "label:fr" → "fr"; "" when it is not a label.

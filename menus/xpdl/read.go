@@ -203,6 +203,7 @@ func parse(data []byte) (*element, error) {
 	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	var root *element
 	var stack []*element
+	var texts [][]byte // the text of each element of stack, so far
 	count := 0
 	textSize := 0
 	for {
@@ -234,12 +235,17 @@ func parse(data []byte) (*element, error) {
 				top.Children = append(top.Children, e)
 			}
 			stack = append(stack, e)
+			texts = append(texts, nil)
 		case xml.EndElement:
-			stack = stack[:len(stack)-1]
+			top := len(stack) - 1
+			stack[top].Text = string(texts[top])
+			stack, texts = stack[:top], texts[:top]
 		case xml.CharData:
 			if len(stack) > 0 {
+				// Appended to a buffer per open element, not to a string:
+				// text cut by many children once made reading quadratic.
 				if textSize += len(t); textSize <= MaxFileSize {
-					stack[len(stack)-1].Text += string(t)
+					texts[len(texts)-1] = append(texts[len(texts)-1], t...)
 				}
 			} else if text := bytes.TrimSpace(t); len(text) > 0 {
 				if root == nil {

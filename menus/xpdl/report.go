@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -139,7 +140,7 @@ func (imp *importer) check(res *Result) {
 		}
 		parsed[f.Name] = svc
 		cat.Services[svc.ID] = svc
-		if !containsString(cat.Order, svc.ID) {
+		if !slices.Contains(cat.Order, svc.ID) {
 			cat.Order = append(cat.Order, svc.ID)
 		}
 	}
@@ -165,15 +166,6 @@ func (imp *importer) check(res *Result) {
 		}
 		sort.SliceStable(sr.Check, func(a, b int) bool { return sr.Check[a].Line < sr.Check[b].Line })
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 type source struct {

@@ -22,7 +22,7 @@ func (s *service) yaml() []byte {
 	put(doc, "critical", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
 	put(doc, "owner", str(s.owner))
 	put(doc, "channels", &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{str("ussd")}})
-	put(doc, "title", text(s.text(pr.Label, pr.ID)))
+	put(doc, "title", text(s.title))
 	put(doc, "start", str(s.start))
 	nodes := mapping(false)
 	for _, n := range s.nodes {
