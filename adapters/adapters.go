@@ -14,6 +14,7 @@ type Call struct {
 	Phone   string            // the caller, E.164
 	Lang    string            // "fr" or "en": labels come back in it
 	Channel string            // "ussd", "sms", "hotline", "api"
+	Who     string            // who acts for the caller (a hotline operator); "" when the caller does
 	Args    map[string]string // the node's arguments, templates filled
 	// Key makes the call idempotent: a second call with the same Op and Key
 	// returns the first one's result without doing anything again. The

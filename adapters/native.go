@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -450,7 +451,7 @@ func (n *Native) openCase(ctx context.Context, c Call) (Result, error) {
 		Data:    data,
 		Opened:  now,
 		Updated: now,
-		History: []Event{{Status: StatusReceived, At: now, Channel: c.Channel, Who: c.Phone}},
+		History: []Event{{Status: StatusReceived, At: now, Channel: c.Channel, Who: cmp.Or(c.Who, c.Phone)}},
 	}, func(c Case) []Message {
 		return n.message(c.Service, KindOpened, c.Lang, c.Phone, c.Ref, now, map[string]string{"ref": c.Ref})
 	})

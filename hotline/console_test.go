@@ -433,8 +433,9 @@ func TestAssistedSession(t *testing.T) {
 		t.Errorf("dialling again: %d %s", code, again)
 	}
 	cases, _ := r.cases.Cases(t.Context(), adapters.CaseFilter{Phone: "+237699555001"})
-	if len(cases) != 1 || cases[0].Ref != ref || cases[0].Channel != "hotline" {
-		t.Fatalf("cases of the caller: %+v", cases)
+	if len(cases) != 1 || cases[0].Ref != ref || cases[0].Channel != "hotline" ||
+		cases[0].History[0].Who != "awa" || cases[0].History[0].Channel != "hotline" {
+		t.Fatalf("cases of the caller: %+v; want one opened by awa on the hotline", cases)
 	}
 	time.Sleep(50 * time.Millisecond) // the journal writes in the background
 	for i := 0; i < 100; i++ {

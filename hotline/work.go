@@ -95,7 +95,7 @@ func newDialogue() string {
 // the hop key, so that a form posted twice (a double click, a reload)
 // gets the same screen and runs nothing twice.
 func (c *Console) step(r *http.Request, u User, p, slot, dialogue string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
-	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: slot + ":" + u.Name,
+	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: slot + ":" + u.Name, Agent: u.Name,
 		Operator: "hotline", Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
 	if slot == "simulator" {
 		req.Operator, req.Channel = "simulator", "ussd"

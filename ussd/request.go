@@ -61,6 +61,9 @@ type Request struct {
 	// in a slot of its own ("hotline:awa"), so that it never resumes or
 	// cuts the caller's live USSD dialogue, nor another operator's.
 	Slot string
+	// Agent is who walks the menus for the caller (a hotline operator's
+	// name): the case history says who opened a case.
+	Agent string
 
 	// Input is the caller's latest input; empty on the first hop.
 	Input string

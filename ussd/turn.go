@@ -329,7 +329,7 @@ func (t *turn) call(op string, args map[string]string, key string) (adapters.Res
 		filled[k] = menus.Fill(v, t.s.Vars)
 	}
 	return t.e.backend.Do(t.ctx, adapters.Call{Op: op, Service: t.s.Svc, Phone: t.req.Phone, Lang: t.s.Lang,
-		Channel: cmp.Or(t.req.Channel, "ussd"), Args: filled, Key: key})
+		Channel: cmp.Or(t.req.Channel, "ussd"), Who: t.req.Agent, Args: filled, Key: key})
 }
 
 // failed handles an adapter's error at node n: a slow or absent backend
