@@ -86,6 +86,16 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		}
 		s.binds[op.Name] = b
 		all = append(all, b)
+		// The SMSC's latency as the binds see it: rate(rtt) / rate(answered)
+		// is the mean round trip of a submit_sm.
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_smpp_submit_rtt_seconds_total", Help: "Round trips of answered submit_sm, summed, by operator.",
+			ConstLabels: prometheus.Labels{"operator": op.Name},
+		}, func() float64 { return b.Stats().SubmitRTT.Seconds() }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_smpp_submits_answered_total", Help: "submit_sm answered ESME_ROK, by operator.",
+			ConstLabels: prometheus.Labels{"operator": op.Name},
+		}, func() float64 { return float64(b.Stats().SubmitOK) }))
 		for _, b := range all {
 			mode := b.Status()[0].Mode
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
