@@ -227,8 +227,14 @@ func (c *Console) moveCase(w http.ResponseWriter, r *http.Request) {
 	}
 	k, err := c.Cases.MoveCase(r.Context(), ref, adapters.Move{Status: f.Get("status"), Note: note, Who: u.Name, Channel: "hotline"}, "")
 	if err != nil {
+		// Said in the operator's words: the life cycle refuses the move, or
+		// the case moved meanwhile.
 		if code := guichet.ErrorCode(err); code == guichet.ECONFLICT || code == guichet.EINVALID {
-			c.renderCase(w, r, http.StatusConflict, map[string]string{"status": guichet.ErrorMessage(err)}, f)
+			msg := tr(u.Lang, "case.badmove", f.Get("status"))
+			if k, kerr := c.Cases.Case(r.Context(), ref, ""); kerr == nil && c.Catalogue.HasStatus(k.Service, f.Get("status")) {
+				msg = tr(u.Lang, "case.badmove", c.Catalogue.StatusLabel(k.Service, f.Get("status"), u.Lang))
+			}
+			c.renderCase(w, r, http.StatusConflict, map[string]string{"status": msg}, f)
 			return
 		}
 		c.fail(w, r, err)

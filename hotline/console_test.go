@@ -339,7 +339,7 @@ func TestMoveCaseWritesSMSAndAudit(t *testing.T) {
 	}
 	// A move the life cycle does not allow: refused, next to the field.
 	code, body, _ = b.post("/hotline/cases/"+ref+"/move", url.Values{"status": {"collected"}})
-	if code != http.StatusConflict || !strings.Contains(body, `id="status-err"`) {
+	if code != http.StatusConflict || !strings.Contains(body, `id="status-err">Ce dossier ne peut pas passer à « Retiré » depuis son statut actuel.`) {
 		t.Errorf("a forbidden move: %d", code)
 	}
 	code, _, loc := b.post("/hotline/cases/"+ref+"/move", url.Values{"status": {"processing"}, "note": {"Bring your ID."}})

@@ -97,6 +97,7 @@ var texts = map[string][2]string{
 	"case.final":      {"Ce statut est final.", "This status is final."},
 	"case.addnote":    {"Note interne (sans SMS)", "Internal note (no SMS)"},
 	"case.savenote":   {"Ajouter la note", "Add the note"},
+	"case.badmove":    {"Ce dossier ne peut pas passer à « %s » depuis son statut actuel.", "This case cannot move to “%s” from where it stands."},
 	"case.pickstatus": {"Choisissez le nouveau statut.", "Choose the new status."},
 
 	"booking.ref":      {"Référence", "Reference"},
