@@ -79,27 +79,19 @@ func (m *Memory) CallbacksOf(ctx context.Context, phone string) ([]Callback, err
 // operator) if another operator took it. Taking it again is no error and
 // keeps the time it was first taken.
 func (m *Memory) TakeCallback(ctx context.Context, ticket, who string, now time.Time) (Callback, error) {
-	if err := ctx.Err(); err != nil {
-		return Callback{}, err
-	}
-	if err := CheckCallbackStep(who, now); err != nil {
-		return Callback{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	i, ok := m.ticketed[ticket]
-	if !ok {
-		return Callback{}, guichet.Errorf(guichet.ENOTFOUND, "no open callback request %s", ticket)
-	}
-	cb := &m.requests[i]
-	switch cb.TakenBy {
-	case "":
-		cb.TakenBy, cb.Taken = who, now
-	case who:
-	default:
-		return Callback{}, guichet.Errorf(guichet.ECONFLICT, "callback request %s is taken by %s", ticket, cb.TakenBy)
-	}
-	return *cb, nil
+	var out Callback
+	err := m.openRequest(ctx, ticket, who, now, func(cb *Callback) error {
+		switch cb.TakenBy {
+		case "":
+			cb.TakenBy, cb.Taken = who, now
+		case who:
+		default:
+			return guichet.Errorf(guichet.ECONFLICT, "callback request %s is taken by %s", ticket, cb.TakenBy)
+		}
+		out = *cb
+		return nil
+	})
+	return out, err
 }
 
 // CloseCallback closes the open request ticket, done by the operator who
@@ -107,23 +99,34 @@ func (m *Memory) TakeCallback(ctx context.Context, ticket, who string, now time.
 // Its phone may then request a callback again, and its ticket may be
 // given again.
 func (m *Memory) CloseCallback(ctx context.Context, ticket, who string, now time.Time) (Callback, error) {
+	var out Callback
+	err := m.openRequest(ctx, ticket, who, now, func(cb *Callback) error {
+		cb.ClosedBy, cb.Closed = who, now
+		delete(m.ticketed, ticket)
+		delete(m.callbacks, cb.Phone)
+		out = *cb
+		return nil
+	})
+	return out, err
+}
+
+// openRequest runs step on the open request ticket under m.mu, after the
+// checks TakeCallback and CloseCallback share: ENOTFOUND if no open
+// request has that ticket.
+func (m *Memory) openRequest(ctx context.Context, ticket, who string, now time.Time, step func(*Callback) error) error {
 	if err := ctx.Err(); err != nil {
-		return Callback{}, err
+		return err
 	}
 	if err := CheckCallbackStep(who, now); err != nil {
-		return Callback{}, err
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i, ok := m.ticketed[ticket]
 	if !ok {
-		return Callback{}, guichet.Errorf(guichet.ENOTFOUND, "no open callback request %s", ticket)
+		return guichet.Errorf(guichet.ENOTFOUND, "no open callback request %s", ticket)
 	}
-	cb := &m.requests[i]
-	cb.ClosedBy, cb.Closed = who, now
-	delete(m.ticketed, ticket)
-	delete(m.callbacks, cb.Phone)
-	return *cb, nil
+	return step(&m.requests[i])
 }
 
 // callbacksAt copies the requests at indexes; m.mu is held.

@@ -21,25 +21,8 @@ import (
 // service code, each answer comes back as a USSR confirm, the gateway asks
 // with USSR requests and closes with a PSSR response.
 func TestUSSDOverSMPP(t *testing.T) {
-	cat, err := menus.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := adapters.NewMemory()
-	if err := cases.Seed(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	eng := ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-
-	srv := smsctest.NewServer(smsctest.Options{})
-	defer srv.Close()
 	u := &smpp.USSD{Operator: "mtn"}
-	binds := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
-		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
-	defer binds.Close(context.Background())
-	u.Engine, u.Reply = eng, binds
-	waitFor(t, "the bind", allBound(binds))
+	srv := bridge(t, u)
 
 	const caller = "237677123456"
 	steps := []struct {
@@ -87,27 +70,11 @@ func TestUSSDOverSMPP(t *testing.T) {
 // its_session_info: interleaved dialogues stay apart, the answers carry
 // each dialogue's reference back, and the op codes alone end it.
 func TestUSSDOverSMPPKeyedOnUserMessageReference(t *testing.T) {
-	cat, err := menus.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := adapters.NewMemory()
-	if err := cases.Seed(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	eng := ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := smsctest.NewServer(smsctest.Options{})
-	defer srv.Close()
 	u := &smpp.USSD{Operator: "mica", Ops: smpp.USSDOps{Session: smpp.SessionUMR}}
 	if err := u.Ops.Check(); err != nil {
 		t.Fatal(err)
 	}
-	binds := smpp.StartBinds("mica", smpp.BindConfig{Addr: srv.Addr(),
-		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
-	defer binds.Close(context.Background())
-	u.Engine, u.Reply = eng, binds
-	waitFor(t, "the bind", allBound(binds))
+	srv := bridge(t, u)
 
 	pdu := func(from string, op uint8, umr uint16, text string) smpp.Inbound {
 		return smpp.Inbound{ServiceType: "USSD", SourceAddr: from, DestAddr: "*123#", ShortMessage: []byte(text),
@@ -173,4 +140,28 @@ func TestUSSDOpsCheck(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", tc.ops, err, tc.want)
 		}
 	}
+}
+
+// bridge wires u to a USSD engine over the built-in catalogue and to a
+// simulator bound as u.Operator, and returns the simulator.
+func bridge(t *testing.T, u *smpp.USSD) *smsctest.Server {
+	t.Helper()
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := adapters.NewMemory()
+	if err := cases.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := smsctest.NewServer(smsctest.Options{})
+	t.Cleanup(srv.Close)
+	binds := smpp.StartBinds(u.Operator, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
+		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
+	t.Cleanup(func() { binds.Close(context.Background()) })
+	u.Engine = ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	u.Reply = binds
+	waitFor(t, "the bind", allBound(binds))
+	return srv
 }
