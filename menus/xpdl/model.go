@@ -240,18 +240,7 @@ func newPackage(root *element) (*Package, error) {
 			p.types[id] = td
 		}
 	}
-	for _, e := range root.all("Participants", "Participant") {
-		pt := participant(e)
-		p.participants[pt.ID] = pt
-	}
-	for _, e := range root.all("Applications", "Application") {
-		a := p.application(e)
-		p.apps[a.ID] = a
-	}
-	for _, e := range root.all("DataFields", "DataField") {
-		f := p.field(e)
-		p.fields[f.ID] = f
-	}
+	p.declarations(root, p.participants, p.apps, p.fields)
 	for _, e := range root.all("WorkflowProcesses", "WorkflowProcess") {
 		p.Processes = append(p.Processes, p.process(e))
 	}
@@ -366,26 +355,32 @@ func atoi(s string) int {
 	return n
 }
 
+// declarations reads what a package or a process declares (XPDL scopes
+// both alike): participants, applications, formal parameters (processes
+// only have them) and data fields, in that order, a later one of the same
+// id replacing an earlier one.
+func (p *Package) declarations(e *element, parts map[string]*Participant, apps map[string]*Application, fields map[string]*DataField) {
+	for _, x := range e.all("Participants", "Participant") {
+		pt := participant(x)
+		parts[pt.ID] = pt
+	}
+	for _, x := range e.all("Applications", "Application") {
+		a := p.application(x)
+		apps[a.ID] = a
+	}
+	for _, list := range [][2]string{{"FormalParameters", "FormalParameter"}, {"DataFields", "DataField"}} {
+		for _, x := range e.all(list[0], list[1]) {
+			f := p.field(x)
+			fields[f.ID] = f
+		}
+	}
+}
+
 func (p *Package) process(e *element) *Process {
 	pr := &Process{ID: e.attr("Id"), Name: e.attr("Name"), Label: p.label(e), Line: e.Line, pkg: p,
 		acts: map[string]*Activity{}, out: map[string][]*Transition{}, in: map[string][]*Transition{},
 		fields: map[string]*DataField{}, apps: map[string]*Application{}, participants: map[string]*Participant{}}
-	for _, x := range e.all("Participants", "Participant") {
-		pt := participant(x)
-		pr.participants[pt.ID] = pt
-	}
-	for _, x := range e.all("Applications", "Application") {
-		a := p.application(x)
-		pr.apps[a.ID] = a
-	}
-	for _, x := range e.all("FormalParameters", "FormalParameter") {
-		f := p.field(x)
-		pr.fields[f.ID] = f
-	}
-	for _, x := range e.all("DataFields", "DataField") {
-		f := p.field(x)
-		pr.fields[f.ID] = f
-	}
+	p.declarations(e, pr.participants, pr.apps, pr.fields)
 	for _, x := range e.all("Activities", "Activity") {
 		a := p.activity(x)
 		if a.ID == "" || pr.acts[a.ID] != nil {
