@@ -16,7 +16,7 @@ import (
 
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
-	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/smpp/smsc"
 	"github.com/guichet/guichet/sms"
 )
 
@@ -40,7 +40,7 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening for SMPP on %s: %w", *smppAddr, err)
 	}
-	srv := smsctest.Serve(ln, smsctest.Options{SystemID: *systemID, Password: *password,
+	srv := smsc.Serve(ln, smsc.Options{SystemID: *systemID, Password: *password,
 		Receipts: *receipts > 0, ReceiptDelay: *receipts, ThrottleEvery: *throttle, DropAfter: *drop, RespDelay: *slow})
 	defer srv.Close()
 	log := slog.New(slog.NewTextHandler(stdout, nil)).With("comp", "smsc")
@@ -80,7 +80,7 @@ type submission struct {
 	Status                    uint32
 }
 
-func describe(subs []smsctest.Submitted) []submission {
+func describe(subs []smsc.Submitted) []submission {
 	out := make([]submission, 0, len(subs))
 	for _, s := range subs {
 		text, _, err := sms.Decode(s.Message.DataCoding, s.Message.ESMClass, s.Message.ShortMessage)
@@ -107,7 +107,7 @@ func answer(w http.ResponseWriter, err error) {
 
 // simulatorRoutes mounts the simulator's HTTP side on r: POST /inject/sms,
 // POST /inject/ussd, GET /submitted.
-func simulatorRoutes(r chi.Router, srv *smsctest.Server) {
+func simulatorRoutes(r chi.Router, srv *smsc.Server) {
 	r.Post("/inject/sms", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ From, To, Text string }
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&in); err != nil || in.From == "" || in.Text == "" {
@@ -133,7 +133,7 @@ func simulatorRoutes(r chi.Router, srv *smsctest.Server) {
 			http.Error(w, `send {"from": "+237677123456", "to": "*123#", "op": 1, "session": 7, "seq": 0, "text": "*123#"}`, http.StatusBadRequest)
 			return
 		}
-		answer(w, srv.Inject(r.Context(), smsctest.USSD(in.From, in.To, in.Op, in.Session, in.Seq, in.Text)))
+		answer(w, srv.Inject(r.Context(), smsc.USSD(in.From, in.To, in.Op, in.Session, in.Seq, in.Text)))
 	})
 	r.Get("/submitted", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

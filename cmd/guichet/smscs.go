@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/guichet/guichet/smpp"
-	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/smpp/smsc"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -20,7 +20,7 @@ type smscs struct {
 	binds  map[string]*smpp.Binds // what submits: transceivers or transmitters
 	rx     map[string]*smpp.Binds // receivers of operators bound as a pair
 	routes *smpp.Routes
-	sim    *smsctest.Server // the embedded default's simulator
+	sim    *smsc.Server // the embedded default's simulator
 }
 
 // startSMSCs binds to every configured SMSC, or, on the embedded default,
@@ -34,7 +34,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 	s := &smscs{binds: map[string]*smpp.Binds{}, rx: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
-		s.sim = smsctest.NewServer(smsctest.Options{Receipts: true, ReceiptDelay: 2 * time.Second})
+		s.sim = smsc.NewServer(smsc.Options{Receipts: true, ReceiptDelay: 2 * time.Second})
 		ops = []SMSCConfig{{Name: "simulator", Addr: s.sim.Addr(), SystemID: "guichet", Source: "8080", USSD: &smpp.StandardUSSDOps}}
 		routes, def = nil, "simulator"
 		log.Warn("EMBEDDED DEFAULT: SMS go to an in-process SMSC simulator", "addr", s.sim.Addr())

@@ -1,4 +1,4 @@
-package smsctest_test
+package smsc_test
 
 import (
 	"bufio"
@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/smpp"
-	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/smpp/smsc"
 )
 
 // TestRawSession drives the simulator with hand-built PDUs, without the
 // smpp bind layer, so that a fault in one does not hide in the other.
 func TestRawSession(t *testing.T) {
-	srv := smsctest.NewServer(smsctest.Options{SystemID: "sys", Password: "pw", IDFormat: smsctest.Decimal})
+	srv := smsc.NewServer(smsc.Options{SystemID: "sys", Password: "pw", IDFormat: smsc.Decimal})
 	defer srv.Close()
 	conn, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
 	if err != nil {

@@ -1,6 +1,14 @@
-// Package smsctest runs an SMPP 3.4 SMSC simulator on loopback for tests,
-// shaped like net/http/httptest: NewServer, Addr, Close.
-package smsctest
+// Package smsc is an SMPP 3.4 SMSC simulator: it accepts binds (receiver,
+// transmitter, transceiver), answers submit_sm with a message id, sends
+// delivery receipts, injects inbound SMS and USSD (deliver_sm, data_sm) and
+// redelivers what the ESME refuses for a while, and records every PDU for
+// inspection. Options turn on an operator's faults: throttling, dropped
+// connections, slow answers, sequence number collisions, silence.
+//
+// It ships in the binary: guichet smsc runs one, and the embedded default
+// starts one in-process so that a newcomer sees SMS leave and receipts come
+// back. Tests use it through smpp/smsctest.
+package smsc
 
 import (
 	"bufio"
@@ -81,7 +89,7 @@ type Submitted struct {
 	Status    uint32
 }
 
-// Server is an SMSC simulator on 127.0.0.1.
+// Server is an SMSC simulator listening on one address.
 type Server struct {
 	opts   Options
 	ln     net.Listener
@@ -100,12 +108,12 @@ type Server struct {
 	lastID    uint64
 }
 
-// NewServer starts a simulator on 127.0.0.1:0. It panics if it cannot
-// listen, like httptest.NewServer.
+// NewServer starts a simulator on 127.0.0.1:0, a port of its own. It panics
+// if it cannot listen, like httptest.NewServer.
 func NewServer(opts Options) *Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(fmt.Sprintf("smsctest: listening: %v", err))
+		panic(fmt.Sprintf("smsc: listening: %v", err))
 	}
 	return Serve(ln, opts)
 }
@@ -163,7 +171,7 @@ func (s *Server) Acks() []smpp.PDU {
 }
 
 // ErrNotBound is returned when no session is bound to send to.
-var ErrNotBound = errors.New("smsctest: no bound session")
+var ErrNotBound = errors.New("smsc: no bound session")
 
 // Send writes a request to the latest bound session that may receive (a
 // receiver or a transceiver) and returns the
@@ -225,7 +233,7 @@ func (s *Server) Inject(ctx context.Context, in smpp.Inbound) error {
 		select {
 		case <-time.After(s.opts.RedeliverDelay):
 		case <-ctx.Done():
-			return fmt.Errorf("smsctest: waiting to redeliver: %w", ctx.Err())
+			return fmt.Errorf("smsc: waiting to redeliver: %w", ctx.Err())
 		}
 	}
 }
@@ -249,7 +257,7 @@ func (s *Server) EnquireLink(ctx context.Context) error {
 		return err
 	}
 	if resp.ID != smpp.CmdEnquireLinkResp || resp.Status != smpp.StatusOK {
-		return fmt.Errorf("smsctest: enquire_link answered %#08x status %#x", resp.ID, resp.Status)
+		return fmt.Errorf("smsc: enquire_link answered %#08x status %#x", resp.ID, resp.Status)
 	}
 	return nil
 }
@@ -266,7 +274,7 @@ func (s *Server) Unbind(ctx context.Context) error {
 		return err
 	}
 	if resp.ID != smpp.CmdUnbindResp {
-		return fmt.Errorf("smsctest: unbind answered %#08x", resp.ID)
+		return fmt.Errorf("smsc: unbind answered %#08x", resp.ID)
 	}
 	return nil
 }
@@ -357,7 +365,7 @@ func (c *session) call(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
 		c.mu.Unlock()
 	}()
 	if err := c.write(p); err != nil {
-		return smpp.PDU{}, fmt.Errorf("smsctest: writing: %w", err)
+		return smpp.PDU{}, fmt.Errorf("smsc: writing: %w", err)
 	}
 	select {
 	case r := <-ch:
@@ -368,9 +376,9 @@ func (c *session) call(ctx context.Context, p smpp.PDU) (smpp.PDU, error) {
 			return r, nil
 		default:
 		}
-		return smpp.PDU{}, errors.New("smsctest: connection closed before the response")
+		return smpp.PDU{}, errors.New("smsc: connection closed before the response")
 	case <-ctx.Done():
-		return smpp.PDU{}, fmt.Errorf("smsctest: waiting for the response: %w", ctx.Err())
+		return smpp.PDU{}, fmt.Errorf("smsc: waiting for the response: %w", ctx.Err())
 	}
 }
 
@@ -447,7 +455,7 @@ func (c *session) bind(p smpp.PDU) {
 		s.sessions = append(s.sessions, c)
 		s.mu.Unlock()
 	}
-	c.write(smpp.PDU{ID: p.ID | 0x80000000, Status: status, Seq: p.Seq, Body: smpp.CString("smsctest")})
+	c.write(smpp.PDU{ID: p.ID | 0x80000000, Status: status, Seq: p.Seq, Body: smpp.CString("smsc")})
 }
 
 func (c *session) submit(p smpp.PDU) {
