@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/guichet/guichet/sms"
 )
 
 // DefaultLimit is a USSD screen: 160 octets hold 182 GSM-7 characters. Many
@@ -170,7 +172,7 @@ func (c *checker) service(s *Service) {
 		c.translated(f, st.Line, "status "+name, st.Label)
 		for _, lang := range Languages {
 			// Labels show on screens through {{status}}.
-			if _, bad := Septets(st.Label[lang]); bad != 0 {
+			if _, bad := sms.Septets(st.Label[lang]); bad != 0 {
 				c.add(f, st.Line, "status %s (%s): %q is not in the GSM-7 alphabet, and the label shows on screens", name, lang, bad)
 			}
 		}

@@ -3,6 +3,8 @@ package menus
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/guichet/guichet/sms"
 )
 
 // Fill replaces each {{name}} in tpl with vars[name] (empty when unset).
@@ -72,7 +74,7 @@ func Paginate(header string, items []string, more, footer string, limit int) []P
 		ucs bool
 	}
 	measure := func(s string) size {
-		n, bad := Septets(s)
+		n, bad := sms.Septets(s)
 		if bad != 0 {
 			return size{utf8.RuneCountInString(s), true}
 		}

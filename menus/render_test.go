@@ -204,36 +204,6 @@ func TestPlaceholders(t *testing.T) {
 	}
 }
 
-func TestSeptets(t *testing.T) {
-	for _, c := range []struct {
-		s   string
-		n   int
-		bad rune
-	}{
-		{"", 0, 0},
-		{"Hello", 5, 0},
-		{"0 Retour 00 Accueil", 19, 0},
-		{"é è à ù ì ò É Ç", 15, 0},           // in the basic table
-		{"Ä Ö Ñ Ü ä ö ñ ü ß ¿ ¡ § ¤", 25, 0}, // in the basic table
-		{"@£$¥_\n\r", 7, 0},
-		{"€", 2, 0}, // extension table: escape + character
-		{"[]", 4, 0},
-		{"{x}", 5, 0},
-		{`\^~|`, 8, 0},
-		{"\f", 2, 0},
-		{"100 €", 6, 0},
-		{"Fête", 4, 'ê'},
-		{"reçu", 4, 'ç'}, // GSM-7 has Ç, not ç
-		{"ê ô", 3, 'ê'},  // the first one to blame
-		{"`", 1, '`'},
-	} {
-		n, bad := menus.Septets(c.s)
-		if n != c.n || bad != c.bad {
-			t.Errorf("Septets(%q) = %d, %q; want %d, %q", c.s, n, bad, c.n, c.bad)
-		}
-	}
-}
-
 func TestScreenSize(t *testing.T) {
 	for _, c := range []struct {
 		s         string
@@ -274,36 +244,4 @@ func TestNumbered(t *testing.T) {
 	if got := menus.Numbered(nil); len(got) != 0 {
 		t.Errorf("Numbered(nil) = %q", got)
 	}
-}
-
-func TestToGSM7(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Déjà vu à Yaoundé", "Déjà vu à Yaoundé"}, // é è à are GSM-7: untouched
-		{"François Ngô, fête", "Francois Ngo, fete"},
-		{"Cœur « prêt » – l’été…", `Coeur " pret " - l'été...`},
-		{"日本", "??"},
-		{"Ça", "Ça"}, // Ç is GSM-7, ç is not
-		{"ça", "ca"},
-	}
-	for _, tt := range tests {
-		got := menus.ToGSM7(tt.in)
-		if got != tt.want {
-			t.Errorf("ToGSM7(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-		if _, bad := menus.Septets(got); bad != 0 {
-			t.Errorf("ToGSM7(%q) kept %q", tt.in, bad)
-		}
-	}
-}
-
-func FuzzToGSM7(f *testing.F) {
-	for _, s := range []string{"François", "«»’", "\xff\xfe", "日本語", "€[]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		out := menus.ToGSM7(s)
-		if _, bad := menus.Septets(out); bad != 0 {
-			t.Fatalf("ToGSM7(%q) = %q keeps %q", s, out, bad)
-		}
-	})
 }

@@ -2,7 +2,36 @@ package menus
 
 import (
 	"strconv"
+	"unicode/utf8"
+
+	"github.com/guichet/guichet/sms"
 )
+
+// UCS2Limit is how many characters a USSD screen holds once a character
+// outside GSM-7 forces UCS-2.
+const UCS2Limit = 80
+
+// ScreenSize returns how much of a screen s takes and the limit that applies
+// to it: septets against limit when s is all GSM-7, characters against
+// UCS2Limit otherwise (bad is then the first character to blame).
+func ScreenSize(s string, limit int) (size, max int, bad rune) {
+	n, bad := sms.Septets(s)
+	if bad != 0 {
+		return utf8.RuneCountInString(s), min(limit, UCS2Limit), bad
+	}
+	return n, limit, 0
+}
+
+// Fits reports whether s fits on a screen of limit septets.
+func Fits(s string, limit int) bool {
+	size, max, _ := ScreenSize(s, limit)
+	return size <= max
+}
+
+// ToGSM7 is sms.ToGSM7 (ê → e, œ → oe, '?' when there is no GSM-7
+// spelling), which the engine applies to every screen so that it goes out
+// in GSM-7.
+func ToGSM7(s string) string { return sms.ToGSM7(s) }
 
 // Screens composes what a node shows, the same way for the engine and for
 // the validator (which fills the variables to their longest).

@@ -8,6 +8,8 @@
 //
 // GSM-7 parts are given unpacked, one septet per octet, because that is what
 // SMSCs expect in short_message with data_coding 0 over SMPP (the SMSC packs
-// for the air interface). Pack7 and Message.Packed give the packed form for
-// the SMSCs that want it.
+// for the air interface). Pack7Fill gives the packed form.
+//
+// The GSM 03.38 table here is the project's only one: Septets and ToGSM7
+// serve the menus' screen sizing and transliteration as well as Encode.
 package sms

@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/menus"
 )
 
 // Data codings of SMPP 3.4 (data_coding) that the package knows.
@@ -34,7 +33,7 @@ const (
 // Options tune Encode. The zero value is ready to use.
 type Options struct {
 	// Transliterate replaces characters outside GSM-7 with their closest
-	// spelling (menus.ToGSM7: ê → e, œ → oe) so that a part keeps 160
+	// spelling (ToGSM7: ê → e, œ → oe) so that a part keeps 160
 	// characters instead of falling to UCS-2's 70.
 	Transliterate bool
 	// MaxParts bounds the number of parts: 0 means DefaultParts; values
@@ -77,7 +76,7 @@ func Encode(text string, opts Options) (Message, error) {
 		return Message{}, guichet.Errorf(guichet.EINVALID, "sms: text is not valid UTF-8")
 	}
 	if opts.Transliterate {
-		text = menus.ToGSM7(text)
+		text = ToGSM7(text)
 	}
 	maxParts := opts.MaxParts
 	switch {
@@ -155,23 +154,4 @@ func (m *Message) build(bounds []int, ref func() byte, body func(from, to int) [
 		p = append(p, 5, 0, 3, m.Ref, byte(total), byte(i+1))
 		m.Parts = append(m.Parts, append(p, b...))
 	}
-}
-
-// Packed returns the parts as the air interface carries them: for GSM-7 the
-// header unchanged then the septets packed with the fill bits that align
-// them after it; UCS-2 parts are returned as they are. Every packed part
-// holds at most 140 octets.
-func (m Message) Packed() [][]byte {
-	if m.DataCoding != CodingDefault {
-		return m.Parts
-	}
-	out := make([][]byte, len(m.Parts))
-	for i, p := range m.Parts {
-		h := 0
-		if m.ESMClass&ESMClassUDHI != 0 && len(p) > 0 {
-			h = min(1+int(p[0]), len(p))
-		}
-		out[i] = append(append([]byte(nil), p[:h]...), Pack7Fill(p[h:], FillBits(h))...)
-	}
-	return out
 }

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/menus"
 )
 
 func FuzzEncode(f *testing.F) {
@@ -29,7 +28,7 @@ func FuzzEncode(f *testing.F) {
 		}
 		want := text
 		if translit {
-			want = menus.ToGSM7(text)
+			want = ToGSM7(text)
 		}
 		limit := maxParts
 		if limit <= 0 {
@@ -41,7 +40,7 @@ func FuzzEncode(f *testing.F) {
 		var joined strings.Builder
 		r := NewReassembler(0, 0, nil)
 		var whole string
-		packed := m.Packed()
+		packed := airParts(m)
 		for i, p := range m.Parts {
 			if len(packed[i]) > 140 {
 				t.Fatalf("packed part %d has %d octets", i+1, len(packed[i]))
@@ -106,8 +105,8 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("Add = %q, %v, %v", text, done, err)
 			}
 		}
-		if r.Pending() > 2 {
-			t.Fatalf("%d sets pending, at most 2 allowed", r.Pending())
+		if p := pending(r); p > 2 {
+			t.Fatalf("%d sets pending, at most 2 allowed", p)
 		}
 	})
 }

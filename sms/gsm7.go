@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/guichet/guichet"
 )
 
@@ -35,6 +37,63 @@ var septetOf = func() map[rune][]byte {
 	}
 	return m
 }()
+
+// Septets returns the length of s in GSM-7 septets (two for a character of
+// the extension table: the escape and itself), and the first character that
+// GSM-7 cannot carry (0 when every one fits), counted as one septet.
+func Septets(s string) (n int, bad rune) {
+	for _, r := range s {
+		c, ok := septetOf[r]
+		if !ok {
+			if bad == 0 {
+				bad = r
+			}
+			n++
+			continue
+		}
+		n += len(c)
+	}
+	return n, bad
+}
+
+// look-alikes for characters that decomposition does not bring into GSM-7.
+var lookalikes = map[rune]string{
+	'œ': "oe", 'Œ': "OE", 'æ': "ae", '«': `"`, '»': `"`, '“': `"`, '”': `"`, '„': `"`,
+	'‘': "'", '’': "'", '‚': "'", '–': "-", '—': "-", '…': "...", '\u00a0': " ", '\t': " ",
+}
+
+// ToGSM7 returns s with every character outside GSM-7 replaced by its
+// closest GSM-7 spelling (ê → e, ç → c, œ → oe, « → "), or '?' when there is
+// none. Screens and messages go out in GSM-7 so that a name typed with a
+// cedilla does not turn a 182-character USSD screen into an 80-character
+// one, or a 160-character SMS part into a 70-character one.
+func ToGSM7(s string) string {
+	if _, bad := Septets(s); bad == 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if _, ok := septetOf[r]; ok {
+			b.WriteRune(r)
+			continue
+		}
+		if l, ok := lookalikes[r]; ok {
+			b.WriteString(l)
+			continue
+		}
+		wrote := false
+		for _, c := range norm.NFD.String(string(r)) {
+			if _, ok := septetOf[c]; ok {
+				b.WriteRune(c)
+				wrote = true
+			}
+		}
+		if !wrote {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
 
 // toSeptets returns text in unpacked GSM-7 septets, one septet per byte, and
 // false if a character has no GSM-7 form.
@@ -85,23 +144,15 @@ func fromSeptets(septets []byte) (string, error) {
 	return b.String(), nil
 }
 
-// Pack7 packs septets (one per byte, high bit ignored) eight into seven
-// octets, least significant bit first, as GSM 03.38 sends them on the air.
-// The spare bits of the last octet are zero.
-func Pack7(septets []byte) []byte { return Pack7Fill(septets, 0) }
-
-// Unpack7 returns the first n septets packed in packed (fewer if packed
-// holds fewer). The count must come from elsewhere (the TP-UDL): seven
-// septets and eight whose last is '@' pack to the same seven octets.
-func Unpack7(packed []byte, n int) []byte { return Unpack7Fill(packed, 0, n) }
-
 // FillBits returns how many zero bits must follow a user data header of
 // udhLen octets (its length octet included) so that the first septet starts
 // on a septet boundary: 1 for the 6-octet concatenation header.
 func FillBits(udhLen int) int { return (7 - (udhLen*8)%7) % 7 }
 
-// Pack7Fill is Pack7 with fill zero bits (0 to 6, see FillBits) before the
-// first septet, so that the result can follow a user data header. It panics
+// Pack7Fill packs septets (one per byte, high bit ignored) eight into seven
+// octets, least significant bit first, as GSM 03.38 sends them on the air,
+// after fill zero bits (0 to 6, see FillBits) so that the result can follow
+// a user data header. The spare bits of the last octet are zero. It panics
 // if fill is out of range.
 func Pack7Fill(septets []byte, fill int) []byte {
 	checkFill(fill)
@@ -119,8 +170,10 @@ func Pack7Fill(septets []byte, fill int) []byte {
 	return out
 }
 
-// Unpack7Fill is Unpack7 for septets that start after fill bits (0 to 6). It
-// panics if fill is out of range.
+// Unpack7Fill returns the first n septets packed in packed after fill bits
+// (0 to 6), fewer if packed holds fewer. The count must come from elsewhere
+// (the TP-UDL): seven septets and eight whose last is '@' pack to the same
+// seven octets. It panics if fill is out of range.
 func Unpack7Fill(packed []byte, fill, n int) []byte {
 	checkFill(fill)
 	if most := (len(packed)*8 - fill) / 7; n > most {

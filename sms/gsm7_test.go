@@ -5,28 +5,89 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/guichet/guichet/menus"
 )
 
-// The package's septet table must agree with menus.Septets, which decides
-// what ToGSM7 keeps: a character menus counts as GSM-7 must have septets here.
-func TestTableMatchesMenus(t *testing.T) {
+// The table holds the 128 septets of the default alphabet and the extension
+// table; what Septets counts as GSM-7 (for screens and ToGSM7) is what the
+// encoder can send, at the same cost.
+func TestTable(t *testing.T) {
 	if len(basic) != 128 {
 		t.Fatalf("basic table has %d characters, want 128", len(basic))
 	}
-	// menus.Septets reports a bad character by its value, so it cannot
-	// report NUL: start at 1.
+	// Septets reports a bad character by its value, so it cannot report
+	// NUL: start at 1.
 	for r := rune(1); r < 0x3000; r++ {
-		n, bad := menus.Septets(string(r))
-		s, ok := septetOf[r]
+		n, bad := Septets(string(r))
+		s, ok := toSeptets(string(r))
 		if ok != (bad == 0) || (ok && n != len(s)) {
-			t.Errorf("%q (%U): menus says %d septets (bad %q), sms says %v %v", r, r, n, bad, s, ok)
+			t.Errorf("%q (%U): Septets says %d septets (bad %q), the encoder %v %v", r, r, n, bad, s, ok)
 		}
 	}
 	if _, ok := septetOf['€']; !ok {
 		t.Error("€ has no septets")
 	}
+}
+
+func TestSeptets(t *testing.T) {
+	for _, c := range []struct {
+		s   string
+		n   int
+		bad rune
+	}{
+		{"", 0, 0},
+		{"Hello", 5, 0},
+		{"0 Retour 00 Accueil", 19, 0},
+		{"é è à ù ì ò É Ç", 15, 0},           // in the basic table
+		{"Ä Ö Ñ Ü ä ö ñ ü ß ¿ ¡ § ¤", 25, 0}, // in the basic table
+		{"@£$¥_\n\r", 7, 0},
+		{"€", 2, 0}, // extension table: escape + character
+		{"[]", 4, 0},
+		{"{x}", 5, 0},
+		{`\^~|`, 8, 0},
+		{"\f", 2, 0},
+		{"100 €", 6, 0},
+		{"Fête", 4, 'ê'},
+		{"reçu", 4, 'ç'}, // GSM-7 has Ç, not ç
+		{"ê ô", 3, 'ê'},  // the first one to blame
+		{"`", 1, '`'},
+	} {
+		n, bad := Septets(c.s)
+		if n != c.n || bad != c.bad {
+			t.Errorf("Septets(%q) = %d, %q; want %d, %q", c.s, n, bad, c.n, c.bad)
+		}
+	}
+}
+
+func TestToGSM7(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Déjà vu à Yaoundé", "Déjà vu à Yaoundé"}, // é è à are GSM-7: untouched
+		{"François Ngô, fête", "Francois Ngo, fete"},
+		{"Cœur « prêt » – l’été…", `Coeur " pret " - l'été...`},
+		{"日本", "??"},
+		{"Ça", "Ça"}, // Ç is GSM-7, ç is not
+		{"ça", "ca"},
+	}
+	for _, tt := range tests {
+		got := ToGSM7(tt.in)
+		if got != tt.want {
+			t.Errorf("ToGSM7(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if _, bad := Septets(got); bad != 0 {
+			t.Errorf("ToGSM7(%q) kept %q", tt.in, bad)
+		}
+	}
+}
+
+func FuzzToGSM7(f *testing.F) {
+	for _, s := range []string{"François", "«»’", "\xff\xfe", "日本語", "€[]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := ToGSM7(s)
+		if _, bad := Septets(out); bad != 0 {
+			t.Fatalf("ToGSM7(%q) = %q keeps %q", s, out, bad)
+		}
+	})
 }
 
 func TestFromSeptets(t *testing.T) {
@@ -83,9 +144,6 @@ func TestPack7Vectors(t *testing.T) {
 		if want := mustHex(t, tt.want); !bytes.Equal(got, want) {
 			t.Errorf("Pack7Fill(%q, %d) = % X, want % X", tt.text, tt.fill, got, want)
 		}
-		if tt.fill == 0 && !bytes.Equal(Pack7(septets), got) {
-			t.Errorf("Pack7(%q) differs from Pack7Fill(…, 0)", tt.text)
-		}
 		if back := Unpack7Fill(got, tt.fill, len(septets)); !bytes.Equal(back, septets) {
 			t.Errorf("Unpack7Fill(% X, %d, %d) = % X, want % X", got, tt.fill, len(septets), back, septets)
 		}
@@ -94,15 +152,15 @@ func TestPack7Vectors(t *testing.T) {
 
 func TestUnpack7Count(t *testing.T) {
 	packed := mustHex(t, "31D98C56B3DD00")
-	if got := Unpack7(packed, 7); string(got) != "1234567" {
-		t.Errorf("Unpack7(…, 7) = %q", got)
+	if got := Unpack7Fill(packed, 0, 7); string(got) != "1234567" {
+		t.Errorf("Unpack7Fill(…, 0, 7) = %q", got)
 	}
 	// The same octets hold an eighth septet, '@' (0): the count decides.
-	if got := Unpack7(packed, 100); !bytes.Equal(got, []byte("1234567\x00")) {
-		t.Errorf("Unpack7(…, 100) = %q, want 8 septets", got)
+	if got := Unpack7Fill(packed, 0, 100); !bytes.Equal(got, []byte("1234567\x00")) {
+		t.Errorf("Unpack7Fill(…, 0, 100) = %q, want 8 septets", got)
 	}
-	if got := Unpack7(nil, 3); len(got) != 0 {
-		t.Errorf("Unpack7(nil, 3) = % X", got)
+	if got := Unpack7Fill(nil, 0, 3); len(got) != 0 {
+		t.Errorf("Unpack7Fill(nil, 0, 3) = % X", got)
 	}
 	if got := Unpack7Fill([]byte{0xFF}, 6, 5); len(got) != 0 {
 		t.Errorf("Unpack7Fill(1 octet, 6, 5) = % X, want none", got)

@@ -100,13 +100,6 @@ func (r *Reassembler) Add(source string, dataCoding, esmClass byte, payload []by
 	return text, err == nil, err
 }
 
-// Pending returns how many incomplete sets are waiting.
-func (r *Reassembler) Pending() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.sets)
-}
-
 // expire drops the sets started before now minus the timeout.
 func (r *Reassembler) expire(now time.Time) {
 	for k, s := range r.sets {

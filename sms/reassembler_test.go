@@ -107,7 +107,7 @@ func TestReassembler(t *testing.T) {
 				if text != s.text || done != s.done || (err != nil) != s.err {
 					t.Errorf("step %d: %q, %v, %v; want %q, %v, error %v", i+1, text, done, err, s.text, s.done, s.err)
 				}
-				if p := r.Pending(); p != s.pending {
+				if p := pending(r); p != s.pending {
 					t.Errorf("step %d: %d pending, want %d", i+1, p, s.pending)
 				}
 			}
@@ -122,11 +122,18 @@ func TestReassemblerBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p := r.Pending(); p != DefaultMaxPending {
+	if p := pending(r); p != DefaultMaxPending {
 		t.Errorf("%d pending, want %d", p, DefaultMaxPending)
 	}
 	text, done, err := r.Add(fmt.Sprint(DefaultMaxPending+49), 0, 0x40, part(1, 2, 2, strings.Repeat("y", 3)))
 	if text != "xyyy" || !done || err != nil {
 		t.Errorf("last set: %q, %v, %v", text, done, err)
 	}
+}
+
+// pending returns how many incomplete sets r is holding.
+func pending(r *Reassembler) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sets)
 }
