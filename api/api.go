@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,17 +19,18 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
-// Cases is what the API needs of the case store (adapters.Native). owner
+// Cases is what the API needs of the case store (cases.Service). owner
 // restricts every call to the administration's own services.
 type Cases interface {
-	Case(ctx context.Context, ref, owner string) (adapters.Case, error)
-	Cases(ctx context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error)
+	Case(ctx context.Context, ref, owner string) (cases.Case, error)
+	Cases(ctx context.Context, f cases.CaseFilter, owner string) ([]cases.Case, error)
 	// MoveCaseOnce moves a case; with a key, a repeated call changes nothing.
-	MoveCaseOnce(ctx context.Context, ref string, m adapters.Move, owner, key string) (adapters.Case, error)
+	MoveCaseOnce(ctx context.Context, ref string, m cases.Move, owner, key string) (cases.Case, error)
 }
 
 // Keys finds the administration an API key belongs to, by the key's SHA-256.
@@ -64,12 +64,6 @@ func (s *Server) Routes(r chi.Router) {
 	})
 }
 
-// HashKey is how API keys are stored: their SHA-256, never the key.
-func HashKey(key string) []byte {
-	h := sha256.Sum256([]byte(key))
-	return h[:]
-}
-
 type ownerKey struct{}
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
@@ -82,7 +76,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 			return
 		}
-		owner, err := s.Keys.APIKeyOwner(r.Context(), HashKey(key))
+		owner, err := s.Keys.APIKeyOwner(r.Context(), apikey.Hash(key))
 		if err != nil {
 			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
 				s.fail(w, r, err)
@@ -164,7 +158,7 @@ type Event struct {
 	Note    string    `json:"note,omitempty"`
 }
 
-func (s *Server) caseJSON(c adapters.Case) Case {
+func (s *Server) caseJSON(c cases.Case) Case {
 	out := Case{Ref: c.Ref, Service: c.Service, Status: c.Status, Phone: c.Phone, Lang: c.Lang, Channel: c.Channel,
 		Data: c.Data, Opened: c.Opened, Updated: c.Updated, StatusLabel: menus.Text{}, Next: []string{}, History: []Event{}}
 	if out.Data == nil {
@@ -205,7 +199,7 @@ const MaxLimit = 500
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := adapters.CaseFilter{Status: q.Get("status"), After: q.Get("after"), Limit: 50}
+	f := cases.CaseFilter{Status: q.Get("status"), After: q.Get("after"), Limit: 50}
 	if svc := q.Get("service"); svc != "" {
 		f.Services = []string{svc}
 	}
@@ -289,7 +283,7 @@ func (s *Server) moveCase(w http.ResponseWriter, r *http.Request) {
 	}
 	who := owner(r)
 	c, err := s.Cases.MoveCaseOnce(r.Context(), chi.URLParam(r, "ref"),
-		adapters.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who, key)
+		cases.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who, key)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -14,39 +14,40 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
-// cases is a mock of api.Cases: a struct of function fields; a call to one
+// caseMock is a mock of api.Cases: a struct of function fields; a call to one
 // left nil fails the test.
-type cases struct {
+type caseMock struct {
 	t        *testing.T
-	caseFn   func(ref, owner string) (adapters.Case, error)
-	casesFn  func(f adapters.CaseFilter, owner string) ([]adapters.Case, error)
-	moveFn   func(ref string, m adapters.Move, owner string) (adapters.Case, error)
-	lastMove adapters.Move
+	caseFn   func(ref, owner string) (cases.Case, error)
+	casesFn  func(f cases.CaseFilter, owner string) ([]cases.Case, error)
+	moveFn   func(ref string, m cases.Move, owner string) (cases.Case, error)
+	lastMove cases.Move
 	lastKey  string
 }
 
-var _ api.Cases = (*cases)(nil)
+var _ api.Cases = (*caseMock)(nil)
 
-func (c *cases) Case(_ context.Context, ref, owner string) (adapters.Case, error) {
+func (c *caseMock) Case(_ context.Context, ref, owner string) (cases.Case, error) {
 	if c.caseFn == nil {
 		c.t.Fatalf("Case(%s) was not expected", ref)
 	}
 	return c.caseFn(ref, owner)
 }
 
-func (c *cases) Cases(_ context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error) {
+func (c *caseMock) Cases(_ context.Context, f cases.CaseFilter, owner string) ([]cases.Case, error) {
 	if c.casesFn == nil {
 		c.t.Fatalf("Cases was not expected")
 	}
 	return c.casesFn(f, owner)
 }
 
-func (c *cases) MoveCaseOnce(_ context.Context, ref string, m adapters.Move, owner, key string) (adapters.Case, error) {
+func (c *caseMock) MoveCaseOnce(_ context.Context, ref string, m cases.Move, owner, key string) (cases.Case, error) {
 	if c.moveFn == nil {
 		c.t.Fatalf("MoveCase(%s) was not expected", ref)
 	}
@@ -58,7 +59,7 @@ type keys map[string]string // key → owner
 
 func (k keys) APIKeyOwner(_ context.Context, hash []byte) (string, error) {
 	for key, owner := range k {
-		if string(api.HashKey(key)) == string(hash) {
+		if string(apikey.Hash(key)) == string(hash) {
 			return owner, nil
 		}
 	}
@@ -67,10 +68,10 @@ func (k keys) APIKeyOwner(_ context.Context, hash []byte) (string, error) {
 
 var opened = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
-func sample(ref, status string) adapters.Case {
-	return adapters.Case{Ref: ref, Service: "birth-certificate", Status: status, Phone: "+237677123456", Lang: "fr",
+func sample(ref, status string) cases.Case {
+	return cases.Case{Ref: ref, Service: "birth-certificate", Status: status, Phone: "+237677123456", Lang: "fr",
 		Channel: "ussd", Data: map[string]string{"name": "Ngo Bassa"}, Opened: opened, Updated: opened,
-		History: []adapters.Event{{Status: "received", At: opened, Channel: "ussd", Who: "+237677123456"}}}
+		History: []cases.Event{{Status: "received", At: opened, Channel: "ussd", Who: "+237677123456"}}}
 }
 
 func TestAPI(t *testing.T) {
@@ -83,11 +84,11 @@ func TestAPI(t *testing.T) {
 		name, method, path, ctype, body string
 		noKey                           bool
 		key                             string
-		mock                            func(*cases)
+		mock                            func(*caseMock)
 		status                          int
 		contains                        []string
 		problem                         bool
-		wantMove                        *adapters.Move
+		wantMove                        *cases.Move
 		header                          map[string]string
 	}{
 		{name: "services are public", method: "GET", path: "/api/v1/services", noKey: true, status: 200,
@@ -97,8 +98,8 @@ func TestAPI(t *testing.T) {
 			contains: []string{`"detail":"an API key is required`}},
 		{name: "unknown key", method: "GET", path: "/api/v1/cases/20000011", key: "guess", status: 401, problem: true},
 		{name: "get a case", method: "GET", path: "/api/v1/cases/20000011", status: 200,
-			mock: func(c *cases) {
-				c.caseFn = func(ref, owner string) (adapters.Case, error) {
+			mock: func(c *caseMock) {
+				c.caseFn = func(ref, owner string) (cases.Case, error) {
 					if ref != "20000011" || owner != "civil-status" {
 						t.Errorf("Case(%q, %q)", ref, owner)
 					}
@@ -108,41 +109,41 @@ func TestAPI(t *testing.T) {
 			contains: []string{`"ref":"20000011"`, `"status_label":{"en":"Received","fr":"Déposé"}`, `"next":["processing","rejected"]`,
 				`"data":{"name":"Ngo Bassa"}`, `"history":[{"status":"received"`}},
 		{name: "unknown case", method: "GET", path: "/api/v1/cases/20000020", status: 404, problem: true,
-			mock: func(c *cases) {
-				c.caseFn = func(string, string) (adapters.Case, error) {
-					return adapters.Case{}, guichet.Errorf(guichet.ENOTFOUND, "no case 20000020")
+			mock: func(c *caseMock) {
+				c.caseFn = func(string, string) (cases.Case, error) {
+					return cases.Case{}, guichet.Errorf(guichet.ENOTFOUND, "no case 20000020")
 				}
 			},
 			contains: []string{`"type":"https://guichet.cm/problems/not-found"`, `"detail":"no case 20000020"`, `"instance":"/api/v1/cases/20000020"`}},
 		{name: "a store failure says nothing of itself", method: "GET", path: "/api/v1/cases/20000011", status: 500, problem: true,
-			mock: func(c *cases) {
-				c.caseFn = func(string, string) (adapters.Case, error) {
-					return adapters.Case{}, errors.New("pq: password authentication failed for user guichet")
+			mock: func(c *caseMock) {
+				c.caseFn = func(string, string) (cases.Case, error) {
+					return cases.Case{}, errors.New("pq: password authentication failed for user guichet")
 				}
 			},
 			contains: []string{`"detail":"internal error"`}},
 		{name: "move a case", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
 			body: `{"status":"processing","note":"  Dossier complet.  "}`, status: 201,
-			mock: func(c *cases) {
-				c.moveFn = func(ref string, m adapters.Move, owner string) (adapters.Case, error) {
+			mock: func(c *caseMock) {
+				c.moveFn = func(ref string, m cases.Move, owner string) (cases.Case, error) {
 					return sample(ref, m.Status), nil
 				}
 			},
-			wantMove: &adapters.Move{Status: "processing", Note: "Dossier complet.", Who: "api:civil-status", Channel: "api"},
+			wantMove: &cases.Move{Status: "processing", Note: "Dossier complet.", Who: "api:civil-status", Channel: "api"},
 			contains: []string{`"status":"processing"`, `"next":["ready","rejected"]`}},
 		{name: "an illegal move", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
 			body: `{"status":"collected"}`, status: 409, problem: true,
-			mock: func(c *cases) {
-				c.moveFn = func(string, adapters.Move, string) (adapters.Case, error) {
-					return adapters.Case{}, guichet.Errorf(guichet.ECONFLICT, "cannot move from received to collected")
+			mock: func(c *caseMock) {
+				c.moveFn = func(string, cases.Move, string) (cases.Case, error) {
+					return cases.Case{}, guichet.Errorf(guichet.ECONFLICT, "cannot move from received to collected")
 				}
 			},
 			contains: []string{`"detail":"cannot move from received to collected"`}},
 		{name: "a bad check digit", method: "POST", path: "/api/v1/cases/20000012/events", ctype: "application/json",
 			body: `{"status":"processing"}`, status: 400, problem: true,
-			mock: func(c *cases) {
-				c.moveFn = func(string, adapters.Move, string) (adapters.Case, error) {
-					return adapters.Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
+			mock: func(c *caseMock) {
+				c.moveFn = func(string, cases.Move, string) (cases.Case, error) {
+					return cases.Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
 				}
 			}},
 		{name: "malformed JSON", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
@@ -165,8 +166,8 @@ func TestAPI(t *testing.T) {
 			body: `{"status":"processing"}`, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 201)}, status: 400, problem: true},
 		{name: "the idempotency key goes to the store", method: "POST", path: "/api/v1/cases/20000011/events", ctype: "application/json",
 			body: `{"status":"processing"}`, header: map[string]string{"Idempotency-Key": "batch-7/42"}, status: 201,
-			mock: func(c *cases) {
-				c.moveFn = func(ref string, m adapters.Move, owner string) (adapters.Case, error) {
+			mock: func(c *caseMock) {
+				c.moveFn = func(ref string, m cases.Move, owner string) (cases.Case, error) {
 					if c.lastKey != "batch-7/42" {
 						t.Errorf("key %q reached the store", c.lastKey)
 					}
@@ -175,19 +176,19 @@ func TestAPI(t *testing.T) {
 			}},
 		{name: "list with a bad limit", method: "GET", path: "/api/v1/cases?limit=0", status: 400, problem: true},
 		{name: "list a page", method: "GET", path: "/api/v1/cases?service=birth-certificate&status=received&limit=2&after=10000012", status: 200,
-			mock: func(c *cases) {
-				c.casesFn = func(f adapters.CaseFilter, owner string) ([]adapters.Case, error) {
+			mock: func(c *caseMock) {
+				c.casesFn = func(f cases.CaseFilter, owner string) ([]cases.Case, error) {
 					if f.Limit != 2 || f.After != "10000012" || f.Status != "received" || len(f.Services) != 1 || owner != "civil-status" {
 						t.Errorf("Cases(%+v, %q)", f, owner)
 					}
-					return []adapters.Case{sample("20000011", "received"), sample("20000022", "received")}, nil
+					return []cases.Case{sample("20000011", "received"), sample("20000022", "received")}, nil
 				}
 			},
 			contains: []string{`"next":"20000022"`, `"ref":"20000011"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mock := &cases{t: t}
+			mock := &caseMock{t: t}
 			if tt.mock != nil {
 				tt.mock(mock)
 			}

@@ -12,15 +12,17 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/ussd"
 )
 
 // book books a visit for phone through the case engine, as USSD would.
 func (r *rig) book(t *testing.T, phone, slot string) string {
 	t.Helper()
-	res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "slots.book", Service: "visit", Phone: phone, Lang: "fr", Channel: "ussd",
+	res, err := r.console.Cases.Do(t.Context(), menus.Call{Op: "slots.book", Service: "visit", Phone: phone, Lang: "fr", Channel: "ussd",
 		Args: map[string]string{"office": "douala-3", "slot": slot}})
 	if err != nil {
 		t.Fatal(err)
@@ -43,9 +45,9 @@ func TestSendSMSFromATemplate(t *testing.T) {
 	if code != http.StatusSeeOther || loc != "/hotline/callers/+237677000001?done=sms" {
 		t.Fatalf("send: %d → %s", code, loc)
 	}
-	msgs, _ := r.cases.Messages(t.Context(), "+237677000001", 1)
+	msgs, _ := r.out.Messages(t.Context(), "+237677000001", 1)
 	if len(msgs) != 1 || msgs[0].Body != "Guichet 1510 tried to call you back." || msgs[0].Lang != "en" || msgs[0].Kind != "hotline" ||
-		msgs[0].Status != adapters.MessagePending {
+		msgs[0].Status != outbox.MessagePending {
 		t.Errorf("the outbox holds %+v", msgs)
 	}
 	_, body, _ = b.get(loc)
@@ -73,7 +75,7 @@ func TestCancelAndMoveBooking(t *testing.T) {
 		t.Fatalf("move: %d → %s", code, loc)
 	}
 	bs, _ := r.cases.Bookings(t.Context(), citizen, r.now)
-	if len(bs) != 1 || bs[0].Ref == ref || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011100" || bs[0].Channel != "hotline" {
+	if len(bs) != 1 || bs[0].Ref == ref || bs[0].Start.In(cases.Cameroon).Format("200601021504") != "202612011100" || bs[0].Channel != "hotline" {
 		t.Fatalf("after the move: %+v", bs)
 	}
 	// A slot that cannot be had: the caller keeps the one they have.
@@ -82,7 +84,7 @@ func TestCancelAndMoveBooking(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, `class="err"`) {
 		t.Errorf("an impossible slot: %d", code)
 	}
-	if bs, _ := r.cases.Bookings(t.Context(), citizen, r.now); len(bs) != 1 || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011100" {
+	if bs, _ := r.cases.Bookings(t.Context(), citizen, r.now); len(bs) != 1 || bs[0].Start.In(cases.Cameroon).Format("200601021504") != "202612011100" {
 		t.Errorf("after a failed move the caller holds %+v, want the 11h00 slot still", bs)
 	}
 	bs, _ = r.cases.Bookings(t.Context(), citizen, r.now)
@@ -100,7 +102,7 @@ func TestCancelAndMoveBooking(t *testing.T) {
 func TestCallbackQueue(t *testing.T) {
 	r := newRig(t)
 	for i, p := range []string{"+237677100001", "+237677100002"} {
-		if _, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "callback.request", Service: "covid", Phone: p, Lang: "fr",
+		if _, err := r.console.Cases.Do(t.Context(), menus.Call{Op: "callback.request", Service: "covid", Phone: p, Lang: "fr",
 			Channel: "ussd", Args: map[string]string{"reason": "covid-high-risk"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -297,13 +299,13 @@ func TestNoStackTrace(t *testing.T) {
 
 type panicky struct{ hotline.Records }
 
-func (panicky) Callbacks(context.Context, bool, int) ([]adapters.Callback, error) {
+func (panicky) Callbacks(context.Context, bool, int) ([]cases.Callback, error) {
 	panic("panicky store")
 }
 
 type failing struct{ hotline.Records }
 
-func (failing) Callbacks(context.Context, bool, int) ([]adapters.Callback, error) {
+func (failing) Callbacks(context.Context, bool, int) ([]cases.Callback, error) {
 	return nil, errors.New("dial tcp 127.0.0.1:5432: connection refused")
 }
 
@@ -375,9 +377,9 @@ type fullAt struct {
 
 type caseEngine = hotline.Cases
 
-func (f fullAt) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+func (f fullAt) Do(ctx context.Context, c menus.Call) (menus.Result, error) {
 	if c.Op == "slots.book" && c.Args["slot"] == f.full {
-		return adapters.Result{}, guichet.Errorf(guichet.ECONFLICT, "slot full")
+		return menus.Result{}, guichet.Errorf(guichet.ECONFLICT, "slot full")
 	}
 	return f.caseEngine.Do(ctx, c)
 }
@@ -397,7 +399,7 @@ func TestMoveBookingRaceKeepsTheOldSlot(t *testing.T) {
 		t.Errorf("a slot taken meanwhile: %d", code)
 	}
 	bs, _ := r.cases.Bookings(t.Context(), citizen, r.now)
-	if len(bs) != 1 || bs[0].Start.In(adapters.Cameroon).Format("200601021504") != "202612011000" {
+	if len(bs) != 1 || bs[0].Start.In(cases.Cameroon).Format("200601021504") != "202612011000" {
 		t.Fatalf("the caller holds %+v, want the 10h00 slot back", bs)
 	}
 	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: citizen})

@@ -120,7 +120,7 @@ func (c *Console) SignIn(ctx context.Context, name, password string) (Session, s
 	now := c.now()
 	// The attempt is counted before the password is checked, so that
 	// guesses sent in parallel cannot all slip in before the lock.
-	u, ok, err := c.Store.SignInAttempt(ctx, name, now, MaxFailures, LockFor)
+	u, ok, err := c.Accounts.SignInAttempt(ctx, name, now, MaxFailures, LockFor)
 	if guichet.ErrorCode(err) == guichet.ENOTFOUND {
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return Session{}, "", User{}, errBadCredentials
@@ -137,13 +137,13 @@ func (c *Console) SignIn(ctx context.Context, name, password string) (Session, s
 		}
 		return Session{}, "", u, errBadCredentials
 	}
-	if err := c.Store.SignedIn(ctx, name); err != nil {
+	if err := c.Accounts.SignedIn(ctx, name); err != nil {
 		return Session{}, "", User{}, fmt.Errorf("signing in: %w", err)
 	}
 	token, hash := newToken()
 	csrf, _ := newToken()
 	s := Session{TokenHash: hash, User: name, CSRF: csrf, Created: now, Expires: now.Add(SessionFor)}
-	if err := c.Store.CreateSession(ctx, s); err != nil {
+	if err := c.Accounts.CreateSession(ctx, s); err != nil {
 		return Session{}, "", User{}, fmt.Errorf("opening a session: %w", err)
 	}
 	return s, token, u, nil

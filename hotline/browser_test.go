@@ -22,7 +22,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 )
 
 var screenshots = flag.Bool("screenshots", false,
@@ -383,7 +385,7 @@ func TestBrowserSearch(t *testing.T) {
 func TestBrowserMoveCase(t *testing.T) {
 	r := newRig(t)
 	const citizen = "+237677000777"
-	res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en",
+	res, err := r.console.Cases.Do(t.Context(), menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en",
 		Channel: "ussd", Args: map[string]string{"office": "douala-3", "name": "Ngo Bassa", "born": "01011990"}})
 	if err != nil {
 		t.Fatal(err)
@@ -408,12 +410,12 @@ func TestBrowserMoveCase(t *testing.T) {
 	p.wantAt("/hotline/callers/" + citizen)
 	sms := "Case " + ref + ": Processing."
 	p.wantText("#sms", sms, "en attente")
-	msgs, err := r.cases.Messages(t.Context(), citizen, 0)
+	msgs, err := r.out.Messages(t.Context(), citizen, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(msgs, func(m adapters.Message) bool {
-		return m.Kind == "moved" && m.Body == sms && m.Status == adapters.MessagePending
+	if !slices.ContainsFunc(msgs, func(m outbox.Message) bool {
+		return m.Kind == "moved" && m.Body == sms && m.Status == outbox.MessagePending
 	}) {
 		t.Errorf("the outbox of %s lacks the pending %q: %+v", citizen, sms, msgs)
 	}
@@ -452,7 +454,7 @@ func TestBrowserAssistedSession(t *testing.T) {
 	if err := p.query(chromedp.WaitVisible(chromedp.CSS("#dial"))); err != nil {
 		t.Errorf("the session ended but there is no button to start again: %v", err)
 	}
-	cases, err := r.cases.Cases(t.Context(), adapters.CaseFilter{Phone: caller})
+	cases, err := r.cases.Cases(t.Context(), cases.CaseFilter{Phone: caller})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,27 +503,27 @@ func TestBrowserDashboard(t *testing.T) {
 	walk("+237699555103", nil, true)
 	// SMS: two delivered on one bind, one undeliverable on another, one
 	// waiting.
-	var msgs []adapters.Message
+	var msgs []outbox.Message
 	for i := range 4 {
-		msgs = append(msgs, adapters.Message{Phone: fmt.Sprintf("+23767700090%d", i), Lang: "fr", Body: "Test", Kind: "hotline",
-			Created: r.now.Add(-time.Hour), Status: adapters.MessagePending})
+		msgs = append(msgs, outbox.Message{Phone: fmt.Sprintf("+23767700090%d", i), Lang: "fr", Body: "Test", Kind: "hotline",
+			Created: r.now.Add(-time.Hour), Status: outbox.MessagePending})
 	}
-	if err := r.cases.Enqueue(ctx, msgs); err != nil {
+	if err := r.out.Enqueue(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
-	for i, m := range []struct{ bind, status string }{{"mtn", adapters.MessageDelivered}, {"mtn", adapters.MessageDelivered}, {"orange", adapters.MessageUndeliverable}} {
-		got, err := r.cases.Messages(ctx, msgs[i].Phone, 1)
+	for i, m := range []struct{ bind, status string }{{"mtn", outbox.MessageDelivered}, {"mtn", outbox.MessageDelivered}, {"orange", outbox.MessageUndeliverable}} {
+		got, err := r.out.Messages(ctx, msgs[i].Phone, 1)
 		if err != nil || len(got) != 1 {
 			t.Fatalf("message %d: %v %v", i, got, err)
 		}
-		if err := r.cases.MarkSent(ctx, got[0].ID, m.bind, fmt.Sprint("smsc-", i)); err != nil {
+		if err := r.out.MarkSent(ctx, got[0].ID, m.bind, fmt.Sprint("smsc-", i)); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.cases.MarkMessage(ctx, got[0].ID, m.status, ""); err != nil {
+		if err := r.out.MarkMessage(ctx, got[0].ID, m.status, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.cases.RequestCallback(ctx, adapters.Callback{Phone: "+237699555104", Reason: "test", Lang: "fr", Channel: "ussd",
+	if _, err := r.cases.RequestCallback(ctx, cases.Callback{Phone: "+237699555104", Reason: "test", Lang: "fr", Channel: "ussd",
 		Requested: r.now.Add(-25 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +601,7 @@ func TestBrowserBadInput(t *testing.T) {
 		{"blank SMS", "/hotline/callers/%2B237677000001", map[string]string{"#text": "   "}, "#sendsms", 400, "#text", "#text-err", "À remplir."},
 		{"not a number", "/hotline/", map[string]string{"#q": "bonjour"}, "#search", 400, "#q", "#q-err", "« bonjour » n'est pas un numéro de téléphone."},
 		{"mistyped reference", "/hotline/", map[string]string{"#q": "10000049"}, "#search", 400, "#q", "#q-err", "Référence 10000049 mal saisie"},
-		{"no status", "/hotline/cases/" + adapters.DemoLicenceProcessing, nil, "#move", 400, "#status-to", "#status-err", "Choisissez le nouveau statut."},
+		{"no status", "/hotline/cases/" + cases.DemoLicenceProcessing, nil, "#move", 400, "#status-to", "#status-err", "Choisissez le nouveau statut."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := *p

@@ -13,12 +13,14 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sms"
 )
 
-func (c *Console) location() *time.Location { return adapters.Cameroon }
+func (c *Console) location() *time.Location { return cases.Cameroon }
 
 // home is the search box and the head of the callback queue.
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {
@@ -85,11 +87,11 @@ func onlyDigits(s string) bool {
 // callerData is everything about a caller, for their page.
 type callerData struct {
 	Phone     string
-	Cases     []adapters.Case
+	Cases     []cases.Case
 	Bookings  []bookingView
-	Messages  []adapters.Message
+	Messages  []outbox.Message
 	Sessions  []SessionRecord
-	Callbacks []adapters.Callback
+	Callbacks []cases.Callback
 	Templates []smsTemplate
 	// Lang is the caller's language, as their latest SMS or case says:
 	// the SMS templates are written in it.
@@ -100,9 +102,9 @@ type callerData struct {
 }
 
 type bookingView struct {
-	adapters.Booking
+	cases.Booking
 	Office string
-	Slots  []adapters.Option // where it can move
+	Slots  []menus.Choice // where it can move
 }
 
 func (c *Console) callerPage(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +142,7 @@ func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error
 		Title: func(s string) string { return c.serviceTitle(s, lang) },
 		Label: func(s, st string) string { return c.Catalogue.StatusLabel(s, st, lang) }}
 	var err error
-	if d.Cases, err = c.Cases.Cases(ctx, adapters.CaseFilter{Phone: p}, ""); err != nil {
+	if d.Cases, err = c.Cases.Cases(ctx, cases.CaseFilter{Phone: p}, ""); err != nil {
 		return d, err
 	}
 	bs, err := c.Records.Bookings(ctx, p, c.now().Add(-24*time.Hour))
@@ -149,17 +151,17 @@ func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error
 	}
 	for _, b := range bs {
 		bv := bookingView{Booking: b, Office: b.Office}
-		res, err := c.Cases.Do(ctx, adapters.Call{Op: "slots.list", Service: b.Service, Phone: p, Lang: lang, Channel: "hotline",
+		res, err := c.Cases.Do(ctx, menus.Call{Op: "slots.list", Service: b.Service, Phone: p, Lang: lang, Channel: "hotline",
 			Args: map[string]string{"office": b.Office}})
 		if err == nil {
 			bv.Slots = res.Options
 		}
 		d.Bookings = append(d.Bookings, bv)
 	}
-	if d.Messages, err = c.Records.Messages(ctx, p, 20); err != nil {
+	if d.Messages, err = c.Outbox.Messages(ctx, p, 20); err != nil {
 		return d, err
 	}
-	if d.Sessions, err = c.Store.RecentSessions(ctx, p, 10); err != nil {
+	if d.Sessions, err = c.Trail.RecentSessions(ctx, p, 10); err != nil {
 		return d, err
 	}
 	if d.Callbacks, err = c.Records.CallbacksOf(ctx, p); err != nil {
@@ -177,7 +179,7 @@ func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error
 
 // caseData is a case's page.
 type caseData struct {
-	Case  adapters.Case
+	Case  cases.Case
 	Title string
 	Label func(status string) string
 	Moves []moveView
@@ -225,7 +227,7 @@ func (c *Console) moveCase(w http.ResponseWriter, r *http.Request) {
 		c.renderCase(w, r, http.StatusBadRequest, map[string]string{"status": tr(u.Lang, "case.pickstatus")}, f)
 		return
 	}
-	k, err := c.Cases.MoveCase(r.Context(), ref, adapters.Move{Status: f.Get("status"), Note: note, Who: u.Name, Channel: "hotline"}, "")
+	k, err := c.Cases.MoveCase(r.Context(), ref, cases.Move{Status: f.Get("status"), Note: note, Who: u.Name, Channel: "hotline"}, "")
 	if err != nil {
 		// Said in the operator's words: the life cycle refuses the move, or
 		// the case moved meanwhile.
@@ -302,8 +304,8 @@ func (c *Console) sendSMS(w http.ResponseWriter, r *http.Request) {
 		c.renderCaller(w, r, http.StatusBadRequest, map[string]string{"text": tr(u.Lang, "sms.toolong", MaxSMSParts)}, f)
 		return
 	}
-	err = c.Records.Enqueue(r.Context(), []adapters.Message{{Phone: p, Lang: lang, Body: text, Kind: "hotline",
-		Created: c.now(), Status: adapters.MessagePending}})
+	err = c.Outbox.Enqueue(r.Context(), []outbox.Message{{Phone: p, Lang: lang, Body: text, Kind: "hotline",
+		Created: c.now(), Status: outbox.MessagePending}})
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -320,7 +322,7 @@ func (c *Console) cancelBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref := b.Ref
-	if _, err := c.Cases.Do(r.Context(), adapters.Call{Op: "slots.cancel", Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline",
+	if _, err := c.Cases.Do(r.Context(), menus.Call{Op: "slots.cancel", Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline",
 		Args: map[string]string{"ref": ref}}); err != nil {
 		c.fail(w, r, err)
 		return
@@ -347,8 +349,8 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 	// Once started, the move runs to its end even if the browser goes.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
-	call := func(op string, args map[string]string) (adapters.Result, error) {
-		return c.Cases.Do(ctx, adapters.Call{Op: op, Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline", Args: args})
+	call := func(op string, args map[string]string) (menus.Result, error) {
+		return c.Cases.Do(ctx, menus.Call{Op: op, Service: b.Service, Phone: p, Lang: b.Lang, Channel: "hotline", Args: args})
 	}
 	// Only a slot offered now, with places left: the booking is not
 	// touched for one that cannot be had.
@@ -357,7 +359,7 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if !slices.ContainsFunc(offered.Options, func(o adapters.Option) bool { return o.ID == slot }) {
+	if !slices.ContainsFunc(offered.Options, func(o menus.Choice) bool { return o.ID == slot }) {
 		c.renderCaller(w, r, http.StatusConflict, map[string]string{"slot-" + ref: tr(u.Lang, "booking.gone")}, r.PostForm)
 		return
 	}
@@ -388,19 +390,19 @@ func (c *Console) moveBooking(w http.ResponseWriter, r *http.Request) {
 
 // booking reads the {phone} and {ref} of a path: the caller and one of
 // their bookings.
-func (c *Console) booking(r *http.Request) (string, adapters.Booking, error) {
+func (c *Console) booking(r *http.Request) (string, cases.Booking, error) {
 	p, err := c.phoneParam(r)
 	if err != nil {
-		return "", adapters.Booking{}, err
+		return "", cases.Booking{}, err
 	}
 	ref := chi.URLParam(r, "ref")
 	bs, err := c.Records.Bookings(r.Context(), p, c.now().Add(-24*time.Hour))
 	if err != nil {
-		return "", adapters.Booking{}, err
+		return "", cases.Booking{}, err
 	}
-	i := slices.IndexFunc(bs, func(b adapters.Booking) bool { return b.Ref == ref })
+	i := slices.IndexFunc(bs, func(b cases.Booking) bool { return b.Ref == ref })
 	if i < 0 {
-		return "", adapters.Booking{}, guichet.Errorf(guichet.ENOTFOUND, "no booking %s for this caller", ref)
+		return "", cases.Booking{}, guichet.Errorf(guichet.ENOTFOUND, "no booking %s for this caller", ref)
 	}
 	return p, bs[i], nil
 }

@@ -23,32 +23,39 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/ussd"
 )
 
-// Cases is what the console asks of the case engine (adapters.Native).
+// Cases is what the console asks of the case engine (cases.Service).
 type Cases interface {
-	Case(ctx context.Context, ref, owner string) (adapters.Case, error)
-	Cases(ctx context.Context, f adapters.CaseFilter, owner string) ([]adapters.Case, error)
-	MoveCase(ctx context.Context, ref string, m adapters.Move, owner string) (adapters.Case, error)
-	NoteCase(ctx context.Context, ref, note, who, channel string) (adapters.Case, error)
-	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+	Case(ctx context.Context, ref, owner string) (cases.Case, error)
+	Cases(ctx context.Context, f cases.CaseFilter, owner string) ([]cases.Case, error)
+	MoveCase(ctx context.Context, ref string, m cases.Move, owner string) (cases.Case, error)
+	NoteCase(ctx context.Context, ref, note, who, channel string) (cases.Case, error)
+	Do(ctx context.Context, c menus.Call) (menus.Result, error)
 }
 
 // Records is what the console reads and writes in the case store
-// (adapters.Memory, postgres.Store): bookings, the outbox, callbacks.
+// (cases.Memory, postgres.Cases): bookings and the callback queue.
 type Records interface {
-	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
-	Messages(ctx context.Context, phone string, limit int) ([]adapters.Message, error)
-	Enqueue(ctx context.Context, msgs []adapters.Message) error
-	Callbacks(ctx context.Context, open bool, limit int) ([]adapters.Callback, error)
-	CallbacksOf(ctx context.Context, phone string) ([]adapters.Callback, error)
-	TakeCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error)
-	CloseCallback(ctx context.Context, ticket, who string, now time.Time) (adapters.Callback, error)
-	DeliveryCounts(ctx context.Context, from, to time.Time) ([]adapters.DeliveryCount, error)
+	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
+	Callbacks(ctx context.Context, open bool, limit int) ([]cases.Callback, error)
+	CallbacksOf(ctx context.Context, phone string) ([]cases.Callback, error)
+	TakeCallback(ctx context.Context, ticket, who string, now time.Time) (cases.Callback, error)
+	CloseCallback(ctx context.Context, ticket, who string, now time.Time) (cases.Callback, error)
+}
+
+// Outbox is what the console reads and writes in the outbox
+// (outbox.Memory, postgres.Outbox): a caller's SMS, the SMS an operator
+// sends, the delivery counts of the dashboard.
+type Outbox interface {
+	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
+	Enqueue(ctx context.Context, msgs []outbox.Message) error
+	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
 }
 
 // Stepper runs one hop of a USSD dialogue (ussd.Engine).
@@ -58,9 +65,11 @@ type Stepper interface {
 
 // Console serves the hotline's pages under the prefix it is mounted at.
 type Console struct {
-	Store     Store
+	Accounts  Accounts
+	Trail     Trail
 	Cases     Cases
 	Records   Records
+	Outbox    Outbox
 	Engine    Stepper
 	Catalogue *menus.Catalogue
 	Region    string // numbers typed without a country code (CM)
@@ -207,7 +216,7 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 			c.toSignIn(w, r)
 			return
 		}
-		s, err := c.Store.Session(r.Context(), hashToken(ck.Value), c.now())
+		s, err := c.Accounts.Session(r.Context(), hashToken(ck.Value), c.now())
 		if err != nil {
 			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
 				c.fail(w, r, err)
@@ -217,7 +226,7 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 			c.toSignIn(w, r)
 			return
 		}
-		u, err := c.Store.User(r.Context(), s.User)
+		u, err := c.Accounts.User(r.Context(), s.User)
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -281,7 +290,7 @@ func (c *Console) clearCookie(w http.ResponseWriter, name string) {
 // refuses nothing already done, but a view is refused when it cannot be
 // recorded (see view).
 func (c *Console) audit(ctx context.Context, u User, action, subject, detail string) error {
-	err := c.Store.Audit(ctx, AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
+	err := c.Trail.Audit(ctx, AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
 	if err != nil {
 		c.Log.Error("writing the audit log", "action", action, "err", err)
 	}

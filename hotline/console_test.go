@@ -15,9 +15,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/ussd"
@@ -27,7 +28,8 @@ import (
 type rig struct {
 	srv     *httptest.Server
 	store   *hotline.Memory
-	cases   *adapters.Memory
+	cases   *cases.Memory
+	out     *outbox.Memory
 	console *hotline.Console
 	now     time.Time
 }
@@ -40,19 +42,20 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{store: hotline.NewMemory(), cases: adapters.NewMemory(), now: time.Date(2026, 11, 30, 9, 0, 0, 0, adapters.Cameroon)}
+	r := &rig{store: hotline.NewMemory(), out: outbox.NewMemory(), now: time.Date(2026, 11, 30, 9, 0, 0, 0, cases.Cameroon)}
+	r.cases = cases.NewMemory(r.out)
 	clock := func() time.Time { return r.now }
-	r.cases.Now = clock
+	r.cases.Now, r.out.Now = clock, clock
 	if err := r.cases.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	native := &adapters.Native{Store: r.cases, Catalogue: cat, Now: clock}
+	native := &cases.Service{DB: r.cases, Catalogue: cat, Now: clock}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	journal := hotline.NewJournal(r.store, nil, clock, log)
 	t.Cleanup(journal.Close)
 	eng := ussd.NewEngine(cat, sessions.NewMemory(clock), native, journal, ussd.Config{}, log)
 	eng.Now = clock
-	r.console = &hotline.Console{Store: r.store, Cases: native, Records: r.cases, Engine: eng, Catalogue: cat,
+	r.console = &hotline.Console{Accounts: r.store, Trail: r.store, Cases: native, Records: r.cases, Outbox: r.out, Engine: eng, Catalogue: cat,
 		Prefix: "/hotline", Now: clock, Log: log}
 	mux := chi.NewRouter()
 	mux.Route("/hotline", func(cr chi.Router) {
@@ -233,7 +236,7 @@ func TestCSRF(t *testing.T) {
 		t.Errorf("sign-in with a forged token: %d", code)
 	}
 	b.mustSignIn("awa")
-	before, _ := r.cases.Messages(t.Context(), "+237677000001", 0)
+	before, _ := r.out.Messages(t.Context(), "+237677000001", 0)
 	for _, token := range []string{"", "forged"} {
 		code, body, _ := b.post("/hotline/callers/%2B237677000001/sms", url.Values{"text": {"hello"}, "csrf": {token}})
 		if code != http.StatusForbidden || !strings.Contains(body, "Formulaire expiré") {
@@ -248,7 +251,7 @@ func TestCSRF(t *testing.T) {
 	if resp, err := b.c.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site post: %v %v", resp.StatusCode, err)
 	}
-	if after, _ := r.cases.Messages(t.Context(), "+237677000001", 0); len(after) != len(before) {
+	if after, _ := r.out.Messages(t.Context(), "+237677000001", 0); len(after) != len(before) {
 		t.Error("a refused form sent an SMS")
 	}
 }
@@ -282,7 +285,7 @@ func TestRoles(t *testing.T) {
 // One search box takes a number written any usual way, or a reference.
 func TestSearch(t *testing.T) {
 	r := newRig(t)
-	if res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "cases.open", Service: "birth-certificate", Phone: "+237677000888",
+	if res, err := r.console.Cases.Do(t.Context(), menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: "+237677000888",
 		Lang: "fr", Channel: "ussd", Args: map[string]string{"office": "douala-3", "name": "Ngo", "born": "01011990"}}); err != nil || res.Vars["ref"] != "20000011" {
 		t.Fatalf("opening a case: %v %v", res.Vars, err)
 	}
@@ -325,7 +328,7 @@ func TestSearch(t *testing.T) {
 func TestMoveCaseWritesSMSAndAudit(t *testing.T) {
 	r := newRig(t)
 	const citizen = "+237677000777"
-	res, err := r.console.Cases.Do(t.Context(), adapters.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en",
+	res, err := r.console.Cases.Do(t.Context(), menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en",
 		Channel: "ussd", Args: map[string]string{"office": "douala-3", "name": "Ngo Bassa", "born": "01011990"}})
 	if err != nil {
 		t.Fatal(err)
@@ -350,8 +353,8 @@ func TestMoveCaseWritesSMSAndAudit(t *testing.T) {
 	if !strings.Contains(body, "Statut changé") || !strings.Contains(body, "awa <span class=\"muted\">(hotline)</span>") {
 		t.Errorf("after the move the page lacks the flash or the history line")
 	}
-	msgs, _ := r.cases.Messages(t.Context(), citizen, 1)
-	if len(msgs) != 1 || msgs[0].Body != "Case "+ref+": Processing." || msgs[0].Status != adapters.MessagePending || msgs[0].Kind != "moved" {
+	msgs, _ := r.out.Messages(t.Context(), citizen, 1)
+	if len(msgs) != 1 || msgs[0].Body != "Case "+ref+": Processing." || msgs[0].Status != outbox.MessagePending || msgs[0].Kind != "moved" {
 		t.Errorf("the SMS in the outbox: %+v", msgs)
 	}
 	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: ref})
@@ -377,8 +380,8 @@ func TestBadInputNextToTheField(t *testing.T) {
 	}{
 		{"/hotline/callers/%2B237677000001/sms", url.Values{"text": {"  "}}, 400, `id="text-err">À remplir.`},
 		{"/hotline/callers/%2B237677000001/sms", url.Values{"text": {strings.Repeat("a", 500)}}, 400, `id="text-err">Trop long : 3 SMS au plus.`},
-		{"/hotline/cases/" + adapters.DemoLicenceProcessing + "/note", url.Values{"text": {""}}, 400, "À remplir."},
-		{"/hotline/cases/" + adapters.DemoLicenceProcessing + "/move", url.Values{"status": {""}}, 400, "Choisissez le nouveau statut."},
+		{"/hotline/cases/" + cases.DemoLicenceProcessing + "/note", url.Values{"text": {""}}, 400, "À remplir."},
+		{"/hotline/cases/" + cases.DemoLicenceProcessing + "/move", url.Values{"status": {""}}, 400, "Choisissez le nouveau statut."},
 		{"/hotline/callers/%2B237677000001/bookings/nope/cancel", url.Values{}, 404, "no booking nope for this caller"},
 		{"/hotline/callbacks/00000/take", url.Values{}, 404, "Introuvable."},
 		{"/hotline/assist/abc", url.Values{"hop": {"1"}}, 400, "Saisie invalide."},
@@ -432,7 +435,7 @@ func TestAssistedSession(t *testing.T) {
 	if code, again, _ := b.post("/hotline/assist/"+caller, url.Values{"dial": {"1"}}); code != 200 || strings.Contains(again, ref) || !strings.Contains(again, "Acte de naissance") {
 		t.Errorf("dialling again: %d %s", code, again)
 	}
-	cases, _ := r.cases.Cases(t.Context(), adapters.CaseFilter{Phone: "+237699555001"})
+	cases, _ := r.cases.Cases(t.Context(), cases.CaseFilter{Phone: "+237699555001"})
 	if len(cases) != 1 || cases[0].Ref != ref || cases[0].Channel != "hotline" ||
 		cases[0].History[0].Who != "awa" || cases[0].History[0].Channel != "hotline" {
 		t.Fatalf("cases of the caller: %+v; want one opened by awa on the hotline", cases)

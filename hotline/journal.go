@@ -10,13 +10,18 @@ import (
 	"github.com/guichet/guichet/ussd"
 )
 
+// Recorder is where a Journal writes: a Trail.
+type Recorder interface {
+	RecordSessions(ctx context.Context, rs []SessionRecord) error
+}
+
 // Journal records how USSD sessions end, for the caller page and the
 // dashboard. It is a ussd.Recorder: Ended never waits for the store (a hop
 // must not), records are written in batches by a goroutine, and when the
 // store falls behind by more than the buffer the extra records are dropped
 // and counted.
 type Journal struct {
-	store   Store
+	store   Recorder
 	next    ussd.Recorder // the metrics, told first
 	log     *slog.Logger
 	ch      chan SessionRecord
@@ -29,7 +34,7 @@ type Journal struct {
 
 // NewJournal starts a journal writing to store; next, if not nil, is told
 // every event too.
-func NewJournal(store Store, next ussd.Recorder, now func() time.Time, log *slog.Logger) *Journal {
+func NewJournal(store Recorder, next ussd.Recorder, now func() time.Time, log *slog.Logger) *Journal {
 	if now == nil {
 		now = time.Now
 	}

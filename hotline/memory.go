@@ -42,7 +42,7 @@ func RecentLimit(limit int) int {
 	return limit
 }
 
-// Memory is a Store in memory, safe for concurrent use, for the embedded
+// Memory keeps Accounts and a Log in memory, safe for concurrent use, for the embedded
 // default (a demo) and for tests: its data dies with the process. It
 // keeps every audit entry, for as long as the process lives, and the
 // latest KeepRecords session records in a ring. Expired browser sessions
@@ -59,14 +59,17 @@ type Memory struct {
 	next    int
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Accounts = (*Memory)(nil)
+	_ Trail    = (*Memory)(nil)
+)
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
 	return &Memory{users: map[string]User{}, sessions: map[string]Session{}}
 }
 
-// AddUser implements Store.
+// AddUser implements Accounts.
 func (m *Memory) AddUser(ctx context.Context, u User) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -80,7 +83,7 @@ func (m *Memory) AddUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// User implements Store.
+// User implements Accounts.
 func (m *Memory) User(ctx context.Context, name string) (User, error) {
 	if err := ctx.Err(); err != nil {
 		return User{}, err
@@ -94,7 +97,7 @@ func (m *Memory) User(ctx context.Context, name string) (User, error) {
 	return cloneUser(u), nil
 }
 
-// Users implements Store.
+// Users implements Accounts.
 func (m *Memory) Users(ctx context.Context) ([]User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -109,7 +112,7 @@ func (m *Memory) Users(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-// UpdateUser implements Store: the failures, the lock and the creation
+// UpdateUser implements Accounts: the failures, the lock and the creation
 // time stay as they are.
 func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	if err := ctx.Err(); err != nil {
@@ -126,7 +129,7 @@ func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// SignInAttempt implements Store.
+// SignInAttempt implements Accounts.
 func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return User{}, false, err
@@ -151,7 +154,7 @@ func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, 
 	return cloneUser(u), true, nil
 }
 
-// SignedIn implements Store; ENOTFOUND if there is no such account.
+// SignedIn implements Accounts; ENOTFOUND if there is no such account.
 func (m *Memory) SignedIn(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -167,7 +170,7 @@ func (m *Memory) SignedIn(ctx context.Context, name string) error {
 	return nil
 }
 
-// CreateSession implements Store: ENOTFOUND if s.User has no account,
+// CreateSession implements Accounts: ENOTFOUND if s.User has no account,
 // ECONFLICT if a session has s.TokenHash. It drops the sessions expired
 // at s.Created.
 func (m *Memory) CreateSession(ctx context.Context, s Session) error {
@@ -191,7 +194,7 @@ func (m *Memory) CreateSession(ctx context.Context, s Session) error {
 	return nil
 }
 
-// Session implements Store: a session expires at its Expires.
+// Session implements Accounts: a session expires at its Expires.
 func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return Session{}, err
@@ -209,7 +212,7 @@ func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (
 	return s, nil
 }
 
-// DeleteSession implements Store.
+// DeleteSession implements Accounts.
 func (m *Memory) DeleteSession(ctx context.Context, tokenHash string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -220,7 +223,7 @@ func (m *Memory) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// Audit implements Store. Memory keeps every entry for as long as the
+// Audit implements Trail. Memory keeps every entry for as long as the
 // process lives: it is for demos, not for an audit that must last.
 func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
 	if err := ctx.Err(); err != nil {
@@ -233,7 +236,7 @@ func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
 	return nil
 }
 
-// AuditLog implements Store.
+// AuditLog implements Trail.
 func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -255,7 +258,7 @@ func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	return entries, nil
 }
 
-// RecordSessions implements Store. Once KeepRecords are kept, each new
+// RecordSessions implements Trail. Once KeepRecords are kept, each new
 // record replaces the oldest.
 func (m *Memory) RecordSessions(ctx context.Context, rs []SessionRecord) error {
 	if err := ctx.Err(); err != nil {
@@ -285,7 +288,7 @@ func (m *Memory) newest(yield func(SessionRecord) bool) {
 	}
 }
 
-// RecentSessions implements Store: the latest to end first, and of those
+// RecentSessions implements Trail: the latest to end first, and of those
 // that ended at once the latest recorded.
 func (m *Memory) RecentSessions(ctx context.Context, phone string, limit int) ([]SessionRecord, error) {
 	if err := ctx.Err(); err != nil {
@@ -304,7 +307,7 @@ func (m *Memory) RecentSessions(ctx context.Context, phone string, limit int) ([
 	return rs[:min(len(rs), RecentLimit(limit))], nil
 }
 
-// SessionCounts implements Store: hour counts by hour then service, end
+// SessionCounts implements Trail: hour counts by hour then service, end
 // counts by service, node and result, each compared byte by byte.
 func (m *Memory) SessionCounts(ctx context.Context, from, to time.Time) ([]HourCount, []EndCount, error) {
 	if err := ctx.Err(); err != nil {

@@ -10,7 +10,10 @@ import (
 )
 
 func TestMemory(t *testing.T) {
-	hotlinetest.Run(t, func(t *testing.T) hotline.Store { return hotline.NewMemory() })
+	hotlinetest.Run(t, func(t *testing.T) hotlinetest.Store {
+		m := hotline.NewMemory()
+		return hotlinetest.Store{Accounts: m, Trail: m}
+	})
 }
 
 // Memory keeps the latest KeepRecords session records: the oldest

@@ -15,7 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/phone"
 )
 
@@ -42,7 +42,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		t = t.In(adapters.Cameroon)
+		t = t.In(cases.Cameroon)
 		if lang == "en" {
 			return t.Format("02/01/2006 15:04")
 		}

@@ -70,7 +70,7 @@ func (c *Console) signInAgain(w http.ResponseWriter, r *http.Request, lang, msg 
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
-	if err := c.Store.DeleteSession(r.Context(), sessionOf(r).TokenHash); err != nil {
+	if err := c.Accounts.DeleteSession(r.Context(), sessionOf(r).TokenHash); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -101,7 +101,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.Hash, u.MustChange = hash, false
-	if err := c.Store.UpdateUser(r.Context(), u); err != nil {
+	if err := c.Accounts.UpdateUser(r.Context(), u); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -117,7 +117,7 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.Lang = l
-	if err := c.Store.UpdateUser(r.Context(), u); err != nil {
+	if err := c.Accounts.UpdateUser(r.Context(), u); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -130,7 +130,7 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int, errs map[string]string, form url.Values, msg string) {
-	users, err := c.Store.Users(r.Context())
+	users, err := c.Accounts.Users(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -152,13 +152,13 @@ func (c *Console) setRole(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, guichet.Errorf(guichet.ECONFLICT, "%s", tr(admin.Lang, "users.self")))
 		return
 	}
-	u, err := c.Store.User(r.Context(), name)
+	u, err := c.Accounts.User(r.Context(), name)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	u.Role = role
-	if err := c.Store.UpdateUser(r.Context(), u); err != nil {
+	if err := c.Accounts.UpdateUser(r.Context(), u); err != nil {
 		c.fail(w, r, err)
 		return
 	}
@@ -182,7 +182,7 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nu.MustChange = true
-	if err := c.Store.AddUser(r.Context(), nu); err != nil {
+	if err := c.Accounts.AddUser(r.Context(), nu); err != nil {
 		if guichet.ErrorCode(err) == guichet.ECONFLICT {
 			c.renderUsers(w, r, http.StatusConflict, map[string]string{"name": tr(admin.Lang, "users.taken")}, f, "")
 			return

@@ -112,10 +112,10 @@ type EndCount struct {
 	N                     int
 }
 
-// Store keeps the console's accounts, browser sessions, audit log and the
-// record of USSD sessions: in memory (Memory) or in PostgreSQL (package
-// postgres). Failures are *guichet.Error values with the codes given.
-type Store interface {
+// Accounts keeps the console's accounts and browser sessions: in memory
+// (Memory) or in PostgreSQL (postgres.Console). Failures are
+// *guichet.Error values with the codes given.
+type Accounts interface {
 	// AddUser creates u; ECONFLICT if the name is taken.
 	AddUser(ctx context.Context, u User) error
 	// User returns one account; ENOTFOUND if there is none.
@@ -145,7 +145,12 @@ type Store interface {
 	// DeleteSession signs a browser out; deleting a missing one is no
 	// error.
 	DeleteSession(ctx context.Context, tokenHash string) error
+}
 
+// Trail keeps what the console must be able to tell later: the audit log
+// of what operators did, and the record of how USSD sessions ended. In
+// memory (Memory) or in PostgreSQL (postgres.Console).
+type Trail interface {
 	// Audit appends e (its ID is assigned).
 	Audit(ctx context.Context, e AuditEntry) error
 	// AuditLog returns the entries f selects, newest first.

@@ -17,8 +17,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/chart"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -196,7 +197,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 			f.Subject = p
 		}
 	}
-	es, err := c.Store.AuditLog(r.Context(), f)
+	es, err := c.Trail.AuditLog(r.Context(), f)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -217,12 +218,12 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	now := c.now()
 	to := now.Truncate(time.Hour).Add(time.Hour)
 	from := to.Add(-24 * time.Hour)
-	hours, ends, err := c.Store.SessionCounts(ctx, from, to)
+	hours, ends, err := c.Trail.SessionCounts(ctx, from, to)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	deliveries, err := c.Records.DeliveryCounts(ctx, now.Add(-7*24*time.Hour), now)
+	deliveries, err := c.Outbox.DeliveryCounts(ctx, now.Add(-7*24*time.Hour), now)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -318,11 +319,11 @@ func (c *Console) funnels(lang string, ends []EndCount) []any {
 	return out
 }
 
-func delivery(lang string, counts []adapters.DeliveryCount) any {
+func delivery(lang string, counts []outbox.DeliveryCount) any {
 	type agg struct{ delivered, total int }
 	by := map[string]*agg{}
 	for _, d := range counts {
-		if d.Status == adapters.MessagePending || d.Status == adapters.MessageSending || d.Status == adapters.MessageLogged {
+		if d.Status == outbox.MessagePending || d.Status == outbox.MessageSending || d.Status == outbox.MessageLogged {
 			continue
 		}
 		op := cmp.Or(d.Bind, tr(lang, "dash.nobind"))
@@ -332,7 +333,7 @@ func delivery(lang string, counts []adapters.DeliveryCount) any {
 			by[op] = a
 		}
 		a.total += d.N
-		if d.Status == adapters.MessageDelivered {
+		if d.Status == outbox.MessageDelivered {
 			a.delivered += d.N
 		}
 	}
@@ -345,7 +346,7 @@ func delivery(lang string, counts []adapters.DeliveryCount) any {
 	return chart.HBars(tr(lang, "dash.delivery"), bars, chartOpts(lang, "%"))
 }
 
-func queue(lang string, now time.Time, open []adapters.Callback) any {
+func queue(lang string, now time.Time, open []cases.Callback) any {
 	var longest, sum time.Duration
 	for _, cb := range open {
 		d := now.Sub(cb.Requested)

@@ -18,24 +18,31 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
 
-// Store is what answering needs of the case store.
-type Store interface {
-	Enqueue(ctx context.Context, msgs []adapters.Message) error
-	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
-	Office(ctx context.Context, id string) (adapters.Office, error)
-	SetOptOut(ctx context.Context, phone string, out bool) error
-	Once(ctx context.Context, op, key string, do func(context.Context) (adapters.Result, error)) (adapters.Result, error)
+// Outbox is where answers go.
+type Outbox interface {
+	// EnqueueOnce writes msgs unless a call with the same key did:
+	// an SMS that the SMSC delivers twice is answered once.
+	EnqueueOnce(ctx context.Context, key string, msgs []outbox.Message) (bool, error)
 }
 
-// Cases runs the named operations (the native adapter): cases.track.
+// Store is what answering reads and writes in the case store.
+type Store interface {
+	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
+	Office(ctx context.Context, id string) (cases.Office, error)
+	SetOptOut(ctx context.Context, phone string, out bool) error
+}
+
+// Cases runs the named operations (cases.Service): cases.track.
 type Cases interface {
-	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+	Do(ctx context.Context, c menus.Call) (menus.Result, error)
 }
 
 // Languages keeps each caller's language, shared with the USSD menus.
@@ -46,6 +53,7 @@ type Languages interface {
 
 // Inbox answers inbound SMS.
 type Inbox struct {
+	Outbox    Outbox
 	Store     Store
 	Cases     Cases
 	Languages Languages
@@ -135,13 +143,10 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	}
 	sum := sha256.Sum256([]byte(text))
 	key := fmt.Sprintf("%s|%s|%d", from, hex.EncodeToString(sum[:8]), x.now().Unix()/int64(DedupWindow.Seconds()))
-	cmd, ran := sms.ParseKeyword(text), false
-	_, err = x.Store.Once(ctx, "sms.in", key, func(ctx context.Context) (adapters.Result, error) {
-		ran = true
-		reply, kind := x.answer(ctx, from, cmd)
-		return adapters.Result{}, x.Store.Enqueue(ctx, []adapters.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
-			Kind: kind, Created: x.now(), Status: adapters.MessagePending}})
-	})
+	cmd := sms.ParseKeyword(text)
+	reply, kind := x.answer(ctx, from, cmd)
+	ran, err := x.Outbox.EnqueueOnce(ctx, "sms.in|"+key, []outbox.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
+		Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
 	if err != nil {
 		return fmt.Errorf("inbox: answering an SMS: %w", err)
 	}
@@ -192,29 +197,29 @@ func (x *Inbox) answer(ctx context.Context, from string, cmd sms.Command) (reply
 	switch cmd.Kind {
 	case sms.Track:
 		if cmd.Arg == "" {
-			return say("Envoyez SUIVI suivi du numero du dossier, ex: SUIVI 20000011.", "Send TRACK and the case number, e.g. TRACK 20000011."), adapters.KindMoved
+			return say("Envoyez SUIVI suivi du numero du dossier, ex: SUIVI 20000011.", "Send TRACK and the case number, e.g. TRACK 20000011."), cases.KindMoved
 		}
-		res, err := x.Cases.Do(ctx, adapters.Call{Op: "cases.track", Phone: from, Lang: lang, Channel: "sms", Args: map[string]string{"ref": cmd.Arg}})
+		res, err := x.Cases.Do(ctx, menus.Call{Op: "cases.track", Phone: from, Lang: lang, Channel: "sms", Args: map[string]string{"ref": cmd.Arg}})
 		switch guichet.ErrorCode(err) {
 		case "":
 			v := res.Vars
-			return say("Dossier %s (%s): %s depuis le %s.", "Case %s (%s): %s since %s.", v["ref"], v["service"], v["status"], v["updated"]), adapters.KindMoved
+			return say("Dossier %s (%s): %s depuis le %s.", "Case %s (%s): %s since %s.", v["ref"], v["service"], v["status"], v["updated"]), cases.KindMoved
 		case guichet.EINVALID:
-			return say("Numero %s mal saisi: verifiez-le sur votre SMS.", "Number %s is mistyped: check it in your SMS.", cmd.Arg), adapters.KindMoved
+			return say("Numero %s mal saisi: verifiez-le sur votre SMS.", "Number %s is mistyped: check it in your SMS.", cmd.Arg), cases.KindMoved
 		case guichet.ENOTFOUND:
-			return say("Aucun dossier %s.", "No case %s.", cmd.Arg), adapters.KindMoved
+			return say("Aucun dossier %s.", "No case %s.", cmd.Arg), cases.KindMoved
 		default:
 			x.Log.Warn("tracking a case by SMS", "phone", phone.Mask(from), "err", err)
-			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindMoved
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), cases.KindMoved
 		}
 	case sms.Bookings:
 		bs, err := x.Store.Bookings(ctx, from, x.now())
 		if err != nil {
 			x.Log.Warn("listing bookings by SMS", "phone", phone.Mask(from), "err", err)
-			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindBooked
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), cases.KindBooked
 		}
 		if len(bs) == 0 {
-			return say("Aucun rendez-vous a venir. Composez *123# pour en prendre un.", "No visit booked. Dial *123# to book one."), adapters.KindBooked
+			return say("Aucun rendez-vous a venir. Composez *123# pour en prendre un.", "No visit booked. Dial *123# to book one."), cases.KindBooked
 		}
 		var lines []string
 		for _, b := range bs {
@@ -222,35 +227,35 @@ func (x *Inbox) answer(ctx context.Context, from string, cmd sms.Command) (reply
 			if o, err := x.Store.Office(ctx, b.Office); err == nil {
 				office = o.Name
 			}
-			when := b.Start.In(adapters.Cameroon)
+			when := b.Start.In(cases.Cameroon)
 			if lang == "en" {
 				lines = append(lines, fmt.Sprintf("%s: %s, %s", b.Ref, when.Format("02/01 15:04"), office))
 			} else {
 				lines = append(lines, fmt.Sprintf("%s: %s, %s", b.Ref, when.Format("02/01 15h04"), office))
 			}
 		}
-		return say("Vos RDV: %s", "Your visits: %s", strings.Join(lines, "; ")), adapters.KindBooked
+		return say("Vos RDV: %s", "Your visits: %s", strings.Join(lines, "; ")), cases.KindBooked
 	case sms.Stop:
 		if err := x.Store.SetOptOut(ctx, from, true); err != nil {
-			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindOptOut
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), outbox.KindOptOut
 		}
-		return say("Vous ne recevrez plus de SMS de Guichet. Envoyez START pour reprendre.", "You will get no more SMS from Guichet. Send START to resume."), adapters.KindOptOut
+		return say("Vous ne recevrez plus de SMS de Guichet. Envoyez START pour reprendre.", "You will get no more SMS from Guichet. Send START to resume."), outbox.KindOptOut
 	case sms.Start:
 		if err := x.Store.SetOptOut(ctx, from, false); err != nil {
-			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), adapters.KindOptOut
+			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), outbox.KindOptOut
 		}
-		return say("Les SMS de Guichet reprennent. Envoyez STOP pour les arreter.", "Guichet SMS resume. Send STOP to end them."), adapters.KindOptOut
+		return say("Les SMS de Guichet reprennent. Envoyez STOP pour les arreter.", "Guichet SMS resume. Send STOP to end them."), outbox.KindOptOut
 	case sms.Language:
 		if err := x.Languages.SetLanguage(ctx, from, cmd.Arg); err != nil {
 			x.Log.Warn("setting a language by SMS", "phone", phone.Mask(from), "err", err)
 		}
 		lang = cmd.Arg
-		return say("Langue: francais. Send EN for English.", "Language: English. Envoyez FR pour le francais."), adapters.KindMoved
+		return say("Langue: francais. Send EN for English.", "Language: English. Envoyez FR pour le francais."), cases.KindMoved
 	case sms.Help:
-		return x.help(lang, ""), adapters.KindMoved
+		return x.help(lang, ""), cases.KindMoved
 	}
 	prefix := map[string]string{"fr": "Message non compris. ", "en": "Message not understood. "}[lang]
-	return x.help(lang, prefix), adapters.KindMoved
+	return x.help(lang, prefix), cases.KindMoved
 }
 
 func (x *Inbox) help(lang, prefix string) reply {

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
@@ -36,7 +37,8 @@ func (l *langs) SetLanguage(_ context.Context, p, lang string) error {
 
 type rig struct {
 	x     *inbox.Inbox
-	store *adapters.Memory
+	store *cases.Memory
+	out   *outbox.Memory
 	now   time.Time
 }
 
@@ -46,21 +48,23 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{store: adapters.NewMemory(), now: time.Date(2026, 11, 30, 7, 0, 0, 0, adapters.Cameroon)}
+	r := &rig{out: outbox.NewMemory(), now: time.Date(2026, 11, 30, 7, 0, 0, 0, cases.Cameroon)}
+	r.store = cases.NewMemory(r.out)
 	r.store.Now = func() time.Time { return r.now }
+	r.out.Now = r.store.Now
 	if err := r.store.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	native := &adapters.Native{Store: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
-	r.x = &inbox.Inbox{Store: r.store, Cases: native, Languages: &langs{m: map[string]string{"+237699000002": "en"}},
+	native := &cases.Service{DB: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
+	r.x = &inbox.Inbox{Outbox: r.out, Store: r.store, Cases: native, Languages: &langs{m: map[string]string{"+237699000002": "en"}},
 		Region: "CM", Now: func() time.Time { return r.now }}
 	return r
 }
 
 // send delivers one SMS and returns the replies written since.
-func (r *rig) send(t *testing.T, from, text string) []adapters.Message {
+func (r *rig) send(t *testing.T, from, text string) []outbox.Message {
 	t.Helper()
-	before, _ := r.store.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
+	before, _ := r.out.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
 	m, err := sms.Encode(text, sms.Options{MaxParts: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +72,7 @@ func (r *rig) send(t *testing.T, from, text string) []adapters.Message {
 	if err := r.x.Handle(t.Context(), smpp.Inbound{SourceAddr: from, DestAddr: "8080", DataCoding: m.DataCoding, ShortMessage: m.Parts[0]}); err != nil {
 		t.Fatalf("Handle(%q): %v", text, err)
 	}
-	after, _ := r.store.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
+	after, _ := r.out.Messages(t.Context(), "+"+strings.TrimPrefix(from, "+"), 100)
 	return after[:len(after)-len(before)]
 }
 
@@ -110,9 +114,9 @@ func TestKeywords(t *testing.T) {
 func TestBookingsBySMS(t *testing.T) {
 	r := newRig(t)
 	cat, _ := menus.Builtin()
-	native := &adapters.Native{Store: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
+	native := &cases.Service{DB: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
 	const ph = "+237677000201"
-	if _, err := native.Do(t.Context(), adapters.Call{Op: "slots.book", Service: "visit", Phone: ph, Lang: "fr",
+	if _, err := native.Do(t.Context(), menus.Call{Op: "slots.book", Service: "visit", Phone: ph, Lang: "fr",
 		Args: map[string]string{"office": "douala-3", "slot": "202611301000"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +162,7 @@ func TestConcatenated(t *testing.T) {
 			DataCoding: m.DataCoding, ShortMessage: part}); err != nil {
 			t.Fatal(err)
 		}
-		msgs, _ := r.store.Messages(t.Context(), "+237677000401", 10)
+		msgs, _ := r.out.Messages(t.Context(), "+237677000401", 10)
 		if want := map[bool]int{true: 1, false: 0}[i == len(m.Parts)-1]; len(msgs) != want {
 			t.Fatalf("after part %d: %d answers, want %d", i+1, len(msgs), want)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
@@ -108,7 +108,7 @@ func TestBroken(t *testing.T) {
 				}
 				ps := loadPs
 				if err == nil {
-					ps = menus.Check(cat, adapters.Operations, w.limit)
+					ps = menus.Check(cat, cases.Operations, w.limit)
 				}
 				if len(ps) > 0 {
 					refused = true
@@ -140,7 +140,7 @@ func TestBuiltin(t *testing.T) {
 		t.Fatal("the built-in catalogue has no services")
 	}
 	for _, limit := range []int{menus.DefaultLimit, 160} {
-		if ps := menus.Check(cat, adapters.Operations, limit); len(ps) > 0 {
+		if ps := menus.Check(cat, cases.Operations, limit); len(ps) > 0 {
 			t.Errorf("Check at %d:\n%v", limit, ps)
 		}
 	}
@@ -181,7 +181,7 @@ func TestCheckLimitIsEnforced(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, limit := range []int{100, 40} {
-		ps := menus.Check(cat, adapters.Operations, limit)
+		ps := menus.Check(cat, cases.Operations, limit)
 		if len(ps) == 0 {
 			t.Errorf("Check at %d found nothing too long", limit)
 		}

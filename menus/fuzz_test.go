@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
@@ -101,7 +101,7 @@ func yamlLines(data []byte) int {
 func survive(t *testing.T, cat *menus.Catalogue) {
 	t.Helper()
 	for _, limit := range []int{menus.DefaultLimit, 160} {
-		for _, p := range menus.Check(cat, adapters.Operations, limit) {
+		for _, p := range menus.Check(cat, cases.Operations, limit) {
 			if p.File == "" || p.Line < 0 || p.Msg == "" {
 				t.Errorf("Check: problem %#v without a file, a line or a message", p)
 			}

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/reference"
 )
@@ -41,7 +41,7 @@ func TestKinds(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	for _, limit := range []int{menus.DefaultLimit, 160} {
-		if ps := menus.Check(cat, adapters.Operations, limit); len(ps) > 0 {
+		if ps := menus.Check(cat, cases.Operations, limit); len(ps) > 0 {
 			t.Errorf("Check at %d:\n%v", limit, ps)
 		}
 	}

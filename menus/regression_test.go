@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
@@ -48,9 +48,9 @@ nodes:
   b:
     end: {fr: "Fait.", en: "Done."}
 `)
-	first := menus.Check(cat, adapters.Operations, menus.DefaultLimit).Error()
+	first := menus.Check(cat, cases.Operations, menus.DefaultLimit).Error()
 	for range 50 {
-		if again := menus.Check(cat, adapters.Operations, menus.DefaultLimit).Error(); again != first {
+		if again := menus.Check(cat, cases.Operations, menus.DefaultLimit).Error(); again != first {
 			t.Fatalf("Check gave two orders:\n%s\n---\n%s", first, again)
 		}
 	}
@@ -99,7 +99,7 @@ nodes:
   b:
     end: {fr: "Fait.", en: "Done."}
 `)
-	ps := menus.Check(cat, adapters.Operations, menus.DefaultLimit)
+	ps := menus.Check(cat, cases.Operations, menus.DefaultLimit)
 	sc := menus.Screens{Cat: cat, Lang: "fr", Limit: menus.DefaultLimit}
 	label := strings.Repeat("W", 30) // offices.list's LabelMax
 	pages := sc.Node(cat.Services["svc"].Nodes["a"], nil, []string{label, label}, "")
@@ -172,7 +172,7 @@ nodes:
   b:
     end: {fr: "Code {{code}}.", en: "Code {{code}}."}
 `)
-	ps := menus.Check(cat, adapters.Operations, menus.DefaultLimit)
+	ps := menus.Check(cat, cases.Operations, menus.DefaultLimit)
 	for _, p := range ps {
 		if p.Line == 8 && strings.Contains(p.Msg, "max") {
 			return

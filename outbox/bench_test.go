@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
@@ -61,18 +60,15 @@ func BenchmarkDispatch(b *testing.B) {
 			measured := time.Since(start) / probes
 			for b.Loop() {
 				b.StopTimer()
-				store := adapters.NewMemory()
+				store := outbox.NewMemory()
 				now := time.Now()
-				_, err := store.OpenCase(context.Background(), adapters.Case{Service: "courrier", Status: "received", Phone: "+237677000000", Opened: now, Updated: now},
-					func(c adapters.Case) []adapters.Message {
-						msgs := make([]adapters.Message, total)
-						for i := range msgs {
-							msgs[i] = adapters.Message{Phone: fmt.Sprintf("+%s%06d", prefixes[i%len(prefixes)], i), Lang: "fr", Kind: "moved",
-								CaseRef: c.Ref, Created: now, Body: fmt.Sprintf("Dossier %s: disponible au guichet. %d", c.Ref, i)}
-						}
-						return msgs
-					})
-				if err != nil {
+				const ref = "20000011"
+				msgs := make([]outbox.Message, total)
+				for i := range msgs {
+					msgs[i] = outbox.Message{Phone: fmt.Sprintf("+%s%06d", prefixes[i%len(prefixes)], i), Lang: "fr", Kind: "moved",
+						CaseRef: ref, Created: now, Body: fmt.Sprintf("Dossier %s: disponible au guichet. %d", ref, i)}
+				}
+				if err := store.Enqueue(context.Background(), msgs); err != nil {
 					b.Fatal(err)
 				}
 				d := &outbox.Dispatcher{Store: store, Routes: r, Senders: senders, Source: "8080", Batch: 50 * window * n}

@@ -12,24 +12,20 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
 
-// DeliveryStore is what the Dispatcher needs of the outbox: adapters.Memory
-// and postgres.Store have it.
+// DeliveryStore is what the Dispatcher needs of the outbox: Memory
+// and postgres.Outbox have it.
 type DeliveryStore interface {
-	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]adapters.Message, error)
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error)
 	MarkMessage(ctx context.Context, id int64, status, reason string) error
 	// MarkSent records the bind and the SMSC's id of a sent message.
 	MarkSent(ctx context.Context, id int64, bind, smscID string) error
 	// Defer puts a message back to pending, not claimed before until.
 	Defer(ctx context.Context, id int64, reason string, until time.Time) error
-	// ApplyReceipt records a receipt's state on the message it names, and
-	// reports whether one matched.
-	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 }
 
 // OptOuts tells whether a citizen opted out of SMS (sent STOP).
@@ -41,27 +37,12 @@ type OptOuts interface {
 // opted out.
 const ReasonOptedOut = "the citizen sent STOP"
 
-// Sender submits to one bind: Bind(name, *smpp.Bind) makes one.
+// Sender submits to an operator's binds (*smpp.Binds): its name is
+// recorded with each message sent on it, and receipts are matched on it.
 type Sender interface {
 	Name() string
 	Submit(ctx context.Context, m *smpp.SubmitSM) (string, error)
 }
-
-// Submitter is what a *smpp.Bind does.
-type Submitter interface {
-	Submit(ctx context.Context, m *smpp.SubmitSM) (string, error)
-}
-
-// Bind names a submitter (a *smpp.Bind): the name is recorded with each
-// message sent on it, and receipts are matched on it.
-func Bind(name string, s Submitter) Sender { return named{name, s} }
-
-type named struct {
-	name string
-	Submitter
-}
-
-func (n named) Name() string { return n.name }
 
 // Router picks the operator of a number: *smpp.Routes is one.
 type Router interface {
@@ -75,16 +56,6 @@ const (
 	GiveUp   = "fail"     // mark the message failed, with the status as reason
 )
 
-// DefaultPolicy is PROTOCOLS.md's: ESME_RTHROTTLED slows the bind down;
-// ESME_RMSGQFUL, ESME_RSYSERR and ESME_RX_T_APPN are retried; any other
-// status is permanent.
-var DefaultPolicy = map[uint32]string{
-	smpp.StatusThrottled: Throttle,
-	smpp.StatusMsgQFul:   Retry,
-	smpp.StatusSysErr:    Retry,
-	smpp.StatusXTAppn:    Retry,
-}
-
 // Defaults of Dispatcher.
 const (
 	DefaultValidity      = 24 * time.Hour
@@ -92,7 +63,6 @@ const (
 	DefaultBackoffMax    = 10 * time.Minute
 	DefaultThrottlePause = time.Second
 	DefaultSubmitTimeout = 30 * time.Second
-	DefaultReceiptWait   = 200 * time.Millisecond
 )
 
 // Dispatcher drains the outbox to the operators' binds over SMPP.
@@ -113,13 +83,13 @@ const (
 type Dispatcher struct {
 	Store  DeliveryStore
 	Routes Router
-	// Senders are the binds by operator, as Routes names them. Change them
-	// while running with SetSender only.
+	// Senders are the binds by operator, as Routes names them.
 	Senders map[string]Sender
 	// Source is the source_addr of every message (a short code or a name).
 	Source string
-	// Policy overrides DefaultPolicy per command_status: Retry, Throttle or
-	// GiveUp. A status in neither is given up.
+	// Policy overrides, per command_status, what smpp.StatusError says of
+	// it (PROTOCOLS.md): Throttle for ESME_RTHROTTLED, Retry for the other
+	// retryable statuses, GiveUp for the rest.
 	Policy map[uint32]string
 	// Validity is how long a message may wait to be sent: older, it is
 	// marked expired instead (default 24 h).
@@ -142,22 +112,16 @@ type Dispatcher struct {
 	// Transliterate spells texts in GSM-7 (sms.Options.Transliterate):
 	// 160 characters a part instead of UCS-2's 70.
 	Transliterate bool
-	// ReceiptWait is how long a receipt matching nothing waits, twice,
-	// for the MarkSent it may have overtaken (default 200 ms).
-	ReceiptWait time.Duration
-	// OptOuts, if set, tells the phones that sent STOP (adapters.Memory
-	// and postgres.Store do): a message to one of them is marked failed
+	// OptOuts, if set, tells the phones that sent STOP (cases.Memory
+	// and postgres.Cases do): a message to one of them is marked failed
 	// instead of sent, except the confirmation of STOP or START itself
-	// (Kind adapters.KindOptOut).
+	// (Kind KindOptOut).
 	OptOuts OptOuts
-	// Messages receives inbound messages that are not receipts; nil refuses
-	// them, so that the SMSC keeps them.
-	Messages smpp.Handler
-	Every    time.Duration    // how often Run looks (default 1 s)
-	Batch    int              // messages per claim (default 100)
-	Lease    time.Duration    // how long a claim holds (default 2 min)
-	Now      func() time.Time // nil: time.Now
-	Log      *slog.Logger     // nil: discard
+	Every   time.Duration    // how often Run looks (default 1 s)
+	Batch   int              // messages per claim (default 100)
+	Lease   time.Duration    // how long a claim holds (default 2 min)
+	Now     func() time.Time // nil: time.Now
+	Log     *slog.Logger     // nil: discard
 
 	mu    sync.Mutex
 	binds map[string]*bindState // by operator
@@ -171,7 +135,7 @@ type bindState struct {
 }
 
 type counters struct {
-	sent, deferred, throttled, failed, expired, maybeSent, receipts, unmatched atomic.Uint64
+	sent, deferred, throttled, failed, expired, maybeSent atomic.Uint64
 }
 
 // Stats are the Dispatcher's counters.
@@ -182,8 +146,6 @@ type Stats struct {
 	Failed    uint64 // messages given up
 	Expired   uint64 // messages too old to send
 	MaybeSent uint64 // retried after a timeout or a connection lost after sending: maybe duplicates
-	Receipts  uint64 // receipts that matched a message
-	Unmatched uint64 // receipts that matched none, or could not be read
 }
 
 // Stats returns the counters.
@@ -191,25 +153,7 @@ func (d *Dispatcher) Stats() Stats {
 	return Stats{
 		Sent: d.c.sent.Load(), Deferred: d.c.deferred.Load(), Throttled: d.c.throttled.Load(),
 		Failed: d.c.failed.Load(), Expired: d.c.expired.Load(), MaybeSent: d.c.maybeSent.Load(),
-		Receipts: d.c.receipts.Load(), Unmatched: d.c.unmatched.Load(),
 	}
-}
-
-// SetSender sets (or, with nil, removes) the bind of an operator: after a
-// reconnection, the new bind.
-func (d *Dispatcher) SetSender(operator string, s Sender) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	senders := make(map[string]Sender, len(d.Senders)+1)
-	for op, old := range d.Senders {
-		senders[op] = old
-	}
-	if s == nil {
-		delete(senders, operator)
-	} else {
-		senders[operator] = s
-	}
-	d.Senders = senders
 }
 
 // Run drains until ctx ends.
@@ -271,29 +215,29 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 // deliver sends one claimed message and records what became of it. It
 // returns only the store's errors: the message then stays claimed until
 // its lease ends.
-func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
+func (d *Dispatcher) deliver(ctx context.Context, m Message) error {
 	// What is recorded after a submit is recorded even if ctx ends.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	validity := orDefault(d.Validity, DefaultValidity)
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
-		return d.mark(wctx, m, adapters.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+		return d.mark(wctx, m, MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
 	}
-	if d.OptOuts != nil && m.Kind != adapters.KindOptOut {
+	if d.OptOuts != nil && m.Kind != KindOptOut {
 		out, err := d.OptOuts.OptedOut(ctx, m.Phone)
 		if err != nil {
 			return fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
 		}
 		if out {
 			d.c.failed.Add(1)
-			return d.mark(wctx, m, adapters.MessageFailed, ReasonOptedOut)
+			return d.mark(wctx, m, MessageFailed, ReasonOptedOut)
 		}
 	}
 	op, ok := d.Routes.Operator(m.Phone)
 	if !ok {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, adapters.MessageFailed, "no route for this number")
+		return d.mark(wctx, m, MessageFailed, "no route for this number")
 	}
 	s, st := d.sender(op)
 	if s == nil {
@@ -302,7 +246,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m adapters.Message) error {
 	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op] || m.Transliterate})
 	if err != nil {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, adapters.MessageFailed, err.Error())
+		return d.mark(wctx, m, MessageFailed, err.Error())
 	}
 	var id string
 	for i, part := range enc.Parts {
@@ -357,7 +301,7 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 }
 
 // failure decides on a failed submit by its error.
-func (d *Dispatcher) failure(ctx, wctx context.Context, m adapters.Message, op string, st *bindState, err error) error {
+func (d *Dispatcher) failure(ctx, wctx context.Context, m Message, op string, st *bindState, err error) error {
 	var (
 		se *smpp.StatusError
 		ce *smpp.ConnError
@@ -365,7 +309,7 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m adapters.Message, op s
 	switch {
 	case errors.As(err, &se):
 		reason := StatusName(se.Status)
-		switch d.action(se.Status) {
+		switch d.action(se) {
 		case Throttle:
 			d.c.throttled.Add(1)
 			pause := orDefault(d.ThrottlePause, DefaultThrottlePause)
@@ -380,7 +324,7 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m adapters.Message, op s
 			return d.retry(wctx, m, reason, d.backoff(m.Attempts))
 		}
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, adapters.MessageFailed, reason)
+		return d.mark(wctx, m, MessageFailed, reason)
 	case errors.As(err, &ce):
 		reason := "connection lost before sending"
 		if ce.Sent {
@@ -393,24 +337,27 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m adapters.Message, op s
 		return d.retry(wctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
 	case errors.Is(err, smpp.ErrInvalid):
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, adapters.MessageFailed, err.Error())
+		return d.mark(wctx, m, MessageFailed, err.Error())
 	case ctx.Err() != nil: // stopping: whoever runs next sends it
 		return d.retry(wctx, m, "dispatcher stopped before sending", 0)
 	}
 	return d.retry(wctx, m, err.Error(), d.backoff(m.Attempts))
 }
 
-func (d *Dispatcher) action(status uint32) string {
-	if a, ok := d.Policy[status]; ok {
+func (d *Dispatcher) action(se *smpp.StatusError) string {
+	if a, ok := d.Policy[se.Status]; ok {
 		return a
 	}
-	if a, ok := DefaultPolicy[status]; ok {
-		return a
+	switch {
+	case se.Throttled():
+		return Throttle
+	case se.Retryable():
+		return Retry
 	}
 	return GiveUp
 }
 
-func (d *Dispatcher) retry(ctx context.Context, m adapters.Message, reason string, wait time.Duration) error {
+func (d *Dispatcher) retry(ctx context.Context, m Message, reason string, wait time.Duration) error {
 	d.c.deferred.Add(1)
 	if err := d.Store.Defer(ctx, m.ID, reason, d.now().Add(wait)); err != nil {
 		return fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
@@ -418,11 +365,11 @@ func (d *Dispatcher) retry(ctx context.Context, m adapters.Message, reason strin
 	return nil
 }
 
-func (d *Dispatcher) mark(ctx context.Context, m adapters.Message, status, reason string) error {
+func (d *Dispatcher) mark(ctx context.Context, m Message, status, reason string) error {
 	if err := d.Store.MarkMessage(ctx, m.ID, status, reason); err != nil {
 		return fmt.Errorf("outbox: marking message %d %s (%s): %w", m.ID, status, reason, err)
 	}
-	if status == adapters.MessageFailed {
+	if status == MessageFailed {
 		d.log().Warn("message given up", "msg_id", m.ID, "phone", phone.Mask(m.Phone), "reason", reason)
 	}
 	return nil
@@ -461,107 +408,6 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	return s, st
 }
 
-// HandleInbound returns the smpp.Handler of the bind named bind: receipts
-// update the messages they match (on bind, destination and id, hex or
-// decimal); other messages go to Messages. A receipt that matches nothing
-// is counted (Stats.Unmatched), logged and acknowledged; an error is
-// returned only when the store failed, so that the SMSC delivers the
-// receipt again.
-func (d *Dispatcher) HandleInbound(bind string) smpp.Handler {
-	return func(ctx context.Context, in smpp.Inbound) error {
-		if in.Kind != smpp.KindReceipt {
-			if d.Messages == nil {
-				return errors.New("outbox: no handler for inbound messages")
-			}
-			return d.Messages(ctx, in)
-		}
-		id, state, err := readReceipt(in)
-		if err != nil {
-			d.c.unmatched.Add(1)
-			d.log().Warn("unreadable receipt", "bind", bind, "phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)), "err", err)
-			return nil
-		}
-		wait := orDefault(d.ReceiptWait, DefaultReceiptWait)
-		for attempt := 0; ; attempt++ {
-			matched, err := d.Store.ApplyReceipt(ctx, bind, id, in.SourceAddr, state)
-			if err != nil {
-				return fmt.Errorf("outbox: recording a receipt: %w", err)
-			}
-			if matched {
-				d.c.receipts.Add(1)
-				d.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
-					"phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)))
-				return nil
-			}
-			if attempt == 2 {
-				break
-			}
-			// The receipt may have overtaken our MarkSent.
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return fmt.Errorf("outbox: waiting to match a receipt: %w", ctx.Err())
-			}
-		}
-		d.c.unmatched.Add(1)
-		d.log().Warn("receipt matches no message", "bind", bind, "smsc_id", id, "state", state,
-			"phone", phone.Mask(adapters.ReceiptNumber(in.SourceAddr)))
-		return nil
-	}
-}
-
-// messageStates are SMPP 3.4's message_state values, as receipts' text
-// spells them.
-var messageStates = map[byte]string{1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
-
-// readReceipt returns a receipt's message id and state: from the TLVs
-// receipted_message_id and message_state, else from its text.
-func readReceipt(in smpp.Inbound) (id, state string, err error) {
-	if v, ok := in.TLVs[smpp.TagReceiptedMessageID]; ok {
-		id = strings.TrimRight(string(v), "\x00")
-	}
-	if v, ok := in.TLVs[smpp.TagMessageState]; ok && len(v) == 1 {
-		state = messageStates[v[0]]
-	}
-	if id != "" && state != "" {
-		return id, state, nil
-	}
-	text := in.ShortMessage
-	if len(text) == 0 {
-		text = in.TLVs[smpp.TagMessagePayload]
-	}
-	r, err := sms.ParseReceipt(string(text))
-	if err != nil {
-		return "", "", fmt.Errorf("outbox: reading a receipt: %w", err)
-	}
-	if id == "" {
-		id = r.ID
-	}
-	if state == "" {
-		state = r.State
-	}
-	return id, state, nil
-}
-
-// statusNames name the statuses a submit_sm_resp may carry.
-var statusNames = map[uint32]string{
-	0x01: "ESME_RINVMSGLEN", 0x02: "ESME_RINVCMDLEN", 0x03: "ESME_RINVCMDID", 0x04: "ESME_RINVBNDSTS",
-	0x08: "ESME_RSYSERR", 0x0A: "ESME_RINVSRCADR", 0x0B: "ESME_RINVDSTADR", 0x14: "ESME_RMSGQFUL",
-	0x45: "ESME_RSUBMITFAIL", 0x58: "ESME_RTHROTTLED", 0x61: "ESME_RINVSCHED", 0x62: "ESME_RINVEXPIRY",
-	0x64: "ESME_RX_T_APPN", 0x65: "ESME_RX_P_APPN", 0x66: "ESME_RX_R_APPN",
-}
-
-// StatusName spells a command_status as reasons keep it:
-// "ESME_RINVDSTADR (0x0B)".
-func StatusName(status uint32) string {
-	if name, ok := statusNames[status]; ok {
-		return fmt.Sprintf("%s (0x%02X)", name, status)
-	}
-	return fmt.Sprintf("status 0x%02X", status)
-}
-
 func (d *Dispatcher) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
@@ -597,4 +443,13 @@ func SourceTON(source string) (ton, npi uint8) {
 		return 3, 0
 	}
 	return 1, 1
+}
+
+// StatusName spells a command_status as reasons keep it:
+// "ESME_RINVDSTADR (0x0B)".
+func StatusName(status uint32) string {
+	if name := smpp.StatusName(status); name != "unknown" {
+		return fmt.Sprintf("%s (0x%02X)", name, status)
+	}
+	return fmt.Sprintf("status 0x%02X", status)
 }

@@ -10,17 +10,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
-// deliveryStore is a store the Dispatcher drains, with Messages to look.
+// deliveryStore is an outbox the Dispatcher drains, with Enqueue to write
+// and Messages to look.
 type deliveryStore interface {
 	outbox.DeliveryStore
-	OpenCase(ctx context.Context, c adapters.Case, notify func(adapters.Case) []adapters.Message) (adapters.Case, error)
-	Messages(ctx context.Context, phone string, limit int) ([]adapters.Message, error)
+	outbox.ReceiptStore
+	Enqueue(ctx context.Context, msgs []outbox.Message) error
+	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
+}
+
+// optOuts are the opt-outs of the case store beside the outbox.
+type optOuts interface {
+	outbox.OptOuts
+	SetOptOut(ctx context.Context, phone string, out bool) error
+}
+
+// stores are an outbox and the case store's opt-outs, on one database.
+type stores struct {
+	deliveryStore
+	optOuts
+}
+
+// newMemory returns stores in memory.
+func newMemory() stores {
+	q := outbox.NewMemory()
+	return stores{q, cases.NewMemory(q)}
 }
 
 // phoneOf is the i-th test number, on MTN's 677 range.
@@ -34,23 +54,20 @@ func queue(t *testing.T, s deliveryStore, n int, created time.Time) []string {
 	for i := range phones {
 		phones[i] = phoneOf(i)
 	}
-	_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: phones[0], Opened: created, Updated: created},
-		func(c adapters.Case) []adapters.Message {
-			msgs := make([]adapters.Message, n)
-			for i := range msgs {
-				msgs[i] = adapters.Message{Phone: phones[i], Lang: "fr", Kind: "moved", CaseRef: c.Ref, Created: created,
-					Body: fmt.Sprintf("Dossier %s: pret. Message %d.", c.Ref, i)}
-			}
-			return msgs
-		})
-	if err != nil {
+	const ref = "20000011"
+	msgs := make([]outbox.Message, n)
+	for i := range msgs {
+		msgs[i] = outbox.Message{Phone: phones[i], Lang: "fr", Kind: "moved", CaseRef: ref, Created: created,
+			Body: fmt.Sprintf("Dossier %s: pret. Message %d.", ref, i)}
+	}
+	if err := s.Enqueue(t.Context(), msgs); err != nil {
 		t.Fatal(err)
 	}
 	return phones
 }
 
 // messageTo returns the one message to phone.
-func messageTo(t *testing.T, s deliveryStore, phone string) adapters.Message {
+func messageTo(t *testing.T, s deliveryStore, phone string) outbox.Message {
 	t.Helper()
 	msgs, err := s.Messages(t.Context(), phone, 0)
 	if err != nil || len(msgs) != 1 {
@@ -75,10 +92,28 @@ func accepted(srv *smsctest.Server) (ids map[string][]string, refused map[uint32
 }
 
 type rig struct {
-	srv   *smsctest.Server
-	d     *outbox.Dispatcher
-	logs  *syncBuffer
-	binds []*smpp.Bind
+	srv    *smsctest.Server
+	d      *outbox.Dispatcher
+	rc     *outbox.Receipts
+	sender *redialled
+	logs   *syncBuffer
+	binds  []*smpp.Bind
+}
+
+// redialled is the sender of a bind that a test dials again: the latest.
+type redialled struct {
+	mu   sync.Mutex
+	name string
+	b    *smpp.Bind
+}
+
+func (r *redialled) Name() string { return r.name }
+
+func (r *redialled) Submit(ctx context.Context, m *smpp.SubmitSM) (string, error) {
+	r.mu.Lock()
+	b := r.b
+	r.mu.Unlock()
+	return b.Submit(ctx, m)
 }
 
 type syncBuffer struct {
@@ -100,7 +135,7 @@ func (b *syncBuffer) String() string {
 
 // newRig starts a simulator and a Dispatcher on s with MTN's bind "mtn-1"
 // to it, with short waits.
-func newRig(t *testing.T, s outbox.DeliveryStore, opts smsctest.Options) *rig {
+func newRig(t *testing.T, s deliveryStore, opts smsctest.Options) *rig {
 	t.Helper()
 	srv := smsctest.NewServer(opts)
 	t.Cleanup(srv.Close)
@@ -108,21 +143,24 @@ func newRig(t *testing.T, s outbox.DeliveryStore, opts smsctest.Options) *rig {
 }
 
 // attach starts a Dispatcher on s bound to srv as "mtn-1".
-func attach(t *testing.T, s outbox.DeliveryStore, srv *smsctest.Server) *rig {
+func attach(t *testing.T, s deliveryStore, srv *smsctest.Server) *rig {
 	t.Helper()
 	routes, err := smpp.NewRoutes(smpp.Cameroon, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	sender := &redialled{name: "mtn-1"}
 	d := &outbox.Dispatcher{
-		Store: s, Routes: routes, Source: "8000",
+		Store: s, Routes: routes, Source: "8000", Senders: map[string]outbox.Sender{"mtn": sender},
 		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
-		ThrottlePause: 20 * time.Millisecond, ReceiptWait: 100 * time.Millisecond,
+		ThrottlePause: 20 * time.Millisecond,
 		SubmitTimeout: 5 * time.Second, Every: 5 * time.Millisecond, Batch: 50,
-		Log: slog.New(slog.NewTextHandler(logs, nil)),
+		Log: log,
 	}
-	r := &rig{srv: srv, d: d, logs: logs}
+	rc := &outbox.Receipts{Store: s, Wait: 100 * time.Millisecond, Log: log}
+	r := &rig{srv: srv, d: d, rc: rc, sender: sender, logs: logs}
 	r.redial(t)
 	return r
 }
@@ -130,7 +168,7 @@ func attach(t *testing.T, s outbox.DeliveryStore, srv *smsctest.Server) *rig {
 // redial binds again and gives the new bind to the Dispatcher.
 func (r *rig) redial(t *testing.T) {
 	t.Helper()
-	b, err := smpp.Dial(t.Context(), smpp.BindConfig{Addr: r.srv.Addr(), SystemID: "guichet", Handler: r.d.HandleInbound("mtn-1"),
+	b, err := smpp.Dial(t.Context(), smpp.BindConfig{Addr: r.srv.Addr(), SystemID: "guichet", Handler: r.rc.Handle("mtn-1"),
 		RespTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +179,9 @@ func (r *rig) redial(t *testing.T) {
 		b.Close(ctx)
 	})
 	r.binds = append(r.binds, b)
-	r.d.SetSender("mtn", outbox.Bind("mtn-1", b))
+	r.sender.mu.Lock()
+	r.sender.b = b
+	r.sender.mu.Unlock()
 }
 
 // eventually polls cond for up to 10 s.
@@ -165,7 +205,7 @@ func allSent(t *testing.T, s deliveryStore, srv *smsctest.Server, phones []strin
 	for _, p := range phones {
 		m := messageTo(t, s, p)
 		got := ids[p]
-		if m.Status != adapters.MessageSent && m.Status != adapters.MessageDelivered {
+		if m.Status != outbox.MessageSent && m.Status != outbox.MessageDelivered {
 			t.Errorf("message to %s is %s (%s), want sent", p, m.Status, m.Reason)
 			continue
 		}
@@ -186,7 +226,7 @@ func allSent(t *testing.T, s deliveryStore, srv *smsctest.Server, phones []strin
 // 200 messages are all submitted once, recorded with their SMSC id, then
 // delivered by receipts that write the hex ids in decimal.
 func TestDispatchDeliversAndMatchesReceipts(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	phones := queue(t, s, 200, time.Now())
 	r := newRig(t, s, smsctest.Options{IDFormat: smsctest.Hex, ReceiptIDFormat: smsctest.Decimal, Receipts: true})
 	n, err := r.d.Drain(t.Context())
@@ -199,13 +239,13 @@ func TestDispatchDeliversAndMatchesReceipts(t *testing.T) {
 	if st := r.d.Stats(); st.Sent != 200 || st.Deferred != 0 || st.Failed != 0 {
 		t.Errorf("stats %+v, want 200 sent and nothing else", st)
 	}
-	eventually(t, "200 receipts", func() bool { return r.d.Stats().Receipts == 200 })
+	eventually(t, "200 receipts", func() bool { return r.rc.Stats().Matched == 200 })
 	for _, p := range phones {
-		if m := messageTo(t, s, p); m.Status != adapters.MessageDelivered {
+		if m := messageTo(t, s, p); m.Status != outbox.MessageDelivered {
 			t.Errorf("message to %s is %s after its receipt", p, m.Status)
 		}
 	}
-	if u := r.d.Stats().Unmatched; u != 0 {
+	if u := r.rc.Stats().Unmatched; u != 0 {
 		t.Errorf("%d receipts unmatched", u)
 	}
 	if strings.Contains(r.logs.String(), "677000") {
@@ -216,7 +256,7 @@ func TestDispatchDeliversAndMatchesReceipts(t *testing.T) {
 // ESME_RTHROTTLED refuses the submit: the message waits and goes later,
 // none is lost or sent twice.
 func TestDispatchThrottled(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	phones := queue(t, s, 100, time.Now())
 	r := newRig(t, s, smsctest.Options{ThrottleEvery: 5})
 	ctx, cancel := context.WithCancel(t.Context())
@@ -242,7 +282,7 @@ func TestDispatchThrottled(t *testing.T) {
 // The connection drops: what was in flight is deferred and sent on the
 // next bind; duplicates only where the lost submit had been written.
 func TestDispatchConnectionLost(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	phones := queue(t, s, 60, time.Now())
 	r := newRig(t, s, smsctest.Options{DropAfter: 15})
 	for round := 0; r.d.Stats().Sent < 60; round++ {
@@ -268,7 +308,7 @@ func TestDispatchConnectionLost(t *testing.T) {
 // A receipt for no message is counted and acknowledged; an unreadable one
 // too.
 func TestDispatchUnmatchedReceipt(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	r := newRig(t, s, smsctest.Options{})
 	for _, in := range []smpp.Inbound{
 		{SourceAddr: "237677000001", DestAddr: "8000", ESMClass: 0x04,
@@ -279,7 +319,7 @@ func TestDispatchUnmatchedReceipt(t *testing.T) {
 			t.Fatalf("receipt refused: %v", err)
 		}
 	}
-	if st := r.d.Stats(); st.Unmatched != 2 || st.Receipts != 0 {
+	if st := r.rc.Stats(); st.Unmatched != 2 || st.Matched != 0 {
 		t.Errorf("stats %+v, want 2 unmatched", st)
 	}
 	if logs := r.logs.String(); !strings.Contains(logs, "receipt matches no message") || strings.Contains(logs, "677000001") {
@@ -299,16 +339,13 @@ func TestDispatchGivesUp(t *testing.T) {
 		reason    string
 		submitted int
 	}{
-		{"too old", smsctest.Options{}, time.Now().Add(-25 * time.Hour), phoneOf(0), adapters.MessageExpired, "not sent within its validity of 24h0m0s", 0},
-		{"permanent", smsctest.Options{NackSubmits: true}, time.Now(), phoneOf(0), adapters.MessageFailed, "ESME_RINVCMDID (0x03)", 0},
-		{"no route", smsctest.Options{}, time.Now(), "+33612345678", adapters.MessageFailed, "no route for this number", 0},
+		{"too old", smsctest.Options{}, time.Now().Add(-25 * time.Hour), phoneOf(0), outbox.MessageExpired, "not sent within its validity of 24h0m0s", 0},
+		{"permanent", smsctest.Options{NackSubmits: true}, time.Now(), phoneOf(0), outbox.MessageFailed, "ESME_RINVCMDID (0x03)", 0},
+		{"no route", smsctest.Options{}, time.Now(), "+33612345678", outbox.MessageFailed, "no route for this number", 0},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
-			s := adapters.NewMemory()
-			_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: tc.phone},
-				func(c adapters.Case) []adapters.Message {
-					return []adapters.Message{{Phone: tc.phone, Body: "Dossier pret", Created: tc.created}}
-				})
+			s := newMemory()
+			err := s.Enqueue(t.Context(), []outbox.Message{{Phone: tc.phone, Body: "Dossier pret", Created: tc.created}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/outbox"
-	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -19,15 +17,10 @@ import (
 // optOutStore is a store that keeps opt-outs and takes replies.
 type optOutStore interface {
 	deliveryStore
-	outbox.OptOuts
-	SetOptOut(ctx context.Context, phone string, out bool) error
-	Enqueue(ctx context.Context, msgs []adapters.Message) error
+	optOuts
 }
 
-var (
-	_ optOutStore = (*adapters.Memory)(nil)
-	_ optOutStore = (*postgres.Store)(nil)
-)
+var _ optOutStore = stores{}
 
 // optOutCase writes, for a phone that sent STOP, one that sent STOP then
 // START and one that never did, a notification each, and to the first the
@@ -41,7 +34,7 @@ func optOutCase(t *testing.T, s optOutStore, created time.Time) (stopped, restar
 		s.SetOptOut(ctx, stopped, true),
 		s.SetOptOut(ctx, restarted, true),
 		s.SetOptOut(ctx, restarted, false),
-		s.Enqueue(ctx, []adapters.Message{{Phone: stopped, Lang: "fr", Body: "Vous ne recevrez plus de SMS. START pour reprendre.", Kind: adapters.KindOptOut, Created: created}}),
+		s.Enqueue(ctx, []outbox.Message{{Phone: stopped, Lang: "fr", Body: "Vous ne recevrez plus de SMS. START pour reprendre.", Kind: outbox.KindOptOut, Created: created}}),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -59,18 +52,18 @@ func wantOptOutOutcome(t *testing.T, s optOutStore, stopped, restarted, never st
 	}
 	for _, m := range msgs {
 		switch m.Kind {
-		case adapters.KindOptOut:
-			if m.Status != adapters.MessageSent && m.Status != adapters.MessageDelivered {
+		case outbox.KindOptOut:
+			if m.Status != outbox.MessageSent && m.Status != outbox.MessageDelivered {
 				t.Errorf("the STOP confirmation is %s (%q), want sent", m.Status, m.Reason)
 			}
 		default:
-			if m.Status != adapters.MessageFailed || m.Reason != "the citizen sent STOP" {
+			if m.Status != outbox.MessageFailed || m.Reason != "the citizen sent STOP" {
 				t.Errorf("the notification to an opted-out phone is %s (%q), want failed (%q)", m.Status, m.Reason, "the citizen sent STOP")
 			}
 		}
 	}
 	for _, p := range []string{restarted, never} {
-		if m := messageTo(t, s, p); m.Status != adapters.MessageSent && m.Status != adapters.MessageDelivered {
+		if m := messageTo(t, s, p); m.Status != outbox.MessageSent && m.Status != outbox.MessageDelivered {
 			t.Errorf("message to %s is %s (%q), want sent", p, m.Status, m.Reason)
 		}
 	}
@@ -80,7 +73,7 @@ func wantOptOutOutcome(t *testing.T, s optOutStore, stopped, restarted, never st
 // its STOP; one that sent START since gets them again.
 func TestDispatchOptOut(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	s := adapters.NewMemory()
+	s := newMemory()
 	stopped, restarted, never := optOutCase(t, s, now)
 	var (
 		mu   sync.Mutex
@@ -108,7 +101,7 @@ func TestDispatchOptOut(t *testing.T) {
 // Without OptOuts, the Dispatcher sends to every phone.
 func TestDispatchNoOptOuts(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	s := adapters.NewMemory()
+	s := newMemory()
 	stopped, _, _ := optOutCase(t, s, now)
 	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now },
 		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "1", nil }}}}
@@ -117,7 +110,7 @@ func TestDispatchNoOptOuts(t *testing.T) {
 	}
 	msgs, _ := s.Messages(t.Context(), stopped, 0)
 	for _, m := range msgs {
-		if m.Status != adapters.MessageSent {
+		if m.Status != outbox.MessageSent {
 			t.Errorf("message %+v not sent", m)
 		}
 	}
@@ -132,9 +125,9 @@ func (f failingOptOuts) OptedOut(context.Context, string) (bool, error) { return
 // confirmation needs no lookup.
 func TestDispatchOptOutsFail(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	s := adapters.NewMemory()
+	s := newMemory()
 	phones := queue(t, s, 1, now)
-	if err := s.Enqueue(t.Context(), []adapters.Message{{Phone: phones[0], Body: "STOP recu", Kind: adapters.KindOptOut, Created: now}}); err != nil {
+	if err := s.Enqueue(t.Context(), []outbox.Message{{Phone: phones[0], Body: "STOP recu", Kind: outbox.KindOptOut, Created: now}}); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("database down")
@@ -149,9 +142,9 @@ func TestDispatchOptOutsFail(t *testing.T) {
 	}
 	msgs, _ := s.Messages(t.Context(), phones[0], 0)
 	for _, m := range msgs {
-		want := adapters.MessageSending
-		if m.Kind == adapters.KindOptOut {
-			want = adapters.MessageSent
+		want := outbox.MessageSending
+		if m.Kind == outbox.KindOptOut {
+			want = outbox.MessageSent
 		}
 		if m.Status != want {
 			t.Errorf("%s message is %s (%q), want %s", m.Kind, m.Status, m.Reason, want)

@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
@@ -46,20 +45,20 @@ func TestDispatchPolicy(t *testing.T) {
 		reason string
 		wait   time.Duration // not claimable before now+wait
 	}{
-		{"queue full", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, nil, adapters.MessagePending, "ESME_RMSGQFUL (0x14)", 5 * time.Second},
-		{"system error", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSysErr}, nil, adapters.MessagePending, "ESME_RSYSERR (0x08)", 5 * time.Second},
-		{"bad destination", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: 0x0B}, nil, adapters.MessageFailed, "ESME_RINVDSTADR (0x0B)", 0},
-		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, adapters.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
-		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: outbox.Retry}, adapters.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
-		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: outbox.GiveUp}, adapters.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
-		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, adapters.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
-		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, adapters.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
-		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, adapters.MessagePending, "connection lost before sending", 5 * time.Second},
-		{"lost after", &smpp.ConnError{Sent: true, Err: errors.New("EOF")}, nil, adapters.MessagePending, "connection lost after sending: the SMSC may have accepted it", 5 * time.Second},
-		{"invalid", fmt.Errorf("%w: too long", smpp.ErrInvalid), nil, adapters.MessageFailed, "smpp: invalid request: too long", 0},
+		{"queue full", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, nil, outbox.MessagePending, "ESME_RMSGQFUL (0x14)", 5 * time.Second},
+		{"system error", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSysErr}, nil, outbox.MessagePending, "ESME_RSYSERR (0x08)", 5 * time.Second},
+		{"bad destination", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: 0x0B}, nil, outbox.MessageFailed, "ESME_RINVDSTADR (0x0B)", 0},
+		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, outbox.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
+		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: outbox.Retry}, outbox.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
+		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: outbox.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
+		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
+		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, outbox.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
+		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost before sending", 5 * time.Second},
+		{"lost after", &smpp.ConnError{Sent: true, Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost after sending: the SMSC may have accepted it", 5 * time.Second},
+		{"invalid", fmt.Errorf("%w: too long", smpp.ErrInvalid), nil, outbox.MessageFailed, "smpp: invalid request: too long", 0},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
-			s := adapters.NewMemory()
+			s := newMemory()
 			phones := queue(t, s, 1, now)
 			d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Policy: tc.policy, Now: func() time.Time { return now },
 				Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "", tc.err }}}}
@@ -85,7 +84,7 @@ func TestDispatchPolicy(t *testing.T) {
 // The backoff doubles with each attempt, up to its cap.
 func TestDispatchBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	s := adapters.NewMemory()
+	s := newMemory()
 	phones := queue(t, s, 1, now)
 	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now }, BackoffMax: 30 * time.Second,
 		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
@@ -109,7 +108,7 @@ func TestDispatchBackoff(t *testing.T) {
 // ESME_RTHROTTLED pauses every send on the bind: the next submit waits
 // ThrottlePause.
 func TestDispatchThrottlePausesBind(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	queue(t, s, 3, time.Now())
 	const pause = 100 * time.Millisecond
 	var (
@@ -145,7 +144,7 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 
 // Rate spaces an operator's submits.
 func TestDispatchRate(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	queue(t, s, 11, time.Now())
 	var n atomic.Int64
 	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 50},
@@ -165,12 +164,9 @@ func TestDispatchRate(t *testing.T) {
 // data_coding, a receipt asked on the last part only, whose id is
 // recorded; a receipt in text form (no TLVs) then marks it.
 func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
-	s := adapters.NewMemory()
+	s := newMemory()
 	const to = "+237677000001"
-	_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: to},
-		func(adapters.Case) []adapters.Message {
-			return []adapters.Message{{Phone: to, Body: strings.Repeat("Votre dossier avance. ", 10), Created: time.Now()}}
-		})
+	err := s.Enqueue(t.Context(), []outbox.Message{{Phone: to, Body: strings.Repeat("Votre dossier avance. ", 10), Created: time.Now()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,18 +191,19 @@ func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
 			t.Errorf("part %d: %+v", i+1, m)
 		}
 	}
-	if m := messageTo(t, s, to); m.Status != adapters.MessageSent || m.SMSCID != "A2" || m.Bind != "fake-1" {
+	if m := messageTo(t, s, to); m.Status != outbox.MessageSent || m.SMSCID != "A2" || m.Bind != "fake-1" {
 		t.Fatalf("message %+v, want sent as fake-1/A2", m)
 	}
 	receipt := smpp.Inbound{Kind: smpp.KindReceipt, ESMClass: 0x04, SourceAddr: "237677000001", DestAddr: "8000",
 		ShortMessage: []byte("id:162 sub:001 dlvrd:000 submit date:2611280900 done date:2611280901 stat:UNDELIV err:001 text:Votre")}
-	if err := d.HandleInbound("fake-1")(t.Context(), receipt); err != nil {
+	rc := &outbox.Receipts{Store: s}
+	if err := rc.Handle("fake-1")(t.Context(), receipt); err != nil {
 		t.Fatal(err)
 	}
-	if m := messageTo(t, s, to); m.Status != adapters.MessageUndeliverable {
+	if m := messageTo(t, s, to); m.Status != outbox.MessageUndeliverable {
 		t.Errorf("after an UNDELIV receipt with the id in decimal: %s", m.Status)
 	}
-	if st := d.Stats(); st.Receipts != 1 || st.Unmatched != 0 {
+	if st := rc.Stats(); st.Matched != 1 || st.Unmatched != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -235,13 +232,10 @@ func TestTransliteratePerOperator(t *testing.T) {
 		{false, true, 0, "Votre dossier est pret: à retirer à la préfecture."},
 		{false, false, 8, ""},
 	} {
-		s := adapters.NewMemory()
+		s := newMemory()
 		const to = "+237677000002"
 		text := "Votre dossier est prêt: à retirer à la préfecture."
-		_, err := s.OpenCase(t.Context(), adapters.Case{Service: "courrier", Status: "received", Phone: to},
-			func(adapters.Case) []adapters.Message {
-				return []adapters.Message{{Phone: to, Body: text, Created: time.Now(), Transliterate: tt.template}}
-			})
+		err := s.Enqueue(t.Context(), []outbox.Message{{Phone: to, Body: text, Created: time.Now(), Transliterate: tt.template}})
 		if err != nil {
 			t.Fatal(err)
 		}

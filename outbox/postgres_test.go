@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
-func newPostgres(t *testing.T) *postgres.Store {
+func newPostgres(t *testing.T) stores {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.DB(t)
@@ -24,7 +24,8 @@ func newPostgres(t *testing.T) *postgres.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return postgres.NewStore(pool)
+	db := postgres.New(pool)
+	return stores{db.Outbox(), db.Cases()}
 }
 
 // Two dispatchers drain one PostgreSQL outbox at once, as two processes
@@ -40,7 +41,7 @@ func TestDispatchPostgresTwoDispatchers(t *testing.T) {
 	a.d.Batch, b.d.Batch = 10, 10
 	// Under the race detector a MarkSent may take longer than the receipt
 	// it waits for.
-	a.d.ReceiptWait, b.d.ReceiptWait = 200*time.Millisecond, 200*time.Millisecond
+	a.rc.Wait, b.rc.Wait = 200*time.Millisecond, 200*time.Millisecond
 	var wg sync.WaitGroup
 	handled := make([]int, 2)
 	for i, r := range []*rig{a, b} {
@@ -59,13 +60,13 @@ func TestDispatchPostgresTwoDispatchers(t *testing.T) {
 	if dup := allSent(t, s, srv, phones); dup != 0 {
 		t.Errorf("%d messages submitted twice", dup)
 	}
-	eventually(t, "150 receipts", func() bool { return a.d.Stats().Receipts+b.d.Stats().Receipts == 150 })
+	eventually(t, "150 receipts", func() bool { return a.rc.Stats().Matched+b.rc.Stats().Matched == 150 })
 	for _, p := range phones {
-		if m := messageTo(t, s, p); m.Status != adapters.MessageDelivered || m.Sent.IsZero() {
+		if m := messageTo(t, s, p); m.Status != outbox.MessageDelivered || m.Sent.IsZero() {
 			t.Errorf("message to %s is %s sent at %v, want delivered", p, m.Status, m.Sent)
 		}
 	}
-	if u := a.d.Stats().Unmatched + b.d.Stats().Unmatched; u != 0 {
+	if u := a.rc.Stats().Unmatched + b.rc.Stats().Unmatched; u != 0 {
 		t.Errorf("%d receipts unmatched", u)
 	}
 }

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 )
 
 // latencies collects the duration of each operation, to report the 99th
@@ -33,24 +34,24 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(float64(p99)/float64(time.Millisecond), "p99-ms")
 }
 
-func caseOf(phone string) adapters.Case {
+func caseOf(phone string) cases.Case {
 	now := time.Now()
-	return adapters.Case{
-		Service: "birth-certificate", Status: adapters.StatusReceived, Phone: phone, Lang: "fr", Channel: "ussd",
+	return cases.Case{
+		Service: "birth-certificate", Status: cases.StatusReceived, Phone: phone, Lang: "fr", Channel: "ussd",
 		Data:   map[string]string{"office": "bafoussam-ec", "name": "Ngo Biyong", "born": "01021990"},
 		Opened: now, Updated: now,
-		History: []adapters.Event{{Status: adapters.StatusReceived, At: now, Channel: "ussd", Who: phone}},
+		History: []cases.Event{{Status: cases.StatusReceived, At: now, Channel: "ussd", Who: phone}},
 	}
 }
 
-func opened(c adapters.Case) []adapters.Message {
-	return []adapters.Message{{Phone: c.Phone, Lang: "fr", Body: "Dossier " + c.Ref + " depose. Suivi: *123*4*" + c.Ref + "#", Kind: "opened", CaseRef: c.Ref}}
+func opened(c cases.Case) []outbox.Message {
+	return []outbox.Message{{Phone: c.Phone, Lang: "fr", Body: "Dossier " + c.Ref + " depose. Suivi: *123*4*" + c.Ref + "#", Kind: "opened", CaseRef: c.Ref}}
 }
 
 // BenchmarkOpenCase opens cases one after another, each with its SMS in
 // the outbox.
 func BenchmarkOpenCase(b *testing.B) {
-	s := newStore(b)
+	s := newStore(b).Cases()
 	var l latencies
 	i := 0
 	for b.Loop() {
@@ -67,7 +68,7 @@ func BenchmarkOpenCase(b *testing.B) {
 // BenchmarkCaseLookup finds cases among 2,000, with their history, as
 // cases.track and the API do.
 func BenchmarkCaseLookup(b *testing.B) {
-	s := newStore(b)
+	s := newStore(b).Cases()
 	var refs []string
 	for i := range 2000 {
 		c, err := s.OpenCase(b.Context(), caseOf(fmt.Sprintf("+2376770%05d", i)), nil)
@@ -75,7 +76,7 @@ func BenchmarkCaseLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%2 == 0 {
-			m := adapters.Move{Status: "processing", Who: "desk", Channel: "api", At: time.Now()}
+			m := cases.Move{Status: "processing", Who: "desk", Channel: "api", At: time.Now()}
 			if _, err := s.MoveCase(b.Context(), c.Ref, m, nil, nil); err != nil {
 				b.Fatal(err)
 			}
@@ -100,8 +101,8 @@ func BenchmarkCaseLookup(b *testing.B) {
 // case, every booking waiting for the slot's row.
 func BenchmarkBookContended(b *testing.B) {
 	const bookers = 12
-	s := newStore(b)
-	first := time.Date(2030, time.January, 7, 8, 0, 0, 0, adapters.Cameroon)
+	s := newStore(b).Cases()
+	first := time.Date(2030, time.January, 7, 8, 0, 0, 0, cases.Cameroon)
 	now := first.Add(-24 * time.Hour)
 	var (
 		l    latencies
@@ -116,13 +117,13 @@ func BenchmarkBookContended(b *testing.B) {
 				if i >= int64(b.N) {
 					return
 				}
-				bk := adapters.Booking{
-					Office: "douala-3", Start: first.Add(time.Duration(i/adapters.GatheringLimit) * time.Hour),
+				bk := cases.Booking{
+					Office: "douala-3", Start: first.Add(time.Duration(i/cases.GatheringLimit) * time.Hour),
 					Service: "visit", Phone: fmt.Sprintf("+2376%08d", i), Lang: "fr", Channel: "ussd", Booked: now,
 				}
 				start := time.Now()
-				if _, err := s.Book(b.Context(), bk, adapters.GatheringLimit, now, func(bk adapters.Booking) []adapters.Message {
-					return []adapters.Message{{Phone: bk.Phone, Body: "RDV " + bk.Ref, Kind: "booked", CaseRef: bk.Ref}}
+				if _, err := s.Book(b.Context(), bk, cases.GatheringLimit, now, func(bk cases.Booking) []outbox.Message {
+					return []outbox.Message{{Phone: bk.Phone, Body: "RDV " + bk.Ref, Kind: "booked", CaseRef: bk.Ref}}
 				}); err != nil {
 					b.Error(err)
 					return

@@ -8,12 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 )
 
-// Offices implements adapters.Store.
-func (s *Store) Offices(ctx context.Context, service string) ([]adapters.Office, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT id, name, services, capacity FROM offices
+// Offices implements cases.Store.
+func (s *Cases) Offices(ctx context.Context, service string) ([]cases.Office, error) {
+	rows, err := s.q().Query(ctx, `SELECT id, name, services, capacity FROM offices
 		WHERE $1 = '' OR cardinality(services) = 0 OR $1 = ANY(services)
 		ORDER BY name, id`, service)
 	if err != nil {
@@ -26,24 +27,24 @@ func (s *Store) Offices(ctx context.Context, service string) ([]adapters.Office,
 	return offices, nil
 }
 
-// Office implements adapters.Store.
-func (s *Store) Office(ctx context.Context, id string) (adapters.Office, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT id, name, services, capacity FROM offices WHERE id = $1`, id)
+// Office implements cases.Store.
+func (s *Cases) Office(ctx context.Context, id string) (cases.Office, error) {
+	rows, err := s.q().Query(ctx, `SELECT id, name, services, capacity FROM offices WHERE id = $1`, id)
 	if err != nil {
-		return adapters.Office{}, fail(ctx, "finding office", err)
+		return cases.Office{}, fail(ctx, "finding office", err)
 	}
 	o, err := pgx.CollectExactlyOneRow(rows, scanOffice)
 	if notFound(err) {
-		return adapters.Office{}, fail(ctx, "finding office", guichet.Errorf(guichet.ENOTFOUND, "office not found"))
+		return cases.Office{}, fail(ctx, "finding office", guichet.Errorf(guichet.ENOTFOUND, "office not found"))
 	}
 	if err != nil {
-		return adapters.Office{}, fail(ctx, "finding office", err)
+		return cases.Office{}, fail(ctx, "finding office", err)
 	}
 	return o, nil
 }
 
-func scanOffice(row pgx.CollectableRow) (adapters.Office, error) {
-	var o adapters.Office
+func scanOffice(row pgx.CollectableRow) (cases.Office, error) {
+	var o cases.Office
 	if err := row.Scan(&o.ID, &o.Name, &o.Services, &o.Capacity); err != nil {
 		return o, err
 	}
@@ -53,9 +54,9 @@ func scanOffice(row pgx.CollectableRow) (adapters.Office, error) {
 	return o, nil
 }
 
-// Taken implements adapters.Store.
-func (s *Store) Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT start, taken FROM slots
+// Taken implements cases.Store.
+func (s *Cases) Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error) {
+	rows, err := s.q().Query(ctx, `SELECT start, taken FROM slots
 		WHERE office = $1 AND start >= $2 AND start < $3 AND taken > 0`, office, from, to)
 	if err != nil {
 		return nil, fail(ctx, "counting bookings", err)
@@ -76,32 +77,32 @@ func (s *Store) Taken(ctx context.Context, office string, from, to time.Time) (m
 	return taken, nil
 }
 
-// Book implements adapters.Store. A phone's live booking for a service is
+// Book implements cases.Store. A phone's live booking for a service is
 // the one row of bookings_holding for them, and the slot's row counts its
 // places: a booking that would break either fails on the database's
 // constraint or lock, never on a count read earlier.
-func (s *Store) Book(ctx context.Context, b adapters.Booking, capacity int, now time.Time, notify func(adapters.Booking) []adapters.Message) (adapters.Booking, error) {
+func (s *Cases) Book(ctx context.Context, b cases.Booking, capacity int, now time.Time, notify func(cases.Booking) []outbox.Message) (cases.Booking, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
 	defer rollback(ctx, tx)
 	if b.Ref, err = nextRef(ctx, tx); err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
 	b.Cancelled = time.Time{}
-	if err := takePlace(ctx, tx, b, min(capacity, adapters.GatheringLimit), now); err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+	if err := takePlace(ctx, tx, b, min(capacity, cases.GatheringLimit), now); err != nil {
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
-	msgs, err := adapters.PrepareMessages(notifyOf(notify, b), s.now())
+	msgs, err := outbox.Prepare(notifyOf(notify, b), s.now())
 	if err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
 	if err := writeMessages(ctx, tx, msgs); err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
 	if err := commit(ctx, tx); err != nil {
-		return adapters.Booking{}, fail(ctx, "booking", err)
+		return cases.Booking{}, fail(ctx, "booking", err)
 	}
 	return b, nil
 }
@@ -110,7 +111,7 @@ func (s *Store) Book(ctx context.Context, b adapters.Booking, capacity int, now 
 // phone's booking for the service if its slot has started, makes sure the
 // slot's row exists, adds b as the phone's live booking (ECONFLICT "already
 // booked" if it holds one) and takes a place (ECONFLICT "slot full").
-func takePlace(ctx context.Context, q querier, b adapters.Booking, capacity int, now time.Time) error {
+func takePlace(ctx context.Context, q querier, b cases.Booking, capacity int, now time.Time) error {
 	batch := &pgx.Batch{}
 	batch.Queue(`UPDATE bookings SET holding = false
 		WHERE phone = $1 AND service = $2 AND holding AND start <= $3`, b.Phone, b.Service, now)
@@ -136,45 +137,45 @@ func takePlace(ctx context.Context, q querier, b adapters.Booking, capacity int,
 	return br.Close()
 }
 
-// Cancel implements adapters.Store.
-func (s *Store) Cancel(ctx context.Context, ref, phone string, now time.Time) (adapters.Booking, error) {
+// Cancel implements cases.Store.
+func (s *Cases) Cancel(ctx context.Context, ref, phone string, now time.Time) (cases.Booking, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return adapters.Booking{}, fail(ctx, "cancelling", err)
+		return cases.Booking{}, fail(ctx, "cancelling", err)
 	}
 	defer rollback(ctx, tx)
 	rows, err := tx.Query(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE ref = $1 AND phone = $2 FOR UPDATE`, ref, phone)
 	if err != nil {
-		return adapters.Booking{}, fail(ctx, "cancelling", err)
+		return cases.Booking{}, fail(ctx, "cancelling", err)
 	}
 	b, err := pgx.CollectExactlyOneRow(rows, scanBooking)
 	switch {
 	case notFound(err):
-		return adapters.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ENOTFOUND, "booking not found"))
+		return cases.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ENOTFOUND, "booking not found"))
 	case err != nil:
-		return adapters.Booking{}, fail(ctx, "cancelling", err)
+		return cases.Booking{}, fail(ctx, "cancelling", err)
 	case !b.Cancelled.IsZero():
-		return adapters.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ECONFLICT, "booking already cancelled"))
+		return cases.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ECONFLICT, "booking already cancelled"))
 	case !b.Start.After(now):
-		return adapters.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ECONFLICT, "booking is past"))
+		return cases.Booking{}, fail(ctx, "cancelling", guichet.Errorf(guichet.ECONFLICT, "booking is past"))
 	}
 	b.Cancelled = now
 	batch := &pgx.Batch{}
 	batch.Queue(`UPDATE bookings SET cancelled = $2, holding = false WHERE ref = $1`, ref, now)
 	batch.Queue(`UPDATE slots SET taken = taken - 1 WHERE office = $1 AND start = $2`, b.Office, b.Start)
 	if err := run(ctx, tx, batch); err != nil {
-		return adapters.Booking{}, fail(ctx, "cancelling", err)
+		return cases.Booking{}, fail(ctx, "cancelling", err)
 	}
 	if err := commit(ctx, tx); err != nil {
-		return adapters.Booking{}, fail(ctx, "cancelling", err)
+		return cases.Booking{}, fail(ctx, "cancelling", err)
 	}
 	return b, nil
 }
 
-// Remind implements adapters.Store. Two processes reminding at once each
+// Remind implements cases.Store. Two processes reminding at once each
 // take the bookings the other has not locked (SKIP LOCKED), and a booking
 // that the other has reminded meanwhile no longer matches.
-func (s *Store) Remind(ctx context.Context, from, to time.Time, notify func(adapters.Booking) []adapters.Message) (int, error) {
+func (s *Cases) Remind(ctx context.Context, from, to time.Time, notify func(cases.Booking) []outbox.Message) (int, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return 0, fail(ctx, "reminding", err)
@@ -194,14 +195,14 @@ func (s *Store) Remind(ctx context.Context, from, to time.Time, notify func(adap
 		return 0, nil
 	}
 	var (
-		all  []adapters.Message
+		all  []outbox.Message
 		refs = make([]string, 0, len(due))
 	)
 	for _, b := range due {
 		all = append(all, notifyOf(notify, b)...)
 		refs = append(refs, b.Ref)
 	}
-	msgs, err := adapters.PrepareMessages(all, s.now())
+	msgs, err := outbox.Prepare(all, s.now())
 	if err != nil {
 		return 0, fail(ctx, "reminding", err)
 	}
@@ -219,9 +220,9 @@ func (s *Store) Remind(ctx context.Context, from, to time.Time, notify func(adap
 
 const bookingColumns = `ref, office, start, service, phone, lang, channel, booked, cancelled`
 
-func scanBooking(row pgx.CollectableRow) (adapters.Booking, error) {
+func scanBooking(row pgx.CollectableRow) (cases.Booking, error) {
 	var (
-		b         adapters.Booking
+		b         cases.Booking
 		cancelled *time.Time
 	)
 	err := row.Scan(&b.Ref, &b.Office, &b.Start, &b.Service, &b.Phone, &b.Lang, &b.Channel, &b.Booked, &cancelled)

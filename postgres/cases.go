@@ -12,24 +12,25 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 )
 
-// OpenCase implements adapters.Store.
-func (s *Store) OpenCase(ctx context.Context, c adapters.Case, notify func(adapters.Case) []adapters.Message) (adapters.Case, error) {
+// OpenCase implements cases.Store.
+func (s *Cases) OpenCase(ctx context.Context, c cases.Case, notify func(cases.Case) []outbox.Message) (cases.Case, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "opening case", err)
+		return cases.Case{}, fail(ctx, "opening case", err)
 	}
 	defer rollback(ctx, tx)
 	c = cloneCase(c)
 	if c.Ref, err = nextRef(ctx, tx); err != nil {
-		return adapters.Case{}, fail(ctx, "opening case", err)
+		return cases.Case{}, fail(ctx, "opening case", err)
 	}
-	msgs, err := adapters.PrepareMessages(notifyOf(notify, cloneCase(c)), s.now())
+	msgs, err := outbox.Prepare(notifyOf(notify, cloneCase(c)), s.now())
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "opening case", err)
+		return cases.Case{}, fail(ctx, "opening case", err)
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO cases (ref, service, status, phone, lang, channel, data, opened, updated)
@@ -38,85 +39,85 @@ func (s *Store) OpenCase(ctx context.Context, c adapters.Case, notify func(adapt
 	b.Queue(insertEvents, eventArgs(c.Ref, c.History)...)
 	queueMessages(b, msgs)
 	if err := run(ctx, tx, b); err != nil {
-		return adapters.Case{}, fail(ctx, "opening case", err)
+		return cases.Case{}, fail(ctx, "opening case", err)
 	}
 	if err := commit(ctx, tx); err != nil {
-		return adapters.Case{}, fail(ctx, "opening case", err)
+		return cases.Case{}, fail(ctx, "opening case", err)
 	}
 	return c, nil
 }
 
-// MoveCase implements adapters.Store. The case's row stays locked from
+// MoveCase implements cases.Store. The case's row stays locked from
 // check to commit, so that a move is checked against the status it
 // changes.
-func (s *Store) MoveCase(ctx context.Context, ref string, m adapters.Move, check func(adapters.Case) error, notify func(adapters.Case) []adapters.Message) (adapters.Case, error) {
+func (s *Cases) MoveCase(ctx context.Context, ref string, m cases.Move, check func(cases.Case) error, notify func(cases.Case) []outbox.Message) (cases.Case, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "moving case", err)
+		return cases.Case{}, fail(ctx, "moving case", err)
 	}
 	defer rollback(ctx, tx)
 	c, err := readCase(ctx, tx, ref, true)
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "moving case", err)
+		return cases.Case{}, fail(ctx, "moving case", err)
 	}
 	if check != nil {
 		if err := check(cloneCase(c)); err != nil {
-			return adapters.Case{}, err
+			return cases.Case{}, err
 		}
 	}
-	ev := adapters.Event{Status: m.Status, At: m.At, Channel: m.Channel, Who: m.Who, Note: m.Note}
+	ev := cases.Event{Status: m.Status, At: m.At, Channel: m.Channel, Who: m.Who, Note: m.Note}
 	if c.Status != m.Status {
 		c.Status, c.Updated = m.Status, m.At
 	}
 	c.History = append(c.History, ev)
-	msgs, err := adapters.PrepareMessages(notifyOf(notify, cloneCase(c)), s.now())
+	msgs, err := outbox.Prepare(notifyOf(notify, cloneCase(c)), s.now())
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "moving case", err)
+		return cases.Case{}, fail(ctx, "moving case", err)
 	}
 	b := &pgx.Batch{}
-	b.Queue(insertEvents, eventArgs(ref, []adapters.Event{ev})...)
+	b.Queue(insertEvents, eventArgs(ref, []cases.Event{ev})...)
 	// updated is when the status last changed: a note (same status) leaves it.
 	b.Queue(`UPDATE cases SET status = $2, updated = $3 WHERE ref = $1 AND status <> $2`, ref, m.Status, m.At)
 	queueMessages(b, msgs)
 	if err := run(ctx, tx, b); err != nil {
-		return adapters.Case{}, fail(ctx, "moving case", err)
+		return cases.Case{}, fail(ctx, "moving case", err)
 	}
 	if err := commit(ctx, tx); err != nil {
-		return adapters.Case{}, fail(ctx, "moving case", err)
+		return cases.Case{}, fail(ctx, "moving case", err)
 	}
 	return c, nil
 }
 
-// Case implements adapters.Store.
-func (s *Store) Case(ctx context.Context, ref string) (adapters.Case, error) {
-	c, err := readCase(ctx, s.db(ctx), ref, false)
+// Case implements cases.Store.
+func (s *Cases) Case(ctx context.Context, ref string) (cases.Case, error) {
+	c, err := readCase(ctx, s.q(), ref, false)
 	if err != nil {
-		return adapters.Case{}, fail(ctx, "finding case", err)
+		return cases.Case{}, fail(ctx, "finding case", err)
 	}
 	return c, nil
 }
 
-// Cases implements adapters.Store.
-func (s *Store) Cases(ctx context.Context, f adapters.CaseFilter) ([]adapters.Case, error) {
+// Cases implements cases.Store.
+func (s *Cases) Cases(ctx context.Context, f cases.CaseFilter) ([]cases.Case, error) {
 	services := f.Services
 	if services == nil {
 		services = []string{}
 	}
-	rows, err := s.db(ctx).Query(ctx, `WITH c AS (
+	rows, err := s.q().Query(ctx, `WITH c AS (
 			SELECT * FROM cases
 			WHERE ref > $1 AND (cardinality($2::text[]) = 0 OR service = ANY($2))
 				AND ($3 = '' OR status = $3) AND ($4 = '' OR phone = $4)
 			ORDER BY ref LIMIT $5)
 		SELECT `+caseColumns+` FROM c LEFT JOIN case_events e ON e.ref = c.ref ORDER BY c.ref, e.id`,
-		f.After, services, f.Status, f.Phone, adapters.PageSize(f.Limit))
+		f.After, services, f.Status, f.Phone, guichet.PageSize(f.Limit))
 	if err != nil {
 		return nil, fail(ctx, "listing cases", err)
 	}
-	cases, err := scanCases(rows)
+	found, err := scanCases(rows)
 	if err != nil {
 		return nil, fail(ctx, "listing cases", err)
 	}
-	return cases, nil
+	return found, nil
 }
 
 // caseColumns are a case's columns (c) and one of its events' (e), as
@@ -126,7 +127,7 @@ const caseColumns = `c.ref, c.service, c.status, c.phone, c.lang, c.channel, c.d
 
 // readCase reads the case ref and its history; with lock, it locks the
 // case's row first, so that the history read after it is the latest.
-func readCase(ctx context.Context, q querier, ref string, lock bool) (adapters.Case, error) {
+func readCase(ctx context.Context, q querier, ref string, lock bool) (cases.Case, error) {
 	b := &pgx.Batch{}
 	if lock {
 		b.Queue(`SELECT FROM cases WHERE ref = $1 FOR UPDATE`, ref)
@@ -137,32 +138,32 @@ func readCase(ctx context.Context, q querier, ref string, lock bool) (adapters.C
 	defer br.Close()
 	if lock {
 		if _, err := br.Exec(); err != nil {
-			return adapters.Case{}, fmt.Errorf("locking case: %w", err)
+			return cases.Case{}, fmt.Errorf("locking case: %w", err)
 		}
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return adapters.Case{}, err
+		return cases.Case{}, err
 	}
-	cases, err := scanCases(rows)
+	found, err := scanCases(rows)
 	if err != nil {
-		return adapters.Case{}, err
+		return cases.Case{}, err
 	}
-	if len(cases) == 0 {
-		return adapters.Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
+	if len(found) == 0 {
+		return cases.Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
 	}
 	if err := br.Close(); err != nil {
-		return adapters.Case{}, err
+		return cases.Case{}, err
 	}
-	return cases[0], nil
+	return found[0], nil
 }
 
 // scanCases reads rows of caseColumns, a row per event, ordered by case.
-func scanCases(rows pgx.Rows) ([]adapters.Case, error) {
+func scanCases(rows pgx.Rows) ([]cases.Case, error) {
 	defer rows.Close()
 	var (
-		cases []adapters.Case
-		c     adapters.Case
+		found []cases.Case
+		c     cases.Case
 		data  []byte
 		ev    struct {
 			status, channel, who, note *string
@@ -174,24 +175,24 @@ func scanCases(rows pgx.Rows) ([]adapters.Case, error) {
 			&ev.status, &ev.at, &ev.channel, &ev.who, &ev.note); err != nil {
 			return nil, fmt.Errorf("reading a case: %w", err)
 		}
-		if n := len(cases); n == 0 || cases[n-1].Ref != c.Ref {
+		if n := len(found); n == 0 || found[n-1].Ref != c.Ref {
 			c.Data, c.History = nil, nil
 			if data != nil {
 				if err := json.Unmarshal(data, &c.Data); err != nil {
 					return nil, fmt.Errorf("reading the data of case %s: %w", c.Ref, err)
 				}
 			}
-			cases = append(cases, c)
+			found = append(found, c)
 		}
 		if ev.status != nil {
-			last := &cases[len(cases)-1]
-			last.History = append(last.History, adapters.Event{Status: *ev.status, At: *ev.at, Channel: *ev.channel, Who: *ev.who, Note: *ev.note})
+			last := &found[len(found)-1]
+			last.History = append(last.History, cases.Event{Status: *ev.status, At: *ev.at, Channel: *ev.channel, Who: *ev.who, Note: *ev.note})
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading cases: %w", err)
 	}
-	return cases, nil
+	return found, nil
 }
 
 // insertEvents adds a case's events, in order; eventArgs makes its
@@ -202,7 +203,7 @@ const insertEvents = `INSERT INTO case_events (ref, status, at, channel, who, no
 		WITH ORDINALITY AS e(status, at, channel, who, note, n)
 	ORDER BY e.n`
 
-func eventArgs(ref string, events []adapters.Event) []any {
+func eventArgs(ref string, events []cases.Event) []any {
 	n := len(events)
 	status, at, channel, who, note := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range events {
@@ -242,14 +243,14 @@ func data(d map[string]string) any {
 	return d
 }
 
-func cloneCase(c adapters.Case) adapters.Case {
+func cloneCase(c cases.Case) cases.Case {
 	c.Data = maps.Clone(c.Data)
 	c.History = slices.Clone(c.History)
 	return c
 }
 
 // notifyOf returns notify's messages about v, none if notify is nil.
-func notifyOf[T any](notify func(T) []adapters.Message, v T) []adapters.Message {
+func notifyOf[T any](notify func(T) []outbox.Message, v T) []outbox.Message {
 	if notify == nil {
 		return nil
 	}

@@ -12,10 +12,13 @@ import (
 	"github.com/guichet/guichet/hotline"
 )
 
-// The console's store: Store implements hotline.Store too, and passes the
+// The console's store: Console implements hotline.Accounts and hotline.Trail, and passes the
 // same contract suite (hotlinetest) as hotline.Memory. Unlike Memory, it
 // keeps every audit entry and every session record.
-var _ hotline.Store = (*Store)(nil)
+var (
+	_ hotline.Accounts = (*Console)(nil)
+	_ hotline.Trail    = (*Console)(nil)
+)
 
 const userColumns = `name, full_name, role, lang, hash, failures, locked_until, must_change, created`
 
@@ -45,9 +48,9 @@ func hash(h []byte) []byte {
 	return h
 }
 
-// AddUser implements hotline.Store.
-func (s *Store) AddUser(ctx context.Context, u hotline.User) error {
-	tag, err := s.db(ctx).Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
+// AddUser implements hotline.Accounts.
+func (s *Console) AddUser(ctx context.Context, u hotline.User) error {
+	tag, err := s.q().Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
 		u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.Failures, lockedUntil(u.LockedUntil), u.MustChange, u.Created)
 	if err != nil {
@@ -59,9 +62,9 @@ func (s *Store) AddUser(ctx context.Context, u hotline.User) error {
 	return nil
 }
 
-// User implements hotline.Store.
-func (s *Store) User(ctx context.Context, name string) (hotline.User, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name)
+// User implements hotline.Accounts.
+func (s *Console) User(ctx context.Context, name string) (hotline.User, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name)
 	if err != nil {
 		return hotline.User{}, fail(ctx, "finding a console user", err)
 	}
@@ -75,9 +78,9 @@ func (s *Store) User(ctx context.Context, name string) (hotline.User, error) {
 	return u, nil
 }
 
-// Users implements hotline.Store.
-func (s *Store) Users(ctx context.Context) ([]hotline.User, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
+// Users implements hotline.Accounts.
+func (s *Console) Users(ctx context.Context) ([]hotline.User, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
 	if err != nil {
 		return nil, fail(ctx, "listing console users", err)
 	}
@@ -88,10 +91,10 @@ func (s *Store) Users(ctx context.Context) ([]hotline.User, error) {
 	return users, nil
 }
 
-// UpdateUser implements hotline.Store: the failures, the lock and the
+// UpdateUser implements hotline.Accounts: the failures, the lock and the
 // creation time stay as they are.
-func (s *Store) UpdateUser(ctx context.Context, u hotline.User) error {
-	tag, err := s.db(ctx).Exec(ctx, `UPDATE console_users
+func (s *Console) UpdateUser(ctx context.Context, u hotline.User) error {
+	tag, err := s.q().Exec(ctx, `UPDATE console_users
 		SET full_name = $2, role = $3, lang = $4, hash = $5, must_change = $6
 		WHERE name = $1`, u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange)
 	if err != nil {
@@ -103,11 +106,11 @@ func (s *Store) UpdateUser(ctx context.Context, u hotline.User) error {
 	return nil
 }
 
-// SignInAttempt implements hotline.Store.
-func (s *Store) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, bool, error) {
+// SignInAttempt implements hotline.Accounts.
+func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, bool, error) {
 	// One UPDATE, so that parallel attempts are counted one after the
 	// other; a lock that has ended restarts the count at this attempt.
-	rows, err := s.db(ctx).Query(ctx, `UPDATE console_users
+	rows, err := s.q().Query(ctx, `UPDATE console_users
 		SET failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END,
 			locked_until = CASE WHEN $2::integer > 0 AND (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $2::integer
 				THEN $3::timestamptz END
@@ -127,10 +130,10 @@ func (s *Store) SignInAttempt(ctx context.Context, name string, now time.Time, m
 	return u, true, nil
 }
 
-// SignedIn implements hotline.Store; ENOTFOUND if there is no such
+// SignedIn implements hotline.Accounts; ENOTFOUND if there is no such
 // account.
-func (s *Store) SignedIn(ctx context.Context, name string) error {
-	tag, err := s.db(ctx).Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
+func (s *Console) SignedIn(ctx context.Context, name string) error {
+	tag, err := s.q().Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
 	if err != nil {
 		return fail(ctx, "clearing sign-in failures", err)
 	}
@@ -140,12 +143,12 @@ func (s *Store) SignedIn(ctx context.Context, name string) error {
 	return nil
 }
 
-// CreateSession implements hotline.Store: ENOTFOUND if sess.User has no
+// CreateSession implements hotline.Accounts: ENOTFOUND if sess.User has no
 // account, ECONFLICT if a session has sess.TokenHash. It then deletes the
 // sessions expired at sess.Created: sign-ins are rare, and the index on
 // expires makes it cheap.
-func (s *Store) CreateSession(ctx context.Context, sess hotline.Session) error {
-	db := s.db(ctx)
+func (s *Console) CreateSession(ctx context.Context, sess hotline.Session) error {
+	db := s.q()
 	tag, err := db.Exec(ctx, `INSERT INTO console_sessions (token_hash, username, csrf, created, expires)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING`,
 		sess.TokenHash, sess.User, sess.CSRF, sess.Created, sess.Expires)
@@ -163,9 +166,9 @@ func (s *Store) CreateSession(ctx context.Context, sess hotline.Session) error {
 	return nil
 }
 
-// Session implements hotline.Store: a session expires at its Expires.
-func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (hotline.Session, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
+// Session implements hotline.Accounts: a session expires at its Expires.
+func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) (hotline.Session, error) {
+	rows, err := s.q().Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
 		WHERE token_hash = $1 AND expires > $2`, tokenHash, now)
 	if err != nil {
 		return hotline.Session{}, fail(ctx, "finding a console session", err)
@@ -180,28 +183,28 @@ func (s *Store) Session(ctx context.Context, tokenHash string, now time.Time) (h
 	return sess, nil
 }
 
-// DeleteSession implements hotline.Store.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
-	if _, err := s.db(ctx).Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
+// DeleteSession implements hotline.Accounts.
+func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
+	if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return fail(ctx, "deleting a console session", err)
 	}
 	return nil
 }
 
-// Audit implements hotline.Store. IDs come from an identity column: they
+// Audit implements hotline.Trail. IDs come from an identity column: they
 // increase in the order entries are written, not always in the order
 // their transactions commit.
-func (s *Store) Audit(ctx context.Context, e hotline.AuditEntry) error {
-	if _, err := s.db(ctx).Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail)
+func (s *Console) Audit(ctx context.Context, e hotline.AuditEntry) error {
+	if _, err := s.q().Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail)
 		VALUES ($1, $2, $3, $4, $5)`, e.At, e.User, e.Action, e.Subject, e.Detail); err != nil {
 		return fail(ctx, "writing to the audit log", err)
 	}
 	return nil
 }
 
-// AuditLog implements hotline.Store. Only the conditions f sets are
+// AuditLog implements hotline.Trail. Only the conditions f sets are
 // written, so that each query can use its index, whatever plan is cached.
-func (s *Store) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.AuditEntry, error) {
+func (s *Console) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.AuditEntry, error) {
 	var (
 		where []string
 		args  []any
@@ -225,7 +228,7 @@ func (s *Store) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.
 	}
 	args = append(args, hotline.AuditLimit(f.Limit))
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
-	rows, err := s.db(ctx).Query(ctx, q, args...)
+	rows, err := s.q().Query(ctx, q, args...)
 	if err != nil {
 		return nil, fail(ctx, "reading the audit log", err)
 	}
@@ -236,9 +239,9 @@ func (s *Store) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.
 	return entries, nil
 }
 
-// RecordSessions implements hotline.Store in one INSERT, in the order of
+// RecordSessions implements hotline.Trail in one INSERT, in the order of
 // rs.
-func (s *Store) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) error {
+func (s *Console) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) error {
 	if len(rs) == 0 {
 		return ctx.Err()
 	}
@@ -250,7 +253,7 @@ func (s *Store) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) 
 		at[i], phone[i], operator[i], service[i], node[i], result[i] = r.At, r.Phone, r.Operator, r.Service, r.Node, r.Result
 		hops[i], duration[i] = r.Hops, r.Duration
 	}
-	_, err := s.db(ctx).Exec(ctx, `INSERT INTO ussd_sessions (at, phone, operator, service, node, result, hops, duration)
+	_, err := s.q().Exec(ctx, `INSERT INTO ussd_sessions (at, phone, operator, service, node, result, hops, duration)
 		SELECT r.at, r.phone, r.operator, r.service, r.node, r.result, r.hops, r.duration
 		FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::interval[])
 			WITH ORDINALITY AS r(at, phone, operator, service, node, result, hops, duration, n)
@@ -261,10 +264,10 @@ func (s *Store) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) 
 	return nil
 }
 
-// RecentSessions implements hotline.Store: the latest to end first, and of
+// RecentSessions implements hotline.Trail: the latest to end first, and of
 // those that ended at once the latest recorded.
-func (s *Store) RecentSessions(ctx context.Context, phone string, limit int) ([]hotline.SessionRecord, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT at, phone, operator, service, node, result, hops, duration
+func (s *Console) RecentSessions(ctx context.Context, phone string, limit int) ([]hotline.SessionRecord, error) {
+	rows, err := s.q().Query(ctx, `SELECT at, phone, operator, service, node, result, hops, duration
 		FROM ussd_sessions WHERE phone = $1 ORDER BY at DESC, id DESC LIMIT $2`, phone, hotline.RecentLimit(limit))
 	if err != nil {
 		return nil, fail(ctx, "listing a caller's sessions", err)
@@ -276,13 +279,13 @@ func (s *Store) RecentSessions(ctx context.Context, phone string, limit int) ([]
 	return rs, nil
 }
 
-// SessionCounts implements hotline.Store: both counts come from one scan
+// SessionCounts implements hotline.Trail: both counts come from one scan
 // of the window (GROUPING SETS), so that they agree. Hour counts are
 // ordered by hour then service, end counts by service, node and result,
 // byte by byte (the columns' collation is "C") as hotline.Memory orders
 // them.
-func (s *Store) SessionCounts(ctx context.Context, from, to time.Time) ([]hotline.HourCount, []hotline.EndCount, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT GROUPING(hour) = 1 AS ends, hour, service, node, result, count(*)
+func (s *Console) SessionCounts(ctx context.Context, from, to time.Time) ([]hotline.HourCount, []hotline.EndCount, error) {
+	rows, err := s.q().Query(ctx, `SELECT GROUPING(hour) = 1 AS ends, hour, service, node, result, count(*)
 		FROM (SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AS hour, service, node, result
 			FROM ussd_sessions WHERE at >= $1 AND at < $2) s
 		GROUP BY GROUPING SETS ((hour, service), (service, node, result))

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
-	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/hotline/hotlinetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
@@ -21,7 +20,7 @@ import (
 // half an hour off UTC's hours, so that counts per hour must be per UTC
 // hour whatever the server's setting.
 func TestHotline(t *testing.T) {
-	hotlinetest.Run(t, func(t *testing.T) hotline.Store {
+	hotlinetest.Run(t, func(t *testing.T) hotlinetest.Store {
 		ctx := t.Context()
 		u, err := neturl.Parse(pgtest.DB(t))
 		if err != nil {
@@ -38,7 +37,8 @@ func TestHotline(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		return postgres.NewStore(pool)
+		c := postgres.New(pool).Console()
+		return hotlinetest.Store{Accounts: c, Trail: c}
 	})
 }
 

@@ -80,7 +80,7 @@ func TestMigrateFailureChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if err := NewStore(pool).Seed(ctx); err != nil {
+	if err := New(pool).Cases().Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, url)

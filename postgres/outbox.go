@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/sms"
 )
 
@@ -22,7 +22,7 @@ const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, c
 		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, n)
 	ORDER BY m.n`
 
-func messageArgs(msgs []adapters.Message) []any {
+func messageArgs(msgs []outbox.Message) []any {
 	n := len(msgs)
 	phone, lang, body, kind, ref, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	created, translit := make([]time.Time, n), make([]bool, n)
@@ -34,15 +34,15 @@ func messageArgs(msgs []adapters.Message) []any {
 }
 
 // queueMessages adds to b the writing of msgs, readied by
-// adapters.PrepareMessages, if there are any.
-func queueMessages(b *pgx.Batch, msgs []adapters.Message) {
+// outbox.Prepare, if there are any.
+func queueMessages(b *pgx.Batch, msgs []outbox.Message) {
 	if len(msgs) > 0 {
 		b.Queue(insertMessages, messageArgs(msgs)...)
 	}
 }
 
-// writeMessages writes msgs, readied by adapters.PrepareMessages.
-func writeMessages(ctx context.Context, q querier, msgs []adapters.Message) error {
+// writeMessages writes msgs, readied by outbox.Prepare.
+func writeMessages(ctx context.Context, q querier, msgs []outbox.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -54,8 +54,8 @@ func writeMessages(ctx context.Context, q querier, msgs []adapters.Message) erro
 
 const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate`
 
-func scanMessage(row pgx.CollectableRow) (adapters.Message, error) {
-	var m adapters.Message
+func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
+	var m outbox.Message
 	var sent *time.Time
 	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate)
 	if sent != nil {
@@ -64,13 +64,13 @@ func scanMessage(row pgx.CollectableRow) (adapters.Message, error) {
 	return m, err
 }
 
-// ClaimMessages implements adapters.Store: FOR UPDATE SKIP LOCKED lets
+// ClaimMessages implements cases.Store: FOR UPDATE SKIP LOCKED lets
 // senders in several processes claim at once, each its own messages.
-func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]adapters.Message, error) {
+func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
 	}
-	rows, err := s.db(ctx).Query(ctx, `WITH due AS (
+	rows, err := s.q().Query(ctx, `WITH due AS (
 			SELECT id FROM outbox
 			WHERE (status = 'pending' AND (not_before IS NULL OR not_before <= $1))
 				OR (status = 'sending' AND lease_until <= $1)
@@ -86,16 +86,16 @@ func (s *Store) ClaimMessages(ctx context.Context, limit int, lease time.Duratio
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}
-	slices.SortFunc(msgs, func(a, b adapters.Message) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(msgs, func(a, b outbox.Message) int { return cmp.Compare(a.ID, b.ID) })
 	return msgs, nil
 }
 
-// MarkMessage implements adapters.Store.
-func (s *Store) MarkMessage(ctx context.Context, id int64, status, reason string) error {
-	if err := adapters.CheckMark(status); err != nil {
+// MarkMessage implements cases.Store.
+func (s *Outbox) MarkMessage(ctx context.Context, id int64, status, reason string) error {
+	if err := outbox.CheckMark(status); err != nil {
 		return err
 	}
-	tag, err := s.db(ctx).Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL, not_before = NULL WHERE id = $1`, id, status, reason)
+	tag, err := s.q().Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL, not_before = NULL WHERE id = $1`, id, status, reason)
 	if err != nil {
 		return fail(ctx, "marking a message", err)
 	}
@@ -105,10 +105,10 @@ func (s *Store) MarkMessage(ctx context.Context, id int64, status, reason string
 	return nil
 }
 
-// Messages implements adapters.Store.
-func (s *Store) Messages(ctx context.Context, phone string, limit int) ([]adapters.Message, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT `+messageColumns+` FROM outbox
-		WHERE phone = $1 ORDER BY created DESC, id DESC LIMIT $2`, phone, adapters.PageSize(limit))
+// Messages implements cases.Store.
+func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox
+		WHERE phone = $1 ORDER BY created DESC, id DESC LIMIT $2`, phone, guichet.PageSize(limit))
 	if err != nil {
 		return nil, fail(ctx, "listing messages", err)
 	}
@@ -121,7 +121,7 @@ func (s *Store) Messages(ctx context.Context, phone string, limit int) ([]adapte
 
 // MarkSent records that the message id went out on bind, and the id the
 // SMSC gave it, as the SMSC wrote it, at the store's now.
-func (s *Store) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
+func (s *Outbox) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
 	return s.updateMessage(ctx, "marking a message sent", `UPDATE outbox
 		SET status = 'sent', reason = '', lease_until = NULL, not_before = NULL, bind = $2, smsc_id = $3, sent = $4
 		WHERE id = $1`, id, bind, smscID, s.now())
@@ -129,14 +129,14 @@ func (s *Store) MarkSent(ctx context.Context, id int64, bind, smscID string) err
 
 // Defer puts the message id back to pending, with the reason, not to be
 // claimed before until.
-func (s *Store) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
+func (s *Outbox) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
 	return s.updateMessage(ctx, "deferring a message", `UPDATE outbox
 		SET status = 'pending', reason = $2, lease_until = NULL, not_before = $3
 		WHERE id = $1`, id, reason, until)
 }
 
-func (s *Store) updateMessage(ctx context.Context, what, sql string, args ...any) error {
-	tag, err := s.db(ctx).Exec(ctx, sql, args...)
+func (s *Outbox) updateMessage(ctx context.Context, what, sql string, args ...any) error {
+	tag, err := s.q().Exec(ctx, sql, args...)
 	if err != nil {
 		return fail(ctx, what, err)
 	}
@@ -151,14 +151,14 @@ func (s *Store) updateMessage(ctx context.Context, what, sql string, args ...any
 const receiptCandidates = 200
 
 // ApplyReceipt records a delivery receipt's state (see
-// adapters.ReceiptStatus) on the message sent on bind to dest whose SMSC id
+// outbox.ReceiptStatus) on the message sent on bind to dest whose SMSC id
 // is smscID. Ids are stored as the SMSC answered submit_sm, and receipts
 // may write them in another base: the few messages sent to dest on bind are
 // read and compared in Go with sms.SameID, newest first. It reports whether
 // a message matched.
-func (s *Store) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	phone := adapters.ReceiptNumber(dest)
-	rows, err := s.db(ctx).Query(ctx, `SELECT id, smsc_id FROM outbox
+func (s *Outbox) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
+	phone := outbox.ReceiptNumber(dest)
+	rows, err := s.q().Query(ctx, `SELECT id, smsc_id FROM outbox
 		WHERE bind = $1 AND phone = $2 AND smsc_id <> ''
 		ORDER BY id DESC LIMIT $3`, bind, phone, receiptCandidates)
 	if err != nil {
@@ -176,7 +176,7 @@ func (s *Store) ApplyReceipt(ctx context.Context, bind, smscID, dest, state stri
 		if !sms.SameID(c.SMSCID, smscID) {
 			continue
 		}
-		if status, ok := adapters.ReceiptStatus(state); ok {
+		if status, ok := outbox.ReceiptStatus(state); ok {
 			if err := s.updateMessage(ctx, "applying a receipt", `UPDATE outbox SET status = $2, reason = $3 WHERE id = $1`,
 				c.ID, status, "receipt: "+state); err != nil {
 				return false, err
@@ -188,15 +188,15 @@ func (s *Store) ApplyReceipt(ctx context.Context, bind, smscID, dest, state stri
 }
 
 // DeliveryCounts counts the messages created in [from, to) by bind and
-// status, sorted by bind then status (byte order, as adapters.Memory).
-func (s *Store) DeliveryCounts(ctx context.Context, from, to time.Time) ([]adapters.DeliveryCount, error) {
-	rows, err := s.db(ctx).Query(ctx, `SELECT bind, status, count(*) FROM outbox
+// status, sorted by bind then status (byte order, as cases.Memory).
+func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error) {
+	rows, err := s.q().Query(ctx, `SELECT bind, status, count(*) FROM outbox
 		WHERE created >= $1 AND created < $2
 		GROUP BY bind, status ORDER BY bind COLLATE "C", status COLLATE "C"`, from, to)
 	if err != nil {
 		return nil, fail(ctx, "counting deliveries", err)
 	}
-	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[adapters.DeliveryCount])
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outbox.DeliveryCount])
 	if err != nil {
 		return nil, fail(ctx, "counting deliveries", err)
 	}

@@ -1,7 +1,9 @@
-// Package postgres keeps the case store in PostgreSQL: offices and visit
-// slots, cases and their history, hotline callbacks, the SMS outbox, API
-// keys and the results of idempotent operations. Store implements
-// adapters.Store and passes the same contract suite as adapters.Memory.
+// Package postgres keeps everything durable in PostgreSQL, one store per
+// owner on a shared DB: Cases (offices and visit slots, cases and their
+// history, hotline callbacks, opt-outs, the results of idempotent
+// operations), Outbox (the SMS to citizens), Console (the hotline's
+// accounts, audit log and session records) and Keys (API keys). Each
+// passes the same contract suite as its in-memory twin.
 package postgres
 
 import (

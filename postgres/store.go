@@ -11,29 +11,58 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 )
 
-// Store is an adapters.Store in PostgreSQL, safe for concurrent use by
-// several goroutines and several processes sharing the database.
-type Store struct {
+// DB is the database that the stores of each owner share: Cases (the
+// case domain), Outbox, Console (the hotline's accounts and records) and
+// Keys. Each is safe for concurrent use by several goroutines and several
+// processes sharing the database.
+type DB struct {
 	// Now dates remembered results and messages that come without a
 	// date. nil: time.Now.
 	Now func() time.Time
-	// Keep is how long Once remembers a result; 0 means 24 hours.
+	// Keep is how long idempotent results are remembered; 0 means 24
+	// hours.
 	Keep time.Duration
 
 	pool  *pgxpool.Pool
 	swept atomic.Int64 // when Once last forgot old results, in Unix seconds
 }
 
-var _ adapters.Store = (*Store)(nil)
-
-// NewStore returns a store on pool, whose database Migrate has brought up
+// New returns the stores on pool, whose database Migrate has brought up
 // to date.
-func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+func New(pool *pgxpool.Pool) *DB {
+	return &DB{pool: pool}
 }
+
+// Cases returns the store of the case domain.
+func (db *DB) Cases() *Cases { return &Cases{conn{DB: db}} }
+
+// Outbox returns the store of the outbox.
+func (db *DB) Outbox() *Outbox { return &Outbox{conn{DB: db}} }
+
+// Console returns the store of the hotline console.
+func (db *DB) Console() *Console { return &Console{conn{DB: db}} }
+
+// Keys returns the store of API keys.
+func (db *DB) Keys() *Keys { return &Keys{conn{DB: db}} }
+
+// Cases keeps the case domain: offices and visit slots, cases and their
+// history, hotline callbacks, opt-outs, and the results of idempotent
+// operations. It implements cases.DB and the stores a cases.Service runs
+// on, and passes the same contract suite (casestest) as cases.Memory.
+type Cases struct{ conn }
+
+// Outbox keeps the messages to citizens, as outbox.Memory does.
+type Outbox struct{ conn }
+
+// Console keeps the hotline console's accounts, browser sessions, audit
+// log and session records, as hotline.Memory does.
+type Console struct{ conn }
+
+// Keys keeps API keys by their hash, as apikey.Memory does.
+type Keys struct{ conn }
 
 // querier is what a transaction and the pool both do.
 type querier interface {
@@ -41,28 +70,29 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// txKey carries, in the context Once gives do, the transaction that Once
-// holds, so that what do writes commits with the result Once remembers:
-// a retry after a crash then finds both or neither.
-type txKey struct{ s *Store }
-
-// begin opens a store method's transaction: a savepoint in Once's, if ctx
-// carries it, a transaction of the pool otherwise.
-func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
-	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
-		return tx.Begin(ctx)
-	}
-	return s.pool.Begin(ctx)
+// conn is where a store's statements run: the pool, or, for the store
+// that Cases.Once hands an operation, the transaction that records its
+// result.
+type conn struct {
+	*DB
+	tx pgx.Tx // nil: the pool
 }
 
-// db is where a read runs: in Once's transaction if ctx carries it.
-func (s *Store) db(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
-		return tx
+// q is where a read, or a single statement, runs.
+func (c conn) q() querier {
+	if c.tx != nil {
+		return c.tx
 	}
-	return s.pool
+	return c.pool
+}
+
+// begin opens a store method's transaction: a savepoint in the store's
+// transaction if it has one, a transaction of the pool otherwise.
+func (c conn) begin(ctx context.Context) (pgx.Tx, error) {
+	return c.q().Begin(ctx)
 }
 
 // rollback ends tx if it is still open, even once ctx is done: a method
@@ -91,16 +121,16 @@ func fail(ctx context.Context, doing string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", doing, err)
 }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+func (db *DB) now() time.Time {
+	if db.Now != nil {
+		return db.Now()
 	}
 	return time.Now()
 }
 
-func (s *Store) keep() time.Duration {
-	if s.Keep > 0 {
-		return s.Keep
+func (db *DB) keep() time.Duration {
+	if db.Keep > 0 {
+		return db.Keep
 	}
 	return 24 * time.Hour
 }
@@ -112,21 +142,21 @@ func violates(err error, code, constraint string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == code && (constraint == "" || pgErr.ConstraintName == constraint)
 }
 
-// Seed adds the demo's offices and cases (adapters.DemoOffices and
-// adapters.DemoCases) with their fixed references, leaving any that exist
+// Seed adds the demo's offices and cases (cases.DemoOffices and
+// cases.DemoCases) with their fixed references, leaving any that exist
 // as they are: seeding twice changes nothing.
-func (s *Store) Seed(ctx context.Context) error {
+func (s *Cases) Seed(ctx context.Context) error {
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return fail(ctx, "seeding", err)
 	}
 	defer rollback(ctx, tx)
-	for _, o := range adapters.DemoOffices() {
+	for _, o := range cases.DemoOffices() {
 		if err := insertOffice(ctx, tx, o); err != nil {
 			return fail(ctx, "seeding", err)
 		}
 	}
-	for _, c := range adapters.DemoCases() {
+	for _, c := range cases.DemoCases() {
 		if err := seedCase(ctx, tx, c); err != nil {
 			return fail(ctx, "seeding", err)
 		}
@@ -138,7 +168,7 @@ func (s *Store) Seed(ctx context.Context) error {
 }
 
 // insertOffice adds o unless an office has its ID.
-func insertOffice(ctx context.Context, q querier, o adapters.Office) error {
+func insertOffice(ctx context.Context, q querier, o cases.Office) error {
 	services := o.Services
 	if services == nil {
 		services = []string{}
@@ -152,7 +182,7 @@ func insertOffice(ctx context.Context, q querier, o adapters.Office) error {
 }
 
 // seedCase adds c and its history unless a case has its ref.
-func seedCase(ctx context.Context, q querier, c adapters.Case) error {
+func seedCase(ctx context.Context, q querier, c cases.Case) error {
 	tag, err := q.Exec(ctx, `INSERT INTO cases (ref, service, status, phone, lang, channel, data, opened, updated)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (ref) DO NOTHING`,
 		c.Ref, c.Service, c.Status, c.Phone, c.Lang, c.Channel, data(c.Data), c.Opened, c.Updated)

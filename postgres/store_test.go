@@ -7,14 +7,18 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
-	"github.com/guichet/guichet/adapters/adapterstest"
+	"github.com/guichet/guichet/apikey/apikeytest"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/cases/casestest"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
 )
 
-// newStore returns a store on a database of its own, migrated and seeded.
-func newStore(tb testing.TB) *postgres.Store {
+// newStore returns the stores on a database of their own, migrated and
+// seeded.
+func newStore(tb testing.TB) *postgres.DB {
 	tb.Helper()
 	ctx := context.Background()
 	url := pgtest.DB(tb)
@@ -26,69 +30,80 @@ func newStore(tb testing.TB) *postgres.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	s := postgres.NewStore(pool)
-	if err := s.Seed(ctx); err != nil {
+	db := postgres.New(pool)
+	if err := db.Cases().Seed(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	return s
+	return db
+}
+
+// stores are the stores under the contract of casestest.
+func stores(db *postgres.DB) casestest.Stores {
+	c := db.Cases()
+	return casestest.Stores{DB: c, CaseStore: c, VisitStore: c, CallbackStore: c, Queue: c, Outbox: db.Outbox()}
 }
 
 func TestStore(t *testing.T) {
-	adapterstest.Run(t, func(t *testing.T) adapters.Store { return newStore(t) })
+	casestest.Run(t, func(t *testing.T) casestest.Stores { return stores(newStore(t)) })
+}
+
+func TestKeys(t *testing.T) {
+	apikeytest.Run(t, newStore(t).Keys())
 }
 
 // Seeding twice changes nothing: the demo runs on a database that
 // survives restarts.
 func TestSeedTwice(t *testing.T) {
-	s := newStore(t)
+	s := newStore(t).Cases()
 	if err := s.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	cases, err := s.Cases(t.Context(), adapters.CaseFilter{})
+	seeded, err := s.Cases(t.Context(), cases.CaseFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != len(adapters.DemoCases()) {
-		t.Errorf("%d cases after seeding twice, want %d", len(cases), len(adapters.DemoCases()))
+	if len(seeded) != len(cases.DemoCases()) {
+		t.Errorf("%d cases after seeding twice, want %d", len(seeded), len(cases.DemoCases()))
 	}
-	for _, c := range cases {
-		if want := len(findCase(adapters.DemoCases(), c.Ref).History); len(c.History) != want {
+	for _, c := range seeded {
+		if want := len(findCase(cases.DemoCases(), c.Ref).History); len(c.History) != want {
 			t.Errorf("case %s has %d events, want %d", c.Ref, len(c.History), want)
 		}
 	}
 }
 
-func findCase(cases []adapters.Case, ref string) adapters.Case {
-	for _, c := range cases {
+func findCase(all []cases.Case, ref string) cases.Case {
+	for _, c := range all {
 		if c.Ref == ref {
 			return c
 		}
 	}
-	return adapters.Case{}
+	return cases.Case{}
 }
 
 // What an operation run by Once writes commits with its result: an
 // operation that fails after writing leaves nothing, and a remembered one
 // left its case.
 func TestOnceAtomic(t *testing.T) {
-	s := newStore(t)
+	db := newStore(t)
+	s, out := db.Cases(), db.Outbox()
 	ctx := t.Context()
 	const phone = "+237677000001"
-	open := func(ctx context.Context) (adapters.Case, error) {
-		return s.OpenCase(ctx, adapters.Case{Service: "courrier", Status: "received", Phone: phone, Opened: time.Now(), Updated: time.Now()},
-			func(c adapters.Case) []adapters.Message {
-				return []adapters.Message{{Phone: c.Phone, Body: "opened " + c.Ref}}
+	open := func(ctx context.Context, tx cases.Store) (cases.Case, error) {
+		return tx.Cases.OpenCase(ctx, cases.Case{Service: "courrier", Status: "received", Phone: phone, Opened: time.Now(), Updated: time.Now()},
+			func(c cases.Case) []outbox.Message {
+				return []outbox.Message{{Phone: c.Phone, Body: "opened " + c.Ref}}
 			})
 	}
 	boom := guichet.Errorf(guichet.EUNAVAILABLE, "ministry down")
 	var ref string
-	_, err := s.Once(ctx, "cases.open", "k", func(ctx context.Context) (adapters.Result, error) {
-		c, err := open(ctx)
+	_, err := s.Once(ctx, "cases.open", "k", func(ctx context.Context, tx cases.Store) (menus.Result, error) {
+		c, err := open(ctx, tx)
 		if err != nil {
-			return adapters.Result{}, err
+			return menus.Result{}, err
 		}
 		ref = c.Ref
-		return adapters.Result{}, boom
+		return menus.Result{}, boom
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("Once = %v, want %v", err, boom)
@@ -96,23 +111,23 @@ func TestOnceAtomic(t *testing.T) {
 	if _, err := s.Case(ctx, ref); guichet.ErrorCode(err) != guichet.ENOTFOUND {
 		t.Errorf("case %s of a failed operation: %v, want not found", ref, err)
 	}
-	if msgs, _ := s.Messages(ctx, phone, 0); len(msgs) != 0 {
+	if msgs, _ := out.Messages(ctx, phone, 0); len(msgs) != 0 {
 		t.Errorf("messages of a failed operation: %+v", msgs)
 	}
 
 	// A refused booking inside the operation (a savepoint rolled back)
 	// does not spoil what the operation wrote before it.
-	r, err := s.Once(ctx, "cases.open", "k", func(ctx context.Context) (adapters.Result, error) {
-		c, err := open(ctx)
+	r, err := s.Once(ctx, "cases.open", "k", func(ctx context.Context, tx cases.Store) (menus.Result, error) {
+		c, err := open(ctx, tx)
 		if err != nil {
-			return adapters.Result{}, err
+			return menus.Result{}, err
 		}
-		start := time.Date(2026, time.November, 30, 9, 0, 0, 0, adapters.Cameroon)
-		b := adapters.Booking{Office: "atlantis", Start: start, Service: "visit", Phone: phone}
-		if _, err := s.Book(ctx, b, 50, start.Add(-time.Hour), nil); guichet.ErrorCode(err) != guichet.ENOTFOUND {
+		start := time.Date(2026, time.November, 30, 9, 0, 0, 0, cases.Cameroon)
+		b := cases.Booking{Office: "atlantis", Start: start, Service: "visit", Phone: phone}
+		if _, err := tx.Visits.Book(ctx, b, 50, start.Add(-time.Hour), nil); guichet.ErrorCode(err) != guichet.ENOTFOUND {
 			t.Errorf("booking at an unknown office: %v, want not found", err)
 		}
-		return adapters.Result{Vars: map[string]string{"ref": c.Ref}}, nil
+		return menus.Result{Vars: map[string]string{"ref": c.Ref}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -120,23 +135,24 @@ func TestOnceAtomic(t *testing.T) {
 	if _, err := s.Case(ctx, r.Vars["ref"]); err != nil {
 		t.Errorf("case of a remembered operation: %v", err)
 	}
-	if msgs, _ := s.Messages(ctx, phone, 0); len(msgs) != 1 {
+	if msgs, _ := out.Messages(ctx, phone, 0); len(msgs) != 1 {
 		t.Errorf("%d messages, want the one of the remembered operation", len(msgs))
 	}
 }
 
 // Remembered results are forgotten after Keep.
 func TestOnceKeep(t *testing.T) {
-	s := newStore(t)
+	db := newStore(t)
 	now := time.Date(2026, time.November, 30, 8, 0, 0, 0, time.UTC)
-	s.Now = func() time.Time { return now }
-	s.Keep = time.Hour
+	db.Now = func() time.Time { return now }
+	db.Keep = time.Hour
+	s := db.Cases()
 	runs := 0
 	once := func() {
 		t.Helper()
-		_, err := s.Once(t.Context(), "cases.open", "k", func(context.Context) (adapters.Result, error) {
+		_, err := s.Once(t.Context(), "cases.open", "k", func(context.Context, cases.Store) (menus.Result, error) {
 			runs++
-			return adapters.Result{}, nil
+			return menus.Result{}, nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -158,10 +174,10 @@ func TestOnceKeep(t *testing.T) {
 // The demo runs on PostgreSQL as it does in memory: Native's operations,
 // each with its SMS.
 func TestNative(t *testing.T) {
-	s := newStore(t)
-	monday := time.Date(2026, time.November, 30, 7, 30, 0, 0, adapters.Cameroon)
-	n := &adapters.Native{Store: s, Now: func() time.Time { return monday }}
-	r, err := n.Do(t.Context(), adapters.Call{Op: "slots.book", Service: "visit", Phone: "+237677000001", Lang: "fr", Channel: "ussd",
+	s := newStore(t).Cases()
+	monday := time.Date(2026, time.November, 30, 7, 30, 0, 0, cases.Cameroon)
+	n := &cases.Service{DB: s, Now: func() time.Time { return monday }}
+	r, err := n.Do(t.Context(), menus.Call{Op: "slots.book", Service: "visit", Phone: "+237677000001", Lang: "fr", Channel: "ussd",
 		Key: "session-1/book", Args: map[string]string{"office": "douala-3", "slot": "202611300900"}})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +185,7 @@ func TestNative(t *testing.T) {
 	if want := "20000011"; r.Vars["ref"] != want || r.Vars["slot"] != "Lun 30/11 09h00" {
 		t.Errorf("booked %v, want ref %s on Lun 30/11 09h00", r.Vars, want)
 	}
-	r, err = n.Do(t.Context(), adapters.Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": adapters.DemoLicenceReady}})
+	r, err = n.Do(t.Context(), menus.Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": cases.DemoLicenceReady}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -652,3 +652,19 @@ wait:
 	}
 	return nil
 }
+
+// Demux returns the handler that gives each inbound message to its one
+// owner: delivery receipts to receipts, the rest (citizens' SMS) to
+// messages. A nil handler refuses its kind, so that the SMSC keeps it.
+func Demux(receipts, messages Handler) Handler {
+	return func(ctx context.Context, in Inbound) error {
+		h := messages
+		if in.Kind == KindReceipt {
+			h = receipts
+		}
+		if h == nil {
+			return fmt.Errorf("smpp: no handler for this inbound message")
+		}
+		return h(ctx, in)
+	}
+}

@@ -55,6 +55,16 @@ type BindStatus struct {
 // StartBinds dials n binds (at least one) to one operator with cfg and keeps
 // them up until Close.
 func StartBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
+	b := NewBinds(name, cfg, n, log)
+	b.Start(cfg.Handler)
+	return b
+}
+
+// NewBinds returns n binds (at least one) to one operator with cfg, not yet
+// dialled: Start dials them. What must reply on them (USSD over SMPP) can
+// hold them before their handler, which it is part of, exists. Submit
+// answers ErrNoBind until a bind is up.
+func NewBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
 	if n < 1 {
 		n = 1
 	}
@@ -63,13 +73,20 @@ func StartBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
 	}
 	b := &Binds{name: name, cfg: cfg, log: log.With("operator", name), Min: time.Second, Max: time.Minute}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	for i := 0; i < n; i++ {
-		s := &slot{since: time.Now()}
-		b.slots = append(b.slots, s)
+	for range n {
+		b.slots = append(b.slots, &slot{since: time.Now()})
+	}
+	return b
+}
+
+// Start dials the binds with handler h for what the SMSC sends, and keeps
+// them up until Close. It is called once.
+func (b *Binds) Start(h Handler) {
+	b.cfg.Handler = h
+	for i, s := range b.slots {
 		b.wg.Add(1)
 		go b.keep(i, s)
 	}
-	return b
 }
 
 // Name is the operator's name.

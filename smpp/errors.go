@@ -12,7 +12,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("smpp: %s answered with status %#02x (%s)", commandName(e.Command), e.Status, statusName(e.Status))
+	return fmt.Sprintf("smpp: %s answered with status %#02x (%s)", commandName(e.Command), e.Status, StatusName(e.Status))
 }
 
 // Retryable reports whether the same request may succeed later
@@ -107,10 +107,18 @@ func commandName(id uint32) string {
 	return fmt.Sprintf("command %#08x", id)
 }
 
-func statusName(s uint32) string {
+// StatusName spells a command_status as SMPP 3.4 names it
+// ("ESME_RTHROTTLED"), "unknown" for a status it does not name.
+func StatusName(s uint32) string {
 	switch s {
 	case StatusOK:
 		return "ESME_ROK"
+	case 0x01:
+		return "ESME_RINVMSGLEN"
+	case 0x02:
+		return "ESME_RINVCMDLEN"
+	case 0x04:
+		return "ESME_RINVBNDSTS"
 	case StatusInvCmdID:
 		return "ESME_RINVCMDID"
 	case StatusSysErr:

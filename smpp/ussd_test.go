@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
@@ -150,8 +151,8 @@ func bridge(t *testing.T, u *smpp.USSD) *smsctest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := adapters.NewMemory()
-	if err := cases.Seed(t.Context()); err != nil {
+	store := cases.NewMemory(outbox.NewMemory())
+	if err := store.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	srv := smsctest.NewServer(smsctest.Options{})
@@ -159,7 +160,7 @@ func bridge(t *testing.T, u *smpp.USSD) *smsctest.Server {
 	binds := smpp.StartBinds(u.Operator, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
 		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
 	t.Cleanup(func() { binds.Close(context.Background()) })
-	u.Engine = ussd.NewEngine(cat, sessions.NewMemory(nil), &adapters.Native{Store: cases, Catalogue: cat}, nil, ussd.Config{},
+	u.Engine = ussd.NewEngine(cat, sessions.NewMemory(nil), &cases.Service{DB: store, Catalogue: cat}, nil, ussd.Config{},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	u.Reply = binds
 	waitFor(t, "the bind", allBound(binds))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/phone"
 )
@@ -26,9 +25,9 @@ type Store interface {
 	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
 }
 
-// Backend runs the named operations that menus call (adapters.Native is one).
+// Backend runs the named operations that menus call (cases.Service is one).
 type Backend interface {
-	Do(ctx context.Context, c adapters.Call) (adapters.Result, error)
+	Do(ctx context.Context, c menus.Call) (menus.Result, error)
 }
 
 // Outcome results.
@@ -60,13 +59,14 @@ type Recorder interface {
 
 // Config tunes the engine; zero values take the defaults.
 type Config struct {
-	Budget       time.Duration  // a step's time, adapters included (2 s)
-	ResumeWindow time.Duration  // a dropped session can be resumed this long (120 s)
-	RetryWindow  time.Duration  // for dialects without a hop id: same input this soon is a retry (3 s)
-	IdleTimeout  time.Duration  // a session idle this long was timed out, not abandoned (60 s)
-	MaxInFlight  int            // steps at once before shedding load (2000)
-	Limit        int            // screen limit in septets (182)
-	Limits       map[string]int // per operator
+	Budget       time.Duration    // a step's time, adapters included (2 s)
+	ResumeWindow time.Duration    // a dropped session can be resumed this long (120 s)
+	RetryWindow  time.Duration    // for dialects without a hop id: same input this soon is a retry (3 s)
+	IdleTimeout  time.Duration    // a session idle this long was timed out, not abandoned (60 s)
+	MaxInFlight  int              // steps at once before shedding load (2000)
+	Limit        int              // screen limit in septets (182)
+	Limits       map[string]int   // per operator
+	Now          func() time.Time // the clock (time.Now)
 }
 
 func (c *Config) defaults() {
@@ -113,8 +113,12 @@ func NewEngine(cat *menus.Catalogue, store Store, backend Backend, rec Recorder,
 	if rec == nil {
 		rec = nopRecorder{}
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Engine{cat: cat, store: store, backend: backend, rec: rec, cfg: cfg, log: log,
-		base: codeParts(cat.Code), Now: time.Now}
+		base: codeParts(cat.Code), Now: now}
 }
 
 type nopRecorder struct{}

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/sessions/sessionstest"
 	"github.com/guichet/guichet/ussd"
@@ -40,11 +41,11 @@ func newBenchFixture(b *testing.B, store ussd.Store) *fixture {
 		b.Fatal(err)
 	}
 	f := &fixture{now: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)} // no recorder: the engine's own does nothing
-	f.cases = adapters.NewMemory()
+	f.cases = cases.NewMemory(outbox.NewMemory())
 	if err := f.cases.Seed(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	native := &adapters.Native{Store: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
+	native := &cases.Service{DB: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
 	if store == nil {
 		store = sessions.NewMemory(func() time.Time { return f.now })
 	}

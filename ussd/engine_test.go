@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/sessions/sessionstest"
@@ -21,12 +22,12 @@ import (
 
 // backend is a mock Backend: a struct of function fields.
 type backend struct {
-	do func(ctx context.Context, c adapters.Call) (adapters.Result, error)
+	do func(ctx context.Context, c menus.Call) (menus.Result, error)
 }
 
 var _ ussd.Backend = (*backend)(nil)
 
-func (b *backend) Do(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+func (b *backend) Do(ctx context.Context, c menus.Call) (menus.Result, error) {
 	return b.do(ctx, c)
 }
 
@@ -63,7 +64,7 @@ type fixture struct {
 	eng   *ussd.Engine
 	rec   *recorder
 	now   time.Time
-	cases *adapters.Memory
+	cases *cases.Memory
 }
 
 // newFixture builds an engine over the built-in catalogue and the native
@@ -75,12 +76,12 @@ func newFixture(t *testing.T, store ussd.Store, cfg ussd.Config, wrap func(next 
 		t.Fatal(err)
 	}
 	f := &fixture{rec: &recorder{}, now: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)}
-	f.cases = adapters.NewMemory()
+	f.cases = cases.NewMemory(outbox.NewMemory())
 	if err := f.cases.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	native := &adapters.Native{Store: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
-	var b ussd.Backend = &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+	native := &cases.Service{DB: f.cases, Catalogue: cat, Now: func() time.Time { return f.now }}
+	var b ussd.Backend = &backend{do: func(ctx context.Context, c menus.Call) (menus.Result, error) {
 		return native.Do(ctx, c)
 	}}
 	if wrap != nil {
@@ -129,11 +130,11 @@ func (f *fixture) walk(t *testing.T, session, phone string, inputs ...string) us
 // gets the second serial of the store.
 func (f *fixture) requireOneCase(t *testing.T, ph string) {
 	t.Helper()
-	c, err := f.cases.OpenCase(context.Background(), adapters.Case{Service: "probe", Phone: ph}, nil)
+	c, err := f.cases.OpenCase(context.Background(), cases.Case{Service: "probe", Phone: ph}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := reference.FromNumber(adapters.MemorySerials+2, 7); c.Ref != want {
+	if want := reference.FromNumber(cases.MemorySerials+2, 7); c.Ref != want {
 		t.Errorf("the next case got %s, want %s: more than one case was opened", c.Ref, want)
 	}
 }
@@ -164,7 +165,7 @@ func TestRacingRetriesOpenOneCase(t *testing.T) {
 	var opens atomic.Int64
 	release := make(chan struct{})
 	f := newFixture(t, nil, ussd.Config{}, func(next ussd.Backend) ussd.Backend {
-		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+		return &backend{do: func(ctx context.Context, c menus.Call) (menus.Result, error) {
 			if c.Op == "cases.open" {
 				opens.Add(1)
 				<-release
@@ -200,14 +201,14 @@ func TestSlowBackendKeepsTheSession(t *testing.T) {
 	var slow atomic.Bool
 	slow.Store(true)
 	f := newFixture(t, nil, ussd.Config{Budget: 50 * time.Millisecond}, func(next ussd.Backend) ussd.Backend {
-		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+		return &backend{do: func(ctx context.Context, c menus.Call) (menus.Result, error) {
 			if c.Op == "cases.open" && slow.Load() {
 				// The work gets done, but too late for this hop.
 				if _, err := next.Do(context.Background(), c); err != nil {
-					return adapters.Result{}, err
+					return menus.Result{}, err
 				}
 				<-ctx.Done()
-				return adapters.Result{}, ctx.Err()
+				return menus.Result{}, ctx.Err()
 			}
 			return next.Do(ctx, c)
 		}}
@@ -233,7 +234,7 @@ func TestShedsLoad(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	f := newFixture(t, nil, ussd.Config{MaxInFlight: 1}, func(next ussd.Backend) ussd.Backend {
-		return &backend{do: func(ctx context.Context, c adapters.Call) (adapters.Result, error) {
+		return &backend{do: func(ctx context.Context, c menus.Call) (menus.Result, error) {
 			if c.Op == "offices.list" {
 				entered <- struct{}{}
 				<-release

@@ -3,7 +3,7 @@ package ussd
 import (
 	"encoding/json"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 // session is what the engine keeps between hops, as compact JSON (the store
@@ -22,7 +22,7 @@ type session struct {
 	Bad     bool              `json:"b,omitempty"` // the last input was refused
 	Vars    map[string]string `json:"v,omitempty"`
 	Stack   []string          `json:"k,omitempty"` // screens to go back to, "svc/node"
-	Opts    []adapters.Option `json:"o,omitempty"` // a choose node's options
+	Opts    []menus.Choice    `json:"o,omitempty"` // a choose node's options
 	Queue   []string          `json:"q,omitempty"` // shortcut inputs still to play
 	ActKey  string            `json:"ak,omitempty"`
 	Hist    string            `json:"h,omitempty"` // cumulative dialects: the last text
@@ -66,7 +66,7 @@ func (s *session) clone() *session {
 		c.Vars[k] = v
 	}
 	c.Stack = append([]string(nil), s.Stack...)
-	c.Opts = append([]adapters.Option(nil), s.Opts...)
+	c.Opts = append([]menus.Choice(nil), s.Opts...)
 	c.Queue = nil
 	return &c
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/phone"
 )
@@ -323,12 +322,12 @@ func (t *turn) enter(target string, push bool) {
 	t.end("error", Errored)
 }
 
-func (t *turn) call(op string, args map[string]string, key string) (adapters.Result, error) {
+func (t *turn) call(op string, args map[string]string, key string) (menus.Result, error) {
 	filled := make(map[string]string, len(args))
 	for k, v := range args {
 		filled[k] = menus.Fill(v, t.s.Vars)
 	}
-	return t.e.backend.Do(t.ctx, adapters.Call{Op: op, Service: t.s.Svc, Phone: t.req.Phone, Lang: t.s.Lang,
+	return t.e.backend.Do(t.ctx, menus.Call{Op: op, Service: t.s.Svc, Phone: t.req.Phone, Lang: t.s.Lang,
 		Channel: cmp.Or(t.req.Channel, "ussd"), Who: t.req.Agent, Args: filled, Key: key})
 }
 

@@ -3,7 +3,7 @@ package backend
 import (
 	"fmt"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 // Document is a parsed answer that paths can be looked up in: a JSON value
@@ -20,8 +20,8 @@ type Document interface {
 // Map returns op's result from doc: its Response variables and, for a list
 // operation, its Options, with vars filling the templates of the option
 // paths. An answer that lacks a mapped value is a broken answer.
-func (op Operation) Map(doc Document, vars map[string]string) (adapters.Result, error) {
-	var res adapters.Result
+func (op Operation) Map(doc Document, vars map[string]string) (menus.Result, error) {
+	var res menus.Result
 	if len(op.Response) > 0 {
 		res.Vars = make(map[string]string, len(op.Response))
 	}
@@ -29,7 +29,7 @@ func (op Operation) Map(doc Document, vars map[string]string) (adapters.Result, 
 		path := op.Response[name]
 		v, ok := doc.Value(path)
 		if !ok {
-			return adapters.Result{}, Broken(nil, "answer has no value at %s (for %s)", path, name)
+			return menus.Result{}, Broken(nil, "answer has no value at %s (for %s)", path, name)
 		}
 		res.Vars[name] = v
 	}
@@ -39,27 +39,27 @@ func (op Operation) Map(doc Document, vars map[string]string) (adapters.Result, 
 	}
 	idPath, err := Expand(o.ID, vars, nil)
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("options.id: %w", err)
+		return menus.Result{}, fmt.Errorf("options.id: %w", err)
 	}
 	labelPath, err := Expand(o.Label, vars, nil)
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("options.label: %w", err)
+		return menus.Result{}, fmt.Errorf("options.label: %w", err)
 	}
 	items, ok := doc.Items(o.Path)
 	if !ok {
-		return adapters.Result{}, Broken(nil, "answer has no list at %q", o.Path)
+		return menus.Result{}, Broken(nil, "answer has no list at %q", o.Path)
 	}
-	res.Options = make([]adapters.Option, 0, len(items))
+	res.Options = make([]menus.Choice, 0, len(items))
 	for i, item := range items {
 		id, ok := item.Value(idPath)
 		if !ok || id == "" {
-			return adapters.Result{}, Broken(nil, "item %d of %q has no %s", i, o.Path, idPath)
+			return menus.Result{}, Broken(nil, "item %d of %q has no %s", i, o.Path, idPath)
 		}
 		label, ok := item.Value(labelPath)
 		if !ok {
-			return adapters.Result{}, Broken(nil, "item %d of %q has no %s", i, o.Path, labelPath)
+			return menus.Result{}, Broken(nil, "item %d of %q has no %s", i, o.Path, labelPath)
 		}
-		res.Options = append(res.Options, adapters.Option{ID: id, Label: label})
+		res.Options = append(res.Options, menus.Choice{ID: id, Label: label})
 	}
 	return res, nil
 }

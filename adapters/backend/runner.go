@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 // MaxBody is the largest answer a connector reads: 1 MiB.
@@ -210,19 +210,19 @@ func (r *Runner) Breaker() *Breaker { return r.breaker }
 // left, the caller's deadline leaves time, and either the request was never
 // sent or repeatable says that repeating it is harmless (an idempotent
 // operation, or a key that the backend honours).
-func (r *Runner) Run(ctx context.Context, op string, repeatable bool, attempt func(ctx context.Context) (adapters.Result, error)) (adapters.Result, error) {
+func (r *Runner) Run(ctx context.Context, op string, repeatable bool, attempt func(ctx context.Context) (menus.Result, error)) (menus.Result, error) {
 	if err := ctx.Err(); err != nil {
 		// Called with no time left: not the backend's fault.
-		return adapters.Result{}, r.unavailable(op, Transient(err, "no time left to call it"), 0)
+		return menus.Result{}, r.unavailable(op, Transient(err, "no time left to call it"), 0)
 	}
 	var last *Failure
 	for n := 1; ; n++ {
 		done, err := r.breaker.Allow()
 		if err != nil {
 			if last != nil { // the last failure opened it: say what it was
-				return adapters.Result{}, r.unavailable(op, last, n-1)
+				return menus.Result{}, r.unavailable(op, last, n-1)
 			}
-			return adapters.Result{}, r.unavailable(op, Broken(err, "not called after repeated failures"), 0)
+			return menus.Result{}, r.unavailable(op, Broken(err, "not called after repeated failures"), 0)
 		}
 		actx, cancel := context.WithTimeout(ctx, r.timeout)
 		res, err := attempt(actx)
@@ -236,28 +236,28 @@ func (r *Runner) Run(ctx context.Context, op string, repeatable bool, attempt fu
 		if errors.As(err, &e) {
 			done(Succeeded) // the backend answered
 			e.Op, e.Backend = op, r.name
-			return adapters.Result{}, e
+			return menus.Result{}, e
 		}
 		var f *Failure
 		if !errors.As(err, &f) {
 			done(Abandoned)
-			return adapters.Result{}, fmt.Errorf("%s on %s: %w", op, r.name, err)
+			return menus.Result{}, fmt.Errorf("%s on %s: %w", op, r.name, err)
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
 			done(Abandoned)
-			return adapters.Result{}, r.unavailable(op, Transient(ctx.Err(), "call cancelled"), n)
+			return menus.Result{}, r.unavailable(op, Transient(ctx.Err(), "call cancelled"), n)
 		}
 		done(Failed)
 		last = f
 		if ctx.Err() != nil || !f.Retry || n > r.retries || !(repeatable || f.Unsent) {
-			return adapters.Result{}, r.unavailable(op, f, n)
+			return menus.Result{}, r.unavailable(op, f, n)
 		}
 		wait := r.wait(n)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+minAttempt {
-			return adapters.Result{}, r.unavailable(op, f, n)
+			return menus.Result{}, r.unavailable(op, f, n)
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return adapters.Result{}, r.unavailable(op, f, n)
+			return menus.Result{}, r.unavailable(op, f, n)
 		}
 	}
 }

@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 // script returns an attempt function that answers with errs in turn (nil:
 // success), and a pointer to the number of attempts made.
-func script(errs ...error) (func(context.Context) (adapters.Result, error), *int) {
+func script(errs ...error) (func(context.Context) (menus.Result, error), *int) {
 	n := 0
-	return func(ctx context.Context) (adapters.Result, error) {
+	return func(ctx context.Context) (menus.Result, error) {
 		n++
 		if err := errs[min(n, len(errs))-1]; err != nil {
-			return adapters.Result{}, err
+			return menus.Result{}, err
 		}
-		return adapters.Result{Vars: map[string]string{"ref": "R1"}}, nil
+		return menus.Result{Vars: map[string]string{"ref": "R1"}}, nil
 	}, &n
 }
 
@@ -91,9 +91,9 @@ func TestRunCountsFailuresOnly(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	hung := func(ctx context.Context) (adapters.Result, error) {
+	hung := func(ctx context.Context) (menus.Result, error) {
 		<-ctx.Done()
-		return adapters.Result{}, Transport(ctx.Err())
+		return menus.Result{}, Transport(ctx.Err())
 	}
 	for range 5 {
 		r.Run(ctx, "cases.open", false, hung)
@@ -133,11 +133,11 @@ func TestRunDeadline(t *testing.T) {
 	defer cancel()
 	var attempts []time.Duration
 	start := time.Now()
-	_, err := r.Run(ctx, "cases.track", true, func(ctx context.Context) (adapters.Result, error) {
+	_, err := r.Run(ctx, "cases.track", true, func(ctx context.Context) (menus.Result, error) {
 		begun := time.Now()
 		<-ctx.Done()
 		attempts = append(attempts, time.Since(begun))
-		return adapters.Result{}, Transport(ctx.Err())
+		return menus.Result{}, Transport(ctx.Err())
 	})
 	elapsed := time.Since(start)
 	if guichet.ErrorCode(err) != guichet.EUNAVAILABLE || !errors.Is(err, context.DeadlineExceeded) {

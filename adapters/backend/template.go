@@ -8,13 +8,13 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 // Vars returns the variables that templates may use for call: its Args,
 // and phone, lang, service, channel, op and key, which Args cannot override
 // (a menu cannot speak for another phone).
-func Vars(call adapters.Call) map[string]string {
+func Vars(call menus.Call) map[string]string {
 	vars := make(map[string]string, len(call.Args)+6)
 	maps.Copy(vars, call.Args)
 	vars["phone"] = call.Phone

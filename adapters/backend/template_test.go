@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/menus"
 )
 
 func TestExpand(t *testing.T) {
@@ -42,7 +42,7 @@ func TestExpand(t *testing.T) {
 }
 
 func TestVarsCannotOverrideTheCaller(t *testing.T) {
-	vars := Vars(adapters.Call{
+	vars := Vars(menus.Call{
 		Op: "cases.open", Service: "covid", Phone: "+237677123456", Lang: "en", Channel: "ussd", Key: "k1",
 		Args: map[string]string{"phone": "+237699999999", "office": "yde-1"},
 	})
@@ -107,9 +107,9 @@ func TestMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := adapters.Result{
+	want := menus.Result{
 		Vars:    map[string]string{"ref": "R1", "status": "ready"},
-		Options: []adapters.Option{{ID: "yde", Label: "Yaounde"}, {ID: "dla", Label: "Douala"}},
+		Options: []menus.Choice{{ID: "yde", Label: "Yaounde"}, {ID: "dla", Label: "Douala"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Map = %+v, want %+v", got, want)

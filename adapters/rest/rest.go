@@ -17,8 +17,8 @@ import (
 	"strings"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
+	"github.com/guichet/guichet/menus"
 )
 
 // sep cuts field names and answer paths into segments.
@@ -58,18 +58,18 @@ type request struct {
 // operation's Errors or the HTTP status (404 not found, 409 conflict, 400
 // and 422 invalid), and EUNAVAILABLE, naming the backend, when it cannot be
 // reached in time or answers something unusable.
-func (c *Connector) Do(ctx context.Context, call adapters.Call) (adapters.Result, error) {
+func (c *Connector) Do(ctx context.Context, call menus.Call) (menus.Result, error) {
 	op, ok := c.cfg.Operations[call.Op]
 	if !ok {
-		return adapters.Result{}, fmt.Errorf("rest backend %s: no operation %q", c.cfg.Name, call.Op)
+		return menus.Result{}, fmt.Errorf("rest backend %s: no operation %q", c.cfg.Name, call.Op)
 	}
 	vars := backend.Vars(call)
 	req, err := c.request(op, vars, call.Key)
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("rest backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
+		return menus.Result{}, fmt.Errorf("rest backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
 	}
 	repeatable := op.Idempotent || op.Method == http.MethodGet || c.cfg.Idempotency.Honoured && call.Key != ""
-	return c.run.Run(ctx, call.Op, repeatable, func(ctx context.Context) (adapters.Result, error) {
+	return c.run.Run(ctx, call.Op, repeatable, func(ctx context.Context) (menus.Result, error) {
 		return c.attempt(ctx, op, vars, req)
 	})
 }
@@ -125,14 +125,14 @@ func object(fields []backend.Field) map[string]any {
 }
 
 // attempt sends req once and maps the answer.
-func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[string]string, r request) (adapters.Result, error) {
+func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[string]string, r request) (menus.Result, error) {
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("building the request: %w", err)
+		return menus.Result{}, fmt.Errorf("building the request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "guichet")
@@ -144,11 +144,11 @@ func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return adapters.Result{}, backend.Transport(err)
+		return menus.Result{}, backend.Transport(err)
 	}
 	raw, err := backend.ReadBody(resp)
 	if err != nil {
-		return adapters.Result{}, err
+		return menus.Result{}, err
 	}
 
 	// The answer's JSON, if it is JSON: error bodies may carry a code.
@@ -171,33 +171,33 @@ func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[
 	}
 	if resp.StatusCode/100 != 2 {
 		if ours, code, ok := op.MapError(theirs, status); ok {
-			return adapters.Result{}, backend.Refuse(c.cfg.Name, ours, label(code, status), cause)
+			return menus.Result{}, backend.Refuse(c.cfg.Name, ours, label(code, status), cause)
 		}
 		switch resp.StatusCode {
 		case http.StatusNotFound, http.StatusGone:
-			return adapters.Result{}, backend.Refuse(c.cfg.Name, guichet.ENOTFOUND, label(theirs, status), cause)
+			return menus.Result{}, backend.Refuse(c.cfg.Name, guichet.ENOTFOUND, label(theirs, status), cause)
 		case http.StatusConflict:
-			return adapters.Result{}, backend.Refuse(c.cfg.Name, guichet.ECONFLICT, label(theirs, status), cause)
+			return menus.Result{}, backend.Refuse(c.cfg.Name, guichet.ECONFLICT, label(theirs, status), cause)
 		case http.StatusBadRequest, http.StatusUnprocessableEntity:
-			return adapters.Result{}, backend.Refuse(c.cfg.Name, guichet.EINVALID, label(theirs, status), cause)
+			return menus.Result{}, backend.Refuse(c.cfg.Name, guichet.EINVALID, label(theirs, status), cause)
 		}
-		return adapters.Result{}, backend.Status(resp)
+		return menus.Result{}, backend.Status(resp)
 	}
 
 	// A success, unless its body carries a code that Errors maps.
 	if ours, code, ok := op.MapError(theirs); ok {
-		return adapters.Result{}, backend.Refuse(c.cfg.Name, ours, code, cause)
+		return menus.Result{}, backend.Refuse(c.cfg.Name, ours, code, cause)
 	}
 	if len(op.Response) == 0 && op.Options == nil {
-		return adapters.Result{}, nil // nothing to read
+		return menus.Result{}, nil // nothing to read
 	}
 	switch {
 	case len(raw) == 0:
-		return adapters.Result{}, backend.Broken(nil, "empty answer (HTTP %s)", resp.Status)
+		return menus.Result{}, backend.Broken(nil, "empty answer (HTTP %s)", resp.Status)
 	case !isJSON:
-		return adapters.Result{}, backend.Broken(nil, "answer is %q, not JSON", orNone(mt))
+		return menus.Result{}, backend.Broken(nil, "answer is %q, not JSON", orNone(mt))
 	case docErr != nil:
-		return adapters.Result{}, backend.Broken(docErr, "answer is not valid JSON")
+		return menus.Result{}, backend.Broken(docErr, "answer is not valid JSON")
 	}
 	return op.Map(doc, vars)
 }

@@ -18,9 +18,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/adapters/backend/backendtest"
+	"github.com/guichet/guichet/menus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden requests in testdata/requests with what the connector sends")
@@ -29,17 +29,17 @@ const jsonType = "application/json; charset=utf-8"
 
 // The calls of the tests, as the engine makes them.
 var (
-	openCall = adapters.Call{
+	openCall = menus.Call{
 		Op: "cases.open", Service: "birth-certificate", Phone: "+237677123456", Lang: "fr", Channel: "ussd",
 		Args: map[string]string{"office": "yde-1", "born": "01022003", "name": `Ngo Bassa & fils <"Épée">`},
 		Key:  "3f2a9c-0001",
 	}
-	trackCall = adapters.Call{
+	trackCall = menus.Call{
 		Op: "cases.track", Service: "track", Phone: "+237677123456", Lang: "en", Channel: "hotline",
 		Args: map[string]string{"ref": "EC/2026 0421"},
 	}
-	officesCall = adapters.Call{Op: "offices.list", Service: "birth-certificate", Phone: "+237677123456", Lang: "en", Channel: "ussd"}
-	cancelCall  = adapters.Call{
+	officesCall = menus.Call{Op: "offices.list", Service: "birth-certificate", Phone: "+237677123456", Lang: "en", Channel: "ussd"}
+	cancelCall  = menus.Call{
 		Op: "slots.cancel", Service: "visit", Phone: "+237677123456", Lang: "fr", Channel: "sms",
 		Args: map[string]string{"ref": "B123"}, Key: "3f2a9c-0002",
 	}
@@ -100,28 +100,28 @@ func file(t *testing.T, name string) []byte {
 func TestDo(t *testing.T) {
 	tests := []struct {
 		name     string
-		call     adapters.Call
+		call     menus.Call
 		status   int
 		ctype    string
 		file     string // the answer's body, in testdata
 		golden   string // the request sent, in testdata/requests; "" not to check
-		want     adapters.Result
+		want     menus.Result
 		wantCode string // "" for success
 		wantMsg  string
 		wantHits int // 1 if 0
 	}{
 		// Successes, and the requests that led to them.
 		{name: "open", call: openCall, status: 201, ctype: jsonType, file: "open_case_response.json", golden: "open_case.txt",
-			want: adapters.Result{Vars: map[string]string{"ref": "EC2026000421"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "EC2026000421"}}},
 		{name: "track", call: trackCall, status: 200, ctype: jsonType, file: "track_response.json", golden: "track.txt",
-			want: adapters.Result{Vars: map[string]string{"ref": "EC2026000421", "status": "processing", "updated": "2026-11-30", "step": "received"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "EC2026000421", "status": "processing", "updated": "2026-11-30", "step": "received"}}},
 		{name: "offices in English", call: officesCall, status: 200, ctype: "application/json", file: "offices_response.json", golden: "offices.txt",
-			want: adapters.Result{Options: []adapters.Option{{ID: "yde-1", Label: "Yaounde 1st"}, {ID: "42", Label: "Douala Bonanjo"}, {ID: "bfs", Label: ""}}}},
-		{name: "offices in French", call: with(officesCall, func(c *adapters.Call) { c.Lang = "fr" }), status: 200, ctype: jsonType, file: "offices_response.json",
-			want: adapters.Result{Options: []adapters.Option{{ID: "yde-1", Label: "Yaoundé 1er"}, {ID: "42", Label: `Douala "Bonanjo"`}, {ID: "bfs", Label: "Bafoussam"}}}},
+			want: menus.Result{Options: []menus.Choice{{ID: "yde-1", Label: "Yaounde 1st"}, {ID: "42", Label: "Douala Bonanjo"}, {ID: "bfs", Label: ""}}}},
+		{name: "offices in French", call: with(officesCall, func(c *menus.Call) { c.Lang = "fr" }), status: 200, ctype: jsonType, file: "offices_response.json",
+			want: menus.Result{Options: []menus.Choice{{ID: "yde-1", Label: "Yaoundé 1er"}, {ID: "42", Label: `Douala "Bonanjo"`}, {ID: "bfs", Label: "Bafoussam"}}}},
 		{name: "cancel, no content", call: cancelCall, status: 204, golden: "cancel.txt"},
 		{name: "problem+json", call: openCall, status: 200, ctype: "application/problem+json", file: "open_case_response.json",
-			want: adapters.Result{Vars: map[string]string{"ref": "EC2026000421"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "EC2026000421"}}},
 
 		// The backend's refusals.
 		{name: "409 with a mapped code", call: openCall, status: 409, ctype: jsonType, file: "error_duplicate.json",
@@ -205,7 +205,7 @@ func TestDo(t *testing.T) {
 	}
 }
 
-func with(c adapters.Call, change func(c *adapters.Call)) adapters.Call {
+func with(c menus.Call, change func(c *menus.Call)) menus.Call {
 	change(&c)
 	return c
 }
@@ -216,7 +216,7 @@ func TestRetry(t *testing.T) {
 	honoured := func(c *backend.Config) { c.Idempotency.Honoured = true }
 	tests := []struct {
 		name     string
-		call     adapters.Call
+		call     menus.Call
 		change   func(c *backend.Config)
 		answer   string
 		wantHits int
@@ -225,7 +225,7 @@ func TestRetry(t *testing.T) {
 		{"GET", trackCall, nil, "track_response.json", 2, false},
 		{"POST with an honoured key", openCall, honoured, "open_case_response.json", 2, false},
 		{"POST whose key is not honoured", openCall, nil, "open_case_response.json", 1, true},
-		{"POST without a key", with(openCall, func(c *adapters.Call) { c.Key = "" }), honoured, "open_case_response.json", 1, true},
+		{"POST without a key", with(openCall, func(c *menus.Call) { c.Key = "" }), honoured, "open_case_response.json", 1, true},
 		{"idempotent POST", cancelCall, func(c *backend.Config) {
 			op := c.Operations["slots.cancel"]
 			op.Idempotent = true
@@ -531,13 +531,13 @@ func TestOwnMistakes(t *testing.T) {
 	srv := backendtest.NewServer(t, backendtest.Reply(http.StatusOK, jsonType, []byte(`{}`)))
 	c := connect(t, srv, nil)
 	for _, tt := range []struct {
-		call adapters.Call
+		call menus.Call
 		want string
 	}{
-		{adapters.Call{Op: "callback.request"}, `rest backend civil-status registry: no operation "callback.request"`},
-		{with(openCall, func(c *adapters.Call) { c.Args = map[string]string{"office": "x", "name": "y"} }),
+		{menus.Call{Op: "callback.request"}, `rest backend civil-status registry: no operation "callback.request"`},
+		{with(openCall, func(c *menus.Call) { c.Args = map[string]string{"office": "x", "name": "y"} }),
 			"preparing cases.open: request field birth_date: {{born}}: no such variable"},
-		{with(trackCall, func(c *adapters.Call) { c.Args = nil }), "preparing cases.track: path: {{ref}}: no such variable"},
+		{with(trackCall, func(c *menus.Call) { c.Args = nil }), "preparing cases.track: path: {{ref}}: no such variable"},
 	} {
 		_, err := c.Do(t.Context(), tt.call)
 		wantError(t, err, guichet.EINTERNAL, "")

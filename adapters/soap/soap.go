@@ -14,8 +14,8 @@ import (
 	"strings"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
+	"github.com/guichet/guichet/menus"
 )
 
 // Connector calls one SOAP backend. It is safe for concurrent use.
@@ -44,15 +44,15 @@ func (c *Connector) Breaker() *backend.Breaker { return c.run.Breaker() }
 // else by their class (Client or Sender: invalid; Server or Receiver:
 // unavailable, retried when that is safe), and EUNAVAILABLE, naming the
 // backend, when it cannot be reached in time or answers something unusable.
-func (c *Connector) Do(ctx context.Context, call adapters.Call) (adapters.Result, error) {
+func (c *Connector) Do(ctx context.Context, call menus.Call) (menus.Result, error) {
 	op, ok := c.cfg.Operations[call.Op]
 	if !ok {
-		return adapters.Result{}, fmt.Errorf("soap backend %s: no operation %q", c.cfg.Name, call.Op)
+		return menus.Result{}, fmt.Errorf("soap backend %s: no operation %q", c.cfg.Name, call.Op)
 	}
 	vars := backend.Vars(call)
 	fields, err := op.Fields(vars, "/")
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("soap backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
+		return menus.Result{}, fmt.Errorf("soap backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
 	}
 	idem := c.cfg.Idempotency
 	var hdr header
@@ -61,19 +61,19 @@ func (c *Connector) Do(ctx context.Context, call adapters.Call) (adapters.Result
 	}
 	body, err := envelope(c.cfg.Version, hdr, op.Element, op.Namespace, fields)
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("soap backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
+		return menus.Result{}, fmt.Errorf("soap backend %s: preparing %s: %w", c.cfg.Name, call.Op, err)
 	}
 	repeatable := op.Idempotent || idem.Honoured && call.Key != ""
-	return c.run.Run(ctx, call.Op, repeatable, func(ctx context.Context) (adapters.Result, error) {
+	return c.run.Run(ctx, call.Op, repeatable, func(ctx context.Context) (menus.Result, error) {
 		return c.attempt(ctx, op, vars, body, call.Key)
 	})
 }
 
 // attempt posts the envelope once and maps the answer.
-func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[string]string, body []byte, key string) (adapters.Result, error) {
+func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[string]string, body []byte, key string) (menus.Result, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.Endpoint, bytes.NewReader(body))
 	if err != nil {
-		return adapters.Result{}, fmt.Errorf("building the request: %w", err)
+		return menus.Result{}, fmt.Errorf("building the request: %w", err)
 	}
 	if c.cfg.Version == backend.SOAP12 {
 		ct := "application/soap+xml; charset=utf-8"
@@ -93,40 +93,40 @@ func (c *Connector) attempt(ctx context.Context, op backend.Operation, vars map[
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return adapters.Result{}, backend.Transport(err)
+		return menus.Result{}, backend.Transport(err)
 	}
 	raw, err := backend.ReadBody(resp)
 	if err != nil {
-		return adapters.Result{}, err
+		return menus.Result{}, err
 	}
 	ok := resp.StatusCode/100 == 2
 	if ok && len(raw) == 0 && len(op.Response) == 0 && op.Options == nil {
-		return adapters.Result{}, nil // a one-way operation, accepted
+		return menus.Result{}, nil // a one-way operation, accepted
 	}
 
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	isXML := mt == "text/xml" || mt == "application/soap+xml" || mt == "application/xml"
 	if !isXML {
 		if !ok {
-			return adapters.Result{}, backend.Status(resp)
+			return menus.Result{}, backend.Status(resp)
 		}
 		if mt == "" {
 			mt = "no content type"
 		}
-		return adapters.Result{}, backend.Broken(nil, "answer is %q, not XML", mt)
+		return menus.Result{}, backend.Broken(nil, "answer is %q, not XML", mt)
 	}
 	env, err := parse(raw)
 	if err != nil {
 		if !ok {
-			return adapters.Result{}, backend.Status(resp)
+			return menus.Result{}, backend.Status(resp)
 		}
-		return adapters.Result{}, backend.Broken(err, "answer is not a SOAP envelope")
+		return menus.Result{}, backend.Broken(err, "answer is not a SOAP envelope")
 	}
 	if f, isFault := env.fault(); isFault {
-		return adapters.Result{}, c.mapFault(op, f)
+		return menus.Result{}, c.mapFault(op, f)
 	}
 	if !ok {
-		return adapters.Result{}, backend.Status(resp)
+		return menus.Result{}, backend.Status(resp)
 	}
 	return op.Map(env, vars)
 }

@@ -16,9 +16,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/adapters/backend/backendtest"
+	"github.com/guichet/guichet/menus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden requests in testdata/requests with what the connector sends")
@@ -30,16 +30,16 @@ const (
 
 // The calls of the tests, as the engine makes them.
 var (
-	openCall = adapters.Call{
+	openCall = menus.Call{
 		Op: "cases.open", Service: "courrier", Phone: "+237677123456", Lang: "fr", Channel: "ussd",
 		Args: map[string]string{"subject": `Demande <urgente> & "prioritaire" ]]> d'Étienne`},
 		Key:  "3f2a9c-0001",
 	}
-	trackCall = adapters.Call{
+	trackCall = menus.Call{
 		Op: "cases.track", Service: "courrier", Phone: "+237677123456", Lang: "en", Channel: "hotline",
 		Args: map[string]string{"ref": "GED-2026-0042"},
 	}
-	officesCall = adapters.Call{Op: "offices.list", Service: "courrier", Phone: "+237677123456", Lang: "fr", Channel: "ussd"}
+	officesCall = menus.Call{Op: "offices.list", Service: "courrier", Phone: "+237677123456", Lang: "fr", Channel: "ussd"}
 )
 
 // config returns the configuration of testdata/backend.yaml pointed at
@@ -100,32 +100,32 @@ func file(t *testing.T, name string) []byte {
 func TestDo(t *testing.T) {
 	tests := []struct {
 		name     string
-		call     adapters.Call
+		call     menus.Call
 		change   func(c *backend.Config)
 		status   int
 		ctype    string
 		file     string // the answer's body, in testdata
 		golden   string // the request sent, in testdata/requests; "" not to check
-		want     adapters.Result
+		want     menus.Result
 		wantCode string // "" for success
 		wantMsg  string
 		wantHits int // 1 if 0
 	}{
 		// Successes, and the requests that led to them.
 		{name: "open 1.1", call: openCall, status: 200, ctype: xml11, file: "open_case_response.xml", golden: "open_case_11.txt",
-			want: adapters.Result{Vars: map[string]string{"ref": "GED-2026-0042"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "GED-2026-0042"}}},
 		{name: "open 1.2", call: openCall, change: v12, status: 200, ctype: xml12, file: "open_case_response_12.xml", golden: "open_case_12.txt",
-			want: adapters.Result{Vars: map[string]string{"ref": "GED-2026-0043"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "GED-2026-0043"}}},
 		{name: "track", call: trackCall, status: 200, ctype: xml11, file: "track_response.xml", golden: "track_11.txt",
-			want: adapters.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "En cours & transmis", "updated": "2026-11-30"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "En cours & transmis", "updated": "2026-11-30"}}},
 		{name: "track in ISO-8859-1", call: trackCall, status: 200, ctype: "text/xml", file: "track_response_latin1.xml",
-			want: adapters.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "Traité", "updated": "2026-11-30"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "Traité", "updated": "2026-11-30"}}},
 		{name: "track as application/xml", call: trackCall, status: 200, ctype: "application/xml", file: "track_response.xml",
-			want: adapters.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "En cours & transmis", "updated": "2026-11-30"}}},
+			want: menus.Result{Vars: map[string]string{"ref": "GED-2026-0042", "status": "En cours & transmis", "updated": "2026-11-30"}}},
 		{name: "offices", call: officesCall, status: 200, ctype: xml11, file: "offices_response.xml", golden: "offices_11.txt",
-			want: adapters.Result{Options: []adapters.Option{{ID: "MINFOPRA-YDE", Label: "Yaoundé, bureau courrier"}, {ID: "MINFOPRA-DLA", Label: "Douala"}}}},
+			want: menus.Result{Options: []menus.Choice{{ID: "MINFOPRA-YDE", Label: "Yaoundé, bureau courrier"}, {ID: "MINFOPRA-DLA", Label: "Douala"}}}},
 		{name: "no offices", call: officesCall, status: 200, ctype: xml11, file: "offices_empty.xml",
-			want: adapters.Result{Options: []adapters.Option{}}},
+			want: menus.Result{Options: []menus.Choice{}}},
 
 		// Faults.
 		{name: "1.1 fault mapped by its detail", call: trackCall, status: 500, ctype: xml11, file: "fault_not_found_11.xml",
@@ -213,7 +213,7 @@ func TestRetry(t *testing.T) {
 	element := func(c *backend.Config) { c.Idempotency.Honoured = true }
 	tests := []struct {
 		name     string
-		call     adapters.Call
+		call     menus.Call
 		change   func(c *backend.Config)
 		answer   string
 		wantHits int
@@ -232,7 +232,7 @@ func TestRetry(t *testing.T) {
 			return r.Header.Get("X-Request-Id")
 		}},
 		{"key not honoured", openCall, nil, "open_case_response.xml", 1, nil},
-		{"no key", func() adapters.Call { c := openCall; c.Key = ""; return c }(), element, "open_case_response.xml", 1, nil},
+		{"no key", func() menus.Call { c := openCall; c.Key = ""; return c }(), element, "open_case_response.xml", 1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -381,7 +381,7 @@ func TestNew(t *testing.T) {
 
 func TestUnknownOperation(t *testing.T) {
 	srv := backendtest.NewServer(t, backendtest.Reply(http.StatusOK, xml11, nil))
-	_, err := connect(t, srv, nil).Do(t.Context(), adapters.Call{Op: "slots.book"})
+	_, err := connect(t, srv, nil).Do(t.Context(), menus.Call{Op: "slots.book"})
 	wantError(t, err, guichet.EINTERNAL, "")
 	if !strings.Contains(err.Error(), `soap backend courrier tracking: no operation "slots.book"`) || srv.Hits() != 0 {
 		t.Errorf("error %v after %d calls", err, srv.Hits())

@@ -2,24 +2,15 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
 	"sort"
 
-	"github.com/guichet/guichet/adapters"
-	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/postgres"
 )
-
-// newKey returns a fresh API key: 32 random bytes, URL-safe.
-func newKey() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return "gk_" + base64.RawURLEncoding.EncodeToString(b)
-}
 
 type keyAdder interface {
 	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
@@ -27,10 +18,10 @@ type keyAdder interface {
 
 // demoKeys gives each administration of the catalogue a key on the embedded
 // default, printed once, so that a newcomer can try the API.
-func demoKeys(ctx context.Context, keys keyAdder, n *adapters.Native, stdout io.Writer) error {
+func demoKeys(ctx context.Context, keys keyAdder, cat cases.Catalogue, stdout io.Writer) error {
 	owners := map[string]bool{}
-	for _, id := range n.Catalogue.ServiceIDs() {
-		if o := n.Catalogue.Owner(id); o != "" {
+	for _, id := range cat.ServiceIDs() {
+		if o := cat.Owner(id); o != "" {
 			owners[o] = true
 		}
 	}
@@ -41,8 +32,8 @@ func demoKeys(ctx context.Context, keys keyAdder, n *adapters.Native, stdout io.
 	sort.Strings(names)
 	fmt.Fprintln(stdout, "API keys of this run (in memory, gone when it stops):")
 	for _, o := range names {
-		k := newKey()
-		if err := keys.AddAPIKey(ctx, o, "demo", api.HashKey(k)); err != nil {
+		k := apikey.New()
+		if err := keys.AddAPIKey(ctx, o, "demo", apikey.Hash(k)); err != nil {
 			return fmt.Errorf("adding a demo API key: %w", err)
 		}
 		fmt.Fprintf(stdout, "  %-22s %s\n", o, k)
@@ -83,8 +74,8 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 		return err
 	}
 	defer pool.Close()
-	k := newKey()
-	if err := postgres.NewStore(pool).AddAPIKey(ctx, *owner, *label, api.HashKey(k)); err != nil {
+	k := apikey.New()
+	if err := postgres.New(pool).Keys().AddAPIKey(ctx, *owner, *label, apikey.Hash(k)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "API key for %s (shown once; only its hash is kept):\n%s\n", *owner, k)

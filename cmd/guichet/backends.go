@@ -8,18 +8,19 @@ import (
 	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/adapters/rest"
 	"github.com/guichet/guichet/adapters/soap"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 )
 
 // connectors builds the connector of every service whose file names a
 // ministry backend, and refuses, with file and line, a backend section that
 // does not hold together or serves an operation we do not know.
-func connectors(cat *menus.Catalogue) (map[string]backend.Doer, error) {
+func connectors(cat *menus.Catalogue) (map[string]adapters.Doer, error) {
 	known := map[string]bool{}
-	for _, op := range adapters.Operations {
+	for _, op := range cases.Operations {
 		known[op.Name] = true
 	}
-	out := map[string]backend.Doer{}
+	out := map[string]adapters.Doer{}
 	var problems []string
 	for id, svc := range cat.Services {
 		if svc.Backend == nil {
@@ -36,7 +37,7 @@ func connectors(cat *menus.Catalogue) (map[string]backend.Doer, error) {
 				problems = append(problems, fmt.Sprintf("%s: backend: unknown operation %q", where, op))
 			}
 		}
-		var d backend.Doer
+		var d adapters.Doer
 		var err error
 		switch cfg.Type {
 		case "rest":

@@ -54,7 +54,7 @@ func benchGateway(b *testing.B, redisURL string) http.Handler {
 	cfg := defaultConfig()
 	cfg.Operators = []OperatorConfig{demoOperator}
 	cfg.RedisURL = redisURL
-	g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres/pgtest"
 )
 
@@ -20,9 +22,9 @@ import (
 func TestCaseLifeCycleOnPostgres(t *testing.T) {
 	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true })
 	ctx := context.Background()
-	keys := map[string]string{"civil-status": newKey(), "commerce": newKey()}
+	keys := map[string]string{"civil-status": apikey.New(), "commerce": apikey.New()}
 	for owner, k := range keys {
-		if err := g.cases.AddAPIKey(ctx, owner, "test", api.HashKey(k)); err != nil {
+		if err := g.stores.keys.AddAPIKey(ctx, owner, "test", apikey.Hash(k)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,13 +62,13 @@ func TestCaseLifeCycleOnPostgres(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	snapshot := func() (adapters.Case, []adapters.Message) {
+	snapshot := func() (cases.Case, []outbox.Message) {
 		t.Helper()
-		c, err := g.native.Case(ctx, ref, "")
+		c, err := g.cases.Case(ctx, ref, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := g.cases.Messages(ctx, citizen, 50)
+		msgs, err := g.stores.outbox.Messages(ctx, citizen, 50)
 		if err != nil {
 			t.Fatal(err)
 		}

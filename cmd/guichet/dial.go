@@ -61,7 +61,7 @@ func dial(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	if *target == "" {
 		cfg := defaultConfig()
 		cfg.Operators = []OperatorConfig{demoOperator}
-		g, err := build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		g, err := build(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 		if err != nil {
 			return err
 		}

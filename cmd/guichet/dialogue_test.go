@@ -116,7 +116,7 @@ func newTestGateway(t *testing.T, edit func(*Config)) *testGateway {
 	if edit != nil {
 		edit(&cfg)
 	}
-	g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func TestUsersOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	store := postgres.NewStore(pool)
+	store := postgres.New(pool).Console()
 	var out strings.Builder
 	for range 2 {
 		if err := firstAdmin(ctx, store, time.Now(), &out, "http://x/hotline/"); err != nil {
@@ -100,7 +100,7 @@ func TestUsersOnPostgres(t *testing.T) {
 	if err != nil || u.Role != hotline.Operator || u.FullName != "Awa Ndiaye" || u.MustChange {
 		t.Errorf("awa: %+v %v", u, err)
 	}
-	c := &hotline.Console{Store: store}
+	c := &hotline.Console{Accounts: store, Trail: store}
 	if _, _, _, err := c.SignIn(ctx, "awa", "a long password"); err != nil {
 		t.Errorf("awa cannot sign in: %v", err)
 	}

@@ -94,7 +94,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 		return err
 	}
 	tally := &logTally{}
-	g, err := build(ctx, cfg, slog.New(tally))
+	g, err := build(ctx, cfg, slog.New(tally), false)
 	if err != nil {
 		return err
 	}

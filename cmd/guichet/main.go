@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -56,7 +57,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		return serve(ctx, cfg, stdout, nil)
+		ln, err := net.Listen("tcp", cfg.HTTP)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
+		}
+		return serve(ctx, cfg, ln, stdout)
 	case "dial":
 		return dial(ctx, args[1:], stdin, stdout)
 	case "smsc":

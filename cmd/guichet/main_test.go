@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -47,15 +48,11 @@ func bootServer(t *testing.T) (base string, logs *syncBuffer) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
-	ready := make(chan string, 1)
+	ln := freePort(t)
+	base = "http://" + ln.Addr().String()
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, logs, ready) }()
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
+	go func() { done <- serve(ctx, cfg, ln, logs) }()
+	waitServing(t, base, done)
 	t.Cleanup(func() {
 		cancel() // as SIGTERM does
 		if err := <-done; err != nil {
@@ -63,6 +60,37 @@ func bootServer(t *testing.T) (base string, logs *syncBuffer) {
 		}
 	})
 	return base, logs
+}
+
+// freePort opens a listener on a free loopback port, for serve.
+func freePort(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// waitServing waits until the gateway at base answers /healthz, as a load
+// balancer would before sending it traffic: it has then finished starting.
+// It fails t if serve returns first.
+func waitServing(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("serve: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatal("the gateway did not start in 10 s")
 }
 
 func post(t *testing.T, target, contentType, body string, header map[string]string) (int, string) {
@@ -202,7 +230,7 @@ func (failingStore) Ping(context.Context) error { return errors.New("connection 
 
 func TestReadyzFollowsTheStore(t *testing.T) {
 	g := newTestGateway(t, nil)
-	g.store = failingStore{g.store}
+	g.sessions = failingStore{g.sessions}
 	code, _ := get(t, g.url+"/readyz")
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with a dead store = %d, want 503", code)
@@ -362,16 +390,12 @@ func TestSMSKeywordAnswered(t *testing.T) {
 			cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Password: "pw", Source: "8080",
 				Binds: tc.binds, Receivers: tc.receivers}}}
 			ctx, cancel := context.WithCancel(context.Background())
-			ready, done := make(chan string, 1), make(chan error, 1)
-			go func() { done <- serve(ctx, cfg, io.Discard, ready) }()
+			ln := freePort(t)
+			base := "http://" + ln.Addr().String()
+			done := make(chan error, 1)
+			go func() { done <- serve(ctx, cfg, ln, io.Discard) }()
 			defer func() { cancel(); <-done }()
-			var base string
-			select {
-			case addr := <-ready:
-				base = "http://" + addr
-			case err := <-done:
-				t.Fatal(err)
-			}
+			waitServing(t, base, done)
 			var err error
 			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				if err = srv.Inject(ctx, smpp.Inbound{SourceAddr: "237677123456", DestAddr: "8080", ShortMessage: []byte("TRACK 10000048")}); err == nil {

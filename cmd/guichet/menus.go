@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/menus/xpdl"
 )
@@ -35,7 +35,7 @@ func menusCmd(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "check":
-		ps := menus.Check(cat, adapters.Operations, *limit)
+		ps := menus.Check(cat, cases.Operations, *limit)
 		for _, p := range ps {
 			fmt.Fprintln(stdout, p)
 		}
@@ -87,7 +87,7 @@ func importXPDL(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := xpdl.Import(data, xpdl.Options{File: file, Service: *service, Operations: adapters.Operations,
+	res, err := xpdl.Import(data, xpdl.Options{File: file, Service: *service, Operations: cases.Operations,
 		Limit: *limit, Catalogue: cat})
 	if res == nil {
 		return fmt.Errorf("%s: %w", file, err)

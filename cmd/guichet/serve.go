@@ -9,98 +9,43 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 
 	"github.com/guichet/guichet/adapters"
-	"github.com/guichet/guichet/adapters/backend"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/outbox"
-	"github.com/guichet/guichet/postgres"
-	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/smpp"
-	"github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/ussd"
 )
 
-// sessionStore is what serve needs of a session store beyond the engine.
-type sessionStore interface {
-	ussd.Store
-	Ping(ctx context.Context) error
-}
-
 // gateway is the wired program: what serve runs and tests drive.
 type gateway struct {
-	handler http.Handler
-	engine  *ussd.Engine
-	store   sessionStore
-	cases   caseStore
-	native  *adapters.Native
-	router  *chi.Mux
-	metrics *metrics.Metrics
-	console hotline.Store
-	journal *hotline.Journal
-	close   func()
+	handler  http.Handler
+	sessions sessionStore
+	stores   stores
+	cases    *cases.Service
+	engine   *ussd.Engine
+	journal  *hotline.Journal
+	sms      *smsParts // nil unless built withSMS
+	close    func()
 }
 
-// caseStore is what serve needs of the case store: adapters.Memory or
-// postgres.Store.
-type caseStore interface {
-	adapters.Store
-	outbox.DeliveryStore
-	Enqueue(ctx context.Context, msgs []adapters.Message) error
-	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
-	SetOptOut(ctx context.Context, phone string, out bool) error
-	OptedOut(ctx context.Context, phone string) (bool, error)
-	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
-	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
-	Seed(ctx context.Context) error
-	hotline.Records
-}
-
-// openCases opens the case store: PostgreSQL when configured (migrated
-// first if asked), memory otherwise.
-func openCases(ctx context.Context, cfg Config, log *slog.Logger) (caseStore, func(), error) {
-	if cfg.DatabaseURL == "" {
-		m := adapters.NewMemory()
-		m.Now = cfg.Clock
-		if err := m.Seed(ctx); err != nil {
-			return nil, nil, fmt.Errorf("seeding the demo cases: %w", err)
-		}
-		log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data (set DATABASE_URL for PostgreSQL)")
-		return m, func() {}, nil
-	}
-	if cfg.Migrate {
-		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
-			return nil, nil, err
-		}
-		log.Info("database schema up to date")
-	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	st := postgres.NewStore(pool)
-	st.Now = cfg.Clock
-	if cfg.Seed {
-		if err := st.Seed(ctx); err != nil {
-			pool.Close()
-			return nil, nil, fmt.Errorf("seeding the demo offices and cases: %w", err)
-		}
-	}
-	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
-	return st, pool.Close, nil
+// smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
+// drains the outbox over them, and what answers what they bring in.
+type smsParts struct {
+	smscs      *smscs
+	dispatcher *outbox.Dispatcher
+	receipts   *outbox.Receipts
+	inbox      *inbox.Inbox
 }
 
 func loadCatalogue(dir string) (*menus.Catalogue, error) {
@@ -117,106 +62,126 @@ func loadCatalogue(dir string) (*menus.Catalogue, error) {
 	return cat, nil
 }
 
-// build wires the gateway from its configuration.
-func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) {
+// build wires the gateway from its configuration, each part after what it
+// needs: the catalogue, the session and durable stores, the case service,
+// the engine, then, withSMS, the SMS side (receipts and inbox, the binds
+// that feed them, the dispatcher that sends on the binds), and last the
+// HTTP routes over all of it. What was opened is closed if a later part
+// fails.
+func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *gateway, err error) {
 	cat, err := loadCatalogue(cfg.Menus)
 	if err != nil {
 		return nil, err
 	}
-	if ps := menus.Check(cat, adapters.Operations, minLimit(cfg)); len(ps) > 0 {
+	if ps := menus.Check(cat, cases.Operations, minLimit(cfg)); len(ps) > 0 {
 		return nil, fmt.Errorf("menus do not pass the check:\n%w", ps)
 	}
-	g := &gateway{close: func() {}}
-	built := false
-	defer func() {
-		if !built { // what was opened is closed when a later part fails
-			g.close()
-		}
-	}()
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("parsing the Redis URL: %w", err)
-		}
-		if opts.PoolSize == 0 {
-			// Every hop holds a connection for two short round trips; the
-			// go-redis default (10 per CPU) makes hops queue for one at a
-			// few thousand hops a second. ?pool_size= in the URL overrides.
-			opts.PoolSize = 128
-		}
-		client := redis.NewClient(opts)
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := client.Ping(pctx).Err(); err != nil {
-			client.Close()
-			return nil, fmt.Errorf("reaching Redis: %w", err)
-		}
-		g.store = sessions.NewRedis(client, "guichet:")
-		g.close = func() { client.Close() }
-		log.Info("sessions in Redis", "addr", opts.Addr)
-	} else {
-		g.store = sessions.NewMemory(cfg.Clock)
-		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
-	}
-	cases, closeCases, err := openCases(ctx, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	prevClose := g.close
-	g.close = func() { closeCases(); prevClose() }
-	g.cases = cases
-	native := &adapters.Native{Store: cases, Catalogue: cat, Now: cfg.Clock}
-	g.native = native
 	conns, err := connectors(cat)
 	if err != nil {
 		return nil, err
 	}
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+
+	sess, closeSessions, err := openSessions(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, closeSessions)
+	st, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, st.close)
 	for id := range conns {
 		log.Info("service backed by its ministry's system", "service", id)
 	}
 
 	m := metrics.New()
+	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
+	closers = append(closers, journal.Close)
+	metrics.RegisterJournal(m.Registry(), journal.Dropped)
+	service := &cases.Service{DB: st.cases, Catalogue: cat, Now: cfg.Clock}
 	limits := map[string]int{}
 	for _, op := range cfg.Operators {
 		if op.ScreenLimit > 0 {
 			limits[op.Name] = op.ScreenLimit
 		}
 	}
-	// The console's accounts, audit log and session journal live with the
-	// cases: in PostgreSQL when it is configured, in memory otherwise.
-	if hs, ok := cases.(hotline.Store); ok {
-		g.console = hs
-	} else {
-		g.console = hotline.NewMemory()
-	}
-	g.journal = hotline.NewJournal(g.console, m, cfg.Clock, log.With("comp", "journal"))
-	closeAll := g.close
-	g.close = func() { g.journal.Close(); closeAll() }
 	ec := cfg.Engine
-	g.engine = ussd.NewEngine(cat, g.store, backend.Router{Native: native, Services: conns}, g.journal, ussd.Config{
+	engine := ussd.NewEngine(cat, sess, adapters.Router{Native: service, Services: conns}, journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
-		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits,
+		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock,
 	}, log.With("comp", "ussd"))
-	if cfg.Clock != nil {
-		g.engine.Now = cfg.Clock
+
+	var sp *smsParts
+	if withSMS {
+		if sp, err = buildSMS(cfg, st, service, engine, m, log); err != nil {
+			return nil, err
+		}
+		closers = append(closers, func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			sp.smscs.close(cctx) // unbind cleanly
+		})
 	}
 
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll}
+	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox,
+		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// buildSMS wires the SMS side: what answers inbound messages first, then
+// the binds that bring them (and carry USSD over SMPP), then the
+// dispatcher that sends on those binds.
+func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
+	receipts := &outbox.Receipts{Store: st.outbox, Log: log.With("comp", "outbox")}
+	answers := &inbox.Inbox{Outbox: st.outbox, Store: st.replies, Cases: service, Languages: engine, Region: "CM",
+		Now: cfg.Clock, Log: log.With("comp", "inbox")}
+	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
+		return smpp.Demux(receipts.Handle(op), answers.Handle)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := sm.dispatcher(st.outbox, st.optOuts, cfg, log.With("comp", "outbox"))
+	metrics.RegisterOutbox(m.Registry(), d.Stats)
+	metrics.RegisterReceipts(m.Registry(), receipts.Stats)
+	metrics.RegisterInbox(m.Registry(), answers.Counts)
+	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
+}
+
+// routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
+// the hotline console, each operator's USSD dialect and, with SMS, the
+// binds' status and the embedded simulator's play area.
+func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
-		if err := g.store.Ping(ctx); err != nil {
+		if err := g.sessions.Ping(ctx); err != nil {
 			http.Error(w, "session store unreachable", http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ready\n")
 	})
 	r.Handle("/metrics", m.Handler())
-	(&api.Server{Catalogue: cat, Cases: native, Keys: cases, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
-	console := &hotline.Console{Store: g.console, Cases: native, Records: cases, Engine: g.engine, Catalogue: cat,
-		Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -231,9 +196,18 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*gateway, error) 
 			r.Method(http.MethodPost, op.Path+"/end", &ussd.Handler{Op: o, Step: g.engine, Log: hlog, Notice: true})
 		}
 	}
-	g.handler, g.router, g.metrics = r, r, m
-	built = true
-	return g, nil
+	if g.sms != nil {
+		r.Get("/status/smpp", g.sms.smscs.status)
+		if sim := g.sms.smscs.sim; sim != nil {
+			// The embedded default's simulator can be played with: text the
+			// gateway (POST /simulator/inject/sms) and see what it sent back.
+			r.Route("/simulator", func(r chi.Router) {
+				r.Use(loopbackOnly)
+				simulatorRoutes(r, sim)
+			})
+		}
+	}
+	return r, nil
 }
 
 func minLimit(cfg Config) int {
@@ -246,21 +220,16 @@ func minLimit(cfg Config) int {
 	return l
 }
 
-// serve runs the gateway until ctx ends, then drains in-flight hops. ready,
-// if not nil, receives the listening address.
-func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- string) error {
+// serve runs the gateway on ln until ctx ends, then drains in-flight hops
+// and stops what runs in the background.
+func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) error {
+	defer ln.Close()
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	g, err := build(ctx, cfg, log)
+	g, err := build(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
 	defer g.close()
-	ln, err := net.Listen("tcp", cfg.HTTP)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
-	}
-	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
 	addr := ln.Addr().String()
 	for _, op := range cfg.Operators {
 		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", "http://"+addr+op.Path)
@@ -269,95 +238,23 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s (embedded default: in-memory stores, built-in catalogue).\n"+
 			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, addr)
 	}
-	if err := firstAdmin(ctx, g.console, time.Now(), stdout, "http://"+addr+"/hotline/"); err != nil {
+	if err := firstAdmin(ctx, g.stores.accounts, now(cfg), stdout, "http://"+addr+"/hotline/"); err != nil {
 		return err
 	}
-	if ready != nil {
-		ready <- addr
-	}
 	if cfg.DatabaseURL == "" {
-		if err := demoKeys(ctx, g.cases, g.native, stdout); err != nil {
+		if err := demoKeys(ctx, g.stores.keys, g.cases.Catalogue, stdout); err != nil {
 			return err
 		}
 	}
-	dispatcher := &outbox.Dispatcher{Store: g.cases, Senders: map[string]outbox.Sender{}, Rate: map[string]rate.Limit{},
-		TransliterateTo: map[string]bool{},
-		Now:             cfg.Clock, Log: log.With("comp", "outbox")}
-	wired := make(chan struct{})
-	sm, err := startSMSCs(cfg, g.engine, g.metrics.Registry(), log, func(op string) smpp.Handler {
-		// Receipts update the outbox; inbound SMS go to the inbox.
-		return dispatcher.HandleInbound(op)
-	}, wired)
-	if err != nil {
-		return err
-	}
-	answers := &inbox.Inbox{Store: g.cases, Cases: g.native, Languages: g.engine, Region: "CM", Now: cfg.Clock,
-		Log: log.With("comp", "inbox")}
-	dispatcher.Routes, dispatcher.Messages, dispatcher.OptOuts = sm.routes, answers.Handle, g.cases
-	for name, b := range sm.binds {
-		dispatcher.Senders[name] = b
-	}
-	for _, op := range cfg.SMPP.Operators {
-		if op.Rate > 0 {
-			dispatcher.Rate[op.Name] = rate.Limit(op.Rate)
-		}
-		dispatcher.TransliterateTo[op.Name] = op.Transliterate
-		if dispatcher.Source == "" {
-			dispatcher.Source = op.Source
-		}
-	}
-	if dispatcher.Source == "" {
-		dispatcher.Source = "8080"
-	}
-	close(wired)
-	for name, get := range map[string]func(outbox.Stats) uint64{
-		"sent": func(s outbox.Stats) uint64 { return s.Sent }, "deferred": func(s outbox.Stats) uint64 { return s.Deferred },
-		"throttled": func(s outbox.Stats) uint64 { return s.Throttled }, "failed": func(s outbox.Stats) uint64 { return s.Failed },
-		"expired": func(s outbox.Stats) uint64 { return s.Expired }, "maybe_sent": func(s outbox.Stats) uint64 { return s.MaybeSent },
-		"receipts": func(s outbox.Stats) uint64 { return s.Receipts }, "unmatched_receipts": func(s outbox.Stats) uint64 { return s.Unmatched },
-	} {
-		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "guichet_sms_" + name + "_total", Help: "The outbox dispatcher's " + strings.ReplaceAll(name, "_", " ") + ".",
-		}, func() float64 { return float64(get(dispatcher.Stats())) }))
-	}
-	g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "guichet_journal_dropped_total", Help: "Ended USSD sessions not recorded for the hotline (the store fell behind).",
-	}, func() float64 { return float64(g.journal.Dropped()) }))
-	for k := sms.Unknown; k <= sms.Language; k++ {
-		name := k.String()
-		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "guichet_sms_inbound_total", Help: "Inbound SMS answered, by the keyword they carried (Unknown: none).",
-			ConstLabels: prometheus.Labels{"keyword": strings.ToLower(name)},
-		}, func() float64 { return float64(answers.Counts().Keywords[name]) }))
-	}
-	for name, get := range map[string]func(inbox.Counts) uint64{
-		"duplicate": func(c inbox.Counts) uint64 { return c.Duplicates }, "flooded": func(c inbox.Counts) uint64 { return c.Flooded },
-		"unreadable": func(c inbox.Counts) uint64 { return c.Unreadable },
-	} {
-		g.metrics.Registry().MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "guichet_sms_inbound_" + name + "_total", Help: "Inbound SMS not answered: " + name + ".",
-		}, func() float64 { return float64(get(answers.Counts())) }))
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		sm.close(cctx) // after the HTTP server drained: unbind cleanly
-	}()
-	g.router.Get("/status/smpp", sm.status)
-	if sm.sim != nil {
-		// The embedded default's simulator can be played with: text the
-		// gateway (POST /simulator/inject/sms) and see what it sent back.
-		g.router.Route("/simulator", func(r chi.Router) {
-			r.Use(loopbackOnly)
-			simulatorRoutes(r, sm.sim)
-		})
-	}
+
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopJobs(); wg.Wait() }()
-	wg.Go(func() { dispatcher.Run(jobs) })
-	wg.Go(func() { remind(jobs, g.native, log.With("comp", "reminders")) })
+	wg.Go(func() { g.sms.dispatcher.Run(jobs) })
+	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
 
+	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -374,13 +271,21 @@ func serve(ctx context.Context, cfg Config, stdout io.Writer, ready chan<- strin
 	return nil
 }
 
+// now is the configuration's clock, or the time.
+func now(cfg Config) time.Time {
+	if cfg.Clock != nil {
+		return cfg.Clock()
+	}
+	return time.Now()
+}
+
 // remind sends, every hour, the reminders of the visits booked for
 // tomorrow; each booking is reminded once, whatever the number of gateways.
-func remind(ctx context.Context, n *adapters.Native, log *slog.Logger) {
+func remind(ctx context.Context, s *cases.Service, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if k, err := n.RemindTomorrow(ctx); err != nil && ctx.Err() == nil {
+		if k, err := s.RemindTomorrow(ctx); err != nil && ctx.Err() == nil {
 			log.Error("reminding tomorrow's visits", "err", err)
 		} else if k > 0 {
 			log.Info("reminders written to the outbox", "count", k)

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
+	"github.com/guichet/guichet/metrics"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsc"
 	"github.com/guichet/guichet/ussd"
@@ -17,6 +20,7 @@ import (
 
 // smscs are the operators' SMSCs as serve runs them.
 type smscs struct {
+	ops    []SMSCConfig
 	binds  map[string]*smpp.Binds // what submits: transceivers or transmitters
 	rx     map[string]*smpp.Binds // receivers of operators bound as a pair
 	routes *smpp.Routes
@@ -25,12 +29,11 @@ type smscs struct {
 
 // startSMSCs binds to every configured SMSC, or, on the embedded default,
 // to an SMSC simulator started in-process, so that a newcomer sees SMS
-// leave and receipts come back.
-//
-// Binds may receive messages as soon as they are up: handlers wait for
-// ready, closed once the caller has wired what they use.
+// leave and receipts come back. inbound(op) is the handler of what op's
+// SMSC sends (USSD aside): complete before any bind is dialled, since a
+// bind may receive as soon as it is up.
 func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger,
-	inbound func(op string) smpp.Handler, ready <-chan struct{}) (*smscs, error) {
+	inbound func(op string) smpp.Handler) (*smscs, error) {
 	s := &smscs{binds: map[string]*smpp.Binds{}, rx: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
@@ -41,8 +44,10 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 	} else if routes == nil {
 		routes = smpp.Cameroon
 	}
+	s.ops = ops
 	var err error
 	if s.routes, err = smpp.NewRoutes(routes, def); err != nil {
+		s.close(context.Background())
 		return nil, fmt.Errorf("smpp routes: %w", err)
 	}
 	for _, op := range ops {
@@ -50,69 +55,63 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 			s.close(context.Background())
 			return nil, fmt.Errorf("smpp: every operator needs a name and an addr")
 		}
-		olog := log.With("comp", "smpp", "operator", op.Name)
-		handler := inbound(op.Name)
-		var u *smpp.USSD
 		if op.USSD != nil {
 			if err := op.USSD.Check(); err != nil {
 				s.close(context.Background())
 				return nil, fmt.Errorf("operator %s: %w", op.Name, err)
 			}
-			u = &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng, Log: olog}
-			handler = u.Handle(handler)
 		}
-		wired := handler
-		handler = func(ctx context.Context, in smpp.Inbound) error {
-			select {
-			case <-ready:
-			case <-ctx.Done(): // refused: the SMSC sends it again
-				return ctx.Err()
-			}
-			return wired(ctx, in)
-		}
+	}
+	for _, op := range ops {
+		olog := log.With("comp", "smpp", "operator", op.Name)
 		bc := smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
-			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Handler: handler, Logger: olog}
-		all := []*smpp.Binds{}
+			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Logger: olog}
+		var rx *smpp.Binds
 		if op.Receivers > 0 {
 			rc := bc
 			rc.Mode = smpp.Receiver
-			s.rx[op.Name] = smpp.StartBinds(op.Name, rc, op.Receivers, log.With("comp", "smpp"))
+			rx = smpp.NewBinds(op.Name, rc, op.Receivers, log.With("comp", "smpp"))
 			bc.Mode = smpp.Transmitter
-			all = append(all, s.rx[op.Name])
 		}
-		b := smpp.StartBinds(op.Name, bc, op.Binds, log.With("comp", "smpp"))
-		if u != nil {
-			u.Reply = b
+		tx := smpp.NewBinds(op.Name, bc, op.Binds, log.With("comp", "smpp"))
+		handler := inbound(op.Name)
+		if op.USSD != nil {
+			u := &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng, Reply: tx, Log: olog}
+			handler = u.Handle(handler)
 		}
-		s.binds[op.Name] = b
-		all = append(all, b)
-		// The SMSC's latency as the binds see it: rate(rtt) / rate(answered)
-		// is the mean round trip of a submit_sm.
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "guichet_smpp_submit_rtt_seconds_total", Help: "Round trips of answered submit_sm, summed, by operator.",
-			ConstLabels: prometheus.Labels{"operator": op.Name},
-		}, func() float64 { return b.Stats().SubmitRTT.Seconds() }))
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "guichet_smpp_submits_answered_total", Help: "submit_sm answered ESME_ROK, by operator.",
-			ConstLabels: prometheus.Labels{"operator": op.Name},
-		}, func() float64 { return float64(b.Stats().SubmitOK) }))
-		for _, b := range all {
-			mode := b.Status()[0].Mode
-			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-				Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator and mode.",
-				ConstLabels: prometheus.Labels{"operator": op.Name, "mode": mode},
-			}, func() float64 {
-				n := 0
-				for _, st := range b.Status() {
-					if st.State == smpp.StateBound.String() {
-						n++
-					}
-				}
-				return float64(n)
-			}))
+		s.binds[op.Name] = tx
+		if rx != nil {
+			s.rx[op.Name] = rx
+			rx.Start(handler)
+			metrics.RegisterBinds(reg, op.Name, tx, rx, tx)
+		} else {
+			metrics.RegisterBinds(reg, op.Name, tx, tx)
 		}
+		tx.Start(handler)
 	}
 	return s, nil
+}
+
+// dispatcher drains the outbox to these SMSCs: each operator's binds, rate
+// and spelling, and the sender of the first that names one.
+func (s *smscs) dispatcher(store outbox.DeliveryStore, optOuts outbox.OptOuts, cfg Config, log *slog.Logger) *outbox.Dispatcher {
+	senders, rates, translit := map[string]outbox.Sender{}, map[string]rate.Limit{}, map[string]bool{}
+	source := ""
+	for _, op := range s.ops {
+		senders[op.Name] = s.binds[op.Name]
+		if op.Rate > 0 {
+			rates[op.Name] = rate.Limit(op.Rate)
+		}
+		translit[op.Name] = op.Transliterate
+		if source == "" {
+			source = op.Source
+		}
+	}
+	if source == "" {
+		source = "8080"
+	}
+	return &outbox.Dispatcher{Store: store, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
+		Rate: rates, TransliterateTo: translit, Now: cfg.Clock, Log: log}
 }
 
 // status serves GET /status/smpp: every bind's state.

@@ -17,7 +17,7 @@ import (
 // firstAdmin creates the console's first administrator when there is no
 // account yet, with a one-time password printed once: they must choose
 // their own at first sign-in.
-func firstAdmin(ctx context.Context, store hotline.Store, now time.Time, stdout io.Writer, consoleURL string) error {
+func firstAdmin(ctx context.Context, store hotline.Accounts, now time.Time, stdout io.Writer, consoleURL string) error {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return fmt.Errorf("listing console accounts: %w", err)
@@ -83,7 +83,7 @@ func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.NewStore(pool).AddUser(ctx, u); err != nil {
+	if err := postgres.New(pool).Console().AddUser(ctx, u); err != nil {
 		return fmt.Errorf("adding %s: %w", u.Name, err)
 	}
 	fmt.Fprintf(stdout, "account %s (%s) added\n", u.Name, u.Role)

@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 )
 
 // The samples the importer's tests keep (ZPL-2.1, see their README).
@@ -248,12 +248,12 @@ func TestImportedServiceDialogue(t *testing.T) {
 			if got := playDialogue(t, script, g); got != script {
 				t.Errorf("the gateway answers otherwise:\n%s", firstDiff(script, got))
 			}
-			cases, err := g.cases.Cases(context.Background(), adapters.CaseFilter{Services: []string{"publication"}, Phone: phone})
+			opened, err := g.cases.Cases(context.Background(), cases.CaseFilter{Services: []string{"publication"}, Phone: phone}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cases) != tt.cases {
-				t.Errorf("%d cases opened, want %d (one per action node passed)", len(cases), tt.cases)
+			if len(opened) != tt.cases {
+				t.Errorf("%d cases opened, want %d (one per action node passed)", len(opened), tt.cases)
 			}
 		})
 	}

@@ -1,5 +1,6 @@
-// Package hotlinetest holds the contract that every hotline.Store must
-// keep: run it from each implementation's tests with Run.
+// Package hotlinetest holds the contract that every store of the hotline
+// console keeps (hotline.Accounts and hotline.Trail): run it from each
+// implementation's tests with Run.
 package hotlinetest
 
 import (
@@ -13,12 +14,18 @@ import (
 	"github.com/guichet/guichet/hotline"
 )
 
+// Store is one implementation's accounts and trail, on one database.
+type Store struct {
+	hotline.Accounts
+	hotline.Trail
+}
+
 // Run runs the contract suite. newStore returns a fresh, empty store; it
 // is called once per subtest.
-func Run(t *testing.T, newStore func(t *testing.T) hotline.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s hotline.Store)
+		run  func(t *testing.T, s Store)
 	}{
 		{"AddUser", testAddUser},
 		{"Users", testUsers},
@@ -106,7 +113,7 @@ func sameRecord(a, b hotline.SessionRecord) bool {
 
 // testCancelledContext calls every method with a cancelled context: each
 // fails with context.Canceled, and none writes.
-func testCancelledContext(t *testing.T, s hotline.Store) {
+func testCancelledContext(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	noErr(t, s.CreateSession(ctx, hotline.Session{TokenHash: "h", User: "awa", Created: t0, Expires: t0.Add(time.Hour)}))

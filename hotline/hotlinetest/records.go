@@ -11,7 +11,7 @@ import (
 
 // audit appends es in order and returns them with the IDs the store gave,
 // read back from the log.
-func audit(t *testing.T, s hotline.Store, es ...hotline.AuditEntry) []hotline.AuditEntry {
+func audit(t *testing.T, s Store, es ...hotline.AuditEntry) []hotline.AuditEntry {
 	t.Helper()
 	ctx := t.Context()
 	for _, e := range es {
@@ -35,7 +35,7 @@ func ids(es []hotline.AuditEntry) []int64 {
 
 // testAudit gives entries increasing IDs, whatever their dates and the ID
 // they came with, and lists them newest (highest ID) first.
-func testAudit(t *testing.T, s hotline.Store) {
+func testAudit(t *testing.T, s Store) {
 	ctx := t.Context()
 	if es := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{})); len(es) != 0 {
 		t.Fatalf("AuditLog of an empty store = %+v", es)
@@ -67,7 +67,7 @@ func testAudit(t *testing.T, s hotline.Store) {
 }
 
 // testAuditFilter selects entries by user, subject and ID, newest first.
-func testAuditFilter(t *testing.T, s hotline.Store) {
+func testAuditFilter(t *testing.T, s Store) {
 	const p1, p2, ref = "+237677000001", "+237677000002", "20000011"
 	es := audit(t, s,
 		hotline.AuditEntry{At: t0, User: "awa", Action: "view", Subject: p1},                                // 0
@@ -124,7 +124,7 @@ func testAuditFilter(t *testing.T, s hotline.Store) {
 
 // testAuditLimit: Limit 0 (or less) lists 50 entries, a Limit over 500
 // lists 500.
-func testAuditLimit(t *testing.T, s hotline.Store) {
+func testAuditLimit(t *testing.T, s Store) {
 	ctx := t.Context()
 	const n = 520
 	for i := range n {
@@ -145,7 +145,7 @@ func testAuditLimit(t *testing.T, s hotline.Store) {
 
 // testRecentSessions lists a phone's latest sessions by the time they
 // ended, newest first, whatever the order they were recorded in.
-func testRecentSessions(t *testing.T, s hotline.Store) {
+func testRecentSessions(t *testing.T, s Store) {
 	ctx := t.Context()
 	const phone, other = "+237677000001", "+237677000002"
 	rec := func(at time.Time, phone, node string) hotline.SessionRecord {
@@ -204,7 +204,7 @@ func testRecentSessions(t *testing.T, s hotline.Store) {
 // testSessionCounts counts the sessions that ended in [from, to) per UTC
 // hour and service, ordered so, and per service, node and result, ordered
 // so.
-func testSessionCounts(t *testing.T, s hotline.Store) {
+func testSessionCounts(t *testing.T, s Store) {
 	ctx := t.Context()
 	rec := func(at time.Time, service, node, result string) hotline.SessionRecord {
 		return hotline.SessionRecord{At: at, Phone: "+237677000001", Operator: "orange", Service: service, Node: node, Result: result, Hops: 3, Duration: time.Minute}

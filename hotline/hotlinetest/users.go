@@ -12,7 +12,7 @@ import (
 
 // testAddUser adds an account with every field set and reads it back; a
 // second account with its name is refused.
-func testAddUser(t *testing.T, s hotline.Store) {
+func testAddUser(t *testing.T, s Store) {
 	ctx := t.Context()
 	want := user("awa")
 	u := user("awa")
@@ -48,7 +48,7 @@ func testAddUser(t *testing.T, s hotline.Store) {
 }
 
 // testUsers lists the accounts by name.
-func testUsers(t *testing.T, s hotline.Store) {
+func testUsers(t *testing.T, s Store) {
 	ctx := t.Context()
 	if us := must[[]hotline.User](t)(s.Users(ctx)); len(us) != 0 {
 		t.Fatalf("Users of an empty store = %+v", us)
@@ -70,7 +70,7 @@ func testUsers(t *testing.T, s hotline.Store) {
 
 // testUpdateUser replaces the full name, role, language, hash and
 // MustChange of an account; its failures, lock and creation stay.
-func testUpdateUser(t *testing.T, s hotline.Store) {
+func testUpdateUser(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	noErr(t, s.AddUser(ctx, user("moussa")))
@@ -105,7 +105,7 @@ func testUpdateUser(t *testing.T, s hotline.Store) {
 // testSignInAttempt counts attempts and locks the account at the max-th,
 // until now+lock; while locked it counts nothing; once the lock has ended
 // the count starts again.
-func testSignInAttempt(t *testing.T, s hotline.Store) {
+func testSignInAttempt(t *testing.T, s Store) {
 	ctx := t.Context()
 	u := user("awa")
 	u.Failures, u.LockedUntil = 0, time.Time{}
@@ -158,7 +158,7 @@ func testSignInAttempt(t *testing.T, s hotline.Store) {
 // testSignInAttemptConcurrent makes 20 attempts at once with max 5:
 // exactly 5 get through, each with its own count, and the account ends
 // locked with 5.
-func testSignInAttemptConcurrent(t *testing.T, s hotline.Store) {
+func testSignInAttemptConcurrent(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, hotline.User{Name: "awa", Role: hotline.Operator}))
 	const n, max, lock = 20, 5, time.Hour
@@ -195,7 +195,7 @@ func testSignInAttemptConcurrent(t *testing.T, s hotline.Store) {
 }
 
 // testSignedIn clears the failures and the lock, and nothing else.
-func testSignedIn(t *testing.T, s hotline.Store) {
+func testSignedIn(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	for range 3 {
@@ -217,7 +217,7 @@ func testSignedIn(t *testing.T, s hotline.Store) {
 }
 
 // testSessions creates, reads and deletes browser sessions.
-func testSessions(t *testing.T, s hotline.Store) {
+func testSessions(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	a := hotline.Session{TokenHash: "aa11", User: "awa", CSRF: "csrf-a", Created: t0, Expires: t0.Add(8 * time.Hour)}
@@ -253,7 +253,7 @@ func testSessions(t *testing.T, s hotline.Store) {
 
 // testSessionExpires: a session is found until its Expires, not at it,
 // and an expired one does not hinder others.
-func testSessionExpires(t *testing.T, s hotline.Store) {
+func testSessionExpires(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	expires := t0.Add(time.Hour)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/menus/xpdl"
 )
@@ -66,7 +66,7 @@ func FuzzRead(f *testing.F) {
 // service files that load, and a report whose lines are the file's.
 func mapped(t *testing.T, p *xpdl.Package, cat *menus.Catalogue, lines int) {
 	t.Helper()
-	res, err := xpdl.Map(p, xpdl.Options{Operations: adapters.Operations, Catalogue: cat})
+	res, err := xpdl.Map(p, xpdl.Options{Operations: cases.Operations, Catalogue: cat})
 	if err != nil && !errors.Is(err, xpdl.ErrNothing) {
 		t.Fatalf("Map: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/menus/xpdl"
 )
@@ -73,7 +73,7 @@ func importFile(t *testing.T, file string) *xpdl.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := xpdl.Import(data, xpdl.Options{File: filepath.Base(file), Operations: adapters.Operations})
+	res, err := xpdl.Import(data, xpdl.Options{File: filepath.Base(file), Operations: cases.Operations})
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
@@ -142,7 +142,7 @@ func TestReportMatchesCheck(t *testing.T) {
 				imported[f.Name] = true
 			}
 			var got []string
-			for _, p := range menus.Check(cat, adapters.Operations, menus.DefaultLimit) {
+			for _, p := range menus.Check(cat, cases.Operations, menus.DefaultLimit) {
 				if !imported[p.File] {
 					t.Errorf("a problem outside the imported files: %v", p)
 					continue
@@ -381,7 +381,7 @@ func TestBroken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := xpdl.Import(data, xpdl.Options{File: "input.xpdl", Operations: adapters.Operations})
+			res, err := xpdl.Import(data, xpdl.Options{File: "input.xpdl", Operations: cases.Operations})
 			if err == nil {
 				t.Fatalf("imported %d services: not broken", len(res.Files))
 			}
@@ -424,7 +424,7 @@ func TestService(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
-			res, err := xpdl.Import(data, xpdl.Options{Service: tt.service, Operations: adapters.Operations})
+			res, err := xpdl.Import(data, xpdl.Options{Service: tt.service, Operations: cases.Operations})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)

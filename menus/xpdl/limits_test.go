@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/menus/xpdl"
 )
@@ -15,7 +15,7 @@ import (
 // the importer refuses it.
 func importLimits(t *testing.T, data string) *xpdl.Result {
 	t.Helper()
-	res, err := xpdl.Import([]byte(data), xpdl.Options{File: "limits.xpdl", Operations: adapters.Operations})
+	res, err := xpdl.Import([]byte(data), xpdl.Options{File: "limits.xpdl", Operations: cases.Operations})
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}

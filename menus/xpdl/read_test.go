@@ -7,9 +7,10 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/guichet/guichet/adapters"
-	"github.com/guichet/guichet/menus/xpdl"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus/xpdl"
 )
 
 // pkg is a small package in namespace ns whose one process has a start
@@ -106,7 +107,7 @@ func TestVendorNames(t *testing.T) {
 </Activities>
 </WorkflowProcess></WorkflowProcesses>
 </Package>`
-	res, err := xpdl.Import([]byte(data), xpdl.Options{Operations: adapters.Operations})
+	res, err := xpdl.Import([]byte(data), xpdl.Options{Operations: cases.Operations})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestVendorNames(t *testing.T) {
 
 	// A vendor that says its names are English: they fill both texts.
 	en := strings.Replace(data, `Id="p">`, `Id="p"><PackageHeader v:Language="en_GB"/>`, 1)
-	res, err = xpdl.Import([]byte(en), xpdl.Options{Operations: adapters.Operations})
+	res, err = xpdl.Import([]byte(en), xpdl.Options{Operations: cases.Operations})
 	if err != nil {
 		t.Fatal(err)
 	}

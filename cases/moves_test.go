@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"slices"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 )
 
@@ -19,7 +20,7 @@ func TestMoveCase(t *testing.T) {
 	later := monday.Add(2 * time.Hour)
 	for _, tt := range []struct {
 		name      string
-		setup     func(t *testing.T, n *Native)
+		setup     func(t *testing.T, n *Service)
 		ref       string
 		move      Move
 		owner     string
@@ -27,7 +28,7 @@ func TestMoveCase(t *testing.T) {
 		// want is the case's last event and status after a move that
 		// passes; sms the message it writes, if any.
 		want Event
-		sms  *Message
+		sms  *outbox.Message
 	}{
 		{
 			name:  "by its owner, with the SMS in the citizen's language",
@@ -35,8 +36,8 @@ func TestMoveCase(t *testing.T) {
 			move:  Move{Status: "ready", Note: "Bring your ID.", Who: "wouri-desk", Channel: "api", At: later},
 			owner: "wouri",
 			want:  Event{Status: "ready", At: later, Channel: "api", Who: "wouri-desk", Note: "Bring your ID."},
-			sms: &Message{Phone: trader, Lang: "en", Body: "Case 10000048: Ready for pickup. Bring your ID.",
-				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: MessagePending},
+			sms: &outbox.Message{Phone: trader, Lang: "en", Body: "Case 10000048: Ready for pickup. Bring your ID.",
+				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: outbox.MessagePending},
 		},
 		{
 			name:  "by the hotline, at now",
@@ -44,8 +45,8 @@ func TestMoveCase(t *testing.T) {
 			move:  Move{Status: "rejected", Who: "operator-7", Channel: "hotline"},
 			owner: "",
 			want:  Event{Status: "rejected", At: monday, Channel: "hotline", Who: "operator-7"},
-			sms: &Message{Phone: trader, Lang: "en", Body: "Case 10000048: rejected. ",
-				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: MessagePending},
+			sms: &outbox.Message{Phone: trader, Lang: "en", Body: "Case 10000048: rejected. ",
+				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: outbox.MessagePending},
 		},
 		{
 			name:  "a service without messages: no SMS",
@@ -56,7 +57,7 @@ func TestMoveCase(t *testing.T) {
 		},
 		{
 			name:  "a bad check digit, before any lookup",
-			setup: func(t *testing.T, n *Native) { n.Store = noLookup{n.Store, t} },
+			setup: func(t *testing.T, n *Service) { n.DB = noLookup{n.DB, t} },
 			ref:   "10000049",
 			move:  Move{Status: "ready"},
 			code:  guichet.EINVALID, msg: "invalid reference",
@@ -103,7 +104,7 @@ func TestMoveCase(t *testing.T) {
 		},
 		{
 			name:  "without a catalogue, no case moves",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = nil },
+			setup: func(t *testing.T, n *Service) { n.Catalogue = nil },
 			ref:   DemoLicenceProcessing,
 			move:  Move{Status: "ready"},
 			code:  guichet.EINVALID, msg: "unknown status",
@@ -117,7 +118,7 @@ func TestMoveCase(t *testing.T) {
 			}
 			var before Case
 			if reference.Valid(tt.ref) {
-				before, _ = n.Store.Case(t.Context(), tt.ref)
+				before, _ = n.DB.Store().Cases.Case(t.Context(), tt.ref)
 			}
 			c, err := n.MoveCase(t.Context(), tt.ref, tt.move, tt.owner)
 			if tt.code != "" {
@@ -125,7 +126,7 @@ func TestMoveCase(t *testing.T) {
 					t.Fatalf("MoveCase = %v, want %s %q", err, tt.code, tt.msg)
 				}
 				if before.Ref != "" {
-					if after, _ := n.Store.Case(t.Context(), tt.ref); len(after.History) != len(before.History) {
+					if after, _ := n.DB.Store().Cases.Case(t.Context(), tt.ref); len(after.History) != len(before.History) {
 						t.Errorf("refused move written: %+v", after.History)
 					}
 					wantMessages(t, n, before.Phone)
@@ -138,7 +139,7 @@ func TestMoveCase(t *testing.T) {
 			if c.Status != tt.want.Status || !c.Updated.Equal(tt.want.At) || len(c.History) != len(before.History)+1 || c.History[len(c.History)-1] != tt.want {
 				t.Errorf("moved case: status %s, updated %v, history %+v; want %+v last", c.Status, c.Updated, c.History, tt.want)
 			}
-			if stored, _ := n.Store.Case(t.Context(), tt.ref); !slices.Equal(stored.History, c.History) {
+			if stored, _ := n.DB.Store().Cases.Case(t.Context(), tt.ref); !slices.Equal(stored.History, c.History) {
 				t.Errorf("stored history %+v, want %+v", stored.History, c.History)
 			}
 			if tt.sms == nil {
@@ -183,7 +184,7 @@ func TestNoteCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, _ := n.Store.Messages(ctx, baker, 0)
+	msgs, _ := outboxOf(n).Messages(ctx, baker, 0)
 	c, err := n.NoteCase(ctx, DemoLicenceReady, "  Called: will come Monday. ", "awa", "hotline")
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestNoteCase(t *testing.T) {
 		last != (Event{Status: before.Status, At: monday, Channel: "hotline", Who: "awa", Note: "Called: will come Monday."}) {
 		t.Errorf("after the note: status %s, history %+v", c.Status, c.History)
 	}
-	if after, _ := n.Store.Messages(ctx, baker, 0); len(after) != len(msgs) {
+	if after, _ := outboxOf(n).Messages(ctx, baker, 0); len(after) != len(msgs) {
 		t.Errorf("a note wrote an SMS: %+v", after[:len(after)-len(msgs)])
 	}
 	for _, tt := range []struct{ ref, note, code string }{
@@ -210,8 +211,8 @@ func TestNoteCase(t *testing.T) {
 func TestCases(t *testing.T) {
 	n := newNative(t)
 	n.Catalogue = catalogue{}
-	do(t, n, Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen}) // 20000011
-	do(t, n, Call{Op: "cases.open", Service: "business-licence", Phone: citizen})  // 20000022
+	do(t, n, menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen}) // 20000011
+	do(t, n, menus.Call{Op: "cases.open", Service: "business-licence", Phone: citizen})  // 20000022
 	refs := func(f CaseFilter, owner string) []string {
 		t.Helper()
 		cases, err := n.Cases(t.Context(), f, owner)
@@ -256,7 +257,7 @@ func TestRemindTomorrow(t *testing.T) {
 	n := newNative(t)
 	n.Catalogue = catalogue{}
 	visit := func(phone, lang, office, slot string) {
-		do(t, n, Call{Op: "slots.book", Service: "visit", Phone: phone, Lang: lang, Args: map[string]string{"office": office, "slot": slot}})
+		do(t, n, menus.Call{Op: "slots.book", Service: "visit", Phone: phone, Lang: lang, Args: map[string]string{"office": office, "slot": slot}})
 	}
 	visit(citizen, "fr", "douala-3", "202612010900")               // tomorrow: reminded
 	visit(other, "en", "wouri", "202612011400")                    // tomorrow: reminded
@@ -268,9 +269,9 @@ func TestRemindTomorrow(t *testing.T) {
 	if err != nil || count != 3 {
 		t.Fatalf("RemindTomorrow = %d, %v; want 3", count, err)
 	}
-	after := func(phone string) []Message {
+	after := func(phone string) []outbox.Message {
 		t.Helper()
-		msgs, err := n.Store.Messages(t.Context(), phone, 0)
+		msgs, err := outboxOf(n).Messages(t.Context(), phone, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

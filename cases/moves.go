@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"context"
@@ -9,34 +9,25 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
-)
-
-// Message kinds, which are also the keys of the templates under messages:
-// in a service file.
-const (
-	KindOpened   = "opened"   // a case was opened: {{ref}}
-	KindMoved    = "moved"    // a case moved: {{ref}}, {{status}}, {{note}}
-	KindBooked   = "booked"   // a visit was booked: {{ref}}, {{slot}}, {{office}}
-	KindReminder = "reminder" // the visit is tomorrow: {{ref}}, {{slot}}, {{office}}
-	KindCallback = "callback" // about a hotline callback
 )
 
 // MoveCaseOnce is MoveCase for a back office that may send the same move
 // twice (a retry after a timeout): a second call with the same key changes
 // nothing and answers the case as it now is. Keys are the owner's own; one
 // reused for another case is refused (ECONFLICT). An empty key is MoveCase.
-func (n *Native) MoveCaseOnce(ctx context.Context, ref string, m Move, owner, key string) (Case, error) {
+func (s *Service) MoveCaseOnce(ctx context.Context, ref string, m Move, owner, key string) (Case, error) {
 	if key == "" {
-		return n.MoveCase(ctx, ref, m, owner)
+		return s.MoveCase(ctx, ref, m, owner)
 	}
 	ref = strings.TrimSpace(ref)
-	res, err := n.Store.Once(ctx, "cases.move", owner+"|"+key, func(ctx context.Context) (Result, error) {
-		c, err := n.MoveCase(ctx, ref, m, owner)
+	res, err := s.DB.Once(ctx, "cases.move", owner+"|"+key, func(ctx context.Context, tx Store) (menus.Result, error) {
+		c, err := s.moveCase(ctx, tx, ref, m, owner)
 		if err != nil {
-			return Result{}, err
+			return menus.Result{}, err
 		}
-		return Result{Vars: map[string]string{"ref": c.Ref}}, nil
+		return menus.Result{Vars: map[string]string{"ref": c.Ref}}, nil
 	})
 	if err != nil {
 		return Case{}, err
@@ -44,7 +35,7 @@ func (n *Native) MoveCaseOnce(ctx context.Context, ref string, m Move, owner, ke
 	if res.Vars["ref"] != ref {
 		return Case{}, guichet.Errorf(guichet.ECONFLICT, "this idempotency key was used for case %s", res.Vars["ref"])
 	}
-	return n.Case(ctx, ref, owner)
+	return s.Case(ctx, ref, owner)
 }
 
 // MoveCase takes the case ref to m.Status for owner, the administration
@@ -56,7 +47,12 @@ func (n *Native) MoveCaseOnce(ctx context.Context, ref string, m Move, owner, ke
 // service (EINVALID) and a move its life cycle does not allow (ECONFLICT).
 // The move is checked against the case as it stands once locked, so two
 // moves at once cannot both pass. m.At defaults to now.
-func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string) (Case, error) {
+func (s *Service) MoveCase(ctx context.Context, ref string, m Move, owner string) (Case, error) {
+	return s.moveCase(ctx, s.DB.Store(), ref, m, owner)
+}
+
+// moveCase is MoveCase on st.
+func (s *Service) moveCase(ctx context.Context, st Store, ref string, m Move, owner string) (Case, error) {
 	ref = strings.TrimSpace(ref)
 	if !reference.Valid(ref) {
 		return Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
@@ -64,11 +60,11 @@ func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string)
 	if m.Status == "" {
 		return Case{}, guichet.Errorf(guichet.EINVALID, "no status")
 	}
-	now := n.now()
+	now := s.now()
 	if m.At.IsZero() {
 		m.At = now
 	}
-	cat := n.catalogue()
+	cat := s.catalogue()
 	check := func(c Case) error {
 		if !owns(cat, owner, c.Service) {
 			return guichet.Errorf(guichet.ENOTFOUND, "case not found")
@@ -81,15 +77,15 @@ func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string)
 		}
 		return nil
 	}
-	notify := func(c Case) []Message {
+	notify := func(c Case) []outbox.Message {
 		lang := language(c.Lang)
-		return n.message(c.Service, KindMoved, lang, c.Phone, c.Ref, now, map[string]string{
+		return s.message(c.Service, KindMoved, lang, c.Phone, c.Ref, now, map[string]string{
 			"ref":    c.Ref,
 			"status": or(cat.StatusLabel(c.Service, c.Status, lang), c.Status),
 			"note":   m.Note,
 		})
 	}
-	c, err := n.Store.MoveCase(ctx, ref, m, check, notify)
+	c, err := st.Cases.MoveCase(ctx, ref, m, check, notify)
 	if err != nil {
 		return Case{}, fmt.Errorf("moving case: %w", err)
 	}
@@ -100,17 +96,17 @@ func (n *Native) MoveCase(ctx context.Context, ref string, m Move, owner string)
 // without an SMS: what an operator learnt on the phone, for the next one.
 // who and channel say who wrote it. It refuses an empty note (EINVALID)
 // and what MoveCase refuses before a move.
-func (n *Native) NoteCase(ctx context.Context, ref, note, who, channel string) (Case, error) {
+func (s *Service) NoteCase(ctx context.Context, ref, note, who, channel string) (Case, error) {
 	note = strings.TrimSpace(note)
 	if note == "" {
 		return Case{}, guichet.Errorf(guichet.EINVALID, "the note is empty")
 	}
-	c, err := n.Case(ctx, ref, "")
+	c, err := s.Case(ctx, ref, "")
 	if err != nil {
 		return Case{}, err
 	}
-	m := Move{Status: c.Status, Note: note, Who: who, Channel: channel, At: n.now()}
-	c, err = n.Store.MoveCase(ctx, c.Ref, m, func(now Case) error {
+	m := Move{Status: c.Status, Note: note, Who: who, Channel: channel, At: s.now()}
+	c, err = s.DB.Store().Cases.MoveCase(ctx, c.Ref, m, func(now Case) error {
 		if now.Status != m.Status {
 			return guichet.Errorf(guichet.ECONFLICT, "the case moved meanwhile: reload it")
 		}
@@ -125,16 +121,16 @@ func (n *Native) NoteCase(ctx context.Context, ref, note, who, channel string) (
 // Case returns the case ref, with its applicant's data and its history, if
 // owner owns it ("" for any). It refuses what MoveCase refuses before a
 // move.
-func (n *Native) Case(ctx context.Context, ref, owner string) (Case, error) {
+func (s *Service) Case(ctx context.Context, ref, owner string) (Case, error) {
 	ref = strings.TrimSpace(ref)
 	if !reference.Valid(ref) {
 		return Case{}, guichet.Errorf(guichet.EINVALID, "invalid reference")
 	}
-	c, err := n.Store.Case(ctx, ref)
+	c, err := s.DB.Store().Cases.Case(ctx, ref)
 	if err != nil {
 		return Case{}, fmt.Errorf("finding case: %w", err)
 	}
-	if !owns(n.catalogue(), owner, c.Service) {
+	if !owns(s.catalogue(), owner, c.Service) {
 		return Case{}, guichet.Errorf(guichet.ENOTFOUND, "case not found")
 	}
 	return c, nil
@@ -142,7 +138,7 @@ func (n *Native) Case(ctx context.Context, ref, owner string) (Case, error) {
 
 // Cases returns a page of the cases that f selects among those owner owns
 // ("" for any), by ref. The next page starts after the last ref.
-func (n *Native) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case, error) {
+func (s *Service) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case, error) {
 	if f.After != "" && !reference.Valid(f.After) {
 		return nil, guichet.Errorf(guichet.EINVALID, "invalid cursor")
 	}
@@ -150,7 +146,7 @@ func (n *Native) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case,
 		return nil, guichet.Errorf(guichet.EINVALID, "negative limit")
 	}
 	if owner != "" {
-		cat := n.catalogue()
+		cat := s.catalogue()
 		var services []string
 		for _, s := range cat.ServiceIDs() {
 			if cat.Owner(s) == owner && (len(f.Services) == 0 || slices.Contains(f.Services, s)) {
@@ -162,7 +158,7 @@ func (n *Native) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case,
 		}
 		f.Services = services
 	}
-	cases, err := n.Store.Cases(ctx, f)
+	cases, err := s.DB.Store().Cases.Cases(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("listing cases: %w", err)
 	}
@@ -172,12 +168,12 @@ func (n *Native) Cases(ctx context.Context, f CaseFilter, owner string) ([]Case,
 // RemindTomorrow writes a "reminder" SMS for each live booking whose slot is
 // tomorrow (in Location), once per booking however often it runs, and
 // returns how many bookings it reminded now.
-func (n *Native) RemindTomorrow(ctx context.Context) (int, error) {
-	loc := n.location()
-	now := n.now()
+func (s *Service) RemindTomorrow(ctx context.Context) (int, error) {
+	loc := s.location()
+	now := s.now()
 	today := now.In(loc)
 	from := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
-	offices, err := n.Store.Offices(ctx, "")
+	offices, err := s.DB.Store().Visits.Offices(ctx, "")
 	if err != nil {
 		return 0, fmt.Errorf("listing offices: %w", err)
 	}
@@ -185,9 +181,9 @@ func (n *Native) RemindTomorrow(ctx context.Context) (int, error) {
 	for _, o := range offices {
 		names[o.ID] = o.Name
 	}
-	count, err := n.Store.Remind(ctx, from, from.AddDate(0, 0, 1), func(b Booking) []Message {
+	count, err := s.DB.Store().Visits.Remind(ctx, from, from.AddDate(0, 0, 1), func(b Booking) []outbox.Message {
 		lang := language(b.Lang)
-		return n.message(b.Service, KindReminder, lang, b.Phone, b.Ref, now, map[string]string{
+		return s.message(b.Service, KindReminder, lang, b.Phone, b.Ref, now, map[string]string{
 			"ref":    b.Ref,
 			"slot":   slotLabel(b.Start.In(loc), lang),
 			"office": clip(or(names[b.Office], b.Office), 30),
@@ -201,21 +197,21 @@ func (n *Native) RemindTomorrow(ctx context.Context) (int, error) {
 
 // message renders a service's template kind in the citizen's language as
 // the one SMS to write, or none if the service has no such template.
-func (n *Native) message(service, kind, lang, phone, ref string, now time.Time, vars map[string]string) []Message {
+func (s *Service) message(service, kind, lang, phone, ref string, now time.Time, vars map[string]string) []outbox.Message {
 	lang = language(lang)
-	tpl, ok := n.catalogue().Template(service, kind, lang)
+	tpl, ok := s.catalogue().Template(service, kind, lang)
 	if !ok || tpl == "" {
 		return nil
 	}
-	return []Message{{
+	return []outbox.Message{{
 		Phone: phone, Lang: lang, Body: menus.Fill(tpl, vars), Kind: kind, CaseRef: ref,
-		Created: now, Status: MessagePending, Transliterate: n.catalogue().Transliterated(service, kind),
+		Created: now, Status: outbox.MessagePending, Transliterate: s.catalogue().Transliterated(service, kind),
 	}}
 }
 
-func (n *Native) catalogue() Catalogue {
-	if n.Catalogue != nil {
-		return n.Catalogue
+func (s *Service) catalogue() Catalogue {
+	if s.Catalogue != nil {
+		return s.Catalogue
 	}
 	return codes{}
 }

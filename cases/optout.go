@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"cmp"
@@ -9,32 +9,11 @@ import (
 	"github.com/guichet/guichet"
 )
 
-// KindOptOut is the kind of the message that confirms a STOP or a START:
-// it goes out even to a phone that opted out.
-const KindOptOut = "optout"
-
 // CheckOptOutPhone checks the phone that SetOptOut is given.
 func CheckOptOutPhone(phone string) error {
 	if phone == "" {
 		return guichet.Errorf(guichet.EINVALID, "opt-out without a phone")
 	}
-	return nil
-}
-
-// Enqueue writes msgs to the outbox, pending (or logged), checked and
-// readied as the messages of a change are (PrepareMessages): replies to
-// inbound SMS. Nothing is written if one is refused.
-func (m *Memory) Enqueue(ctx context.Context, msgs []Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ready, err := m.messages(msgs)
-	if err != nil {
-		return err
-	}
-	m.queue(ready)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 )
 
@@ -26,18 +27,18 @@ const (
 	other   = "+237699999999"
 )
 
-// newNative returns a Native on a seeded memory store, at monday.
-func newNative(t *testing.T) *Native {
+// newNative returns a Service on a seeded memory store, at monday.
+func newNative(t *testing.T) *Service {
 	t.Helper()
-	m := NewMemory()
+	m := NewMemory(outbox.NewMemory())
 	if err := m.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return &Native{Store: m, Now: func() time.Time { return monday }}
+	return &Service{DB: m, Now: func() time.Time { return monday }}
 }
 
 // do runs a call that must succeed, for a test's setup.
-func do(t *testing.T, n *Native, c Call) Result {
+func do(t *testing.T, n *Service, c menus.Call) menus.Result {
 	t.Helper()
 	r, err := n.Do(t.Context(), c)
 	if err != nil {
@@ -46,13 +47,13 @@ func do(t *testing.T, n *Native, c Call) Result {
 	return r
 }
 
-func book(phone, slot string) Call {
-	return Call{Op: "slots.book", Service: "birth-certificate", Phone: phone, Lang: "fr", Channel: "ussd",
+func book(phone, slot string) menus.Call {
+	return menus.Call{Op: "slots.book", Service: "birth-certificate", Phone: phone, Lang: "fr", Channel: "ussd",
 		Args: map[string]string{"office": "douala-3", "slot": slot}}
 }
 
 // fillSlot books every place of a slot of douala-3, from other phones.
-func fillSlot(t *testing.T, n *Native, slot string) {
+func fillSlot(t *testing.T, n *Service, slot string) {
 	t.Helper()
 	for i := range GatheringLimit {
 		do(t, n, book(fmt.Sprintf("+23765000%04d", i), slot))
@@ -128,27 +129,54 @@ func (catalogue) Template(service, key, lang string) (string, bool) {
 	return t, ok
 }
 
-// noLookup is a Store whose case lookups and moves fail the test.
+// noLookup is a DB whose case lookups and moves fail the test.
 type noLookup struct {
-	Store
+	DB
 	t *testing.T
 }
 
-func (s noLookup) Case(ctx context.Context, ref string) (Case, error) {
-	s.t.Errorf("looked up case %s", ref)
-	return s.Store.Case(ctx, ref)
+func (d noLookup) Store() Store {
+	st := d.DB.Store()
+	st.Cases = noLookupCases{st.Cases, d.t}
+	return st
 }
 
-func (s noLookup) MoveCase(ctx context.Context, ref string, m Move, check func(Case) error, notify func(Case) []Message) (Case, error) {
+func (d noLookup) Once(ctx context.Context, op, key string, do func(context.Context, Store) (menus.Result, error)) (menus.Result, error) {
+	return d.DB.Once(ctx, op, key, func(ctx context.Context, tx Store) (menus.Result, error) {
+		tx.Cases = noLookupCases{tx.Cases, d.t}
+		return do(ctx, tx)
+	})
+}
+
+type noLookupCases struct {
+	CaseStore
+	t *testing.T
+}
+
+func (s noLookupCases) Case(ctx context.Context, ref string) (Case, error) {
+	s.t.Errorf("looked up case %s", ref)
+	return s.CaseStore.Case(ctx, ref)
+}
+
+func (s noLookupCases) MoveCase(ctx context.Context, ref string, m Move, check func(Case) error, notify func(Case) []outbox.Message) (Case, error) {
 	s.t.Errorf("moved case %s", ref)
-	return s.Store.MoveCase(ctx, ref, m, check, notify)
+	return s.CaseStore.MoveCase(ctx, ref, m, check, notify)
+}
+
+// outboxOf returns the outbox that n's memory store writes to.
+func outboxOf(n *Service) *outbox.Memory {
+	db := n.DB
+	if nl, ok := db.(noLookup); ok {
+		db = nl.DB
+	}
+	return db.(*Memory).outbox.(*outbox.Memory)
 }
 
 // wantMessages fails t unless phone's messages, newest first, are want
 // (IDs aside).
-func wantMessages(t *testing.T, n *Native, phone string, want ...Message) {
+func wantMessages(t *testing.T, n *Service, phone string, want ...outbox.Message) {
 	t.Helper()
-	got, err := n.Store.Messages(t.Context(), phone, 0)
+	got, err := outboxOf(n).Messages(t.Context(), phone, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,14 +190,14 @@ func wantMessages(t *testing.T, n *Native, phone string, want ...Message) {
 
 type doTest struct {
 	name  string
-	setup func(t *testing.T, n *Native)
-	call  Call
+	setup func(t *testing.T, n *Service)
+	call  menus.Call
 	// want is the result of a call that succeeds; code and msg the error
 	// of one that fails.
-	want      Result
+	want      menus.Result
 	code, msg string
 	// check looks further, after the call.
-	check func(t *testing.T, n *Native, r Result)
+	check func(t *testing.T, n *Service, r menus.Result)
 }
 
 // doTests are the cases of TestDo: every operation in Operations needs at
@@ -178,15 +206,15 @@ func doTests() []doTest {
 	return []doTest{
 		{
 			name: "unknown operation",
-			call: Call{Op: "cases.delete", Phone: citizen},
+			call: menus.Call{Op: "cases.delete", Phone: citizen},
 			code: guichet.EINVALID, msg: "unknown operation",
 		},
 
 		// offices.list
 		{
 			name: "offices, all",
-			call: Call{Op: "offices.list", Lang: "fr"},
-			want: Result{Options: []Option{
+			call: menus.Call{Op: "offices.list", Lang: "fr"},
+			want: menus.Result{Options: []menus.Choice{
 				{ID: "bafoussam-ec", Label: "Centre d'etat civil Bafoussam"},
 				{ID: "douala-3", Label: "Mairie de Douala 3e"},
 				{ID: "yaounde-1", Label: "Mairie de Yaounde 1er"},
@@ -195,8 +223,8 @@ func doTests() []doTest {
 		},
 		{
 			name: "offices of a service",
-			call: Call{Op: "offices.list", Lang: "en", Args: map[string]string{"service": "courrier"}},
-			want: Result{Options: []Option{
+			call: menus.Call{Op: "offices.list", Lang: "en", Args: map[string]string{"service": "courrier"}},
+			want: menus.Result{Options: []menus.Choice{
 				{ID: "douala-3", Label: "Mairie de Douala 3e"},
 				{ID: "yaounde-1", Label: "Mairie de Yaounde 1er"},
 				{ID: "wouri", Label: "Prefecture du Wouri"},
@@ -206,60 +234,60 @@ func doTests() []doTest {
 		// slots.list
 		{
 			name: "slots, in French, five working days",
-			call: Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
-			check: func(t *testing.T, n *Native, r Result) {
+			call: menus.Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
 				wantSlots(t, r, 35,
-					Option{ID: "202611300800", Label: "Lun 30/11 08h00 (50)"},
-					Option{ID: "202612041400", Label: "Ven 04/12 14h00 (50)"})
+					menus.Choice{ID: "202611300800", Label: "Lun 30/11 08h00 (50)"},
+					menus.Choice{ID: "202612041400", Label: "Ven 04/12 14h00 (50)"})
 			},
 		},
 		{
 			name: "slots, in English, places left",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				do(t, n, book(citizen, "202611300900"))
 			},
-			call: Call{Op: "slots.list", Lang: "en", Args: map[string]string{"office": "douala-3"}},
-			check: func(t *testing.T, n *Native, r Result) {
+			call: menus.Call{Op: "slots.list", Lang: "en", Args: map[string]string{"office": "douala-3"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
 				wantSlots(t, r, 35,
-					Option{ID: "202611300800", Label: "Mon 30/11 08:00 (50)"},
-					Option{ID: "202612041400", Label: "Fri 04/12 14:00 (50)"})
-				if got, want := r.Options[1], (Option{ID: "202611300900", Label: "Mon 30/11 09:00 (49)"}); got != want {
+					menus.Choice{ID: "202611300800", Label: "Mon 30/11 08:00 (50)"},
+					menus.Choice{ID: "202612041400", Label: "Fri 04/12 14:00 (50)"})
+				if got, want := r.Options[1], (menus.Choice{ID: "202611300900", Label: "Mon 30/11 09:00 (49)"}); got != want {
 					t.Errorf("booked slot = %+v, want %+v", got, want)
 				}
 			},
 		},
 		{
 			name: "slots from now, across the weekend",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				n.Now = func() time.Time { return time.Date(2026, time.December, 4, 14, 30, 0, 0, Cameroon) }
 			},
-			call: Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
-			check: func(t *testing.T, n *Native, r Result) {
+			call: menus.Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
 				wantSlots(t, r, 35,
-					Option{ID: "202612070800", Label: "Lun 07/12 08h00 (50)"},
-					Option{ID: "202612111400", Label: "Ven 11/12 14h00 (50)"})
+					menus.Choice{ID: "202612070800", Label: "Lun 07/12 08h00 (50)"},
+					menus.Choice{ID: "202612111400", Label: "Ven 11/12 14h00 (50)"})
 			},
 		},
 		{
 			name: "slots, a full one left out",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				fillSlot(t, n, "202611300800")
 			},
-			call: Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
-			check: func(t *testing.T, n *Native, r Result) {
+			call: menus.Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
 				wantSlots(t, r, 34,
-					Option{ID: "202611300900", Label: "Lun 30/11 09h00 (50)"},
-					Option{ID: "202612041400", Label: "Ven 04/12 14h00 (50)"})
+					menus.Choice{ID: "202611300900", Label: "Lun 30/11 09h00 (50)"},
+					menus.Choice{ID: "202612041400", Label: "Ven 04/12 14h00 (50)"})
 			},
 		},
 		{
 			name: "slots of an unknown office",
-			call: Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "atlantis"}},
+			call: menus.Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "atlantis"}},
 			code: guichet.ENOTFOUND,
 		},
 		{
 			name: "slots without an office",
-			call: Call{Op: "slots.list", Lang: "fr"},
+			call: menus.Call{Op: "slots.list", Lang: "fr"},
 			code: guichet.EINVALID, msg: "no office",
 		},
 
@@ -267,38 +295,38 @@ func doTests() []doTest {
 		{
 			name: "book, in French",
 			call: book(citizen, "202611300900"),
-			want: Result{Vars: map[string]string{
+			want: menus.Result{Vars: map[string]string{
 				"ref": reference.FromNumber(MemorySerials+1, 7), "slot": "Lun 30/11 09h00", "office": "Mairie de Douala 3e",
 			}},
 		},
 		{
 			name: "book, in English",
-			call: Call{Op: "slots.book", Service: "business-licence", Phone: citizen, Lang: "en",
+			call: menus.Call{Op: "slots.book", Service: "business-licence", Phone: citizen, Lang: "en",
 				Args: map[string]string{"office": "wouri", "slot": "202612041400"}},
-			want: Result{Vars: map[string]string{
+			want: menus.Result{Vars: map[string]string{
 				"ref": "20000011", "slot": "Fri 04/12 14:00", "office": "Prefecture du Wouri",
 			}},
 		},
 		{
 			name:  "book a visit, with its SMS",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call: Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "fr", Channel: "ussd",
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call: menus.Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "fr", Channel: "ussd",
 				Args: map[string]string{"office": "douala-3", "slot": "202611300900"}},
-			want: Result{Vars: map[string]string{"ref": "20000011", "slot": "Lun 30/11 09h00", "office": "Mairie de Douala 3e"}},
-			check: func(t *testing.T, n *Native, r Result) {
-				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "fr", Body: "RDV 20000011: Lun 30/11 09h00, Mairie de Douala 3e.",
-					Kind: "booked", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			want: menus.Result{Vars: map[string]string{"ref": "20000011", "slot": "Lun 30/11 09h00", "office": "Mairie de Douala 3e"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				wantMessages(t, n, citizen, outbox.Message{Phone: citizen, Lang: "fr", Body: "RDV 20000011: Lun 30/11 09h00, Mairie de Douala 3e.",
+					Kind: "booked", CaseRef: "20000011", Created: monday, Status: outbox.MessagePending})
 			},
 		},
 		{
 			name:  "book a visit, with its SMS in English",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call: Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "en", Channel: "ussd",
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call: menus.Call{Op: "slots.book", Service: "visit", Phone: citizen, Lang: "en", Channel: "ussd",
 				Args: map[string]string{"office": "wouri", "slot": "202612041400"}},
-			want: Result{Vars: map[string]string{"ref": "20000011", "slot": "Fri 04/12 14:00", "office": "Prefecture du Wouri"}},
-			check: func(t *testing.T, n *Native, r Result) {
-				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "en", Body: "Visit 20000011: Fri 04/12 14:00, Prefecture du Wouri.",
-					Kind: "booked", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			want: menus.Result{Vars: map[string]string{"ref": "20000011", "slot": "Fri 04/12 14:00", "office": "Prefecture du Wouri"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				wantMessages(t, n, citizen, outbox.Message{Phone: citizen, Lang: "en", Body: "Visit 20000011: Fri 04/12 14:00, Prefecture du Wouri.",
+					Kind: "booked", CaseRef: "20000011", Created: monday, Status: outbox.MessagePending})
 			},
 		},
 		{
@@ -328,12 +356,12 @@ func doTests() []doTest {
 		},
 		{
 			name: "book at an unknown office",
-			call: Call{Op: "slots.book", Service: "x", Phone: citizen, Args: map[string]string{"office": "atlantis", "slot": "202611300900"}},
+			call: menus.Call{Op: "slots.book", Service: "x", Phone: citizen, Args: map[string]string{"office": "atlantis", "slot": "202611300900"}},
 			code: guichet.ENOTFOUND,
 		},
 		{
 			name: "book twice for one service",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				do(t, n, book(citizen, "202611300800"))
 			},
 			call: book(citizen, "202612011000"),
@@ -341,7 +369,7 @@ func doTests() []doTest {
 		},
 		{
 			name: "book a full slot",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				fillSlot(t, n, "202611300800")
 			},
 			call: book(citizen, "202611300800"),
@@ -351,38 +379,38 @@ func doTests() []doTest {
 		// slots.cancel
 		{
 			name: "cancel, freeing the place",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				fillSlot(t, n, "202611300800") // the first booking is 20000011
 			},
-			call: Call{Op: "slots.cancel", Phone: "+237650000000", Args: map[string]string{"ref": "20000011"}},
-			want: Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) {
+			call: menus.Call{Op: "slots.cancel", Phone: "+237650000000", Args: map[string]string{"ref": "20000011"}},
+			want: menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
 				do(t, n, book(citizen, "202611300800"))
 			},
 		},
 		{
 			name: "cancel another phone's booking",
-			setup: func(t *testing.T, n *Native) {
+			setup: func(t *testing.T, n *Service) {
 				do(t, n, book(citizen, "202611300800"))
 			},
-			call: Call{Op: "slots.cancel", Phone: other, Args: map[string]string{"ref": "20000011"}},
+			call: menus.Call{Op: "slots.cancel", Phone: other, Args: map[string]string{"ref": "20000011"}},
 			code: guichet.ENOTFOUND,
 		},
 		{
 			name:  "cancel with a bad check digit",
-			setup: func(t *testing.T, n *Native) { do(t, n, book(citizen, "202611300800")) },
-			call:  Call{Op: "slots.cancel", Phone: citizen, Args: map[string]string{"ref": "20000012"}},
+			setup: func(t *testing.T, n *Service) { do(t, n, book(citizen, "202611300800")) },
+			call:  menus.Call{Op: "slots.cancel", Phone: citizen, Args: map[string]string{"ref": "20000012"}},
 			code:  guichet.EINVALID, msg: "invalid reference",
 		},
 
 		// cases.open
 		{
 			name: "open a case",
-			call: Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "hotline",
+			call: menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "hotline",
 				Args: map[string]string{"office": "bafoussam-ec", "born": "01021990"}},
-			want: Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) {
-				c, err := n.Store.Case(t.Context(), "20000011")
+			want: menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				c, err := n.DB.Store().Cases.Case(t.Context(), "20000011")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -399,76 +427,76 @@ func doTests() []doTest {
 		},
 		{
 			name:  "open a case, with its SMS in the citizen's language",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call: Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "ussd",
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call: menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "ussd",
 				Args: map[string]string{"born": "01021990"}},
-			want: Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) {
-				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "en", Body: "Case 20000011 received. Track: *123*4*20000011#",
-					Kind: "opened", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			want: menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				wantMessages(t, n, citizen, outbox.Message{Phone: citizen, Lang: "en", Body: "Case 20000011 received. Track: *123*4*20000011#",
+					Kind: "opened", CaseRef: "20000011", Created: monday, Status: outbox.MessagePending})
 			},
 		},
 		{
 			name:  "open a case in another language: the SMS in French",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call:  Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "sw", Channel: "ussd"},
-			want:  Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) {
-				wantMessages(t, n, citizen, Message{Phone: citizen, Lang: "fr", Body: "Dossier 20000011 déposé. Suivi: *123*4*20000011#",
-					Kind: "opened", CaseRef: "20000011", Created: monday, Status: MessagePending})
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call:  menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "sw", Channel: "ussd"},
+			want:  menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				wantMessages(t, n, citizen, outbox.Message{Phone: citizen, Lang: "fr", Body: "Dossier 20000011 déposé. Suivi: *123*4*20000011#",
+					Kind: "opened", CaseRef: "20000011", Created: monday, Status: outbox.MessagePending})
 			},
 		},
 		{
 			name:  "open a case of a service without messages: no SMS",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call:  Call{Op: "cases.open", Service: "courrier", Phone: citizen, Lang: "fr", Channel: "ussd"},
-			want:  Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) { wantMessages(t, n, citizen) },
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call:  menus.Call{Op: "cases.open", Service: "courrier", Phone: citizen, Lang: "fr", Channel: "ussd"},
+			want:  menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) { wantMessages(t, n, citizen) },
 		},
 		{
 			name:  "open a case without a catalogue: no SMS",
-			call:  Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "fr", Channel: "ussd"},
-			want:  Result{Vars: map[string]string{"ref": "20000011"}},
-			check: func(t *testing.T, n *Native, r Result) { wantMessages(t, n, citizen) },
+			call:  menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "fr", Channel: "ussd"},
+			want:  menus.Result{Vars: map[string]string{"ref": "20000011"}},
+			check: func(t *testing.T, n *Service, r menus.Result) { wantMessages(t, n, citizen) },
 		},
 		{
 			name: "open a case without a service",
-			call: Call{Op: "cases.open", Phone: citizen},
+			call: menus.Call{Op: "cases.open", Phone: citizen},
 			code: guichet.EINVALID, msg: "no service",
 		},
 
 		// cases.track
 		{
 			name: "track a demo case, codes for labels",
-			call: Call{Op: "cases.track", Phone: "+237222230001", Lang: "fr", Args: map[string]string{"ref": DemoCourrierDelivered}},
-			want: Result{Vars: map[string]string{
+			call: menus.Call{Op: "cases.track", Phone: "+237222230001", Lang: "fr", Args: map[string]string{"ref": DemoCourrierDelivered}},
+			want: menus.Result{Vars: map[string]string{
 				"ref": "10000012", "status": "delivered", "service": "courrier", "updated": "05/11/2026",
 			}},
 		},
 		{
 			name:  "track, with the catalogue",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call:  Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered}},
-			want: Result{Vars: map[string]string{
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call:  menus.Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered}},
+			want: menus.Result{Vars: map[string]string{
 				"ref": "10000012", "status": "Delivered", "service": "Official mail", "updated": "05/11/2026",
 			}},
 		},
 		{
 			name:  "track, with the catalogue, in English",
-			setup: func(t *testing.T, n *Native) { n.Catalogue = catalogue{} },
-			call:  Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered, "service": "courrier"}},
-			want: Result{Vars: map[string]string{
+			setup: func(t *testing.T, n *Service) { n.Catalogue = catalogue{} },
+			call:  menus.Call{Op: "cases.track", Lang: "en", Args: map[string]string{"ref": DemoCourrierDelivered, "service": "courrier"}},
+			want: menus.Result{Vars: map[string]string{
 				"ref": "10000012", "status": "Delivered", "service": "Official mail", "updated": "05/11/2026",
 			}},
 		},
 		{
 			name: "track someone else's case: its status only",
-			call: Call{Op: "cases.track", Phone: other, Lang: "en", Args: map[string]string{"ref": DemoLicenceProcessing}},
-			want: Result{Vars: map[string]string{
+			call: menus.Call{Op: "cases.track", Phone: other, Lang: "en", Args: map[string]string{"ref": DemoLicenceProcessing}},
+			want: menus.Result{Vars: map[string]string{
 				"ref": "10000048", "status": "processing", "service": "business-licence", "updated": "12/11/2026",
 			}},
-			check: func(t *testing.T, n *Native, r Result) {
-				c, err := n.Store.Case(t.Context(), DemoLicenceProcessing)
+			check: func(t *testing.T, n *Service, r menus.Result) {
+				c, err := n.DB.Store().Cases.Case(t.Context(), DemoLicenceProcessing)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -484,55 +512,55 @@ func doTests() []doTest {
 		},
 		{
 			name: "track a case just opened",
-			setup: func(t *testing.T, n *Native) {
-				do(t, n, Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen})
+			setup: func(t *testing.T, n *Service) {
+				do(t, n, menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen})
 			},
-			call: Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "20000011"}},
-			want: Result{Vars: map[string]string{
+			call: menus.Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "20000011"}},
+			want: menus.Result{Vars: map[string]string{
 				"ref": "20000011", "status": "received", "service": "birth-certificate", "updated": "30/11/2026",
 			}},
 		},
 		{
 			name:  "track with a bad check digit, before any lookup",
-			setup: func(t *testing.T, n *Native) { n.Store = noLookup{n.Store, t} },
-			call:  Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "10000013"}},
+			setup: func(t *testing.T, n *Service) { n.DB = noLookup{n.DB, t} },
+			call:  menus.Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "10000013"}},
 			code:  guichet.EINVALID, msg: "invalid reference",
 		},
 		{
 			name:  "track two swapped digits, before any lookup",
-			setup: func(t *testing.T, n *Native) { n.Store = noLookup{n.Store, t} },
-			call:  Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "10000021"}},
+			setup: func(t *testing.T, n *Service) { n.DB = noLookup{n.DB, t} },
+			call:  menus.Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": "10000021"}},
 			code:  guichet.EINVALID, msg: "invalid reference",
 		},
 		{
 			name: "track an unknown case",
-			call: Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": reference.FromNumber(9999999, 7)}},
+			call: menus.Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": reference.FromNumber(9999999, 7)}},
 			code: guichet.ENOTFOUND,
 		},
 		{
 			name: "track a case of another service",
-			call: Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": DemoCourrierDelivered, "service": "business-licence"}},
+			call: menus.Call{Op: "cases.track", Lang: "fr", Args: map[string]string{"ref": DemoCourrierDelivered, "service": "business-licence"}},
 			code: guichet.ENOTFOUND,
 		},
 
 		// callback.request
 		{
 			name: "request a callback",
-			call: Call{Op: "callback.request", Phone: citizen, Lang: "fr", Args: map[string]string{"reason": "passport"}},
-			want: Result{Vars: map[string]string{"ticket": "100009"}},
+			call: menus.Call{Op: "callback.request", Phone: citizen, Lang: "fr", Args: map[string]string{"reason": "passport"}},
+			want: menus.Result{Vars: map[string]string{"ticket": "100009"}},
 		},
 		{
 			name: "request a callback again: same ticket",
-			setup: func(t *testing.T, n *Native) {
-				do(t, n, Call{Op: "callback.request", Phone: citizen})
-				do(t, n, Call{Op: "callback.request", Phone: other})
+			setup: func(t *testing.T, n *Service) {
+				do(t, n, menus.Call{Op: "callback.request", Phone: citizen})
+				do(t, n, menus.Call{Op: "callback.request", Phone: other})
 			},
-			call: Call{Op: "callback.request", Phone: citizen, Lang: "fr", Args: map[string]string{"reason": "still waiting"}},
-			want: Result{Vars: map[string]string{"ticket": "100009"}},
+			call: menus.Call{Op: "callback.request", Phone: citizen, Lang: "fr", Args: map[string]string{"reason": "still waiting"}},
+			want: menus.Result{Vars: map[string]string{"ticket": "100009"}},
 		},
 		{
 			name: "request a callback without a phone",
-			call: Call{Op: "callback.request", Lang: "fr"},
+			call: menus.Call{Op: "callback.request", Lang: "fr"},
 			code: guichet.EINVALID, msg: "no phone number",
 		},
 	}
@@ -573,7 +601,7 @@ func TestDo(t *testing.T) {
 
 // checkDeclared holds a result to what Operations says of its operation: the
 // menu validator sizes screens by it.
-func checkDeclared(t *testing.T, op string, r Result) {
+func checkDeclared(t *testing.T, op string, r menus.Result) {
 	t.Helper()
 	i := slices.IndexFunc(Operations, func(o menus.Operation) bool { return o.Name == op })
 	if i < 0 {
@@ -605,7 +633,7 @@ func checkDeclared(t *testing.T, op string, r Result) {
 }
 
 // wantSlots checks a slot list's length, first and last option.
-func wantSlots(t *testing.T, r Result, n int, first, last Option) {
+func wantSlots(t *testing.T, r menus.Result, n int, first, last menus.Choice) {
 	t.Helper()
 	if len(r.Options) != n {
 		t.Fatalf("%d slots, want %d: %v", len(r.Options), n, r.Options)
@@ -644,7 +672,7 @@ func TestOperationsServed(t *testing.T) {
 
 func TestIdempotency(t *testing.T) {
 	n := newNative(t)
-	open := Call{Op: "cases.open", Service: "courrier", Phone: citizen, Key: "session-1/submit"}
+	open := menus.Call{Op: "cases.open", Service: "courrier", Phone: citizen, Key: "session-1/submit"}
 
 	// A failure is not remembered: the retry does the work.
 	bad := open
@@ -666,11 +694,11 @@ func TestIdempotency(t *testing.T) {
 	// The retry wrote no second SMS.
 	n.Catalogue = catalogue{}
 	const phone = "+237655000000"
-	sms := Call{Op: "cases.open", Service: "birth-certificate", Phone: phone, Lang: "fr", Key: "session-3/submit"}
+	sms := menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: phone, Lang: "fr", Key: "session-3/submit"}
 	ref := do(t, n, sms).Vars["ref"]
 	do(t, n, sms)
-	wantMessages(t, n, phone, Message{Phone: phone, Lang: "fr", Body: "Dossier " + ref + " déposé. Suivi: *123*4*" + ref + "#",
-		Kind: "opened", CaseRef: ref, Created: monday, Status: MessagePending})
+	wantMessages(t, n, phone, outbox.Message{Phone: phone, Lang: "fr", Body: "Dossier " + ref + " déposé. Suivi: *123*4*" + ref + "#",
+		Kind: "opened", CaseRef: ref, Created: monday, Status: outbox.MessagePending})
 	// Without a key, every call does the work.
 	open.Key = ""
 	if a, b := do(t, n, open).Vars["ref"], do(t, n, open).Vars["ref"]; a == b {
@@ -707,7 +735,7 @@ func TestBookConcurrently(t *testing.T) {
 	if len(booked) != GatheringLimit || full != tries-GatheringLimit {
 		t.Fatalf("%d distinct bookings and %d \"slot full\", want %d and %d", len(booked), full, GatheringLimit, tries-GatheringLimit)
 	}
-	slots := do(t, n, Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}})
+	slots := do(t, n, menus.Call{Op: "slots.list", Lang: "fr", Args: map[string]string{"office": "douala-3"}})
 	for _, o := range slots.Options {
 		if o.ID == "202611301000" {
 			t.Errorf("full slot still offered: %+v", o)
@@ -719,7 +747,7 @@ func TestDoTimeout(t *testing.T) {
 	n := newNative(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := n.Do(ctx, Call{Op: "cases.open", Service: "courrier", Phone: citizen})
+	_, err := n.Do(ctx, menus.Call{Op: "cases.open", Service: "courrier", Phone: citizen})
 	if guichet.ErrorCode(err) != guichet.EUNAVAILABLE {
 		t.Errorf("Do with a cancelled context = %v, want unavailable", err)
 	}

@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"cmp"
@@ -26,7 +26,7 @@ func CheckCallbackStep(who string, now time.Time) error {
 
 // Callbacks returns, when open is true, the open callback requests, oldest
 // first (by Requested, then in the order they came); otherwise the latest
-// closed ones, newest first (by Closed). At most PageSize(limit).
+// closed ones, newest first (by Closed). At most guichet.PageSize(limit).
 func (m *Memory) Callbacks(ctx context.Context, open bool, limit int) ([]Callback, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (m *Memory) Callbacks(ctx context.Context, open bool, limit int) ([]Callbac
 			return cmp.Or(m.requests[b].Closed.Compare(m.requests[a].Closed), cmp.Compare(b, a))
 		})
 	}
-	return m.callbacksAt(picked[:min(len(picked), PageSize(limit))]), nil
+	return m.callbacksAt(picked[:min(len(picked), guichet.PageSize(limit))]), nil
 }
 
 // CallbacksOf returns phone's callback requests, open and closed, newest

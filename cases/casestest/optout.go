@@ -1,4 +1,4 @@
-package adapterstest
+package casestest
 
 import (
 	"context"
@@ -8,20 +8,21 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 )
 
 // replies is what the stores do for replies to inbound SMS, beside Store.
 type replies interface {
-	Enqueue(ctx context.Context, msgs []adapters.Message) error
-	Bookings(ctx context.Context, phone string, from time.Time) ([]adapters.Booking, error)
+	Enqueue(ctx context.Context, msgs []outbox.Message) error
+	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
 	SetOptOut(ctx context.Context, phone string, out bool) error
 	OptedOut(ctx context.Context, phone string) (bool, error)
 }
 
-func repliesOf(t *testing.T, s adapters.Store) replies {
+func repliesOf(t *testing.T, s Stores) replies {
 	t.Helper()
-	r, ok := s.(replies)
+	r, ok := any(s).(replies)
 	if !ok {
 		t.Fatalf("%T cannot reply to inbound SMS", s)
 	}
@@ -30,25 +31,25 @@ func repliesOf(t *testing.T, s adapters.Store) replies {
 
 // testEnqueue writes replies to the outbox: pending, claimable, checked as
 // a change's messages are, all or none.
-func testEnqueue(t *testing.T, s adapters.Store) {
+func testEnqueue(t *testing.T, s Stores) {
 	ctx := t.Context()
 	r := repliesOf(t, s)
 	const phone = "+237677000001"
 	noErr(t, r.Enqueue(ctx, nil))
-	noErr(t, r.Enqueue(ctx, []adapters.Message{
-		{Phone: phone, Lang: "fr", Body: "Vous ne recevrez plus de SMS.", Kind: adapters.KindOptOut, Created: t0},
+	noErr(t, r.Enqueue(ctx, []outbox.Message{
+		{Phone: phone, Lang: "fr", Body: "Vous ne recevrez plus de SMS.", Kind: outbox.KindOptOut, Created: t0},
 		{Phone: phone, Lang: "fr", Body: "second", Kind: "reply", Created: t0.Add(time.Second), ID: 99, Attempts: 7},
 	}))
-	got := must[[]adapters.Message](t)(s.Messages(ctx, phone, 0))
+	got := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0))
 	if len(got) != 2 {
 		t.Fatalf("messages after Enqueue: %+v, want 2", got)
 	}
 	first, second := got[1], got[0]
-	if first.Kind != adapters.KindOptOut || first.Body != "Vous ne recevrez plus de SMS." || first.Status != adapters.MessagePending ||
+	if first.Kind != outbox.KindOptOut || first.Body != "Vous ne recevrez plus de SMS." || first.Status != outbox.MessagePending ||
 		first.Attempts != 0 || first.ID == 0 || !first.Created.Equal(t0) {
 		t.Errorf("enqueued message is %+v", first)
 	}
-	if second.ID == 99 || second.ID <= first.ID || second.Attempts != 0 || second.Status != adapters.MessagePending {
+	if second.ID == 99 || second.ID <= first.ID || second.Attempts != 0 || second.Status != outbox.MessagePending {
 		t.Errorf("second enqueued message is %+v: want a fresh id after %d, no attempt, pending", second, first.ID)
 	}
 	if got := claimAll(t, s, t0); !slices.Equal(got, []int64{first.ID, second.ID}) {
@@ -57,27 +58,27 @@ func testEnqueue(t *testing.T, s adapters.Store) {
 
 	// A message that PrepareMessages refuses writes none of them.
 	const other = "+237677000002"
-	for _, bad := range []adapters.Message{
+	for _, bad := range []outbox.Message{
 		{Phone: other, Body: ""},
 		{Phone: "", Body: "x"},
-		{Phone: other, Body: "x", Status: adapters.MessageSent},
+		{Phone: other, Body: "x", Status: outbox.MessageSent},
 	} {
-		err := r.Enqueue(ctx, []adapters.Message{{Phone: other, Body: "fine"}, bad})
+		err := r.Enqueue(ctx, []outbox.Message{{Phone: other, Body: "fine"}, bad})
 		wantCode(t, err, guichet.EINVALID, "")
 	}
 	noMessages(t, s, other)
 
 	// A message without a date gets the store's now; a logged one stays
 	// logged and is never claimed.
-	noErr(t, r.Enqueue(ctx, []adapters.Message{{Phone: other, Body: "undated"}, {Phone: other, Body: "logged", Status: adapters.MessageLogged, Created: t0}}))
-	for _, m := range must[[]adapters.Message](t)(s.Messages(ctx, other, 0)) {
+	noErr(t, r.Enqueue(ctx, []outbox.Message{{Phone: other, Body: "undated"}, {Phone: other, Body: "logged", Status: outbox.MessageLogged, Created: t0}}))
+	for _, m := range must[[]outbox.Message](t)(s.Messages(ctx, other, 0)) {
 		switch m.Body {
 		case "undated":
-			if m.Created.IsZero() || m.Status != adapters.MessagePending {
+			if m.Created.IsZero() || m.Status != outbox.MessagePending {
 				t.Errorf("undated message is %+v", m)
 			}
 		case "logged":
-			if m.Status != adapters.MessageLogged {
+			if m.Status != outbox.MessageLogged {
 				t.Errorf("logged message is %+v", m)
 			}
 		}
@@ -85,23 +86,23 @@ func testEnqueue(t *testing.T, s adapters.Store) {
 }
 
 // testBookings lists a phone's live bookings from a time, soonest first.
-func testBookings(t *testing.T, s adapters.Store) {
+func testBookings(t *testing.T, s Stores) {
 	ctx := t.Context()
 	r := repliesOf(t, s)
 	const phone, other = "+237677000001", "+237677000002"
-	book := func(office, phone, service string, start time.Time) adapters.Booking {
+	book := func(office, phone, service string, start time.Time) cases.Booking {
 		t.Helper()
-		return must[adapters.Booking](t)(s.Book(ctx, booking(office, phone, service, start), 50, t0, nil))
+		return must[cases.Booking](t)(s.Book(ctx, booking(office, phone, service, start), 50, t0, nil))
 	}
 	later := book("wouri", phone, "courrier", slot.Add(48*time.Hour))
 	first := book("douala-3", phone, "birth-certificate", slot) // starts at from: in
 	cancelled := book("yaounde-1", phone, "business-licence", slot.Add(time.Hour))
-	must[adapters.Booking](t)(s.Cancel(ctx, cancelled.Ref, phone, t0))
+	must[cases.Booking](t)(s.Cancel(ctx, cancelled.Ref, phone, t0))
 	middle := book("yaounde-1", phone, "visit", slot.Add(24*time.Hour))
 	book("wouri", other, "courrier", slot.Add(2*time.Hour))
 
-	got := must[[]adapters.Booking](t)(r.Bookings(ctx, phone, slot))
-	refs := func(bs []adapters.Booking) []string {
+	got := must[[]cases.Booking](t)(r.Bookings(ctx, phone, slot))
+	refs := func(bs []cases.Booking) []string {
 		var refs []string
 		for _, b := range bs {
 			refs = append(refs, b.Ref)
@@ -116,16 +117,16 @@ func testBookings(t *testing.T, s adapters.Store) {
 		t.Errorf("booking is %+v", b)
 	}
 	// From just after a slot's start, it is left out.
-	if got := must[[]adapters.Booking](t)(r.Bookings(ctx, phone, slot.Add(time.Second))); !slices.Equal(refs(got), []string{middle.Ref, later.Ref}) {
+	if got := must[[]cases.Booking](t)(r.Bookings(ctx, phone, slot.Add(time.Second))); !slices.Equal(refs(got), []string{middle.Ref, later.Ref}) {
 		t.Errorf("Bookings(after the first slot) = %v, want %v", refs(got), []string{middle.Ref, later.Ref})
 	}
-	if got := must[[]adapters.Booking](t)(r.Bookings(ctx, "+237677000009", t0)); len(got) != 0 {
+	if got := must[[]cases.Booking](t)(r.Bookings(ctx, "+237677000009", t0)); len(got) != 0 {
 		t.Errorf("Bookings of a phone without any = %v", refs(got))
 	}
 }
 
 // testOptOut records STOP and START: idempotent, per phone.
-func testOptOut(t *testing.T, s adapters.Store) {
+func testOptOut(t *testing.T, s Stores) {
 	ctx := t.Context()
 	r := repliesOf(t, s)
 	const phone, other = "+237677000001", "+237677000002"
@@ -156,7 +157,7 @@ func testOptOut(t *testing.T, s adapters.Store) {
 	if _, err := r.OptedOut(cancelled, phone); !errors.Is(err, context.Canceled) {
 		t.Errorf("OptedOut with a cancelled context = %v, want context.Canceled", err)
 	}
-	if err := r.Enqueue(cancelled, []adapters.Message{{Phone: other, Body: "x"}}); !errors.Is(err, context.Canceled) {
+	if err := r.Enqueue(cancelled, []outbox.Message{{Phone: other, Body: "x"}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Enqueue with a cancelled context = %v, want context.Canceled", err)
 	}
 	if _, err := r.Bookings(cancelled, phone, t0); !errors.Is(err, context.Canceled) {

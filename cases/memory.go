@@ -1,4 +1,4 @@
-package adapters
+package cases
 
 import (
 	"cmp"
@@ -10,16 +10,25 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
-	"github.com/guichet/guichet/sms"
 )
 
 // MemorySerials is where Memory's serial numbers start: its first case or
 // booking gets reference.FromNumber(MemorySerials+1, 7), "20000011".
 const MemorySerials = 2000000
 
-// Memory is a Store in memory, for the embedded default and for tests. It is
-// safe for concurrent use. Its data dies with the process.
+// Queue is where Memory writes the SMS that its changes cause:
+// outbox.Memory.
+type Queue interface {
+	Enqueue(ctx context.Context, msgs []outbox.Message) error
+}
+
+// Memory keeps cases, offices, bookings, callbacks and opt-outs in memory,
+// for the embedded default and for tests; it is the DB of a Service and
+// implements CaseStore, VisitStore and CallbackStore. It is safe for
+// concurrent use. Its data dies with the process.
 type Memory struct {
 	// Now dates remembered results, so that they can be forgotten after
 	// Keep. nil: time.Now.
@@ -27,6 +36,8 @@ type Memory struct {
 	// Keep is how long Once remembers a result; 0 means 24 hours, far
 	// longer than any USSD session and its retries.
 	Keep time.Duration
+
+	outbox Queue
 
 	mu        sync.Mutex
 	serial    uint64 // the last serial given to a case or a booking
@@ -42,20 +53,9 @@ type Memory struct {
 	results   map[onceKey]remembered
 	swept     time.Time
 	flights   map[onceKey]*flight
-	reminded  map[string]bool // bookings reminded of their visit
-	outbox    []queued        // by ID: the message with ID i is outbox[i-1]
-	keys      map[string]apiKey
+	reminded  map[string]bool      // bookings reminded of their visit
 	optouts   map[string]time.Time // phones that sent STOP, and when
 }
-
-// queued is a message in the outbox, with its sender's lease.
-type queued struct {
-	Message
-	lease     time.Time
-	notBefore time.Time // while pending: not claimed before it
-}
-
-type apiKey struct{ owner, label string }
 
 type slotKey struct {
 	office string
@@ -67,7 +67,7 @@ type holdKey struct{ phone, service string }
 type onceKey struct{ op, key string }
 
 type remembered struct {
-	result Result
+	result menus.Result
 	at     time.Time
 }
 
@@ -77,11 +77,20 @@ type flight struct {
 	waiters int
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ DB            = (*Memory)(nil)
+	_ CaseStore     = (*Memory)(nil)
+	_ VisitStore    = (*Memory)(nil)
+	_ CallbackStore = (*Memory)(nil)
+)
 
-// NewMemory returns an empty store.
-func NewMemory() *Memory {
+// NewMemory returns an empty store that writes its messages to out: in
+// the same critical section as the change, after every check, so that a
+// change is never kept without its messages nor a message written for a
+// change refused.
+func NewMemory(out Queue) *Memory {
 	return &Memory{
+		outbox:    out,
 		serial:    MemorySerials,
 		offices:   map[string]Office{},
 		cases:     map[string]*Case{},
@@ -93,7 +102,6 @@ func NewMemory() *Memory {
 		results:   map[onceKey]remembered{},
 		flights:   map[onceKey]*flight{},
 		reminded:  map[string]bool{},
-		keys:      map[string]apiKey{},
 		optouts:   map[string]time.Time{},
 	}
 }
@@ -119,7 +127,10 @@ func (m *Memory) Seed(ctx context.Context) error {
 	return nil
 }
 
-// Offices implements Store.
+// Store implements DB: m is all of it.
+func (m *Memory) Store() Store { return Store{Cases: m, Visits: m, Callbacks: m} }
+
+// Offices implements VisitStore.
 func (m *Memory) Offices(ctx context.Context, service string) ([]Office, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -138,7 +149,7 @@ func (m *Memory) Offices(ctx context.Context, service string) ([]Office, error) 
 	return offices, nil
 }
 
-// Office implements Store.
+// Office implements VisitStore.
 func (m *Memory) Office(ctx context.Context, id string) (Office, error) {
 	if err := ctx.Err(); err != nil {
 		return Office{}, err
@@ -152,7 +163,7 @@ func (m *Memory) Office(ctx context.Context, id string) (Office, error) {
 	return cloneOffice(o), nil
 }
 
-// Taken implements Store.
+// Taken implements VisitStore.
 func (m *Memory) Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -168,8 +179,8 @@ func (m *Memory) Taken(ctx context.Context, office string, from, to time.Time) (
 	return taken, nil
 }
 
-// Book implements Store.
-func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Time, notify func(Booking) []Message) (Booking, error) {
+// Book implements VisitStore.
+func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Time, notify func(Booking) []outbox.Message) (Booking, error) {
 	if err := ctx.Err(); err != nil {
 		return Booking{}, err
 	}
@@ -188,18 +199,16 @@ func (m *Memory) Book(ctx context.Context, b Booking, capacity int, now time.Tim
 	m.serial++
 	b.Ref = reference.FromNumber(m.serial, 7)
 	b.Cancelled = time.Time{}
-	msgs, err := m.messages(notifyOf(notify, b))
-	if err != nil {
+	if err := m.write(ctx, notifyOf(notify, b)); err != nil {
 		return Booking{}, err
 	}
 	m.bookings[b.Ref] = &b
 	m.taken[sk]++
 	m.held[hk] = b.Ref
-	m.queue(msgs)
 	return b, nil
 }
 
-// Cancel implements Store.
+// Cancel implements VisitStore.
 func (m *Memory) Cancel(ctx context.Context, ref, phone string, now time.Time) (Booking, error) {
 	if err := ctx.Err(); err != nil {
 		return Booking{}, err
@@ -221,8 +230,8 @@ func (m *Memory) Cancel(ctx context.Context, ref, phone string, now time.Time) (
 	return *b, nil
 }
 
-// Remind implements Store.
-func (m *Memory) Remind(ctx context.Context, from, to time.Time, notify func(Booking) []Message) (int, error) {
+// Remind implements VisitStore.
+func (m *Memory) Remind(ctx context.Context, from, to time.Time, notify func(Booking) []outbox.Message) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -237,23 +246,21 @@ func (m *Memory) Remind(ctx context.Context, from, to time.Time, notify func(Boo
 	slices.SortFunc(due, func(a, b *Booking) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Ref, b.Ref))
 	})
-	var all []Message
+	var all []outbox.Message
 	for _, b := range due {
 		all = append(all, notifyOf(notify, *b)...)
 	}
-	msgs, err := m.messages(all)
-	if err != nil {
+	if err := m.write(ctx, all); err != nil {
 		return 0, err
 	}
 	for _, b := range due {
 		m.reminded[b.Ref] = true
 	}
-	m.queue(msgs)
 	return len(due), nil
 }
 
-// OpenCase implements Store.
-func (m *Memory) OpenCase(ctx context.Context, c Case, notify func(Case) []Message) (Case, error) {
+// OpenCase implements CaseStore.
+func (m *Memory) OpenCase(ctx context.Context, c Case, notify func(Case) []outbox.Message) (Case, error) {
 	if err := ctx.Err(); err != nil {
 		return Case{}, err
 	}
@@ -262,17 +269,15 @@ func (m *Memory) OpenCase(ctx context.Context, c Case, notify func(Case) []Messa
 	m.serial++
 	c = cloneCase(c)
 	c.Ref = reference.FromNumber(m.serial, 7)
-	msgs, err := m.messages(notifyOf(notify, cloneCase(c)))
-	if err != nil {
+	if err := m.write(ctx, notifyOf(notify, cloneCase(c))); err != nil {
 		return Case{}, err
 	}
 	m.cases[c.Ref] = &c
-	m.queue(msgs)
 	return cloneCase(c), nil
 }
 
-// MoveCase implements Store.
-func (m *Memory) MoveCase(ctx context.Context, ref string, mv Move, check func(Case) error, notify func(Case) []Message) (Case, error) {
+// MoveCase implements CaseStore.
+func (m *Memory) MoveCase(ctx context.Context, ref string, mv Move, check func(Case) error, notify func(Case) []outbox.Message) (Case, error) {
 	if err := ctx.Err(); err != nil {
 		return Case{}, err
 	}
@@ -292,16 +297,14 @@ func (m *Memory) MoveCase(ctx context.Context, ref string, mv Move, check func(C
 		c.Status, c.Updated = mv.Status, mv.At
 	}
 	c.History = append(c.History, Event{Status: mv.Status, At: mv.At, Channel: mv.Channel, Who: mv.Who, Note: mv.Note})
-	msgs, err := m.messages(notifyOf(notify, cloneCase(c)))
-	if err != nil {
+	if err := m.write(ctx, notifyOf(notify, cloneCase(c))); err != nil {
 		return Case{}, err
 	}
 	m.cases[ref] = &c
-	m.queue(msgs)
 	return cloneCase(c), nil
 }
 
-// Case implements Store.
+// Case implements CaseStore.
 func (m *Memory) Case(ctx context.Context, ref string) (Case, error) {
 	if err := ctx.Err(); err != nil {
 		return Case{}, err
@@ -315,7 +318,7 @@ func (m *Memory) Case(ctx context.Context, ref string) (Case, error) {
 	return cloneCase(*c), nil
 }
 
-// Cases implements Store.
+// Cases implements CaseStore.
 func (m *Memory) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -329,7 +332,7 @@ func (m *Memory) Cases(ctx context.Context, f CaseFilter) ([]Case, error) {
 		}
 	}
 	slices.Sort(refs)
-	refs = refs[:min(len(refs), PageSize(f.Limit))]
+	refs = refs[:min(len(refs), guichet.PageSize(f.Limit))]
 	cases := make([]Case, 0, len(refs))
 	for _, ref := range refs {
 		cases = append(cases, cloneCase(*m.cases[ref]))
@@ -343,7 +346,7 @@ func selects(f CaseFilter, c *Case) bool {
 		(f.Phone == "" || c.Phone == f.Phone)
 }
 
-// RequestCallback implements Store. Tickets are six digits, five of a
+// RequestCallback implements CallbackStore. Tickets are six digits, five of a
 // serial that wraps around (skipping tickets still open) and a Damm check
 // digit, so that reference.Valid catches a mistyped one.
 func (m *Memory) RequestCallback(ctx context.Context, cb Callback) (Callback, error) {
@@ -372,12 +375,13 @@ func (m *Memory) RequestCallback(ctx context.Context, cb Callback) (Callback, er
 	return cb, nil
 }
 
-// Once implements Store. Results are remembered for Keep.
-func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Context) (Result, error)) (Result, error) {
+// Once implements DB: do is given m.Store(). Results are remembered for
+// Keep.
+func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Context, Store) (menus.Result, error)) (menus.Result, error) {
 	k := onceKey{op, key}
 	unlock, err := m.lockKey(ctx, k)
 	if err != nil {
-		return Result{}, fmt.Errorf("waiting for an earlier call with the same key: %w", err)
+		return menus.Result{}, fmt.Errorf("waiting for an earlier call with the same key: %w", err)
 	}
 	defer unlock()
 
@@ -387,9 +391,9 @@ func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Conte
 	if ok && m.now().Sub(r.at) < m.keep() {
 		return cloneResult(r.result), nil
 	}
-	res, err := do(ctx)
+	res, err := do(ctx, m.Store())
 	if err != nil {
-		return Result{}, err
+		return menus.Result{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -402,209 +406,14 @@ func (m *Memory) Once(ctx context.Context, op, key string, do func(context.Conte
 	return res, nil
 }
 
-// ClaimMessages implements Store.
-func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// write writes msgs, a notify's messages, to the outbox; m.mu is held. It
+// is called after every check of a change and before the change is made,
+// so that a message refused leaves nothing changed.
+func (m *Memory) write(ctx context.Context, msgs []outbox.Message) error {
+	if len(msgs) == 0 {
+		return nil
 	}
-	if limit <= 0 || lease <= 0 {
-		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var claimed []Message
-	for i := range m.outbox {
-		if len(claimed) == limit {
-			break
-		}
-		q := &m.outbox[i]
-		if q.Status == MessagePending && !q.notBefore.After(now) || q.Status == MessageSending && !q.lease.After(now) {
-			q.Status, q.lease = MessageSending, now.Add(lease)
-			q.Attempts++
-			claimed = append(claimed, q.Message)
-		}
-	}
-	return claimed, nil
-}
-
-// MarkMessage implements Store.
-func (m *Memory) MarkMessage(ctx context.Context, id int64, status, reason string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := CheckMark(status); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if id <= 0 || id > int64(len(m.outbox)) {
-		return guichet.Errorf(guichet.ENOTFOUND, "message not found")
-	}
-	q := &m.outbox[id-1]
-	q.Status, q.Reason, q.lease, q.notBefore = status, reason, time.Time{}, time.Time{}
-	return nil
-}
-
-// MarkSent records that the message id went out on bind, and the id the
-// SMSC gave it, at Memory's now.
-func (m *Memory) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q, err := m.message(id)
-	if err != nil {
-		return err
-	}
-	q.Status, q.Reason, q.lease, q.notBefore = MessageSent, "", time.Time{}, time.Time{}
-	q.Bind, q.SMSCID, q.Sent = bind, smscID, m.now()
-	return nil
-}
-
-// Defer puts the message id back to pending, with the reason, not to be
-// claimed before until.
-func (m *Memory) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q, err := m.message(id)
-	if err != nil {
-		return err
-	}
-	q.Status, q.Reason, q.lease, q.notBefore = MessagePending, reason, time.Time{}, until
-	return nil
-}
-
-// ApplyReceipt records a delivery receipt's state (see ReceiptStatus) on
-// the message sent on bind to dest whose SMSC id is smscID, compared with
-// sms.SameID (hex or decimal). It reports whether a message matched.
-func (m *Memory) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	phone := ReceiptNumber(dest)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i := len(m.outbox) - 1; i >= 0; i-- {
-		q := &m.outbox[i]
-		if q.Bind != bind || q.Phone != phone || q.SMSCID == "" || !sms.SameID(q.SMSCID, smscID) {
-			continue
-		}
-		if status, ok := ReceiptStatus(state); ok {
-			q.Status = status
-			q.Reason = "receipt: " + state
-		}
-		return true, nil
-	}
-	return false, nil
-}
-
-// message returns the message id; m.mu is held.
-func (m *Memory) message(id int64) (*queued, error) {
-	if id <= 0 || id > int64(len(m.outbox)) {
-		return nil, guichet.Errorf(guichet.ENOTFOUND, "message not found")
-	}
-	return &m.outbox[id-1], nil
-}
-
-// Messages implements Store.
-func (m *Memory) Messages(ctx context.Context, phone string, limit int) ([]Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var msgs []Message
-	for _, q := range m.outbox {
-		if q.Phone == phone {
-			msgs = append(msgs, q.Message)
-		}
-	}
-	slices.SortFunc(msgs, func(a, b Message) int {
-		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
-	})
-	return msgs[:min(len(msgs), PageSize(limit))], nil
-}
-
-// DeliveryCounts counts the messages created in [from, to) by bind and
-// status, sorted by bind then status.
-func (m *Memory) DeliveryCounts(ctx context.Context, from, to time.Time) ([]DeliveryCount, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	type group struct{ bind, status string }
-	n := map[group]int{}
-	m.mu.Lock()
-	for _, q := range m.outbox {
-		if !q.Created.Before(from) && q.Created.Before(to) {
-			n[group{q.Bind, q.Status}]++
-		}
-	}
-	m.mu.Unlock()
-	counts := make([]DeliveryCount, 0, len(n))
-	for g, n := range n {
-		counts = append(counts, DeliveryCount{Bind: g.bind, Status: g.status, N: n})
-	}
-	slices.SortFunc(counts, func(a, b DeliveryCount) int {
-		return cmp.Or(cmp.Compare(a.Bind, b.Bind), cmp.Compare(a.Status, b.Status))
-	})
-	return counts, nil
-}
-
-// AddAPIKey records an API key of owner, by its SHA-256 hash: the key
-// itself is never stored. ECONFLICT if the hash is already recorded.
-func (m *Memory) AddAPIKey(ctx context.Context, owner, label string, hash []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := CheckAPIKey(owner, hash); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.keys[string(hash)]; ok {
-		return guichet.Errorf(guichet.ECONFLICT, "api key exists")
-	}
-	m.keys[string(hash)] = apiKey{owner: owner, label: label}
-	return nil
-}
-
-// APIKeyOwner returns the owner of the API key whose SHA-256 hash is hash:
-// ENOTFOUND if there is none.
-func (m *Memory) APIKeyOwner(ctx context.Context, hash []byte) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k, ok := m.keys[string(hash)]
-	if !ok {
-		return "", guichet.Errorf(guichet.ENOTFOUND, "api key not found")
-	}
-	return k.owner, nil
-}
-
-// messages checks the messages a notify returned and readies them for the
-// outbox: IDs, and the pending status and the time of day where unset.
-func (m *Memory) messages(msgs []Message) ([]Message, error) {
-	msgs, err := PrepareMessages(msgs, m.now())
-	if err != nil {
-		return nil, err
-	}
-	for i := range msgs {
-		msgs[i].ID = int64(len(m.outbox) + i + 1)
-	}
-	return msgs, nil
-}
-
-// queue appends messages readied by m.messages.
-func (m *Memory) queue(msgs []Message) {
-	for _, msg := range msgs {
-		m.outbox = append(m.outbox, queued{Message: msg})
-	}
+	return m.outbox.Enqueue(ctx, msgs)
 }
 
 // lockKey takes the lock of one op and key, or gives up when ctx ends.
@@ -658,7 +467,7 @@ func cloneCase(c Case) Case {
 	return c
 }
 
-func cloneResult(r Result) Result {
+func cloneResult(r menus.Result) menus.Result {
 	r.Vars = maps.Clone(r.Vars)
 	r.Options = slices.Clone(r.Options)
 	return r

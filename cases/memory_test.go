@@ -1,26 +1,29 @@
-package adapters_test
+package cases_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/adapters"
-	"github.com/guichet/guichet/adapters/adapterstest"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/cases/casestest"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 )
 
 func TestMemory(t *testing.T) {
-	adapterstest.Run(t, func(t *testing.T) adapters.Store {
-		m := adapters.NewMemory()
+	casestest.Run(t, func(t *testing.T) casestest.Stores {
+		out := outbox.NewMemory()
+		m := cases.NewMemory(out)
 		if err := m.Seed(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		return m
+		return casestest.Stores{DB: m, CaseStore: m, VisitStore: m, CallbackStore: m, Queue: m, Outbox: out}
 	})
 }
 
 func TestMemorySeedTwice(t *testing.T) {
-	m := adapters.NewMemory()
+	m := cases.NewMemory(outbox.NewMemory())
 	if err := m.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -32,15 +35,15 @@ func TestMemorySeedTwice(t *testing.T) {
 // Remembered results are forgotten after Keep.
 func TestMemoryKeep(t *testing.T) {
 	now := time.Date(2026, time.November, 30, 8, 0, 0, 0, time.UTC)
-	m := adapters.NewMemory()
+	m := cases.NewMemory(outbox.NewMemory())
 	m.Now = func() time.Time { return now }
 	m.Keep = time.Hour
 	runs := 0
 	once := func() {
 		t.Helper()
-		_, err := m.Once(t.Context(), "cases.open", "k", func(context.Context) (adapters.Result, error) {
+		_, err := m.Once(t.Context(), "cases.open", "k", func(context.Context, cases.Store) (menus.Result, error) {
 			runs++
-			return adapters.Result{}, nil
+			return menus.Result{}, nil
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -1,8 +1,7 @@
-package adapterstest
+package casestest
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,40 +9,41 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 )
 
 // tomorrow is the day after t0, in Cameroon, as reminders see it.
 var (
-	tomorrow    = time.Date(2026, time.December, 1, 0, 0, 0, 0, adapters.Cameroon)
+	tomorrow    = time.Date(2026, time.December, 1, 0, 0, 0, 0, cases.Cameroon)
 	dayAfterTom = tomorrow.AddDate(0, 0, 1)
 )
 
-func testRemind(t *testing.T, s adapters.Store) {
+func testRemind(t *testing.T, s Stores) {
 	ctx := t.Context()
-	book := func(phone string, start time.Time) adapters.Booking {
+	book := func(phone string, start time.Time) cases.Booking {
 		t.Helper()
-		return must[adapters.Booking](t)(s.Book(ctx, booking("douala-3", phone, "visit", start), 50, t0, nil))
+		return must[cases.Booking](t)(s.Book(ctx, booking("douala-3", phone, "visit", start), 50, t0, nil))
 	}
 	due := book("+237677000001", tomorrow.Add(8*time.Hour))
 	first := book("+237677000002", tomorrow) // the window's start is in it
 	cancelled := book("+237677000003", tomorrow.Add(9*time.Hour))
-	must[adapters.Booking](t)(s.Cancel(ctx, cancelled.Ref, cancelled.Phone, t0))
+	must[cases.Booking](t)(s.Cancel(ctx, cancelled.Ref, cancelled.Phone, t0))
 	book("+237677000004", dayAfterTom)                // the window's end is not
 	book("+237677000005", tomorrow.Add(-time.Hour))   // today
 	book("+237677000006", dayAfterTom.Add(time.Hour)) // the day after
 
 	var notified []string
-	n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, func(b adapters.Booking) []adapters.Message {
+	n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, func(b cases.Booking) []outbox.Message {
 		notified = append(notified, b.Ref)
-		return sms[adapters.Booking]("reminder")(b)
+		return sms[cases.Booking]("reminder")(b)
 	}))
 	slices.Sort(notified)
 	if want := []string{due.Ref, first.Ref}; n != 2 || !slices.Equal(notified, sortedCopy(want)) {
 		t.Errorf("Remind = %d, notified %v; want 2, %v", n, notified, want)
 	}
-	for _, b := range []adapters.Booking{due, first} {
-		if msgs := must[[]adapters.Message](t)(s.Messages(ctx, b.Phone, 0)); len(msgs) != 1 || msgs[0].CaseRef != b.Ref || msgs[0].Kind != "reminder" {
+	for _, b := range []cases.Booking{due, first} {
+		if msgs := must[[]outbox.Message](t)(s.Messages(ctx, b.Phone, 0)); len(msgs) != 1 || msgs[0].CaseRef != b.Ref || msgs[0].Kind != "reminder" {
 			t.Errorf("messages to %s: %+v, want a reminder of %s", b.Phone, msgs, b.Ref)
 		}
 	}
@@ -52,23 +52,23 @@ func testRemind(t *testing.T, s adapters.Store) {
 	}
 
 	// Reminded once: a second run finds nothing.
-	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[adapters.Booking]("reminder"))); n != 0 {
+	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[cases.Booking]("reminder"))); n != 0 {
 		t.Errorf("second Remind = %d, want 0", n)
 	}
 	// A run whose notify panics reminds nobody; the next one does.
 	late := book("+237677000007", tomorrow.Add(14*time.Hour))
 	panics(t, func() {
-		s.Remind(ctx, tomorrow, dayAfterTom, func(adapters.Booking) []adapters.Message { panic("boom") })
+		s.Remind(ctx, tomorrow, dayAfterTom, func(cases.Booking) []outbox.Message { panic("boom") })
 	})
 	noMessages(t, s, late.Phone)
-	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[adapters.Booking]("reminder"))); n != 1 {
+	if n := must[int](t)(s.Remind(ctx, tomorrow, dayAfterTom, sms[cases.Booking]("reminder"))); n != 1 {
 		t.Errorf("Remind after a panic = %d, want 1", n)
 	}
 }
 
 // testRemindConcurrent reminds from four goroutines at once, as two
 // processes would: each booking is reminded once.
-func testRemindConcurrent(t *testing.T, s adapters.Store) {
+func testRemindConcurrent(t *testing.T, s Stores) {
 	ctx := t.Context()
 	const bookings = 30
 	var phones []string
@@ -76,7 +76,7 @@ func testRemindConcurrent(t *testing.T, s adapters.Store) {
 		phone := fmt.Sprintf("+2376990%05d", i)
 		phones = append(phones, phone)
 		start := tomorrow.Add(time.Duration(8+i%7) * time.Hour)
-		must[adapters.Booking](t)(s.Book(ctx, booking("yaounde-1", phone, "visit", start), 50, t0, nil))
+		must[cases.Booking](t)(s.Book(ctx, booking("yaounde-1", phone, "visit", start), 50, t0, nil))
 	}
 	var (
 		wg    sync.WaitGroup
@@ -86,12 +86,12 @@ func testRemindConcurrent(t *testing.T, s adapters.Store) {
 	for range 4 {
 		wg.Go(func() {
 			slept := false
-			n, err := s.Remind(ctx, tomorrow, dayAfterTom, func(b adapters.Booking) []adapters.Message {
+			n, err := s.Remind(ctx, tomorrow, dayAfterTom, func(b cases.Booking) []outbox.Message {
 				if !slept { // so that unlocked reminders would overlap
 					time.Sleep(20 * time.Millisecond)
 					slept = true
 				}
-				return sms[adapters.Booking]("reminder")(b)
+				return sms[cases.Booking]("reminder")(b)
 			})
 			if err != nil {
 				t.Error(err)
@@ -106,7 +106,7 @@ func testRemindConcurrent(t *testing.T, s adapters.Store) {
 		t.Errorf("reminded %d in all, want %d", total, bookings)
 	}
 	for _, phone := range phones {
-		if msgs := must[[]adapters.Message](t)(s.Messages(ctx, phone, 0)); len(msgs) != 1 {
+		if msgs := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)); len(msgs) != 1 {
 			t.Errorf("%s got %d reminders, want 1", phone, len(msgs))
 		}
 	}
@@ -115,21 +115,21 @@ func testRemindConcurrent(t *testing.T, s adapters.Store) {
 // write writes n pending messages to phone, about one new case, created a
 // second apart from t0, and returns them as Messages tells them, oldest
 // first.
-func write(t *testing.T, s adapters.Store, phone string, n int) []adapters.Message {
+func write(t *testing.T, s Stores, phone string, n int) []outbox.Message {
 	t.Helper()
-	must[adapters.Case](t)(s.OpenCase(t.Context(), newCase("courrier", phone), func(c adapters.Case) []adapters.Message {
-		msgs := make([]adapters.Message, n)
+	must[cases.Case](t)(s.OpenCase(t.Context(), newCase("courrier", phone), func(c cases.Case) []outbox.Message {
+		msgs := make([]outbox.Message, n)
 		for i := range msgs {
-			msgs[i] = adapters.Message{Phone: phone, Lang: "fr", Body: fmt.Sprint("message ", i), Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Duration(i) * time.Second)}
+			msgs[i] = outbox.Message{Phone: phone, Lang: "fr", Body: fmt.Sprint("message ", i), Kind: "opened", CaseRef: c.Ref, Created: t0.Add(time.Duration(i) * time.Second)}
 		}
 		return msgs
 	}))
-	msgs := must[[]adapters.Message](t)(s.Messages(t.Context(), phone, n))
+	msgs := must[[]outbox.Message](t)(s.Messages(t.Context(), phone, n))
 	slices.Reverse(msgs)
 	return msgs
 }
 
-func ids(msgs []adapters.Message) []int64 {
+func ids(msgs []outbox.Message) []int64 {
 	ids := make([]int64, 0, len(msgs))
 	for _, m := range msgs {
 		ids = append(ids, m.ID)
@@ -137,13 +137,13 @@ func ids(msgs []adapters.Message) []int64 {
 	return ids
 }
 
-func testClaimMessages(t *testing.T, s adapters.Store) {
+func testClaimMessages(t *testing.T, s Stores) {
 	ctx := t.Context()
 	const phone = "+237677000001"
 	written := write(t, s, phone, 5)
-	claim := func(limit int, now time.Time) []adapters.Message {
+	claim := func(limit int, now time.Time) []outbox.Message {
 		t.Helper()
-		return must[[]adapters.Message](t)(s.ClaimMessages(ctx, limit, time.Minute, now))
+		return must[[]outbox.Message](t)(s.ClaimMessages(ctx, limit, time.Minute, now))
 	}
 	first := claim(2, t0)
 	if got, want := ids(first), ids(written[:2]); !slices.Equal(got, want) {
@@ -151,7 +151,7 @@ func testClaimMessages(t *testing.T, s adapters.Store) {
 	}
 	for i, m := range first {
 		want := written[i]
-		want.Status, want.Attempts = adapters.MessageSending, 1
+		want.Status, want.Attempts = outbox.MessageSending, 1
 		if !equalMessage(m, want) {
 			t.Errorf("claimed %+v, want %+v", m, want)
 		}
@@ -164,33 +164,33 @@ func testClaimMessages(t *testing.T, s adapters.Store) {
 		t.Errorf("third claim %v, want none: all are claimed", ids(again))
 	}
 
-	noErr(t, s.MarkMessage(ctx, first[0].ID, adapters.MessageSent, ""))
-	noErr(t, s.MarkMessage(ctx, first[1].ID, adapters.MessageFailed, "unknown subscriber"))
-	noErr(t, s.MarkMessage(ctx, rest[0].ID, adapters.MessagePending, "throttled"))
+	noErr(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSent, ""))
+	noErr(t, s.MarkMessage(ctx, first[1].ID, outbox.MessageFailed, "unknown subscriber"))
+	noErr(t, s.MarkMessage(ctx, rest[0].ID, outbox.MessagePending, "throttled"))
 	retry := claim(10, t0.Add(time.Second))
 	if len(retry) != 1 || retry[0].ID != rest[0].ID || retry[0].Attempts != 2 {
 		t.Errorf("claim after a retry = %+v, want message %d at its second attempt", retry, rest[0].ID)
 	}
-	status := map[int64]adapters.Message{}
-	for _, m := range must[[]adapters.Message](t)(s.Messages(ctx, phone, 0)) {
+	status := map[int64]outbox.Message{}
+	for _, m := range must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)) {
 		status[m.ID] = m
 	}
-	if m := status[first[0].ID]; m.Status != adapters.MessageSent {
+	if m := status[first[0].ID]; m.Status != outbox.MessageSent {
 		t.Errorf("sent message is %+v", m)
 	}
-	if m := status[first[1].ID]; m.Status != adapters.MessageFailed || m.Reason != "unknown subscriber" {
+	if m := status[first[1].ID]; m.Status != outbox.MessageFailed || m.Reason != "unknown subscriber" {
 		t.Errorf("failed message is %+v", m)
 	}
 
-	wantCode(t, s.MarkMessage(ctx, 1<<40, adapters.MessageSent, ""), guichet.ENOTFOUND, "")
-	wantCode(t, s.MarkMessage(ctx, first[0].ID, adapters.MessageSending, ""), guichet.EINVALID, "")
+	wantCode(t, s.MarkMessage(ctx, 1<<40, outbox.MessageSent, ""), guichet.ENOTFOUND, "")
+	wantCode(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSending, ""), guichet.EINVALID, "")
 	_, err := s.ClaimMessages(ctx, 0, time.Minute, t0)
 	wantCode(t, err, guichet.EINVALID, "")
 }
 
 // testClaimConcurrent drains the outbox from four claimers at once: each
 // message goes to exactly one.
-func testClaimConcurrent(t *testing.T, s adapters.Store) {
+func testClaimConcurrent(t *testing.T, s Stores) {
 	const n = 60
 	written := write(t, s, "+237677000001", n)
 	var (
@@ -230,12 +230,12 @@ func testClaimConcurrent(t *testing.T, s adapters.Store) {
 
 // testClaimExpiredLease claims again a message whose sender's lease ended:
 // the sender crashed.
-func testClaimExpiredLease(t *testing.T, s adapters.Store) {
+func testClaimExpiredLease(t *testing.T, s Stores) {
 	ctx := t.Context()
 	written := write(t, s, "+237677000001", 1)
-	claim := func(now time.Time) []adapters.Message {
+	claim := func(now time.Time) []outbox.Message {
 		t.Helper()
-		return must[[]adapters.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, now))
+		return must[[]outbox.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, now))
 	}
 	if got := claim(t0); len(got) != 1 {
 		t.Fatalf("claimed %v, want the message", ids(got))
@@ -244,20 +244,20 @@ func testClaimExpiredLease(t *testing.T, s adapters.Store) {
 		t.Errorf("claimed %v while the lease holds", ids(got))
 	}
 	again := claim(t0.Add(time.Minute))
-	if len(again) != 1 || again[0].ID != written[0].ID || again[0].Attempts != 2 || again[0].Status != adapters.MessageSending {
+	if len(again) != 1 || again[0].ID != written[0].ID || again[0].Attempts != 2 || again[0].Status != outbox.MessageSending {
 		t.Fatalf("claim after the lease = %+v, want message %d at its second attempt", again, written[0].ID)
 	}
-	noErr(t, s.MarkMessage(ctx, again[0].ID, adapters.MessageSent, ""))
+	noErr(t, s.MarkMessage(ctx, again[0].ID, outbox.MessageSent, ""))
 	if got := claim(t0.Add(time.Hour)); len(got) != 0 {
 		t.Errorf("claimed %v after it was sent", ids(got))
 	}
 }
 
-func testMessages(t *testing.T, s adapters.Store) {
+func testMessages(t *testing.T, s Stores) {
 	ctx := t.Context()
 	written := write(t, s, "+237677000001", 4)
 	write(t, s, "+237677000002", 2)
-	got := must[[]adapters.Message](t)(s.Messages(ctx, "+237677000001", 3))
+	got := must[[]outbox.Message](t)(s.Messages(ctx, "+237677000001", 3))
 	want := slices.Clone(written[1:])
 	slices.Reverse(want)
 	if len(got) != 3 {
@@ -271,39 +271,9 @@ func testMessages(t *testing.T, s adapters.Store) {
 	noMessages(t, s, "+237677000003")
 }
 
-// apiKeys is what the stores keep of API keys, beside Store.
-type apiKeys interface {
-	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
-	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
-}
-
-func testAPIKeys(t *testing.T, s adapters.Store) {
-	ctx := t.Context()
-	keys, ok := s.(apiKeys)
-	if !ok {
-		t.Fatalf("%T keeps no API keys", s)
-	}
-	civil := sha256.Sum256([]byte("civil-status key"))
-	wouri := sha256.Sum256([]byte("wouri key"))
-	noErr(t, keys.AddAPIKey(ctx, "civil-status", "registry desk", civil[:]))
-	noErr(t, keys.AddAPIKey(ctx, "wouri", "", wouri[:]))
-	if owner := must[string](t)(keys.APIKeyOwner(ctx, civil[:])); owner != "civil-status" {
-		t.Errorf("owner %q, want civil-status", owner)
-	}
-	if owner := must[string](t)(keys.APIKeyOwner(ctx, wouri[:])); owner != "wouri" {
-		t.Errorf("owner %q, want wouri", owner)
-	}
-	wantCode(t, keys.AddAPIKey(ctx, "wouri", "again", civil[:]), guichet.ECONFLICT, "")
-	unknown := sha256.Sum256([]byte("guessed"))
-	_, err := keys.APIKeyOwner(ctx, unknown[:])
-	wantCode(t, err, guichet.ENOTFOUND, "")
-	wantCode(t, keys.AddAPIKey(ctx, "wouri", "", []byte("raw key")), guichet.EINVALID, "")
-	wantCode(t, keys.AddAPIKey(ctx, "", "", unknown[:]), guichet.EINVALID, "")
-}
-
 // equalMessage compares messages by instant, whatever zone a store returns
 // times in.
-func equalMessage(a, b adapters.Message) bool {
+func equalMessage(a, b outbox.Message) bool {
 	a.Created, b.Created = a.Created.UTC(), b.Created.UTC()
 	return a == b
 }
@@ -321,9 +291,9 @@ type deliveries interface {
 	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 }
 
-func deliveriesOf(t *testing.T, s adapters.Store) deliveries {
+func deliveriesOf(t *testing.T, s Stores) deliveries {
 	t.Helper()
-	d, ok := s.(deliveries)
+	d, ok := any(s).(deliveries)
 	if !ok {
 		t.Fatalf("%T cannot record deliveries", s)
 	}
@@ -331,10 +301,10 @@ func deliveriesOf(t *testing.T, s adapters.Store) deliveries {
 }
 
 // byID returns the messages to phone by id, as Messages tells them.
-func byID(t *testing.T, s adapters.Store, phone string) map[int64]adapters.Message {
+func byID(t *testing.T, s Stores, phone string) map[int64]outbox.Message {
 	t.Helper()
-	out := map[int64]adapters.Message{}
-	for _, m := range must[[]adapters.Message](t)(s.Messages(t.Context(), phone, 0)) {
+	out := map[int64]outbox.Message{}
+	for _, m := range must[[]outbox.Message](t)(s.Messages(t.Context(), phone, 0)) {
 		out[m.ID] = m
 	}
 	return out
@@ -343,13 +313,13 @@ func byID(t *testing.T, s adapters.Store, phone string) map[int64]adapters.Messa
 // testDeliveries sends messages and applies receipts: ids match whether
 // the receipt writes them in hex or decimal, but only on the same bind and
 // destination; states map to statuses, intermediate ones change nothing.
-func testDeliveries(t *testing.T, s adapters.Store) {
+func testDeliveries(t *testing.T, s Stores) {
 	ctx := t.Context()
 	d := deliveriesOf(t, s)
 	const phone, other = "+237677000001", "+237699000002"
 	written := write(t, s, phone, 6)
 	mine := write(t, s, other, 1)
-	must[[]adapters.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, t0))
+	must[[]outbox.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, t0))
 	smscIDs := []string{"0000A1B2", "42", "0000A1B3", "0000A1B4", "0000A1B5", "0000A1B6"}
 	for i, m := range written {
 		noErr(t, d.MarkSent(ctx, m.ID, "mtn-1", smscIDs[i]))
@@ -358,7 +328,7 @@ func testDeliveries(t *testing.T, s adapters.Store) {
 	wantCode(t, d.MarkSent(ctx, 1<<40, "mtn-1", "1"), guichet.ENOTFOUND, "")
 
 	sent := byID(t, s, phone)[written[0].ID]
-	if sent.Status != adapters.MessageSent || sent.Bind != "mtn-1" || sent.SMSCID != "0000A1B2" || sent.Sent.IsZero() {
+	if sent.Status != outbox.MessageSent || sent.Bind != "mtn-1" || sent.SMSCID != "0000A1B2" || sent.Sent.IsZero() {
 		t.Fatalf("sent message is %+v, want sent on mtn-1 as 0000A1B2 with a time", sent)
 	}
 	for _, tc := range []struct {
@@ -369,12 +339,12 @@ func testDeliveries(t *testing.T, s adapters.Store) {
 		msg            int64 // 0: none changes
 		status         string
 	}{
-		{"decimal id, number without +", "mtn-1", "41394", "237677000001", "DELIVRD", true, written[0].ID, adapters.MessageDelivered},
-		{"same id in hex", "mtn-1", "0x2a", "+237677000001", "UNDELIV", true, written[1].ID, adapters.MessageUndeliverable},
-		{"rejected", "mtn-1", "A1B3", "237677000001", "REJECTD", true, written[2].ID, adapters.MessageUndeliverable},
-		{"expired", "mtn-1", "41396", "237677000001", "EXPIRED", true, written[3].ID, adapters.MessageExpired},
-		{"deleted", "mtn-1", "0000a1b5", "237677000001", "DELETED", true, written[4].ID, adapters.MessageUndeliverable},
-		{"enroute keeps sent", "mtn-1", "0000A1B6", "237677000001", "ENROUTE", true, written[5].ID, adapters.MessageSent},
+		{"decimal id, number without +", "mtn-1", "41394", "237677000001", "DELIVRD", true, written[0].ID, outbox.MessageDelivered},
+		{"same id in hex", "mtn-1", "0x2a", "+237677000001", "UNDELIV", true, written[1].ID, outbox.MessageUndeliverable},
+		{"rejected", "mtn-1", "A1B3", "237677000001", "REJECTD", true, written[2].ID, outbox.MessageUndeliverable},
+		{"expired", "mtn-1", "41396", "237677000001", "EXPIRED", true, written[3].ID, outbox.MessageExpired},
+		{"deleted", "mtn-1", "0000a1b5", "237677000001", "DELETED", true, written[4].ID, outbox.MessageUndeliverable},
+		{"enroute keeps sent", "mtn-1", "0000A1B6", "237677000001", "ENROUTE", true, written[5].ID, outbox.MessageSent},
 		{"another bind", "orange-1", "0000A1B6", "237677000001", "DELIVRD", false, 0, ""},
 		{"another number", "mtn-1", "0000A1B6", "237677000009", "DELIVRD", false, 0, ""},
 		{"unknown id", "mtn-1", "FFFF", "237677000001", "DELIVRD", false, 0, ""},
@@ -395,7 +365,7 @@ func testDeliveries(t *testing.T, s adapters.Store) {
 			}
 		}
 	}
-	if m := byID(t, s, other)[mine[0].ID]; m.Status != adapters.MessageSent {
+	if m := byID(t, s, other)[mine[0].ID]; m.Status != outbox.MessageSent {
 		t.Errorf("the other number's message with the same id became %s", m.Status)
 	}
 	if got := claimAll(t, s, t0.Add(time.Hour)); len(got) != 0 {
@@ -403,14 +373,14 @@ func testDeliveries(t *testing.T, s adapters.Store) {
 	}
 }
 
-func claimAll(t *testing.T, s adapters.Store, now time.Time) []int64 {
+func claimAll(t *testing.T, s Stores, now time.Time) []int64 {
 	t.Helper()
-	return ids(must[[]adapters.Message](t)(s.ClaimMessages(t.Context(), 100, time.Minute, now)))
+	return ids(must[[]outbox.Message](t)(s.ClaimMessages(t.Context(), 100, time.Minute, now)))
 }
 
 // testDeferredNotClaimed defers a message: it is pending, with its reason,
 // and claimed again only from the time given.
-func testDeferredNotClaimed(t *testing.T, s adapters.Store) {
+func testDeferredNotClaimed(t *testing.T, s Stores) {
 	ctx := t.Context()
 	d := deliveriesOf(t, s)
 	written := write(t, s, "+237677000001", 2)
@@ -418,13 +388,13 @@ func testDeferredNotClaimed(t *testing.T, s adapters.Store) {
 		t.Fatalf("claimed %v, want both", got)
 	}
 	noErr(t, d.Defer(ctx, written[0].ID, "ESME_RMSGQFUL (0x14)", t0.Add(30*time.Second)))
-	noErr(t, s.MarkMessage(ctx, written[1].ID, adapters.MessageExpired, "older than 24h"))
+	noErr(t, s.MarkMessage(ctx, written[1].ID, outbox.MessageExpired, "older than 24h"))
 	wantCode(t, d.Defer(ctx, 1<<40, "x", t0), guichet.ENOTFOUND, "")
 	m := byID(t, s, "+237677000001")
-	if got := m[written[0].ID]; got.Status != adapters.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
+	if got := m[written[0].ID]; got.Status != outbox.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
 		t.Errorf("deferred message is %+v", got)
 	}
-	if got := m[written[1].ID]; got.Status != adapters.MessageExpired {
+	if got := m[written[1].ID]; got.Status != outbox.MessageExpired {
 		t.Errorf("expired message is %+v", got)
 	}
 	if got := claimAll(t, s, t0.Add(29*time.Second)); len(got) != 0 {
@@ -435,7 +405,7 @@ func testDeferredNotClaimed(t *testing.T, s adapters.Store) {
 	}
 	// Marked pending by hand, it waits no more.
 	noErr(t, d.Defer(ctx, written[0].ID, "later", t0.Add(time.Hour)))
-	noErr(t, s.MarkMessage(ctx, written[0].ID, adapters.MessagePending, "now"))
+	noErr(t, s.MarkMessage(ctx, written[0].ID, outbox.MessagePending, "now"))
 	if got := claimAll(t, s, t0.Add(31*time.Second)); len(got) != 1 {
 		t.Errorf("claimed %v after MarkMessage pending, want the message", got)
 	}

@@ -1,6 +1,7 @@
-// Package adapterstest holds the contract that every adapters.Store must
-// keep: run it from each implementation's tests with Run.
-package adapterstest
+// Package casestest holds the contract that every store of the case
+// domain keeps, with the outbox it writes to in the same transaction: run
+// it from each implementation's tests with Run.
+package casestest
 
 import (
 	"context"
@@ -14,17 +15,57 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/adapters"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 )
 
-// Run runs the contract suite. newStore returns a fresh store holding the
-// demo seed (adapters.DemoOffices and adapters.DemoCases) and nothing else;
-// it is called once per subtest.
-func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
+// Stores are one implementation's stores on one database: the case
+// domain's (cases.Memory, postgres.Cases), the outbox they write to
+// (outbox.Memory, postgres.Outbox). The suite calls them through the
+// interfaces the gateway's parts declare.
+type Stores struct {
+	cases.DB
+	cases.CaseStore
+	cases.VisitStore
+	cases.CallbackStore
+	Queue
+	Outbox
+}
+
+// Queue is the rest of what the case stores keep: the callback queue that
+// the hotline works, citizens' bookings and opt-outs.
+type Queue interface {
+	Callbacks(ctx context.Context, open bool, limit int) ([]cases.Callback, error)
+	CallbacksOf(ctx context.Context, phone string) ([]cases.Callback, error)
+	TakeCallback(ctx context.Context, ticket, who string, now time.Time) (cases.Callback, error)
+	CloseCallback(ctx context.Context, ticket, who string, now time.Time) (cases.Callback, error)
+	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
+	SetOptOut(ctx context.Context, phone string, out bool) error
+	OptedOut(ctx context.Context, phone string) (bool, error)
+}
+
+// Outbox is what the dispatcher, the inbox and the hotline do with the
+// outbox.
+type Outbox interface {
+	Enqueue(ctx context.Context, msgs []outbox.Message) error
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
+	MarkMessage(ctx context.Context, id int64, status, reason string) error
+	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
+	MarkSent(ctx context.Context, id int64, bind, smscID string) error
+	Defer(ctx context.Context, id int64, reason string, until time.Time) error
+	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
+	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
+}
+
+// Run runs the contract suite. newStores returns fresh stores holding the
+// demo seed (cases.DemoOffices and cases.DemoCases) and nothing else; it
+// is called once per subtest.
+func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, s adapters.Store)
+		run  func(t *testing.T, s Stores)
 	}{
 		{"Offices", testOffices},
 		{"SeededCases", testSeededCases},
@@ -57,20 +98,19 @@ func Run(t *testing.T, newStore func(t *testing.T) adapters.Store) {
 		{"Messages", testMessages},
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
-		{"APIKeys", testAPIKeys},
 		{"Enqueue", testEnqueue},
 		{"Bookings", testBookings},
 		{"OptOut", testOptOut},
 		{"DeliveryCounts", testDeliveryCounts},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStores(t)) })
 	}
 }
 
 // t0 is a fixed "now" for bookings; slot is an hour after it.
 var (
-	t0   = time.Date(2026, time.November, 30, 7, 30, 0, 0, adapters.Cameroon)
+	t0   = time.Date(2026, time.November, 30, 7, 30, 0, 0, cases.Cameroon)
 	slot = t0.Add(30 * time.Minute)
 )
 
@@ -103,28 +143,28 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
-func booking(office, phone, service string, start time.Time) adapters.Booking {
-	return adapters.Booking{Office: office, Start: start, Service: service, Phone: phone, Lang: "fr", Channel: "ussd", Booked: t0}
+func booking(office, phone, service string, start time.Time) cases.Booking {
+	return cases.Booking{Office: office, Start: start, Service: service, Phone: phone, Lang: "fr", Channel: "ussd", Booked: t0}
 }
 
-func testOffices(t *testing.T, s adapters.Store) {
+func testOffices(t *testing.T, s Stores) {
 	ctx := t.Context()
-	ids := func(offices []adapters.Office) []string {
+	ids := func(offices []cases.Office) []string {
 		var ids []string
 		for _, o := range offices {
 			ids = append(ids, o.ID)
 		}
 		return ids
 	}
-	all := must[[]adapters.Office](t)(s.Offices(ctx, ""))
+	all := must[[]cases.Office](t)(s.Offices(ctx, ""))
 	if got, want := ids(all), []string{"bafoussam-ec", "douala-3", "yaounde-1", "wouri"}; !slices.Equal(got, want) {
 		t.Errorf("Offices(\"\") = %v, want %v (by name)", got, want)
 	}
-	licence := must[[]adapters.Office](t)(s.Offices(ctx, "business-licence"))
+	licence := must[[]cases.Office](t)(s.Offices(ctx, "business-licence"))
 	if got, want := ids(licence), []string{"douala-3", "yaounde-1", "wouri"}; !slices.Equal(got, want) {
 		t.Errorf("Offices(business-licence) = %v, want %v", got, want)
 	}
-	o := must[adapters.Office](t)(s.Office(ctx, "wouri"))
+	o := must[cases.Office](t)(s.Office(ctx, "wouri"))
 	if o.Name != "Prefecture du Wouri" || !slices.Equal(o.Services, []string{"business-licence", "courrier"}) {
 		t.Errorf("Office(wouri) = %+v", o)
 	}
@@ -132,30 +172,30 @@ func testOffices(t *testing.T, s adapters.Store) {
 	wantCode(t, err, guichet.ENOTFOUND, "")
 }
 
-func testSeededCases(t *testing.T, s adapters.Store) {
-	for _, want := range adapters.DemoCases() {
-		got := must[adapters.Case](t)(s.Case(t.Context(), want.Ref))
+func testSeededCases(t *testing.T, s Stores) {
+	for _, want := range cases.DemoCases() {
+		got := must[cases.Case](t)(s.Case(t.Context(), want.Ref))
 		if !equalCase(got, want) {
 			t.Errorf("Case(%s) = %+v, want %+v", want.Ref, got, want)
 		}
 	}
 }
 
-func testOpenCase(t *testing.T, s adapters.Store) {
+func testOpenCase(t *testing.T, s Stores) {
 	ctx := t.Context()
-	c := adapters.Case{
-		Service: "birth-certificate", Status: adapters.StatusReceived, Phone: "+237677123456",
+	c := cases.Case{
+		Service: "birth-certificate", Status: cases.StatusReceived, Phone: "+237677123456",
 		Lang: "en", Channel: "ussd", Data: map[string]string{"born": "01021990"},
 		Opened: t0, Updated: t0,
-		History: []adapters.Event{{Status: adapters.StatusReceived, At: t0, Channel: "ussd", Who: "+237677123456"}},
+		History: []cases.Event{{Status: cases.StatusReceived, At: t0, Channel: "ussd", Who: "+237677123456"}},
 	}
-	a := must[adapters.Case](t)(s.OpenCase(ctx, c, nil))
-	b := must[adapters.Case](t)(s.OpenCase(ctx, c, nil))
+	a := must[cases.Case](t)(s.OpenCase(ctx, c, nil))
+	b := must[cases.Case](t)(s.OpenCase(ctx, c, nil))
 	for _, ref := range []string{a.Ref, b.Ref} {
 		if len(ref) != 8 || !reference.Valid(ref) {
 			t.Errorf("ref %q: want 8 digits with a valid check digit", ref)
 		}
-		for _, d := range adapters.DemoCases() {
+		for _, d := range cases.DemoCases() {
 			if ref == d.Ref {
 				t.Errorf("ref %q is a demo reference", ref)
 			}
@@ -164,14 +204,14 @@ func testOpenCase(t *testing.T, s adapters.Store) {
 	if a.Ref == b.Ref {
 		t.Fatalf("two cases got the same ref %s", a.Ref)
 	}
-	got := must[adapters.Case](t)(s.Case(ctx, a.Ref))
+	got := must[cases.Case](t)(s.Case(ctx, a.Ref))
 	c.Ref = a.Ref
 	if !equalCase(got, c) {
 		t.Errorf("Case(%s) = %+v, want %+v", a.Ref, got, c)
 	}
 	// What a caller does to a returned case does not reach the store.
 	got.Data["born"] = "changed"
-	if again := must[adapters.Case](t)(s.Case(ctx, a.Ref)); again.Data["born"] != "01021990" {
+	if again := must[cases.Case](t)(s.Case(ctx, a.Ref)); again.Data["born"] != "01021990" {
 		t.Errorf("store shares its case data with callers: %v", again.Data)
 	}
 	_, err := s.Case(ctx, reference.FromNumber(9999999, 7))
@@ -180,7 +220,7 @@ func testOpenCase(t *testing.T, s adapters.Store) {
 
 // testBookWithinCapacity books one slot from 200 phones at once: exactly
 // the capacity succeeds, each with its SMS, and the others write nothing.
-func testBookWithinCapacity(t *testing.T, s adapters.Store) {
+func testBookWithinCapacity(t *testing.T, s Stores) {
 	const tries, capacity = 200, 50
 	var (
 		wg     sync.WaitGroup
@@ -191,7 +231,7 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	)
 	for i := range tries {
 		wg.Go(func() {
-			b, err := s.Book(t.Context(), booking("douala-3", fmt.Sprintf("+23767700%04d", i), "birth-certificate", slot), capacity, t0, sms[adapters.Booking]("booked"))
+			b, err := s.Book(t.Context(), booking("douala-3", fmt.Sprintf("+23767700%04d", i), "birth-certificate", slot), capacity, t0, sms[cases.Booking]("booked"))
 			switch {
 			case err == nil:
 				mu.Lock()
@@ -216,7 +256,7 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	if want := map[int64]int{slot.Unix(): capacity}; !reflect.DeepEqual(taken, want) {
 		t.Errorf("Taken = %v, want %v", taken, want)
 	}
-	msgs := must[[]adapters.Message](t)(s.ClaimMessages(t.Context(), 1000, time.Minute, t0))
+	msgs := must[[]outbox.Message](t)(s.ClaimMessages(t.Context(), 1000, time.Minute, t0))
 	for _, m := range msgs {
 		if !refs[m.CaseRef] {
 			t.Errorf("message %+v is about no booking", m)
@@ -231,7 +271,7 @@ func testBookWithinCapacity(t *testing.T, s adapters.Store) {
 	}
 }
 
-func testBookOncePerService(t *testing.T, s adapters.Store) {
+func testBookOncePerService(t *testing.T, s Stores) {
 	ctx := t.Context()
 	const phone = "+237677123456"
 	if _, err := s.Book(ctx, booking("douala-3", phone, "birth-certificate", slot), 50, t0, nil); err != nil {
@@ -251,11 +291,11 @@ func testBookOncePerService(t *testing.T, s adapters.Store) {
 	}
 }
 
-func testCancelFreesPlace(t *testing.T, s adapters.Store) {
+func testCancelFreesPlace(t *testing.T, s Stores) {
 	ctx := t.Context()
 	const capacity = 2
-	a := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), capacity, t0, nil))
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000002", "courrier", slot), capacity, t0, nil))
+	a := must[cases.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), capacity, t0, nil))
+	must[cases.Booking](t)(s.Book(ctx, booking("wouri", "+237677000002", "courrier", slot), capacity, t0, nil))
 	_, err := s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0, nil)
 	wantCode(t, err, guichet.ECONFLICT, "slot full")
 
@@ -265,7 +305,7 @@ func testCancelFreesPlace(t *testing.T, s adapters.Store) {
 	_, err = s.Cancel(ctx, reference.FromNumber(9999999, 7), "+237677000001", t0)
 	wantCode(t, err, guichet.ENOTFOUND, "")
 
-	got := must[adapters.Booking](t)(s.Cancel(ctx, a.Ref, "+237677000001", t0))
+	got := must[cases.Booking](t)(s.Cancel(ctx, a.Ref, "+237677000001", t0))
 	if got.Ref != a.Ref || !got.Cancelled.Equal(t0) {
 		t.Errorf("Cancel = %+v, want ref %s cancelled at %v", got, a.Ref, t0)
 	}
@@ -277,22 +317,22 @@ func testCancelFreesPlace(t *testing.T, s adapters.Store) {
 	wantCode(t, err, guichet.ECONFLICT, "")
 
 	// The freed place can be booked, and the cancelling phone may book again.
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0, nil))
+	must[cases.Booking](t)(s.Book(ctx, booking("wouri", "+237677000003", "courrier", slot), capacity, t0, nil))
 	_, err = s.Book(ctx, booking("wouri", "+237677000004", "courrier", slot), capacity, t0, nil)
 	wantCode(t, err, guichet.ECONFLICT, "slot full")
-	must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot.Add(time.Hour)), capacity, t0, nil))
+	must[cases.Booking](t)(s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot.Add(time.Hour)), capacity, t0, nil))
 
 	// A slot that has started cannot be cancelled.
-	b := must[adapters.Booking](t)(s.Book(ctx, booking("wouri", "+237677000009", "other", slot.Add(2*time.Hour)), capacity, t0, nil))
+	b := must[cases.Booking](t)(s.Book(ctx, booking("wouri", "+237677000009", "other", slot.Add(2*time.Hour)), capacity, t0, nil))
 	_, err = s.Cancel(ctx, b.Ref, "+237677000009", slot.Add(2*time.Hour))
 	wantCode(t, err, guichet.ECONFLICT, "booking is past")
 }
 
-func testCallback(t *testing.T, s adapters.Store) {
+func testCallback(t *testing.T, s Stores) {
 	ctx := t.Context()
-	request := func(phone, reason string) adapters.Callback {
+	request := func(phone, reason string) cases.Callback {
 		t.Helper()
-		cb := must[adapters.Callback](t)(s.RequestCallback(ctx, adapters.Callback{Phone: phone, Reason: reason, Lang: "fr", Channel: "ussd", Requested: t0}))
+		cb := must[cases.Callback](t)(s.RequestCallback(ctx, cases.Callback{Phone: phone, Reason: reason, Lang: "fr", Channel: "ussd", Requested: t0}))
 		if n := len(cb.Ticket); n == 0 || n > 6 || !isDigits(cb.Ticket) {
 			t.Fatalf("ticket %q: want 1 to 6 digits", cb.Ticket)
 		}
@@ -308,16 +348,16 @@ func testCallback(t *testing.T, s adapters.Store) {
 	}
 }
 
-func testOnce(t *testing.T, s adapters.Store) {
+func testOnce(t *testing.T, s Stores) {
 	ctx := t.Context()
 	runs := 0
-	do := func(vars map[string]string, err error) func(context.Context) (adapters.Result, error) {
-		return func(context.Context) (adapters.Result, error) {
+	do := func(vars map[string]string, err error) func(context.Context, cases.Store) (menus.Result, error) {
+		return func(context.Context, cases.Store) (menus.Result, error) {
 			runs++
 			if err != nil {
-				return adapters.Result{}, err
+				return menus.Result{}, err
 			}
-			return adapters.Result{Vars: vars}, nil
+			return menus.Result{Vars: vars}, nil
 		}
 	}
 	boom := guichet.Errorf(guichet.EUNAVAILABLE, "down")
@@ -326,39 +366,39 @@ func testOnce(t *testing.T, s adapters.Store) {
 	if _, err := s.Once(ctx, "cases.open", "k1", do(nil, boom)); !errors.Is(err, boom) {
 		t.Fatalf("Once = %v, want %v", err, boom)
 	}
-	first := must[adapters.Result](t)(s.Once(ctx, "cases.open", "k1", do(map[string]string{"ref": "1"}, nil)))
-	second := must[adapters.Result](t)(s.Once(ctx, "cases.open", "k1", do(map[string]string{"ref": "2"}, nil)))
+	first := must[menus.Result](t)(s.Once(ctx, "cases.open", "k1", do(map[string]string{"ref": "1"}, nil)))
+	second := must[menus.Result](t)(s.Once(ctx, "cases.open", "k1", do(map[string]string{"ref": "2"}, nil)))
 	if runs != 2 || first.Vars["ref"] != "1" || second.Vars["ref"] != "1" {
 		t.Errorf("runs %d, results %v then %v; want 2 runs and ref 1 twice", runs, first.Vars, second.Vars)
 	}
 	// The same key under another op, or another key, is another call.
-	other := must[adapters.Result](t)(s.Once(ctx, "slots.book", "k1", do(map[string]string{"ref": "3"}, nil)))
-	third := must[adapters.Result](t)(s.Once(ctx, "cases.open", "k2", do(map[string]string{"ref": "4"}, nil)))
+	other := must[menus.Result](t)(s.Once(ctx, "slots.book", "k1", do(map[string]string{"ref": "3"}, nil)))
+	third := must[menus.Result](t)(s.Once(ctx, "cases.open", "k2", do(map[string]string{"ref": "4"}, nil)))
 	if other.Vars["ref"] != "3" || third.Vars["ref"] != "4" {
 		t.Errorf("other op %v, other key %v: want refs 3 and 4", other.Vars, third.Vars)
 	}
 	// What a caller does to a result does not change the remembered one.
 	second.Vars["ref"] = "changed"
-	if again := must[adapters.Result](t)(s.Once(ctx, "cases.open", "k1", do(nil, boom))); again.Vars["ref"] != "1" {
+	if again := must[menus.Result](t)(s.Once(ctx, "cases.open", "k1", do(nil, boom))); again.Vars["ref"] != "1" {
 		t.Errorf("remembered result changed to %v", again.Vars)
 	}
 }
 
 // testOnceConcurrent retries a call while the first one runs: the retry
 // waits and gets the first one's result.
-func testOnceConcurrent(t *testing.T, s adapters.Store) {
+func testOnceConcurrent(t *testing.T, s Stores) {
 	var (
 		runs atomic.Int32
 		wg   sync.WaitGroup
-		got  = make([]adapters.Result, 20)
+		got  = make([]menus.Result, 20)
 		errs = make([]error, 20)
 	)
 	for i := range got {
 		wg.Go(func() {
-			got[i], errs[i] = s.Once(t.Context(), "cases.open", "same", func(context.Context) (adapters.Result, error) {
+			got[i], errs[i] = s.Once(t.Context(), "cases.open", "same", func(context.Context, cases.Store) (menus.Result, error) {
 				n := runs.Add(1)
 				time.Sleep(5 * time.Millisecond)
-				return adapters.Result{Vars: map[string]string{"ref": fmt.Sprint(n)}}, nil
+				return menus.Result{Vars: map[string]string{"ref": fmt.Sprint(n)}}, nil
 			})
 		})
 	}
@@ -376,19 +416,19 @@ func testOnceConcurrent(t *testing.T, s adapters.Store) {
 	release, holding := make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
-		_, err := s.Once(t.Context(), "cases.open", "slow", func(context.Context) (adapters.Result, error) {
+		_, err := s.Once(t.Context(), "cases.open", "slow", func(context.Context, cases.Store) (menus.Result, error) {
 			close(holding)
 			<-release
-			return adapters.Result{}, nil
+			return menus.Result{}, nil
 		})
 		done <- err
 	}()
 	<-holding
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	_, err := s.Once(ctx, "cases.open", "slow", func(context.Context) (adapters.Result, error) {
+	_, err := s.Once(ctx, "cases.open", "slow", func(context.Context, cases.Store) (menus.Result, error) {
 		t.Error("ran while the first call held the key")
-		return adapters.Result{}, nil
+		return menus.Result{}, nil
 	})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("waiting call = %v, want deadline exceeded", err)
@@ -399,19 +439,19 @@ func testOnceConcurrent(t *testing.T, s adapters.Store) {
 	}
 }
 
-func testCancelledContext(t *testing.T, s adapters.Store) {
+func testCancelledContext(t *testing.T, s Stores) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := s.OpenCase(ctx, adapters.Case{Service: "x", Status: adapters.StatusReceived, Phone: "+237677000001"}, nil); !errors.Is(err, context.Canceled) {
+	if _, err := s.OpenCase(ctx, cases.Case{Service: "x", Status: cases.StatusReceived, Phone: "+237677000001"}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("OpenCase with a cancelled context = %v, want context.Canceled", err)
 	}
 	if _, err := s.Book(ctx, booking("wouri", "+237677000001", "courrier", slot), 50, t0, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Book with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := s.MoveCase(ctx, adapters.DemoCourrierReceived, adapters.Move{Status: "forwarded", At: t0}, nil, nil); !errors.Is(err, context.Canceled) {
+	if _, err := s.MoveCase(ctx, cases.DemoCourrierReceived, cases.Move{Status: "forwarded", At: t0}, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("MoveCase with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := s.Cases(ctx, adapters.CaseFilter{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Cases(ctx, cases.CaseFilter{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Cases with a cancelled context = %v, want context.Canceled", err)
 	}
 	if _, err := s.ClaimMessages(ctx, 10, time.Minute, t0); !errors.Is(err, context.Canceled) {
@@ -424,8 +464,8 @@ func testCancelledContext(t *testing.T, s adapters.Store) {
 
 // equalCase compares cases by instant, whatever zone a store returns times
 // in.
-func equalCase(a, b adapters.Case) bool {
-	norm := func(c adapters.Case) adapters.Case {
+func equalCase(a, b cases.Case) bool {
+	norm := func(c cases.Case) cases.Case {
 		c.Opened, c.Updated = c.Opened.UTC(), c.Updated.UTC()
 		c.History = slices.Clone(c.History)
 		for i := range c.History {

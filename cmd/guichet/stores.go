@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/ussd"
+)
+
+// sessionStore is what serve needs of a session store beyond the engine.
+type sessionStore interface {
+	ussd.Store
+	Ping(ctx context.Context) error
+}
+
+// openSessions opens the session store: Redis when configured, memory
+// otherwise.
+func openSessions(ctx context.Context, cfg Config, log *slog.Logger) (sessionStore, func(), error) {
+	if cfg.RedisURL == "" {
+		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
+		return sessions.NewMemory(cfg.Clock), func() {}, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parsing the Redis URL: %w", err)
+	}
+	if opts.PoolSize == 0 {
+		// Every hop holds a connection for two short round trips; the
+		// go-redis default (10 per CPU) makes hops queue for one at a
+		// few thousand hops a second. ?pool_size= in the URL overrides.
+		opts.PoolSize = 128
+	}
+	client := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("reaching Redis: %w", err)
+	}
+	log.Info("sessions in Redis", "addr", opts.Addr)
+	return sessions.NewRedis(client, "guichet:"), func() { client.Close() }, nil
+}
+
+// stores are the durable parts, each as the part that uses it sees it:
+// in PostgreSQL, or in memory on the embedded default.
+type stores struct {
+	cases    cases.DB        // the case domain, for cases.Service
+	replies  inbox.Store     // what answering an SMS reads and writes
+	records  hotline.Records // bookings and callbacks, for the console
+	optOuts  outbox.OptOuts
+	outbox   outboxStore
+	accounts hotline.Accounts
+	trail    hotline.Trail
+	keys     keyStore
+	close    func()
+}
+
+// outboxStore is what the dispatcher, the receipts, the inbox and the
+// console do with the outbox.
+type outboxStore interface {
+	outbox.DeliveryStore
+	outbox.ReceiptStore
+	inbox.Outbox
+	hotline.Outbox
+}
+
+// keyStore is what the API and the demo's keys do with API keys.
+type keyStore interface {
+	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
+	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+}
+
+// openStores opens the durable stores: PostgreSQL when configured
+// (migrated first if asked, seeded if asked), memory with the demo's data
+// otherwise.
+func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, error) {
+	if cfg.DatabaseURL == "" {
+		out := outbox.NewMemory()
+		out.Now = cfg.Clock
+		cs := cases.NewMemory(out)
+		cs.Now = cfg.Clock
+		console := hotline.NewMemory()
+		if err := cs.Seed(ctx); err != nil {
+			return stores{}, fmt.Errorf("seeding the demo cases: %w", err)
+		}
+		log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data (set DATABASE_URL for PostgreSQL)")
+		return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: out, accounts: console, trail: console,
+			keys: &apikey.Memory{}, close: func() {}}, nil
+	}
+	if cfg.Migrate {
+		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return stores{}, err
+		}
+		log.Info("database schema up to date")
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return stores{}, err
+	}
+	db := postgres.New(pool)
+	db.Now = cfg.Clock
+	cs, console := db.Cases(), db.Console()
+	if cfg.Seed {
+		if err := cs.Seed(ctx); err != nil {
+			pool.Close()
+			return stores{}, fmt.Errorf("seeding the demo offices and cases: %w", err)
+		}
+	}
+	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
+	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
+		keys: db.Keys(), close: pool.Close}, nil
+}

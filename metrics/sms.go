@@ -1,0 +1,95 @@
+package metrics
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
+)
+
+// counters registers one counter per name, each read from stats when
+// scraped.
+func counters[S any](reg prometheus.Registerer, prefix, help string, stats func() S, fields map[string]func(S) uint64) {
+	for name, get := range fields {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: prefix + name + "_total", Help: help + strings.ReplaceAll(name, "_", " ") + ".",
+		}, func() float64 { return float64(get(stats())) }))
+	}
+}
+
+// RegisterOutbox exposes the dispatcher's counters:
+// guichet_sms_{sent,deferred,throttled,failed,expired,maybe_sent}_total.
+func RegisterOutbox(reg prometheus.Registerer, stats func() outbox.Stats) {
+	counters(reg, "guichet_sms_", "The outbox dispatcher's ", stats, map[string]func(outbox.Stats) uint64{
+		"sent": func(s outbox.Stats) uint64 { return s.Sent }, "deferred": func(s outbox.Stats) uint64 { return s.Deferred },
+		"throttled": func(s outbox.Stats) uint64 { return s.Throttled }, "failed": func(s outbox.Stats) uint64 { return s.Failed },
+		"expired": func(s outbox.Stats) uint64 { return s.Expired }, "maybe_sent": func(s outbox.Stats) uint64 { return s.MaybeSent },
+	})
+}
+
+// RegisterReceipts exposes what delivery receipts matched:
+// guichet_sms_receipts_total, guichet_sms_unmatched_receipts_total.
+func RegisterReceipts(reg prometheus.Registerer, stats func() outbox.ReceiptStats) {
+	counters(reg, "guichet_sms_", "The outbox's ", stats, map[string]func(outbox.ReceiptStats) uint64{
+		"receipts":           func(s outbox.ReceiptStats) uint64 { return s.Matched },
+		"unmatched_receipts": func(s outbox.ReceiptStats) uint64 { return s.Unmatched },
+	})
+}
+
+// RegisterInbox exposes what the inbox did with citizens' SMS:
+// guichet_sms_inbound_total{keyword} and
+// guichet_sms_inbound_{duplicate,flooded,unreadable}_total.
+func RegisterInbox(reg prometheus.Registerer, counts func() inbox.Counts) {
+	for k := sms.Unknown; k <= sms.Language; k++ {
+		name := k.String()
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_sms_inbound_total", Help: "Inbound SMS answered, by the keyword they carried (Unknown: none).",
+			ConstLabels: prometheus.Labels{"keyword": strings.ToLower(name)},
+		}, func() float64 { return float64(counts().Keywords[name]) }))
+	}
+	counters(reg, "guichet_sms_inbound_", "Inbound SMS not answered: ", counts, map[string]func(inbox.Counts) uint64{
+		"duplicate": func(c inbox.Counts) uint64 { return c.Duplicates }, "flooded": func(c inbox.Counts) uint64 { return c.Flooded },
+		"unreadable": func(c inbox.Counts) uint64 { return c.Unreadable },
+	})
+}
+
+// RegisterJournal exposes guichet_journal_dropped_total: the ended USSD
+// sessions the hotline could not record.
+func RegisterJournal(reg prometheus.Registerer, dropped func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_journal_dropped_total", Help: "Ended USSD sessions not recorded for the hotline (the store fell behind).",
+	}, func() float64 { return float64(dropped()) }))
+}
+
+// RegisterBinds exposes an operator's SMPP binds: the round trip of their
+// submits (rate(rtt) / rate(answered) is the mean round trip) and how many
+// binds of each are up, by mode. submits are the binds that submit; all
+// holds them and the receivers.
+func RegisterBinds(reg prometheus.Registerer, operator string, submits *smpp.Binds, all ...*smpp.Binds) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_smpp_submit_rtt_seconds_total", Help: "Round trips of answered submit_sm, summed, by operator.",
+		ConstLabels: prometheus.Labels{"operator": operator},
+	}, func() float64 { return submits.Stats().SubmitRTT.Seconds() }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_smpp_submits_answered_total", Help: "submit_sm answered ESME_ROK, by operator.",
+		ConstLabels: prometheus.Labels{"operator": operator},
+	}, func() float64 { return float64(submits.Stats().SubmitOK) }))
+	for _, b := range all {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator and mode.",
+			ConstLabels: prometheus.Labels{"operator": operator, "mode": b.Status()[0].Mode},
+		}, func() float64 {
+			n := 0
+			for _, st := range b.Status() {
+				if st.State == smpp.StateBound.String() {
+					n++
+				}
+			}
+			return float64(n)
+		}))
+	}
+}

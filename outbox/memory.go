@@ -1,0 +1,265 @@
+package outbox
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/sms"
+)
+
+// Memory is the outbox in memory, for the embedded default and for tests:
+// the case store in memory (cases.Memory) writes to it. It is safe for
+// concurrent use; its data dies with the process.
+type Memory struct {
+	// Now dates messages that come without a date, sent messages and
+	// remembered keys. nil: time.Now.
+	Now func() time.Time
+	// Keep is how long EnqueueOnce remembers a key; 0 means 24 hours.
+	Keep time.Duration
+
+	mu    sync.Mutex
+	queue []queued             // by ID: the message with ID i is queue[i-1]
+	keys  map[string]time.Time // EnqueueOnce's keys, and when they were written
+	swept time.Time
+}
+
+// queued is a message in the outbox, with its sender's lease.
+type queued struct {
+	Message
+	lease     time.Time
+	notBefore time.Time // while pending: not claimed before it
+}
+
+// NewMemory returns an empty outbox.
+func NewMemory() *Memory {
+	return &Memory{keys: map[string]time.Time{}}
+}
+
+// Enqueue writes msgs, pending (or logged), checked and readied by
+// Prepare: they are written at once, or none is.
+func (m *Memory) Enqueue(ctx context.Context, msgs []Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ready, err := Prepare(msgs, m.now())
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.add(ready)
+	return nil
+}
+
+// EnqueueOnce is Enqueue under a key: the first call with a key writes
+// msgs and reports true; a later one within Keep writes nothing and
+// reports false. Replies to an SMS that the SMSC delivers twice are
+// written once.
+func (m *Memory) EnqueueOnce(ctx context.Context, key string, msgs []Message) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	ready, err := Prepare(msgs, m.now())
+	if err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if at, ok := m.keys[key]; ok && now.Sub(at) < m.keep() {
+		return false, nil
+	}
+	m.keys[key] = now
+	if now.Sub(m.swept) > time.Minute {
+		m.swept = now
+		maps.DeleteFunc(m.keys, func(_ string, at time.Time) bool { return now.Sub(at) >= m.keep() })
+	}
+	m.add(ready)
+	return true, nil
+}
+
+// add appends messages readied by Prepare; m.mu is held.
+func (m *Memory) add(msgs []Message) {
+	for _, msg := range msgs {
+		msg.ID = int64(len(m.queue) + 1)
+		m.queue = append(m.queue, queued{Message: msg})
+	}
+}
+
+// ClaimMessages hands a sender up to limit messages to send, oldest
+// first: pending ones, and those whose sender's lease ended before now
+// (a sender that crashed). They become MessageSending until now+lease and
+// their Attempts grow by one. Two senders never get the same message while
+// its lease holds.
+func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || lease <= 0 {
+		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var claimed []Message
+	for i := range m.queue {
+		if len(claimed) == limit {
+			break
+		}
+		q := &m.queue[i]
+		if q.Status == MessagePending && !q.notBefore.After(now) || q.Status == MessageSending && !q.lease.After(now) {
+			q.Status, q.lease = MessageSending, now.Add(lease)
+			q.Attempts++
+			claimed = append(claimed, q.Message)
+		}
+	}
+	return claimed, nil
+}
+
+// MarkMessage records what became of a claimed message: MessageSent,
+// MessageFailed, MessageLogged, or MessagePending to try it again.
+// ENOTFOUND if there is no message id, EINVALID for another status.
+func (m *Memory) MarkMessage(ctx context.Context, id int64, status, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := CheckMark(status); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Reason, q.lease, q.notBefore = status, reason, time.Time{}, time.Time{}
+	return nil
+}
+
+// MarkSent records that the message id went out on bind, and the id the
+// SMSC gave it, at Memory's now.
+func (m *Memory) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Reason, q.lease, q.notBefore = MessageSent, "", time.Time{}, time.Time{}
+	q.Bind, q.SMSCID, q.Sent = bind, smscID, m.now()
+	return nil
+}
+
+// Defer puts the message id back to pending, with the reason, not to be
+// claimed before until.
+func (m *Memory) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil {
+		return err
+	}
+	q.Status, q.Reason, q.lease, q.notBefore = MessagePending, reason, time.Time{}, until
+	return nil
+}
+
+// ApplyReceipt records a delivery receipt's state (see ReceiptStatus) on
+// the message sent on bind to dest whose SMSC id is smscID, compared with
+// sms.SameID (hex or decimal). It reports whether a message matched.
+func (m *Memory) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	phone := ReceiptNumber(dest)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.queue) - 1; i >= 0; i-- {
+		q := &m.queue[i]
+		if q.Bind != bind || q.Phone != phone || q.SMSCID == "" || !sms.SameID(q.SMSCID, smscID) {
+			continue
+		}
+		if status, ok := ReceiptStatus(state); ok {
+			q.Status = status
+			q.Reason = "receipt: " + state
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// message returns the message id; m.mu is held.
+func (m *Memory) message(id int64) (*queued, error) {
+	if id <= 0 || id > int64(len(m.queue)) {
+		return nil, guichet.Errorf(guichet.ENOTFOUND, "message not found")
+	}
+	return &m.queue[id-1], nil
+}
+
+// Messages returns the latest messages to phone, newest first, at most
+// guichet.PageSize(limit).
+func (m *Memory) Messages(ctx context.Context, phone string, limit int) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var msgs []Message
+	for _, q := range m.queue {
+		if q.Phone == phone {
+			msgs = append(msgs, q.Message)
+		}
+	}
+	slices.SortFunc(msgs, func(a, b Message) int {
+		return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(b.ID, a.ID))
+	})
+	return msgs[:min(len(msgs), guichet.PageSize(limit))], nil
+}
+
+// DeliveryCounts counts the messages created in [from, to) by bind and
+// status, sorted by bind then status.
+func (m *Memory) DeliveryCounts(ctx context.Context, from, to time.Time) ([]DeliveryCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type group struct{ bind, status string }
+	n := map[group]int{}
+	m.mu.Lock()
+	for _, q := range m.queue {
+		if !q.Created.Before(from) && q.Created.Before(to) {
+			n[group{q.Bind, q.Status}]++
+		}
+	}
+	m.mu.Unlock()
+	counts := make([]DeliveryCount, 0, len(n))
+	for g, n := range n {
+		counts = append(counts, DeliveryCount{Bind: g.bind, Status: g.status, N: n})
+	}
+	slices.SortFunc(counts, func(a, b DeliveryCount) int {
+		return cmp.Or(cmp.Compare(a.Bind, b.Bind), cmp.Compare(a.Status, b.Status))
+	})
+	return counts, nil
+}
+
+func (m *Memory) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Memory) keep() time.Duration {
+	if m.Keep > 0 {
+		return m.Keep
+	}
+	return 24 * time.Hour
+}

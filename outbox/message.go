@@ -1,0 +1,130 @@
+// Package outbox owns the messages to citizens: Message and its statuses,
+// the durable queue that the case store writes in the same transaction as
+// the changes that cause them (Memory here, package postgres), the
+// Dispatcher that drains it over the operators' SMPP binds, and delivery
+// receipts, which it reads and applies.
+package outbox
+
+import (
+	"strings"
+	"time"
+
+	"github.com/guichet/guichet"
+)
+
+// Message is an SMS to a citizen, written to the outbox in the same
+// transaction as the change that causes it.
+type Message struct {
+	ID      int64 // assigned by the store
+	Phone   string
+	Lang    string
+	Body    string
+	Kind    string // "opened", "moved", "booked", "reminder", "callback", KindOptOut…
+	CaseRef string // the case or booking it is about
+	// Transliterate asks for the text to be spelt in GSM-7 (ê → e) to keep
+	// 160 characters a part: its template says so.
+	Transliterate bool
+	Created       time.Time
+	// Status is where its delivery stands: one of the Message* statuses.
+	Status   string
+	Attempts int    // how many times a sender claimed it
+	Reason   string // why it failed, or what the sender said
+	// Bind and SMSCID say where a sent message went: the bind's name and
+	// the message id that the SMSC answered, as it wrote it. Sent is when.
+	Bind   string
+	SMSCID string
+	Sent   time.Time
+}
+
+// DeliveryCount is how many messages created in a period have a status
+// on a bind (Message.Bind: "" for those never sent).
+type DeliveryCount struct {
+	Bind, Status string
+	N            int
+}
+
+// Message statuses.
+const (
+	MessagePending = "pending" // waiting for a sender
+	MessageSending = "sending" // claimed by a sender, until its lease ends
+	MessageSent    = "sent"
+	MessageFailed  = "failed" // for good: the dispatcher gave up
+	MessageLogged  = "logged" // recorded, never to be sent (a demo, a channel without SMS)
+	// What delivery receipts say of a sent message, and a message that
+	// waited past its validity and was never sent.
+	MessageDelivered     = "delivered"
+	MessageUndeliverable = "undeliverable"
+	MessageExpired       = "expired"
+)
+
+// KindOptOut is the kind of the message that confirms a STOP or a START:
+// it goes out even to a phone that opted out.
+const KindOptOut = "optout"
+
+// What follows serves the stores of the outbox (Memory, postgres), so
+// that they all check what they are given the same way.
+
+// Prepare readies messages for the outbox: it refuses one without a phone
+// or a body, or with a status other than MessagePending or MessageLogged
+// (EINVALID), and sets the status to MessagePending and Created to now
+// where they are unset. msgs is not modified.
+func Prepare(msgs []Message, now time.Time) ([]Message, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	out := make([]Message, len(msgs))
+	for i, m := range msgs {
+		switch {
+		case m.Phone == "":
+			return nil, guichet.Errorf(guichet.EINVALID, "message without a phone")
+		case m.Body == "":
+			return nil, guichet.Errorf(guichet.EINVALID, "message without a body")
+		case m.Status == "":
+			m.Status = MessagePending
+		case m.Status != MessagePending && m.Status != MessageLogged:
+			return nil, guichet.Errorf(guichet.EINVALID, "new message with status %q", m.Status)
+		}
+		if m.Created.IsZero() {
+			m.Created = now
+		}
+		m.ID, m.Attempts = 0, 0
+		out[i] = m
+	}
+	return out, nil
+}
+
+// CheckMark checks the status that MarkMessage is given.
+func CheckMark(status string) error {
+	switch status {
+	case MessagePending, MessageSent, MessageFailed, MessageLogged,
+		MessageDelivered, MessageUndeliverable, MessageExpired:
+		return nil
+	}
+	return guichet.Errorf(guichet.EINVALID, "unknown message status %q", status)
+}
+
+// ReceiptStatus returns the status that a delivery receipt's state (as
+// sms.ParseReceipt spells it: DELIVRD, UNDELIV…) gives a sent message, and
+// false when the state changes nothing (ACCEPTD, ENROUTE, BUFFRED, UNKNOWN:
+// the message stays sent).
+func ReceiptStatus(state string) (string, bool) {
+	switch state {
+	case "DELIVRD":
+		return MessageDelivered, true
+	case "UNDELIV", "REJECTD", "DELETED":
+		return MessageUndeliverable, true
+	case "EXPIRED":
+		return MessageExpired, true
+	}
+	return "", false
+}
+
+// ReceiptNumber returns a receipt's destination as the outbox keeps
+// phones: E.164 with its +. SMSCs write it without.
+func ReceiptNumber(dest string) string {
+	dest = strings.TrimSpace(dest)
+	if dest == "" || strings.HasPrefix(dest, "+") {
+		return dest
+	}
+	return "+" + dest
+}

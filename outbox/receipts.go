@@ -1,0 +1,133 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/sms"
+)
+
+// ReceiptStore is what applying receipts needs of the outbox: Memory and
+// postgres.Outbox have it.
+type ReceiptStore interface {
+	// ApplyReceipt records a receipt's state on the message it names, and
+	// reports whether one matched.
+	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
+}
+
+// DefaultReceiptWait is Receipts' default Wait.
+const DefaultReceiptWait = 200 * time.Millisecond
+
+// Receipts applies the delivery receipts that SMSCs send to the messages
+// they name: receipts are read once, here, into a bind, an E.164 phone, an
+// SMSC id and a state, which the store matches and records.
+type Receipts struct {
+	Store ReceiptStore
+	// Wait is how long a receipt matching nothing waits, twice, for the
+	// MarkSent it may have overtaken (default 200 ms).
+	Wait time.Duration
+	Log  *slog.Logger // nil: discard
+
+	matched, unmatched atomic.Uint64
+}
+
+// ReceiptStats are what Receipts did since start.
+type ReceiptStats struct {
+	Matched   uint64 // receipts that matched a message
+	Unmatched uint64 // receipts that matched none, or could not be read
+}
+
+// Stats returns the counters.
+func (r *Receipts) Stats() ReceiptStats {
+	return ReceiptStats{Matched: r.matched.Load(), Unmatched: r.unmatched.Load()}
+}
+
+// Handle returns the smpp.Handler of the receipts of the bind named bind:
+// a receipt updates the message it matches (on bind, destination and id,
+// hex or decimal). A receipt that matches nothing is counted
+// (Stats.Unmatched), logged and acknowledged; an error is returned only
+// when the store failed, so that the SMSC delivers the receipt again.
+func (r *Receipts) Handle(bind string) smpp.Handler {
+	return func(ctx context.Context, in smpp.Inbound) error {
+		id, state, err := readReceipt(in)
+		if err != nil {
+			r.unmatched.Add(1)
+			r.log().Warn("unreadable receipt", "bind", bind, "phone", phone.Mask(ReceiptNumber(in.SourceAddr)), "err", err)
+			return nil
+		}
+		wait := orDefault(r.Wait, DefaultReceiptWait)
+		for attempt := 0; ; attempt++ {
+			matched, err := r.Store.ApplyReceipt(ctx, bind, id, in.SourceAddr, state)
+			if err != nil {
+				return fmt.Errorf("outbox: recording a receipt: %w", err)
+			}
+			if matched {
+				r.matched.Add(1)
+				r.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
+					"phone", phone.Mask(ReceiptNumber(in.SourceAddr)))
+				return nil
+			}
+			if attempt == 2 {
+				break
+			}
+			// The receipt may have overtaken our MarkSent.
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("outbox: waiting to match a receipt: %w", ctx.Err())
+			}
+		}
+		r.unmatched.Add(1)
+		r.log().Warn("receipt matches no message", "bind", bind, "smsc_id", id, "state", state,
+			"phone", phone.Mask(ReceiptNumber(in.SourceAddr)))
+		return nil
+	}
+}
+
+func (r *Receipts) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// messageStates are SMPP 3.4's message_state values, as receipts' text
+// spells them.
+var messageStates = map[byte]string{1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 6: "ACCEPTD", 7: "UNKNOWN", 8: "REJECTD"}
+
+// readReceipt returns a receipt's message id and state: from the TLVs
+// receipted_message_id and message_state, else from its text.
+func readReceipt(in smpp.Inbound) (id, state string, err error) {
+	if v, ok := in.TLVs[smpp.TagReceiptedMessageID]; ok {
+		id = strings.TrimRight(string(v), "\x00")
+	}
+	if v, ok := in.TLVs[smpp.TagMessageState]; ok && len(v) == 1 {
+		state = messageStates[v[0]]
+	}
+	if id != "" && state != "" {
+		return id, state, nil
+	}
+	text := in.ShortMessage
+	if len(text) == 0 {
+		text = in.TLVs[smpp.TagMessagePayload]
+	}
+	rc, err := sms.ParseReceipt(string(text))
+	if err != nil {
+		return "", "", fmt.Errorf("outbox: reading a receipt: %w", err)
+	}
+	if id == "" {
+		id = rc.ID
+	}
+	if state == "" {
+		state = rc.State
+	}
+	return id, state, nil
+}
