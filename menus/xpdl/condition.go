@@ -1,6 +1,10 @@
+// Reading conditions: the comparisons a phone answer can decide, the names
+// a condition uses and its script language.
+
 package xpdl
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -97,6 +101,7 @@ func comparison(s string) (test, bool) {
 	return test{}, false
 }
 
+// balanced reports whether the parentheses of s pair up.
 func balanced(s string) bool {
 	depth := 0
 	for _, c := range s {
@@ -112,6 +117,8 @@ func balanced(s string) bool {
 	return depth == 0
 }
 
+// isIdent reports whether s is a variable name (not a keyword or a
+// boolean).
 func isIdent(s string) bool {
 	if s == "" || s == "not" || s == "true" || s == "false" || s == "True" || s == "False" {
 		return false
@@ -157,4 +164,60 @@ func unquote(s string) (string, bool) {
 		return s[1 : len(s)-1], true
 	}
 	return "", false
+}
+
+// identifiers lists the names a condition uses, outside quoted strings.
+func identifiers(cond string) []string {
+	if len(cond) > MaxCondition {
+		cond = cond[:MaxCondition]
+	}
+	var out []string
+	var quote byte
+	start := -1
+	for i := 0; i <= len(cond); i++ {
+		c := byte(' ')
+		if i < len(cond) {
+			c = cond[i]
+		}
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		word := c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || start >= 0 && c >= '0' && c <= '9'
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			if w := cond[start:i]; !slices.Contains(out, w) && (start == 0 || cond[start-1] != '.') {
+				out = append(out, w)
+			}
+			start = -1
+		}
+		if !word && (c == '"' || c == '\'') {
+			quote = c
+		}
+	}
+	return out
+}
+
+// shortCode quotes an expression for the report: cut to 60 characters,
+// in backquotes.
+func shortCode(s string) string { return "`" + shorten(s, 60) + "`" }
+
+// script names the package's script language (Script/@Type).
+func (p *Package) script() string { return scriptName(p.Script) }
+
+// scriptName makes "text/javascript" read "JavaScript".
+func scriptName(s string) string {
+	switch t := strings.ToLower(s); {
+	case strings.Contains(t, "javascript"), strings.Contains(t, "ecmascript"):
+		return "JavaScript"
+	case strings.Contains(t, "python"):
+		return "Python"
+	case strings.Contains(t, "java"):
+		return "Java"
+	}
+	return s
 }

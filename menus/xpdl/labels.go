@@ -1,3 +1,6 @@
+// Names and texts: reading labels, making names from them, and the screen
+// texts of the services.
+
 package xpdl
 
 import (
@@ -6,13 +9,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/guichet/guichet/menus"
 	"golang.org/x/text/unicode/norm"
 )
 
-// label reads an element's readable names: a vendor's DisplayName or the
+// readLabel reads an element's readable names: a vendor's DisplayName or the
 // Name for no stated language, and per-language names an editor keeps as
 // ExtendedAttributes named "label:fr", "label_en", "Name.fr", "fr"…
-func (p *Package) label(e *element) Label {
+func (p *Package) readLabel(e *element) Label {
 	l := Label{}
 	if n := clean(e.vendorAttr("DisplayName")); n != "" {
 		l[""] = n
@@ -21,7 +25,7 @@ func (p *Package) label(e *element) Label {
 	}
 	for _, ea := range e.all("ExtendedAttributes", "ExtendedAttribute") {
 		if lang := labelLang(ea.attr("Name")); lang != "" {
-			if v := clean(eaValue(ea)); v != "" {
+			if v := clean(extAttrValue(ea)); v != "" {
 				l[lang] = v
 			}
 		}
@@ -67,6 +71,7 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// unescapeNames decodes the _xHHHH_ escapes of .NET names.
 func unescapeNames(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -142,4 +147,97 @@ func opName(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "_.-")
+}
+
+// screenText returns the screen text of a label: French from the French
+// label, else the name; English from the English label (or the name when
+// the package says its names are English), else left out for menus check
+// to report. Both are spelt in GSM-7.
+func (s *service) screenText(l Label, fallback string) menus.Text {
+	fr := firstNonEmpty(l["fr"], l[""], clean(fallback))
+	en := l["en"]
+	if en == "" && s.imp.pkg.Lang == "en" {
+		en = l[""]
+	}
+	t := menus.Text{"fr": s.gsm7(fr)}
+	if en != "" {
+		t["en"] = s.gsm7(en)
+	}
+	return t
+}
+
+// serviceTitle is the title of the service with id id, for an option
+// that links to it.
+func (s *service) serviceTitle(id string) menus.Text {
+	for pid, sid := range s.imp.ids {
+		if sid == id {
+			pr := s.imp.procs[pid]
+			return s.screenText(pr.Label, pr.ID)
+		}
+	}
+	return menus.Text{"fr": id}
+}
+
+// both is a text of our own, in both languages.
+func both(fr, en string) menus.Text { return menus.Text{"fr": fr, "en": en} }
+
+// endText is the end screen of a flow that ends with no screen of its own.
+func endText() menus.Text {
+	return both("Merci. Votre démarche est terminée.", "Thank you. Your request is complete.")
+}
+
+// gsm7 spells t in the GSM-7 alphabet, which screens keep to, and
+// remembers the respelling for the report.
+func (s *service) gsm7(t string) string {
+	g := menus.ToGSM7(t)
+	if g != t {
+		s.respelt[t] = g
+	}
+	return g
+}
+
+// joinTexts composes texts part by part; English only when every part
+// has it.
+func joinTexts(sep string, parts ...menus.Text) menus.Text {
+	out := menus.Text{}
+	for _, lang := range menus.Languages {
+		var ss []string
+		ok := true
+		for _, p := range parts {
+			v, has := p[lang]
+			if !has {
+				ok = false
+				break
+			}
+			ss = append(ss, v)
+		}
+		if ok {
+			out[lang] = strings.Join(ss, sep)
+		}
+	}
+	return out
+}
+
+// question adds the question mark each language puts after a prompt.
+func question(t menus.Text, hintFR, hintEN string) menus.Text {
+	out := menus.Text{}
+	for lang, v := range t {
+		v = strings.TrimRight(v, " ?:")
+		switch lang {
+		case "fr":
+			out[lang] = v + hintFR + " ?"
+		default:
+			out[lang] = v + hintEN + "?"
+		}
+	}
+	return out
+}
+
+// shorten makes one line of s (see clean), cut to n characters.
+func shorten(s string, n int) string {
+	s = clean(s)
+	if len([]rune(s)) > n {
+		return string([]rune(s)[:n]) + "…"
+	}
+	return s
 }

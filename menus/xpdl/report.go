@@ -1,3 +1,6 @@
+// The import's report: its types, how it is written, and how the services
+// add their items to it.
+
 package xpdl
 
 import (
@@ -7,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/guichet/guichet/menus"
 )
@@ -268,4 +273,63 @@ func section(b *strings.Builder, title string, items []Item) {
 	for _, it := range items {
 		b.WriteString("    " + it.String() + "\n")
 	}
+}
+
+// unmapped reports, once, a part with no phone equivalent and what was
+// done instead.
+func (s *service) unmapped(line int, elem, format string, args ...any) {
+	s.addOnce(&s.rep.Unmapped, line, elem, format, args...)
+}
+
+// review reports, once, something for the administration to review.
+func (s *service) review(line int, elem, format string, args ...any) {
+	s.addOnce(&s.rep.Review, line, elem, format, args...)
+}
+
+// addOnce adds an item to list unless the service already reported it.
+func (s *service) addOnce(list *[]Item, line int, elem, format string, args ...any) {
+	it := item(line, elem, format, args...)
+	key := fmt.Sprint(it.Line, it.Element, it.Msg)
+	if s.once[key] {
+		return
+	}
+	s.once[key] = true
+	*list = append(*list, it)
+}
+
+// firstPositive returns the first of ns above 0 (the first line number
+// known), else 0.
+func firstPositive(ns ...int) int {
+	for _, n := range ns {
+		if n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// elemName names an XPDL element in the report: its kind, id and name.
+func elemName(kind, id string, l Label) string {
+	name := firstNonEmpty(l[""], l["fr"], l["en"])
+	id = printable(id)
+	switch {
+	case id == "" || strings.HasPrefix(id, "#"):
+		return fmt.Sprintf("%s %q", kind, name)
+	case name == "" || name == id:
+		return fmt.Sprintf("%s %s", kind, id)
+	}
+	return fmt.Sprintf("%s %s %q", kind, id, name)
+}
+
+// actName names an activity in the report.
+func actName(a *Activity) string { return elemName("Activity", a.ID, a.Label) }
+
+// printable makes an id safe in a report line and in a YAML comment.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -1,3 +1,6 @@
+// Writing a service as a service file of the menu language, with a comment
+// above each node that says where it comes from.
+
 package xpdl
 
 import (
@@ -16,7 +19,7 @@ func (s *service) yaml() []byte {
 	pr := s.proc
 	doc := mapping(false)
 	doc.HeadComment = fmt.Sprintf("Imported by guichet menus import-xpdl from %s,\nWorkflowProcess %q (line %d). Review it with the import's report,\nthen run guichet menus check.",
-		printable(s.imp.opts.File), firstOf(pr.Label[""], pr.ID), pr.Line)
+		printable(s.imp.opts.File), firstNonEmpty(pr.Label[""], pr.ID), pr.Line)
 	put(doc, "service", str(s.id))
 	put(doc, "category", str("G2C"))
 	put(doc, "critical", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})

@@ -1,0 +1,437 @@
+// Mapping splits: exclusive ones to menus (or straight to the answers of
+// the screen before them), parallel ones to their branches in turn.
+
+package xpdl
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/guichet/guichet/menus"
+)
+
+// splitType tells how a splits, reporting what it assumes.
+func (s *service) splitType(a *Activity, outs []*Transition) string {
+	switch {
+	case a.Split != nil && a.Split.Type != "":
+		return a.Split.Type
+	case a.Kind == kindRoute && a.Gateway != "":
+		return a.Gateway
+	case a.Kind == kindRoute:
+		s.review(a.Line, actName(a), "gateway with no type: taken as exclusive (one branch), as XPDL 2 has it")
+		return "XOR"
+	}
+	for _, t := range outs {
+		if t.CondType != "" {
+			s.review(a.Line, actName(a), "several transitions with conditions but no split: taken as an exclusive split")
+			return "XOR"
+		}
+	}
+	s.review(a.Line, actName(a), "several transitions without conditions or split: taken as a parallel split")
+	return "AND"
+}
+
+// describeGateway names a gateway type for the report.
+func describeGateway(t string) string {
+	switch t {
+	case "AND":
+		return "parallel (AND)"
+	case "OR":
+		return "inclusive (OR)"
+	case "Complex":
+		return "complex"
+	case "Event":
+		return "event-based"
+	case "XOR":
+		return "exclusive (XOR)"
+	}
+	return "unknown (" + strings.TrimPrefix(t, "?") + ")"
+}
+
+// choice maps an exclusive (or inclusive, complex, event-based) split: a
+// menu whose options are the transitions; the caller chooses, since the
+// menu language cannot test a variable.
+func (s *service) choice(sc *scope, a *Activity, outs []*Transition, typ string) string {
+	line := a.Line
+	if a.Split != nil {
+		line = a.Split.Line
+	}
+	header, named := s.choiceHeader(sc, a)
+	base := "choice"
+	if name := slug(firstNonEmpty(a.Label[""], a.Label["fr"]), 28); name != "" && a.Kind == kindRoute {
+		base = name
+	} else if name := slug(header["fr"], 28); name != "" && named {
+		base = name + "_choice"
+	}
+	n := s.newNode(sc.prefixed(base), menus.KindMenu, line, actName(a))
+	if a.Kind == kindRoute || sc.passing[a.ID] {
+		sc.memo[a.ID] = n.name // a has no screen but this one: loops come back here
+	}
+	switch typ {
+	case "XOR":
+		if what := s.decidedOffPhone(sc, a, outs); what != "" {
+			why := "the workflow decides this branch from " + what + ", which the caller is not asked"
+			if what == "no condition" {
+				why = "no condition decides this branch: in the workflow, whoever runs the case does, not the caller"
+			}
+			s.unmapped(line, actName(a), "no phone equivalent: %s; the import lets the caller choose (node %s); "+
+				"the administration should rather end the call with cases.open and move the case through statuses: "+
+				"(one per branch) for staff to decide", why, n.name)
+		}
+	case "OR", "Complex":
+		s.unmapped(line, actName(a), "%s split: the caller takes one branch, where XPDL may take several", describeGateway(typ))
+	case "Event":
+		s.unmapped(line, actName(a), "event-based split: the caller says which event happened")
+	default:
+		s.unmapped(line, actName(a), "split of unknown type %q: the caller chooses one branch", strings.TrimPrefix(typ, "?"))
+	}
+	n.text = header
+	labels := s.optionLabels(sc, outs)
+	n.options = make([]option, len(outs))
+	for i := range outs {
+		n.options[i].label = labels[i]
+	}
+	for i, t := range outs {
+		if t.CondType == "CONDITION" && t.Cond != "" {
+			lang := firstNonEmpty(scriptName(t.Grammar), s.imp.pkg.script())
+			if lang != "" {
+				lang = " (" + lang + ")"
+			}
+			s.unmapped(firstPositive(t.CondLine, t.Line), elemName("Transition", t.ID, t.Label),
+				"condition %s%s is not evaluated (the menu language has no test on a variable): the caller chooses it, option %d of node %s",
+				shortCode(t.Cond), lang, i+1, n.name)
+		}
+		n.options[i].next = s.entry(sc, sc.proc.acts[t.To])
+	}
+	return n.name
+}
+
+// choiceHeader is a split's question: the gateway's name, else the name of
+// the one activity before it, else a word of our own.
+func (s *service) choiceHeader(sc *scope, a *Activity) (menus.Text, bool) {
+	if firstNonEmpty(a.Label[""], a.Label["fr"], a.Label["en"]) != "" {
+		return s.screenText(a.Label, a.ID), true
+	}
+	if in := sc.proc.in[a.ID]; len(in) == 1 {
+		if p := sc.proc.acts[in[0].From]; p != nil && firstNonEmpty(p.Label[""], p.Label["fr"]) != "" {
+			return s.screenText(p.Label, p.ID), true
+		}
+	}
+	return both("Choisissez", "Choose"), false
+}
+
+// optionLabels names a split's options: the transitions' names when they
+// say something (not "Transition", not twice the same), else the names of
+// the activities they lead to.
+func (s *service) optionLabels(sc *scope, outs []*Transition) []menus.Text {
+	count := map[string]int{}
+	for _, t := range outs {
+		count[strings.ToLower(firstNonEmpty(t.Label[""], t.Label["fr"]))]++
+	}
+	out := make([]menus.Text, len(outs))
+	for i, t := range outs {
+		name := firstNonEmpty(t.Label[""], t.Label["fr"], t.Label["en"])
+		key := strings.ToLower(firstNonEmpty(t.Label[""], t.Label["fr"]))
+		if name != "" && !strings.EqualFold(name, "transition") && count[key] <= 1 {
+			out[i] = s.screenText(t.Label, "")
+			continue
+		}
+		out[i] = s.targetLabel(sc, sc.proc.acts[t.To], i+1)
+	}
+	return out
+}
+
+// targetLabel names the first named activity a transition leads to.
+func (s *service) targetLabel(sc *scope, a *Activity, n int) menus.Text {
+	for range 16 {
+		if a == nil {
+			break
+		}
+		if firstNonEmpty(a.Label[""], a.Label["fr"], a.Label["en"]) != "" {
+			return s.screenText(a.Label, a.ID)
+		}
+		if a.Kind == kindEnd {
+			return both("Terminer", "Finish")
+		}
+		outs := sc.proc.out[a.ID]
+		if len(outs) != 1 {
+			break
+		}
+		a = sc.proc.acts[outs[0].To]
+	}
+	return both("Choix "+strconv.Itoa(n), "Choice "+strconv.Itoa(n))
+}
+
+// decidedOffPhone says what an exclusive split decides its branch from
+// when no phone screen asks for it: data that no screen collects (a
+// back-office result, an application's OUT parameter), a timer or message
+// that came before, or nothing at all; "" when its conditions test only
+// answers.
+func (s *service) decidedOffPhone(sc *scope, a *Activity, outs []*Transition) string {
+	for _, w := range append([]*Activity{a}, s.predecessors(sc, a)...) {
+		if w.Kind != kindIntermediate {
+			continue
+		}
+		switch trig := strings.ToLower(w.Trigger); {
+		case w.Event == "TaskReceive" || trig == "message":
+			return "a message that comes after the call (" + actName(w) + ")"
+		case trig == "timer":
+			return "a timer that runs out after the call (" + actName(w) + ")"
+		}
+	}
+	var what []string
+	conditions := 0
+	for _, t := range outs {
+		if t.CondType != "CONDITION" || strings.TrimSpace(t.Cond) == "" {
+			continue
+		}
+		conditions++
+		for _, id := range identifiers(t.Cond) {
+			if s.asked[id] {
+				continue
+			}
+			var d string
+			switch f := sc.proc.field(id); {
+			case f == nil:
+				continue // a function or a keyword of the script
+			case s.resultApp(sc.proc, id) != "":
+				d = "the result " + id + " of application " + s.resultApp(sc.proc, id)
+			default:
+				d = "field " + id + ", which no screen asks for"
+			}
+			if !slices.Contains(what, d) {
+				what = append(what, d)
+			}
+		}
+	}
+	switch {
+	case conditions == 0:
+		return "no condition"
+	case len(what) > 0:
+		return strings.Join(what, ", ")
+	}
+	return ""
+}
+
+// resultApp names the application whose OUT parameter sets field id.
+func (s *service) resultApp(pr *Process, id string) string {
+	for _, a := range pr.Activities {
+		for _, t := range a.Tools {
+			app := pr.app(t.App)
+			for i, actual := range t.Params {
+				if actual == id && (app == nil || i < len(app.Params) && app.Params[i].Mode != "IN") {
+					return firstNonEmpty(t.App, t.Op, a.ID)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// branchOnAnswer wires the answers to a yes/no or menu screen straight to
+// the branches of the exclusive split that follows it, when every
+// condition of that split tests the field the screen asks for.
+func (s *service) branchOnAnswer(sc *scope, a *Activity, f *DataField, n *node) bool {
+	split, outs, ok := s.exclusiveSplitAfter(sc, a)
+	if !ok {
+		return false
+	}
+	to, ok := answerBranches(outs, f, answerValues(f))
+	if !ok {
+		return false
+	}
+	if sc.prefix == "" {
+		s.visited[split] = true
+	}
+	if split != a {
+		s.reportUnsupported(sc.proc, split)
+	}
+	targets := make([]string, len(to))
+	for i, t := range to {
+		targets[i] = s.entry(sc, sc.proc.acts[t.To])
+	}
+	if f.Type == "BOOLEAN" {
+		n.yes, n.no = targets[0], targets[1]
+	} else {
+		for i := range n.options {
+			n.options[i].next = targets[i]
+		}
+	}
+	s.review(split.Line, elemName("Activity", split.ID, split.Label),
+		"exclusive split on %s: its conditions test only the answer to node %s, which leads to the branches itself", f.ID, n.name)
+	return true
+}
+
+// exclusiveSplitAfter finds the exclusive split right after a's screens:
+// a's own split, or the gateway its one transition leads to; with the
+// split's transitions. It finds none when the split is not exclusive or
+// its flow goes on elsewhere (parallel branches in turn).
+func (s *service) exclusiveSplitAfter(sc *scope, a *Activity) (*Activity, []*Transition, bool) {
+	split, outs := a, s.outs(sc, a)
+	if len(outs) == 1 {
+		g := sc.proc.acts[outs[0].To]
+		if g == nil || g.Kind != kindRoute || sc.redirect[a.ID] != nil {
+			return nil, nil, false
+		}
+		split, outs = g, s.outs(sc, g)
+	}
+	if len(outs) < 2 || sc.redirect[split.ID] != nil {
+		return nil, nil, false
+	}
+	typ := ""
+	switch {
+	case split.Split != nil && split.Split.Type != "":
+		typ = split.Split.Type
+	case split.Kind == kindRoute:
+		typ = firstNonEmpty(split.Gateway, "XOR")
+	}
+	if typ != "XOR" {
+		return nil, nil, false
+	}
+	return split, outs, true
+}
+
+// answerValues lists the answers a field's screen gives, in the order of
+// its options: true and false for yes/no, the values of an enumeration.
+func answerValues(f *DataField) []string {
+	values := []string{"true", "false"}
+	if f.Type == "ENUM" {
+		values = nil
+		for _, v := range f.Enum {
+			values = append(values, v.Name)
+		}
+	}
+	return values
+}
+
+// answerBranches gives the transition each answer takes: the one whose
+// condition tests the field for it, else the otherwise one. It fails when
+// a condition tests something else, when two conditions hold for one
+// answer, or when an answer has no transition.
+func answerBranches(outs []*Transition, f *DataField, values []string) ([]*Transition, bool) {
+	to := make([]*Transition, len(values))
+	var otherwise *Transition
+	for _, t := range outs {
+		switch {
+		case t.CondType == "OTHERWISE" || t.CondType == "" && t.Cond == "":
+			if otherwise != nil {
+				return nil, false
+			}
+			otherwise = t
+		case t.CondType == "CONDITION":
+			ts, ok := parseTest(t.Cond)
+			if !ok || ts.Field != f.ID {
+				return nil, false
+			}
+			matched := false
+			for i, v := range values {
+				hit := strings.EqualFold(v, ts.Value)
+				if f.Type == "BOOLEAN" && ts.Value != "true" && ts.Value != "false" {
+					return nil, false
+				}
+				if hit != ts.Not {
+					if to[i] != nil && to[i] != t {
+						return nil, false // two branches for one answer
+					}
+					to[i] = t
+					matched = true
+				}
+			}
+			if !matched {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	for i := range to {
+		if to[i] == nil {
+			if otherwise == nil {
+				return nil, false
+			}
+			to[i] = otherwise
+		}
+	}
+	return to, true
+}
+
+// parallel maps a parallel split: the caller goes through the branches one
+// after the other, when they are chains that meet at one join; else only
+// the first branch is kept.
+func (s *service) parallel(sc *scope, a *Activity, outs []*Transition) string {
+	line := a.Line
+	if a.Split != nil {
+		line = a.Split.Line
+	}
+	branches, join, ok := parallelChains(sc, a, outs)
+	if !ok || join == nil {
+		first := sc.proc.acts[outs[0].To]
+		var names []string
+		for _, t := range outs[1:] {
+			names = append(names, strconv.Quote(t.To))
+		}
+		s.unmapped(line, actName(a), "parallel (AND) split whose branches do not meet at one join: the caller follows only the first branch (to %q); the others (%s) are not imported",
+			outs[0].To, strings.Join(names, ", "))
+		return s.entry(sc, first)
+	}
+	var names []string
+	for i, b := range branches {
+		names = append(names, strconv.Quote(firstNonEmpty(b.first.Label[""], b.first.ID)))
+		if i+1 < len(branches) {
+			sc.redirect[b.last.ID] = branches[i+1].first
+		} else {
+			sc.redirect[b.last.ID] = join
+		}
+	}
+	s.unmapped(line, actName(a), "parallel (AND) split: no phone equivalent; the caller goes through the branches one after the other: %s", strings.Join(names, ", then "))
+	if len(branches) == 0 {
+		return s.entry(sc, join)
+	}
+	return s.entry(sc, branches[0].first)
+}
+
+// parallelBranch is a branch of a parallel split: a chain of activities,
+// one transition in and one out each.
+type parallelBranch struct{ first, last *Activity }
+
+// parallelChains follows each transition out of parallel split a along a
+// chain of activities to the join where they all meet, and returns the
+// chains that have activities and the join. It fails (ok false) when a
+// branch comes back to a, leads nowhere, or meets the others at no one
+// join.
+func parallelChains(sc *scope, a *Activity, outs []*Transition) (branches []parallelBranch, join *Activity, ok bool) {
+	ok = true
+	for _, t := range outs {
+		cur := sc.proc.acts[t.To]
+		var b parallelBranch
+		for range len(sc.proc.Activities) + 1 {
+			if cur == a {
+				ok = false
+				break
+			}
+			if len(sc.proc.in[cur.ID]) != 1 || len(sc.proc.out[cur.ID]) != 1 || cur.Split != nil ||
+				cur.Kind == kindRoute || cur.Kind == kindEnd {
+				break
+			}
+			if b.first == nil {
+				b.first = cur
+			}
+			b.last = cur
+			cur = sc.proc.acts[sc.proc.out[cur.ID][0].To]
+			if cur == nil {
+				ok = false
+				break
+			}
+		}
+		if !ok || cur == nil || cur == a || (join != nil && cur != join) || cur.Kind == kindEnd && len(sc.proc.in[cur.ID]) < 2 {
+			ok = false
+			break
+		}
+		join = cur
+		if b.first != nil {
+			branches = append(branches, b)
+		}
+	}
+	return branches, join, ok
+}
