@@ -28,11 +28,6 @@ func Fits(s string, limit int) bool {
 	return size <= max
 }
 
-// ToGSM7 is sms.ToGSM7 (ê → e, œ → oe, '?' when there is no GSM-7
-// spelling), which the engine applies to every screen so that it goes out
-// in GSM-7.
-func ToGSM7(s string) string { return sms.ToGSM7(s) }
-
 // Screens composes what a node shows, the same way for the engine and for
 // the validator (which fills the variables to their longest).
 type Screens struct {

@@ -93,3 +93,13 @@ func RegisterBinds(reg prometheus.Registerer, operator string, submits *smpp.Bin
 		}))
 	}
 }
+
+// RegisterUSSDDropped exposes guichet_smpp_ussd_dropped_total{operator}:
+// the USSD PDUs an operator's SMSC sent that could not be tied to a
+// dialogue or read, the first sign of a misconfigured session key.
+func RegisterUSSDDropped(reg prometheus.Registerer, operator string, dropped func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_smpp_ussd_dropped_total", Help: "USSD PDUs acknowledged without an answer: not tied to a dialogue, or unreadable.",
+		ConstLabels: prometheus.Labels{"operator": operator},
+	}, func() float64 { return float64(dropped()) }))
+}

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func BenchmarkDispatch(b *testing.B) {
 				}
 				srv := smsctest.NewServer(smsctest.Options{RespDelay: rtt})
 				b.Cleanup(srv.Close)
-				binds := smpp.StartBinds(name, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: window}, 1, nil)
+				binds := startBinds(name, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: window}, 1, nil)
 				b.Cleanup(func() { binds.Close(context.Background()) })
 				for deadline := time.Now().Add(5 * time.Second); binds.Status()[0].State != smpp.StateBound.String(); time.Sleep(5 * time.Millisecond) {
 					if time.Now().After(deadline) {
@@ -122,4 +123,12 @@ func sortedNames(m map[string]outbox.Sender) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// startBinds dials binds as serve does: NewBinds, then Start with cfg's
+// handler.
+func startBinds(name string, cfg smpp.BindConfig, n int, log *slog.Logger) *smpp.Binds {
+	b := smpp.NewBinds(name, cfg, n, log)
+	b.Start(cfg.Handler)
+	return b
 }

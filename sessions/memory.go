@@ -199,15 +199,3 @@ func (s *shard) sweep(now time.Time) {
 	s.writes = 0
 	s.next = len(s.entries)
 }
-
-// size returns the number of entries held, expired or not (for tests).
-func (m *Memory) size() int {
-	n := 0
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		n += len(s.entries)
-		s.mu.Unlock()
-	}
-	return n
-}

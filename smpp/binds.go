@@ -52,16 +52,8 @@ type BindStatus struct {
 	LastErr  string    `json:"last_error,omitempty"`
 }
 
-// StartBinds dials n binds (at least one) to one operator with cfg and keeps
-// them up until Close.
-func StartBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
-	b := NewBinds(name, cfg, n, log)
-	b.Start(cfg.Handler)
-	return b
-}
-
 // NewBinds returns n binds (at least one) to one operator with cfg, not yet
-// dialled: Start dials them. What must reply on them (USSD over SMPP) can
+// dialled: Start dials them, with its handler instead of cfg.Handler. What must reply on them (USSD over SMPP) can
 // hold them before their handler, which it is part of, exists. Submit
 // answers ErrNoBind until a bind is up.
 func NewBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {

@@ -3,6 +3,7 @@ package smpp_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func allBound(b *smpp.Binds) func() bool {
 func TestBindsRedialAndSpread(t *testing.T) {
 	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
 	defer srv.Close()
-	b := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 2, nil)
+	b := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 2, nil)
 	b.Min, b.Max = 10*time.Millisecond, 50*time.Millisecond
 	defer b.Close(context.Background())
 	waitFor(t, "two binds", allBound(b))
@@ -70,14 +71,14 @@ func TestBindsRedialAndSpread(t *testing.T) {
 func TestBindsRefusedAndClosed(t *testing.T) {
 	srv := smsctest.NewServer(smsctest.Options{SystemID: "guichet", Password: "pw"})
 	defer srv.Close()
-	bad := smpp.StartBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "wrong"}, 1, nil)
+	bad := startBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "wrong"}, 1, nil)
 	waitFor(t, "the refusal", func() bool { return bad.Status()[0].LastErr != "" })
 	if _, err := bad.Submit(t.Context(), &smpp.SubmitSM{DestAddr: "237699123456"}); !errors.Is(err, smpp.ErrNoBind) {
 		t.Errorf("submit without a bind: %v, want ErrNoBind", err)
 	}
 	bad.Close(context.Background())
 
-	good := smpp.StartBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 1, nil)
+	good := startBinds("orange", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Password: "pw"}, 1, nil)
 	waitFor(t, "the bind", allBound(good))
 	good.Close(context.Background())
 	unbound := false
@@ -98,10 +99,10 @@ func TestBindsPair(t *testing.T) {
 	handler := func(m smpp.Mode) smpp.Handler {
 		return func(context.Context, smpp.Inbound) error { got <- m; return nil }
 	}
-	rx := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Receiver, Handler: handler(smpp.Receiver)}, 1, nil)
+	rx := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Receiver, Handler: handler(smpp.Receiver)}, 1, nil)
 	defer rx.Close(context.Background())
 	waitFor(t, "the receiver", allBound(rx))
-	tx := smpp.StartBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Transmitter, Handler: handler(smpp.Transmitter)}, 1, nil)
+	tx := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), Mode: smpp.Transmitter, Handler: handler(smpp.Transmitter)}, 1, nil)
 	defer tx.Close(context.Background())
 	waitFor(t, "the transmitter", allBound(tx))
 
@@ -124,4 +125,12 @@ func TestBindsPair(t *testing.T) {
 	if st := tx.Status()[0].Mode + "/" + rx.Status()[0].Mode; st != "transmitter/receiver" {
 		t.Errorf("status modes %s", st)
 	}
+}
+
+// startBinds dials binds as serve does: NewBinds, then Start with cfg's
+// handler.
+func startBinds(name string, cfg smpp.BindConfig, n int, log *slog.Logger) *smpp.Binds {
+	b := smpp.NewBinds(name, cfg, n, log)
+	b.Start(cfg.Handler)
+	return b
 }

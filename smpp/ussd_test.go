@@ -157,7 +157,7 @@ func bridge(t *testing.T, u *smpp.USSD) *smsctest.Server {
 	}
 	srv := smsctest.NewServer(smsctest.Options{})
 	t.Cleanup(srv.Close)
-	binds := smpp.StartBinds(u.Operator, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
+	binds := startBinds(u.Operator, smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet",
 		Handler: func(ctx context.Context, in smpp.Inbound) error { return u.Handle(nil)(ctx, in) }}, 1, nil)
 	t.Cleanup(func() { binds.Close(context.Background()) })
 	u.Engine = ussd.NewEngine(cat, sessions.NewMemory(nil), &cases.Service{DB: store, Catalogue: cat}, nil, ussd.Config{},

@@ -8,7 +8,8 @@
 //
 // GSM-7 parts are given unpacked, one septet per octet, because that is what
 // SMSCs expect in short_message with data_coding 0 over SMPP (the SMSC packs
-// for the air interface). Pack7Fill gives the packed form.
+// for the air interface); the tests pack them to check what fits 140
+// octets.
 //
 // The GSM 03.38 table here is the project's only one: Septets and ToGSM7
 // serve the menus' screen sizing and transliteration as well as Encode.

@@ -11,6 +11,7 @@ import (
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/sms"
 )
 
 // turn is one hop's work on a session.
@@ -414,7 +415,7 @@ func (t *turn) finish() (*session, Reply, error) {
 	text, end := t.render()
 	// The catalogue is GSM-7 (the validator sees to it); what callers and
 	// backends put in variables may not be.
-	text = menus.ToGSM7(text)
+	text = sms.ToGSM7(text)
 	s.Screen, s.End = text, end
 	if end && s.Outcome == "" {
 		result := t.result

@@ -360,7 +360,8 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 	}
 	for _, want := range []string{"guichet_sms_sent_total ", "guichet_sms_receipts_total ", "guichet_sms_unmatched_receipts_total 0",
 		`guichet_sms_inbound_total{keyword="help"} 1`, "guichet_journal_dropped_total 0",
-		`guichet_smpp_submit_rtt_seconds_total{operator="simulator"}`, `guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0"} {
+		`guichet_smpp_submit_rtt_seconds_total{operator="simulator"}`, `guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0",
+		`guichet_smpp_ussd_dropped_total{operator="simulator"} 0`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

@@ -78,6 +78,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		if op.USSD != nil {
 			u := &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng, Reply: tx, Log: olog}
 			handler = u.Handle(handler)
+			metrics.RegisterUSSDDropped(reg, op.Name, u.Dropped)
 		}
 		s.binds[op.Name] = tx
 		if rx != nil {

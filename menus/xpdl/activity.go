@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/sms"
 )
 
 // entry returns the target that enters activity a: its first node, or what
@@ -307,7 +308,7 @@ func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]
 			if args == nil {
 				args = map[string]string{}
 			}
-			args[key] = menus.ToGSM7(v)
+			args[key] = sms.ToGSM7(v)
 			continue
 		}
 		if f := sc.proc.field(actual); f != nil {

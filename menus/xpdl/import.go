@@ -23,7 +23,7 @@ type Options struct {
 	// Service is the id of the main process's service (the first process
 	// that no other one calls); the others take their process's name.
 	Service string
-	// Operations are those the adapters serve (adapters.Operations): an
+	// Operations are those the adapters serve (cases.Operations): an
 	// application named like one is called as is, and the check that the
 	// report announces uses them.
 	Operations []menus.Operation

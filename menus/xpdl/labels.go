@@ -9,8 +9,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/guichet/guichet/menus"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/sms"
 )
 
 // readLabel reads an element's readable names: a vendor's DisplayName or the
@@ -189,7 +191,7 @@ func endText() menus.Text {
 // gsm7 spells t in the GSM-7 alphabet, which screens keep to, and
 // remembers the respelling for the report.
 func (s *service) gsm7(t string) string {
-	g := menus.ToGSM7(t)
+	g := sms.ToGSM7(t)
 	if g != t {
 		s.respelt[t] = g
 	}

@@ -88,7 +88,7 @@ var Advice = map[string]string{
 	"french":  "the XPDL file has no French label here: write the fr: text.",
 	"adapter": "no adapter serves this operation, so the gateway refuses the file: replace it with a served operation " +
 		"(cases.open records a case for staff to move through the service's statuses), or have the operation added to " +
-		"adapters.Operations and served, natively or by the ministry's system through the service's backend: section " +
+		"cases.Operations and served, natively or by the ministry's system through the service's backend: section " +
 		"(docs/MENUS.md, Operations).",
 	"length":  "the screen can outgrow the operator's limit: shorten the text.",
 	"gsm7":    "a character outside GSM-7 sends the screen as UCS-2 (70 characters): spell it in GSM-7.",

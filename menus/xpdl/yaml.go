@@ -9,8 +9,9 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/guichet/guichet/menus"
 	"gopkg.in/yaml.v3"
+
+	"github.com/guichet/guichet/menus"
 )
 
 // yaml writes the service file, with a comment above each node naming the
