@@ -16,6 +16,7 @@ import (
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -54,7 +55,7 @@ func TestSendSMSFromATemplate(t *testing.T) {
 	if !strings.Contains(body, "SMS mis dans la file d&#39;envoi.") || !strings.Contains(body, "Guichet 1510 tried to call you back.</td><td>en attente") {
 		t.Error("the caller page does not show the queued SMS")
 	}
-	if es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: "+237677000001"}); len(es) == 0 || es[1].Action != "sms.send" {
+	if es, _ := r.store.AuditLog(t.Context(), staff.AuditFilter{Subject: "+237677000001"}); len(es) == 0 || es[1].Action != "sms.send" {
 		t.Errorf("audit: %+v", es)
 	}
 }
@@ -220,7 +221,7 @@ func TestPhoneSimulatorAndLanguage(t *testing.T) {
 // choose their own; the rules are told next to the fields.
 func TestFirstPasswordMustChange(t *testing.T) {
 	r := newRig(t)
-	u, _ := hotline.NewUser("nina", "", hotline.Operator, "fr", "one-time-pass", r.now)
+	u, _ := staff.NewUser("nina", "", staff.Operator, "fr", "one-time-pass", r.now)
 	u.MustChange = true
 	if err := r.store.AddUser(t.Context(), u); err != nil {
 		t.Fatal(err)
@@ -273,7 +274,7 @@ func TestAddUser(t *testing.T) {
 		t.Fatalf("add: %d", code)
 	}
 	u, err := r.store.User(t.Context(), "eric")
-	if err != nil || u.Role != hotline.Supervisor || !u.MustChange || u.Lang != "en" {
+	if err != nil || u.Role != staff.Supervisor || !u.MustChange || u.Lang != "en" {
 		t.Errorf("eric: %+v %v", u, err)
 	}
 }
@@ -356,14 +357,14 @@ func TestDisableAccount(t *testing.T) {
 		t.Errorf("a supervisor changing a role: %d, want 403", code)
 	}
 	// Nor may an operator dial the phone simulator.
-	eric, _ := hotline.NewUser("eric", "", hotline.Operator, "fr", password, r.now)
+	eric, _ := staff.NewUser("eric", "", staff.Operator, "fr", password, r.now)
 	r.store.AddUser(t.Context(), eric)
 	op := r.browser(t)
 	op.mustSignIn("eric")
 	if code, _, _ := op.post("/hotline/phone", url.Values{"dial": {"1"}}); code != http.StatusForbidden {
 		t.Errorf("an operator dialling the simulator: %d, want 403", code)
 	}
-	if u, _ := r.store.User(t.Context(), "awa"); u.Role != hotline.Disabled {
+	if u, _ := r.store.User(t.Context(), "awa"); u.Role != staff.Disabled {
 		t.Errorf("awa is %s", u.Role)
 	}
 }
@@ -402,7 +403,7 @@ func TestMoveBookingRaceKeepsTheOldSlot(t *testing.T) {
 	if len(bs) != 1 || bs[0].Start.In(cases.Cameroon).Format("200601021504") != "202612011000" {
 		t.Fatalf("the caller holds %+v, want the 10h00 slot back", bs)
 	}
-	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: citizen})
+	es, _ := r.store.AuditLog(t.Context(), staff.AuditFilter{Subject: citizen})
 	var got []string
 	for _, e := range es {
 		got = append(got, e.Action)

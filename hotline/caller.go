@@ -18,6 +18,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sms"
+	"github.com/guichet/guichet/staff"
 )
 
 func (c *Console) location() *time.Location { return cases.Cameroon }
@@ -90,7 +91,7 @@ type callerData struct {
 	Cases     []cases.Case
 	Bookings  []bookingView
 	Messages  []outbox.Message
-	Sessions  []SessionRecord
+	Sessions  []staff.SessionRecord
 	Callbacks []cases.Callback
 	Templates []smsTemplate
 	// Lang is the caller's language, as their latest SMS or case says:

@@ -27,6 +27,7 @@ import (
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -65,8 +66,8 @@ type Stepper interface {
 
 // Console serves the hotline's pages under the prefix it is mounted at.
 type Console struct {
-	Accounts  Accounts
-	Trail     Trail
+	Accounts  staff.Accounts
+	Trail     staff.Trail
 	Cases     Cases
 	Records   Records
 	Outbox    Outbox
@@ -124,7 +125,7 @@ func (c *Console) Routes(r chi.Router) error {
 		r.Get("/password", c.passwordPage)
 		r.Post("/password", c.changePassword)
 		r.Group(func(r chi.Router) {
-			r.Use(c.passwordChanged, c.atLeast(Operator)) // a disabled account (no role) sees nothing
+			r.Use(c.passwordChanged, c.atLeast(staff.Operator)) // a disabled account (no role) sees nothing
 			r.Get("/", c.home)
 			r.Post("/lang", c.setLang)
 			r.Get("/search", c.search)
@@ -141,14 +142,14 @@ func (c *Console) Routes(r chi.Router) error {
 			r.Get("/assist/{phone}", c.assistPage)
 			r.Post("/assist/{phone}", c.assistStep)
 			r.Group(func(r chi.Router) {
-				r.Use(c.atLeast(Supervisor))
+				r.Use(c.atLeast(staff.Supervisor))
 				r.Get("/dashboard", c.dashboard)
 				r.Get("/audit", c.auditPage)
 				r.Get("/phone", c.phonePage)
 				r.Post("/phone", c.phoneStep)
 			})
 			r.Group(func(r chi.Router) {
-				r.Use(c.atLeast(Admin))
+				r.Use(c.atLeast(staff.Admin))
 				r.Get("/users", c.usersPage)
 				r.Post("/users", c.addUser)
 				r.Post("/users/{name}/role", c.setRole)
@@ -197,13 +198,13 @@ const (
 	sessionKey
 )
 
-func userOf(r *http.Request) (User, bool) {
-	u, ok := r.Context().Value(userKey).(User)
+func userOf(r *http.Request) (staff.User, bool) {
+	u, ok := r.Context().Value(userKey).(staff.User)
 	return u, ok
 }
 
-func sessionOf(r *http.Request) Session {
-	s, _ := r.Context().Value(sessionKey).(Session)
+func sessionOf(r *http.Request) staff.Session {
+	s, _ := r.Context().Value(sessionKey).(staff.Session)
 	return s
 }
 
@@ -255,7 +256,7 @@ func (c *Console) passwordChanged(next http.Handler) http.Handler {
 	})
 }
 
-func (c *Console) atLeast(min Role) func(http.Handler) http.Handler {
+func (c *Console) atLeast(min staff.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if u, _ := userOf(r); !u.Role.AtLeast(min) {
@@ -289,8 +290,8 @@ func (c *Console) clearCookie(w http.ResponseWriter, name string) {
 // audit records what a user saw or did; a failure to record is logged and
 // refuses nothing already done, but a view is refused when it cannot be
 // recorded (see view).
-func (c *Console) audit(ctx context.Context, u User, action, subject, detail string) error {
-	err := c.Trail.Audit(ctx, AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
+func (c *Console) audit(ctx context.Context, u staff.User, action, subject, detail string) error {
+	err := c.Trail.Audit(ctx, staff.AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
 	if err != nil {
 		c.Log.Error("writing the audit log", "action", action, "err", err)
 	}

@@ -21,13 +21,14 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
 // rig is a console on in-memory stores, served on loopback.
 type rig struct {
 	srv     *httptest.Server
-	store   *hotline.Memory
+	store   *staff.Memory
 	cases   *cases.Memory
 	out     *outbox.Memory
 	console *hotline.Console
@@ -42,7 +43,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{store: hotline.NewMemory(), out: outbox.NewMemory(), now: time.Date(2026, 11, 30, 9, 0, 0, 0, cases.Cameroon)}
+	r := &rig{store: staff.NewMemory(), out: outbox.NewMemory(), now: time.Date(2026, 11, 30, 9, 0, 0, 0, cases.Cameroon)}
 	r.cases = cases.NewMemory(r.out)
 	clock := func() time.Time { return r.now }
 	r.cases.Now, r.out.Now = clock, clock
@@ -67,10 +68,10 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(r.srv.Close)
 	for _, u := range []struct {
 		name string
-		role hotline.Role
+		role staff.Role
 		lang string
-	}{{"awa", hotline.Operator, "fr"}, {"paul", hotline.Supervisor, "en"}, {"root", hotline.Admin, "fr"}} {
-		nu, err := hotline.NewUser(u.name, strings.ToUpper(u.name), u.role, u.lang, password, r.now)
+	}{{"awa", staff.Operator, "fr"}, {"paul", staff.Supervisor, "en"}, {"root", staff.Admin, "fr"}} {
+		nu, err := staff.NewUser(u.name, strings.ToUpper(u.name), u.role, u.lang, password, r.now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +219,7 @@ func TestWrongPasswordsLockTheAccount(t *testing.T) {
 	if code, _, _ := b.signIn("awa", password); code != http.StatusSeeOther {
 		t.Errorf("after the lock: %d", code)
 	}
-	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{User: "awa"})
+	es, _ := r.store.AuditLog(t.Context(), staff.AuditFilter{User: "awa"})
 	var actions []string
 	for _, e := range es {
 		actions = append(actions, e.Action)
@@ -357,7 +358,7 @@ func TestMoveCaseWritesSMSAndAudit(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Body != "Case "+ref+": Processing." || msgs[0].Status != outbox.MessagePending || msgs[0].Kind != "moved" {
 		t.Errorf("the SMS in the outbox: %+v", msgs)
 	}
-	es, _ := r.store.AuditLog(t.Context(), hotline.AuditFilter{Subject: ref})
+	es, _ := r.store.AuditLog(t.Context(), staff.AuditFilter{Subject: ref})
 	var got []string
 	for _, e := range es {
 		got = append(got, e.User+" "+e.Action)

@@ -1,6 +1,10 @@
 package hotline
 
-import "golang.org/x/crypto/bcrypt"
+import (
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/guichet/guichet/staff"
+)
 
 // Tests hash many passwords: the cheapest work factor keeps them quick.
-func init() { bcryptCost = bcrypt.MinCost }
+func init() { staff.HashCost = bcrypt.MinCost }

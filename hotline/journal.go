@@ -7,12 +7,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
 // Recorder is where a Journal writes: a Trail.
 type Recorder interface {
-	RecordSessions(ctx context.Context, rs []SessionRecord) error
+	RecordSessions(ctx context.Context, rs []staff.SessionRecord) error
 }
 
 // Journal records how USSD sessions end, for the caller page and the
@@ -24,7 +25,7 @@ type Journal struct {
 	store   Recorder
 	next    ussd.Recorder // the metrics, told first
 	log     *slog.Logger
-	ch      chan SessionRecord
+	ch      chan staff.SessionRecord
 	done    chan struct{}
 	dropped atomic.Uint64
 	mu      sync.RWMutex // Ended holds it to read, Close to write
@@ -41,7 +42,7 @@ func NewJournal(store Recorder, next ussd.Recorder, now func() time.Time, log *s
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	j := &Journal{store: store, next: next, log: log, ch: make(chan SessionRecord, 4096), done: make(chan struct{}), now: now}
+	j := &Journal{store: store, next: next, log: log, ch: make(chan staff.SessionRecord, 4096), done: make(chan struct{}), now: now}
 	go j.run()
 	return j
 }
@@ -58,7 +59,7 @@ func (j *Journal) Ended(ctx context.Context, o ussd.Outcome) {
 	if j.next != nil {
 		j.next.Ended(ctx, o)
 	}
-	rec := SessionRecord{At: j.now(), Phone: o.Phone, Operator: o.Operator, Service: o.Service, Node: o.Node,
+	rec := staff.SessionRecord{At: j.now(), Phone: o.Phone, Operator: o.Operator, Service: o.Service, Node: o.Node,
 		Result: o.Result, Hops: o.Hops, Duration: o.Duration}
 	j.mu.RLock()
 	defer j.mu.RUnlock()
@@ -78,7 +79,7 @@ func (j *Journal) Dropped() uint64 { return j.dropped.Load() }
 
 func (j *Journal) run() {
 	defer close(j.done)
-	batch := make([]SessionRecord, 0, 256)
+	batch := make([]staff.SessionRecord, 0, 256)
 	for rec := range j.ch {
 		batch = append(batch[:0], rec)
 	more:

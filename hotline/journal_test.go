@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
 // The journal writes what it was told, all of it by Close; a session that
 // ends after Close is counted as dropped, never a panic.
 func TestJournal(t *testing.T) {
-	store := hotline.NewMemory()
+	store := staff.NewMemory()
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	j := hotline.NewJournal(store, nil, func() time.Time { return now }, nil)
 	for i := range 300 {

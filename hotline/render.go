@@ -17,12 +17,13 @@ import (
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/staff"
 )
 
 // view is what every page's template gets.
 type view struct {
 	Lang    string
-	User    User
+	User    staff.User
 	CSRF    string
 	Prefix  string
 	Title   string
@@ -49,9 +50,9 @@ var funcs = template.FuncMap{
 		return t.Format("02/01/2006 15h04")
 	},
 	"seconds":    func(d time.Duration) string { return fmt.Sprintf("%.0f s", d.Seconds()) },
-	"atLeast":    func(u User, r string) bool { return u.Role.AtLeast(Role(r)) },
+	"atLeast":    func(u staff.User, r string) bool { return u.Role.AtLeast(staff.Role(r)) },
 	"pathEscape": url.PathEscape,
-	"roles":      func() []Role { return Roles },
+	"roles":      func() []staff.Role { return staff.Roles },
 }
 
 // parsePages parses each page with the layout.

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/staff"
 )
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +31,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	var locked lockedError
 	switch {
 	case errors.As(err, &locked):
-		c.audit(r.Context(), User{Name: strings.ToLower(name)}, "signin.locked", "", "")
+		c.audit(r.Context(), staff.User{Name: strings.ToLower(name)}, "signin.locked", "", "")
 		c.signInAgain(w, r, lang, tr(lang, "signin.locked", locked.until.In(c.location()).Format("15:04")))
 		return
 	case errors.Is(err, errBadCredentials):
@@ -90,9 +91,9 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 	if bcryptCompare(u.Hash, f.Get("current")) != nil {
 		errs["current"] = tr(u.Lang, "password.wrong")
 	}
-	hash, err := HashPassword(f.Get("new"))
+	hash, err := staff.HashPassword(f.Get("new"))
 	if err != nil {
-		errs["new"] = tr(u.Lang, "password.rule", MinPassword)
+		errs["new"] = tr(u.Lang, "password.rule", staff.MinPassword)
 	} else if f.Get("new") != f.Get("again") {
 		errs["again"] = tr(u.Lang, "password.mismatch")
 	}
@@ -143,8 +144,8 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 // cannot change their own, so that the last one cannot lock everyone out.
 func (c *Console) setRole(w http.ResponseWriter, r *http.Request) {
 	admin, _ := userOf(r)
-	name, role := chi.URLParam(r, "name"), Role(r.PostForm.Get("role"))
-	if !role.Valid() && role != Disabled {
+	name, role := chi.URLParam(r, "name"), staff.Role(r.PostForm.Get("role"))
+	if !role.Valid() && role != staff.Disabled {
 		c.fail(w, r, guichet.Errorf(guichet.EINVALID, "role: one of operator, supervisor, admin, disabled"))
 		return
 	}
@@ -169,14 +170,14 @@ func (c *Console) setRole(w http.ResponseWriter, r *http.Request) {
 func (c *Console) addUser(w http.ResponseWriter, r *http.Request) {
 	admin, _ := userOf(r)
 	f := r.PostForm
-	nu, err := NewUser(f.Get("name"), f.Get("full_name"), Role(f.Get("role")), f.Get("lang"), f.Get("password"), c.now())
+	nu, err := staff.NewUser(f.Get("name"), f.Get("full_name"), staff.Role(f.Get("role")), f.Get("lang"), f.Get("password"), c.now())
 	if err != nil {
 		// NewUser names the field before a colon; the page says it in the
 		// administrator's language.
 		field := strings.SplitN(guichet.ErrorMessage(err), ":", 2)[0]
 		msg := tr(admin.Lang, "users.err."+field)
 		if field == "password" {
-			msg = tr(admin.Lang, "users.err.password", MinPassword)
+			msg = tr(admin.Lang, "users.err.password", staff.MinPassword)
 		}
 		c.renderUsers(w, r, http.StatusBadRequest, map[string]string{field: msg}, f, "")
 		return

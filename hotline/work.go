@@ -20,6 +20,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/chart"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -95,7 +96,7 @@ func newDialogue() string {
 // caller's live USSD dialogue, nor another operator's; the hop number is
 // the hop key, so that a form posted twice (a double click, a reload)
 // gets the same screen and runs nothing twice.
-func (c *Console) step(r *http.Request, u User, p, slot, dialogue string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
+func (c *Console) step(r *http.Request, u staff.User, p, slot, dialogue string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
 	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: slot + ":" + u.Name, Agent: u.Name,
 		Operator: "hotline", Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
 	if slot == "simulator" {
@@ -130,7 +131,7 @@ func (c *Console) assistStep(w http.ResponseWriter, r *http.Request) {
 }
 
 // hop reads a screen's form (dial, input, hang up) and shows the next one.
-func (c *Console) hop(w http.ResponseWriter, r *http.Request, u User, p, slot, page string) {
+func (c *Console) hop(w http.ResponseWriter, r *http.Request, u staff.User, p, slot, page string) {
 	f := r.PostForm
 	hop, err := strconv.Atoi(f.Get("hop"))
 	if err != nil || hop < 1 || hop > 1000 {
@@ -191,7 +192,7 @@ func (c *Console) phoneStep(w http.ResponseWriter, r *http.Request) {
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	f := AuditFilter{User: strings.TrimSpace(q.Get("user")), Subject: strings.TrimSpace(q.Get("subject")), Before: before, Limit: 100}
+	f := staff.AuditFilter{User: strings.TrimSpace(q.Get("user")), Subject: strings.TrimSpace(q.Get("subject")), Before: before, Limit: 100}
 	if f.Subject != "" {
 		if p, err := c.normalizePhone(f.Subject); err == nil {
 			f.Subject = p
@@ -241,7 +242,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "dashboard", view{Data: charts})
 }
 
-func (c *Console) perHour(lang string, from time.Time, hours []HourCount) any {
+func (c *Console) perHour(lang string, from time.Time, hours []staff.HourCount) any {
 	labels := make([]string, 24)
 	for i := range labels {
 		labels[i] = from.Add(time.Duration(i) * time.Hour).In(c.location()).Format("15h")
@@ -275,7 +276,7 @@ func (c *Console) serviceTitle(id, lang string) string {
 // screens (in the order of its file) and how many completed. A session
 // that ended at a screen reached every screen before it in that order: an
 // approximation for menus that branch, exact for a straight form.
-func (c *Console) funnels(lang string, ends []EndCount) []any {
+func (c *Console) funnels(lang string, ends []staff.EndCount) []any {
 	type agg struct {
 		at        map[string]int // sessions that stopped at a node, not completed
 		completed int

@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/guichet/guichet/inbox"
-	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
@@ -23,20 +23,20 @@ func counters[S any](reg prometheus.Registerer, prefix, help string, stats func(
 
 // RegisterOutbox exposes the dispatcher's counters:
 // guichet_sms_{sent,deferred,throttled,failed,expired,maybe_sent}_total.
-func RegisterOutbox(reg prometheus.Registerer, stats func() outbox.Stats) {
-	counters(reg, "guichet_sms_", "The outbox dispatcher's ", stats, map[string]func(outbox.Stats) uint64{
-		"sent": func(s outbox.Stats) uint64 { return s.Sent }, "deferred": func(s outbox.Stats) uint64 { return s.Deferred },
-		"throttled": func(s outbox.Stats) uint64 { return s.Throttled }, "failed": func(s outbox.Stats) uint64 { return s.Failed },
-		"expired": func(s outbox.Stats) uint64 { return s.Expired }, "maybe_sent": func(s outbox.Stats) uint64 { return s.MaybeSent },
+func RegisterOutbox(reg prometheus.Registerer, stats func() delivery.Stats) {
+	counters(reg, "guichet_sms_", "The outbox dispatcher's ", stats, map[string]func(delivery.Stats) uint64{
+		"sent": func(s delivery.Stats) uint64 { return s.Sent }, "deferred": func(s delivery.Stats) uint64 { return s.Deferred },
+		"throttled": func(s delivery.Stats) uint64 { return s.Throttled }, "failed": func(s delivery.Stats) uint64 { return s.Failed },
+		"expired": func(s delivery.Stats) uint64 { return s.Expired }, "maybe_sent": func(s delivery.Stats) uint64 { return s.MaybeSent },
 	})
 }
 
 // RegisterReceipts exposes what delivery receipts matched:
 // guichet_sms_receipts_total, guichet_sms_unmatched_receipts_total.
-func RegisterReceipts(reg prometheus.Registerer, stats func() outbox.ReceiptStats) {
-	counters(reg, "guichet_sms_", "The outbox's ", stats, map[string]func(outbox.ReceiptStats) uint64{
-		"receipts":           func(s outbox.ReceiptStats) uint64 { return s.Matched },
-		"unmatched_receipts": func(s outbox.ReceiptStats) uint64 { return s.Unmatched },
+func RegisterReceipts(reg prometheus.Registerer, stats func() delivery.ReceiptStats) {
+	counters(reg, "guichet_sms_", "The outbox's ", stats, map[string]func(delivery.ReceiptStats) uint64{
+		"receipts":           func(s delivery.ReceiptStats) uint64 { return s.Matched },
+		"unmatched_receipts": func(s delivery.ReceiptStats) uint64 { return s.Unmatched },
 	})
 }
 

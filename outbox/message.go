@@ -1,8 +1,8 @@
 // Package outbox owns the messages to citizens: Message and its statuses,
 // the durable queue that the case store writes in the same transaction as
-// the changes that cause them (Memory here, package postgres), the
-// Dispatcher that drains it over the operators' SMPP binds, and delivery
-// receipts, which it reads and applies.
+// the changes that cause them (Memory here, postgres.Outbox), and what a
+// delivery receipt's state means for a message. outbox/delivery drains it
+// over the operators' SMPP binds and applies the receipts.
 package outbox
 
 import (

@@ -9,21 +9,21 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/staff"
 )
 
-// The console's store: Console implements hotline.Accounts and hotline.Trail, and passes the
-// same contract suite (hotlinetest) as hotline.Memory. Unlike Memory, it
+// The console's store: Console implements staff.Accounts and staff.Trail, and passes the
+// same contract suite (hotlinetest) as staff.Memory. Unlike Memory, it
 // keeps every audit entry and every session record.
 var (
-	_ hotline.Accounts = (*Console)(nil)
-	_ hotline.Trail    = (*Console)(nil)
+	_ staff.Accounts = (*Console)(nil)
+	_ staff.Trail    = (*Console)(nil)
 )
 
 const userColumns = `name, full_name, role, lang, hash, failures, locked_until, must_change, created`
 
-func scanUser(row pgx.CollectableRow) (hotline.User, error) {
-	var u hotline.User
+func scanUser(row pgx.CollectableRow) (staff.User, error) {
+	var u staff.User
 	var locked *time.Time
 	err := row.Scan(&u.Name, &u.FullName, &u.Role, &u.Lang, &u.Hash, &u.Failures, &locked, &u.MustChange, &u.Created)
 	if locked != nil {
@@ -48,8 +48,8 @@ func hash(h []byte) []byte {
 	return h
 }
 
-// AddUser implements hotline.Accounts.
-func (s *Console) AddUser(ctx context.Context, u hotline.User) error {
+// AddUser implements staff.Accounts.
+func (s *Console) AddUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
 		u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.Failures, lockedUntil(u.LockedUntil), u.MustChange, u.Created)
@@ -62,24 +62,24 @@ func (s *Console) AddUser(ctx context.Context, u hotline.User) error {
 	return nil
 }
 
-// User implements hotline.Accounts.
-func (s *Console) User(ctx context.Context, name string) (hotline.User, error) {
+// User implements staff.Accounts.
+func (s *Console) User(ctx context.Context, name string) (staff.User, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name)
 	if err != nil {
-		return hotline.User{}, fail(ctx, "finding a console user", err)
+		return staff.User{}, fail(ctx, "finding a console user", err)
 	}
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	if notFound(err) {
-		return hotline.User{}, fail(ctx, "finding a console user", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+		return staff.User{}, fail(ctx, "finding a console user", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
 	}
 	if err != nil {
-		return hotline.User{}, fail(ctx, "finding a console user", err)
+		return staff.User{}, fail(ctx, "finding a console user", err)
 	}
 	return u, nil
 }
 
-// Users implements hotline.Accounts.
-func (s *Console) Users(ctx context.Context) ([]hotline.User, error) {
+// Users implements staff.Accounts.
+func (s *Console) Users(ctx context.Context) ([]staff.User, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
 	if err != nil {
 		return nil, fail(ctx, "listing console users", err)
@@ -91,9 +91,9 @@ func (s *Console) Users(ctx context.Context) ([]hotline.User, error) {
 	return users, nil
 }
 
-// UpdateUser implements hotline.Accounts: the failures, the lock and the
+// UpdateUser implements staff.Accounts: the failures, the lock and the
 // creation time stay as they are.
-func (s *Console) UpdateUser(ctx context.Context, u hotline.User) error {
+func (s *Console) UpdateUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `UPDATE console_users
 		SET full_name = $2, role = $3, lang = $4, hash = $5, must_change = $6
 		WHERE name = $1`, u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange)
@@ -106,8 +106,8 @@ func (s *Console) UpdateUser(ctx context.Context, u hotline.User) error {
 	return nil
 }
 
-// SignInAttempt implements hotline.Accounts.
-func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (hotline.User, bool, error) {
+// SignInAttempt implements staff.Accounts.
+func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (staff.User, bool, error) {
 	// One UPDATE, so that parallel attempts are counted one after the
 	// other; a lock that has ended restarts the count at this attempt.
 	rows, err := s.q().Query(ctx, `UPDATE console_users
@@ -117,7 +117,7 @@ func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time,
 		WHERE name = $1 AND (locked_until IS NULL OR locked_until <= $4)
 		RETURNING `+userColumns, name, max, now.Add(lock), now)
 	if err != nil {
-		return hotline.User{}, false, fail(ctx, "counting a sign-in attempt", err)
+		return staff.User{}, false, fail(ctx, "counting a sign-in attempt", err)
 	}
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	if notFound(err) { // locked, or no such account
@@ -125,12 +125,12 @@ func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time,
 		return u, false, err
 	}
 	if err != nil {
-		return hotline.User{}, false, fail(ctx, "counting a sign-in attempt", err)
+		return staff.User{}, false, fail(ctx, "counting a sign-in attempt", err)
 	}
 	return u, true, nil
 }
 
-// SignedIn implements hotline.Accounts; ENOTFOUND if there is no such
+// SignedIn implements staff.Accounts; ENOTFOUND if there is no such
 // account.
 func (s *Console) SignedIn(ctx context.Context, name string) error {
 	tag, err := s.q().Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
@@ -143,11 +143,11 @@ func (s *Console) SignedIn(ctx context.Context, name string) error {
 	return nil
 }
 
-// CreateSession implements hotline.Accounts: ENOTFOUND if sess.User has no
+// CreateSession implements staff.Accounts: ENOTFOUND if sess.User has no
 // account, ECONFLICT if a session has sess.TokenHash. It then deletes the
 // sessions expired at sess.Created: sign-ins are rare, and the index on
 // expires makes it cheap.
-func (s *Console) CreateSession(ctx context.Context, sess hotline.Session) error {
+func (s *Console) CreateSession(ctx context.Context, sess staff.Session) error {
 	db := s.q()
 	tag, err := db.Exec(ctx, `INSERT INTO console_sessions (token_hash, username, csrf, created, expires)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING`,
@@ -166,24 +166,24 @@ func (s *Console) CreateSession(ctx context.Context, sess hotline.Session) error
 	return nil
 }
 
-// Session implements hotline.Accounts: a session expires at its Expires.
-func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) (hotline.Session, error) {
+// Session implements staff.Accounts: a session expires at its Expires.
+func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error) {
 	rows, err := s.q().Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
 		WHERE token_hash = $1 AND expires > $2`, tokenHash, now)
 	if err != nil {
-		return hotline.Session{}, fail(ctx, "finding a console session", err)
+		return staff.Session{}, fail(ctx, "finding a console session", err)
 	}
-	sess, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[hotline.Session])
+	sess, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[staff.Session])
 	if notFound(err) {
-		return hotline.Session{}, fail(ctx, "finding a console session", guichet.Errorf(guichet.ENOTFOUND, "session not found"))
+		return staff.Session{}, fail(ctx, "finding a console session", guichet.Errorf(guichet.ENOTFOUND, "session not found"))
 	}
 	if err != nil {
-		return hotline.Session{}, fail(ctx, "finding a console session", err)
+		return staff.Session{}, fail(ctx, "finding a console session", err)
 	}
 	return sess, nil
 }
 
-// DeleteSession implements hotline.Accounts.
+// DeleteSession implements staff.Accounts.
 func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
 	if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return fail(ctx, "deleting a console session", err)
@@ -191,10 +191,10 @@ func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// Audit implements hotline.Trail. IDs come from an identity column: they
+// Audit implements staff.Trail. IDs come from an identity column: they
 // increase in the order entries are written, not always in the order
 // their transactions commit.
-func (s *Console) Audit(ctx context.Context, e hotline.AuditEntry) error {
+func (s *Console) Audit(ctx context.Context, e staff.AuditEntry) error {
 	if _, err := s.q().Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail)
 		VALUES ($1, $2, $3, $4, $5)`, e.At, e.User, e.Action, e.Subject, e.Detail); err != nil {
 		return fail(ctx, "writing to the audit log", err)
@@ -202,9 +202,9 @@ func (s *Console) Audit(ctx context.Context, e hotline.AuditEntry) error {
 	return nil
 }
 
-// AuditLog implements hotline.Trail. Only the conditions f sets are
+// AuditLog implements staff.Trail. Only the conditions f sets are
 // written, so that each query can use its index, whatever plan is cached.
-func (s *Console) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotline.AuditEntry, error) {
+func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.AuditEntry, error) {
 	var (
 		where []string
 		args  []any
@@ -226,22 +226,22 @@ func (s *Console) AuditLog(ctx context.Context, f hotline.AuditFilter) ([]hotlin
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	args = append(args, hotline.AuditLimit(f.Limit))
+	args = append(args, staff.AuditLimit(f.Limit))
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
 	rows, err := s.q().Query(ctx, q, args...)
 	if err != nil {
 		return nil, fail(ctx, "reading the audit log", err)
 	}
-	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hotline.AuditEntry])
+	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[staff.AuditEntry])
 	if err != nil {
 		return nil, fail(ctx, "reading the audit log", err)
 	}
 	return entries, nil
 }
 
-// RecordSessions implements hotline.Trail in one INSERT, in the order of
+// RecordSessions implements staff.Trail in one INSERT, in the order of
 // rs.
-func (s *Console) RecordSessions(ctx context.Context, rs []hotline.SessionRecord) error {
+func (s *Console) RecordSessions(ctx context.Context, rs []staff.SessionRecord) error {
 	if len(rs) == 0 {
 		return ctx.Err()
 	}
@@ -264,27 +264,27 @@ func (s *Console) RecordSessions(ctx context.Context, rs []hotline.SessionRecord
 	return nil
 }
 
-// RecentSessions implements hotline.Trail: the latest to end first, and of
+// RecentSessions implements staff.Trail: the latest to end first, and of
 // those that ended at once the latest recorded.
-func (s *Console) RecentSessions(ctx context.Context, phone string, limit int) ([]hotline.SessionRecord, error) {
+func (s *Console) RecentSessions(ctx context.Context, phone string, limit int) ([]staff.SessionRecord, error) {
 	rows, err := s.q().Query(ctx, `SELECT at, phone, operator, service, node, result, hops, duration
-		FROM ussd_sessions WHERE phone = $1 ORDER BY at DESC, id DESC LIMIT $2`, phone, hotline.RecentLimit(limit))
+		FROM ussd_sessions WHERE phone = $1 ORDER BY at DESC, id DESC LIMIT $2`, phone, staff.RecentLimit(limit))
 	if err != nil {
 		return nil, fail(ctx, "listing a caller's sessions", err)
 	}
-	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[hotline.SessionRecord])
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[staff.SessionRecord])
 	if err != nil {
 		return nil, fail(ctx, "listing a caller's sessions", err)
 	}
 	return rs, nil
 }
 
-// SessionCounts implements hotline.Trail: both counts come from one scan
+// SessionCounts implements staff.Trail: both counts come from one scan
 // of the window (GROUPING SETS), so that they agree. Hour counts are
 // ordered by hour then service, end counts by service, node and result,
-// byte by byte (the columns' collation is "C") as hotline.Memory orders
+// byte by byte (the columns' collation is "C") as staff.Memory orders
 // them.
-func (s *Console) SessionCounts(ctx context.Context, from, to time.Time) ([]hotline.HourCount, []hotline.EndCount, error) {
+func (s *Console) SessionCounts(ctx context.Context, from, to time.Time) ([]staff.HourCount, []staff.EndCount, error) {
 	rows, err := s.q().Query(ctx, `SELECT GROUPING(hour) = 1 AS ends, hour, service, node, result, count(*)
 		FROM (SELECT date_trunc('hour', at AT TIME ZONE 'UTC') AS hour, service, node, result
 			FROM ussd_sessions WHERE at >= $1 AND at < $2) s
@@ -294,8 +294,8 @@ func (s *Console) SessionCounts(ctx context.Context, from, to time.Time) ([]hotl
 		return nil, nil, fail(ctx, "counting sessions", err)
 	}
 	var (
-		hours        []hotline.HourCount
-		ends         []hotline.EndCount
+		hours        []staff.HourCount
+		ends         []staff.EndCount
 		isEnd        bool
 		hour         *time.Time
 		node, result *string
@@ -305,9 +305,9 @@ func (s *Console) SessionCounts(ctx context.Context, from, to time.Time) ([]hotl
 	_, err = pgx.ForEachRow(rows, []any{&isEnd, &hour, &service, &node, &result, &n}, func() error {
 		switch {
 		case isEnd && node != nil && result != nil:
-			ends = append(ends, hotline.EndCount{Service: service, Node: *node, Result: *result, N: n})
+			ends = append(ends, staff.EndCount{Service: service, Node: *node, Result: *result, N: n})
 		case !isEnd && hour != nil:
-			hours = append(hours, hotline.HourCount{Hour: hour.UTC(), Service: service, N: n})
+			hours = append(hours, staff.HourCount{Hour: hour.UTC(), Service: service, N: n})
 		default:
 			return fmt.Errorf("a count without its hour, node or result")
 		}

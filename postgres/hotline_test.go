@@ -11,16 +11,16 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
-	"github.com/guichet/guichet/hotline/hotlinetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/staff/stafftest"
 )
 
 // TestHotline runs the contract suite on connections whose time zone is
 // half an hour off UTC's hours, so that counts per hour must be per UTC
 // hour whatever the server's setting.
 func TestHotline(t *testing.T) {
-	hotlinetest.Run(t, func(t *testing.T) hotlinetest.Store {
+	stafftest.Run(t, func(t *testing.T) stafftest.Store {
 		ctx := t.Context()
 		u, err := neturl.Parse(pgtest.DB(t))
 		if err != nil {
@@ -38,7 +38,7 @@ func TestHotline(t *testing.T) {
 		}
 		t.Cleanup(pool.Close)
 		c := postgres.New(pool).Console()
-		return hotlinetest.Store{Accounts: c, Trail: c}
+		return stafftest.Store{Accounts: c, Trail: c}
 	})
 }
 

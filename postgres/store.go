@@ -58,7 +58,7 @@ type Cases struct{ conn }
 type Outbox struct{ conn }
 
 // Console keeps the hotline console's accounts, browser sessions, audit
-// log and session records, as hotline.Memory does.
+// log and session records, as staff.Memory does.
 type Console struct{ conn }
 
 // Keys keeps API keys by their hash, as apikey.Memory does.

@@ -14,6 +14,7 @@ import (
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/staff"
 )
 
 var oneTime = regexp.MustCompile(`name: admin\n  password: (\S+)`)
@@ -97,7 +98,7 @@ func TestUsersOnPostgres(t *testing.T) {
 		}
 	}
 	u, err := store.User(ctx, "awa")
-	if err != nil || u.Role != hotline.Operator || u.FullName != "Awa Ndiaye" || u.MustChange {
+	if err != nil || u.Role != staff.Operator || u.FullName != "Awa Ndiaye" || u.MustChange {
 		t.Errorf("awa: %+v %v", u, err)
 	}
 	c := &hotline.Console{Accounts: store, Trail: store}

@@ -22,7 +22,7 @@ import (
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
-	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
 )
@@ -43,8 +43,8 @@ type gateway struct {
 // drains the outbox over them, and what answers what they bring in.
 type smsParts struct {
 	smscs      *smscs
-	dispatcher *outbox.Dispatcher
-	receipts   *outbox.Receipts
+	dispatcher *delivery.Dispatcher
+	receipts   *delivery.Receipts
 	inbox      *inbox.Inbox
 }
 
@@ -148,7 +148,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 // the binds that bring them (and carry USSD over SMPP), then the
 // dispatcher that sends on those binds.
 func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
-	receipts := &outbox.Receipts{Store: st.outbox, Log: log.With("comp", "outbox")}
+	receipts := &delivery.Receipts{Store: st.outbox, Log: log.With("comp", "outbox")}
 	answers := &inbox.Inbox{Outbox: st.outbox, Store: st.replies, Cases: service, Languages: engine, Region: "CM",
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {

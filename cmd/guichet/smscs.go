@@ -12,7 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/guichet/guichet/metrics"
-	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsc"
 	"github.com/guichet/guichet/ussd"
@@ -95,8 +95,8 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 
 // dispatcher drains the outbox to these SMSCs: each operator's binds, rate
 // and spelling, and the sender of the first that names one.
-func (s *smscs) dispatcher(store outbox.DeliveryStore, optOuts outbox.OptOuts, cfg Config, log *slog.Logger) *outbox.Dispatcher {
-	senders, rates, translit := map[string]outbox.Sender{}, map[string]rate.Limit{}, map[string]bool{}
+func (s *smscs) dispatcher(store delivery.DeliveryStore, optOuts delivery.OptOuts, cfg Config, log *slog.Logger) *delivery.Dispatcher {
+	senders, rates, translit := map[string]delivery.Sender{}, map[string]rate.Limit{}, map[string]bool{}
 	source := ""
 	for _, op := range s.ops {
 		senders[op.Name] = s.binds[op.Name]
@@ -111,7 +111,7 @@ func (s *smscs) dispatcher(store outbox.DeliveryStore, optOuts outbox.OptOuts, c
 	if source == "" {
 		source = "8080"
 	}
-	return &outbox.Dispatcher{Store: store, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
+	return &delivery.Dispatcher{Store: store, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
 		Rate: rates, TransliterateTo: translit, Now: cfg.Clock, Log: log}
 }
 

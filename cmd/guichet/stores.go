@@ -13,8 +13,10 @@ import (
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
 )
 
@@ -58,10 +60,10 @@ type stores struct {
 	cases    cases.DB        // the case domain, for cases.Service
 	replies  inbox.Store     // what answering an SMS reads and writes
 	records  hotline.Records // bookings and callbacks, for the console
-	optOuts  outbox.OptOuts
+	optOuts  delivery.OptOuts
 	outbox   outboxStore
-	accounts hotline.Accounts
-	trail    hotline.Trail
+	accounts staff.Accounts
+	trail    staff.Trail
 	keys     keyStore
 	close    func()
 }
@@ -69,8 +71,8 @@ type stores struct {
 // outboxStore is what the dispatcher, the receipts, the inbox and the
 // console do with the outbox.
 type outboxStore interface {
-	outbox.DeliveryStore
-	outbox.ReceiptStore
+	delivery.DeliveryStore
+	delivery.ReceiptStore
 	inbox.Outbox
 	hotline.Outbox
 }
@@ -90,7 +92,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 		out.Now = cfg.Clock
 		cs := cases.NewMemory(out)
 		cs.Now = cfg.Clock
-		console := hotline.NewMemory()
+		console := staff.NewMemory()
 		if err := cs.Seed(ctx); err != nil {
 			return stores{}, fmt.Errorf("seeding the demo cases: %w", err)
 		}

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/staff"
 )
 
 // firstAdmin creates the console's first administrator when there is no
 // account yet, with a one-time password printed once: they must choose
 // their own at first sign-in.
-func firstAdmin(ctx context.Context, store hotline.Accounts, now time.Time, stdout io.Writer, consoleURL string) error {
+func firstAdmin(ctx context.Context, store staff.Accounts, now time.Time, stdout io.Writer, consoleURL string) error {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return fmt.Errorf("listing console accounts: %w", err)
@@ -25,8 +25,8 @@ func firstAdmin(ctx context.Context, store hotline.Accounts, now time.Time, stdo
 	if len(users) > 0 {
 		return nil
 	}
-	password := hotline.OneTimePassword()
-	u, err := hotline.NewUser("admin", "Administrator", hotline.Admin, "fr", password, now)
+	password := staff.OneTimePassword()
+	u, err := staff.NewUser("admin", "Administrator", staff.Admin, "fr", password, now)
 	if err != nil {
 		return err
 	}
@@ -71,9 +71,9 @@ func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 		password = strings.TrimRight(line, "\r\n")
 	}
 	if password == "" {
-		password, generated = hotline.OneTimePassword(), true
+		password, generated = staff.OneTimePassword(), true
 	}
-	u, err := hotline.NewUser(name, *full, hotline.Role(*role), *lang, password, time.Now())
+	u, err := staff.NewUser(name, *full, staff.Role(*role), *lang, password, time.Now())
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package outbox
+package delivery
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
@@ -58,7 +59,7 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 		id, state, err := readReceipt(in)
 		if err != nil {
 			r.unmatched.Add(1)
-			r.log().Warn("unreadable receipt", "bind", bind, "phone", phone.Mask(ReceiptNumber(in.SourceAddr)), "err", err)
+			r.log().Warn("unreadable receipt", "bind", bind, "phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)), "err", err)
 			return nil
 		}
 		wait := orDefault(r.Wait, DefaultReceiptWait)
@@ -70,7 +71,7 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 			if matched {
 				r.matched.Add(1)
 				r.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
-					"phone", phone.Mask(ReceiptNumber(in.SourceAddr)))
+					"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
 				return nil
 			}
 			if attempt == 2 {
@@ -87,7 +88,7 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 		}
 		r.unmatched.Add(1)
 		r.log().Warn("receipt matches no message", "bind", bind, "smsc_id", id, "state", state,
-			"phone", phone.Mask(ReceiptNumber(in.SourceAddr)))
+			"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
 		return nil
 	}
 }

@@ -1,4 +1,4 @@
-package outbox_test
+package delivery_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -19,15 +20,15 @@ import (
 // deliveryStore is an outbox the Dispatcher drains, with Enqueue to write
 // and Messages to look.
 type deliveryStore interface {
-	outbox.DeliveryStore
-	outbox.ReceiptStore
+	delivery.DeliveryStore
+	delivery.ReceiptStore
 	Enqueue(ctx context.Context, msgs []outbox.Message) error
 	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
 }
 
 // optOuts are the opt-outs of the case store beside the outbox.
 type optOuts interface {
-	outbox.OptOuts
+	delivery.OptOuts
 	SetOptOut(ctx context.Context, phone string, out bool) error
 }
 
@@ -93,8 +94,8 @@ func accepted(srv *smsctest.Server) (ids map[string][]string, refused map[uint32
 
 type rig struct {
 	srv    *smsctest.Server
-	d      *outbox.Dispatcher
-	rc     *outbox.Receipts
+	d      *delivery.Dispatcher
+	rc     *delivery.Receipts
 	sender *redialled
 	logs   *syncBuffer
 	binds  []*smpp.Bind
@@ -152,14 +153,14 @@ func attach(t *testing.T, s deliveryStore, srv *smsctest.Server) *rig {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	sender := &redialled{name: "mtn-1"}
-	d := &outbox.Dispatcher{
-		Store: s, Routes: routes, Source: "8000", Senders: map[string]outbox.Sender{"mtn": sender},
+	d := &delivery.Dispatcher{
+		Store: s, Routes: routes, Source: "8000", Senders: map[string]delivery.Sender{"mtn": sender},
 		BackoffBase: time.Millisecond, BackoffMax: 5 * time.Millisecond,
 		ThrottlePause: 20 * time.Millisecond,
 		SubmitTimeout: 5 * time.Second, Every: 5 * time.Millisecond, Batch: 50,
 		Log: log,
 	}
-	rc := &outbox.Receipts{Store: s, Wait: 100 * time.Millisecond, Log: log}
+	rc := &delivery.Receipts{Store: s, Wait: 100 * time.Millisecond, Log: log}
 	r := &rig{srv: srv, d: d, rc: rc, sender: sender, logs: logs}
 	r.redial(t)
 	return r

@@ -1,4 +1,4 @@
-package outbox_test
+package delivery_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -79,8 +80,8 @@ func TestDispatchOptOut(t *testing.T) {
 		mu   sync.Mutex
 		sent []string
 	)
-	d := &outbox.Dispatcher{Store: s, OptOuts: s, Routes: routeAll{}, Now: func() time.Time { return now },
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, OptOuts: s, Routes: routeAll{}, Now: func() time.Time { return now },
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			sent = append(sent, "+"+m.DestAddr)
@@ -103,8 +104,8 @@ func TestDispatchNoOptOuts(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	s := newMemory()
 	stopped, _, _ := optOutCase(t, s, now)
-	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now },
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "1", nil }}}}
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now },
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "1", nil }}}}
 	if n, err := d.Drain(t.Context()); err != nil || n != 4 {
 		t.Fatalf("Drain = %d, %v; want 4", n, err)
 	}
@@ -132,8 +133,8 @@ func TestDispatchOptOutsFail(t *testing.T) {
 	}
 	boom := errors.New("database down")
 	var submits atomic.Int32
-	d := &outbox.Dispatcher{Store: s, OptOuts: failingOptOuts{boom}, Routes: routeAll{}, Now: func() time.Time { return now },
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, OptOuts: failingOptOuts{boom}, Routes: routeAll{}, Now: func() time.Time { return now },
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
 			submits.Add(1)
 			return "1", nil
 		}}}}

@@ -1,4 +1,4 @@
-package hotline
+package staff
 
 import (
 	"cmp"
@@ -42,7 +42,7 @@ func RecentLimit(limit int) int {
 	return limit
 }
 
-// Memory keeps Accounts and a Log in memory, safe for concurrent use, for the embedded
+// Memory keeps Accounts and a Trail in memory, safe for concurrent use, for the embedded
 // default (a demo) and for tests: its data dies with the process. It
 // keeps every audit entry, for as long as the process lives, and the
 // latest KeepRecords session records in a ring. Expired browser sessions

@@ -1,4 +1,11 @@
-package hotline
+// Package staff keeps what the hotline console knows of its people and
+// their work: accounts and roles (operator, supervisor, administrator),
+// passwords, sign-in sessions, the audit log of what they did, and the
+// journal of how callers' USSD sessions ended, which they read. The stores
+// are Accounts and Trail: Memory here, postgres.Console in PostgreSQL,
+// both held to the contract of stafftest. The console itself (package
+// hotline) is a channel; stores depend on this package, never on it.
+package staff
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package outbox_test
+package delivery_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -24,7 +25,7 @@ func BenchmarkDispatch(b *testing.B) {
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("operators=%d", n), func(b *testing.B) {
 			var routes []smpp.Route
-			senders := map[string]outbox.Sender{}
+			senders := map[string]delivery.Sender{}
 			var prefixes []string
 			for name, prefix := range operators {
 				if len(senders) == n {
@@ -72,7 +73,7 @@ func BenchmarkDispatch(b *testing.B) {
 				if err := store.Enqueue(context.Background(), msgs); err != nil {
 					b.Fatal(err)
 				}
-				d := &outbox.Dispatcher{Store: store, Routes: r, Senders: senders, Source: "8080", Batch: 50 * window * n}
+				d := &delivery.Dispatcher{Store: store, Routes: r, Senders: senders, Source: "8080", Batch: 50 * window * n}
 				var before []smpp.Stats
 				for _, name := range sortedNames(senders) {
 					before = append(before, senders[name].(*smpp.Binds).Stats())
@@ -116,7 +117,7 @@ func BenchmarkDispatch(b *testing.B) {
 	}
 }
 
-func sortedNames(m map[string]outbox.Sender) []string {
+func sortedNames(m map[string]delivery.Sender) []string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)

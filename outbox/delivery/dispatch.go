@@ -1,4 +1,9 @@
-package outbox
+// Package delivery drains the outbox to the operators' SMPP binds
+// (Dispatcher: rates, throttling, retries with backoff, validity, opt-outs)
+// and applies the delivery receipts that come back (Receipts). It is the
+// only part of the outbox that knows SMPP, so that the case domain, which
+// writes messages, does not.
+package delivery
 
 import (
 	"context"
@@ -12,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
@@ -20,7 +26,7 @@ import (
 // DeliveryStore is what the Dispatcher needs of the outbox: Memory
 // and postgres.Outbox have it.
 type DeliveryStore interface {
-	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error)
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
 	MarkMessage(ctx context.Context, id int64, status, reason string) error
 	// MarkSent records the bind and the SMSC's id of a sent message.
 	MarkSent(ctx context.Context, id int64, bind, smscID string) error
@@ -215,29 +221,29 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 // deliver sends one claimed message and records what became of it. It
 // returns only the store's errors: the message then stays claimed until
 // its lease ends.
-func (d *Dispatcher) deliver(ctx context.Context, m Message) error {
+func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message) error {
 	// What is recorded after a submit is recorded even if ctx ends.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	validity := orDefault(d.Validity, DefaultValidity)
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
-		return d.mark(wctx, m, MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+		return d.mark(wctx, m, outbox.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
 	}
-	if d.OptOuts != nil && m.Kind != KindOptOut {
+	if d.OptOuts != nil && m.Kind != outbox.KindOptOut {
 		out, err := d.OptOuts.OptedOut(ctx, m.Phone)
 		if err != nil {
 			return fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
 		}
 		if out {
 			d.c.failed.Add(1)
-			return d.mark(wctx, m, MessageFailed, ReasonOptedOut)
+			return d.mark(wctx, m, outbox.MessageFailed, ReasonOptedOut)
 		}
 	}
 	op, ok := d.Routes.Operator(m.Phone)
 	if !ok {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, MessageFailed, "no route for this number")
+		return d.mark(wctx, m, outbox.MessageFailed, "no route for this number")
 	}
 	s, st := d.sender(op)
 	if s == nil {
@@ -246,7 +252,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m Message) error {
 	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op] || m.Transliterate})
 	if err != nil {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, MessageFailed, err.Error())
+		return d.mark(wctx, m, outbox.MessageFailed, err.Error())
 	}
 	var id string
 	for i, part := range enc.Parts {
@@ -301,7 +307,7 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 }
 
 // failure decides on a failed submit by its error.
-func (d *Dispatcher) failure(ctx, wctx context.Context, m Message, op string, st *bindState, err error) error {
+func (d *Dispatcher) failure(ctx, wctx context.Context, m outbox.Message, op string, st *bindState, err error) error {
 	var (
 		se *smpp.StatusError
 		ce *smpp.ConnError
@@ -324,7 +330,7 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m Message, op string, st
 			return d.retry(wctx, m, reason, d.backoff(m.Attempts))
 		}
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, MessageFailed, reason)
+		return d.mark(wctx, m, outbox.MessageFailed, reason)
 	case errors.As(err, &ce):
 		reason := "connection lost before sending"
 		if ce.Sent {
@@ -337,7 +343,7 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m Message, op string, st
 		return d.retry(wctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
 	case errors.Is(err, smpp.ErrInvalid):
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, MessageFailed, err.Error())
+		return d.mark(wctx, m, outbox.MessageFailed, err.Error())
 	case ctx.Err() != nil: // stopping: whoever runs next sends it
 		return d.retry(wctx, m, "dispatcher stopped before sending", 0)
 	}
@@ -357,7 +363,7 @@ func (d *Dispatcher) action(se *smpp.StatusError) string {
 	return GiveUp
 }
 
-func (d *Dispatcher) retry(ctx context.Context, m Message, reason string, wait time.Duration) error {
+func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, reason string, wait time.Duration) error {
 	d.c.deferred.Add(1)
 	if err := d.Store.Defer(ctx, m.ID, reason, d.now().Add(wait)); err != nil {
 		return fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
@@ -365,11 +371,11 @@ func (d *Dispatcher) retry(ctx context.Context, m Message, reason string, wait t
 	return nil
 }
 
-func (d *Dispatcher) mark(ctx context.Context, m Message, status, reason string) error {
+func (d *Dispatcher) mark(ctx context.Context, m outbox.Message, status, reason string) error {
 	if err := d.Store.MarkMessage(ctx, m.ID, status, reason); err != nil {
 		return fmt.Errorf("outbox: marking message %d %s (%s): %w", m.ID, status, reason, err)
 	}
-	if status == MessageFailed {
+	if status == outbox.MessageFailed {
 		d.log().Warn("message given up", "msg_id", m.ID, "phone", phone.Mask(m.Phone), "reason", reason)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package hotlinetest
+package stafftest
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/staff"
 )
 
 // testAddUser adds an account with every field set and reads it back; a
@@ -18,26 +18,26 @@ func testAddUser(t *testing.T, s Store) {
 	u := user("awa")
 	noErr(t, s.AddUser(ctx, u))
 	u.Hash[0] = 'X' // what a caller does to the account it gave does not reach the store
-	got := must[hotline.User](t)(s.User(ctx, "awa"))
+	got := must[staff.User](t)(s.User(ctx, "awa"))
 	if !sameUser(got, want) {
 		t.Fatalf("User(awa) = %+v, want %+v", got, want)
 	}
 	got.Hash[0] = 'X' // nor what it does to the account it got
-	if again := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(again, want) {
+	if again := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(again, want) {
 		t.Errorf("the store shares its hash with callers: %q", again.Hash)
 	}
 
 	other := user("awa")
-	other.FullName, other.Role = "Someone else", hotline.Admin
+	other.FullName, other.Role = "Someone else", staff.Admin
 	wantCode(t, s.AddUser(ctx, other), guichet.ECONFLICT)
-	if again := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(again, want) {
+	if again := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(again, want) {
 		t.Errorf("a refused AddUser changed the account: %+v", again)
 	}
 
 	// An account with only a name and a role, as the zero values store.
-	bare := hotline.User{Name: "bare", Role: hotline.Admin}
+	bare := staff.User{Name: "bare", Role: staff.Admin}
 	noErr(t, s.AddUser(ctx, bare))
-	if got := must[hotline.User](t)(s.User(ctx, "bare")); !sameUser(got, bare) || !got.LockedUntil.IsZero() {
+	if got := must[staff.User](t)(s.User(ctx, "bare")); !sameUser(got, bare) || !got.LockedUntil.IsZero() {
 		t.Errorf("User(bare) = %+v, want %+v", got, bare)
 	}
 
@@ -50,14 +50,14 @@ func testAddUser(t *testing.T, s Store) {
 // testUsers lists the accounts by name.
 func testUsers(t *testing.T, s Store) {
 	ctx := t.Context()
-	if us := must[[]hotline.User](t)(s.Users(ctx)); len(us) != 0 {
+	if us := must[[]staff.User](t)(s.Users(ctx)); len(us) != 0 {
 		t.Fatalf("Users of an empty store = %+v", us)
 	}
 	for _, name := range []string{"moussa", "awa", "jean-paul", "awa.b", "zoe_1"} {
 		noErr(t, s.AddUser(ctx, user(name)))
 	}
 	var names []string
-	for _, u := range must[[]hotline.User](t)(s.Users(ctx)) {
+	for _, u := range must[[]staff.User](t)(s.Users(ctx)) {
 		if !sameUser(u, user(u.Name)) {
 			t.Errorf("listed %+v, want %+v", u, user(u.Name))
 		}
@@ -75,8 +75,8 @@ func testUpdateUser(t *testing.T, s Store) {
 	noErr(t, s.AddUser(ctx, user("awa")))
 	noErr(t, s.AddUser(ctx, user("moussa")))
 
-	u := hotline.User{
-		Name: "awa", FullName: "Awa Ndiaye", Role: hotline.Supervisor, Lang: "en",
+	u := staff.User{
+		Name: "awa", FullName: "Awa Ndiaye", Role: staff.Supervisor, Lang: "en",
 		Hash: []byte("$2a$10$new"), MustChange: false,
 		// Not UpdateUser's to change:
 		Failures: 9, LockedUntil: t0.Add(time.Hour), Created: t0,
@@ -84,15 +84,15 @@ func testUpdateUser(t *testing.T, s Store) {
 	noErr(t, s.UpdateUser(ctx, u))
 	want := user("awa")
 	want.FullName, want.Role, want.Lang, want.Hash, want.MustChange = u.FullName, u.Role, u.Lang, u.Hash, u.MustChange
-	if got := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(got, want) {
+	if got := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(got, want) {
 		t.Errorf("after UpdateUser: %+v, want %+v", got, want)
 	}
 	// And back: each field goes both ways.
 	noErr(t, s.UpdateUser(ctx, user("awa")))
-	if got := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(got, user("awa")) {
+	if got := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(got, user("awa")) {
 		t.Errorf("after UpdateUser back: %+v, want %+v", got, user("awa"))
 	}
-	if got := must[hotline.User](t)(s.User(ctx, "moussa")); !sameUser(got, user("moussa")) {
+	if got := must[staff.User](t)(s.User(ctx, "moussa")); !sameUser(got, user("moussa")) {
 		t.Errorf("UpdateUser(awa) changed moussa: %+v", got)
 	}
 
@@ -134,20 +134,20 @@ func testSignInAttempt(t *testing.T, s Store) {
 		if ok != st.wantOK || !sameUser(got, want) {
 			t.Errorf("attempt %d: SignInAttempt = %+v, %v; want %+v, %v", i+1, got, ok, want, st.wantOK)
 		}
-		if stored := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(stored, want) {
+		if stored := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(stored, want) {
 			t.Errorf("attempt %d: User = %+v, want %+v", i+1, stored, want)
 		}
 	}
 
 	// max 0 counts without locking.
-	noErr(t, s.AddUser(ctx, hotline.User{Name: "moussa", Role: hotline.Operator}))
+	noErr(t, s.AddUser(ctx, staff.User{Name: "moussa", Role: staff.Operator}))
 	for range 3 {
 		got, ok, err := s.SignInAttempt(ctx, "moussa", t0, 0, lock)
 		if err != nil || !ok || !got.LockedUntil.IsZero() {
 			t.Errorf("max 0: %+v, %v, %v", got, ok, err)
 		}
 	}
-	if got := must[hotline.User](t)(s.User(ctx, "moussa")); got.Failures != 3 {
+	if got := must[staff.User](t)(s.User(ctx, "moussa")); got.Failures != 3 {
 		t.Errorf("attempts with max 0 = %d, want 3", got.Failures)
 	}
 
@@ -160,7 +160,7 @@ func testSignInAttempt(t *testing.T, s Store) {
 // locked with 5.
 func testSignInAttemptConcurrent(t *testing.T, s Store) {
 	ctx := t.Context()
-	noErr(t, s.AddUser(ctx, hotline.User{Name: "awa", Role: hotline.Operator}))
+	noErr(t, s.AddUser(ctx, staff.User{Name: "awa", Role: staff.Operator}))
 	const n, max, lock = 20, 5, time.Hour
 	var (
 		wg   sync.WaitGroup
@@ -188,7 +188,7 @@ func testSignInAttemptConcurrent(t *testing.T, s Store) {
 	if want := []int{1, 2, 3, 4, 5}; !slices.Equal(counts, want) {
 		t.Errorf("attempts let through = %v, want %v: parallel guesses must not pass the lock", counts, want)
 	}
-	got := must[hotline.User](t)(s.User(ctx, "awa"))
+	got := must[staff.User](t)(s.User(ctx, "awa"))
 	if got.Failures != max || !got.LockedUntil.Equal(t0.Add(lock)) {
 		t.Errorf("after %d attempts at once: %+v, want %d failures, locked until %v", n, got, max, t0.Add(lock))
 	}
@@ -205,7 +205,7 @@ func testSignedIn(t *testing.T, s Store) {
 	noErr(t, s.SignedIn(ctx, "awa"))
 	want := user("awa")
 	want.Failures, want.LockedUntil = 0, time.Time{}
-	got := must[hotline.User](t)(s.User(ctx, "awa"))
+	got := must[staff.User](t)(s.User(ctx, "awa"))
 	if !sameUser(got, want) || !got.LockedUntil.IsZero() {
 		t.Errorf("after SignedIn: %+v, want %+v", got, want)
 	}
@@ -220,11 +220,11 @@ func testSignedIn(t *testing.T, s Store) {
 func testSessions(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
-	a := hotline.Session{TokenHash: "aa11", User: "awa", CSRF: "csrf-a", Created: t0, Expires: t0.Add(8 * time.Hour)}
-	b := hotline.Session{TokenHash: "bb22", User: "awa", CSRF: "csrf-b", Created: t0, Expires: t0.Add(8 * time.Hour)}
+	a := staff.Session{TokenHash: "aa11", User: "awa", CSRF: "csrf-a", Created: t0, Expires: t0.Add(8 * time.Hour)}
+	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "csrf-b", Created: t0, Expires: t0.Add(8 * time.Hour)}
 	noErr(t, s.CreateSession(ctx, a))
 	noErr(t, s.CreateSession(ctx, b))
-	if got := must[hotline.Session](t)(s.Session(ctx, "aa11", t0.Add(time.Minute))); !sameSession(got, a) {
+	if got := must[staff.Session](t)(s.Session(ctx, "aa11", t0.Add(time.Minute))); !sameSession(got, a) {
 		t.Errorf("Session(aa11) = %+v, want %+v", got, a)
 	}
 
@@ -232,11 +232,11 @@ func testSessions(t *testing.T, s Store) {
 	taken := b
 	taken.CSRF = "other"
 	wantCode(t, s.CreateSession(ctx, taken), guichet.ECONFLICT)
-	if got := must[hotline.Session](t)(s.Session(ctx, "bb22", t0)); !sameSession(got, b) {
+	if got := must[staff.Session](t)(s.Session(ctx, "bb22", t0)); !sameSession(got, b) {
 		t.Errorf("a refused CreateSession changed the session: %+v", got)
 	}
 	// A session is an account's.
-	wantCode(t, s.CreateSession(ctx, hotline.Session{TokenHash: "cc33", User: "nobody", Created: t0, Expires: t0.Add(time.Hour)}), guichet.ENOTFOUND)
+	wantCode(t, s.CreateSession(ctx, staff.Session{TokenHash: "cc33", User: "nobody", Created: t0, Expires: t0.Add(time.Hour)}), guichet.ENOTFOUND)
 	_, err := s.Session(ctx, "cc33", t0)
 	wantCode(t, err, guichet.ENOTFOUND)
 
@@ -245,7 +245,7 @@ func testSessions(t *testing.T, s Store) {
 	wantCode(t, err, guichet.ENOTFOUND)
 	noErr(t, s.DeleteSession(ctx, "aa11")) // again: no error
 	noErr(t, s.DeleteSession(ctx, "never"))
-	must[hotline.Session](t)(s.Session(ctx, "bb22", t0)) // the other stays
+	must[staff.Session](t)(s.Session(ctx, "bb22", t0)) // the other stays
 
 	_, err = s.Session(ctx, "unknown", t0)
 	wantCode(t, err, guichet.ENOTFOUND)
@@ -257,7 +257,7 @@ func testSessionExpires(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	expires := t0.Add(time.Hour)
-	a := hotline.Session{TokenHash: "aa11", User: "awa", CSRF: "c", Created: t0, Expires: expires}
+	a := staff.Session{TokenHash: "aa11", User: "awa", CSRF: "c", Created: t0, Expires: expires}
 	noErr(t, s.CreateSession(ctx, a))
 	tests := []struct {
 		now   time.Time
@@ -281,9 +281,9 @@ func testSessionExpires(t *testing.T, s Store) {
 		}
 	}
 	// A session created after another expired is found, at its own time.
-	b := hotline.Session{TokenHash: "bb22", User: "awa", CSRF: "c", Created: expires.Add(time.Minute), Expires: expires.Add(2 * time.Hour)}
+	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "c", Created: expires.Add(time.Minute), Expires: expires.Add(2 * time.Hour)}
 	noErr(t, s.CreateSession(ctx, b))
-	if got := must[hotline.Session](t)(s.Session(ctx, "bb22", b.Created)); !sameSession(got, b) {
+	if got := must[staff.Session](t)(s.Session(ctx, "bb22", b.Created)); !sameSession(got, b) {
 		t.Errorf("Session(bb22) = %+v, want %+v", got, b)
 	}
 	_, err := s.Session(ctx, "aa11", b.Created)

@@ -1,4 +1,4 @@
-package outbox_test
+package delivery_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
@@ -22,7 +23,7 @@ type sender struct {
 	SubmitFn func(ctx context.Context, m *smpp.SubmitSM) (string, error)
 }
 
-var _ outbox.Sender = (*sender)(nil)
+var _ delivery.Sender = (*sender)(nil)
 
 func (s *sender) Name() string { return "fake-1" }
 func (s *sender) Submit(ctx context.Context, m *smpp.SubmitSM) (string, error) {
@@ -49,8 +50,8 @@ func TestDispatchPolicy(t *testing.T) {
 		{"system error", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSysErr}, nil, outbox.MessagePending, "ESME_RSYSERR (0x08)", 5 * time.Second},
 		{"bad destination", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: 0x0B}, nil, outbox.MessageFailed, "ESME_RINVDSTADR (0x0B)", 0},
 		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, outbox.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
-		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: outbox.Retry}, outbox.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
-		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: outbox.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
+		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: delivery.Retry}, outbox.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
+		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: delivery.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
 		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
 		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, outbox.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
 		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost before sending", 5 * time.Second},
@@ -60,8 +61,8 @@ func TestDispatchPolicy(t *testing.T) {
 		t.Run(tc.label, func(t *testing.T) {
 			s := newMemory()
 			phones := queue(t, s, 1, now)
-			d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Policy: tc.policy, Now: func() time.Time { return now },
-				Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "", tc.err }}}}
+			d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Policy: tc.policy, Now: func() time.Time { return now },
+				Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "", tc.err }}}}
 			if n, err := d.Drain(t.Context()); err != nil || n != 1 {
 				t.Fatalf("Drain = %d, %v", n, err)
 			}
@@ -86,8 +87,8 @@ func TestDispatchBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	s := newMemory()
 	phones := queue(t, s, 1, now)
-	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now }, BackoffMax: 30 * time.Second,
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now }, BackoffMax: 30 * time.Second,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
 			return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
 		}}}}
 	for i, want := range []time.Duration{5, 10, 20, 30, 30} {
@@ -115,8 +116,8 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 		mu    sync.Mutex
 		calls []time.Time
 	)
-	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Batch: 1, ThrottlePause: pause,
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Batch: 1, ThrottlePause: pause,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls = append(calls, time.Now())
@@ -147,8 +148,8 @@ func TestDispatchRate(t *testing.T) {
 	s := newMemory()
 	queue(t, s, 11, time.Now())
 	var n atomic.Int64
-	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 50},
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 50},
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
 			return fmt.Sprint(n.Add(1)), nil
 		}}}}
 	start := time.Now()
@@ -171,8 +172,8 @@ func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var subs []smpp.SubmitSM
-	d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Source: "8000",
-		Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8000",
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
 			subs = append(subs, *m)
 			return fmt.Sprintf("%X", 0xA0+len(subs)), nil
 		}}}}
@@ -196,7 +197,7 @@ func TestDispatchLongMessageAndTextReceipt(t *testing.T) {
 	}
 	receipt := smpp.Inbound{Kind: smpp.KindReceipt, ESMClass: 0x04, SourceAddr: "237677000001", DestAddr: "8000",
 		ShortMessage: []byte("id:162 sub:001 dlvrd:000 submit date:2611280900 done date:2611280901 stat:UNDELIV err:001 text:Votre")}
-	rc := &outbox.Receipts{Store: s}
+	rc := &delivery.Receipts{Store: s}
 	if err := rc.Handle("fake-1")(t.Context(), receipt); err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestSourceTON(t *testing.T) {
 		source   string
 		ton, npi uint8
 	}{{"GUICHET", 5, 0}, {"MinSante", 5, 0}, {"8080", 3, 0}, {"1510", 3, 0}, {"+237222230001", 1, 1}, {"237677123456", 1, 1}} {
-		if ton, npi := outbox.SourceTON(tt.source); ton != tt.ton || npi != tt.npi {
+		if ton, npi := delivery.SourceTON(tt.source); ton != tt.ton || npi != tt.npi {
 			t.Errorf("SourceTON(%q) = %d/%d, want %d/%d", tt.source, ton, npi, tt.ton, tt.npi)
 		}
 	}
@@ -240,8 +241,8 @@ func TestTransliteratePerOperator(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got *smpp.SubmitSM
-		d := &outbox.Dispatcher{Store: s, Routes: routeAll{}, Source: "GUICHET", TransliterateTo: map[string]bool{"fake": tt.translit},
-			Senders: map[string]outbox.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+		d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "GUICHET", TransliterateTo: map[string]bool{"fake": tt.translit},
+			Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
 				got = m
 				return "1", nil
 			}}}}

@@ -1,4 +1,4 @@
-package hotlinetest
+package stafftest
 
 import (
 	"fmt"
@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/staff"
 )
 
 // audit appends es in order and returns them with the IDs the store gave,
 // read back from the log.
-func audit(t *testing.T, s Store, es ...hotline.AuditEntry) []hotline.AuditEntry {
+func audit(t *testing.T, s Store, es ...staff.AuditEntry) []staff.AuditEntry {
 	t.Helper()
 	ctx := t.Context()
 	for _, e := range es {
 		noErr(t, s.Audit(ctx, e))
 	}
-	got := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{Limit: len(es)}))
+	got := must[[]staff.AuditEntry](t)(s.AuditLog(ctx, staff.AuditFilter{Limit: len(es)}))
 	if len(got) != len(es) {
 		t.Fatalf("AuditLog after %d entries: %d", len(es), len(got))
 	}
@@ -25,7 +25,7 @@ func audit(t *testing.T, s Store, es ...hotline.AuditEntry) []hotline.AuditEntry
 	return got
 }
 
-func ids(es []hotline.AuditEntry) []int64 {
+func ids(es []staff.AuditEntry) []int64 {
 	var ids []int64
 	for _, e := range es {
 		ids = append(ids, e.ID)
@@ -37,11 +37,11 @@ func ids(es []hotline.AuditEntry) []int64 {
 // they came with, and lists them newest (highest ID) first.
 func testAudit(t *testing.T, s Store) {
 	ctx := t.Context()
-	if es := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{})); len(es) != 0 {
+	if es := must[[]staff.AuditEntry](t)(s.AuditLog(ctx, staff.AuditFilter{})); len(es) != 0 {
 		t.Fatalf("AuditLog of an empty store = %+v", es)
 	}
 	const forged = 1 << 40
-	in := []hotline.AuditEntry{
+	in := []staff.AuditEntry{
 		{At: t0, User: "awa", Action: "view", Subject: "+237677000001", Detail: "caller page"},
 		{At: t0.Add(time.Minute).In(wat), User: "awa", Action: "case.move", Subject: "20000011", Detail: "received → ready"},
 		// Dated before the others (a slow writer), and with an ID of its
@@ -60,7 +60,7 @@ func testAudit(t *testing.T, s Store) {
 			t.Errorf("entry %d has ID %d after %v: want a store's ID, increasing", i, e.ID, ids(got[:i]))
 		}
 	}
-	more := audit(t, s, hotline.AuditEntry{At: t0, User: "awa", Action: "view", Subject: "x"})
+	more := audit(t, s, staff.AuditEntry{At: t0, User: "awa", Action: "view", Subject: "x"})
 	if last := more[len(more)-1]; last.ID <= got[len(got)-1].ID {
 		t.Errorf("a later entry got ID %d, after %d", last.ID, got[len(got)-1].ID)
 	}
@@ -70,15 +70,15 @@ func testAudit(t *testing.T, s Store) {
 func testAuditFilter(t *testing.T, s Store) {
 	const p1, p2, ref = "+237677000001", "+237677000002", "20000011"
 	es := audit(t, s,
-		hotline.AuditEntry{At: t0, User: "awa", Action: "view", Subject: p1},                                // 0
-		hotline.AuditEntry{At: t0, User: "moussa", Action: "view", Subject: p1},                             // 1
-		hotline.AuditEntry{At: t0, User: "awa", Action: "case.move", Subject: ref},                          // 2
-		hotline.AuditEntry{At: t0, User: "awa", Action: "view", Subject: p2},                                // 3
-		hotline.AuditEntry{At: t0, User: "moussa", Action: "sms.send", Subject: p1},                         // 4
-		hotline.AuditEntry{At: t0, User: "awa", Action: "sms.send", Subject: p1},                            // 5
-		hotline.AuditEntry{At: t0, User: "awa-b", Action: "view", Subject: p1 + "0"},                        // 6: near misses
-		hotline.AuditEntry{At: t0, User: "Awa", Action: "view", Subject: p1[1:]},                            // 7
-		hotline.AuditEntry{At: t0, User: "supervisor", Action: "booking.cancel", Subject: ref, Detail: "x"}, // 8
+		staff.AuditEntry{At: t0, User: "awa", Action: "view", Subject: p1},                                // 0
+		staff.AuditEntry{At: t0, User: "moussa", Action: "view", Subject: p1},                             // 1
+		staff.AuditEntry{At: t0, User: "awa", Action: "case.move", Subject: ref},                          // 2
+		staff.AuditEntry{At: t0, User: "awa", Action: "view", Subject: p2},                                // 3
+		staff.AuditEntry{At: t0, User: "moussa", Action: "sms.send", Subject: p1},                         // 4
+		staff.AuditEntry{At: t0, User: "awa", Action: "sms.send", Subject: p1},                            // 5
+		staff.AuditEntry{At: t0, User: "awa-b", Action: "view", Subject: p1 + "0"},                        // 6: near misses
+		staff.AuditEntry{At: t0, User: "Awa", Action: "view", Subject: p1[1:]},                            // 7
+		staff.AuditEntry{At: t0, User: "supervisor", Action: "booking.cancel", Subject: ref, Detail: "x"}, // 8
 	)
 	pick := func(is ...int) []int64 {
 		var want []int64
@@ -89,32 +89,32 @@ func testAuditFilter(t *testing.T, s Store) {
 	}
 	tests := []struct {
 		name string
-		f    hotline.AuditFilter
+		f    staff.AuditFilter
 		want []int64
 	}{
-		{"all", hotline.AuditFilter{}, pick(8, 7, 6, 5, 4, 3, 2, 1, 0)},
-		{"user", hotline.AuditFilter{User: "awa"}, pick(5, 3, 2, 0)},
-		{"subject", hotline.AuditFilter{Subject: p1}, pick(5, 4, 1, 0)},
-		{"user and subject", hotline.AuditFilter{User: "moussa", Subject: p1}, pick(4, 1)},
-		{"reference", hotline.AuditFilter{Subject: ref}, pick(8, 2)},
-		{"limit", hotline.AuditFilter{Limit: 3}, pick(8, 7, 6)},
-		{"before", hotline.AuditFilter{Before: es[4].ID}, pick(3, 2, 1, 0)},
-		{"before and limit", hotline.AuditFilter{Before: es[4].ID, Limit: 2}, pick(3, 2)},
-		{"user before", hotline.AuditFilter{User: "awa", Before: es[3].ID}, pick(2, 0)},
-		{"subject before, limit", hotline.AuditFilter{Subject: p1, Before: es[5].ID, Limit: 1}, pick(4)},
-		{"before the first", hotline.AuditFilter{Before: es[0].ID}, nil},
-		{"before after the last", hotline.AuditFilter{Before: es[8].ID + 1000}, pick(8, 7, 6, 5, 4, 3, 2, 1, 0)},
-		{"unknown user", hotline.AuditFilter{User: "nobody"}, nil},
-		{"unknown subject", hotline.AuditFilter{Subject: "+237600000000"}, nil},
+		{"all", staff.AuditFilter{}, pick(8, 7, 6, 5, 4, 3, 2, 1, 0)},
+		{"user", staff.AuditFilter{User: "awa"}, pick(5, 3, 2, 0)},
+		{"subject", staff.AuditFilter{Subject: p1}, pick(5, 4, 1, 0)},
+		{"user and subject", staff.AuditFilter{User: "moussa", Subject: p1}, pick(4, 1)},
+		{"reference", staff.AuditFilter{Subject: ref}, pick(8, 2)},
+		{"limit", staff.AuditFilter{Limit: 3}, pick(8, 7, 6)},
+		{"before", staff.AuditFilter{Before: es[4].ID}, pick(3, 2, 1, 0)},
+		{"before and limit", staff.AuditFilter{Before: es[4].ID, Limit: 2}, pick(3, 2)},
+		{"user before", staff.AuditFilter{User: "awa", Before: es[3].ID}, pick(2, 0)},
+		{"subject before, limit", staff.AuditFilter{Subject: p1, Before: es[5].ID, Limit: 1}, pick(4)},
+		{"before the first", staff.AuditFilter{Before: es[0].ID}, nil},
+		{"before after the last", staff.AuditFilter{Before: es[8].ID + 1000}, pick(8, 7, 6, 5, 4, 3, 2, 1, 0)},
+		{"unknown user", staff.AuditFilter{User: "nobody"}, nil},
+		{"unknown subject", staff.AuditFilter{Subject: "+237600000000"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := must[[]hotline.AuditEntry](t)(s.AuditLog(t.Context(), tt.f))
+			got := must[[]staff.AuditEntry](t)(s.AuditLog(t.Context(), tt.f))
 			if !slices.Equal(ids(got), tt.want) {
 				t.Errorf("AuditLog(%+v) = %v, want %v", tt.f, ids(got), tt.want)
 			}
 			for _, e := range got {
-				if i := slices.IndexFunc(es, func(w hotline.AuditEntry) bool { return w.ID == e.ID }); i < 0 || !sameEntry(e, es[i]) {
+				if i := slices.IndexFunc(es, func(w staff.AuditEntry) bool { return w.ID == e.ID }); i < 0 || !sameEntry(e, es[i]) {
 					t.Errorf("listed %+v, not as written", e)
 				}
 			}
@@ -128,11 +128,11 @@ func testAuditLimit(t *testing.T, s Store) {
 	ctx := t.Context()
 	const n = 520
 	for i := range n {
-		noErr(t, s.Audit(ctx, hotline.AuditEntry{At: t0, User: "awa", Action: "view", Subject: fmt.Sprint(i)}))
+		noErr(t, s.Audit(ctx, staff.AuditEntry{At: t0, User: "awa", Action: "view", Subject: fmt.Sprint(i)}))
 	}
 	tests := []struct{ limit, want int }{{0, 50}, {-1, 50}, {1, 1}, {500, 500}, {501, 500}, {10000, 500}}
 	for _, tt := range tests {
-		got := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{Limit: tt.limit}))
+		got := must[[]staff.AuditEntry](t)(s.AuditLog(ctx, staff.AuditFilter{Limit: tt.limit}))
 		if len(got) != tt.want {
 			t.Errorf("AuditLog(Limit %d): %d entries, want %d", tt.limit, len(got), tt.want)
 			continue
@@ -148,15 +148,15 @@ func testAuditLimit(t *testing.T, s Store) {
 func testRecentSessions(t *testing.T, s Store) {
 	ctx := t.Context()
 	const phone, other = "+237677000001", "+237677000002"
-	rec := func(at time.Time, phone, node string) hotline.SessionRecord {
-		return hotline.SessionRecord{At: at, Phone: phone, Operator: "mtn", Service: "visit", Node: node,
+	rec := func(at time.Time, phone, node string) staff.SessionRecord {
+		return staff.SessionRecord{At: at, Phone: phone, Operator: "mtn", Service: "visit", Node: node,
 			Result: "Completed", Hops: 4, Duration: 42*time.Second + 250*time.Millisecond}
 	}
 	noErr(t, s.RecordSessions(ctx, nil))
-	if rs := must[[]hotline.SessionRecord](t)(s.RecentSessions(ctx, phone, 0)); len(rs) != 0 {
+	if rs := must[[]staff.SessionRecord](t)(s.RecentSessions(ctx, phone, 0)); len(rs) != 0 {
 		t.Fatalf("RecentSessions of an empty store = %+v", rs)
 	}
-	first := []hotline.SessionRecord{
+	first := []staff.SessionRecord{
 		rec(t0.Add(2*time.Minute), phone, "b"),
 		rec(t0, phone, "a"),
 		rec(t0.Add(3*time.Minute), other, "x"),
@@ -166,14 +166,14 @@ func testRecentSessions(t *testing.T, s Store) {
 	noErr(t, s.RecordSessions(ctx, first))
 	// A later batch with sessions that ended earlier, and two that ended
 	// at once: the one recorded last comes first.
-	noErr(t, s.RecordSessions(ctx, []hotline.SessionRecord{rec(t0.Add(time.Minute), phone, "c")}))
-	noErr(t, s.RecordSessions(ctx, []hotline.SessionRecord{rec(t0.Add(2*time.Minute), phone, "d")}))
+	noErr(t, s.RecordSessions(ctx, []staff.SessionRecord{rec(t0.Add(time.Minute), phone, "c")}))
+	noErr(t, s.RecordSessions(ctx, []staff.SessionRecord{rec(t0.Add(2*time.Minute), phone, "d")}))
 
-	want := []hotline.SessionRecord{first[3], rec(t0.Add(2*time.Minute), phone, "d"), first[0], rec(t0.Add(time.Minute), phone, "c"), first[1]}
+	want := []staff.SessionRecord{first[3], rec(t0.Add(2*time.Minute), phone, "d"), first[0], rec(t0.Add(time.Minute), phone, "c"), first[1]}
 	tests := []struct {
 		phone string
 		limit int
-		want  []hotline.SessionRecord
+		want  []staff.SessionRecord
 	}{
 		{phone, 0, want},
 		{phone, 100, want},
@@ -183,19 +183,19 @@ func testRecentSessions(t *testing.T, s Store) {
 		{"+237677000009", 0, nil},
 	}
 	for _, tt := range tests {
-		got := must[[]hotline.SessionRecord](t)(s.RecentSessions(ctx, tt.phone, tt.limit))
+		got := must[[]staff.SessionRecord](t)(s.RecentSessions(ctx, tt.phone, tt.limit))
 		if !slices.EqualFunc(got, tt.want, sameRecord) {
 			t.Errorf("RecentSessions(%s, %d) =\n%+v\nwant\n%+v", tt.phone, tt.limit, got, tt.want)
 		}
 	}
 
 	// Limit 0 is 20.
-	var many []hotline.SessionRecord
+	var many []staff.SessionRecord
 	for i := range 25 {
 		many = append(many, rec(t0.Add(time.Duration(i)*time.Hour), other, fmt.Sprint(i)))
 	}
 	noErr(t, s.RecordSessions(ctx, many))
-	got := must[[]hotline.SessionRecord](t)(s.RecentSessions(ctx, other, 0))
+	got := must[[]staff.SessionRecord](t)(s.RecentSessions(ctx, other, 0))
 	if len(got) != 20 || got[0].Node != "24" || got[19].Node != "5" {
 		t.Errorf("RecentSessions(limit 0): %d records from %v, want 20 from 24 to 5", len(got), got[0].Node)
 	}
@@ -206,11 +206,11 @@ func testRecentSessions(t *testing.T, s Store) {
 // so.
 func testSessionCounts(t *testing.T, s Store) {
 	ctx := t.Context()
-	rec := func(at time.Time, service, node, result string) hotline.SessionRecord {
-		return hotline.SessionRecord{At: at, Phone: "+237677000001", Operator: "orange", Service: service, Node: node, Result: result, Hops: 3, Duration: time.Minute}
+	rec := func(at time.Time, service, node, result string) staff.SessionRecord {
+		return staff.SessionRecord{At: at, Phone: "+237677000001", Operator: "orange", Service: service, Node: node, Result: result, Hops: 3, Duration: time.Minute}
 	}
 	h8, h9, h10 := t0, t0.Add(time.Hour), t0.Add(2*time.Hour)
-	noErr(t, s.RecordSessions(ctx, []hotline.SessionRecord{
+	noErr(t, s.RecordSessions(ctx, []staff.SessionRecord{
 		rec(t0.Add(-time.Second), "before", "menu", "Completed"),
 		rec(t0, "visit", "confirm", "Completed"),
 		rec(t0.Add(30*time.Minute).In(wat), "visit", "confirm", "Completed"), // 09:30 in Douala is 08:30 UTC
@@ -221,20 +221,20 @@ func testSessionCounts(t *testing.T, s Store) {
 		rec(t0.Add(3*time.Hour), "after", "menu", "Completed"),
 		rec(t0.Add(5*time.Hour), "after", "menu", "Errored"),
 	}))
-	noErr(t, s.RecordSessions(ctx, []hotline.SessionRecord{rec(t0.Add(90*time.Minute), "home", "menu", "Errored")}))
+	noErr(t, s.RecordSessions(ctx, []staff.SessionRecord{rec(t0.Add(90*time.Minute), "home", "menu", "Errored")}))
 	tests := []struct {
 		name     string
 		from, to time.Time
-		hours    []hotline.HourCount
-		ends     []hotline.EndCount
+		hours    []staff.HourCount
+		ends     []staff.EndCount
 	}{
 		{"three hours", t0, t0.Add(3 * time.Hour),
-			[]hotline.HourCount{
+			[]staff.HourCount{
 				{Hour: h8, Service: "courrier", N: 1}, {Hour: h8, Service: "visit", N: 2},
 				{Hour: h9, Service: "Visit", N: 1}, {Hour: h9, Service: "home", N: 1}, {Hour: h9, Service: "visit", N: 1},
 				{Hour: h10, Service: "visit", N: 1},
 			},
-			[]hotline.EndCount{
+			[]staff.EndCount{
 				{Service: "Visit", Node: "slots", Result: "TimedOut", N: 1},
 				{Service: "courrier", Node: "menu", Result: "Abandoned", N: 1},
 				{Service: "home", Node: "menu", Result: "Errored", N: 1},
@@ -242,11 +242,11 @@ func testSessionCounts(t *testing.T, s Store) {
 				{Service: "visit", Node: "slots", Result: "TimedOut", N: 1},
 			}},
 		{"within hours", t0.Add(30 * time.Minute).In(wat), t0.Add(90 * time.Minute),
-			[]hotline.HourCount{
+			[]staff.HourCount{
 				{Hour: h8, Service: "courrier", N: 1}, {Hour: h8, Service: "visit", N: 1},
 				{Hour: h9, Service: "Visit", N: 1}, {Hour: h9, Service: "visit", N: 1},
 			},
-			[]hotline.EndCount{
+			[]staff.EndCount{
 				{Service: "Visit", Node: "slots", Result: "TimedOut", N: 1},
 				{Service: "courrier", Node: "menu", Result: "Abandoned", N: 1},
 				{Service: "visit", Node: "confirm", Result: "Completed", N: 1},
@@ -259,7 +259,7 @@ func testSessionCounts(t *testing.T, s Store) {
 		t.Run(tt.name, func(t *testing.T) {
 			hours, ends, err := s.SessionCounts(ctx, tt.from, tt.to)
 			noErr(t, err)
-			if !slices.EqualFunc(hours, tt.hours, func(a, b hotline.HourCount) bool {
+			if !slices.EqualFunc(hours, tt.hours, func(a, b staff.HourCount) bool {
 				return a.Hour.Equal(b.Hour) && a.Hour.Location() == time.UTC && a.Service == b.Service && a.N == b.N
 			}) {
 				t.Errorf("hours =\n%v\nwant (in UTC)\n%v", hours, tt.hours)

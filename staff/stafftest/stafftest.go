@@ -1,7 +1,7 @@
-// Package hotlinetest holds the contract that every store of the hotline
-// console keeps (hotline.Accounts and hotline.Trail): run it from each
-// implementation's tests with Run.
-package hotlinetest
+// Package stafftest holds the contract that every store of the hotline
+// console's people keeps (staff.Accounts and staff.Trail): run it from
+// each implementation's tests with Run.
+package stafftest
 
 import (
 	"bytes"
@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
-	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/staff"
 )
 
 // Store is one implementation's accounts and trail, on one database.
 type Store struct {
-	hotline.Accounts
-	hotline.Trail
+	staff.Accounts
+	staff.Trail
 }
 
 // Run runs the contract suite. newStore returns a fresh, empty store; it
@@ -80,9 +80,9 @@ func must[T any](t *testing.T) func(T, error) T {
 }
 
 // user returns an account named name with every field set.
-func user(name string) hotline.User {
-	return hotline.User{
-		Name: name, FullName: "Awa " + name, Role: hotline.Operator, Lang: "fr",
+func user(name string) staff.User {
+	return staff.User{
+		Name: name, FullName: "Awa " + name, Role: staff.Operator, Lang: "fr",
 		Hash: []byte("$2a$10$" + name), Failures: 2, LockedUntil: t0.Add(-time.Hour),
 		MustChange: true, Created: t0.Add(-24 * time.Hour),
 	}
@@ -90,23 +90,23 @@ func user(name string) hotline.User {
 
 // sameUser reports whether a and b are the same account, whatever the
 // time zones of their times.
-func sameUser(a, b hotline.User) bool {
+func sameUser(a, b staff.User) bool {
 	return a.Name == b.Name && a.FullName == b.FullName && a.Role == b.Role && a.Lang == b.Lang &&
 		bytes.Equal(a.Hash, b.Hash) && a.Failures == b.Failures && a.LockedUntil.Equal(b.LockedUntil) &&
 		a.MustChange == b.MustChange && a.Created.Equal(b.Created)
 }
 
-func sameSession(a, b hotline.Session) bool {
+func sameSession(a, b staff.Session) bool {
 	return a.TokenHash == b.TokenHash && a.User == b.User && a.CSRF == b.CSRF &&
 		a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires)
 }
 
-func sameEntry(a, b hotline.AuditEntry) bool {
+func sameEntry(a, b staff.AuditEntry) bool {
 	return a.ID == b.ID && a.At.Equal(b.At) && a.User == b.User && a.Action == b.Action &&
 		a.Subject == b.Subject && a.Detail == b.Detail
 }
 
-func sameRecord(a, b hotline.SessionRecord) bool {
+func sameRecord(a, b staff.SessionRecord) bool {
 	return a.At.Equal(b.At) && a.Phone == b.Phone && a.Operator == b.Operator && a.Service == b.Service &&
 		a.Node == b.Node && a.Result == b.Result && a.Hops == b.Hops && a.Duration == b.Duration
 }
@@ -116,7 +116,7 @@ func sameRecord(a, b hotline.SessionRecord) bool {
 func testCancelledContext(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
-	noErr(t, s.CreateSession(ctx, hotline.Session{TokenHash: "h", User: "awa", Created: t0, Expires: t0.Add(time.Hour)}))
+	noErr(t, s.CreateSession(ctx, staff.Session{TokenHash: "h", User: "awa", Created: t0, Expires: t0.Add(time.Hour)}))
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	calls := []struct {
@@ -137,16 +137,16 @@ func testCancelledContext(t *testing.T, s Store) {
 		}},
 		{"SignedIn", func(ctx context.Context) error { return s.SignedIn(ctx, "awa") }},
 		{"CreateSession", func(ctx context.Context) error {
-			return s.CreateSession(ctx, hotline.Session{TokenHash: "h2", User: "awa", Created: t0, Expires: t0.Add(time.Hour)})
+			return s.CreateSession(ctx, staff.Session{TokenHash: "h2", User: "awa", Created: t0, Expires: t0.Add(time.Hour)})
 		}},
 		{"Session", func(ctx context.Context) error { _, err := s.Session(ctx, "h", t0); return err }},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, "h") }},
 		{"Audit", func(ctx context.Context) error {
-			return s.Audit(ctx, hotline.AuditEntry{At: t0, User: "awa", Action: "view"})
+			return s.Audit(ctx, staff.AuditEntry{At: t0, User: "awa", Action: "view"})
 		}},
-		{"AuditLog", func(ctx context.Context) error { _, err := s.AuditLog(ctx, hotline.AuditFilter{}); return err }},
+		{"AuditLog", func(ctx context.Context) error { _, err := s.AuditLog(ctx, staff.AuditFilter{}); return err }},
 		{"RecordSessions", func(ctx context.Context) error {
-			return s.RecordSessions(ctx, []hotline.SessionRecord{{At: t0, Phone: "+237677000001"}})
+			return s.RecordSessions(ctx, []staff.SessionRecord{{At: t0, Phone: "+237677000001"}})
 		}},
 		{"RecentSessions", func(ctx context.Context) error { _, err := s.RecentSessions(ctx, "+237677000001", 0); return err }},
 		{"SessionCounts", func(ctx context.Context) error {
@@ -163,17 +163,17 @@ func testCancelledContext(t *testing.T, s Store) {
 	if _, err := s.User(ctx, "binta"); guichet.ErrorCode(err) != guichet.ENOTFOUND {
 		t.Errorf("user added with a cancelled context: %v", err)
 	}
-	if u := must[hotline.User](t)(s.User(ctx, "awa")); !sameUser(u, user("awa")) {
+	if u := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(u, user("awa")) {
 		t.Errorf("user changed with a cancelled context: %+v", u)
 	}
-	must[hotline.Session](t)(s.Session(ctx, "h", t0))
+	must[staff.Session](t)(s.Session(ctx, "h", t0))
 	if _, err := s.Session(ctx, "h2", t0); guichet.ErrorCode(err) != guichet.ENOTFOUND {
 		t.Errorf("session created with a cancelled context: %v", err)
 	}
-	if es := must[[]hotline.AuditEntry](t)(s.AuditLog(ctx, hotline.AuditFilter{})); len(es) != 0 {
+	if es := must[[]staff.AuditEntry](t)(s.AuditLog(ctx, staff.AuditFilter{})); len(es) != 0 {
 		t.Errorf("audited with a cancelled context: %+v", es)
 	}
-	if rs := must[[]hotline.SessionRecord](t)(s.RecentSessions(ctx, "+237677000001", 0)); len(rs) != 0 {
+	if rs := must[[]staff.SessionRecord](t)(s.RecentSessions(ctx, "+237677000001", 0)); len(rs) != 0 {
 		t.Errorf("recorded with a cancelled context: %+v", rs)
 	}
 }
