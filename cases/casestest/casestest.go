@@ -50,6 +50,7 @@ type Queue interface {
 // outbox.
 type Outbox interface {
 	Enqueue(ctx context.Context, msgs []outbox.Message) error
+	EnqueueOnce(ctx context.Context, key string, msgs []outbox.Message) (bool, error)
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
 	MarkMessage(ctx context.Context, id int64, status, reason string) error
 	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
@@ -99,6 +100,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
 		{"Enqueue", testEnqueue},
+		{"EnqueueOnce", testEnqueueOnce},
 		{"Bookings", testBookings},
 		{"OptOut", testOptOut},
 		{"DeliveryCounts", testDeliveryCounts},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,6 +84,48 @@ func testEnqueue(t *testing.T, s Stores) {
 				t.Errorf("logged message is %+v", m)
 			}
 		}
+	}
+}
+
+// testEnqueueOnce writes a reply once per key: again with the same key,
+// even from many goroutines at once, nothing more is written; another key
+// writes; a refused message writes nothing and leaves the key free.
+func testEnqueueOnce(t *testing.T, s Stores) {
+	ctx := t.Context()
+	const phone = "+237677000009"
+	reply := []outbox.Message{{Phone: phone, Lang: "fr", Body: "Dossier 10000048: En traitement.", Kind: "moved", Created: t0}}
+	if fresh := must[bool](t)(s.EnqueueOnce(ctx, "sms.in|k1", reply)); !fresh {
+		t.Fatal("the first EnqueueOnce of a key wrote nothing")
+	}
+	var (
+		wg    sync.WaitGroup
+		fresh atomic.Int32
+	)
+	for range 8 {
+		wg.Go(func() {
+			ok, err := s.EnqueueOnce(ctx, "sms.in|k1", reply)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				fresh.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := fresh.Load(); n != 0 {
+		t.Errorf("%d repeated EnqueueOnce wrote again", n)
+	}
+	if got := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)); len(got) != 1 || got[0].Status != outbox.MessagePending {
+		t.Fatalf("messages after repeated EnqueueOnce: %+v, want the one pending", got)
+	}
+	_, err := s.EnqueueOnce(ctx, "sms.in|k2", []outbox.Message{{Phone: phone, Body: ""}})
+	wantCode(t, err, guichet.EINVALID, "")
+	if !must[bool](t)(s.EnqueueOnce(ctx, "sms.in|k2", reply)) {
+		t.Error("a key whose first call was refused is taken")
+	}
+	if got := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)); len(got) != 2 {
+		t.Errorf("%d messages after two keys, want 2", len(got))
 	}
 }
 
