@@ -27,12 +27,13 @@ services:
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## check: gofmt, go vet and staticcheck; fails on any finding
+## check: gofmt, go vet, staticcheck and the imports that must never exist (docs/ARCHITECTURE.md); fails on any finding
 check: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@bash scripts/check-imports.sh
 
 ## bench: the benchmarks and the load generator; figures go in docs/BENCHMARKS.md
 bench: services build
