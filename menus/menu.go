@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sort"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Languages the catalogue speaks; the first is the default.

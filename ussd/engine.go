@@ -126,6 +126,12 @@ type nopRecorder struct{}
 func (nopRecorder) Started(context.Context, string, string) {}
 func (nopRecorder) Ended(context.Context, Outcome)          {}
 
+// SessionKey and LanguageKey are the keys under which the engine keeps a
+// caller's session and language choice in its Store (a store may prefix
+// them): what a load generator clears between runs.
+func SessionKey(phone string) string  { return sessionKey("", phone) }
+func LanguageKey(phone string) string { return langKey(phone) }
+
 func sessionKey(slot, phone string) string {
 	if slot != "" {
 		return "s:" + slot + ":" + phone
@@ -208,9 +214,19 @@ func (e *Engine) notice(req Request, prev *session, now time.Time, fx *effects) 
 	if prev == nil || prev.ID != req.SessionID || prev.Outcome != "" {
 		return nil, Reply{End: true}
 	}
-	result := map[Kind]string{Release: Abandoned, Abort: Abandoned, Timeout: TimedOut, Failed: Errored}[req.Kind]
-	if req.Kind == Release && prev.End {
-		result = Completed
+	var result string
+	switch req.Kind {
+	case Release:
+		result = Abandoned
+		if prev.End {
+			result = Completed
+		}
+	case Abort:
+		result = Abandoned
+	case Timeout:
+		result = TimedOut
+	case Failed:
+		result = Errored
 	}
 	prev.Outcome = result
 	fx.ended = append(fx.ended, e.outcome(req, prev, now, result))

@@ -55,7 +55,10 @@ func (t *turn) input(in string) {
 	case modeLang:
 		switch in {
 		case "1", "2":
-			s.Lang = menus.Languages[map[string]int{"1": 0, "2": 1}[in]]
+			s.Lang = menus.Languages[0] // "1": the first language, "2" the second
+			if in == "2" {
+				s.Lang = menus.Languages[1]
+			}
 			t.fx.lang = s.Lang
 			t.home()
 			q := s.Queue

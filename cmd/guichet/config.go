@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/smpp"
@@ -170,9 +170,12 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	cfg.Migrate = cfg.Migrate || *migrate
 	cfg.Seed = cfg.Seed || *seed
-	for v, dst := range map[string]*string{*httpAddr: &cfg.HTTP, *redisURL: &cfg.RedisURL, *menuDir: &cfg.Menus, *dbURL: &cfg.DatabaseURL} {
-		if v != "" {
-			*dst = v
+	for _, f := range []struct {
+		flag string
+		dst  *string
+	}{{*httpAddr, &cfg.HTTP}, {*redisURL, &cfg.RedisURL}, {*menuDir, &cfg.Menus}, {*dbURL, &cfg.DatabaseURL}} {
+		if f.flag != "" {
+			*f.dst = f.flag
 		}
 	}
 	if len(cfg.Operators) == 0 {

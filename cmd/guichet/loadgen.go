@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/guichet/guichet/loadgen"
+	"github.com/guichet/guichet/ussd"
 )
 
 // loadFirstPhone is the first number the load generator dials by default
@@ -286,8 +287,8 @@ func startProfile(file string) (stop func(), err error) {
 // first: build's prefix, then the engine's s: (session) and l: (language).
 func sessionKeys(first, n int) (sessions, langs []string) {
 	for i := first; i < first+n; i++ {
-		sessions = append(sessions, "guichet:s:"+loadgen.Phone(i))
-		langs = append(langs, "guichet:l:"+loadgen.Phone(i))
+		sessions = append(sessions, sessionPrefix+ussd.SessionKey(loadgen.Phone(i)))
+		langs = append(langs, sessionPrefix+ussd.LanguageKey(loadgen.Phone(i)))
 	}
 	return sessions, langs
 }

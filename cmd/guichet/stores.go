@@ -51,8 +51,11 @@ func openSessions(ctx context.Context, cfg Config, log *slog.Logger) (sessionSto
 		return nil, nil, fmt.Errorf("reaching Redis: %w", err)
 	}
 	log.Info("sessions in Redis", "addr", opts.Addr)
-	return sessions.NewRedis(client, "guichet:"), func() { client.Close() }, nil
+	return sessions.NewRedis(client, sessionPrefix), func() { client.Close() }, nil
 }
+
+// sessionPrefix is where the gateway's keys start in Redis.
+const sessionPrefix = "guichet:"
 
 // stores are the durable parts, each as the part that uses it sees it:
 // in PostgreSQL, or in memory on the embedded default.
