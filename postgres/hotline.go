@@ -226,7 +226,7 @@ func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.Au
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	args = append(args, staff.AuditLimit(f.Limit))
+	args = append(args, guichet.PageSize(f.Limit))
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
 	rows, err := s.q().Query(ctx, q, args...)
 	if err != nil {

@@ -14,24 +14,9 @@ import (
 // recorded, older ones are forgotten as new ones arrive.
 const KeepRecords = 100_000
 
-// Page sizes of the lists, shared by the stores so that they agree.
-const (
-	DefaultAuditPage  = 50  // AuditFilter.Limit 0
-	MaxAuditPage      = 500 // a larger AuditFilter.Limit is cut to it
-	DefaultRecentPage = 20  // RecentSessions' limit 0
-)
-
-// AuditLimit returns how many entries an AuditFilter with limit selects at
-// most: DefaultAuditPage for 0 (or less), at most MaxAuditPage.
-func AuditLimit(limit int) int {
-	switch {
-	case limit <= 0:
-		return DefaultAuditPage
-	case limit > MaxAuditPage:
-		return MaxAuditPage
-	}
-	return limit
-}
+// DefaultRecentPage is how many records RecentSessions returns for a
+// limit of 0; audit pages are guichet.PageSize's.
+const DefaultRecentPage = 20
 
 // RecentLimit returns how many records RecentSessions returns at most for
 // limit: DefaultRecentPage for 0 (or less).
@@ -243,7 +228,7 @@ func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	limit := AuditLimit(f.Limit)
+	limit := guichet.PageSize(f.Limit)
 	last := len(m.audit) // the index after the newest entry selectable
 	if f.Before > 0 && f.Before <= int64(last) {
 		last = int(f.Before) - 1
