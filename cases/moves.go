@@ -222,7 +222,7 @@ func owns(cat Catalogue, owner, service string) bool {
 	return owner == "" || cat.Owner(service) == owner
 }
 
-// codes is the Catalogue of a Native without one: statuses and services are
+// codes is the Catalogue of a Service without one: statuses and services are
 // told by their codes, nobody owns a service, no case moves and no message
 // is written.
 type codes struct{}

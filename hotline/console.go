@@ -59,6 +59,29 @@ type Outbox interface {
 	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
 }
 
+// Accounts is what the console does with its users' accounts and browser
+// sessions (staff.Memory, postgres.Console; their contract is stafftest's).
+type Accounts interface {
+	AddUser(ctx context.Context, u staff.User) error
+	User(ctx context.Context, name string) (staff.User, error)
+	Users(ctx context.Context) ([]staff.User, error)
+	UpdateUser(ctx context.Context, u staff.User) error
+	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u staff.User, ok bool, err error)
+	SignedIn(ctx context.Context, name string) error
+	CreateSession(ctx context.Context, s staff.Session) error
+	Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error)
+	DeleteSession(ctx context.Context, tokenHash string) error
+}
+
+// Trail is what the console writes and reads of the audit log and of how
+// callers' sessions ended.
+type Trail interface {
+	Audit(ctx context.Context, e staff.AuditEntry) error
+	AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.AuditEntry, error)
+	RecentSessions(ctx context.Context, phone string, limit int) ([]staff.SessionRecord, error)
+	SessionCounts(ctx context.Context, from, to time.Time) ([]staff.HourCount, []staff.EndCount, error)
+}
+
 // Stepper runs one hop of a USSD dialogue (ussd.Engine).
 type Stepper interface {
 	Step(ctx context.Context, req ussd.Request) (ussd.Reply, error)
@@ -66,8 +89,8 @@ type Stepper interface {
 
 // Console serves the hotline's pages under the prefix it is mounted at.
 type Console struct {
-	Accounts  staff.Accounts
-	Trail     staff.Trail
+	Accounts  Accounts
+	Trail     Trail
 	Cases     Cases
 	Records   Records
 	Outbox    Outbox

@@ -26,18 +26,15 @@ import (
 	"github.com/guichet/guichet/sms"
 )
 
-// Outbox is where answers go.
-type Outbox interface {
-	// EnqueueOnce writes msgs unless a call with the same key did:
-	// an SMS that the SMSC delivers twice is answered once.
-	EnqueueOnce(ctx context.Context, key string, msgs []outbox.Message) (bool, error)
-}
-
-// Store is what answering reads and writes in the case store.
+// Store is what answering reads and writes in the case store
+// (cases.Memory, postgres.Cases).
 type Store interface {
 	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
 	Office(ctx context.Context, id string) (cases.Office, error)
-	SetOptOut(ctx context.Context, phone string, out bool) error
+	// AnswerOnce runs do once per key: what it writes (an opt-out, the
+	// reply) commits with the key, so that an SMS the SMSC delivers twice
+	// is acted on and answered once.
+	AnswerOnce(ctx context.Context, key string, do func(ctx context.Context, w cases.Replies) error) (bool, error)
 }
 
 // Cases runs the named operations (cases.Service): cases.track.
@@ -53,7 +50,6 @@ type Languages interface {
 
 // Inbox answers inbound SMS.
 type Inbox struct {
-	Outbox    Outbox
 	Store     Store
 	Cases     Cases
 	Languages Languages
@@ -144,9 +140,11 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	sum := sha256.Sum256([]byte(text))
 	key := fmt.Sprintf("%s|%s|%d", from, hex.EncodeToString(sum[:8]), x.now().Unix()/int64(DedupWindow.Seconds()))
 	cmd := sms.ParseKeyword(text)
-	reply, kind := x.answer(ctx, from, cmd)
-	ran, err := x.Outbox.EnqueueOnce(ctx, "sms.in|"+key, []outbox.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
-		Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
+	ran, err := x.Store.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
+		reply, kind := x.answer(ctx, w, from, cmd)
+		return w.Enqueue(ctx, []outbox.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
+			Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
+	})
 	if err != nil {
 		return fmt.Errorf("inbox: answering an SMS: %w", err)
 	}
@@ -180,7 +178,7 @@ func (x *Inbox) allow(from string) bool {
 type reply struct{ text, lang string }
 
 // answer carries out a command and says what to answer, in which language.
-func (x *Inbox) answer(ctx context.Context, from string, cmd sms.Command) (reply, string) {
+func (x *Inbox) answer(ctx context.Context, w cases.Replies, from string, cmd sms.Command) (reply, string) {
 	lang := cmd.Lang
 	if lang == "" {
 		lang = x.Languages.Language(ctx, from)
@@ -236,12 +234,12 @@ func (x *Inbox) answer(ctx context.Context, from string, cmd sms.Command) (reply
 		}
 		return say("Vos RDV: %s", "Your visits: %s", strings.Join(lines, "; ")), cases.KindBooked
 	case sms.Stop:
-		if err := x.Store.SetOptOut(ctx, from, true); err != nil {
+		if err := w.SetOptOut(ctx, from, true); err != nil {
 			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), outbox.KindOptOut
 		}
 		return say("Vous ne recevrez plus de SMS de Guichet. Envoyez START pour reprendre.", "You will get no more SMS from Guichet. Send START to resume."), outbox.KindOptOut
 	case sms.Start:
-		if err := x.Store.SetOptOut(ctx, from, false); err != nil {
+		if err := w.SetOptOut(ctx, from, false); err != nil {
 			return say("Service momentanement indisponible. Reessayez plus tard.", "Service unavailable. Please try again later."), outbox.KindOptOut
 		}
 		return say("Les SMS de Guichet reprennent. Envoyez STOP pour les arreter.", "Guichet SMS resume. Send STOP to end them."), outbox.KindOptOut

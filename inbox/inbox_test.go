@@ -56,7 +56,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	native := &cases.Service{DB: r.store, Catalogue: cat, Now: func() time.Time { return r.now }}
-	r.x = &inbox.Inbox{Outbox: r.out, Store: r.store, Cases: native, Languages: &langs{m: map[string]string{"+237699000002": "en"}},
+	r.x = &inbox.Inbox{Store: r.store, Cases: native, Languages: &langs{m: map[string]string{"+237699000002": "en"}},
 		Region: "CM", Now: func() time.Time { return r.now }}
 	return r
 }
@@ -166,5 +166,27 @@ func TestConcatenated(t *testing.T) {
 		if want := map[bool]int{true: 1, false: 0}[i == len(m.Parts)-1]; len(msgs) != want {
 			t.Fatalf("after part %d: %d answers, want %d", i+1, len(msgs), want)
 		}
+	}
+}
+
+// A STOP that the SMSC delivers again after the citizen's START (our
+// acknowledgement was lost) is neither acted on nor answered again: the
+// citizen stays opted in.
+func TestRedeliveredStopAfterStart(t *testing.T) {
+	r := newRig(t)
+	const from = "237677000301"
+	for _, text := range []string{"STOP", "START"} {
+		if got := r.send(t, from, text); len(got) != 1 {
+			t.Fatalf("%s: %d replies, want 1", text, len(got))
+		}
+	}
+	if got := r.send(t, from, "STOP"); len(got) != 0 {
+		t.Errorf("the STOP delivered again was answered: %+v", got)
+	}
+	if out, err := r.store.OptedOut(t.Context(), "+"+from); err != nil || out {
+		t.Errorf("opted out = %v, %v after STOP, START and STOP again; want still opted in", out, err)
+	}
+	if c := r.x.Counts(); c.Duplicates != 1 {
+		t.Errorf("%d duplicates counted, want 1", c.Duplicates)
 	}
 }

@@ -3,7 +3,6 @@ package outbox
 import (
 	"cmp"
 	"context"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -36,9 +35,7 @@ type queued struct {
 }
 
 // NewMemory returns an empty outbox.
-func NewMemory() *Memory {
-	return &Memory{keys: map[string]time.Time{}}
-}
+func NewMemory() *Memory { return &Memory{} }
 
 // Enqueue writes msgs, pending (or logged), checked and readied by
 // Prepare: they are written at once, or none is.
@@ -54,33 +51,6 @@ func (m *Memory) Enqueue(ctx context.Context, msgs []Message) error {
 	defer m.mu.Unlock()
 	m.add(ready)
 	return nil
-}
-
-// EnqueueOnce is Enqueue under a key: the first call with a key writes
-// msgs and reports true; a later one within Keep writes nothing and
-// reports false. Replies to an SMS that the SMSC delivers twice are
-// written once.
-func (m *Memory) EnqueueOnce(ctx context.Context, key string, msgs []Message) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	ready, err := Prepare(msgs, m.now())
-	if err != nil {
-		return false, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now()
-	if at, ok := m.keys[key]; ok && now.Sub(at) < m.keep() {
-		return false, nil
-	}
-	m.keys[key] = now
-	if now.Sub(m.swept) > time.Minute {
-		m.swept = now
-		maps.DeleteFunc(m.keys, func(_ string, at time.Time) bool { return now.Sub(at) >= m.keep() })
-	}
-	m.add(ready)
-	return true, nil
 }
 
 // add appends messages readied by Prepare; m.mu is held.
@@ -255,11 +225,4 @@ func (m *Memory) now() time.Time {
 		return m.Now()
 	}
 	return time.Now()
-}
-
-func (m *Memory) keep() time.Duration {
-	if m.Keep > 0 {
-		return m.Keep
-	}
-	return 24 * time.Hour
 }

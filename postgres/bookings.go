@@ -12,7 +12,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 )
 
-// Offices implements cases.Store.
+// Offices implements cases.VisitStore.
 func (s *Cases) Offices(ctx context.Context, service string) ([]cases.Office, error) {
 	rows, err := s.q().Query(ctx, `SELECT id, name, services, capacity FROM offices
 		WHERE $1 = '' OR cardinality(services) = 0 OR $1 = ANY(services)
@@ -27,7 +27,7 @@ func (s *Cases) Offices(ctx context.Context, service string) ([]cases.Office, er
 	return offices, nil
 }
 
-// Office implements cases.Store.
+// Office implements cases.VisitStore.
 func (s *Cases) Office(ctx context.Context, id string) (cases.Office, error) {
 	rows, err := s.q().Query(ctx, `SELECT id, name, services, capacity FROM offices WHERE id = $1`, id)
 	if err != nil {
@@ -54,7 +54,7 @@ func scanOffice(row pgx.CollectableRow) (cases.Office, error) {
 	return o, nil
 }
 
-// Taken implements cases.Store.
+// Taken implements cases.VisitStore.
 func (s *Cases) Taken(ctx context.Context, office string, from, to time.Time) (map[int64]int, error) {
 	rows, err := s.q().Query(ctx, `SELECT start, taken FROM slots
 		WHERE office = $1 AND start >= $2 AND start < $3 AND taken > 0`, office, from, to)
@@ -77,7 +77,7 @@ func (s *Cases) Taken(ctx context.Context, office string, from, to time.Time) (m
 	return taken, nil
 }
 
-// Book implements cases.Store. A phone's live booking for a service is
+// Book implements cases.VisitStore. A phone's live booking for a service is
 // the one row of bookings_holding for them, and the slot's row counts its
 // places: a booking that would break either fails on the database's
 // constraint or lock, never on a count read earlier.
@@ -137,7 +137,7 @@ func takePlace(ctx context.Context, q querier, b cases.Booking, capacity int, no
 	return br.Close()
 }
 
-// Cancel implements cases.Store.
+// Cancel implements cases.VisitStore.
 func (s *Cases) Cancel(ctx context.Context, ref, phone string, now time.Time) (cases.Booking, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -172,7 +172,7 @@ func (s *Cases) Cancel(ctx context.Context, ref, phone string, now time.Time) (c
 	return b, nil
 }
 
-// Remind implements cases.Store. Two processes reminding at once each
+// Remind implements cases.VisitStore. Two processes reminding at once each
 // take the bookings the other has not locked (SKIP LOCKED), and a booking
 // that the other has reminded meanwhile no longer matches.
 func (s *Cases) Remind(ctx context.Context, from, to time.Time, notify func(cases.Booking) []outbox.Message) (int, error) {
@@ -233,4 +233,20 @@ func scanBooking(row pgx.CollectableRow) (cases.Booking, error) {
 		return b, fmt.Errorf("reading a booking: %w", err)
 	}
 	return b, nil
+}
+
+// Bookings returns phone's live (not cancelled) bookings whose slot starts
+// at or after from, soonest first.
+func (s *Cases) Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error) {
+	rows, err := s.q().Query(ctx, `SELECT `+bookingColumns+` FROM bookings
+		WHERE phone = $1 AND start >= $2 AND cancelled IS NULL
+		ORDER BY start, ref`, phone, from)
+	if err != nil {
+		return nil, fail(ctx, "listing bookings", err)
+	}
+	bookings, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil {
+		return nil, fail(ctx, "listing bookings", err)
+	}
+	return bookings, nil
 }

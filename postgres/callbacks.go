@@ -15,7 +15,7 @@ import (
 // ticketSpace is how many tickets there are: five digits from 10000.
 const ticketSpace = 90000
 
-// RequestCallback implements cases.Store. Tickets are six digits, five
+// RequestCallback implements cases.CallbackStore. Tickets are six digits, five
 // of a serial that wraps around (skipping tickets still open) and a Damm
 // check digit, as in cases.Memory.
 func (s *Cases) RequestCallback(ctx context.Context, cb cases.Callback) (cases.Callback, error) {

@@ -17,7 +17,7 @@ import (
 	"github.com/guichet/guichet/reference"
 )
 
-// OpenCase implements cases.Store.
+// OpenCase implements cases.CaseStore.
 func (s *Cases) OpenCase(ctx context.Context, c cases.Case, notify func(cases.Case) []outbox.Message) (cases.Case, error) {
 	tx, err := s.begin(ctx)
 	if err != nil {
@@ -47,7 +47,7 @@ func (s *Cases) OpenCase(ctx context.Context, c cases.Case, notify func(cases.Ca
 	return c, nil
 }
 
-// MoveCase implements cases.Store. The case's row stays locked from
+// MoveCase implements cases.CaseStore. The case's row stays locked from
 // check to commit, so that a move is checked against the status it
 // changes.
 func (s *Cases) MoveCase(ctx context.Context, ref string, m cases.Move, check func(cases.Case) error, notify func(cases.Case) []outbox.Message) (cases.Case, error) {
@@ -88,7 +88,7 @@ func (s *Cases) MoveCase(ctx context.Context, ref string, m cases.Move, check fu
 	return c, nil
 }
 
-// Case implements cases.Store.
+// Case implements cases.CaseStore.
 func (s *Cases) Case(ctx context.Context, ref string) (cases.Case, error) {
 	c, err := readCase(ctx, s.q(), ref, false)
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Cases) Case(ctx context.Context, ref string) (cases.Case, error) {
 	return c, nil
 }
 
-// Cases implements cases.Store.
+// Cases implements cases.CaseStore.
 func (s *Cases) Cases(ctx context.Context, f cases.CaseFilter) ([]cases.Case, error) {
 	services := f.Services
 	if services == nil {

@@ -12,13 +12,9 @@ import (
 	"github.com/guichet/guichet/staff"
 )
 
-// The console's store: Console implements staff.Accounts and staff.Trail, and passes the
-// same contract suite (hotlinetest) as staff.Memory. Unlike Memory, it
-// keeps every audit entry and every session record.
-var (
-	_ staff.Accounts = (*Console)(nil)
-	_ staff.Trail    = (*Console)(nil)
-)
+// The console's store: Console keeps what staff.Memory keeps and passes the
+// same contract suite (stafftest). Unlike Memory, it keeps every audit
+// entry and every session record.
 
 const userColumns = `name, full_name, role, lang, hash, failures, locked_until, must_change, created`
 
@@ -48,7 +44,7 @@ func hash(h []byte) []byte {
 	return h
 }
 
-// AddUser implements staff.Accounts.
+// AddUser implements stafftest.Accounts.
 func (s *Console) AddUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
@@ -62,7 +58,7 @@ func (s *Console) AddUser(ctx context.Context, u staff.User) error {
 	return nil
 }
 
-// User implements staff.Accounts.
+// User implements stafftest.Accounts.
 func (s *Console) User(ctx context.Context, name string) (staff.User, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name)
 	if err != nil {
@@ -78,7 +74,7 @@ func (s *Console) User(ctx context.Context, name string) (staff.User, error) {
 	return u, nil
 }
 
-// Users implements staff.Accounts.
+// Users implements stafftest.Accounts.
 func (s *Console) Users(ctx context.Context) ([]staff.User, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
 	if err != nil {
@@ -91,7 +87,7 @@ func (s *Console) Users(ctx context.Context) ([]staff.User, error) {
 	return users, nil
 }
 
-// UpdateUser implements staff.Accounts: the failures, the lock and the
+// UpdateUser implements stafftest.Accounts: the failures, the lock and the
 // creation time stay as they are.
 func (s *Console) UpdateUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `UPDATE console_users
@@ -106,7 +102,7 @@ func (s *Console) UpdateUser(ctx context.Context, u staff.User) error {
 	return nil
 }
 
-// SignInAttempt implements staff.Accounts.
+// SignInAttempt implements stafftest.Accounts.
 func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (staff.User, bool, error) {
 	// One UPDATE, so that parallel attempts are counted one after the
 	// other; a lock that has ended restarts the count at this attempt.
@@ -130,7 +126,7 @@ func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time,
 	return u, true, nil
 }
 
-// SignedIn implements staff.Accounts; ENOTFOUND if there is no such
+// SignedIn implements stafftest.Accounts; ENOTFOUND if there is no such
 // account.
 func (s *Console) SignedIn(ctx context.Context, name string) error {
 	tag, err := s.q().Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
@@ -143,7 +139,7 @@ func (s *Console) SignedIn(ctx context.Context, name string) error {
 	return nil
 }
 
-// CreateSession implements staff.Accounts: ENOTFOUND if sess.User has no
+// CreateSession implements stafftest.Accounts: ENOTFOUND if sess.User has no
 // account, ECONFLICT if a session has sess.TokenHash. It then deletes the
 // sessions expired at sess.Created: sign-ins are rare, and the index on
 // expires makes it cheap.
@@ -166,7 +162,7 @@ func (s *Console) CreateSession(ctx context.Context, sess staff.Session) error {
 	return nil
 }
 
-// Session implements staff.Accounts: a session expires at its Expires.
+// Session implements stafftest.Accounts: a session expires at its Expires.
 func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error) {
 	rows, err := s.q().Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
 		WHERE token_hash = $1 AND expires > $2`, tokenHash, now)
@@ -183,7 +179,7 @@ func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) 
 	return sess, nil
 }
 
-// DeleteSession implements staff.Accounts.
+// DeleteSession implements stafftest.Accounts.
 func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
 	if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return fail(ctx, "deleting a console session", err)
@@ -191,7 +187,7 @@ func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// Audit implements staff.Trail. IDs come from an identity column: they
+// Audit implements stafftest.Trail. IDs come from an identity column: they
 // increase in the order entries are written, not always in the order
 // their transactions commit.
 func (s *Console) Audit(ctx context.Context, e staff.AuditEntry) error {
@@ -202,7 +198,7 @@ func (s *Console) Audit(ctx context.Context, e staff.AuditEntry) error {
 	return nil
 }
 
-// AuditLog implements staff.Trail. Only the conditions f sets are
+// AuditLog implements stafftest.Trail. Only the conditions f sets are
 // written, so that each query can use its index, whatever plan is cached.
 func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.AuditEntry, error) {
 	var (
@@ -239,7 +235,7 @@ func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.Au
 	return entries, nil
 }
 
-// RecordSessions implements staff.Trail in one INSERT, in the order of
+// RecordSessions implements stafftest.Trail in one INSERT, in the order of
 // rs.
 func (s *Console) RecordSessions(ctx context.Context, rs []staff.SessionRecord) error {
 	if len(rs) == 0 {
@@ -264,7 +260,7 @@ func (s *Console) RecordSessions(ctx context.Context, rs []staff.SessionRecord) 
 	return nil
 }
 
-// RecentSessions implements staff.Trail: the latest to end first, and of
+// RecentSessions implements stafftest.Trail: the latest to end first, and of
 // those that ended at once the latest recorded.
 func (s *Console) RecentSessions(ctx context.Context, phone string, limit int) ([]staff.SessionRecord, error) {
 	rows, err := s.q().Query(ctx, `SELECT at, phone, operator, service, node, result, hops, duration
@@ -279,7 +275,7 @@ func (s *Console) RecentSessions(ctx context.Context, phone string, limit int) (
 	return rs, nil
 }
 
-// SessionCounts implements staff.Trail: both counts come from one scan
+// SessionCounts implements stafftest.Trail: both counts come from one scan
 // of the window (GROUPING SETS), so that they agree. Hour counts are
 // ordered by hour then service, end counts by service, node and result,
 // byte by byte (the columns' collation is "C") as staff.Memory orders

@@ -64,7 +64,7 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 	return m, err
 }
 
-// ClaimMessages implements cases.Store: FOR UPDATE SKIP LOCKED lets
+// ClaimMessages implements delivery.DeliveryStore: FOR UPDATE SKIP LOCKED lets
 // senders in several processes claim at once, each its own messages.
 func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error) {
 	if limit <= 0 || lease <= 0 {
@@ -90,7 +90,7 @@ func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	return msgs, nil
 }
 
-// MarkMessage implements cases.Store.
+// MarkMessage implements delivery.DeliveryStore.
 func (s *Outbox) MarkMessage(ctx context.Context, id int64, status, reason string) error {
 	if err := outbox.CheckMark(status); err != nil {
 		return err
@@ -105,7 +105,7 @@ func (s *Outbox) MarkMessage(ctx context.Context, id int64, status, reason strin
 	return nil
 }
 
-// Messages implements cases.Store.
+// Messages implements hotline.Outbox.
 func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox
 		WHERE phone = $1 ORDER BY created DESC, id DESC LIMIT $2`, phone, guichet.PageSize(limit))
@@ -188,7 +188,7 @@ func (s *Outbox) ApplyReceipt(ctx context.Context, bind, smscID, dest, state str
 }
 
 // DeliveryCounts counts the messages created in [from, to) by bind and
-// status, sorted by bind then status (byte order, as cases.Memory).
+// status, sorted by bind then status (byte order, as outbox.Memory).
 func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error) {
 	rows, err := s.q().Query(ctx, `SELECT bind, status, count(*) FROM outbox
 		WHERE created >= $1 AND created < $2
@@ -201,4 +201,18 @@ func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outb
 		return nil, fail(ctx, "counting deliveries", err)
 	}
 	return counts, nil
+}
+
+// Enqueue writes msgs to the outbox, pending (or logged), checked and
+// readied as the messages of a change are (outbox.Prepare):
+// replies to inbound SMS. They are written at once, or none is.
+func (s *Outbox) Enqueue(ctx context.Context, msgs []outbox.Message) error {
+	ready, err := outbox.Prepare(msgs, s.now())
+	if err != nil {
+		return fail(ctx, "enqueueing messages", err)
+	}
+	if err := writeMessages(ctx, s.q(), ready); err != nil {
+		return fail(ctx, "enqueueing messages", err)
+	}
+	return nil
 }

@@ -13,7 +13,7 @@ rules=(
   # the menu language knows no runtime: only text encodings, numbers, references
   "menus/...         | ^(adapters|api|apikey|cases|chart|cmd|hotline|inbox|loadgen|metrics|outbox|postgres|sessions|smpp|staff|ussd)(/|$)"
   # the engine depends on menus and sessions only: never the case domain, a store or a channel
-  "ussd              | ^(adapters|api|apikey|cases|chart|hotline|inbox|loadgen|metrics|outbox|postgres|smpp|staff)(/|$)"
+  "ussd              | ^(adapters|api|apikey|cases|chart|hotline|inbox|loadgen|metrics|outbox|postgres|sessions|smpp|staff)(/|$)"
   # a dialect speaks one operator's wire format: no other dialect, no other channel
   "ussd/africastalking | ^(ussd/(arkesel|generic|hubtel|madapi|nalo)|smpp|hotline|api|inbox)(/|$)"
   "ussd/arkesel      | ^(ussd/(africastalking|generic|hubtel|madapi|nalo)|smpp|hotline|api|inbox)(/|$)"
@@ -29,14 +29,14 @@ rules=(
   "sessions/...      | ^(ussd|smpp|hotline|api|inbox|cases|outbox|postgres|adapters|metrics)(/|$)"
   "postgres          | ^(ussd|smpp|hotline|api|inbox|adapters|metrics|outbox/delivery)(/|$)"
   # the ports to backends know the operation contract, not the stores
-  "adapters/...      | ^(cases|postgres|outbox|hotline|smpp|api|inbox|staff|ussd)(/|$)"
+  "adapters/...      | ^(cases|postgres|outbox|hotline|smpp|api|inbox|staff|ussd|sessions|apikey|metrics)(/|$)"
   # SMS to citizens go through the outbox: the console never reaches SMPP
   "hotline/...       | ^(smpp|outbox/delivery|api|inbox|ussd/[a-z]+)(/|$)"
   "api               | ^(smpp|outbox/delivery|hotline|inbox|ussd)(/|$)"
   "inbox             | ^(hotline|api|outbox/delivery|ussd/[a-z]+)(/|$)"
-  "smpp/...          | ^(hotline|api|inbox|outbox|cases|postgres|staff)(/|$)"
+  "smpp/...          | ^(hotline|api|inbox|outbox|cases|postgres|staff|sessions|apikey|metrics)(/|$)"
   # small leaves stay leaves
-  "sms               | ^(menus|ussd|smpp|outbox|cases|hotline)(/|$)"
+  "sms               | ^[a-z]"
   "phone             | ^[a-z]"
   "reference         | ^[a-z]"
   "chart             | ^[a-z]"

@@ -27,7 +27,7 @@ func RecentLimit(limit int) int {
 	return limit
 }
 
-// Memory keeps Accounts and a Trail in memory, safe for concurrent use, for the embedded
+// Memory keeps accounts and the trail in memory, safe for concurrent use, for the embedded
 // default (a demo) and for tests: its data dies with the process. It
 // keeps every audit entry, for as long as the process lives, and the
 // latest KeepRecords session records in a ring. Expired browser sessions
@@ -44,17 +44,12 @@ type Memory struct {
 	next    int
 }
 
-var (
-	_ Accounts = (*Memory)(nil)
-	_ Trail    = (*Memory)(nil)
-)
-
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
 	return &Memory{users: map[string]User{}, sessions: map[string]Session{}}
 }
 
-// AddUser implements Accounts.
+// AddUser implements stafftest.Accounts.
 func (m *Memory) AddUser(ctx context.Context, u User) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -68,7 +63,7 @@ func (m *Memory) AddUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// User implements Accounts.
+// User implements stafftest.Accounts.
 func (m *Memory) User(ctx context.Context, name string) (User, error) {
 	if err := ctx.Err(); err != nil {
 		return User{}, err
@@ -82,7 +77,7 @@ func (m *Memory) User(ctx context.Context, name string) (User, error) {
 	return cloneUser(u), nil
 }
 
-// Users implements Accounts.
+// Users implements stafftest.Accounts.
 func (m *Memory) Users(ctx context.Context) ([]User, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -97,7 +92,7 @@ func (m *Memory) Users(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-// UpdateUser implements Accounts: the failures, the lock and the creation
+// UpdateUser implements stafftest.Accounts: the failures, the lock and the creation
 // time stay as they are.
 func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	if err := ctx.Err(); err != nil {
@@ -114,7 +109,7 @@ func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	return nil
 }
 
-// SignInAttempt implements Accounts.
+// SignInAttempt implements stafftest.Accounts.
 func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return User{}, false, err
@@ -139,7 +134,7 @@ func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, 
 	return cloneUser(u), true, nil
 }
 
-// SignedIn implements Accounts; ENOTFOUND if there is no such account.
+// SignedIn implements stafftest.Accounts; ENOTFOUND if there is no such account.
 func (m *Memory) SignedIn(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -155,7 +150,7 @@ func (m *Memory) SignedIn(ctx context.Context, name string) error {
 	return nil
 }
 
-// CreateSession implements Accounts: ENOTFOUND if s.User has no account,
+// CreateSession implements stafftest.Accounts: ENOTFOUND if s.User has no account,
 // ECONFLICT if a session has s.TokenHash. It drops the sessions expired
 // at s.Created.
 func (m *Memory) CreateSession(ctx context.Context, s Session) error {
@@ -179,7 +174,7 @@ func (m *Memory) CreateSession(ctx context.Context, s Session) error {
 	return nil
 }
 
-// Session implements Accounts: a session expires at its Expires.
+// Session implements stafftest.Accounts: a session expires at its Expires.
 func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return Session{}, err
@@ -197,7 +192,7 @@ func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (
 	return s, nil
 }
 
-// DeleteSession implements Accounts.
+// DeleteSession implements stafftest.Accounts.
 func (m *Memory) DeleteSession(ctx context.Context, tokenHash string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -208,7 +203,7 @@ func (m *Memory) DeleteSession(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
-// Audit implements Trail. Memory keeps every entry for as long as the
+// Audit implements stafftest.Trail. Memory keeps every entry for as long as the
 // process lives: it is for demos, not for an audit that must last.
 func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
 	if err := ctx.Err(); err != nil {
@@ -221,7 +216,7 @@ func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
 	return nil
 }
 
-// AuditLog implements Trail.
+// AuditLog implements stafftest.Trail.
 func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -243,7 +238,7 @@ func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	return entries, nil
 }
 
-// RecordSessions implements Trail. Once KeepRecords are kept, each new
+// RecordSessions implements stafftest.Trail. Once KeepRecords are kept, each new
 // record replaces the oldest.
 func (m *Memory) RecordSessions(ctx context.Context, rs []SessionRecord) error {
 	if err := ctx.Err(); err != nil {
@@ -273,7 +268,7 @@ func (m *Memory) newest(yield func(SessionRecord) bool) {
 	}
 }
 
-// RecentSessions implements Trail: the latest to end first, and of those
+// RecentSessions implements stafftest.Trail: the latest to end first, and of those
 // that ended at once the latest recorded.
 func (m *Memory) RecentSessions(ctx context.Context, phone string, limit int) ([]SessionRecord, error) {
 	if err := ctx.Err(); err != nil {
@@ -292,7 +287,7 @@ func (m *Memory) RecentSessions(ctx context.Context, phone string, limit int) ([
 	return rs[:min(len(rs), RecentLimit(limit))], nil
 }
 
-// SessionCounts implements Trail: hour counts by hour then service, end
+// SessionCounts implements stafftest.Trail: hour counts by hour then service, end
 // counts by service, node and result, each compared byte by byte.
 func (m *Memory) SessionCounts(ctx context.Context, from, to time.Time) ([]HourCount, []EndCount, error) {
 	if err := ctx.Err(); err != nil {

@@ -1,14 +1,13 @@
 // Package staff keeps what the hotline console knows of its people and
 // their work: accounts and roles (operator, supervisor, administrator),
 // passwords, sign-in sessions, the audit log of what they did, and the
-// journal of how callers' USSD sessions ended, which they read. The stores
-// are Accounts and Trail: Memory here, postgres.Console in PostgreSQL,
-// both held to the contract of stafftest. The console itself (package
+// journal of how callers' USSD sessions ended, which they read. Memory
+// keeps them here, postgres.Console in PostgreSQL, both held to the
+// contract of stafftest (its Accounts and Trail). The console itself (package
 // hotline) is a channel; stores depend on this package, never on it.
 package staff
 
 import (
-	"context"
 	"time"
 )
 
@@ -117,58 +116,4 @@ type HourCount struct {
 type EndCount struct {
 	Service, Node, Result string
 	N                     int
-}
-
-// Accounts keeps the console's accounts and browser sessions: in memory
-// (Memory) or in PostgreSQL (postgres.Console). Failures are
-// *guichet.Error values with the codes given.
-type Accounts interface {
-	// AddUser creates u; ECONFLICT if the name is taken.
-	AddUser(ctx context.Context, u User) error
-	// User returns one account; ENOTFOUND if there is none.
-	User(ctx context.Context, name string) (User, error)
-	// Users lists the accounts by name.
-	Users(ctx context.Context) ([]User, error)
-	// UpdateUser replaces the stored account of u.Name (role, language,
-	// hash, MustChange, full name); ENOTFOUND if there is none.
-	UpdateUser(ctx context.Context, u User) error
-	// SignInAttempt reserves a sign-in attempt of name at now, before its
-	// password is checked, atomically: while the account is locked (now
-	// before LockedUntil) it counts nothing and returns the account with
-	// ok false; otherwise it forgets a lock that has ended with its
-	// failures, counts the attempt in Failures, locks the account until
-	// now+lock when they reach max (0: never), and returns it with ok
-	// true. So parallel guesses get max tries in all, not one each. A
-	// right password then calls SignedIn. ENOTFOUND if there is none.
-	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u User, ok bool, err error)
-	// SignedIn clears name's failures and lock.
-	SignedIn(ctx context.Context, name string) error
-
-	// CreateSession stores s.
-	CreateSession(ctx context.Context, s Session) error
-	// Session returns the session whose token hashes to tokenHash, if it
-	// has not expired at now; ENOTFOUND otherwise.
-	Session(ctx context.Context, tokenHash string, now time.Time) (Session, error)
-	// DeleteSession signs a browser out; deleting a missing one is no
-	// error.
-	DeleteSession(ctx context.Context, tokenHash string) error
-}
-
-// Trail keeps what the console must be able to tell later: the audit log
-// of what operators did, and the record of how USSD sessions ended. In
-// memory (Memory) or in PostgreSQL (postgres.Console).
-type Trail interface {
-	// Audit appends e (its ID is assigned).
-	Audit(ctx context.Context, e AuditEntry) error
-	// AuditLog returns the entries f selects, newest first.
-	AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
-
-	// RecordSessions appends ended sessions.
-	RecordSessions(ctx context.Context, rs []SessionRecord) error
-	// RecentSessions returns a phone's latest sessions, newest first, at
-	// most limit (0: 20).
-	RecentSessions(ctx context.Context, phone string, limit int) ([]SessionRecord, error)
-	// SessionCounts counts the sessions that ended in [from, to): per hour
-	// and service, and per service, node and result.
-	SessionCounts(ctx context.Context, from, to time.Time) ([]HourCount, []EndCount, error)
 }

@@ -32,7 +32,7 @@ func BenchmarkStepRedis(b *testing.B) {
 }
 
 // newBenchFixture is newFixture for a benchmark, which newFixture's
-// *testing.T does not allow: the built-in catalogue, the native adapter in
+// *testing.T does not allow: the built-in catalogue, the native case service (cases.Service) in
 // memory, a fixed clock.
 func newBenchFixture(b *testing.B, store ussd.Store) *fixture {
 	b.Helper()

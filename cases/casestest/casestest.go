@@ -44,13 +44,13 @@ type Queue interface {
 	Bookings(ctx context.Context, phone string, from time.Time) ([]cases.Booking, error)
 	SetOptOut(ctx context.Context, phone string, out bool) error
 	OptedOut(ctx context.Context, phone string) (bool, error)
+	AnswerOnce(ctx context.Context, key string, do func(ctx context.Context, w cases.Replies) error) (bool, error)
 }
 
 // Outbox is what the dispatcher, the inbox and the hotline do with the
 // outbox.
 type Outbox interface {
 	Enqueue(ctx context.Context, msgs []outbox.Message) error
-	EnqueueOnce(ctx context.Context, key string, msgs []outbox.Message) (bool, error)
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
 	MarkMessage(ctx context.Context, id int64, status, reason string) error
 	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
@@ -100,7 +100,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
 		{"Enqueue", testEnqueue},
-		{"EnqueueOnce", testEnqueueOnce},
+		{"AnswerOnce", testAnswerOnce},
 		{"Bookings", testBookings},
 		{"OptOut", testOptOut},
 		{"DeliveryCounts", testDeliveryCounts},

@@ -58,7 +58,7 @@ func testEnqueue(t *testing.T, s Stores) {
 		t.Errorf("claimed %v, want %v", got, []int64{first.ID, second.ID})
 	}
 
-	// A message that PrepareMessages refuses writes none of them.
+	// A message that outbox.Prepare refuses writes none of them.
 	const other = "+237677000002"
 	for _, bad := range []outbox.Message{
 		{Phone: other, Body: ""},
@@ -87,45 +87,63 @@ func testEnqueue(t *testing.T, s Stores) {
 	}
 }
 
-// testEnqueueOnce writes a reply once per key: again with the same key,
-// even from many goroutines at once, nothing more is written; another key
-// writes; a refused message writes nothing and leaves the key free.
-func testEnqueueOnce(t *testing.T, s Stores) {
+// testAnswerOnce acts on and answers an SMS once per key: a STOP
+// delivered again after a START opts nobody out and answers nothing, even
+// when the retries come at once; another key acts; a failed answer leaves
+// the key free and, in a transactional store, its opt-out undone.
+func testAnswerOnce(t *testing.T, s Stores) {
 	ctx := t.Context()
 	const phone = "+237677000009"
-	reply := []outbox.Message{{Phone: phone, Lang: "fr", Body: "Dossier 10000048: En traitement.", Kind: "moved", Created: t0}}
-	if fresh := must[bool](t)(s.EnqueueOnce(ctx, "sms.in|k1", reply)); !fresh {
-		t.Fatal("the first EnqueueOnce of a key wrote nothing")
+	answer := func(key string, out bool, body string) bool {
+		t.Helper()
+		ran, err := s.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
+			if err := w.SetOptOut(ctx, phone, out); err != nil {
+				return err
+			}
+			return w.Enqueue(ctx, []outbox.Message{{Phone: phone, Lang: "fr", Body: body, Kind: outbox.KindOptOut, Created: t0}})
+		})
+		noErr(t, err)
+		return ran
+	}
+	if !answer("stop-1", true, "STOP recu") || !answer("start-1", false, "START recu") {
+		t.Fatal("a first SMS was not answered")
 	}
 	var (
-		wg    sync.WaitGroup
-		fresh atomic.Int32
+		wg   sync.WaitGroup
+		runs atomic.Int32
 	)
 	for range 8 {
 		wg.Go(func() {
-			ok, err := s.EnqueueOnce(ctx, "sms.in|k1", reply)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				fresh.Add(1)
+			ran, err := s.AnswerOnce(ctx, "stop-1", func(ctx context.Context, w cases.Replies) error {
+				runs.Add(1)
+				return w.SetOptOut(ctx, phone, true)
+			})
+			if err != nil || ran {
+				t.Errorf("STOP delivered again: ran %v, %v", ran, err)
 			}
 		})
 	}
 	wg.Wait()
-	if n := fresh.Load(); n != 0 {
-		t.Errorf("%d repeated EnqueueOnce wrote again", n)
+	if n := runs.Load(); n != 0 {
+		t.Errorf("a STOP delivered again was acted on %d times", n)
 	}
-	if got := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)); len(got) != 1 || got[0].Status != outbox.MessagePending {
-		t.Fatalf("messages after repeated EnqueueOnce: %+v, want the one pending", got)
-	}
-	_, err := s.EnqueueOnce(ctx, "sms.in|k2", []outbox.Message{{Phone: phone, Body: ""}})
-	wantCode(t, err, guichet.EINVALID, "")
-	if !must[bool](t)(s.EnqueueOnce(ctx, "sms.in|k2", reply)) {
-		t.Error("a key whose first call was refused is taken")
+	if out := must[bool](t)(s.OptedOut(ctx, phone)); out {
+		t.Error("a STOP delivered again after START opted the citizen out")
 	}
 	if got := must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)); len(got) != 2 {
-		t.Errorf("%d messages after two keys, want 2", len(got))
+		t.Errorf("%d replies, want one per SMS: %+v", len(got), got)
+	}
+
+	// A failed answer is not remembered: the SMSC's next delivery runs it.
+	_, err := s.AnswerOnce(ctx, "stop-2", func(ctx context.Context, w cases.Replies) error {
+		return w.Enqueue(ctx, []outbox.Message{{Phone: phone, Body: ""}})
+	})
+	wantCode(t, err, guichet.EINVALID, "")
+	if !answer("stop-2", true, "STOP recu") {
+		t.Error("a key whose first answer failed is taken")
+	}
+	if out := must[bool](t)(s.OptedOut(ctx, phone)); !out {
+		t.Error("the STOP answered on its second delivery did not opt out")
 	}
 }
 

@@ -12,13 +12,9 @@ import (
 	"github.com/guichet/guichet/postgres"
 )
 
-type keyAdder interface {
-	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
-}
-
 // demoKeys gives each administration of the catalogue a key on the embedded
 // default, printed once, so that a newcomer can try the API.
-func demoKeys(ctx context.Context, keys keyAdder, cat cases.Catalogue, stdout io.Writer) error {
+func demoKeys(ctx context.Context, keys keyStore, cat cases.Catalogue, stdout io.Writer) error {
 	owners := map[string]bool{}
 	for _, id := range cat.ServiceIDs() {
 		if o := cat.Owner(id); o != "" {

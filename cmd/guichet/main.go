@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -57,11 +56,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return err
 		}
-		ln, err := net.Listen("tcp", cfg.HTTP)
-		if err != nil {
-			return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
-		}
-		return serve(ctx, cfg, ln, stdout)
+		return serve(ctx, cfg, nil, stdout)
 	case "dial":
 		return dial(ctx, args[1:], stdin, stdout)
 	case "smsc":

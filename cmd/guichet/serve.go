@@ -149,7 +149,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 // dispatcher that sends on those binds.
 func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
 	receipts := &delivery.Receipts{Store: st.outbox, Log: log.With("comp", "outbox")}
-	answers := &inbox.Inbox{Outbox: st.outbox, Store: st.replies, Cases: service, Languages: engine, Region: "CM",
+	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Region: "CM",
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
 		return smpp.Demux(receipts.Handle(op), answers.Handle)
@@ -220,16 +220,26 @@ func minLimit(cfg Config) int {
 	return l
 }
 
-// serve runs the gateway on ln until ctx ends, then drains in-flight hops
-// and stops what runs in the background.
+// serve runs the gateway until ctx ends, then drains in-flight hops and
+// stops what runs in the background. It listens on cfg.HTTP once the
+// gateway is built (connections are refused, not held, while it starts),
+// or on ln when a test hands it one.
 func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) error {
-	defer ln.Close()
+	if ln != nil {
+		defer ln.Close()
+	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	g, err := build(ctx, cfg, log, true)
 	if err != nil {
 		return err
 	}
 	defer g.close()
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.HTTP); err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
+		}
+		defer ln.Close()
+	}
 	addr := ln.Addr().String()
 	for _, op := range cfg.Operators {
 		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", "http://"+addr+op.Path)
@@ -250,7 +260,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer func() { stopJobs(); wg.Wait() }()
-	wg.Go(func() { g.sms.dispatcher.Run(jobs) })
+	if g.sms != nil {
+		wg.Go(func() { g.sms.dispatcher.Run(jobs) })
+	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
 
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
@@ -112,5 +115,17 @@ func TestSMSCCommand(t *testing.T) {
 	}
 	if !receipt || !inbound {
 		t.Errorf("the bind got a receipt: %v, the injected SMS: %v (%d PDUs)", receipt, inbound, len(got))
+	}
+}
+
+// An SMPP operator configured twice is refused before any bind is dialled
+// (its metrics would clash, and the SMSC would see twice the binds).
+func TestSMSCsRefuseAnOperatorTwice(t *testing.T) {
+	cfg := defaultConfig()
+	op := SMSCConfig{Name: "mtn", Addr: "127.0.0.1:1", SystemID: "guichet"}
+	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{op, op}}
+	_, err := startSMSCs(cfg, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), func(string) smpp.Handler { return nil })
+	if err == nil || !strings.Contains(err.Error(), "operator mtn is configured twice") {
+		t.Errorf("startSMSCs with mtn twice = %v, want it refused", err)
 	}
 }

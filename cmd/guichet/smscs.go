@@ -50,11 +50,17 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		s.close(context.Background())
 		return nil, fmt.Errorf("smpp routes: %w", err)
 	}
+	names := map[string]bool{}
 	for _, op := range ops {
 		if op.Name == "" || op.Addr == "" {
 			s.close(context.Background())
 			return nil, fmt.Errorf("smpp: every operator needs a name and an addr")
 		}
+		if names[op.Name] {
+			s.close(context.Background())
+			return nil, fmt.Errorf("smpp: operator %s is configured twice", op.Name)
+		}
+		names[op.Name] = true
 		if op.USSD != nil {
 			if err := op.USSD.Check(); err != nil {
 				s.close(context.Background())

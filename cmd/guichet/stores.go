@@ -65,8 +65,8 @@ type stores struct {
 	records  hotline.Records // bookings and callbacks, for the console
 	optOuts  delivery.OptOuts
 	outbox   outboxStore
-	accounts staff.Accounts
-	trail    staff.Trail
+	accounts hotline.Accounts
+	trail    trail
 	keys     keyStore
 	close    func()
 }
@@ -76,8 +76,14 @@ type stores struct {
 type outboxStore interface {
 	delivery.DeliveryStore
 	delivery.ReceiptStore
-	inbox.Outbox
 	hotline.Outbox
+}
+
+// trail is what the console and the journal write and read of the
+// audit log and the session records.
+type trail interface {
+	hotline.Trail
+	hotline.Recorder
 }
 
 // keyStore is what the API and the demo's keys do with API keys.

@@ -14,10 +14,16 @@ import (
 	"github.com/guichet/guichet/staff"
 )
 
+// accountAdder is what making the first administrator needs.
+type accountAdder interface {
+	Users(ctx context.Context) ([]staff.User, error)
+	AddUser(ctx context.Context, u staff.User) error
+}
+
 // firstAdmin creates the console's first administrator when there is no
 // account yet, with a one-time password printed once: they must choose
 // their own at first sign-in.
-func firstAdmin(ctx context.Context, store staff.Accounts, now time.Time, stdout io.Writer, consoleURL string) error {
+func firstAdmin(ctx context.Context, store accountAdder, now time.Time, stdout io.Writer, consoleURL string) error {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return fmt.Errorf("listing console accounts: %w", err)

@@ -16,8 +16,62 @@ import (
 
 // Store is one implementation's accounts and trail, on one database.
 type Store struct {
-	staff.Accounts
-	staff.Trail
+	Accounts
+	Trail
+}
+
+// Accounts keeps the console's accounts and browser sessions: in memory
+// (Memory) or in PostgreSQL (postgres.Console). Failures are
+// *guichet.Error values with the codes given.
+type Accounts interface {
+	// AddUser creates u; ECONFLICT if the name is taken.
+	AddUser(ctx context.Context, u staff.User) error
+	// staff.User returns one account; ENOTFOUND if there is none.
+	User(ctx context.Context, name string) (staff.User, error)
+	// Users lists the accounts by name.
+	Users(ctx context.Context) ([]staff.User, error)
+	// UpdateUser replaces the stored account of u.Name (role, language,
+	// hash, MustChange, full name); ENOTFOUND if there is none.
+	UpdateUser(ctx context.Context, u staff.User) error
+	// SignInAttempt reserves a sign-in attempt of name at now, before its
+	// password is checked, atomically: while the account is locked (now
+	// before LockedUntil) it counts nothing and returns the account with
+	// ok false; otherwise it forgets a lock that has ended with its
+	// failures, counts the attempt in Failures, locks the account until
+	// now+lock when they reach max (0: never), and returns it with ok
+	// true. So parallel guesses get max tries in all, not one each. A
+	// right password then calls SignedIn. ENOTFOUND if there is none.
+	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u staff.User, ok bool, err error)
+	// SignedIn clears name's failures and lock.
+	SignedIn(ctx context.Context, name string) error
+
+	// CreateSession stores s.
+	CreateSession(ctx context.Context, s staff.Session) error
+	// staff.Session returns the session whose token hashes to tokenHash, if it
+	// has not expired at now; ENOTFOUND otherwise.
+	Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error)
+	// DeleteSession signs a browser out; deleting a missing one is no
+	// error.
+	DeleteSession(ctx context.Context, tokenHash string) error
+}
+
+// Trail keeps what the console must be able to tell later: the audit log
+// of what operators did, and the record of how USSD sessions ended. In
+// memory (Memory) or in PostgreSQL (postgres.Console).
+type Trail interface {
+	// Audit appends e (its ID is assigned).
+	Audit(ctx context.Context, e staff.AuditEntry) error
+	// AuditLog returns the entries f selects, newest first.
+	AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.AuditEntry, error)
+
+	// RecordSessions appends ended sessions.
+	RecordSessions(ctx context.Context, rs []staff.SessionRecord) error
+	// RecentSessions returns a phone's latest sessions, newest first, at
+	// most limit (0: 20).
+	RecentSessions(ctx context.Context, phone string, limit int) ([]staff.SessionRecord, error)
+	// SessionCounts counts the sessions that ended in [from, to): per hour
+	// and service, and per service, node and result.
+	SessionCounts(ctx context.Context, from, to time.Time) ([]staff.HourCount, []staff.EndCount, error)
 }
 
 // Run runs the contract suite. newStore returns a fresh, empty store; it
