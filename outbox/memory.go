@@ -15,16 +15,12 @@ import (
 // the case store in memory (cases.Memory) writes to it. It is safe for
 // concurrent use; its data dies with the process.
 type Memory struct {
-	// Now dates messages that come without a date, sent messages and
-	// remembered keys. nil: time.Now.
+	// Now dates messages that come without a date, and sent messages.
+	// nil: time.Now.
 	Now func() time.Time
-	// Keep is how long EnqueueOnce remembers a key; 0 means 24 hours.
-	Keep time.Duration
 
 	mu    sync.Mutex
-	queue []queued             // by ID: the message with ID i is queue[i-1]
-	keys  map[string]time.Time // EnqueueOnce's keys, and when they were written
-	swept time.Time
+	queue []queued // by ID: the message with ID i is queue[i-1]
 }
 
 // queued is a message in the outbox, with its sender's lease.
