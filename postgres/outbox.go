@@ -216,3 +216,39 @@ func (s *Outbox) Enqueue(ctx context.Context, msgs []outbox.Message) error {
 	}
 	return nil
 }
+
+// Record applies outcomes in one statement and one commit, each to its
+// message if it is still under the claim the outcome ends (status sending,
+// attempts as claimed); it returns how many it applied. Sent messages are
+// dated with the store's now.
+func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, error) {
+	if len(outcomes) == 0 {
+		return 0, nil
+	}
+	n := len(outcomes)
+	ids, attempts := make([]int64, n), make([]int32, n)
+	status, reason, bind, smscID := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	notBefore := make([]*time.Time, n)
+	for i, o := range outcomes {
+		if err := outbox.CheckOutcome(o); err != nil {
+			return 0, err
+		}
+		ids[i], attempts[i], status[i], reason[i], bind[i], smscID[i] = o.ID, int32(o.Attempt), o.Status, o.Reason, o.Bind, o.SMSCID
+		if o.Status == outbox.MessagePending && !o.NotBefore.IsZero() {
+			notBefore[i] = &o.NotBefore
+		}
+	}
+	tag, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
+			not_before = u.not_before,
+			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
+			smsc_id = CASE WHEN u.status = 'sent' THEN u.smsc_id ELSE o.smsc_id END,
+			sent = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent END
+		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
+		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt`,
+		ids, attempts, status, reason, bind, smscID, notBefore, s.now())
+	if err != nil {
+		return 0, fail(ctx, "recording outcomes", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -58,6 +58,7 @@ type Outbox interface {
 	Defer(ctx context.Context, id int64, reason string, until time.Time) error
 	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
+	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
 }
 
 // Run runs the contract suite. newStores returns fresh stores holding the
@@ -99,6 +100,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"Messages", testMessages},
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
+		{"Record", testRecord},
 		{"Enqueue", testEnqueue},
 		{"AnswerOnce", testAnswerOnce},
 		{"Bookings", testBookings},

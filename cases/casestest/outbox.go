@@ -410,3 +410,59 @@ func testDeferredNotClaimed(t *testing.T, s Stores) {
 		t.Errorf("claimed %v after MarkMessage pending, want the message", got)
 	}
 }
+
+// testRecord applies many outcomes at once: sent ones with their bind and
+// id, deferred ones until their time, failed and expired ones; an outcome
+// of a claim that has since been claimed again, or of a message no longer
+// claimed, changes nothing; an unknown status is refused whole.
+func testRecord(t *testing.T, s Stores) {
+	ctx := t.Context()
+	const phone = "+237677000021"
+	written := write(t, s, phone, 5)
+	claimed := must[[]outbox.Message](t)(s.ClaimMessages(ctx, 100, time.Minute, t0))
+	if len(claimed) != 5 {
+		t.Fatalf("claimed %d, want 5", len(claimed))
+	}
+	a := claimed[0].Attempts
+	wantCode(t, errOf(s.Record(ctx, []outbox.Outcome{{ID: written[0].ID, Attempt: a, Status: outbox.MessageDelivered}})), guichet.EINVALID, "")
+	n := must[int](t)(s.Record(ctx, []outbox.Outcome{
+		{ID: written[0].ID, Attempt: a, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "A1"},
+		{ID: written[1].ID, Attempt: a, Status: outbox.MessagePending, Reason: "ESME_RMSGQFUL (0x14)", NotBefore: t0.Add(30 * time.Second)},
+		{ID: written[2].ID, Attempt: a, Status: outbox.MessageFailed, Reason: "ESME_RINVDSTADR (0x0B)"},
+		{ID: written[3].ID, Attempt: a, Status: outbox.MessageExpired, Reason: "too old"},
+		{ID: written[4].ID, Attempt: a - 1, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "stale"}, // an older claim's
+		{ID: 1 << 40, Attempt: 1, Status: outbox.MessageSent},
+	}))
+	if n != 4 {
+		t.Errorf("Record applied %d outcomes, want 4", n)
+	}
+	m := byID(t, s, phone)
+	if got := m[written[0].ID]; got.Status != outbox.MessageSent || got.Bind != "mtn" || got.SMSCID != "A1" || got.Sent.IsZero() {
+		t.Errorf("sent message is %+v", got)
+	}
+	if got := m[written[1].ID]; got.Status != outbox.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
+		t.Errorf("deferred message is %+v", got)
+	}
+	if got := m[written[2].ID]; got.Status != outbox.MessageFailed || got.Reason != "ESME_RINVDSTADR (0x0B)" {
+		t.Errorf("failed message is %+v", got)
+	}
+	if got := m[written[3].ID]; got.Status != outbox.MessageExpired {
+		t.Errorf("expired message is %+v", got)
+	}
+	if got := m[written[4].ID]; got.Status != outbox.MessageSending || got.SMSCID != "" {
+		t.Errorf("the outcome of an older claim changed %+v", got)
+	}
+	// The deferred one is claimed again from its time only; a sent one's
+	// second outcome (its claim is over) changes nothing.
+	if got := claimAll(t, s, t0.Add(29*time.Second)); len(got) != 0 {
+		t.Errorf("claimed %v before the deferred message's time", got)
+	}
+	if got := claimAll(t, s, t0.Add(2*time.Minute)); !slices.Contains(got, written[1].ID) {
+		t.Errorf("claimed %v at its time, want the deferred %d among them", got, written[1].ID)
+	}
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: written[0].ID, Attempt: a, Status: outbox.MessageFailed}})); n != 0 {
+		t.Errorf("an outcome for a message no longer claimed was applied")
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }

@@ -6,6 +6,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,15 +24,13 @@ import (
 	"github.com/guichet/guichet/sms"
 )
 
-// DeliveryStore is what the Dispatcher needs of the outbox: Memory
+// DeliveryStore is what the Dispatcher needs of the outbox: outbox.Memory
 // and postgres.Outbox have it.
 type DeliveryStore interface {
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
-	MarkMessage(ctx context.Context, id int64, status, reason string) error
-	// MarkSent records the bind and the SMSC's id of a sent message.
-	MarkSent(ctx context.Context, id int64, bind, smscID string) error
-	// Defer puts a message back to pending, not claimed before until.
-	Defer(ctx context.Context, id int64, reason string, until time.Time) error
+	// Record applies what became of claimed messages, many at once: one
+	// statement and one commit for all of them.
+	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
 }
 
 // OptOuts tells whether a citizen opted out of SMS (sent STOP).
@@ -69,6 +68,8 @@ const (
 	DefaultBackoffMax    = 10 * time.Minute
 	DefaultThrottlePause = time.Second
 	DefaultSubmitTimeout = 30 * time.Second
+	DefaultFlushEvery    = 5 * time.Millisecond
+	DefaultFlushRows     = 500
 )
 
 // Dispatcher drains the outbox to the operators' binds over SMPP.
@@ -123,15 +124,22 @@ type Dispatcher struct {
 	// instead of sent, except the confirmation of STOP or START itself
 	// (Kind KindOptOut).
 	OptOuts OptOuts
-	Every   time.Duration    // how often Run looks (default 1 s)
-	Batch   int              // messages per claim (default 100)
-	Lease   time.Duration    // how long a claim holds (default 2 min)
-	Now     func() time.Time // nil: time.Now
-	Log     *slog.Logger     // nil: discard
+	// FlushEvery and FlushRows bound how long the outcomes of submits wait
+	// to be committed together: at most FlushEvery (default 5 ms), or
+	// until FlushRows (default 500) are waiting; one commit for all.
+	FlushEvery time.Duration
+	FlushRows  int
+	Every      time.Duration    // how often Run looks (default 1 s)
+	Batch      int              // messages per claim (default 100)
+	Lease      time.Duration    // how long a claim holds (default 2 min)
+	Now        func() time.Time // nil: time.Now
+	Log        *slog.Logger     // nil: discard
 
-	mu    sync.Mutex
-	binds map[string]*bindState // by operator
-	c     counters
+	mu       sync.Mutex
+	binds    map[string]*bindState // by operator
+	c        counters
+	initOnce sync.Once
+	outcomes *group[outbox.Outcome, struct{}]
 }
 
 // bindState is what the Dispatcher knows of one operator's bind.
@@ -141,7 +149,7 @@ type bindState struct {
 }
 
 type counters struct {
-	sent, deferred, throttled, failed, expired, maybeSent atomic.Uint64
+	sent, deferred, throttled, failed, expired, maybeSent, stale atomic.Uint64
 }
 
 // Stats are the Dispatcher's counters.
@@ -152,6 +160,7 @@ type Stats struct {
 	Failed    uint64 // messages given up
 	Expired   uint64 // messages too old to send
 	MaybeSent uint64 // retried after a timeout or a connection lost after sending: maybe duplicates
+	Stale     uint64 // claims whose lease ran out before their turn: left, not sent, for the next claim
 }
 
 // Stats returns the counters.
@@ -159,6 +168,7 @@ func (d *Dispatcher) Stats() Stats {
 	return Stats{
 		Sent: d.c.sent.Load(), Deferred: d.c.deferred.Load(), Throttled: d.c.throttled.Load(),
 		Failed: d.c.failed.Load(), Expired: d.c.expired.Load(), MaybeSent: d.c.maybeSent.Load(),
+		Stale: d.c.stale.Load(),
 	}
 }
 
@@ -182,9 +192,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// Drain sends what is due now, batch after batch, each message of a batch
-// concurrently (each bind's window bounds what is in flight), and returns
-// how many messages it handled, whatever became of them.
+// Drain sends what is due now and returns how many messages it handled,
+// whatever became of them. It claims the next batch while the last is in
+// flight (two batches at most), sends each number's messages in the order
+// they were written (one after the other; after one is deferred, the
+// next waits behind it), and commits the outcomes of many submits at
+// once. A claim whose lease is about to run out before its turn comes is
+// left unsent, for whoever claims it next: never sent twice for that.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	batch := d.Batch
 	if batch <= 0 {
@@ -194,65 +208,119 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	if lease <= 0 {
 		lease = 2 * time.Minute
 	}
-	n := 0
+	var (
+		wg         sync.WaitGroup
+		mu         sync.Mutex
+		errs       []error
+		tails      = map[string]*chain{} // each number's latest message in flight
+		slots      = make(chan struct{}, 2*batch)
+		n          = 0
+		round      = 0 // claimed since the last short claim
+		sentBefore = d.c.sent.Load()
+	)
+	defer wg.Wait()
 	for {
-		msgs, err := d.Store.ClaimMessages(ctx, batch, lease, d.now())
+		claimed := d.now()
+		msgs, err := d.Store.ClaimMessages(ctx, batch, lease, claimed)
 		if err != nil {
-			return n, fmt.Errorf("outbox: claiming messages: %w", err)
+			wg.Wait()
+			return n, errors.Join(append(errs, fmt.Errorf("outbox: claiming messages: %w", err))...)
 		}
-		var (
-			wg   sync.WaitGroup
-			errs = make([]error, len(msgs))
-		)
-		for i, m := range msgs {
-			wg.Go(func() { errs[i] = d.deliver(ctx, m) })
+		deadline := claimed.Add(lease - lease/4) // a margin for the submit itself
+		for _, m := range msgs {
+			slots <- struct{}{}
+			mu.Lock()
+			prev := tails[m.Phone]
+			next := &chain{done: make(chan struct{})}
+			tails[m.Phone] = next
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() { <-slots }()
+				var after time.Time // the wait of the number's message before this one
+				if prev != nil {
+					<-prev.done
+					after = prev.deferred
+				}
+				var derr error
+				next.deferred, derr = d.deliver(ctx, m, deadline, after)
+				mu.Lock()
+				if derr != nil {
+					errs = append(errs, derr)
+				}
+				if tails[m.Phone] == next {
+					delete(tails, m.Phone)
+				}
+				mu.Unlock()
+				close(next.done)
+			})
 		}
-		wg.Wait()
 		n += len(msgs)
-		if err := errors.Join(errs...); err != nil {
-			return n, err
+		round += len(msgs)
+		mu.Lock()
+		failed := len(errs) > 0
+		mu.Unlock()
+		if len(msgs) == batch && ctx.Err() == nil && !failed {
+			continue
 		}
-		if len(msgs) < batch || ctx.Err() != nil {
-			return n, ctx.Err()
+		// A short claim: once what is in flight is done, what it deferred
+		// for a moment (a throttled bind's pause) may be due. A round that
+		// claimed nothing, or sent nothing (a bind that is down), ends the
+		// drain.
+		wg.Wait()
+		mu.Lock()
+		err = errors.Join(errs...)
+		mu.Unlock()
+		if err != nil || ctx.Err() != nil || round == 0 || d.c.sent.Load() == sentBefore {
+			return n, cmp.Or(err, ctx.Err())
 		}
+		round, sentBefore = 0, d.c.sent.Load()
 	}
 }
 
-// deliver sends one claimed message and records what became of it. It
-// returns only the store's errors: the message then stays claimed until
-// its lease ends.
-func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message) error {
-	// What is recorded after a submit is recorded even if ctx ends.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
+// chain links the messages to one number in one Drain: each waits for the
+// one before it, and is deferred behind it when it was.
+type chain struct {
+	done     chan struct{}
+	deferred time.Time // when the message was deferred to; zero if it was not
+}
+
+// deliver sends one claimed message and records what became of it; it
+// returns when the message was deferred to, if it was. It returns only the
+// store's errors: the message then stays claimed until its lease ends.
+// behind is when the number's message before this one was deferred to:
+// this one is deferred with it, so that they keep their order.
+func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, behind time.Time) (time.Time, error) {
 	validity := orDefault(d.Validity, DefaultValidity)
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
-		return d.mark(wctx, m, outbox.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+		return time.Time{}, d.mark(ctx, m, outbox.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
+	}
+	if !behind.IsZero() {
+		return d.retry(ctx, m, "waits behind an earlier message to the same number", behind.Sub(d.now()))
 	}
 	if d.OptOuts != nil && m.Kind != outbox.KindOptOut {
 		out, err := d.OptOuts.OptedOut(ctx, m.Phone)
 		if err != nil {
-			return fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
+			return time.Time{}, fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
 		}
 		if out {
 			d.c.failed.Add(1)
-			return d.mark(wctx, m, outbox.MessageFailed, ReasonOptedOut)
+			return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, ReasonOptedOut)
 		}
 	}
 	op, ok := d.Routes.Operator(m.Phone)
 	if !ok {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, outbox.MessageFailed, "no route for this number")
+		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, "no route for this number")
 	}
 	s, st := d.sender(op)
 	if s == nil {
-		return d.retry(wctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
+		return d.retry(ctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
 	}
 	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op] || m.Transliterate})
 	if err != nil {
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, outbox.MessageFailed, err.Error())
+		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())
 	}
 	var id string
 	for i, part := range enc.Parts {
@@ -265,22 +333,51 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message) error {
 		if i == len(enc.Parts)-1 {
 			sm.RegisteredDelivery = 1
 		}
-		if id, err = d.submit(ctx, s, st, sm); err != nil {
-			return d.failure(ctx, wctx, m, op, st, err)
+		if id, err = d.submit(ctx, s, st, sm, deadline); err != nil {
+			if errors.Is(err, errStale) {
+				d.c.stale.Add(1)
+				return time.Time{}, nil // its claim ran out: the next claim sends it, whole
+			}
+			return d.failure(ctx, m, op, st, err)
 		}
 	}
-	if err := d.Store.MarkSent(wctx, m.ID, s.Name(), id); err != nil {
-		return fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id}); err != nil {
+		return time.Time{}, fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
 	d.c.sent.Add(1)
 	d.log().Info("SMS sent", "msg_id", m.ID, "kind", m.Kind, "case_ref", m.CaseRef, "phone", phone.Mask(m.Phone),
 		"operator", op, "smsc_id", id, "parts", len(enc.Parts))
-	return nil
+	return time.Time{}, nil
+}
+
+// errStale is a submit not made because the message's claim ran out first.
+var errStale = errors.New("outbox: the claim's lease ran out before the submit")
+
+// record commits an outcome with those of other submits: it returns once
+// it is committed, even if ctx ends meanwhile (what the SMSC answered must
+// be kept).
+func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
+	d.initOnce.Do(func() {
+		d.outcomes = &group[outbox.Outcome, struct{}]{
+			every: orDefault(d.FlushEvery, DefaultFlushEvery), max: d.FlushRows,
+			run: func(ctx context.Context, batch []outbox.Outcome) ([]struct{}, error) {
+				_, err := d.Store.Record(ctx, batch)
+				return nil, err
+			},
+		}
+		if d.outcomes.max <= 0 {
+			d.outcomes.max = DefaultFlushRows
+		}
+	})
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_, err := d.outcomes.do(wctx, o)
+	return err
 }
 
 // submit waits for the bind's pause and rate, then submits with its own
 // deadline.
-func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM) (string, error) {
+func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time) (string, error) {
 	for {
 		d.mu.Lock()
 		wait := st.paused.Sub(d.now())
@@ -301,13 +398,16 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 			return "", fmt.Errorf("outbox: waiting for the bind's rate: %w", err)
 		}
 	}
+	if d.now().After(deadline) {
+		return "", errStale
+	}
 	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
 	defer cancel()
 	return s.Submit(sctx, sm)
 }
 
 // failure decides on a failed submit by its error.
-func (d *Dispatcher) failure(ctx, wctx context.Context, m outbox.Message, op string, st *bindState, err error) error {
+func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, st *bindState, err error) (time.Time, error) {
 	var (
 		se *smpp.StatusError
 		ce *smpp.ConnError
@@ -325,29 +425,29 @@ func (d *Dispatcher) failure(ctx, wctx context.Context, m outbox.Message, op str
 			}
 			d.mu.Unlock()
 			d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
-			return d.retry(wctx, m, reason, pause)
+			return d.retry(ctx, m, reason, pause)
 		case Retry:
-			return d.retry(wctx, m, reason, d.backoff(m.Attempts))
+			return d.retry(ctx, m, reason, d.backoff(m.Attempts))
 		}
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, outbox.MessageFailed, reason)
+		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, reason)
 	case errors.As(err, &ce):
 		reason := "connection lost before sending"
 		if ce.Sent {
 			d.c.maybeSent.Add(1)
 			reason = "connection lost after sending: the SMSC may have accepted it"
 		}
-		return d.retry(wctx, m, reason, d.backoff(m.Attempts))
+		return d.retry(ctx, m, reason, d.backoff(m.Attempts))
 	case errors.Is(err, smpp.ErrTimeout):
 		d.c.maybeSent.Add(1)
-		return d.retry(wctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
+		return d.retry(ctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
 	case errors.Is(err, smpp.ErrInvalid):
 		d.c.failed.Add(1)
-		return d.mark(wctx, m, outbox.MessageFailed, err.Error())
+		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())
 	case ctx.Err() != nil: // stopping: whoever runs next sends it
-		return d.retry(wctx, m, "dispatcher stopped before sending", 0)
+		return d.retry(ctx, m, "dispatcher stopped before sending", 0)
 	}
-	return d.retry(wctx, m, err.Error(), d.backoff(m.Attempts))
+	return d.retry(ctx, m, err.Error(), d.backoff(m.Attempts))
 }
 
 func (d *Dispatcher) action(se *smpp.StatusError) string {
@@ -363,16 +463,18 @@ func (d *Dispatcher) action(se *smpp.StatusError) string {
 	return GiveUp
 }
 
-func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, reason string, wait time.Duration) error {
+// retry defers m by wait and returns when to.
+func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, reason string, wait time.Duration) (time.Time, error) {
 	d.c.deferred.Add(1)
-	if err := d.Store.Defer(ctx, m.ID, reason, d.now().Add(wait)); err != nil {
-		return fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
+	until := d.now().Add(max(wait, 0))
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessagePending, Reason: reason, NotBefore: until}); err != nil {
+		return until, fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
 	}
-	return nil
+	return until, nil
 }
 
 func (d *Dispatcher) mark(ctx context.Context, m outbox.Message, status, reason string) error {
-	if err := d.Store.MarkMessage(ctx, m.ID, status, reason); err != nil {
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: status, Reason: reason}); err != nil {
 		return fmt.Errorf("outbox: marking message %d %s (%s): %w", m.ID, status, reason, err)
 	}
 	if status == outbox.MessageFailed {

@@ -106,8 +106,8 @@ func TestDispatchBackoff(t *testing.T) {
 	}
 }
 
-// ESME_RTHROTTLED pauses every send on the bind: the next submit waits
-// ThrottlePause.
+// ESME_RTHROTTLED pauses every send on the bind: the submits after it
+// wait ThrottlePause.
 func TestDispatchThrottlePausesBind(t *testing.T) {
 	s := newMemory()
 	queue(t, s, 3, time.Now())
@@ -135,8 +135,16 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 	if len(calls) != 4 {
 		t.Fatalf("%d submits, want 4", len(calls))
 	}
-	if gap := calls[1].Sub(calls[0]); gap < pause {
-		t.Errorf("next submit %v after the throttle, want at least %v", gap, pause)
+	// The dispatcher keeps two batches in flight: the one already on its
+	// way when the answer came may go; every later one waits the pause.
+	early := 0
+	for _, c := range calls[1:] {
+		if c.Sub(calls[0]) < pause {
+			early++
+		}
+	}
+	if early > 1 {
+		t.Errorf("%d submits within %v of the throttle, want at most the one in flight", early, pause)
 	}
 	if st := d.Stats(); st.Throttled != 1 || st.Sent != 3 {
 		t.Errorf("stats %+v", st)

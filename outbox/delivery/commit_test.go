@@ -1,0 +1,159 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/outbox/delivery"
+	"github.com/guichet/guichet/smpp"
+)
+
+// countingStore counts the Record calls a dispatcher makes, and their rows.
+type countingStore struct {
+	deliveryStore
+	records, rows atomic.Int64
+}
+
+func (c *countingStore) Record(ctx context.Context, outcomes []outbox.Outcome) (int, error) {
+	c.records.Add(1)
+	c.rows.Add(int64(len(outcomes)))
+	return c.deliveryStore.Record(ctx, outcomes)
+}
+
+// submits is a sender that answers at once, counting what it was given by
+// destination.
+type submits struct {
+	mu  sync.Mutex
+	got map[string]int
+	n   int
+}
+
+func (s *submits) Name() string { return "fake-1" }
+
+func (s *submits) Submit(_ context.Context, m *smpp.SubmitSM) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.got == nil {
+		s.got = map[string]int{}
+	}
+	s.got["+"+m.DestAddr]++
+	s.n++
+	return fmt.Sprint(s.n), nil
+}
+
+// On PostgreSQL the outcomes of 2,000 submits are committed many at once:
+// far fewer statements than messages, and every message is recorded sent.
+func TestDispatchPostgresGroupCommit(t *testing.T) {
+	pg := newPostgres(t)
+	const total = 2000
+	phones := queue(t, pg, total, time.Now())
+	store := &countingStore{deliveryStore: pg}
+	sub := &submits{}
+	d := &delivery.Dispatcher{Store: store, Routes: routeAll{}, Source: "8080", Batch: 200,
+		Senders: map[string]delivery.Sender{"fake": sub}}
+	if n, err := d.Drain(t.Context()); err != nil || n != total {
+		t.Fatalf("Drain = %d, %v; want %d", n, err, total)
+	}
+	if got := store.rows.Load(); got != total {
+		t.Errorf("%d outcomes recorded, want %d", got, total)
+	}
+	if r := store.records.Load(); r > total/20 {
+		t.Errorf("%d Record statements for %d messages: outcomes are not grouped", r, total)
+	}
+	for _, p := range phones {
+		if m := messageTo(t, pg, p); m.Status != outbox.MessageSent || m.SMSCID == "" {
+			t.Fatalf("message to %s is %+v, want sent with its id", p, m)
+		}
+	}
+	t.Logf("%d messages, %d Record statements", total, store.records.Load())
+}
+
+// A claim whose lease runs out while it waits for the bind's rate is not
+// submitted: it is left for the next claim, and every message is submitted
+// once in all, even with a second dispatcher claiming behind the first.
+func TestDispatchStaleClaimNotSent(t *testing.T) {
+	s := newMemory()
+	const total = 12
+	phones := queue(t, s, total, time.Now())
+	sub := &submits{}
+	newDispatcher := func() *delivery.Dispatcher {
+		return &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: total,
+			Lease: 200 * time.Millisecond, Rate: map[string]rate.Limit{"fake": 40}, // 25 ms apart: 12 take 300 ms
+			Senders: map[string]delivery.Sender{"fake": sub}}
+	}
+	first := newDispatcher()
+	if _, err := first.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st := first.Stats(); st.Stale == 0 {
+		t.Fatalf("stats %+v: want claims left stale behind the rate", st)
+	}
+	time.Sleep(200 * time.Millisecond) // the stale claims' leases end
+	second := newDispatcher()
+	second.Lease = time.Minute
+	if _, err := second.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sent := first.Stats().Sent + second.Stats().Sent; sent != total {
+		t.Errorf("%d sent in all, want %d", sent, total)
+	}
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	for _, p := range phones {
+		if sub.got[p] != 1 {
+			t.Errorf("message to %s submitted %d times, want once", p, sub.got[p])
+		}
+		if m := messageTo(t, s, p); m.Status != outbox.MessageSent {
+			t.Errorf("message to %s is %s, want sent", p, m.Status)
+		}
+	}
+}
+
+// Two messages to one number leave in the order they were written, even
+// when the first is deferred: the second waits behind it.
+func TestDispatchKeepsOrderPerNumber(t *testing.T) {
+	s := newMemory()
+	const to = "+237677000031"
+	for _, body := range []string{"Dossier recu", "Dossier pret"} {
+		if err := s.Enqueue(t.Context(), []outbox.Message{{Phone: to, Body: body, Created: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		order []string
+		calls int
+	)
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 { // the first, refused for now
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+			}
+			order = append(order, string(m.ShortMessage))
+			return fmt.Sprint(calls), nil
+		}}}}
+	for range 20 {
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d.Stats().Sent == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
+		t.Errorf("sent %q, want the first written first", order)
+	}
+}

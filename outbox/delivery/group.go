@@ -1,0 +1,81 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// group commits what many goroutines ask at once in one call, as
+// PostgreSQL's own group commit does: the first request of a batch leads
+// it, waits up to every for others to join (or until max have), runs the
+// batch with run, and hands each its result. Nobody waits longer than
+// every plus one run; no goroutine lives between batches.
+type group[T, R any] struct {
+	every time.Duration
+	max   int
+	run   func(ctx context.Context, batch []T) ([]R, error)
+
+	mu      sync.Mutex
+	pending []*groupCall[T, R]
+	full    chan struct{} // closed when the batch being gathered has max
+}
+
+type groupCall[T, R any] struct {
+	in   T
+	out  R
+	err  error
+	done chan struct{}
+}
+
+// do adds in to the batch being gathered and returns its result once the
+// batch has run. ctx bounds only the wait of a request that does not lead;
+// a leader runs its batch to the end on a context of its own, so that what
+// others wait for is not cut short by one caller leaving.
+func (g *group[T, R]) do(ctx context.Context, in T) (R, error) {
+	c := &groupCall[T, R]{in: in, done: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	lead := len(g.pending) == 1
+	if lead {
+		g.full = make(chan struct{})
+	}
+	full := g.full
+	if len(g.pending) == g.max {
+		close(full)
+	}
+	g.mu.Unlock()
+	if lead {
+		t := time.NewTimer(g.every)
+		select {
+		case <-t.C:
+		case <-full:
+			t.Stop()
+		}
+		g.mu.Lock()
+		batch := g.pending
+		g.pending = nil
+		g.mu.Unlock()
+		ins := make([]T, len(batch))
+		for i, b := range batch {
+			ins[i] = b.in
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		outs, err := g.run(rctx, ins)
+		cancel()
+		for i, b := range batch {
+			if err == nil && i < len(outs) {
+				b.out = outs[i]
+			}
+			b.err = err
+			close(b.done)
+		}
+	}
+	select {
+	case <-c.done:
+		return c.out, c.err
+	case <-ctx.Done():
+		var zero R
+		return zero, ctx.Err()
+	}
+}

@@ -1,0 +1,67 @@
+package outbox
+
+import (
+	"context"
+	"time"
+
+	"github.com/guichet/guichet"
+)
+
+// Outcome is what became of one claimed message, as a dispatcher records
+// it: many at once, in one statement and one commit (Record).
+type Outcome struct {
+	ID int64
+	// Attempt is the claim the outcome ends (the message's Attempts when
+	// it was claimed): once a claim's lease has run out and another
+	// sender claimed the message again, the older claim's outcome changes
+	// nothing.
+	Attempt int
+	// Status is MessageSent, MessagePending (deferred: tried again from
+	// NotBefore), MessageFailed or MessageExpired.
+	Status string
+	Reason string
+	// Bind and SMSCID say where a sent message went.
+	Bind, SMSCID string
+	NotBefore    time.Time
+}
+
+// CheckOutcome checks what Record is given.
+func CheckOutcome(o Outcome) error {
+	switch o.Status {
+	case MessageSent, MessagePending, MessageFailed, MessageExpired:
+		return nil
+	}
+	return guichet.Errorf(guichet.EINVALID, "outcome with status %q", o.Status)
+}
+
+// Record applies outcomes at once, each to its message if the message is
+// still under the claim the outcome ends; it returns how many it applied.
+// Sent messages are dated with Memory's now.
+func (m *Memory) Record(ctx context.Context, outcomes []Outcome) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	for _, o := range outcomes {
+		if err := CheckOutcome(o); err != nil {
+			return 0, err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now, n := m.now(), 0
+	for _, o := range outcomes {
+		q, err := m.message(o.ID)
+		if err != nil || q.Status != MessageSending || q.Attempts != o.Attempt {
+			continue
+		}
+		q.Status, q.Reason, q.lease, q.notBefore = o.Status, o.Reason, time.Time{}, time.Time{}
+		switch o.Status {
+		case MessageSent:
+			q.Bind, q.SMSCID, q.Sent = o.Bind, o.SMSCID, now
+		case MessagePending:
+			q.notBefore = o.NotBefore
+		}
+		n++
+	}
+	return n, nil
+}
