@@ -143,24 +143,27 @@ func (m *Memory) Defer(ctx context.Context, id int64, reason string, until time.
 // the message sent on bind to dest whose SMSC id is smscID, compared with
 // sms.SameID (hex or decimal). It reports whether a message matched.
 func (m *Memory) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	matched, err := m.ApplyReceipts(ctx, []Receipt{{Bind: bind, Phone: ReceiptNumber(dest), SMSCID: smscID, State: state}})
+	if err != nil {
 		return false, err
 	}
-	phone := ReceiptNumber(dest)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	return matched[0], nil
+}
+
+// applyReceipt applies r to the newest message it names; m.mu is held.
+func (m *Memory) applyReceipt(r Receipt) bool {
 	for i := len(m.queue) - 1; i >= 0; i-- {
 		q := &m.queue[i]
-		if q.Bind != bind || q.Phone != phone || q.SMSCID == "" || !sms.SameID(q.SMSCID, smscID) {
+		if q.Bind != r.Bind || q.Phone != r.Phone || q.SMSCID == "" || !sms.SameID(q.SMSCID, r.SMSCID) {
 			continue
 		}
-		if status, ok := ReceiptStatus(state); ok {
+		if status, ok := ReceiptStatus(r.State); ok {
 			q.Status = status
-			q.Reason = "receipt: " + state
+			q.Reason = "receipt: " + r.State
 		}
-		return true, nil
+		return true
 	}
-	return false, nil
+	return false
 }
 
 // message returns the message id; m.mu is held.

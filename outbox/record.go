@@ -65,3 +65,26 @@ func (m *Memory) Record(ctx context.Context, outcomes []Outcome) (int, error) {
 	}
 	return n, nil
 }
+
+// Receipt is a delivery receipt as an SMSC sent it, read once: the bind it
+// came on, the number it is about (E.164), the SMSC's id of the message
+// (hex or decimal, as the SMSC writes it) and its state (DELIVRD, UNDELIV…).
+type Receipt struct {
+	Bind, Phone, SMSCID, State string
+}
+
+// ApplyReceipts records receipts at once, each on the message sent on its
+// bind to its phone whose SMSC id is its id (sms.SameID); it reports for
+// each whether a message matched.
+func (m *Memory) ApplyReceipts(ctx context.Context, rs []Receipt) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	matched := make([]bool, len(rs))
+	for i, r := range rs {
+		matched[i] = m.applyReceipt(r)
+	}
+	return matched, nil
+}

@@ -150,41 +150,69 @@ func (s *Outbox) updateMessage(ctx context.Context, what, sql string, args ...an
 // receipt is compared with, newest first.
 const receiptCandidates = 200
 
-// ApplyReceipt records a delivery receipt's state (see
-// outbox.ReceiptStatus) on the message sent on bind to dest whose SMSC id
-// is smscID. Ids are stored as the SMSC answered submit_sm, and receipts
-// may write them in another base: the few messages sent to dest on bind are
-// read and compared in Go with sms.SameID, newest first. It reports whether
-// a message matched.
+// ApplyReceipt is ApplyReceipts of one receipt.
 func (s *Outbox) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	phone := outbox.ReceiptNumber(dest)
-	rows, err := s.q().Query(ctx, `SELECT id, smsc_id FROM outbox
-		WHERE bind = $1 AND phone = $2 AND smsc_id <> ''
-		ORDER BY id DESC LIMIT $3`, bind, phone, receiptCandidates)
+	matched, err := s.ApplyReceipts(ctx, []outbox.Receipt{{Bind: bind, Phone: outbox.ReceiptNumber(dest), SMSCID: smscID, State: state}})
 	if err != nil {
-		return false, fail(ctx, "matching a receipt", err)
+		return false, err
+	}
+	return matched[0], nil
+}
+
+// ApplyReceipts records receipts' states (see outbox.ReceiptStatus) on the
+// messages they name, in two statements for all of them: the few messages
+// sent to each receipt's number on its bind are read at once (ids are
+// stored as the SMSC answered submit_sm, and receipts may write them in
+// another base, so they are compared in Go with sms.SameID, newest first),
+// then one UPDATE ... FROM unnest applies the states. It reports for each
+// receipt whether a message matched.
+func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error) {
+	matched := make([]bool, len(rs))
+	if len(rs) == 0 {
+		return matched, nil
+	}
+	binds, phones := make([]string, len(rs)), make([]string, len(rs))
+	for i, r := range rs {
+		binds[i], phones[i] = r.Bind, r.Phone
+	}
+	rows, err := s.q().Query(ctx, `SELECT r.i, o.id, o.smsc_id
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(bind, phone, i)
+		CROSS JOIN LATERAL (SELECT id, smsc_id FROM outbox
+			WHERE bind = r.bind AND phone = r.phone AND smsc_id <> ''
+			ORDER BY id DESC LIMIT $3) o
+		ORDER BY r.i, o.id DESC`, binds, phones, receiptCandidates)
+	if err != nil {
+		return nil, fail(ctx, "matching receipts", err)
 	}
 	type candidate struct {
+		I      int64
 		ID     int64
 		SMSCID string
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
 	if err != nil {
-		return false, fail(ctx, "matching a receipt", err)
+		return nil, fail(ctx, "matching receipts", err)
 	}
+	var ids []int64
+	var status, reason []string
 	for _, c := range found {
-		if !sms.SameID(c.SMSCID, smscID) {
+		i := int(c.I - 1)
+		if matched[i] || !sms.SameID(c.SMSCID, rs[i].SMSCID) {
 			continue
 		}
-		if status, ok := outbox.ReceiptStatus(state); ok {
-			if err := s.updateMessage(ctx, "applying a receipt", `UPDATE outbox SET status = $2, reason = $3 WHERE id = $1`,
-				c.ID, status, "receipt: "+state); err != nil {
-				return false, err
-			}
+		matched[i] = true
+		if st, ok := outbox.ReceiptStatus(rs[i].State); ok {
+			ids, status, reason = append(ids, c.ID), append(status, st), append(reason, "receipt: "+rs[i].State)
 		}
-		return true, nil
 	}
-	return false, nil
+	if len(ids) > 0 {
+		if _, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = u.id`,
+			ids, status, reason); err != nil {
+			return nil, fail(ctx, "applying receipts", err)
+		}
+	}
+	return matched, nil
 }
 
 // DeliveryCounts counts the messages created in [from, to) by bind and

@@ -59,6 +59,7 @@ type Outbox interface {
 	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
 	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
+	ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error)
 }
 
 // Run runs the contract suite. newStores returns fresh stores holding the
@@ -101,6 +102,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},
 		{"Record", testRecord},
+		{"ApplyReceipts", testApplyReceipts},
 		{"Enqueue", testEnqueue},
 		{"AnswerOnce", testAnswerOnce},
 		{"Bookings", testBookings},

@@ -466,3 +466,35 @@ func testRecord(t *testing.T, s Stores) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// testApplyReceipts applies receipts many at once: each to its message,
+// ids compared in any base, on its bind and number only; a state that
+// changes nothing still matches.
+func testApplyReceipts(t *testing.T, s Stores) {
+	ctx := t.Context()
+	const phone = "+237677000041"
+	written := write(t, s, phone, 3)
+	claimAll(t, s, t0)
+	for i, id := range []string{"1F", "20", "21"} {
+		noErr(t, s.MarkSent(ctx, written[i].ID, "mtn", id))
+	}
+	matched := must[[]bool](t)(s.ApplyReceipts(ctx, []outbox.Receipt{
+		{Bind: "mtn", Phone: phone, SMSCID: "31", State: "DELIVRD"},    // 0x1F in decimal
+		{Bind: "orange", Phone: phone, SMSCID: "20", State: "DELIVRD"}, // another bind
+		{Bind: "mtn", Phone: phone, SMSCID: "20", State: "UNDELIV"},
+		{Bind: "mtn", Phone: phone, SMSCID: "21", State: "ENROUTE"},
+		{Bind: "mtn", Phone: "+237677000042", SMSCID: "21", State: "DELIVRD"}, // another number
+	}))
+	if want := []bool{true, false, true, true, false}; !slices.Equal(matched, want) {
+		t.Errorf("matched %v, want %v", matched, want)
+	}
+	m := byID(t, s, phone)
+	for i, want := range []string{outbox.MessageDelivered, outbox.MessageUndeliverable, outbox.MessageSent} {
+		if got := m[written[i].ID].Status; got != want {
+			t.Errorf("message %d is %s, want %s", i, got, want)
+		}
+	}
+	if got := must[[]bool](t)(s.ApplyReceipts(ctx, nil)); len(got) != 0 {
+		t.Errorf("no receipts matched %v", got)
+	}
+}

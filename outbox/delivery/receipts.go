@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,12 +15,12 @@ import (
 	"github.com/guichet/guichet/sms"
 )
 
-// ReceiptStore is what applying receipts needs of the outbox: Memory and
-// postgres.Outbox have it.
+// ReceiptStore is what applying receipts needs of the outbox:
+// outbox.Memory and postgres.Outbox have it.
 type ReceiptStore interface {
-	// ApplyReceipt records a receipt's state on the message it names, and
-	// reports whether one matched.
-	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
+	// ApplyReceipts records receipts' states on the messages they name,
+	// many at once, and reports for each whether one matched.
+	ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error)
 }
 
 // DefaultReceiptWait is Receipts' default Wait.
@@ -33,9 +34,16 @@ type Receipts struct {
 	// Wait is how long a receipt matching nothing waits, twice, for the
 	// MarkSent it may have overtaken (default 200 ms).
 	Wait time.Duration
-	Log  *slog.Logger // nil: discard
+	// FlushEvery and FlushRows bound how long receipts wait to be applied
+	// together (defaults 5 ms, 500): each is acknowledged to the SMSC only
+	// once what it changed is committed.
+	FlushEvery time.Duration
+	FlushRows  int
+	Log        *slog.Logger // nil: discard
 
 	matched, unmatched atomic.Uint64
+	initOnce           sync.Once
+	batches            *group[outbox.Receipt, bool]
 }
 
 // ReceiptStats are what Receipts did since start.
@@ -64,7 +72,7 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 		}
 		wait := orDefault(r.Wait, DefaultReceiptWait)
 		for attempt := 0; ; attempt++ {
-			matched, err := r.Store.ApplyReceipt(ctx, bind, id, in.SourceAddr, state)
+			matched, err := r.apply(ctx, outbox.Receipt{Bind: bind, Phone: outbox.ReceiptNumber(in.SourceAddr), SMSCID: id, State: state})
 			if err != nil {
 				return fmt.Errorf("outbox: recording a receipt: %w", err)
 			}
@@ -91,6 +99,19 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 			"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
 		return nil
 	}
+}
+
+// apply applies a receipt with those that arrive about the same time, in
+// one call to the store, and returns once it is committed.
+func (r *Receipts) apply(ctx context.Context, rc outbox.Receipt) (bool, error) {
+	r.initOnce.Do(func() {
+		r.batches = &group[outbox.Receipt, bool]{every: orDefault(r.FlushEvery, DefaultFlushEvery), max: r.FlushRows,
+			run: r.Store.ApplyReceipts}
+		if r.batches.max <= 0 {
+			r.batches.max = DefaultFlushRows
+		}
+	})
+	return r.batches.do(ctx, rc)
 }
 
 func (r *Receipts) log() *slog.Logger {
