@@ -148,7 +148,10 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 // the binds that bring them (and carry USSD over SMPP), then the
 // dispatcher that sends on those binds.
 func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
-	receipts := &delivery.Receipts{Store: st.outbox, Log: log.With("comp", "outbox")}
+	// Outcomes of submits and the receipts that follow them commit
+	// together, many at once.
+	commits := &delivery.Commits{Store: st.outbox}
+	receipts := &delivery.Receipts{Store: st.outbox, Commits: commits, Log: log.With("comp", "outbox")}
 	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Region: "CM",
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
@@ -157,7 +160,7 @@ func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine
 	if err != nil {
 		return nil, err
 	}
-	d := sm.dispatcher(st.outbox, st.optOuts, cfg, log.With("comp", "outbox"))
+	d := sm.dispatcher(st.outbox, commits, st.optOuts, cfg, log.With("comp", "outbox"))
 	metrics.RegisterOutbox(m.Registry(), d.Stats)
 	metrics.RegisterReceipts(m.Registry(), receipts.Stats)
 	metrics.RegisterInbox(m.Registry(), answers.Counts)

@@ -101,7 +101,7 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 
 // dispatcher drains the outbox to these SMSCs: each operator's binds, rate
 // and spelling, and the sender of the first that names one.
-func (s *smscs) dispatcher(store delivery.DeliveryStore, optOuts delivery.OptOuts, cfg Config, log *slog.Logger) *delivery.Dispatcher {
+func (s *smscs) dispatcher(store delivery.DeliveryStore, commits *delivery.Commits, optOuts delivery.OptOuts, cfg Config, log *slog.Logger) *delivery.Dispatcher {
 	senders, rates, translit := map[string]delivery.Sender{}, map[string]rate.Limit{}, map[string]bool{}
 	source := ""
 	for _, op := range s.ops {
@@ -117,7 +117,7 @@ func (s *smscs) dispatcher(store delivery.DeliveryStore, optOuts delivery.OptOut
 	if source == "" {
 		source = "8080"
 	}
-	return &delivery.Dispatcher{Store: store, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
+	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
 		Rate: rates, TransliterateTo: translit, Now: cfg.Clock, Log: log}
 }
 

@@ -75,7 +75,7 @@ type stores struct {
 // console do with the outbox.
 type outboxStore interface {
 	delivery.DeliveryStore
-	delivery.ReceiptStore
+	delivery.CommitStore
 	hotline.Outbox
 }
 

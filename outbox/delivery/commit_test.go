@@ -13,6 +13,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/smpp/smsctest"
 )
 
 // countingStore counts the Record calls a dispatcher makes, and their rows.
@@ -157,3 +158,41 @@ func TestDispatchKeepsOrderPerNumber(t *testing.T) {
 		t.Errorf("sent %q, want the first written first", order)
 	}
 }
+
+// A dispatcher and the receipts of its binds sharing Commits: receipts
+// that the SMSC sends at once, while their submit's outcome still waits
+// for its commit, find their message without waiting for it (outcomes are
+// applied first in each batch).
+func TestSharedCommitsMatchReceiptsAtOnce(t *testing.T) {
+	s := newMemory()
+	const total = 500
+	queue(t, s, total, time.Now())
+	srv := smsctest.NewServer(smsctest.Options{Receipts: true})
+	t.Cleanup(srv.Close)
+	commits := &delivery.Commits{Store: s, FlushEvery: 20 * time.Millisecond}
+	rc := &delivery.Receipts{Store: s, Commits: commits, Wait: 50 * time.Millisecond}
+	bind := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: 50, Handler: rc.Handle("mtn-1")}, 1, nil)
+	t.Cleanup(func() { bind.Close(context.Background()) })
+	for deadline := time.Now().Add(5 * time.Second); bind.Status()[0].State != smpp.StateBound.String(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no bind")
+		}
+	}
+	d := &delivery.Dispatcher{Store: s, Commits: commits, Routes: routeAll{}, Source: "8080", Batch: 100,
+		Senders: map[string]delivery.Sender{"fake": named{"mtn-1", bind}}}
+	if n, err := d.Drain(t.Context()); err != nil || n != total {
+		t.Fatalf("Drain = %d, %v", n, err)
+	}
+	eventually(t, "every receipt", func() bool { return rc.Stats().Matched == total })
+	if st := rc.Stats(); st.Waited > total/20 {
+		t.Errorf("%d of %d receipts waited for their message: %+v", st.Waited, total, st)
+	}
+}
+
+// named gives a bind the name its receipts are matched on.
+type named struct {
+	name string
+	*smpp.Binds
+}
+
+func (n named) Name() string { return n.name }

@@ -124,6 +124,10 @@ type Dispatcher struct {
 	// instead of sent, except the confirmation of STOP or START itself
 	// (Kind KindOptOut).
 	OptOuts OptOuts
+	// Commits, if set, commits the outcomes with the receipts of the same
+	// binds (serve shares one with Receipts); nil: the dispatcher groups
+	// its outcomes on its own, with FlushEvery and FlushRows.
+	Commits *Commits
 	// FlushEvery and FlushRows bound how long the outcomes of submits wait
 	// to be committed together: at most FlushEvery (default 5 ms), or
 	// until FlushRows (default 500) are waiting; one commit for all.
@@ -357,6 +361,11 @@ var errStale = errors.New("outbox: the claim's lease ran out before the submit")
 // it is committed, even if ctx ends meanwhile (what the SMSC answered must
 // be kept).
 func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if d.Commits != nil {
+		return d.Commits.Record(wctx, o)
+	}
 	d.initOnce.Do(func() {
 		d.outcomes = &group[outbox.Outcome, struct{}]{
 			every: orDefault(d.FlushEvery, DefaultFlushEvery), max: d.FlushRows,
@@ -369,8 +378,6 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 			d.outcomes.max = DefaultFlushRows
 		}
 	})
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
 	_, err := d.outcomes.do(wctx, o)
 	return err
 }

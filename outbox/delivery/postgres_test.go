@@ -12,7 +12,7 @@ import (
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
-func newPostgres(t *testing.T) stores {
+func newPostgres(t testing.TB) stores {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.DB(t)

@@ -34,6 +34,11 @@ type Receipts struct {
 	// Wait is how long a receipt matching nothing waits, twice, for the
 	// MarkSent it may have overtaken (default 200 ms).
 	Wait time.Duration
+	// Commits, if set, applies the receipts with the outcomes of the
+	// submits on the same binds (serve shares one with the Dispatcher);
+	// nil: receipts are grouped on their own, with FlushEvery and
+	// FlushRows.
+	Commits *Commits
 	// FlushEvery and FlushRows bound how long receipts wait to be applied
 	// together (defaults 5 ms, 500): each is acknowledged to the SMSC only
 	// once what it changed is committed.
@@ -41,7 +46,7 @@ type Receipts struct {
 	FlushRows  int
 	Log        *slog.Logger // nil: discard
 
-	matched, unmatched atomic.Uint64
+	matched, unmatched, waited atomic.Uint64
 	initOnce           sync.Once
 	batches            *group[outbox.Receipt, bool]
 }
@@ -50,11 +55,12 @@ type Receipts struct {
 type ReceiptStats struct {
 	Matched   uint64 // receipts that matched a message
 	Unmatched uint64 // receipts that matched none, or could not be read
+	Waited    uint64 // receipts that found no message at first and waited for it (they overtook its outcome)
 }
 
 // Stats returns the counters.
 func (r *Receipts) Stats() ReceiptStats {
-	return ReceiptStats{Matched: r.matched.Load(), Unmatched: r.unmatched.Load()}
+	return ReceiptStats{Matched: r.matched.Load(), Unmatched: r.unmatched.Load(), Waited: r.waited.Load()}
 }
 
 // Handle returns the smpp.Handler of the receipts of the bind named bind:
@@ -85,7 +91,8 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 			if attempt == 2 {
 				break
 			}
-			// The receipt may have overtaken our MarkSent.
+			// The receipt may have overtaken its message's outcome.
+			r.waited.Add(1)
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -104,6 +111,9 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 // apply applies a receipt with those that arrive about the same time, in
 // one call to the store, and returns once it is committed.
 func (r *Receipts) apply(ctx context.Context, rc outbox.Receipt) (bool, error) {
+	if r.Commits != nil {
+		return r.Commits.Apply(ctx, rc)
+	}
 	r.initOnce.Do(func() {
 		r.batches = &group[outbox.Receipt, bool]{every: orDefault(r.FlushEvery, DefaultFlushEvery), max: r.FlushRows,
 			run: r.Store.ApplyReceipts}

@@ -1,0 +1,91 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/guichet/guichet/outbox"
+)
+
+// CommitStore is what Commits writes to: outbox.Memory and postgres.Outbox.
+type CommitStore interface {
+	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
+	ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error)
+}
+
+// Commits gathers the outbox's writes from the SMPP side, the outcomes of
+// submits and the receipts that follow them, and commits them many at
+// once: every FlushEvery (default 5 ms) or FlushRows (default 500), the
+// outcomes first, then the receipts. A Dispatcher and the Receipts of the
+// same binds share one, so that a receipt that arrives while its submit's
+// outcome waits for the same commit still finds its message.
+type Commits struct {
+	Store      CommitStore
+	FlushEvery time.Duration
+	FlushRows  int
+
+	once sync.Once
+	g    *group[commit, bool]
+}
+
+// commit is one write: an outcome or a receipt.
+type commit struct {
+	outcome *outbox.Outcome
+	receipt *outbox.Receipt
+}
+
+// Record commits an outcome with the others of its batch.
+func (c *Commits) Record(ctx context.Context, o outbox.Outcome) error {
+	_, err := c.group().do(ctx, commit{outcome: &o})
+	return err
+}
+
+// Apply commits a receipt with the others of its batch, after the batch's
+// outcomes, and reports whether it matched a message.
+func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
+	return c.group().do(ctx, commit{receipt: &r})
+}
+
+func (c *Commits) group() *group[commit, bool] {
+	c.once.Do(func() {
+		c.g = &group[commit, bool]{every: orDefault(c.FlushEvery, DefaultFlushEvery), max: c.FlushRows, run: c.run}
+		if c.g.max <= 0 {
+			c.g.max = DefaultFlushRows
+		}
+	})
+	return c.g
+}
+
+// run writes a batch: its outcomes in one call, then its receipts in one.
+func (c *Commits) run(ctx context.Context, batch []commit) ([]bool, error) {
+	var (
+		outcomes []outbox.Outcome
+		receipts []outbox.Receipt
+		at       []int // where each receipt's answer goes
+	)
+	for i, w := range batch {
+		if w.outcome != nil {
+			outcomes = append(outcomes, *w.outcome)
+		} else {
+			receipts = append(receipts, *w.receipt)
+			at = append(at, i)
+		}
+	}
+	out := make([]bool, len(batch))
+	if len(outcomes) > 0 {
+		if _, err := c.Store.Record(ctx, outcomes); err != nil {
+			return nil, err
+		}
+	}
+	if len(receipts) > 0 {
+		matched, err := c.Store.ApplyReceipts(ctx, receipts)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range at {
+			out[i] = matched[k]
+		}
+	}
+	return out, nil
+}
