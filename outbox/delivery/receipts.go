@@ -47,8 +47,8 @@ type Receipts struct {
 	Log        *slog.Logger // nil: discard
 
 	matched, unmatched, waited atomic.Uint64
-	initOnce           sync.Once
-	batches            *group[outbox.Receipt, bool]
+	initOnce                   sync.Once
+	batches                    *group[outbox.Receipt, bool]
 }
 
 // ReceiptStats are what Receipts did since start.
