@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,8 +126,10 @@ func (b *Binds) keep(i int, s *slot) {
 		case <-bind.Done():
 		}
 		s.set(nil, bind.Err())
-		b.log.Warn("bind lost; binding again", "bind", i, "err", bind.Err())
-		wait = b.Min
+		// Redial soon, at a time of its own: binds that dropped together
+		// (an SMSC restarting) do not come back all at once.
+		wait = b.Min/2 + rand.N(b.Min/2+1)
+		b.log.Warn("bind lost; binding again", "bind", i, "in", wait, "err", bind.Err())
 	}
 }
 

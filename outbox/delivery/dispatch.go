@@ -439,12 +439,15 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 		d.c.failed.Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, reason)
 	case errors.As(err, &ce):
+		// What the SMSC answered before the connection went was read and
+		// recorded; this one had no answer: back to the queue at once, for
+		// the next bind up (the binds redial within a second).
 		reason := "connection lost before sending"
 		if ce.Sent {
 			d.c.maybeSent.Add(1)
 			reason = "connection lost after sending: the SMSC may have accepted it"
 		}
-		return d.retry(ctx, m, reason, d.backoff(m.Attempts))
+		return d.retry(ctx, m, reason, 0)
 	case errors.Is(err, smpp.ErrTimeout):
 		d.c.maybeSent.Add(1)
 		return d.retry(ctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))

@@ -54,8 +54,10 @@ func TestDispatchPolicy(t *testing.T) {
 		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: delivery.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
 		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
 		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, outbox.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
-		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost before sending", 5 * time.Second},
-		{"lost after", &smpp.ConnError{Sent: true, Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost after sending: the SMSC may have accepted it", 5 * time.Second},
+		// A lost connection sends back at once what had no answer: the
+		// next bind takes it (the binds redial within a second).
+		{"lost before", &smpp.ConnError{Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost before sending", 0},
+		{"lost after", &smpp.ConnError{Sent: true, Err: errors.New("EOF")}, nil, outbox.MessagePending, "connection lost after sending: the SMSC may have accepted it", 0},
 		{"invalid", fmt.Errorf("%w: too long", smpp.ErrInvalid), nil, outbox.MessageFailed, "smpp: invalid request: too long", 0},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
@@ -76,6 +78,10 @@ func TestDispatchPolicy(t *testing.T) {
 				}
 				if got, _ := s.ClaimMessages(t.Context(), 10, time.Minute, now.Add(tc.wait)); len(got) != 1 {
 					t.Errorf("not claimable after %v", tc.wait)
+				}
+			} else if tc.status == outbox.MessagePending {
+				if got, _ := s.ClaimMessages(t.Context(), 10, time.Minute, now); len(got) != 1 {
+					t.Error("not claimable at once")
 				}
 			}
 		})
