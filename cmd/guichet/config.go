@@ -77,6 +77,10 @@ type SMPPConfig struct {
 	Operators []SMSCConfig `yaml:"operators"`
 	Routes    []smpp.Route `yaml:"routes"`  // by number prefix; default: Cameroon's operators
 	Default   string       `yaml:"default"` // the operator of numbers no prefix takes ("": none)
+	// Lease is how long a gateway's claim on a message holds: a gateway
+	// killed while sending leaves its claimed messages to the others once
+	// it ends (default 2 min).
+	Lease time.Duration `yaml:"lease"`
 }
 
 // SMSCConfig is one operator's SMSC and binds.

@@ -117,7 +117,7 @@ func (s *smscs) dispatcher(store delivery.DeliveryStore, commits *delivery.Commi
 	if source == "" {
 		source = "8080"
 	}
-	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Senders: senders, Source: source,
+	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Lease: cfg.SMPP.Lease, Senders: senders, Source: source,
 		Rate: rates, TransliterateTo: translit, Now: cfg.Clock, Log: log}
 }
 

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/smpp/smsctest"
+)
+
+// The tests here run gateways as processes of their own, as a fleet does,
+// from the binary built once.
+var (
+	binaryOnce sync.Once
+	binary     string
+	binaryErr  error
+)
+
+func guichetBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "guichet-bin")
+		if err != nil {
+			binaryErr = err
+			return
+		}
+		binary = filepath.Join(dir, "guichet")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("building guichet: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binary
+}
+
+// gatewayProcess starts `guichet serve` with the configuration yaml; its
+// output goes to the returned buffer. The test kills it at its end.
+func gatewayProcess(t *testing.T, yaml string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "guichet.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(guichetBinary(t), "serve", "--config", file)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd, out
+}
+
+// A gateway killed with SIGKILL in the middle of a 20,000-message drain
+// loses nothing: another, started after, sends the rest once the dead
+// one's claims run out, and only what was in flight or waiting for its
+// commit when it died goes twice.
+func TestKillNineDuringDrain(t *testing.T) {
+	const total, window = 20000, 100
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	out := postgres.New(pool).Outbox()
+	phones := make([]string, total)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+2376770%05d", i)
+	}
+	for c := range slices.Chunk(phones, 1000) {
+		msgs := make([]outbox.Message, len(c))
+		for i, p := range c {
+			msgs[i] = outbox.Message{Phone: p, Lang: "fr", Kind: "moved", Body: "Dossier 20000011: disponible au guichet."}
+		}
+		if err := out.Enqueue(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := smsctest.NewServer(smsctest.Options{})
+	t.Cleanup(srv.Close)
+	yaml := fmt.Sprintf(`http: 127.0.0.1:0
+database_url: %q
+smpp:
+  lease: 3s
+  operators:
+    - {name: mtn, addr: %q, system_id: guichet, window: %d, source: "8080"}
+`, url, srv.Addr(), window)
+
+	first, logs := gatewayProcess(t, yaml)
+	waitUntil(t, 60*time.Second, "a quarter sent by the first gateway", func() bool { return len(srv.Submitted()) >= total/4 }, logs)
+	if err := first.Process.Kill(); err != nil { // SIGKILL: no drain, no unbind
+		t.Fatal(err)
+	}
+	first.Wait()
+	atKill := len(srv.Submitted())
+
+	_, logs = gatewayProcess(t, yaml)
+	waitUntil(t, 120*time.Second, "every message recorded sent", func() bool {
+		var sent int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE status = 'sent'`).Scan(&sent)
+		return err == nil && sent == total
+	}, logs)
+
+	accepted := map[string]int{}
+	for _, s := range srv.Submitted() {
+		if s.MessageID != "" {
+			accepted["+"+s.Message.DestAddr]++
+		}
+	}
+	lost, twice := 0, 0
+	for _, p := range phones {
+		switch n := accepted[p]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			twice++
+		}
+	}
+	t.Logf("killed after %d submits; %d lost, %d sent twice", atKill, lost, twice)
+	if lost != 0 {
+		t.Errorf("%d messages lost", lost)
+	}
+	// In flight (the window) and answered but not yet committed (one
+	// group commit, a few milliseconds): at most two windows.
+	if twice > 2*window {
+		t.Errorf("%d messages sent twice, more than two windows (%d)", twice, 2*window)
+	}
+}
+
+// waitUntil polls cond until it holds, or fails t after d with the
+// process's output.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool, logs fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s; the gateway said:\n%s", d, what, tail(logs.String(), 3000))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
