@@ -81,6 +81,14 @@ type BindConfig struct {
 	Logger  *slog.Logger
 }
 
+// Hold takes, for a fleet of gateways, the right to hold one bind of an
+// operator (its index among the operator's binds): it blocks until this
+// process holds it or ctx ends, and returns a channel closed if the right
+// is lost (the lock's connection broke) and the function that gives it
+// back. So an SMSC never sees more binds for an account than configured,
+// however many gateways run; one that dies gives its binds to the others.
+type Hold func(ctx context.Context, index int) (lost <-chan struct{}, release func(), err error)
+
 // Handler decides on one inbound message. Returning nil acknowledges it with
 // ESME_ROK: return nil only once the message is safely stored. Any error
 // answers ESME_RX_T_APPN and the SMSC delivers it again later.

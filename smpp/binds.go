@@ -21,6 +21,8 @@ var ErrNoBind = errors.New("smpp: no bind is up")
 type Binds struct {
 	name  string
 	cfg   BindConfig
+	hold  Hold   // nil: this process alone binds
+	owner string // who holds a bind here: this gateway's name
 	log   *slog.Logger
 	slots []*slot
 	next  atomic.Uint64
@@ -37,6 +39,7 @@ type Binds struct {
 
 type slot struct {
 	mu    sync.Mutex
+	held  bool // this process holds the right to this bind (always, without Hold)
 	bind  *Bind
 	since time.Time
 	err   error
@@ -48,7 +51,8 @@ type BindStatus struct {
 	Operator string    `json:"operator"`
 	Index    int       `json:"index"`
 	Mode     string    `json:"mode"`
-	State    string    `json:"state"`
+	State    string    `json:"state"`            // bound, binding…, down, or standby: another gateway of the fleet holds it
+	Holder   string    `json:"holder,omitempty"` // the gateway that holds it, when this one does
 	Since    time.Time `json:"since"`
 	LastErr  string    `json:"last_error,omitempty"`
 }
@@ -58,16 +62,22 @@ type BindStatus struct {
 // hold them before their handler, which it is part of, exists. Submit
 // answers ErrNoBind until a bind is up.
 func NewBinds(name string, cfg BindConfig, n int, log *slog.Logger) *Binds {
+	return NewFleetBinds(name, cfg, n, nil, "", log)
+}
+
+// NewFleetBinds is NewBinds for a gateway of a fleet: each bind is dialled
+// only while hold has given this gateway, named owner, the right to it.
+func NewFleetBinds(name string, cfg BindConfig, n int, hold Hold, owner string, log *slog.Logger) *Binds {
 	if n < 1 {
 		n = 1
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	b := &Binds{name: name, cfg: cfg, log: log.With("operator", name), Min: time.Second, Max: time.Minute}
+	b := &Binds{name: name, cfg: cfg, hold: hold, owner: owner, log: log.With("operator", name), Min: time.Second, Max: time.Minute}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	for range n {
-		b.slots = append(b.slots, &slot{since: time.Now()})
+		b.slots = append(b.slots, &slot{since: time.Now(), held: hold == nil})
 	}
 	return b
 }
@@ -87,11 +97,51 @@ func (b *Binds) Name() string { return b.name }
 
 func (b *Binds) keep(i int, s *slot) {
 	defer b.wg.Done()
+	if b.hold == nil {
+		b.bindWhile(i, s, nil)
+		return
+	}
+	for b.ctx.Err() == nil {
+		lost, release, err := b.hold(b.ctx, i)
+		if err != nil {
+			if b.ctx.Err() == nil {
+				b.log.Warn("could not take the right to a bind; trying again", "bind", i, "err", err)
+				sleepCtx(b.ctx, b.Min)
+			}
+			continue
+		}
+		s.setHeld(true)
+		b.log.Info("this gateway holds the bind", "bind", i, "holder", b.owner)
+		b.bindWhile(i, s, lost)
+		if b.ctx.Err() != nil { // closing: unbind before another gateway may bind
+			s.mu.Lock()
+			bind := s.bind
+			s.mu.Unlock()
+			if bind != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				bind.Close(ctx)
+				cancel()
+			}
+		}
+		s.setHeld(false)
+		release()
+		if b.ctx.Err() == nil {
+			b.log.Warn("gave up the right to a bind", "bind", i)
+		}
+	}
+}
+
+// bindWhile keeps bind i up until the Binds close or, with a fleet, until
+// lost is closed (the right to it is gone: the bind is closed at once, so
+// that another gateway may take it).
+func (b *Binds) bindWhile(i int, s *slot, lost <-chan struct{}) {
 	wait := time.Duration(0)
 	for {
 		if wait > 0 {
 			select {
 			case <-b.ctx.Done():
+				return
+			case <-lost:
 				return
 			case <-time.After(wait):
 			}
@@ -124,12 +174,32 @@ func (b *Binds) keep(i int, s *slot) {
 		case <-b.ctx.Done():
 			return
 		case <-bind.Done():
+		case <-lost:
+			bind.Close(context.Background())
+			s.set(nil, errors.New("smpp: the right to this bind was lost"))
+			return
 		}
 		s.set(nil, bind.Err())
 		// Redial soon, at a time of its own: binds that dropped together
 		// (an SMSC restarting) do not come back all at once.
 		wait = b.Min/2 + rand.N(b.Min/2+1)
 		b.log.Warn("bind lost; binding again", "bind", i, "in", wait, "err", bind.Err())
+	}
+}
+
+func (s *slot) setHeld(held bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held, s.since = held, time.Now()
+}
+
+// sleepCtx waits d, or less if ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
@@ -169,6 +239,17 @@ func (s *slot) get() *Bind {
 	return nil
 }
 
+// Up reports whether one of the binds is up here (bound, and held by this
+// gateway in a fleet).
+func (b *Binds) Up() bool {
+	for _, s := range b.slots {
+		if s.get() != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Submit sends m on the next bound bind, round robin; ErrNoBind when none
 // is up.
 func (b *Binds) Submit(ctx context.Context, m *SubmitSM) (string, error) {
@@ -187,8 +268,14 @@ func (b *Binds) Status() []BindStatus {
 	for i, s := range b.slots {
 		s.mu.Lock()
 		st := BindStatus{Operator: b.name, Index: i, Mode: b.cfg.Mode.String(), State: "down", Since: s.since}
-		if s.bind != nil {
+		switch {
+		case !s.held:
+			st.State = "standby"
+		case s.bind != nil:
 			st.State = s.bind.State().String()
+		}
+		if s.held && b.hold != nil {
+			st.Holder = b.owner
 		}
 		if s.err != nil {
 			st.LastErr = s.err.Error()

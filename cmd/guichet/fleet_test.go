@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
@@ -148,6 +151,30 @@ smpp:
 	}
 }
 
+// boundHere counts the binds a gateway says it holds and has up, from its
+// /status/smpp; 0 while it does not answer yet.
+func boundHere(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/status/smpp")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Binds []smpp.BindStatus `json:"binds"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("/status/smpp: %v", err)
+	}
+	n := 0
+	for _, b := range st.Binds {
+		if b.State == smpp.StateBound.String() && b.Holder != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // waitUntil polls cond until it holds, or fails t after d with the
 // process's output.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool, logs fmt.Stringer) {
@@ -164,4 +191,101 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// Three gateways on one PostgreSQL with binds: 2 for one account: the SMSC
+// never counts more than two binds, every message goes once, and when the
+// gateways holding them are killed with SIGKILL, the one left holds both
+// within 10 s.
+func TestFleetHoldsTheConfiguredBinds(t *testing.T) {
+	const total = 3000
+	ctx := context.Background()
+	url := pgtest.DB(t)
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	phones := make([]string, total)
+	msgs := make([]outbox.Message, total)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+2376771%05d", i)
+		msgs[i] = outbox.Message{Phone: phones[i], Lang: "fr", Kind: "moved", Body: "Dossier 20000011: disponible au guichet."}
+	}
+	if err := postgres.New(pool).Outbox().Enqueue(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	srv := smsctest.NewServer(smsctest.Options{})
+	t.Cleanup(srv.Close)
+	var (
+		gateways []*exec.Cmd
+		bases    []string
+		logs     *syncBuffer
+	)
+	for range 3 {
+		addr := freeAddr(t)
+		cmd, out := gatewayProcess(t, fmt.Sprintf(`http: %q
+database_url: %q
+smpp:
+  lease: 3s
+  operators:
+    - {name: mtn, addr: %q, system_id: guichet, binds: 2, window: 20, source: "8080"}
+`, addr, url, srv.Addr()))
+		gateways, bases, logs = append(gateways, cmd), append(bases, "http://"+addr), out
+	}
+	waitUntil(t, 60*time.Second, "every message sent", func() bool {
+		var sent int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE status = 'sent'`).Scan(&sent)
+		return err == nil && sent == total
+	}, logs)
+	accepted := map[string]int{}
+	for _, s := range srv.Submitted() {
+		if s.MessageID != "" {
+			accepted["+"+s.Message.DestAddr]++
+		}
+	}
+	for _, p := range phones {
+		if accepted[p] != 1 {
+			t.Fatalf("message to %s accepted %d times, want once", p, accepted[p])
+		}
+	}
+	if now, most := srv.Bound(); now != 2 || most > 2 {
+		t.Fatalf("the SMSC counts %d binds now, %d at most: want 2 and never more", now, most)
+	}
+
+	// Kill the gateways that hold the binds: the one left holds both.
+	alive := map[int]bool{0: true, 1: true, 2: true}
+	for len(alive) > 1 {
+		victim := -1
+		for i := range alive {
+			if boundHere(t, bases[i]) > 0 {
+				victim = i
+				break
+			}
+		}
+		if victim < 0 {
+			t.Fatal("no gateway says it holds a bind")
+		}
+		if err := gateways[victim].Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		gateways[victim].Wait()
+		delete(alive, victim)
+		killed := time.Now()
+		waitUntil(t, 10*time.Second, "the binds held by the gateways left", func() bool {
+			n := 0
+			for i := range alive {
+				n += boundHere(t, bases[i])
+			}
+			now, _ := srv.Bound()
+			return n == 2 && now == 2
+		}, logs)
+		t.Logf("both binds held by the gateways left %v after a SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+	}
+	if _, most := srv.Bound(); most > 2 {
+		t.Errorf("the SMSC counted %d binds at once, more than the 2 configured", most)
+	}
 }

@@ -156,7 +156,7 @@ func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
 		return smpp.Demux(receipts.Handle(op), answers.Handle)
-	})
+	}, st.bindHold)
 	if err != nil {
 		return nil, err
 	}

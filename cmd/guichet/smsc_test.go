@@ -124,7 +124,7 @@ func TestSMSCsRefuseAnOperatorTwice(t *testing.T) {
 	cfg := defaultConfig()
 	op := SMSCConfig{Name: "mtn", Addr: "127.0.0.1:1", SystemID: "guichet"}
 	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{op, op}}
-	_, err := startSMSCs(cfg, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), func(string) smpp.Handler { return nil })
+	_, err := startSMSCs(cfg, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), func(string) smpp.Handler { return nil }, nil)
 	if err == nil || !strings.Contains(err.Error(), "operator mtn is configured twice") {
 		t.Errorf("startSMSCs with mtn twice = %v, want it refused", err)
 	}

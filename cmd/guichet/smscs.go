@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,8 +33,11 @@ type smscs struct {
 // leave and receipts come back. inbound(op) is the handler of what op's
 // SMSC sends (USSD aside): complete before any bind is dialled, since a
 // bind may receive as soon as it is up.
+//
+// hold, if not nil, makes each bind wait for this gateway to hold the right
+// to it (a fleet: see postgres.DB.BindHold).
 func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *slog.Logger,
-	inbound func(op string) smpp.Handler) (*smscs, error) {
+	inbound func(op string) smpp.Handler, hold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)) (*smscs, error) {
 	s := &smscs{binds: map[string]*smpp.Binds{}, rx: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
@@ -72,14 +76,20 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		olog := log.With("comp", "smpp", "operator", op.Name)
 		bc := smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
 			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Logger: olog}
+		newBinds := func(c smpp.BindConfig, n int) *smpp.Binds {
+			if hold == nil {
+				return smpp.NewBinds(op.Name, c, n, log.With("comp", "smpp"))
+			}
+			return smpp.NewFleetBinds(op.Name, c, n, hold(op.Name, c.Mode.String()), gatewayName(), log.With("comp", "smpp"))
+		}
 		var rx *smpp.Binds
 		if op.Receivers > 0 {
 			rc := bc
 			rc.Mode = smpp.Receiver
-			rx = smpp.NewBinds(op.Name, rc, op.Receivers, log.With("comp", "smpp"))
+			rx = newBinds(rc, op.Receivers)
 			bc.Mode = smpp.Transmitter
 		}
-		tx := smpp.NewBinds(op.Name, bc, op.Binds, log.With("comp", "smpp"))
+		tx := newBinds(bc, op.Binds)
 		handler := inbound(op.Name)
 		if op.USSD != nil {
 			u := &smpp.USSD{Operator: op.Name, Ops: *op.USSD, Engine: eng, Reply: tx, Log: olog}
@@ -97,6 +107,12 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		tx.Start(handler)
 	}
 	return s, nil
+}
+
+// gatewayName names this gateway in a fleet: its host and process.
+func gatewayName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }
 
 // dispatcher drains the outbox to these SMSCs: each operator's binds, rate

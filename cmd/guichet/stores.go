@@ -68,6 +68,9 @@ type stores struct {
 	accounts hotline.Accounts
 	trail    trail
 	keys     keyStore
+	// bindHold shares each operator's binds among the gateways of a
+	// fleet (PostgreSQL); nil on the embedded default: this process alone.
+	bindHold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)
 	close    func()
 }
 
@@ -130,5 +133,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), close: pool.Close}, nil
+		keys: db.Keys(), bindHold: db.BindHold, close: pool.Close}, nil
 }

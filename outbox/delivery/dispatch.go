@@ -223,6 +223,9 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		sentBefore = d.c.sent.Load()
 	)
 	defer wg.Wait()
+	if !d.anyUp() {
+		return 0, nil // no bind up here: leave the outbox to the gateways that have one
+	}
 	for {
 		claimed := d.now()
 		msgs, err := d.Store.ClaimMessages(ctx, batch, lease, claimed)
@@ -279,6 +282,22 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		}
 		round, sentBefore = 0, d.c.sent.Load()
 	}
+}
+
+// upper is a sender that can tell whether it has a bind up (*smpp.Binds).
+type upper interface{ Up() bool }
+
+// anyUp reports whether a sender may send now: one that cannot tell counts
+// as up.
+func (d *Dispatcher) anyUp() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.Senders {
+		if u, ok := s.(upper); !ok || u.Up() {
+			return true
+		}
+	}
+	return false
 }
 
 // chain links the messages to one number in one Drain: each waits for the
@@ -451,6 +470,10 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 	case errors.Is(err, smpp.ErrTimeout):
 		d.c.maybeSent.Add(1)
 		return d.retry(ctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
+	case errors.Is(err, smpp.ErrNoBind):
+		// None of the operator's binds is up here (redialling, or held by
+		// another gateway of the fleet): soon again, by whoever has one.
+		return d.retry(ctx, m, "no bind up for operator "+op, time.Second)
 	case errors.Is(err, smpp.ErrInvalid):
 		d.c.failed.Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())

@@ -100,6 +100,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	sessions  []*session // bound sessions, latest last
+	maxBound  int        // the most sessions bound at once
 	conns     map[*session]struct{}
 	submitted []Submitted
 	received  []smpp.PDU
@@ -153,6 +154,15 @@ func (s *Server) Submitted() []Submitted {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Submitted(nil), s.submitted...)
+}
+
+// Bound returns how many sessions are bound now, and the most that were
+// bound at once since the simulator started: what an operator counts
+// against an account's binds.
+func (s *Server) Bound() (now, most int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions), s.maxBound
 }
 
 // Received returns every PDU received, in order.
@@ -389,6 +399,9 @@ func (c *session) serve() {
 		c.conn.Close()
 		s.mu.Lock()
 		delete(s.conns, c)
+		if i := slices.Index(s.sessions, c); i >= 0 { // a session gone is no longer bound
+			s.sessions = slices.Delete(s.sessions, i, i+1)
+		}
 		s.mu.Unlock()
 	}()
 	r := bufio.NewReader(c.conn)
@@ -453,6 +466,7 @@ func (c *session) bind(p smpp.PDU) {
 		c.mu.Unlock()
 		s.mu.Lock()
 		s.sessions = append(s.sessions, c)
+		s.maxBound = max(s.maxBound, len(s.sessions))
 		s.mu.Unlock()
 	}
 	c.write(smpp.PDU{ID: p.ID | 0x80000000, Status: status, Seq: p.Seq, Body: smpp.CString("smsc")})
