@@ -45,6 +45,10 @@ func (f IDFormat) format(n uint64) string {
 // Options configure a Server. The zero value accepts any bind and answers
 // every submit_sm at once.
 type Options struct {
+	// Keep bounds what the simulator remembers of each kind (submits, PDUs
+	// received, acknowledgements): past it, the oldest half is forgotten.
+	// 0: DefaultKeep.
+	Keep int
 	// SystemID and Password, when set, are checked on bind
 	// (ESME_RINVSYSID, ESME_RINVPASWD).
 	SystemID, Password string
@@ -87,6 +91,21 @@ type Submitted struct {
 	Message   smpp.Message
 	MessageID string // empty when refused
 	Status    uint32
+}
+
+// DefaultKeep is how many of each kind a simulator remembers by default.
+const DefaultKeep = 200_000
+
+// remember appends v to list, forgetting the oldest half once it holds
+// keep: a simulator that runs for days stays bounded.
+func remember[T any](list []T, v T, keep int) []T {
+	if keep <= 0 {
+		keep = DefaultKeep
+	}
+	if len(list) >= keep {
+		list = append(list[:0:0], list[len(list)-keep/2:]...)
+	}
+	return append(list, v)
 }
 
 // Server is an SMSC simulator listening on one address.
@@ -411,9 +430,9 @@ func (c *session) serve() {
 			return
 		}
 		s.mu.Lock()
-		s.received = append(s.received, p)
+		s.received = remember(s.received, p, s.opts.Keep)
 		if p.IsResponse() {
-			s.acks = append(s.acks, p)
+			s.acks = remember(s.acks, p, s.opts.Keep)
 		}
 		s.mu.Unlock()
 		if s.opts.DropAfter > 0 && n >= s.opts.DropAfter {
@@ -502,7 +521,7 @@ func (c *session) submit(p smpp.PDU) {
 		sub.Message = *m
 		sub.MessageID = s.opts.IDFormat.format(id)
 	}
-	s.submitted = append(s.submitted, sub)
+	s.submitted = remember(s.submitted, sub, s.opts.Keep)
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
