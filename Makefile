@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 # does not: it is the embedded default, in memory.
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test check services bench build fuzz clean
+.PHONY: run test check services bench bench-sms kannel build fuzz clean
 
 ## run: build and start the gateway on its embedded default (in-memory stores, built-in catalogue)
 run: build
@@ -35,10 +35,19 @@ check: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	@bash scripts/check-imports.sh
 
-## bench: the benchmarks and the load generator; figures go in docs/BENCHMARKS.md
-bench: services build
+## bench: the benchmarks (SMS side by side with Kannel among them) and the load generator; figures go in docs/BENCHMARKS.md
+bench: services build kannel
 	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -run '^$$' -bench . -benchmem ./...
 	REDIS_URL=$(TEST_REDIS_URL) bash scripts/bench-load.sh
+
+## bench-sms: 20,000 SMS through Kannel (with and without receipts) and through Guichet's outbox on PostgreSQL, side by side
+bench-sms: services kannel
+	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -run '^$$' -bench SMSSideBySide -benchtime 1x ./outbox/delivery/
+
+# kannel: Debian's kannel (bearerbox, smsbox), the peer the SMS benchmarks beat
+kannel:
+	@command -v bearerbox >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] || { echo "kannel: run as root to install it"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel >/dev/null; }
 
 ## fuzz: run every fuzz target for a short while (FUZZTIME=30s)
 FUZZTIME ?= 20s
