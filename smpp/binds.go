@@ -239,6 +239,20 @@ func (s *slot) get() *Bind {
 	return nil
 }
 
+// Share is the part of the operator's binds that this gateway holds: 1
+// alone, less in a fleet while others hold some.
+func (b *Binds) Share() float64 {
+	held := 0
+	for _, s := range b.slots {
+		s.mu.Lock()
+		if s.held {
+			held++
+		}
+		s.mu.Unlock()
+	}
+	return float64(held) / float64(len(b.slots))
+}
+
 // Up reports whether one of the binds is up here (bound, and held by this
 // gateway in a fleet).
 func (b *Binds) Up() bool {

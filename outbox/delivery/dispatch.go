@@ -103,6 +103,8 @@ type Dispatcher struct {
 	Validity time.Duration
 	// Rate limits each operator's submit_sm per second (parts count),
 	// evenly spaced (no burst); none or 0: only the bind's window limits it.
+	// It is the fleet's total: a gateway holding half the operator's binds
+	// sends at half of it.
 	Rate map[string]rate.Limit
 	// Backoff of a retried message: BackoffBase × 2^(attempts-1), at most
 	// BackoffMax (defaults 5 s, 10 min).
@@ -149,8 +151,14 @@ type Dispatcher struct {
 // bindState is what the Dispatcher knows of one operator's bind.
 type bindState struct {
 	limiter *rate.Limiter // nil: no limit
+	rate    rate.Limit    // the operator's configured rate, for the whole fleet
 	paused  time.Time     // no submit before it
 }
+
+// sharer is a sender that holds a share of its operator's binds, the rest
+// held by other gateways of a fleet (*smpp.Binds): its rate is that share
+// of the operator's, so that the fleet sends what the contract says.
+type sharer interface{ Share() float64 }
 
 type counters struct {
 	sent, deferred, throttled, failed, expired, maybeSent, stale atomic.Uint64
@@ -420,6 +428,11 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 		}
 	}
 	if st.limiter != nil {
+		if sh, ok := s.(sharer); ok {
+			if want := st.rate * rate.Limit(sh.Share()); want > 0 && want != st.limiter.Limit() {
+				st.limiter.SetLimit(want)
+			}
+		}
 		if err := st.limiter.Wait(ctx); err != nil {
 			return "", fmt.Errorf("outbox: waiting for the bind's rate: %w", err)
 		}
@@ -540,9 +553,9 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	}
 	st := d.binds[op]
 	if st == nil {
-		st = &bindState{}
-		if r := d.Rate[op]; r > 0 {
-			st.limiter = rate.NewLimiter(r, 1) // evenly spaced: SMSCs count per second
+		st = &bindState{rate: d.Rate[op]}
+		if st.rate > 0 {
+			st.limiter = rate.NewLimiter(st.rate, 1) // evenly spaced: SMSCs count per second
 		}
 		d.binds[op] = st
 	}

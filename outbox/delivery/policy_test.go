@@ -157,6 +157,31 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 	}
 }
 
+// halfSender holds half of its operator's binds, as a gateway of a fleet
+// of two does.
+type halfSender struct{ *sender }
+
+func (halfSender) Share() float64 { return 0.5 }
+
+// The rate is the fleet's: a gateway that holds half the binds sends at
+// half of it.
+func TestDispatchRateIsTheFleets(t *testing.T) {
+	s := newMemory()
+	queue(t, s, 11, time.Now())
+	var n atomic.Int64
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 100},
+		Senders: map[string]delivery.Sender{"fake": halfSender{&sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			return fmt.Sprint(n.Add(1)), nil
+		}}}}}
+	start := time.Now()
+	if got, err := d.Drain(t.Context()); err != nil || got != 11 {
+		t.Fatalf("Drain = %d, %v", got, err)
+	}
+	if took := time.Since(start); took < 190*time.Millisecond {
+		t.Errorf("11 submits at half of 100/s took %v, want at least 200ms", took)
+	}
+}
+
 // Rate spaces an operator's submits.
 func TestDispatchRate(t *testing.T) {
 	s := newMemory()
