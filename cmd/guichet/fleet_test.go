@@ -18,6 +18,7 @@ import (
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The tests here run gateways as processes of their own, as a fleet does,
@@ -77,15 +78,7 @@ func gatewayProcess(t *testing.T, yaml string) (*exec.Cmd, *syncBuffer) {
 func TestKillNineDuringDrain(t *testing.T) {
 	const total, window = 20000, 100
 	ctx := context.Background()
-	url := pgtest.DB(t)
-	if err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	url, pool := migrated(t)
 	out := postgres.New(pool).Outbox()
 	phones := make([]string, total)
 	for i := range phones {
@@ -175,6 +168,22 @@ func boundHere(t *testing.T, base string) int {
 	return n
 }
 
+// migrated returns the URL of a database of the test's own, migrated, and
+// a pool on it.
+func migrated(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	url := pgtest.DB(t)
+	if err := postgres.Migrate(t.Context(), url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return url, pool
+}
+
 // waitUntil polls cond until it holds, or fails t after d with the
 // process's output.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool, logs fmt.Stringer) {
@@ -200,15 +209,7 @@ func tail(s string, n int) string {
 func TestFleetHoldsTheConfiguredBinds(t *testing.T) {
 	const total = 3000
 	ctx := context.Background()
-	url := pgtest.DB(t)
-	if err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	url, pool := migrated(t)
 	phones := make([]string, total)
 	msgs := make([]outbox.Message, total)
 	for i := range phones {
