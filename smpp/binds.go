@@ -253,6 +253,16 @@ func (b *Binds) Share() float64 {
 	return float64(held) / float64(len(b.slots))
 }
 
+// Window is how many submits the binds held here may have waiting for
+// their answer at once: each one's window.
+func (b *Binds) Window() int {
+	w := b.cfg.Window
+	if w <= 0 {
+		w = DefaultWindow
+	}
+	return w * max(1, int(b.Share()*float64(len(b.slots))+0.5))
+}
+
 // Up reports whether one of the binds is up here (bound, and held by this
 // gateway in a fleet).
 func (b *Binds) Up() bool {

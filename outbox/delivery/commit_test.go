@@ -196,3 +196,43 @@ type named struct {
 }
 
 func (n named) Name() string { return n.name }
+
+// An SMSC whose own window (10) is smaller than the bind's (50) answers
+// THROTTLED to what overruns it: the dispatcher converges to it, halving
+// its congestion window at each THROTTLED and growing it back slowly,
+// instead of overrunning it again and again; every message goes once.
+func TestDispatchConvergesToTheSMSCWindow(t *testing.T) {
+	s := newMemory()
+	const total = 1000
+	phones := queue(t, s, total, time.Now())
+	srv := smsctest.NewServer(smsctest.Options{Window: 10, RespDelay: 2 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	bind := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: 50}, 1, nil)
+	t.Cleanup(func() { bind.Close(context.Background()) })
+	for deadline := time.Now().Add(5 * time.Second); !bind.Up(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no bind")
+		}
+	}
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 200, ThrottlePause: 10 * time.Millisecond,
+		Senders: map[string]delivery.Sender{"fake": named{"mtn-1", bind}}}
+	for deadline := time.Now().Add(60 * time.Second); d.Stats().Sent < total; {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", d.Stats())
+		}
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, refused := accepted(srv)
+	if th := refused[smpp.StatusThrottled]; th > total/10 {
+		t.Errorf("%d submits throttled for %d messages: the window did not converge", th, total)
+	}
+	ids, _ := accepted(srv)
+	for _, p := range phones {
+		if len(ids[p]) != 1 {
+			t.Fatalf("message to %s accepted %d times", p, len(ids[p]))
+		}
+	}
+	t.Logf("%d throttled for %d messages", refused[smpp.StatusThrottled], total)
+}

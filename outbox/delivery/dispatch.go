@@ -66,7 +66,7 @@ const (
 	DefaultValidity      = 24 * time.Hour
 	DefaultBackoffBase   = 5 * time.Second
 	DefaultBackoffMax    = 10 * time.Minute
-	DefaultThrottlePause = time.Second
+	DefaultThrottlePause = 100 * time.Millisecond
 	DefaultSubmitTimeout = 30 * time.Second
 	DefaultFlushEvery    = 5 * time.Millisecond
 	DefaultFlushRows     = 500
@@ -110,7 +110,8 @@ type Dispatcher struct {
 	// BackoffMax (defaults 5 s, 10 min).
 	BackoffBase, BackoffMax time.Duration
 	// ThrottlePause is how long ESME_RTHROTTLED stops every send on the
-	// bind (default 1 s).
+	// bind (default 100 ms); the bind's congestion window, halved by it,
+	// does the rest.
 	ThrottlePause time.Duration
 	// SubmitTimeout bounds one submit_sm, the wait for the window included
 	// (default 30 s).
@@ -153,7 +154,24 @@ type bindState struct {
 	limiter *rate.Limiter // nil: no limit
 	rate    rate.Limit    // the operator's configured rate, for the whole fleet
 	paused  time.Time     // no submit before it
+	// cwnd is how many submits may wait for their answer at once, below
+	// the bind's own window: halved when the SMSC throttles, grown by one
+	// a round trip's worth of answers (AIMD), so that an SMSC whose window
+	// is smaller than ours is converged to rather than fought.
+	cwnd     float64
+	max      float64 // the sender's window: cwnd starts and stops there
+	inflight int
+	wake     chan struct{} // closed when a submit ends
 }
+
+// maxCwnd bounds the congestion window of a sender that does not say its
+// window.
+const maxCwnd = 1 << 16
+
+// windowed is a sender that says how many submits it may have waiting for
+// their answer (*smpp.Binds): the congestion window starts there and never
+// grows past it.
+type windowed interface{ Window() int }
 
 // sharer is a sender that holds a share of its operator's binds, the rest
 // held by other gateways of a fleet (*smpp.Binds): its rate is that share
@@ -440,9 +458,49 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	if d.now().After(deadline) {
 		return "", errStale
 	}
+	if err := d.acquire(ctx, st); err != nil {
+		return "", fmt.Errorf("outbox: waiting for the bind's congestion window: %w", err)
+	}
 	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
 	defer cancel()
-	return s.Submit(sctx, sm)
+	id, err := s.Submit(sctx, sm)
+	var se *smpp.StatusError
+	d.release(st, errors.As(err, &se) && se.Throttled())
+	return id, err
+}
+
+// acquire waits for room in the bind's congestion window.
+func (d *Dispatcher) acquire(ctx context.Context, st *bindState) error {
+	for {
+		d.mu.Lock()
+		if st.inflight < int(st.cwnd) || st.inflight == 0 {
+			st.inflight++
+			d.mu.Unlock()
+			return nil
+		}
+		wake := st.wake
+		d.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// release ends a submit: a throttled one halves the window (down to one),
+// an answered one grows it by 1/cwnd, one more a window's worth.
+func (d *Dispatcher) release(st *bindState, throttled bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if throttled {
+		st.cwnd = max(1, min(st.cwnd, float64(st.inflight))/2)
+	} else {
+		st.cwnd = min(st.max, st.cwnd+1/st.cwnd)
+	}
+	st.inflight--
+	close(st.wake)
+	st.wake = make(chan struct{})
 }
 
 // failure decides on a failed submit by its error.
@@ -553,7 +611,11 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	}
 	st := d.binds[op]
 	if st == nil {
-		st = &bindState{rate: d.Rate[op]}
+		st = &bindState{rate: d.Rate[op], max: maxCwnd, wake: make(chan struct{})}
+		if w, ok := s.(windowed); ok && w.Window() > 0 {
+			st.max = float64(w.Window())
+		}
+		st.cwnd = st.max
 		if st.rate > 0 {
 			st.limiter = rate.NewLimiter(st.rate, 1) // evenly spaced: SMSCs count per second
 		}

@@ -52,7 +52,7 @@ func TestDispatchPolicy(t *testing.T) {
 		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, outbox.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
 		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: delivery.Retry}, outbox.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
 		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: delivery.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
-		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", time.Second},
+		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", 100 * time.Millisecond},
 		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, outbox.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
 		// A lost connection sends back at once what had no answer: the
 		// next bind takes it (the binds redial within a second).

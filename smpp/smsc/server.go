@@ -61,6 +61,11 @@ type Options struct {
 	ReceiptAsDataSM bool // receipts as data_sm instead of deliver_sm
 	// ThrottleEvery answers every Nth submit_sm ESME_RTHROTTLED.
 	ThrottleEvery int
+	// Window is the SMSC's own window per session: a submit_sm that
+	// arrives while Window of its session wait for their answer is answered
+	// ESME_RTHROTTLED at once (an SMSC whose window is smaller than ours).
+	// 0: none.
+	Window int
 	// DropAfter closes a connection, unanswered, on its Nth PDU received.
 	DropAfter int
 	// RespDelay delays every submit_sm_resp (slow SMSC, benchmark RTT).
@@ -360,10 +365,11 @@ type session struct {
 	wmu  sync.Mutex
 	done chan struct{}
 
-	mu      sync.Mutex
-	pending map[uint32]chan smpp.PDU
-	bound   bool
-	mode    uint32 // the bind command it bound with
+	mu       sync.Mutex
+	pending  map[uint32]chan smpp.PDU
+	bound    bool
+	mode     uint32 // the bind command it bound with
+	inflight int    // submits waiting for their answer
 }
 
 // sends reports whether the session may submit (transmitter, transceiver).
@@ -506,6 +512,19 @@ func (c *session) submit(p smpp.PDU) {
 	}
 	sub := Submitted{Seq: p.Seq, Bind: c.mode}
 	m, err := smpp.ParseMessage(p.Body)
+	c.mu.Lock()
+	full := s.opts.Window > 0 && c.inflight >= s.opts.Window
+	if !full {
+		c.inflight++
+	}
+	c.mu.Unlock()
+	if full {
+		c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: smpp.StatusThrottled, Seq: p.Seq})
+		s.mu.Lock()
+		s.submitted = remember(s.submitted, Submitted{Seq: p.Seq, Bind: c.mode, Status: smpp.StatusThrottled}, s.opts.Keep)
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Lock()
 	s.submits++
 	var id uint64
@@ -539,6 +558,9 @@ func (c *session) submit(p smpp.PDU) {
 		if sub.Status == smpp.StatusOK {
 			body = smpp.CString(sub.MessageID)
 		}
+		c.mu.Lock()
+		c.inflight--
+		c.mu.Unlock()
 		if err := c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: sub.Status, Seq: p.Seq, Body: body}); err != nil {
 			return
 		}
