@@ -39,6 +39,7 @@ func BenchmarkSMSSideBySide(b *testing.B) {
 		{"", smsctest.Options{}},
 		{"throttle-every-100/", smsctest.Options{ThrottleEvery: 100}},
 		{"smsc-window-50-5ms/", smsctest.Options{Window: 50, RespDelay: 5 * time.Millisecond}},
+		{"drop-every-3000/", smsctest.Options{DropAfter: 3000}},
 	} {
 		b.Run(mode.name+"kannel-dlr", func(b *testing.B) { benchKannel(b, total, window, true, mode.opts) })
 		if mode.name == "" {
