@@ -150,7 +150,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
 	// Outcomes of submits and the receipts that follow them commit
 	// together, many at once.
-	commits := &delivery.Commits{Store: st.outbox}
+	commits := &delivery.Commits{Outcomes: st.outbox, Receipts: st.outbox}
 	receipts := &delivery.Receipts{Store: st.outbox, Commits: commits, Log: log.With("comp", "outbox")}
 	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Region: "CM",
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}

@@ -78,7 +78,7 @@ type stores struct {
 // console do with the outbox.
 type outboxStore interface {
 	delivery.DeliveryStore
-	delivery.CommitStore
+	delivery.ReceiptStore
 	hotline.Outbox
 }
 

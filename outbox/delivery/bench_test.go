@@ -187,7 +187,7 @@ func benchOutboxPostgres(b *testing.B, srv *smsctest.Server, total, window int, 
 				b.Fatal(err)
 			}
 		}
-		commits := &delivery.Commits{Store: s}
+		commits := &delivery.Commits{Outcomes: s, Receipts: s}
 		rc := &delivery.Receipts{Store: s, Commits: commits}
 		bind := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: window, Handler: rc.Handle("mtn")}, 1, nil)
 		waitBound(b, bind)

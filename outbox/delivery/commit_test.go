@@ -169,7 +169,7 @@ func TestSharedCommitsMatchReceiptsAtOnce(t *testing.T) {
 	queue(t, s, total, time.Now())
 	srv := smsctest.NewServer(smsctest.Options{Receipts: true})
 	t.Cleanup(srv.Close)
-	commits := &delivery.Commits{Store: s, FlushEvery: 20 * time.Millisecond}
+	commits := &delivery.Commits{Outcomes: s, Receipts: s, FlushEvery: 20 * time.Millisecond}
 	rc := &delivery.Receipts{Store: s, Commits: commits, Wait: 50 * time.Millisecond}
 	bind := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: 50, Handler: rc.Handle("mtn-1")}, 1, nil)
 	t.Cleanup(func() { bind.Close(context.Background()) })

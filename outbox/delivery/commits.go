@@ -8,10 +8,10 @@ import (
 	"github.com/guichet/guichet/outbox"
 )
 
-// CommitStore is what Commits writes to: outbox.Memory and postgres.Outbox.
-type CommitStore interface {
+// OutcomeStore is where Commits records outcomes: outbox.Memory,
+// postgres.Outbox.
+type OutcomeStore interface {
 	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
-	ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error)
 }
 
 // Commits gathers the outbox's writes from the SMPP side, the outcomes of
@@ -21,7 +21,10 @@ type CommitStore interface {
 // same binds share one, so that a receipt that arrives while its submit's
 // outcome waits for the same commit still finds its message.
 type Commits struct {
-	Store      CommitStore
+	// Outcomes and Receipts are where each kind is written (the same
+	// outbox, usually); one left nil takes none of its kind.
+	Outcomes   OutcomeStore
+	Receipts   ReceiptStore
 	FlushEvery time.Duration
 	FlushRows  int
 
@@ -74,12 +77,12 @@ func (c *Commits) run(ctx context.Context, batch []commit) ([]bool, error) {
 	}
 	out := make([]bool, len(batch))
 	if len(outcomes) > 0 {
-		if _, err := c.Store.Record(ctx, outcomes); err != nil {
+		if _, err := c.Outcomes.Record(ctx, outcomes); err != nil {
 			return nil, err
 		}
 	}
 	if len(receipts) > 0 {
-		matched, err := c.Store.ApplyReceipts(ctx, receipts)
+		matched, err := c.Receipts.ApplyReceipts(ctx, receipts)
 		if err != nil {
 			return nil, err
 		}

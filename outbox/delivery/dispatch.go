@@ -146,7 +146,7 @@ type Dispatcher struct {
 	binds    map[string]*bindState // by operator
 	c        counters
 	initOnce sync.Once
-	outcomes *group[outbox.Outcome, struct{}]
+	own      *Commits // without Commits
 }
 
 // bindState is what the Dispatcher knows of one operator's bind.
@@ -408,23 +408,14 @@ var errStale = errors.New("outbox: the claim's lease ran out before the submit")
 func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if d.Commits != nil {
-		return d.Commits.Record(wctx, o)
+	commits := d.Commits
+	if commits == nil {
+		d.initOnce.Do(func() {
+			d.own = &Commits{Outcomes: d.Store, FlushEvery: d.FlushEvery, FlushRows: d.FlushRows}
+		})
+		commits = d.own
 	}
-	d.initOnce.Do(func() {
-		d.outcomes = &group[outbox.Outcome, struct{}]{
-			every: orDefault(d.FlushEvery, DefaultFlushEvery), max: d.FlushRows,
-			run: func(ctx context.Context, batch []outbox.Outcome) ([]struct{}, error) {
-				_, err := d.Store.Record(ctx, batch)
-				return nil, err
-			},
-		}
-		if d.outcomes.max <= 0 {
-			d.outcomes.max = DefaultFlushRows
-		}
-	})
-	_, err := d.outcomes.do(wctx, o)
-	return err
+	return commits.Record(wctx, o)
 }
 
 // submit waits for the bind's pause and rate, then submits with its own

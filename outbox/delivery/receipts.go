@@ -48,7 +48,7 @@ type Receipts struct {
 
 	matched, unmatched, waited atomic.Uint64
 	initOnce                   sync.Once
-	batches                    *group[outbox.Receipt, bool]
+	own                        *Commits // without Commits
 }
 
 // ReceiptStats are what Receipts did since start.
@@ -111,17 +111,14 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 // apply applies a receipt with those that arrive about the same time, in
 // one call to the store, and returns once it is committed.
 func (r *Receipts) apply(ctx context.Context, rc outbox.Receipt) (bool, error) {
-	if r.Commits != nil {
-		return r.Commits.Apply(ctx, rc)
+	commits := r.Commits
+	if commits == nil {
+		r.initOnce.Do(func() {
+			r.own = &Commits{Receipts: r.Store, FlushEvery: r.FlushEvery, FlushRows: r.FlushRows}
+		})
+		commits = r.own
 	}
-	r.initOnce.Do(func() {
-		r.batches = &group[outbox.Receipt, bool]{every: orDefault(r.FlushEvery, DefaultFlushEvery), max: r.FlushRows,
-			run: r.Store.ApplyReceipts}
-		if r.batches.max <= 0 {
-			r.batches.max = DefaultFlushRows
-		}
-	})
-	return r.batches.do(ctx, rc)
+	return commits.Apply(ctx, rc)
 }
 
 func (r *Receipts) log() *slog.Logger {
