@@ -161,7 +161,7 @@ type bindState struct {
 	cwnd     float64
 	max      float64 // the sender's window: cwnd starts and stops there
 	inflight int
-	wake     chan struct{} // closed when a submit ends
+	room     *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
 }
 
 // maxCwnd bounds the congestion window of a sender that does not say its
@@ -449,9 +449,7 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	if d.now().After(deadline) {
 		return "", errStale
 	}
-	if err := d.acquire(ctx, st); err != nil {
-		return "", fmt.Errorf("outbox: waiting for the bind's congestion window: %w", err)
-	}
+	d.acquire(st)
 	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
 	defer cancel()
 	id, err := s.Submit(sctx, sm)
@@ -460,23 +458,16 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	return id, err
 }
 
-// acquire waits for room in the bind's congestion window.
-func (d *Dispatcher) acquire(ctx context.Context, st *bindState) error {
-	for {
-		d.mu.Lock()
-		if st.inflight < int(st.cwnd) || st.inflight == 0 {
-			st.inflight++
-			d.mu.Unlock()
-			return nil
-		}
-		wake := st.wake
-		d.mu.Unlock()
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// acquire waits for room in the bind's congestion window. Each ending
+// submit wakes one waiter (sync.Cond.Signal), not all of them: thousands
+// may wait behind a small window.
+func (d *Dispatcher) acquire(st *bindState) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for st.inflight >= int(st.cwnd) && st.inflight > 0 {
+		st.room.Wait()
 	}
+	st.inflight++
 }
 
 // release ends a submit: a throttled one halves the window (down to one),
@@ -490,8 +481,7 @@ func (d *Dispatcher) release(st *bindState, throttled bool) {
 		st.cwnd = min(st.max, st.cwnd+1/st.cwnd)
 	}
 	st.inflight--
-	close(st.wake)
-	st.wake = make(chan struct{})
+	st.room.Signal()
 }
 
 // failure decides on a failed submit by its error.
@@ -602,7 +592,7 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	}
 	st := d.binds[op]
 	if st == nil {
-		st = &bindState{rate: d.Rate[op], max: maxCwnd, wake: make(chan struct{})}
+		st = &bindState{rate: d.Rate[op], max: maxCwnd, room: sync.NewCond(&d.mu)}
 		if w, ok := s.(windowed); ok && w.Window() > 0 {
 			st.max = float64(w.Window())
 		}
