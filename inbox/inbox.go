@@ -15,13 +15,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
@@ -48,21 +47,29 @@ type Languages interface {
 	SetLanguage(ctx context.Context, phone, lang string) error
 }
 
+// Shared is what the inboxes of a fleet share, each under a key with a
+// time to live (a sessions.Store: in Redis for a fleet, in memory for one
+// gateway): the parts of a long SMS until the last one is in, wherever each
+// arrived; each number's SMS of the minute, for the flood limit; and when an
+// SMS was first seen, which names it for answering it once.
+type Shared interface {
+	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
+	Delete(ctx context.Context, key string) error
+}
+
 // Inbox answers inbound SMS.
 type Inbox struct {
 	Store     Store
 	Cases     Cases
 	Languages Languages
+	Shared    Shared           // nil: in this process's memory
 	Region    string           // numbers sent without a country code (CM)
 	PerMinute int              // SMS a number may send a minute before it is ignored (5)
 	Now       func() time.Time // nil: time.Now
 	Log       *slog.Logger
 
-	once   sync.Once
-	reasm  *sms.Reassembler
-	mu     sync.Mutex
-	limits map[string]*rate.Limiter
-	c      counters
+	once sync.Once
+	c    counters
 }
 
 // Counts are what the inbox did with the SMS it was given, since start.
@@ -72,7 +79,7 @@ type Counts struct {
 	// Unknown).
 	Keywords   map[string]uint64
 	Duplicates uint64 // sent again by the SMSC within DedupWindow: answered once
-	Flooded    uint64 // over PerMinute from one number: not answered
+	Flooded    uint64 // over PerMinute from one number (or ten times as many parts): not answered
 	Unreadable uint64 // from an unusable number, or undecodable: not answered
 }
 
@@ -95,6 +102,21 @@ func (x *Inbox) Counts() Counts {
 // lost) is recognised as the same one.
 const DedupWindow = 10 * time.Minute
 
+// PartsTimeout is how long the parts of a long SMS wait for the rest.
+const PartsTimeout = 10 * time.Minute
+
+// partsPerMessage is how many parts a number may send a minute for each
+// message PerMinute allows it: parts are held until the rest comes, so a
+// sender of parts that never complete is bounded too.
+const partsPerMessage = 10
+
+// Keys of what the inboxes share.
+const (
+	partsKey = "sms:parts:" // + number:ref:total
+	floodKey = "sms:flood:" // + number:minute
+	seenKey  = "sms:seen:"  // + number:hash of the text
+)
+
 func (x *Inbox) now() time.Time {
 	if x.Now != nil {
 		return x.Now()
@@ -104,8 +126,9 @@ func (x *Inbox) now() time.Time {
 
 func (x *Inbox) init() {
 	x.once.Do(func() {
-		x.reasm = sms.NewReassembler(0, 0, x.Now)
-		x.limits = map[string]*rate.Limiter{}
+		if x.Shared == nil {
+			x.Shared = sessions.NewMemory(x.Now)
+		}
 		if x.Log == nil {
 			x.Log = slog.New(slog.DiscardHandler)
 		}
@@ -113,8 +136,8 @@ func (x *Inbox) init() {
 }
 
 // Handle is the smpp.Handler of inbound SMS (receipts go elsewhere). It
-// returns an error only when the answer could not be stored, so that the
-// SMSC sends the SMS again.
+// returns an error only when the SMS could not be kept or answered (the
+// shared store or the case store failed), so that the SMSC sends it again.
 func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	x.init()
 	from, err := phone.Normalize(in.SourceAddr, x.Region)
@@ -123,22 +146,40 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 		x.c.unreadable.Add(1)
 		return nil
 	}
-	text, complete, err := x.reasm.Add(from, in.DataCoding, in.ESMClass, in.ShortMessage)
+	udh, body, err := sms.SplitUDH(in.ESMClass, in.ShortMessage)
 	if err != nil {
 		x.Log.Info("unreadable inbound SMS ignored", "phone", phone.Mask(from), "err", err)
 		x.c.unreadable.Add(1)
 		return nil
 	}
-	if !complete {
-		return nil // a part: the whole comes with the last one
+	var text, parts string
+	if udh == nil || udh.Total == 1 {
+		text, err = sms.DecodeBody(in.DataCoding, body)
+		if err != nil {
+			x.Log.Info("unreadable inbound SMS ignored", "phone", phone.Mask(from), "err", err)
+			x.c.unreadable.Add(1)
+			return nil
+		}
+	} else {
+		if ok, err := x.allow(ctx, from, 0, 1); err != nil || !ok {
+			return x.flooded(from, err)
+		}
+		parts = fmt.Sprintf("%s%s:%d:%d", partsKey, from, udh.Ref, udh.Total)
+		var complete bool
+		if text, complete, err = x.part(ctx, parts, *udh, in.DataCoding, body); err != nil {
+			return fmt.Errorf("inbox: keeping a part of an SMS: %w", err)
+		}
+		if !complete {
+			return nil // a part: the whole comes with the last one, here or at another gateway
+		}
 	}
-	if !x.allow(from) {
-		x.Log.Warn("inbound SMS flood: ignored", "phone", phone.Mask(from))
-		x.c.flooded.Add(1)
-		return nil
+	if ok, err := x.allow(ctx, from, 1, 0); err != nil || !ok {
+		return x.flooded(from, err)
 	}
-	sum := sha256.Sum256([]byte(text))
-	key := fmt.Sprintf("%s|%s|%d", from, hex.EncodeToString(sum[:8]), x.now().Unix()/int64(DedupWindow.Seconds()))
+	key, err := x.seen(ctx, from, text)
+	if err != nil {
+		return fmt.Errorf("inbox: recognising an SMS sent twice: %w", err)
+	}
 	cmd := sms.ParseKeyword(text)
 	ran, err := x.Store.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
 		reply, kind := x.answer(ctx, w, from, cmd)
@@ -148,6 +189,13 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	if err != nil {
 		return fmt.Errorf("inbox: answering an SMS: %w", err)
 	}
+	if parts != "" {
+		// Answered: its parts are not needed any more (a part sent again
+		// after this starts a set that never completes and expires).
+		if err := x.Shared.Delete(ctx, parts); err != nil {
+			x.Log.Warn("forgetting the parts of an answered SMS", "phone", phone.Mask(from), "err", err)
+		}
+	}
 	if !ran {
 		x.c.duplicates.Add(1)
 	} else if int(cmd.Kind) < len(x.c.keywords) {
@@ -156,23 +204,87 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	return nil
 }
 
-// allow is a per-number token bucket: PerMinute a minute, as a burst.
-func (x *Inbox) allow(from string) bool {
+// part adds one part to those of its message in the shared store and
+// returns the message's text once every part is in. The parts stay until
+// the message is answered, so that a crash before the answer commits finds
+// them again when the SMSC sends the last part again. A complete set that
+// does not decode is dropped (unreadable: ignored, err nil).
+func (x *Inbox) part(ctx context.Context, key string, c sms.Concat, coding byte, body []byte) (string, bool, error) {
+	var p sms.Parts
+	_, err := x.Shared.Update(ctx, key, PartsTimeout, func(old []byte) ([]byte, error) {
+		if err := p.UnmarshalBinary(old); err != nil {
+			x.Log.Warn("stored parts of an SMS unreadable: starting again", "err", err)
+			p = sms.Parts{}
+		}
+		p.Add(c, coding, body)
+		return p.MarshalBinary()
+	})
+	if err != nil || !p.Complete() {
+		return "", false, err
+	}
+	text, err := p.Text()
+	if err != nil {
+		x.Log.Info("unreadable inbound SMS ignored", "err", err)
+		x.c.unreadable.Add(1)
+		return "", false, x.Shared.Delete(ctx, key)
+	}
+	return text, true, nil
+}
+
+// allow counts messages and parts against the number's limits of the
+// current minute, across the fleet: PerMinute messages, ten times as many
+// parts.
+func (x *Inbox) allow(ctx context.Context, from string, messages, parts int) (bool, error) {
 	per := x.PerMinute
 	if per <= 0 {
 		per = 5
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	l, ok := x.limits[from]
-	if !ok {
-		if len(x.limits) > 100_000 {
-			x.limits = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(per)), per)
-		x.limits[from] = l
+	now := x.now()
+	var n [2]int
+	key := fmt.Sprintf("%s%s:%d", floodKey, from, now.Unix()/60)
+	_, err := x.Shared.Update(ctx, key, 2*time.Minute, func(old []byte) ([]byte, error) {
+		n = [2]int{}
+		fmt.Sscanf(string(old), "%d %d", &n[0], &n[1]) // nothing yet: 0 0
+		n[0], n[1] = n[0]+messages, n[1]+parts
+		return fmt.Appendf(nil, "%d %d", n[0], n[1]), nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("inbox: counting a number's SMS: %w", err)
 	}
-	return l.AllowN(x.now(), 1)
+	return n[0] <= per && n[1] <= partsPerMessage*per, nil
+}
+
+// flooded ignores an SMS over its number's limit, or returns the error
+// that kept it from being counted.
+func (x *Inbox) flooded(from string, err error) error {
+	if err != nil {
+		return err
+	}
+	x.Log.Warn("inbound SMS flood: ignored", "phone", phone.Mask(from))
+	x.c.flooded.Add(1)
+	return nil
+}
+
+// seen returns the key an SMS is answered once under: its number, its
+// text's hash and when the fleet first saw that text from that number
+// within DedupWindow, so that a copy the SMSC sends again, to any gateway,
+// has the same key, and the same text sent again later is a new SMS.
+func (x *Inbox) seen(ctx context.Context, from, text string) (string, error) {
+	sum := sha256.Sum256([]byte(text))
+	hash := hex.EncodeToString(sum[:8])
+	now := x.now()
+	first := now
+	_, err := x.Shared.Update(ctx, seenKey+from+":"+hash, DedupWindow, func(old []byte) ([]byte, error) {
+		first = now
+		if t, err := time.Parse(time.RFC3339Nano, string(old)); err == nil && now.Sub(t) < DedupWindow {
+			first = t
+		}
+		return []byte(first.Format(time.RFC3339Nano)), nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s|%s|%d", from, hash, first.UnixNano()), nil
 }
 
 type reply struct{ text, lang string }

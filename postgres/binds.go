@@ -21,24 +21,35 @@ import (
 func (db *DB) BindHold(operator, mode string) func(ctx context.Context, index int) (lost <-chan struct{}, release func(), err error) {
 	return func(ctx context.Context, index int) (<-chan struct{}, func(), error) {
 		key := fmt.Sprintf("smpp-bind:%s:%s:%d", operator, mode, index)
+		// One connection asks until the lock is ours, and then holds it:
+		// a standby gateway does not dial PostgreSQL again each time it
+		// looks.
+		var conn *pgx.Conn
 		for {
-			conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
-			if err != nil {
-				return nil, nil, fmt.Errorf("postgres: connecting to hold bind %s: %w", key, err)
+			if conn == nil {
+				c, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
+				if err != nil {
+					return nil, nil, fmt.Errorf("postgres: connecting to hold bind %s: %w", key, err)
+				}
+				conn = c
 			}
 			var held bool
-			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&held)
+			err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&held)
 			if err == nil && held {
 				return watch(conn, key)
 			}
-			conn.Close(context.Background())
 			if err != nil {
+				conn.Close(context.Background())
+				if ctx.Err() != nil {
+					return nil, nil, ctx.Err()
+				}
 				return nil, nil, fmt.Errorf("postgres: taking bind %s: %w", key, err)
 			}
 			t := time.NewTimer(time.Second/2 + rand.N(time.Second)) // another gateway holds it: look again
 			select {
 			case <-ctx.Done():
 				t.Stop()
+				conn.Close(context.Background())
 				return nil, nil, ctx.Err()
 			case <-t.C:
 			}

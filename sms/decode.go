@@ -21,22 +21,25 @@ type Concat struct {
 // information elements other than concatenation are skipped. A malformed
 // payload gives an EINVALID *guichet.Error, never a panic. Decode is lenient
 // where a sender may have split a sequence across parts: an unpaired UTF-16
-// surrogate becomes U+FFFD and a trailing escape is dropped (the Reassembler
-// joins the parts before decoding, so that such a split heals).
+// surrogate becomes U+FFFD and a trailing escape is dropped (Parts joins the
+// bodies before decoding, so that such a split heals).
 func Decode(dataCoding byte, esmClass byte, payload []byte) (text string, udh *Concat, err error) {
-	udh, body, err := splitUDH(esmClass, payload)
+	udh, body, err := SplitUDH(esmClass, payload)
 	if err != nil {
 		return "", nil, err
 	}
-	text, err = decodeBody(dataCoding, body)
+	text, err = DecodeBody(dataCoding, body)
 	if err != nil {
 		return "", nil, err
 	}
 	return text, udh, nil
 }
 
-// splitUDH separates the user data header, if any, from the body.
-func splitUDH(esmClass byte, payload []byte) (*Concat, []byte, error) {
+// SplitUDH separates the user data header of an inbound short_message, if
+// esmClass announces one, from its body: the concatenation header (nil when
+// there is none) and the body still encoded. A malformed header gives an
+// EINVALID *guichet.Error.
+func SplitUDH(esmClass byte, payload []byte) (*Concat, []byte, error) {
 	if esmClass&ESMClassUDHI == 0 {
 		return nil, payload, nil
 	}
@@ -78,8 +81,9 @@ func splitUDH(esmClass byte, payload []byte) (*Concat, []byte, error) {
 	return c, body, nil
 }
 
-// decodeBody decodes a body without header in the given data coding.
-func decodeBody(dataCoding byte, body []byte) (string, error) {
+// DecodeBody decodes a body without header in the given data coding (see
+// Decode).
+func DecodeBody(dataCoding byte, body []byte) (string, error) {
 	switch dataCoding {
 	case CodingDefault:
 		return fromSeptets(body)

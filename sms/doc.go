@@ -3,8 +3,9 @@
 // or UCS-2, decoding and reassembling inbound parts, reading delivery
 // receipts, and recognising the keywords citizens send (SUIVI, RDV, STOP…).
 //
-// Every function here is pure: no I/O, no clock except the one a
-// Reassembler is given.
+// Every function here is pure: no I/O, no clock. What a gateway keeps
+// between the parts of an inbound message (Parts) is a value the caller
+// stores where it likes: in Redis, a fleet shares it.
 //
 // GSM-7 parts are given unpacked, one septet per octet, because that is what
 // SMSCs expect in short_message with data_coding 0 over SMPP (the SMSC packs

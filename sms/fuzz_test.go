@@ -38,7 +38,7 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("%d parts with a limit of %d", n, limit)
 		}
 		var joined strings.Builder
-		r := NewReassembler(0, 0, nil)
+		var all Parts
 		var whole string
 		packed := airParts(m)
 		for i, p := range m.Parts {
@@ -56,11 +56,19 @@ func FuzzEncode(f *testing.F) {
 				t.Fatalf("part %d of %d has header %+v", i+1, len(m.Parts), udh)
 			}
 			joined.WriteString(s)
-			text, done, err := r.Add("+237600000000", m.DataCoding, m.ESMClass, p)
-			if err != nil || done != (i == len(m.Parts)-1) {
-				t.Fatalf("reassembling part %d: %q, %v, %v", i+1, text, done, err)
+			if udh == nil {
+				whole = s
+			} else {
+				_, body, _ := SplitUDH(m.ESMClass, p)
+				if !all.Add(*udh, m.DataCoding, body) || all.Complete() != (i == len(m.Parts)-1) {
+					t.Fatalf("reassembling part %d: complete %v", i+1, all.Complete())
+				}
+				if all.Complete() {
+					if whole, err = all.Text(); err != nil {
+						t.Fatalf("reassembling: %v", err)
+					}
+				}
 			}
-			whole = text
 			if m.DataCoding == CodingDefault {
 				h := 0
 				if m.ESMClass&ESMClassUDHI != 0 {
@@ -98,15 +106,24 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && !utf8.ValidString(text) {
 			t.Fatalf("invalid UTF-8 %q", text)
 		}
-		r := NewReassembler(0, 2, nil)
-		for _, src := range []string{"a", "b", "a", "c"} {
-			text, done, err := r.Add(src, coding, esm, payload)
-			if done && err != nil || !done && text != "" {
-				t.Fatalf("Add = %q, %v, %v", text, done, err)
-			}
+		c, body, err := SplitUDH(esm, payload)
+		if err != nil || c == nil {
+			return
 		}
-		if p := pending(r); p > 2 {
-			t.Fatalf("%d sets pending, at most 2 allowed", p)
+		var p Parts
+		if !p.Add(*c, coding, body) || p.Add(*c, coding, body) {
+			t.Fatalf("a part %+v added twice, or not once", c)
+		}
+		b, err := p.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q Parts
+		if err := q.UnmarshalBinary(b); err != nil || q.Complete() != p.Complete() {
+			t.Fatalf("stored parts read back as %+v, %v", q, err)
+		}
+		if text, err := q.Text(); err == nil && !utf8.ValidString(text) {
+			t.Fatalf("invalid UTF-8 %q", text)
 		}
 	})
 }

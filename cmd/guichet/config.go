@@ -20,6 +20,9 @@ import (
 type Config struct {
 	HTTP     string `yaml:"http"`
 	RedisURL string `yaml:"redis_url"`
+	// RedisPrefix starts every key the gateway writes in Redis
+	// ("guichet:"): deployments sharing one Redis each take their own.
+	RedisPrefix string `yaml:"redis_prefix"`
 	// DatabaseURL puts cases, bookings, API keys and the outbox in
 	// PostgreSQL; empty: in memory.
 	DatabaseURL string           `yaml:"database_url"`

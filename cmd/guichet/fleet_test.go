@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +18,10 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/sessions/sessionstest"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/sms"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -288,5 +292,84 @@ smpp:
 	}
 	if _, most := srv.Bound(); most > 2 {
 		t.Errorf("the SMSC counted %d binds at once, more than the 2 configured", most)
+	}
+}
+
+// A long SMS whose parts the SMSC delivers on two binds held by two
+// gateways (one part on each, the last one twice) is answered once, and
+// the SMS a number floods two gateways with are counted together.
+func TestLongSMSOnTwoGateways(t *testing.T) {
+	ctx := t.Context()
+	url, pool := migrated(t)
+	_, prefix := sessionstest.Redis(t)
+	redisURL := cmp.Or(os.Getenv("REDIS_URL"), sessionstest.DefaultRedisURL)
+	srv := smsctest.NewServer(smsctest.Options{})
+	t.Cleanup(srv.Close)
+	var logs *syncBuffer
+	// The first gateway is given one bind of the account's two, so that
+	// the second takes the other: one bind each, the first bound first.
+	for i, binds := range []int{1, 2} {
+		addr := freeAddr(t)
+		_, out := gatewayProcess(t, fmt.Sprintf(`http: %q
+database_url: %q
+redis_url: %q
+redis_prefix: %q
+smpp:
+  operators:
+    - {name: mtn, addr: %q, system_id: guichet, binds: %d, source: "8080"}
+`, addr, url, redisURL, prefix, srv.Addr(), binds))
+		logs = out
+		waitUntil(t, 30*time.Second, fmt.Sprintf("gateway %d holding a bind", i+1), func() bool {
+			now, _ := srv.Bound()
+			return boundHere(t, "http://"+addr) == 1 && now == i+1
+		}, out)
+	}
+	m, err := sms.Encode("SUIVI 20000011 "+strings.Repeat("merci pour votre aide ", 20), sms.Options{})
+	if err != nil || len(m.Parts) < 3 {
+		t.Fatalf("setup: %d parts, %v", len(m.Parts), err)
+	}
+	const from = "237677009001"
+	deliver := func(session, part int) {
+		t.Helper()
+		in := smpp.Inbound{SourceAddr: from, DestAddr: "8080", ESMClass: m.ESMClass, DataCoding: m.DataCoding, ShortMessage: m.Parts[part]}
+		if err := srv.InjectOn(ctx, session, in); err != nil {
+			t.Fatalf("delivering part %d on bind %d: %v\n%s", part+1, session, err, tail(logs.String(), 3000))
+		}
+	}
+	answers := func() int {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE phone = $1`, "+"+from).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A gateway acknowledges a part once it is kept, and the last once its
+	// answer is committed: what the outbox holds after each ack is final.
+	for i := range m.Parts {
+		deliver(i%2, i)
+		if want := map[bool]int{true: 1, false: 0}[i == len(m.Parts)-1]; answers() != want {
+			t.Fatalf("after part %d (at gateway %d): %d answers, want %d", i+1, i%2+1, answers(), want)
+		}
+	}
+	deliver(len(m.Parts)%2, len(m.Parts)-1) // the last part again, at the other gateway
+	if n := answers(); n != 1 {
+		t.Errorf("%d answers to a long SMS whose parts came to two gateways, want 1", n)
+	}
+
+	// Eight short SMS in a minute, alternately to each gateway: five
+	// answered (the limit is the fleet's, five a minute), not five each.
+	const flooder = "237677009002"
+	for i := range 8 {
+		in := smpp.Inbound{SourceAddr: flooder, DestAddr: "8080", ShortMessage: fmt.Appendf(nil, "SUIVI 2000001%d", i)}
+		if err := srv.InjectOn(ctx, i%2, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE phone = $1`, "+"+flooder).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("8 SMS in a minute to two gateways got %d answers, want 5", n)
 	}
 }

@@ -125,7 +125,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 
 	var sp *smsParts
 	if withSMS {
-		if sp, err = buildSMS(cfg, st, service, engine, m, log); err != nil {
+		if sp, err = buildSMS(cfg, st, sess, service, engine, m, log); err != nil {
 			return nil, err
 		}
 		closers = append(closers, func() {
@@ -147,12 +147,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 // buildSMS wires the SMS side: what answers inbound messages first, then
 // the binds that bring them (and carry USSD over SMPP), then the
 // dispatcher that sends on those binds.
-func buildSMS(cfg Config, st stores, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
+func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
 	// Outcomes of submits and the receipts that follow them commit
 	// together, many at once.
 	commits := &delivery.Commits{Outcomes: st.outbox, Receipts: st.outbox}
 	receipts := &delivery.Receipts{Store: st.outbox, Commits: commits, Log: log.With("comp", "outbox")}
-	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Region: "CM",
+	// Inboxes share the parts of long SMS, flood counts and what they
+	// have seen through the session store (Redis in a fleet).
+	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Shared: shared, Region: "CM",
 		Now: cfg.Clock, Log: log.With("comp", "inbox")}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
 		return smpp.Demux(receipts.Handle(op), answers.Handle)

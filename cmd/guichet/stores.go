@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 // sessionStore is what serve needs of a session store beyond the engine.
 type sessionStore interface {
 	ussd.Store
+	Delete(ctx context.Context, key string) error
 	Ping(ctx context.Context) error
 }
 
@@ -51,10 +53,11 @@ func openSessions(ctx context.Context, cfg Config, log *slog.Logger) (sessionSto
 		return nil, nil, fmt.Errorf("reaching Redis: %w", err)
 	}
 	log.Info("sessions in Redis", "addr", opts.Addr)
-	return sessions.NewRedis(client, sessionPrefix), func() { client.Close() }, nil
+	return sessions.NewRedis(client, cmp.Or(cfg.RedisPrefix, sessionPrefix)), func() { client.Close() }, nil
 }
 
-// sessionPrefix is where the gateway's keys start in Redis.
+// sessionPrefix is where the gateway's keys start in Redis, unless
+// redis_prefix says otherwise.
 const sessionPrefix = "guichet:"
 
 // stores are the durable parts, each as the part that uses it sees it:

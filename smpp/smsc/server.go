@@ -236,6 +236,17 @@ func (s *Server) Write(p smpp.PDU) error {
 // it ESME_ROK, or a *smpp.StatusError with its last answer. A temporary
 // refusal is redelivered Options.Redeliver times.
 func (s *Server) Inject(ctx context.Context, in smpp.Inbound) error {
+	return s.inject(ctx, s.latest, in)
+}
+
+// InjectOn is Inject on the n-th (from 0) of the sessions bound now that
+// may receive, in the order they bound: an SMSC that spreads what it
+// delivers over an account's binds.
+func (s *Server) InjectOn(ctx context.Context, n int, in smpp.Inbound) error {
+	return s.inject(ctx, func() *session { return s.receiver(n) }, in)
+}
+
+func (s *Server) inject(ctx context.Context, to func() *session, in smpp.Inbound) error {
 	p := smpp.PDU{ID: smpp.CmdDeliverSM}
 	if in.Command == smpp.CmdDataSM {
 		p.ID = smpp.CmdDataSM
@@ -252,8 +263,12 @@ func (s *Server) Inject(ctx context.Context, in smpp.Inbound) error {
 		p.Body = body
 	}
 	for attempt := 0; ; attempt++ {
+		c := to()
+		if c == nil {
+			return ErrNotBound
+		}
 		p.Seq = 0
-		resp, err := s.Send(ctx, p)
+		resp, err := c.call(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -335,6 +350,27 @@ func (s *Server) latest() *session {
 			if c.receives() {
 				return c
 			}
+		}
+	}
+	return nil
+}
+
+// receiver returns the n-th bound session that may receive, nil if there
+// are not that many.
+func (s *Server) receiver(n int) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sessions {
+		select {
+		case <-c.done:
+			continue
+		default:
+		}
+		if c.receives() {
+			if n == 0 {
+				return c
+			}
+			n--
 		}
 	}
 	return nil
