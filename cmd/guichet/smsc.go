@@ -33,6 +33,8 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	throttle := fs.Int("throttle-every", 0, "answer every Nth submit ESME_RTHROTTLED (fault mode)")
 	drop := fs.Int("drop-after", 0, "drop a connection after N PDUs (fault mode)")
 	slow := fs.Duration("resp-delay", 0, "delay every submit_sm_resp (fault mode: a slow SMSC)")
+	window := fs.Int("window", 0, "answer ESME_RTHROTTLED to a submit_sm over N waiting for their answer on its bind (fault mode: a small SMSC window)")
+	tps := fs.Float64("rate", 0, "answer ESME_RTHROTTLED to submit_sm over N a second, all binds together (fault mode: the account's TPS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,7 +43,8 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("listening for SMPP on %s: %w", *smppAddr, err)
 	}
 	srv := smsc.Serve(ln, smsc.Options{SystemID: *systemID, Password: *password,
-		Receipts: *receipts > 0, ReceiptDelay: *receipts, ThrottleEvery: *throttle, DropAfter: *drop, RespDelay: *slow})
+		Receipts: *receipts > 0, ReceiptDelay: *receipts, ThrottleEvery: *throttle, DropAfter: *drop, RespDelay: *slow,
+		Window: *window, Rate: *tps})
 	defer srv.Close()
 	log := slog.New(slog.NewTextHandler(stdout, nil)).With("comp", "smsc")
 

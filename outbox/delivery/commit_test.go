@@ -236,3 +236,41 @@ func TestDispatchConvergesToTheSMSCWindow(t *testing.T) {
 	}
 	t.Logf("%d throttled for %d messages", refused[smpp.StatusThrottled], total)
 }
+
+// An SMSC that takes fewer submits a second than the operator's rate says
+// (it answers ESME_RTHROTTLED over its TPS) is converged to: the bind's
+// rate halves on each throttle and grows back slowly, so few are refused.
+func TestDispatchConvergesToTheSMSCRate(t *testing.T) {
+	s := newMemory()
+	const total = 300
+	phones := queue(t, s, total, time.Now())
+	srv := smsctest.NewServer(smsctest.Options{Rate: 100})
+	t.Cleanup(srv.Close)
+	bind := startBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: 10}, 1, nil)
+	t.Cleanup(func() { bind.Close(context.Background()) })
+	for deadline := time.Now().Add(5 * time.Second); !bind.Up(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no bind")
+		}
+	}
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", ThrottlePause: 10 * time.Millisecond,
+		Rate: map[string]rate.Limit{"fake": 400}, Senders: map[string]delivery.Sender{"fake": named{"mtn-1", bind}}}
+	for deadline := time.Now().Add(60 * time.Second); d.Stats().Sent < total; {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", d.Stats())
+		}
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, refused := accepted(srv)
+	if th := refused[smpp.StatusThrottled]; th > total/10 {
+		t.Errorf("%d submits throttled for %d messages: the rate did not converge", th, total)
+	}
+	for _, p := range phones {
+		if len(ids[p]) != 1 {
+			t.Fatalf("message to %s accepted %d times", p, len(ids[p]))
+		}
+	}
+	t.Logf("%d throttled for %d messages", refused[smpp.StatusThrottled], total)
+}

@@ -151,9 +151,15 @@ type Dispatcher struct {
 
 // bindState is what the Dispatcher knows of one operator's bind.
 type bindState struct {
-	limiter *rate.Limiter // nil: no limit
-	rate    rate.Limit    // the operator's configured rate, for the whole fleet
-	paused  time.Time     // no submit before it
+	rate rate.Limit // the operator's configured rate, for the whole fleet; 0: none
+	// slow is the part of its share of the rate the bind sends at: halved
+	// when the SMSC throttles, grown back by a twentieth of it each
+	// second's worth of answers (AIMD, as the window).
+	slow   float64
+	share  float64   // of the fleet's binds held here (1 alone)
+	next   time.Time // the next submit's slot under the rate
+	gen    uint64    // slowdowns so far: a slot taken before the last one is taken again
+	paused time.Time // no submit before it
 	// cwnd is how many submits may wait for their answer at once, below
 	// the bind's own window: halved when the SMSC throttles, grown by one
 	// a round trip's worth of answers (AIMD), so that an SMSC whose window
@@ -163,6 +169,9 @@ type bindState struct {
 	inflight int
 	room     *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
 }
+
+// minSlow is how far throttling slows a bind's rate down at most.
+const minSlow = 1.0 / 64
 
 // maxCwnd bounds the congestion window of a sender that does not say its
 // window.
@@ -436,15 +445,16 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 			return "", fmt.Errorf("outbox: waiting for a throttled bind: %w", ctx.Err())
 		}
 	}
-	if st.limiter != nil {
-		if sh, ok := s.(sharer); ok {
-			if want := st.rate * rate.Limit(sh.Share()); want > 0 && want != st.limiter.Limit() {
-				st.limiter.SetLimit(want)
-			}
-		}
-		if err := st.limiter.Wait(ctx); err != nil {
-			return "", fmt.Errorf("outbox: waiting for the bind's rate: %w", err)
-		}
+	if w, ok := s.(windowed); ok && w.Window() > 0 {
+		// The binds held here change in a fleet: so does the window.
+		d.mu.Lock()
+		st.max = float64(w.Window())
+		st.cwnd = min(st.cwnd, st.max)
+		d.mu.Unlock()
+	}
+	gen, err := d.pace(ctx, s, st)
+	if err != nil {
+		return "", err
 	}
 	if d.now().After(deadline) {
 		return "", errStale
@@ -454,8 +464,54 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	defer cancel()
 	id, err := s.Submit(sctx, sm)
 	var se *smpp.StatusError
-	d.release(st, errors.As(err, &se) && se.Throttled())
+	d.release(st, errors.As(err, &se) && se.Throttled(), gen)
 	return id, err
+}
+
+// pace waits for the submit's slot under the bind's rate: its share of
+// the operator's, slowed down by throttling, submits evenly spaced. It
+// returns the slowdown the slot was taken under; a slowdown while it
+// waits (the slots were taken at a rate the SMSC refused) takes another.
+func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState) (uint64, error) {
+	share := 1.0
+	if sh, ok := s.(sharer); ok && sh.Share() > 0 {
+		share = sh.Share()
+	}
+	for {
+		d.mu.Lock()
+		gen := st.gen
+		if st.rate <= 0 {
+			d.mu.Unlock()
+			return gen, nil
+		}
+		st.share = share
+		now := time.Now()
+		slot := now
+		for _, t := range []time.Time{st.next, st.paused} {
+			if t.After(slot) {
+				slot = t
+			}
+		}
+		st.next = slot.Add(time.Duration(float64(time.Second) / (float64(st.rate) * share * st.slow)))
+		d.mu.Unlock()
+		wait := slot.Sub(now)
+		if wait <= 0 {
+			return gen, nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("outbox: waiting for the bind's rate: %w", ctx.Err())
+		}
+		d.mu.Lock()
+		same := st.gen == gen
+		d.mu.Unlock()
+		if same {
+			return gen, nil
+		}
+	}
 }
 
 // acquire waits for room in the bind's congestion window. Each ending
@@ -470,15 +526,26 @@ func (d *Dispatcher) acquire(st *bindState) {
 	st.inflight++
 }
 
-// release ends a submit: a throttled one halves the window (down to one),
-// an answered one grows it by 1/cwnd, one more a window's worth.
-func (d *Dispatcher) release(st *bindState, throttled bool) {
+// release ends a submit: a throttled one halves the window (down to one)
+// and the rate (down to a sixty-fourth; once for all the submits paced
+// before the slowdown), an answered one grows the window by 1/cwnd, one
+// more a window's worth, and the rate by a twentieth of the configured one
+// a second's worth of answers.
+func (d *Dispatcher) release(st *bindState, throttled bool, gen uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if throttled {
 		st.cwnd = max(1, min(st.cwnd, float64(st.inflight))/2)
+		if st.rate > 0 && gen == st.gen {
+			st.slow = max(minSlow, st.slow/2)
+			st.gen++
+			st.next = time.Now() // the slots waited for are taken again, at the new rate
+		}
 	} else {
 		st.cwnd = min(st.max, st.cwnd+1/st.cwnd)
+		if st.rate > 0 {
+			st.slow = min(1, st.slow+1/(20*st.slow*st.share*float64(st.rate)))
+		}
 	}
 	st.inflight--
 	st.room.Signal()
@@ -592,14 +659,11 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	}
 	st := d.binds[op]
 	if st == nil {
-		st = &bindState{rate: d.Rate[op], max: maxCwnd, room: sync.NewCond(&d.mu)}
+		st = &bindState{rate: d.Rate[op], slow: 1, share: 1, max: maxCwnd, room: sync.NewCond(&d.mu)}
 		if w, ok := s.(windowed); ok && w.Window() > 0 {
 			st.max = float64(w.Window())
 		}
 		st.cwnd = st.max
-		if st.rate > 0 {
-			st.limiter = rate.NewLimiter(st.rate, 1) // evenly spaced: SMSCs count per second
-		}
 		d.binds[op] = st
 	}
 	return s, st

@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/guichet/guichet/smpp"
 )
 
@@ -66,6 +68,10 @@ type Options struct {
 	// ESME_RTHROTTLED at once (an SMSC whose window is smaller than ours).
 	// 0: none.
 	Window int
+	// Rate is the submit_sm per second the account may send, all its
+	// sessions together (its TPS): one over it is answered ESME_RTHROTTLED
+	// at once; a twentieth of a second's worth may come at once. 0: none.
+	Rate float64
 	// DropAfter closes a connection, unanswered, on its Nth PDU received.
 	DropAfter int
 	// RespDelay delays every submit_sm_resp (slow SMSC, benchmark RTT).
@@ -131,6 +137,7 @@ type Server struct {
 	acks      []smpp.PDU
 	submits   int
 	lastID    uint64
+	tps       *rate.Limiter // nil: Options.Rate 0
 }
 
 // NewServer starts a simulator on 127.0.0.1:0, a port of its own. It panics
@@ -149,6 +156,9 @@ func Serve(ln net.Listener, opts Options) *Server {
 		opts.Now = time.Now
 	}
 	s := &Server{opts: opts, ln: ln, conns: map[*session]struct{}{}, lastID: 0x1000}
+	if opts.Rate > 0 {
+		s.tps = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate/20)))
+	}
 	s.seq.Store(1_000_000_000)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
@@ -549,7 +559,7 @@ func (c *session) submit(p smpp.PDU) {
 	sub := Submitted{Seq: p.Seq, Bind: c.mode}
 	m, err := smpp.ParseMessage(p.Body)
 	c.mu.Lock()
-	full := s.opts.Window > 0 && c.inflight >= s.opts.Window
+	full := s.opts.Window > 0 && c.inflight >= s.opts.Window || s.tps != nil && !s.tps.Allow()
 	if !full {
 		c.inflight++
 	}
