@@ -57,7 +57,7 @@ const (
 	DefaultWindow      = 10
 	DefaultRespTimeout = 10 * time.Second
 	DefaultEnquireLink = 30 * time.Second
-	inboundConcurrency = 64
+	inboundConcurrency = 1024
 )
 
 // BindConfig configures one bind to one SMSC.
@@ -185,7 +185,7 @@ type Bind struct {
 	window   chan struct{}
 	inbound  chan struct{}
 	state    atomic.Int32
-	wmu      sync.Mutex
+	w        *Writer
 	mu       sync.Mutex
 	pending  map[uint32]*pending
 	closeErr error
@@ -229,6 +229,7 @@ func Dial(ctx context.Context, cfg BindConfig) (*Bind, error) {
 		cfg:      cfg,
 		log:      log,
 		conn:     conn,
+		w:        NewWriter(conn),
 		r:        bufio.NewReader(conn),
 		window:   make(chan struct{}, cfg.Window),
 		inbound:  make(chan struct{}, inboundConcurrency),
@@ -445,21 +446,16 @@ func response(id uint32, p PDU) (PDU, error) {
 
 // write sends one PDU; sent reports whether any octet left. A failed write
 // closes the bind: the stream may be cut inside a PDU.
+// PDUs written at the same time share a write (Writer).
 func (b *Bind) write(ctx context.Context, p PDU) (sent bool, err error) {
-	b.wmu.Lock()
-	defer b.wmu.Unlock()
 	deadline := time.Now().Add(b.cfg.RespTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if err := b.conn.SetWriteDeadline(deadline); err != nil {
-		b.fail(fmt.Errorf("smpp: writing %s: %w", commandName(p.ID), err))
-		return false, b.Err()
-	}
-	n, err := b.conn.Write(p.Bytes())
+	sent, err = b.w.Write(p, deadline)
 	if err != nil {
 		b.fail(fmt.Errorf("smpp: writing %s: %w", commandName(p.ID), err))
-		return n > 0, b.Err()
+		return sent, b.Err()
 	}
 	return true, nil
 }

@@ -331,6 +331,12 @@ func checkParseMessage(t *testing.T, body []byte) {
 		if back, err := smpp.ParseMessage(again); err != nil || !reflect.DeepEqual(back, got) {
 			t.Fatalf("ParseMessage(%x) = %+v; after MarshalBody: %+v, %v", body, got, back, err)
 		}
+		// Our encoder, read by go-smpp's decoder: the same message.
+		if len(again) <= pdu.MaxSize-pdu.HeaderLen {
+			if theirs, _, err := parseGoSMPP(again); err != nil || !reflect.DeepEqual(theirs, got) {
+				t.Fatalf("MarshalBody(%+v) = %x, which go-smpp reads as %+v, %v", got, again, theirs, err)
+			}
+		}
 	}
 	if len(body) > pdu.MaxSize-pdu.HeaderLen {
 		return

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/fiorix/go-smpp/smpp/pdu"
 	"github.com/fiorix/go-smpp/smpp/pdu/pdufield"
-	"github.com/fiorix/go-smpp/smpp/pdu/pdutlv"
 )
 
 // Command ids of SMPP 3.4. A response id is its request id with bit 31 set.
@@ -150,46 +152,41 @@ type SubmitSM = Message
 // ErrInvalid marks a request refused before sending: it is never retryable.
 var ErrInvalid = errors.New("smpp: invalid request")
 
-// MarshalBody encodes m as a submit_sm/deliver_sm body with go-smpp's codec.
+// MarshalBody encodes m as a submit_sm/deliver_sm body (SMPP 3.4 §4.4.1),
+// its TLVs in the order of their tags. A field over its size in the
+// specification, or a C-octet string holding a NUL, is refused with
+// ErrInvalid: ParseMessage takes back whatever MarshalBody gives, and the
+// other way round. (It was go-smpp's codec, whose maps and interfaces cost
+// a fifth of a gateway's CPU at ten thousand messages a second; go-smpp's
+// decoder checks this one in the tests.)
 func (m *Message) MarshalBody() ([]byte, error) {
-	if len(m.ShortMessage) > 254 {
-		return nil, fmt.Errorf("%w: short_message is %d octets, over 254: use message_payload", ErrInvalid, len(m.ShortMessage))
+	if len(m.ShortMessage) > maxShortMessage {
+		return nil, fmt.Errorf("%w: short_message is %d octets, over %d: use message_payload", ErrInvalid, len(m.ShortMessage), maxShortMessage)
 	}
-	tlvs := pdutlv.Fields{}
-	for t, v := range m.TLVs {
-		tlvs[pdutlv.Tag(t)] = v
-	}
-	p := pdu.NewSubmitSM(tlvs)
-	f := p.Fields()
-	for _, kv := range []struct {
-		k pdufield.Name
-		v any
+	for _, f := range []struct {
+		name, v string
+		max     int
 	}{
-		{pdufield.ServiceType, m.ServiceType},
-		{pdufield.SourceAddrTON, m.SourceTON},
-		{pdufield.SourceAddrNPI, m.SourceNPI},
-		{pdufield.SourceAddr, m.SourceAddr},
-		{pdufield.DestAddrTON, m.DestTON},
-		{pdufield.DestAddrNPI, m.DestNPI},
-		{pdufield.DestinationAddr, m.DestAddr},
-		{pdufield.ESMClass, m.ESMClass},
-		{pdufield.ProtocolID, m.ProtocolID},
-		{pdufield.PriorityFlag, m.PriorityFlag},
-		{pdufield.ScheduleDeliveryTime, m.ScheduleDeliveryTime},
-		{pdufield.ValidityPeriod, m.ValidityPeriod},
-		{pdufield.RegisteredDelivery, m.RegisteredDelivery},
-		{pdufield.DataCoding, m.DataCoding},
-		{pdufield.ShortMessage, append([]byte{}, m.ShortMessage...)},
+		{"service_type", m.ServiceType, maxServiceType}, {"source_addr", m.SourceAddr, maxAddr},
+		{"destination_addr", m.DestAddr, maxAddr}, {"schedule_delivery_time", m.ScheduleDeliveryTime, maxTime},
+		{"validity_period", m.ValidityPeriod, maxTime},
 	} {
-		if err := f.Set(kv.k, kv.v); err != nil {
-			return nil, fmt.Errorf("smpp: encoding %s: %w", kv.k, err)
+		if len(f.v) >= f.max || strings.IndexByte(f.v, 0) >= 0 {
+			return nil, fmt.Errorf("%w: %s %q: at most %d octets, no NUL", ErrInvalid, f.name, f.v, f.max-1)
 		}
 	}
-	var buf bytes.Buffer
-	if err := p.SerializeTo(&buf); err != nil {
-		return nil, fmt.Errorf("smpp: encoding submit_sm: %w", err)
-	}
-	return buf.Bytes()[headerLen:], nil
+	b := make([]byte, 0, 40+len(m.ServiceType)+len(m.SourceAddr)+len(m.DestAddr)+len(m.ShortMessage))
+	b = appendCString(b, m.ServiceType)
+	b = append(b, m.SourceTON, m.SourceNPI)
+	b = appendCString(b, m.SourceAddr)
+	b = append(b, m.DestTON, m.DestNPI)
+	b = appendCString(b, m.DestAddr)
+	b = append(b, m.ESMClass, m.ProtocolID, m.PriorityFlag)
+	b = appendCString(b, m.ScheduleDeliveryTime)
+	b = appendCString(b, m.ValidityPeriod)
+	b = append(b, m.RegisteredDelivery, 0, m.DataCoding, 0, byte(len(m.ShortMessage))) // replace_if_present_flag, sm_default_msg_id
+	b = append(b, m.ShortMessage...)
+	return appendTLVs(b, m.TLVs), nil
 }
 
 // ParseMessage decodes a submit_sm or deliver_sm body, whatever its size up
@@ -254,7 +251,8 @@ func appendCString(b []byte, s string) []byte {
 }
 
 func appendTLVs(b []byte, tlvs map[uint16][]byte) []byte {
-	for t, v := range tlvs {
+	for _, t := range slices.Sorted(maps.Keys(tlvs)) {
+		v := tlvs[t]
 		b = binary.BigEndian.AppendUint16(b, t)
 		b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
 		b = append(b, v...)

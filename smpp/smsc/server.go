@@ -393,7 +393,7 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		c := &session{srv: s, conn: conn, pending: map[uint32]chan smpp.PDU{}, done: make(chan struct{})}
+		c := &session{srv: s, conn: conn, w: smpp.NewWriter(conn), pending: map[uint32]chan smpp.PDU{}, done: make(chan struct{})}
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -408,7 +408,7 @@ func (s *Server) accept() {
 type session struct {
 	srv  *Server
 	conn net.Conn
-	wmu  sync.Mutex
+	w    *smpp.Writer
 	done chan struct{}
 
 	mu       sync.Mutex
@@ -426,9 +426,7 @@ func (c *session) sends() bool { return c.mode != smpp.CmdBindReceiver }
 func (c *session) receives() bool { return c.mode != smpp.CmdBindTransmitter }
 
 func (c *session) write(p smpp.PDU) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_, err := c.conn.Write(p.Bytes())
+	_, err := c.w.Write(p, time.Time{})
 	return err
 }
 
