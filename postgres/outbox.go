@@ -72,8 +72,8 @@ func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	}
 	rows, err := s.q().Query(ctx, `WITH due AS (
 			SELECT id FROM outbox
-			WHERE (status = 'pending' AND (not_before IS NULL OR not_before <= $1))
-				OR (status = 'sending' AND lease_until <= $1)
+			WHERE queued AND ((status = 'pending' AND (not_before IS NULL OR not_before <= $1))
+				OR (status = 'sending' AND lease_until <= $1))
 			ORDER BY id LIMIT $2
 			FOR UPDATE SKIP LOCKED)
 		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL

@@ -34,6 +34,8 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	drop := fs.Int("drop-after", 0, "drop a connection after N PDUs (fault mode)")
 	slow := fs.Duration("resp-delay", 0, "delay every submit_sm_resp (fault mode: a slow SMSC)")
 	window := fs.Int("window", 0, "answer ESME_RTHROTTLED to a submit_sm over N waiting for their answer on its bind (fault mode: a small SMSC window)")
+	quiet := fs.Bool("quiet", false, "do not print the SMS submitted (benchmarks)")
+	keep := fs.Int("keep", 0, "remember at most N submits (0: 200,000)")
 	tps := fs.Float64("rate", 0, "answer ESME_RTHROTTLED to submit_sm over N a second, all binds together (fault mode: the account's TPS)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,7 +46,7 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	srv := smsc.Serve(ln, smsc.Options{SystemID: *systemID, Password: *password,
 		Receipts: *receipts > 0, ReceiptDelay: *receipts, ThrottleEvery: *throttle, DropAfter: *drop, RespDelay: *slow,
-		Window: *window, Rate: *tps})
+		Window: *window, Rate: *tps, Keep: *keep})
 	defer srv.Close()
 	log := slog.New(slog.NewTextHandler(stdout, nil)).With("comp", "smsc")
 
@@ -60,6 +62,10 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "SMSC simulator: SMPP on %s, inject and inspect on http://%s (POST /inject/sms, POST /inject/ussd, GET /submitted)\n",
 		ln.Addr(), hl.Addr())
 
+	if *quiet {
+		<-ctx.Done()
+		return nil
+	}
 	seen := 0
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
@@ -70,6 +76,7 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		case <-t.C:
 		}
 		subs := srv.Submitted()
+		seen = min(seen, len(subs)) // past Keep, the oldest were forgotten
 		for _, d := range describe(subs[seen:]) {
 			log.Info("SMS submitted", "to", phone.Mask(d.To), "message_id", d.MessageID, "status", d.Status, "text", d.Text)
 		}
@@ -109,7 +116,8 @@ func answer(w http.ResponseWriter, err error) {
 }
 
 // simulatorRoutes mounts the simulator's HTTP side on r: POST /inject/sms,
-// POST /inject/ussd, GET /submitted.
+// POST /inject/ussd, GET /submitted, GET /accepted (how many submit_sm it
+// answered ESME_ROK).
 func simulatorRoutes(r chi.Router, srv *smsc.Server) {
 	r.Post("/inject/sms", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ From, To, Text string }
@@ -137,6 +145,9 @@ func simulatorRoutes(r chi.Router, srv *smsc.Server) {
 			return
 		}
 		answer(w, srv.Inject(r.Context(), smsc.USSD(in.From, in.To, in.Op, in.Session, in.Seq, in.Text)))
+	})
+	r.Get("/accepted", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, srv.Accepted())
 	})
 	r.Get("/submitted", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -136,6 +136,7 @@ type Server struct {
 	received  []smpp.PDU
 	acks      []smpp.PDU
 	submits   int
+	accepted  int
 	lastID    uint64
 	tps       *rate.Limiter // nil: Options.Rate 0
 }
@@ -197,6 +198,14 @@ func (s *Server) Bound() (now, most int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.sessions), s.maxBound
+}
+
+// Accepted counts the submit_sm answered ESME_ROK since the simulator
+// started, however many it remembers.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Received returns every PDU received, in order.
@@ -580,6 +589,7 @@ func (c *session) submit(p smpp.PDU) {
 		sub.Message = *m
 	default:
 		s.lastID++
+		s.accepted++
 		id = s.lastID
 		sub.Message = *m
 		sub.MessageID = s.opts.IDFormat.format(id)

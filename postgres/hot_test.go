@@ -1,0 +1,71 @@
+package postgres_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/postgres/pgtest"
+)
+
+// A message's claim and its receipt rewrite its row in place (PostgreSQL's
+// heap-only updates: no index touched), which is most of what the outbox
+// costs the database at ten thousand messages a second. An index on a
+// column they change (status, the lease) would quietly undo it: this test
+// says so.
+func TestOutboxUpdatesInPlace(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.DB(t)
+	if err := postgres.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := postgres.New(pool).Outbox()
+	const n = 200
+	msgs := make([]outbox.Message, n)
+	for i := range msgs {
+		msgs[i] = outbox.Message{Phone: fmt.Sprintf("+2376770%05d", i), Lang: "fr", Kind: "moved", Body: "Dossier 20000011: disponible au guichet."}
+	}
+	if err := s.Enqueue(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimMessages(ctx, n, time.Minute, time.Now())
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	outcomes := make([]outbox.Outcome, n)
+	receipts := make([]outbox.Receipt, n)
+	for i, m := range claimed {
+		id := fmt.Sprintf("%X", 0x1000+i)
+		outcomes[i] = outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: id}
+		receipts[i] = outbox.Receipt{Bind: "mtn-1", Phone: m.Phone, SMSCID: id, State: "DELIVRD"}
+	}
+	if got, err := s.Record(ctx, outcomes); err != nil || got != n {
+		t.Fatalf("recorded %d, %v", got, err)
+	}
+	if matched, err := s.ApplyReceipts(ctx, receipts); err != nil || len(matched) != n || !matched[n-1] {
+		t.Fatalf("receipts: %v", err)
+	}
+	// Each backend flushes its statistics within a second of going idle.
+	var upd, hot int64
+	for deadline := time.Now().Add(10 * time.Second); upd < 3*n; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the statistics show %d updates of the outbox, want %d", upd, 3*n)
+		}
+		if err := pool.QueryRow(ctx, `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'outbox'`).Scan(&upd, &hot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The claim and the receipt in place (two of three), the outcome not
+	// (it leaves the queue's index and enters the receipts').
+	if hot < 2*n*8/10 {
+		t.Errorf("%d of %d updates in place, want about %d (the claims and the receipts)", hot, upd, 2*n)
+	}
+	t.Logf("%d of %d updates in place", hot, upd)
+}
