@@ -1,17 +1,21 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 )
 
@@ -84,6 +88,49 @@ type SMPPConfig struct {
 	// killed while sending leaves its claimed messages to the others once
 	// it ends (default 2 min).
 	Lease time.Duration `yaml:"lease"`
+	// Policy says what the outbox does when an SMSC answers a submit_sm
+	// with an error status, overriding what SMPP 3.4 says of it: status
+	// (its name, ESME_RSYSERR, or its number, 0x08) to retry (later, with
+	// backoff), throttle (slow the bind down, retry soon) or fail (give
+	// the message up).
+	Policy map[string]string `yaml:"policy"`
+}
+
+// policy reads SMPPConfig.Policy: each status's number and action.
+func (c SMPPConfig) policy() (map[uint32]string, error) {
+	out := map[uint32]string{}
+	var errs []string
+	for key, action := range c.Policy {
+		status, ok := statusNumber(key)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("smpp.policy: %q is no SMPP status (a name such as ESME_RSYSERR, or a number such as 0x08)", key))
+		case action != delivery.Retry && action != delivery.Throttle && action != delivery.GiveUp:
+			errs = append(errs, fmt.Sprintf("smpp.policy: %s: %q is no action (%s, %s or %s)", key, action, delivery.Retry, delivery.Throttle, delivery.GiveUp))
+		case status == smpp.StatusOK:
+			errs = append(errs, fmt.Sprintf("smpp.policy: %s is success, not an error", key))
+		default:
+			out[status] = action
+		}
+	}
+	if len(errs) > 0 {
+		slices.Sort(errs)
+		return nil, errors.New(strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// statusNumber reads an SMPP command_status by name or number.
+func statusNumber(key string) (uint32, bool) {
+	if n, err := strconv.ParseUint(key, 0, 32); err == nil {
+		return uint32(n), true
+	}
+	for s := range uint32(0x500) {
+		if smpp.StatusName(s) == strings.ToUpper(key) {
+			return s, true
+		}
+	}
+	return 0, false
 }
 
 // SMSCConfig is one operator's SMSC and binds.
@@ -228,6 +275,9 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
+	}
+	if _, err := c.SMPP.policy(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
 		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -256,6 +257,27 @@ func TestDemoOperatorIsLoopbackOnly(t *testing.T) {
 	}
 }
 
+// smpp.policy names statuses by name or number; the dispatcher gets their
+// numbers.
+func TestConfigPolicy(t *testing.T) {
+	file := t.TempDir() + "/c.yaml"
+	if err := writeFile(file, "smpp:\n  policy: {esme_rsyserr: fail, ESME_RTHROTTLED: retry, 0x45: throttle}\n"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{"--config", file}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.SMPP.policy()
+	want := map[uint32]string{0x08: "fail", 0x58: "retry", 0x45: "throttle"}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("policy %v, %v; want %v", got, err, want)
+	}
+	if d := (&smscs{}).dispatcher(nil, nil, nil, cfg, slog.New(slog.DiscardHandler)); !maps.Equal(d.Policy, want) {
+		t.Errorf("the dispatcher's policy is %v, want %v", d.Policy, want)
+	}
+}
+
 func TestConfigRefusals(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
@@ -265,6 +287,9 @@ func TestConfigRefusals(t *testing.T) {
 		{"same path twice", "operators: [{name: x, dialect: hubtel, credential: k}, {name: y, dialect: hubtel, credential: k, path: /ussd/x}]", "path /ussd/x is taken"},
 		{"limit out of range", "operators: [{name: x, dialect: hubtel, credential: k, screen_limit: 500}]", "outside 60…182"},
 		{"unknown key", "operatorz: []", "field operatorz not found"},
+		{"policy of an unknown status", "smpp: {policy: {ESME_RNOSUCH: retry}}", `"ESME_RNOSUCH" is no SMPP status`},
+		{"policy of no action", "smpp: {policy: {ESME_RSYSERR: later}}", `ESME_RSYSERR: "later" is no action`},
+		{"policy of success", "smpp: {policy: {0x00: fail}}", "0x00 is success"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -133,8 +133,9 @@ func (s *smscs) dispatcher(store delivery.DeliveryStore, commits *delivery.Commi
 	if source == "" {
 		source = "8080"
 	}
+	policy, _ := cfg.SMPP.policy() // checked when the configuration was loaded
 	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Lease: cfg.SMPP.Lease, Senders: senders, Source: source,
-		Rate: rates, TransliterateTo: translit, Now: cfg.Clock, Log: log}
+		Rate: rates, TransliterateTo: translit, Policy: policy, Now: cfg.Clock, Log: log}
 }
 
 // status serves GET /status/smpp: every bind's state.
