@@ -200,6 +200,33 @@ func TestDispatchRate(t *testing.T) {
 	}
 }
 
+// The rate counts what the operator counts: submit_sm, each part of a long
+// SMS one. Five two-part messages at 50 a second take ten slots.
+func TestDispatchRateCountsParts(t *testing.T) {
+	s := newMemory()
+	for i := range 5 {
+		if err := s.Enqueue(t.Context(), []outbox.Message{{Phone: phoneOf(i), Created: time.Now(),
+			Body: strings.Repeat("Votre dossier avance. ", 10)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Rate: map[string]rate.Limit{"fake": 50},
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			return fmt.Sprint(n.Add(1)), nil
+		}}}}
+	start := time.Now()
+	if got, err := d.Drain(t.Context()); err != nil || got != 5 {
+		t.Fatalf("Drain = %d, %v", got, err)
+	}
+	if n.Load() != 10 {
+		t.Fatalf("%d submits, want 10 parts", n.Load())
+	}
+	if took := time.Since(start); took < 170*time.Millisecond {
+		t.Errorf("10 parts at 50/s took %v, want at least 180ms (9 gaps of 20ms)", took)
+	}
+}
+
 // A long text goes as one submit_sm per part, with the parts' esm_class and
 // data_coding, a receipt asked on the last part only, whose id is
 // recorded; a receipt in text form (no TLVs) then marks it.
