@@ -9,11 +9,12 @@ import (
 
 // Error codes. Each edge maps them once: to an HTTP status, to a polite screen.
 const (
-	EINVALID     = "invalid"     // the input is wrong; saying it again will not help
-	ENOTFOUND    = "not_found"   // no such thing
-	ECONFLICT    = "conflict"    // the state forbids it (slot full, illegal move)
-	EUNAVAILABLE = "unavailable" // a backend is down or slow; try again later
-	EINTERNAL    = "internal"    // a bug
+	EINVALID      = "invalid"      // the input is wrong; saying it again will not help
+	ENOTFOUND     = "not_found"    // no such thing
+	ECONFLICT     = "conflict"     // the state forbids it (slot full, illegal move)
+	EUNAVAILABLE  = "unavailable"  // a backend is down or slow; try again later
+	EUNAUTHORIZED = "unauthorized" // who asks is not known, or no longer (a key revoked or expired)
+	EINTERNAL     = "internal"     // a bug
 )
 
 // Error is a domain error: a code the edges understand and a message for people.

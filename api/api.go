@@ -33,9 +33,10 @@ type Cases interface {
 	MoveCaseOnce(ctx context.Context, ref string, m cases.Move, owner, key string) (cases.Case, error)
 }
 
-// Keys finds the administration an API key belongs to, by the key's SHA-256.
+// Keys finds an API key by its SHA-256 and records its use.
 type Keys interface {
-	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+	APIKey(ctx context.Context, hash []byte) (apikey.Key, error)
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 }
 
 // Server serves /api/v1.
@@ -76,7 +77,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 			return
 		}
-		owner, err := s.Keys.APIKeyOwner(r.Context(), apikey.Hash(key))
+		k, err := s.Keys.APIKey(r.Context(), apikey.Hash(key))
 		if err != nil {
 			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
 				s.fail(w, r, err)
@@ -86,8 +87,26 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "unknown API key")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, owner)))
+		now := s.now()
+		if err := k.Usable(now); err != nil {
+			s.Log.Warn("refused an API key", "key_id", k.ID, "owner", k.Owner, "path", r.URL.Path, "err", err)
+			writeError(w, r, err)
+			return
+		}
+		if now.Sub(k.LastUsed) >= apikey.TouchEvery {
+			if err := s.Keys.TouchAPIKey(r.Context(), k.ID, now); err != nil {
+				s.Log.Warn("recording the use of an API key", "key_id", k.ID, "err", err) // the request goes on
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, k.Owner)))
 	})
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func owner(r *http.Request) string { return r.Context().Value(ownerKey{}).(string) }
@@ -277,13 +296,9 @@ func (s *Server) moveCase(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, "Idempotency-Key is over "+strconv.Itoa(MaxKey)+" characters or not UTF-8")
 		return
 	}
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
 	who := owner(r)
 	c, err := s.Cases.MoveCaseOnce(r.Context(), chi.URLParam(r, "ref"),
-		cases.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: now()}, who, key)
+		cases.Move{Status: req.Status, Note: strings.TrimSpace(req.Note), Who: "api:" + who, Channel: "api", At: s.now()}, who, key)
 	if err != nil {
 		s.fail(w, r, err)
 		return

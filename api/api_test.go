@@ -55,15 +55,23 @@ func (c *caseMock) MoveCaseOnce(_ context.Context, ref string, m cases.Move, own
 	return c.moveFn(ref, m, owner)
 }
 
-type keys map[string]string // key → owner
-
-func (k keys) APIKeyOwner(_ context.Context, hash []byte) (string, error) {
-	for key, owner := range k {
-		if string(apikey.Hash(key)) == string(hash) {
-			return owner, nil
+// testKeys holds key (civil-status's), a revoked one and an expired one.
+func testKeys(t *testing.T, key string) *apikey.Memory {
+	keys := &apikey.Memory{}
+	made := opened.Add(-24 * time.Hour)
+	for k, v := range map[string]apikey.Key{
+		key:         {Owner: "civil-status", Created: made, Expires: made.AddDate(1, 0, 0)},
+		"revoked-1": {Owner: "civil-status", Created: made},
+		"expired-1": {Owner: "civil-status", Created: made, Expires: made.Add(time.Hour)},
+	} {
+		if err := keys.AddAPIKey(t.Context(), v, apikey.Hash(k)); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return "", guichet.Errorf(guichet.ENOTFOUND, "no such key")
+	if err := keys.RevokeAPIKey(t.Context(), apikey.ID(apikey.Hash("revoked-1")), made.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 var opened = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -97,6 +105,10 @@ func TestAPI(t *testing.T) {
 		{name: "no key", method: "GET", path: "/api/v1/cases/20000011", noKey: true, status: 401, problem: true,
 			contains: []string{`"detail":"an API key is required`}},
 		{name: "unknown key", method: "GET", path: "/api/v1/cases/20000011", key: "guess", status: 401, problem: true},
+		{name: "revoked key", method: "GET", path: "/api/v1/cases/20000011", key: "revoked-1", status: 401, problem: true,
+			contains: []string{`"detail":"this API key was revoked on 2026-11-19"`}},
+		{name: "expired key", method: "GET", path: "/api/v1/cases/20000011", key: "expired-1", status: 401, problem: true,
+			contains: []string{`"detail":"this API key expired on 2026-11-19"`}},
 		{name: "get a case", method: "GET", path: "/api/v1/cases/20000011", status: 200,
 			mock: func(c *caseMock) {
 				c.caseFn = func(ref, owner string) (cases.Case, error) {
@@ -192,7 +204,8 @@ func TestAPI(t *testing.T) {
 			if tt.mock != nil {
 				tt.mock(mock)
 			}
-			srv := &api.Server{Catalogue: cat, Cases: mock, Keys: keys{key: "civil-status"},
+			keys := testKeys(t, key)
+			srv := &api.Server{Catalogue: cat, Cases: mock, Keys: keys, Now: func() time.Time { return opened },
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 			r := chi.NewRouter()
 			srv.Routes(r)
@@ -215,6 +228,9 @@ func TestAPI(t *testing.T) {
 			body := rec.Body.String()
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, body)
+			}
+			if k, _ := keys.APIKey(t.Context(), apikey.Hash(key)); (tt.key == "" && !tt.noKey) != k.LastUsed.Equal(opened) {
+				t.Errorf("the key's last use is %v after this request", k.LastUsed)
 			}
 			if tt.problem {
 				var p api.Problem

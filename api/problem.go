@@ -19,10 +19,11 @@ type Problem struct {
 
 // statuses maps domain error codes to HTTP, once for the whole API.
 var statuses = map[string]int{
-	guichet.EINVALID:     http.StatusBadRequest,
-	guichet.ENOTFOUND:    http.StatusNotFound,
-	guichet.ECONFLICT:    http.StatusConflict,
-	guichet.EUNAVAILABLE: http.StatusServiceUnavailable,
+	guichet.EINVALID:      http.StatusBadRequest,
+	guichet.ENOTFOUND:     http.StatusNotFound,
+	guichet.ECONFLICT:     http.StatusConflict,
+	guichet.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	guichet.EUNAUTHORIZED: http.StatusUnauthorized,
 }
 
 // problemTypes name each kind of problem with a URI integrators can look up

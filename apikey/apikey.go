@@ -1,15 +1,21 @@
 // Package apikey provides the administrations' API keys: making one,
-// hashing it (only its SHA-256 is ever stored) and a store in memory for
-// the embedded default; package postgres keeps them in PostgreSQL. Both
-// pass the contract suite of apikeytest.
+// hashing it (only its SHA-256 is ever stored), what the gateway keeps of
+// it (Key: its owner, when it expires, when it was last used, whether it
+// was revoked) and a store in memory for the embedded default; package
+// postgres keeps them in PostgreSQL. Both pass the contract suite of
+// apikeytest.
 package apikey
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/guichet/guichet"
 )
@@ -27,13 +33,49 @@ func Hash(key string) []byte {
 	return h[:]
 }
 
-// Check checks what AddAPIKey is given: an owner, and a SHA-256 hash.
-func Check(owner string, hash []byte) error {
-	if owner == "" {
-		return guichet.Errorf(guichet.EINVALID, "api key without an owner")
+// ID names a key by its hash, for people (lists, revoking, logs): it tells
+// nothing of the key itself.
+func ID(hash []byte) string {
+	return "key_" + hex.EncodeToString(hash[:min(len(hash), 6)])
+}
+
+// Key is what the gateway keeps of an API key.
+type Key struct {
+	ID       string    `json:"id"`    // ID of its hash
+	Owner    string    `json:"owner"` // the administration it acts for
+	Label    string    `json:"label,omitempty"`
+	Created  time.Time `json:"created"`
+	Expires  time.Time `json:"expires,omitzero"`   // zero: never
+	LastUsed time.Time `json:"last_used,omitzero"` // zero: never used; kept to the minute
+	Revoked  time.Time `json:"revoked,omitzero"`   // zero: in force
+}
+
+// Usable says why a key may not be used at now: revoked or expired, an
+// EUNAUTHORIZED *guichet.Error; nil if it may.
+func (k Key) Usable(now time.Time) error {
+	switch {
+	case !k.Revoked.IsZero():
+		return guichet.Errorf(guichet.EUNAUTHORIZED, "this API key was revoked on %s", k.Revoked.UTC().Format(time.DateOnly))
+	case !k.Expires.IsZero() && !now.Before(k.Expires):
+		return guichet.Errorf(guichet.EUNAUTHORIZED, "this API key expired on %s", k.Expires.UTC().Format(time.DateOnly))
 	}
-	if len(hash) != sha256.Size {
+	return nil
+}
+
+// TouchEvery is how stale LastUsed may get: a key used all day is written
+// once a minute, not at every request.
+const TouchEvery = time.Minute
+
+// Check checks a key about to be added and its hash: an owner, a SHA-256
+// hash, an expiry after its creation.
+func Check(k Key, hash []byte) error {
+	switch {
+	case k.Owner == "":
+		return guichet.Errorf(guichet.EINVALID, "api key without an owner")
+	case len(hash) != sha256.Size:
 		return guichet.Errorf(guichet.EINVALID, "api key hash is not SHA-256")
+	case !k.Expires.IsZero() && !k.Expires.After(k.Created):
+		return guichet.Errorf(guichet.EINVALID, "api key expiring before it is made")
 	}
 	return nil
 }
@@ -41,16 +83,16 @@ func Check(owner string, hash []byte) error {
 // Memory keeps API keys in memory; it is safe for concurrent use.
 type Memory struct {
 	mu   sync.Mutex
-	keys map[string]string // hash → owner
+	keys map[string]*Key // by hash
 }
 
-// AddAPIKey records an API key of owner, the administration it acts for,
-// by its SHA-256 hash. ECONFLICT if the hash is already recorded.
-func (m *Memory) AddAPIKey(ctx context.Context, owner, _ string, hash []byte) error {
+// AddAPIKey records k by its key's SHA-256 hash; its ID comes from the hash.
+// ECONFLICT if the hash is already recorded.
+func (m *Memory) AddAPIKey(ctx context.Context, k Key, hash []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := Check(owner, hash); err != nil {
+	if err := Check(k, hash); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -59,23 +101,74 @@ func (m *Memory) AddAPIKey(ctx context.Context, owner, _ string, hash []byte) er
 		return guichet.Errorf(guichet.ECONFLICT, "api key exists")
 	}
 	if m.keys == nil {
-		m.keys = map[string]string{}
+		m.keys = map[string]*Key{}
 	}
-	m.keys[string(hash)] = owner
+	k.ID, k.LastUsed, k.Revoked = ID(hash), time.Time{}, time.Time{}
+	m.keys[string(hash)] = &k
 	return nil
 }
 
-// APIKeyOwner returns the owner of the API key whose SHA-256 hash is hash:
+// APIKey returns the key whose SHA-256 hash is hash, usable or not:
 // ENOTFOUND if there is none.
-func (m *Memory) APIKeyOwner(ctx context.Context, hash []byte) (string, error) {
+func (m *Memory) APIKey(ctx context.Context, hash []byte) (Key, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return Key{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	owner, ok := m.keys[string(hash)]
+	k, ok := m.keys[string(hash)]
 	if !ok {
-		return "", guichet.Errorf(guichet.ENOTFOUND, "api key not found")
+		return Key{}, guichet.Errorf(guichet.ENOTFOUND, "api key not found")
 	}
-	return owner, nil
+	return *k, nil
+}
+
+// APIKeys returns every key, the newest first.
+func (m *Memory) APIKeys(ctx context.Context) ([]Key, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Key, 0, len(m.keys))
+	for _, k := range m.keys {
+		out = append(out, *k)
+	}
+	slices.SortFunc(out, func(a, b Key) int { return cmp.Or(b.Created.Compare(a.Created), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// RevokeAPIKey revokes the key named id at at, for good: ENOTFOUND if there
+// is none; revoking it again keeps the first date.
+func (m *Memory) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.ID == id {
+			if k.Revoked.IsZero() {
+				k.Revoked = at
+			}
+			return nil
+		}
+	}
+	return guichet.Errorf(guichet.ENOTFOUND, "no api key %s", id)
+}
+
+// TouchAPIKey records that the key named id was used at at, if its last
+// use is older than TouchEvery.
+func (m *Memory) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.ID == id && at.Sub(k.LastUsed) >= TouchEvery {
+			k.LastUsed = at
+		}
+	}
+	return nil
 }

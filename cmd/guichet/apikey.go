@@ -1,12 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"sort"
+	"text/tabwriter"
+	"time"
 
+	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/postgres"
@@ -29,7 +34,7 @@ func demoKeys(ctx context.Context, keys keyStore, cat cases.Catalogue, stdout io
 	fmt.Fprintln(stdout, "API keys of this run (in memory, gone when it stops):")
 	for _, o := range names {
 		k := apikey.New()
-		if err := keys.AddAPIKey(ctx, o, "demo", apikey.Hash(k)); err != nil {
+		if err := keys.AddAPIKey(ctx, apikey.Key{Owner: o, Label: "demo", Created: time.Now()}, apikey.Hash(k)); err != nil {
 			return fmt.Errorf("adding a demo API key: %w", err)
 		}
 		fmt.Fprintf(stdout, "  %-22s %s\n", o, k)
@@ -38,43 +43,118 @@ func demoKeys(ctx context.Context, keys keyStore, cat cases.Catalogue, stdout io
 	return nil
 }
 
-// apikeyCmd is `guichet apikey add --owner ADMINISTRATION [--label TEXT]`:
-// it stores a new key's hash in PostgreSQL and prints the key, once.
-func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--database URL]")
+// apikeyCmd is `guichet apikey add|list|revoke`: keys of the
+// administrations in PostgreSQL. add prints the new key once (only its
+// hash is kept); list shows every key with its id, owner, expiry, last use
+// and whether it was revoked; revoke ID ends a key at once.
+func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, now func() time.Time) error {
+	const usage = "usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--expires 2027-06-30 | --days 365]\n" +
+		"       guichet apikey list\n       guichet apikey revoke KEY_ID\n(each with [--database URL], default $DATABASE_URL)"
+	if len(args) == 0 {
+		return errors.New(usage)
 	}
-	fs := flag.NewFlagSet("apikey add", flag.ContinueOnError)
-	owner := fs.String("owner", "", "the `administration` the key acts for (a service file's owner)")
-	label := fs.String("label", "", "what the key is for, for people")
+	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
+	var owner, label, expires *string
+	var days *int
+	switch args[0] {
+	case "add":
+		owner = fs.String("owner", "", "the `administration` the key acts for (a service file's owner)")
+		label = fs.String("label", "", "what the key is for, for people")
+		expires = fs.String("expires", "", "the `date` (YYYY-MM-DD, Africa/Douala) from which the key is refused")
+		days = fs.Int("days", 0, "the key is refused after this many `days` (0: never, unless --expires)")
+	case "list", "revoke":
+	default:
+		return errors.New(usage)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return fmt.Errorf("apikey %s: %w\n%s", args[0], err, usage)
 	}
-	if *owner == "" || *dbURL == "" {
-		return fmt.Errorf("apikey add needs --owner and a database (--database or DATABASE_URL)")
+	if *dbURL == "" {
+		return fmt.Errorf("apikey %s needs a database (--database or DATABASE_URL)", args[0])
 	}
-	cat, err := loadCatalogue("")
-	if err != nil {
-		return err
-	}
-	known := false
-	for _, id := range cat.ServiceIDs() {
-		known = known || cat.Owner(id) == *owner
-	}
-	if !known {
-		return fmt.Errorf("no service of the catalogue is owned by %q", *owner)
+	var k apikey.Key
+	switch args[0] {
+	case "add":
+		if *owner == "" {
+			return fmt.Errorf("apikey add needs --owner\n%s", usage)
+		}
+		cat, err := loadCatalogue("")
+		if err != nil {
+			return err
+		}
+		known := false
+		for _, id := range cat.ServiceIDs() {
+			known = known || cat.Owner(id) == *owner
+		}
+		if !known {
+			return fmt.Errorf("no service of the catalogue is owned by %q", *owner)
+		}
+		k = apikey.Key{Owner: *owner, Label: *label, Created: now()}
+		switch {
+		case *expires != "" && *days != 0:
+			return errors.New("apikey add: --expires or --days, not both")
+		case *expires != "":
+			d, err := time.ParseInLocation(time.DateOnly, *expires, cases.Cameroon)
+			if err != nil {
+				return fmt.Errorf("apikey add: --expires %q is not a date like 2027-06-30", *expires)
+			}
+			k.Expires = d
+		case *days < 0:
+			return fmt.Errorf("apikey add: --days %d is negative", *days)
+		case *days > 0:
+			k.Expires = k.Created.AddDate(0, 0, *days)
+		}
+		if !k.Expires.IsZero() && !k.Expires.After(k.Created) {
+			return fmt.Errorf("apikey add: the key would expire on %s, before it is made", k.Expires.Format(time.DateOnly))
+		}
+	case "revoke":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("apikey revoke needs the key's id (guichet apikey list shows them)\n%s", usage)
+		}
 	}
 	pool, err := postgres.Open(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	k := apikey.New()
-	if err := postgres.New(pool).Keys().AddAPIKey(ctx, *owner, *label, apikey.Hash(k)); err != nil {
-		return err
+	keys := postgres.New(pool).Keys()
+	switch args[0] {
+	case "add":
+		secret := apikey.New()
+		hash := apikey.Hash(secret)
+		if err := keys.AddAPIKey(ctx, k, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "API key %s for %s (shown once; only its hash is kept):\n%s\n", apikey.ID(hash), k.Owner, secret)
+	case "list":
+		all, err := keys.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tOWNER\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+		day := func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.In(cases.Cameroon).Format("2006-01-02 15:04")
+		}
+		for _, k := range all {
+			state := "in force"
+			if err := k.Usable(now()); err != nil {
+				state = guichet.ErrorMessage(err)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Owner, cmp.Or(k.Label, "-"), day(k.Created), day(k.Expires), day(k.LastUsed), state)
+		}
+		return tw.Flush()
+	case "revoke":
+		if err := keys.RevokeAPIKey(ctx, fs.Arg(0), now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "API key %s revoked: it is refused from now on\n", fs.Arg(0))
 	}
-	fmt.Fprintf(stdout, "API key for %s (shown once; only its hash is kept):\n%s\n", *owner, k)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/apikey"
@@ -24,7 +25,7 @@ func TestCaseLifeCycleOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	keys := map[string]string{"civil-status": apikey.New(), "commerce": apikey.New()}
 	for owner, k := range keys {
-		if err := g.stores.keys.AddAPIKey(ctx, owner, "test", apikey.Hash(k)); err != nil {
+		if err := g.stores.keys.AddAPIKey(ctx, apikey.Key{Owner: owner, Label: "test", Created: time.Now()}, apikey.Hash(k)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -199,5 +200,37 @@ func TestMigrateAndAPIKeyCommands(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("the new key got %d for its own administration's case", resp.StatusCode)
+	}
+
+	// list shows it, used; revoke ends it at once.
+	id := strings.Fields(lines[0])[2]
+	out.Reset()
+	if err := run(t.Context(), []string{"apikey", "list"}, nil, &out, io.Discard, env); err != nil {
+		t.Fatalf("apikey list: %v", err)
+	}
+	listed := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(listed) != 2 || !strings.HasPrefix(listed[1], id+" ") || !strings.Contains(listed[1], "commerce") ||
+		!strings.Contains(listed[1], "registry") || !strings.HasSuffix(listed[1], "in force") || strings.Count(listed[1], " - ") != 1 {
+		t.Errorf("apikey list:\n%s\nwant %s of commerce, in force, used, never expiring", out.String(), id)
+	}
+	if err := run(t.Context(), []string{"apikey", "revoke", "key_000000000000"}, nil, &out, io.Discard, env); err == nil {
+		t.Error("revoking an unknown key said nothing")
+	}
+	if err := run(t.Context(), []string{"apikey", "revoke", id}, nil, &out, io.Discard, env); err != nil {
+		t.Fatalf("apikey revoke: %v", err)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a revoked key got %d, want 401", resp.StatusCode)
+	}
+	for _, bad := range [][]string{{"add", "--owner", "commerce", "--expires", "30/06/2027"}, {"add", "--owner", "commerce", "--days", "-3"},
+		{"add", "--owner", "commerce", "--expires", "2020-01-01"}, {"revoke"}, {"remove", id}} {
+		if err := run(t.Context(), append([]string{"apikey"}, bad...), nil, &out, io.Discard, env); err == nil {
+			t.Errorf("apikey %v was accepted", bad)
+		}
 	}
 }

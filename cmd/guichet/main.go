@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `guichet — USSD gateway to public services
@@ -19,8 +20,9 @@ const usage = `guichet — USSD gateway to public services
   guichet smsc [--smpp ADDR] [--http ADDR] [--receipt-delay D] [--throttle-every N] [--drop-after N]
                                       an SMSC simulator for demos and tests
   guichet migrate [--database URL]    apply the database schema (DATABASE_URL)
-  guichet apikey add --owner ADMIN [--label TEXT]
+  guichet apikey add --owner ADMIN [--label TEXT] [--expires DATE | --days N]
                                       create a ministry API key (printed once)
+  guichet apikey list | revoke KEY_ID the keys, their last use; end one at once
   guichet dial [--url URL] [--phone N] [--lang fr|en] CODE
                                       a phone in the terminal: walk the menus of CODE (*123#)
   guichet menus check [--limit N] [DIR]
@@ -64,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, getenv)
 	case "apikey":
-		return apikeyCmd(ctx, args[1:], stdout, getenv)
+		return apikeyCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "users":
 		return usersCmd(ctx, args[1:], stdin, stdout, getenv)
 	case "menus":

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
@@ -94,8 +95,8 @@ type trail interface {
 
 // keyStore is what the API and the demo's keys do with API keys.
 type keyStore interface {
-	AddAPIKey(ctx context.Context, owner, label string, hash []byte) error
-	APIKeyOwner(ctx context.Context, hash []byte) (string, error)
+	api.Keys
+	AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error
 }
 
 // openStores opens the durable stores: PostgreSQL when configured
