@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // BenchmarkSMSSideBySide sends 20,000 notifications through one bind
