@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"io"
@@ -48,6 +49,13 @@ type Server struct {
 	Now       func() time.Time // nil: time.Now
 }
 
+// OpenAPI is the OpenAPI 3.1 document of the API, served at
+// /api/v1/openapi.json; TestOpenAPI holds it to the router and to what the
+// handlers answer.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
 // MaxBody bounds a request body.
 const MaxBody = 64 << 10
 
@@ -56,6 +64,10 @@ const MaxNote = 300
 
 // Routes mounts the API on r.
 func (s *Server) Routes(r chi.Router) {
+	r.Get("/api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
 	r.Get("/api/v1/services", s.services)
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)

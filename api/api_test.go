@@ -198,6 +198,7 @@ func TestAPI(t *testing.T) {
 			},
 			contains: []string{`"next":"20000022"`, `"ref":"20000011"`}},
 	}
+	doc := loadOpenAPI(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mock := &caseMock{t: t}
@@ -229,6 +230,7 @@ func TestAPI(t *testing.T) {
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, body)
 			}
+			doc.checkResponse(t, tt.method, strings.Split(tt.path, "?")[0], rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 			if k, _ := keys.APIKey(t.Context(), apikey.Hash(key)); (tt.key == "" && !tt.noKey) != k.LastUsed.Equal(opened) {
 				t.Errorf("the key's last use is %v after this request", k.LastUsed)
 			}
