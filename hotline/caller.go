@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -97,10 +98,28 @@ type callerData struct {
 	// Lang is the caller's language, as their latest SMS or case says:
 	// the SMS templates are written in it.
 	Lang string
-	// Title and Label name services and statuses for people.
-	Title func(service string) string
-	Label func(service, status string) string
+	// Title and Label name services and statuses for people, Screen a
+	// session's last screen by its words.
+	Title  func(service string) string
+	Label  func(service, status string) string
+	Screen func(service, node string) string
 }
+
+// screenWords is a screen's text on one line, its variables as "…" (the
+// session's values are not kept), cut to 80 characters; or the node's name
+// when the catalogue no longer has it.
+func screenWords(text, node string) string {
+	words := strings.Join(strings.Fields(placeholder.ReplaceAllString(text, "…")), " ")
+	if words == "" {
+		return node
+	}
+	if r := []rune(words); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return words
+}
+
+var placeholder = regexp.MustCompile(`\{\{[^{}]*\}\}`)
 
 type bookingView struct {
 	cases.Booking
@@ -140,8 +159,9 @@ func (c *Console) renderCaller(w http.ResponseWriter, r *http.Request, status in
 
 func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error) {
 	d := callerData{Phone: p,
-		Title: func(s string) string { return c.serviceTitle(s, lang) },
-		Label: func(s, st string) string { return c.Catalogue.StatusLabel(s, st, lang) }}
+		Title:  func(s string) string { return c.serviceTitle(s, lang) },
+		Label:  func(s, st string) string { return c.Catalogue.StatusLabel(s, st, lang) },
+		Screen: func(s, node string) string { return screenWords(c.Catalogue.ScreenText(s, node, lang), node) }}
 	var err error
 	if d.Cases, err = c.Cases.Cases(ctx, cases.CaseFilter{Phone: p}, ""); err != nil {
 		return d, err

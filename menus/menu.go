@@ -152,6 +152,22 @@ func (c *Catalogue) ServiceTitle(service, lang string) string {
 	return service
 }
 
+// ScreenText returns the words of a service's screen in lang, "" if it has
+// no such screen: what the console shows of where a session stopped. The
+// home menu's are the catalogue's title.
+func (c *Catalogue) ScreenText(service, node, lang string) string {
+	if s := c.Services[service]; s != nil {
+		if n := s.Nodes[node]; n != nil {
+			return n.Text.Get(lang)
+		}
+		return ""
+	}
+	if service == "home" {
+		return c.Title.Get(lang)
+	}
+	return ""
+}
+
 // StatusLabel returns the label of a service's case status in lang, or the
 // status code if unknown.
 func (c *Catalogue) StatusLabel(service, status, lang string) string {
