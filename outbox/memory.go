@@ -62,6 +62,11 @@ func (m *Memory) add(msgs []Message) {
 // (a sender that crashed). They become MessageSending until now+lease and
 // their Attempts grow by one. Two senders never get the same message while
 // its lease holds.
+//
+// Messages to one number leave in the order they were written: a message
+// is claimed only with every earlier one to its number that is not final
+// (pending or sending). One that waits (deferred, or claimed by another
+// sender) holds back the later ones to its number, and only them.
 func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -72,16 +77,22 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var claimed []Message
+	held := map[string]bool{} // numbers with an earlier message left out of this claim
 	for i := range m.queue {
 		if len(claimed) == limit {
 			break
 		}
 		q := &m.queue[i]
-		if q.Status == MessagePending && !q.notBefore.After(now) || q.Status == MessageSending && !q.lease.After(now) {
-			q.Status, q.lease = MessageSending, now.Add(lease)
-			q.Attempts++
-			claimed = append(claimed, q.Message)
+		if q.Status != MessagePending && q.Status != MessageSending || held[q.Phone] {
+			continue
 		}
+		if q.Status == MessagePending && q.notBefore.After(now) || q.Status == MessageSending && q.lease.After(now) {
+			held[q.Phone] = true
+			continue
+		}
+		q.Status, q.lease = MessageSending, now.Add(lease)
+		q.Attempts++
+		claimed = append(claimed, q.Message)
 	}
 	return claimed, nil
 }
