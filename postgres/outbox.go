@@ -123,21 +123,6 @@ func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	return msgs, nil
 }
 
-// MarkMessage implements delivery.DeliveryStore.
-func (s *Outbox) MarkMessage(ctx context.Context, id int64, status, reason string) error {
-	if err := outbox.CheckMark(status); err != nil {
-		return err
-	}
-	tag, err := s.q().Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL, not_before = NULL WHERE id = $1`, id, status, reason)
-	if err != nil {
-		return fail(ctx, "marking a message", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fail(ctx, "marking a message", guichet.Errorf(guichet.ENOTFOUND, "message not found"))
-	}
-	return nil
-}
-
 // Messages implements hotline.Outbox.
 func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox
@@ -152,45 +137,9 @@ func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbo
 	return msgs, nil
 }
 
-// MarkSent records that the message id went out on bind, and the id the
-// SMSC gave it, as the SMSC wrote it, at the store's now.
-func (s *Outbox) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
-	return s.updateMessage(ctx, "marking a message sent", `UPDATE outbox
-		SET status = 'sent', reason = '', lease_until = NULL, not_before = NULL, bind = $2, smsc_id = $3, sent = $4
-		WHERE id = $1`, id, bind, smscID, s.now())
-}
-
-// Defer puts the message id back to pending, with the reason, not to be
-// claimed before until.
-func (s *Outbox) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
-	return s.updateMessage(ctx, "deferring a message", `UPDATE outbox
-		SET status = 'pending', reason = $2, lease_until = NULL, not_before = $3
-		WHERE id = $1`, id, reason, until)
-}
-
-func (s *Outbox) updateMessage(ctx context.Context, what, sql string, args ...any) error {
-	tag, err := s.q().Exec(ctx, sql, args...)
-	if err != nil {
-		return fail(ctx, what, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fail(ctx, what, guichet.Errorf(guichet.ENOTFOUND, "message not found"))
-	}
-	return nil
-}
-
 // receiptCandidates bounds the messages to one number on one bind that a
 // receipt is compared with, newest first.
 const receiptCandidates = 200
-
-// ApplyReceipt is ApplyReceipts of one receipt.
-func (s *Outbox) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	matched, err := s.ApplyReceipts(ctx, []outbox.Receipt{{Bind: bind, Phone: outbox.ReceiptNumber(dest), SMSCID: smscID, State: state}})
-	if err != nil {
-		return false, err
-	}
-	return matched[0], nil
-}
 
 // ApplyReceipts records receipts' states (see outbox.ReceiptStatus) on the
 // messages they name, in two statements for all of them: the few messages

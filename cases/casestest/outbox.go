@@ -2,7 +2,6 @@ package casestest
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -211,9 +210,10 @@ func testClaimMessages(t *testing.T, s Stores) {
 		t.Errorf("third claim %v, want none: all are claimed", ids(again))
 	}
 
-	noErr(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSent, ""))
-	noErr(t, s.MarkMessage(ctx, first[1].ID, outbox.MessageFailed, "unknown subscriber"))
-	noErr(t, s.MarkMessage(ctx, rest[0].ID, outbox.MessagePending, "throttled"))
+	record(t, s,
+		outbox.Outcome{ID: first[0].ID, Attempt: 1, Status: outbox.MessageSent},
+		outbox.Outcome{ID: first[1].ID, Attempt: 1, Status: outbox.MessageFailed, Reason: "unknown subscriber"},
+		outbox.Outcome{ID: rest[0].ID, Attempt: 1, Status: outbox.MessagePending, Reason: "throttled"})
 	retry := claim(10, t0.Add(time.Second))
 	if len(retry) != 1 || retry[0].ID != rest[0].ID || retry[0].Attempts != 2 {
 		t.Errorf("claim after a retry = %+v, want message %d at its second attempt", retry, rest[0].ID)
@@ -225,8 +225,10 @@ func testClaimMessages(t *testing.T, s Stores) {
 		t.Errorf("failed message is %+v", m)
 	}
 
-	wantCode(t, s.MarkMessage(ctx, 1<<40, outbox.MessageSent, ""), guichet.ENOTFOUND, "")
-	wantCode(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSending, ""), guichet.EINVALID, "")
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessageSent}})); n != 0 {
+		t.Errorf("the outcome of no message was applied")
+	}
+	wantCode(t, errOf(s.Record(ctx, []outbox.Outcome{{ID: first[0].ID, Attempt: 1, Status: outbox.MessageSending}})), guichet.EINVALID, "")
 	_, err := s.ClaimMessages(ctx, 0, time.Minute, t0)
 	wantCode(t, err, guichet.EINVALID, "")
 }
@@ -291,7 +293,7 @@ func testClaimExpiredLease(t *testing.T, s Stores) {
 	if len(again) != 1 || again[0].ID != written[0].ID || again[0].Attempts != 2 || again[0].Status != outbox.MessageSending {
 		t.Fatalf("claim after the lease = %+v, want message %d at its second attempt", again, written[0].ID)
 	}
-	noErr(t, s.MarkMessage(ctx, again[0].ID, outbox.MessageSent, ""))
+	record(t, s, outbox.Outcome{ID: again[0].ID, Attempt: again[0].Attempts, Status: outbox.MessageSent})
 	if got := claim(t0.Add(time.Hour)); len(got) != 0 {
 		t.Errorf("claimed %v after it was sent", ids(got))
 	}
@@ -328,22 +330,6 @@ func sortedCopy(s []string) []string {
 	return s
 }
 
-// deliveries is what the SMS dispatcher needs of the stores, beside Store.
-type deliveries interface {
-	MarkSent(ctx context.Context, id int64, bind, smscID string) error
-	Defer(ctx context.Context, id int64, reason string, until time.Time) error
-	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
-}
-
-func deliveriesOf(t *testing.T, s Stores) deliveries {
-	t.Helper()
-	d, ok := any(s).(deliveries)
-	if !ok {
-		t.Fatalf("%T cannot record deliveries", s)
-	}
-	return d
-}
-
 // byID returns the messages to phone by id, as Messages tells them.
 func byID(t *testing.T, s Stores, phone string) map[int64]outbox.Message {
 	t.Helper()
@@ -359,17 +345,19 @@ func byID(t *testing.T, s Stores, phone string) map[int64]outbox.Message {
 // destination; states map to statuses, intermediate ones change nothing.
 func testDeliveries(t *testing.T, s Stores) {
 	ctx := t.Context()
-	d := deliveriesOf(t, s)
 	const phone, other = "+237677000001", "+237699000002"
 	written := write(t, s, phone, 6)
 	mine := write(t, s, other, 1)
 	must[[]outbox.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, t0))
 	smscIDs := []string{"0000A1B2", "42", "0000A1B3", "0000A1B4", "0000A1B5", "0000A1B6"}
+	var outcomes []outbox.Outcome
 	for i, m := range written {
-		noErr(t, d.MarkSent(ctx, m.ID, "mtn-1", smscIDs[i]))
+		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: smscIDs[i]})
 	}
-	noErr(t, d.MarkSent(ctx, mine[0].ID, "mtn-1", "0000A1B2"))
-	wantCode(t, d.MarkSent(ctx, 1<<40, "mtn-1", "1"), guichet.ENOTFOUND, "")
+	record(t, s, append(outcomes, outbox.Outcome{ID: mine[0].ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "0000A1B2"})...)
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "1"}})); n != 0 {
+		t.Errorf("the outcome of no message was applied")
+	}
 
 	sent := byID(t, s, phone)[written[0].ID]
 	if sent.Status != outbox.MessageSent || sent.Bind != "mtn-1" || sent.SMSCID != "0000A1B2" || sent.Sent.IsZero() {
@@ -394,7 +382,8 @@ func testDeliveries(t *testing.T, s Stores) {
 		{"unknown id", "mtn-1", "FFFF", "237677000001", "DELIVRD", false, 0, ""},
 	} {
 		before := byID(t, s, phone)
-		matched := must[bool](t)(d.ApplyReceipt(ctx, tc.bind, tc.id, tc.dest, tc.state))
+		r := outbox.Receipt{Bind: tc.bind, Phone: outbox.ReceiptNumber(tc.dest), SMSCID: tc.id, State: tc.state}
+		matched := must[[]bool](t)(s.ApplyReceipts(ctx, []outbox.Receipt{r}))[0]
 		if matched != tc.matched {
 			t.Errorf("%s: matched %v, want %v", tc.label, matched, tc.matched)
 		}
@@ -426,14 +415,16 @@ func claimAll(t *testing.T, s Stores, now time.Time) []int64 {
 // and claimed again only from the time given.
 func testDeferredNotClaimed(t *testing.T, s Stores) {
 	ctx := t.Context()
-	d := deliveriesOf(t, s)
 	written := write(t, s, "+237677000001", 2)
 	if got := claimAll(t, s, t0); len(got) != 2 {
 		t.Fatalf("claimed %v, want both", got)
 	}
-	noErr(t, d.Defer(ctx, written[0].ID, "ESME_RMSGQFUL (0x14)", t0.Add(30*time.Second)))
-	noErr(t, s.MarkMessage(ctx, written[1].ID, outbox.MessageExpired, "older than 24h"))
-	wantCode(t, d.Defer(ctx, 1<<40, "x", t0), guichet.ENOTFOUND, "")
+	record(t, s,
+		outbox.Outcome{ID: written[0].ID, Attempt: 1, Status: outbox.MessagePending, Reason: "ESME_RMSGQFUL (0x14)", NotBefore: t0.Add(30 * time.Second)},
+		outbox.Outcome{ID: written[1].ID, Attempt: 1, Status: outbox.MessageExpired, Reason: "older than 24h"})
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessagePending, Reason: "x", NotBefore: t0}})); n != 0 {
+		t.Errorf("the deferral of no message was applied")
+	}
 	m := byID(t, s, "+237677000001")
 	if got := m[written[0].ID]; got.Status != outbox.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
 		t.Errorf("deferred message is %+v", got)
@@ -447,11 +438,10 @@ func testDeferredNotClaimed(t *testing.T, s Stores) {
 	if got := claimAll(t, s, t0.Add(30*time.Second)); !slices.Equal(got, []int64{written[0].ID}) {
 		t.Errorf("claimed %v at its time, want [%d]", got, written[0].ID)
 	}
-	// Marked pending by hand, it waits no more.
-	noErr(t, d.Defer(ctx, written[0].ID, "later", t0.Add(time.Hour)))
-	noErr(t, s.MarkMessage(ctx, written[0].ID, outbox.MessagePending, "now"))
+	// Deferred without a time, it waits no more.
+	record(t, s, outbox.Outcome{ID: written[0].ID, Attempt: 2, Status: outbox.MessagePending, Reason: "connection lost before sending"})
 	if got := claimAll(t, s, t0.Add(31*time.Second)); len(got) != 1 {
-		t.Errorf("claimed %v after MarkMessage pending, want the message", got)
+		t.Errorf("claimed %v after a deferral without a time, want the message", got)
 	}
 }
 
@@ -520,7 +510,7 @@ func testApplyReceipts(t *testing.T, s Stores) {
 	written := write(t, s, phone, 3)
 	claimAll(t, s, t0)
 	for i, id := range []string{"1F", "20", "21"} {
-		noErr(t, s.MarkSent(ctx, written[i].ID, "mtn", id))
+		record(t, s, outbox.Outcome{ID: written[i].ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn", SMSCID: id})
 	}
 	matched := must[[]bool](t)(s.ApplyReceipts(ctx, []outbox.Receipt{
 		{Bind: "mtn", Phone: phone, SMSCID: "31", State: "DELIVRD"},    // 0x1F in decimal

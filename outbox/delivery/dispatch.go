@@ -82,13 +82,13 @@ const (
 // A message is claimed with a lease, so that a process killed at any moment
 // leaves it pending or claimed again once the lease ends: never lost. It
 // may be sent twice when the process dies between the SMSC's answer and
-// MarkSent, or when the answer never comes (timeout, connection lost after
+// the commit of its outcome, or when the answer never comes (timeout, connection lost after
 // sending): SMPP gives no way to ask.
 //
 // Each text goes out as one submit_sm per part (sms.Encode), the parts'
 // esm_class and data_coding, registered_delivery 1 on the last part only:
-// one receipt per message, matched on the last part's id, which MarkSent
-// records. A retried long message is sent again whole.
+// one receipt per message, matched on the last part's id, which its sent
+// outcome records. A retried long message is sent again whole.
 //
 // Retries have no count: a message is retried with backoff until it is
 // sent, fails for good, or waits past Validity and is marked expired.
