@@ -512,17 +512,36 @@ func TestBrowserDashboard(t *testing.T) {
 	if err := r.out.Enqueue(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
-	for i, m := range []struct{ bind, status string }{{"mtn", outbox.MessageDelivered}, {"mtn", outbox.MessageDelivered}, {"orange", outbox.MessageUndeliverable}} {
-		got, err := r.out.Messages(ctx, msgs[i].Phone, 1)
-		if err != nil || len(got) != 1 {
-			t.Fatalf("message %d: %v %v", i, got, err)
+	// As the dispatcher and the receipts would: claimed, the first three
+	// sent and their receipts applied, the rest back to waiting.
+	claimed, err := r.out.ClaimMessages(ctx, 100, time.Minute, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]outbox.Receipt{
+		msgs[0].Phone: {Bind: "mtn", State: "DELIVRD"},
+		msgs[1].Phone: {Bind: "mtn", State: "DELIVRD"},
+		msgs[2].Phone: {Bind: "orange", State: "UNDELIV"},
+	}
+	var (
+		outcomes []outbox.Outcome
+		receipts []outbox.Receipt
+	)
+	for _, m := range claimed {
+		rc, ok := sent[m.Phone]
+		if !ok {
+			outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessagePending})
+			continue
 		}
-		if err := r.out.MarkSent(ctx, got[0].ID, m.bind, fmt.Sprint("smsc-", i)); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.out.MarkMessage(ctx, got[0].ID, m.status, ""); err != nil {
-			t.Fatal(err)
-		}
+		rc.Phone, rc.SMSCID = m.Phone, fmt.Sprintf("A%d", len(receipts))
+		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: rc.Bind, SMSCID: rc.SMSCID})
+		receipts = append(receipts, rc)
+	}
+	if n, err := r.out.Record(ctx, outcomes); err != nil || n != len(outcomes) || len(receipts) != 3 {
+		t.Fatalf("Record = %d, %v; %d of %d claimed sent, want 3", n, err, len(receipts), len(claimed))
+	}
+	if matched, err := r.out.ApplyReceipts(ctx, receipts); err != nil || !slices.Equal(matched, []bool{true, true, true}) {
+		t.Fatalf("ApplyReceipts = %v, %v", matched, err)
 	}
 	if _, err := r.cases.RequestCallback(ctx, cases.Callback{Phone: "+237699555104", Reason: "test", Lang: "fr", Channel: "ussd",
 		Requested: r.now.Add(-25 * time.Minute)}); err != nil {

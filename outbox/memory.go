@@ -62,6 +62,11 @@ func (m *Memory) add(msgs []Message) {
 // (a sender that crashed). They become MessageSending until now+lease and
 // their Attempts grow by one. Two senders never get the same message while
 // its lease holds.
+//
+// Messages to one number leave in the order they were written: a message
+// is claimed only with every earlier one to its number that is not final
+// (pending or sending). One that waits (deferred, or claimed by another
+// sender) holds back the later ones to its number, and only them.
 func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -72,82 +77,24 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var claimed []Message
+	held := map[string]bool{} // numbers with an earlier message left out of this claim
 	for i := range m.queue {
 		if len(claimed) == limit {
 			break
 		}
 		q := &m.queue[i]
-		if q.Status == MessagePending && !q.notBefore.After(now) || q.Status == MessageSending && !q.lease.After(now) {
-			q.Status, q.lease = MessageSending, now.Add(lease)
-			q.Attempts++
-			claimed = append(claimed, q.Message)
+		if q.Status != MessagePending && q.Status != MessageSending || held[q.Phone] {
+			continue
 		}
+		if q.Status == MessagePending && q.notBefore.After(now) || q.Status == MessageSending && q.lease.After(now) {
+			held[q.Phone] = true
+			continue
+		}
+		q.Status, q.lease = MessageSending, now.Add(lease)
+		q.Attempts++
+		claimed = append(claimed, q.Message)
 	}
 	return claimed, nil
-}
-
-// MarkMessage records what became of a claimed message: MessageSent,
-// MessageFailed, MessageLogged, or MessagePending to try it again.
-// ENOTFOUND if there is no message id, EINVALID for another status.
-func (m *Memory) MarkMessage(ctx context.Context, id int64, status, reason string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := CheckMark(status); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q, err := m.message(id)
-	if err != nil {
-		return err
-	}
-	q.Status, q.Reason, q.lease, q.notBefore = status, reason, time.Time{}, time.Time{}
-	return nil
-}
-
-// MarkSent records that the message id went out on bind, and the id the
-// SMSC gave it, at Memory's now.
-func (m *Memory) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q, err := m.message(id)
-	if err != nil {
-		return err
-	}
-	q.Status, q.Reason, q.lease, q.notBefore = MessageSent, "", time.Time{}, time.Time{}
-	q.Bind, q.SMSCID, q.Sent = bind, smscID, m.now()
-	return nil
-}
-
-// Defer puts the message id back to pending, with the reason, not to be
-// claimed before until.
-func (m *Memory) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	q, err := m.message(id)
-	if err != nil {
-		return err
-	}
-	q.Status, q.Reason, q.lease, q.notBefore = MessagePending, reason, time.Time{}, until
-	return nil
-}
-
-// ApplyReceipt records a delivery receipt's state (see ReceiptStatus) on
-// the message sent on bind to dest whose SMSC id is smscID, compared with
-// sms.SameID (hex or decimal). It reports whether a message matched.
-func (m *Memory) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	matched, err := m.ApplyReceipts(ctx, []Receipt{{Bind: bind, Phone: ReceiptNumber(dest), SMSCID: smscID, State: state}})
-	if err != nil {
-		return false, err
-	}
-	return matched[0], nil
 }
 
 // applyReceipt applies r to the newest message it names; m.mu is held.

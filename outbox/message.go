@@ -93,16 +93,6 @@ func Prepare(msgs []Message, now time.Time) ([]Message, error) {
 	return out, nil
 }
 
-// CheckMark checks the status that MarkMessage is given.
-func CheckMark(status string) error {
-	switch status {
-	case MessagePending, MessageSent, MessageFailed, MessageLogged,
-		MessageDelivered, MessageUndeliverable, MessageExpired:
-		return nil
-	}
-	return guichet.Errorf(guichet.EINVALID, "unknown message status %q", status)
-}
-
 // ReceiptStatus returns the status that a delivery receipt's state (as
 // sms.ParseReceipt spells it: DELIVRD, UNDELIV…) gives a sent message, and
 // false when the state changes nothing (ACCEPTD, ENROUTE, BUFFRED, UNKNOWN:

@@ -121,14 +121,34 @@ func TestMigrateConcurrently(t *testing.T) {
 // Migration 3 (opt-outs) goes down and up again, leaving the schema as it
 // was.
 func TestMigrateOptOutsDownAndUp(t *testing.T) {
+	downAndUp(t, 2, "optouts.phone text NO", "optouts", "bookings_phone")
+}
+
+// Migration 7 (the index of the claim's order by number) goes down and up
+// again, leaving the schema as it was.
+func TestMigrateClaimOrderDownAndUp(t *testing.T) {
+	downAndUp(t, 6, "CREATE INDEX outbox_unsent ON public.outbox USING btree (phone, id)", "outbox_unsent")
+}
+
+// Migrations 8 (the outbox's rows in place) and 9 (keys that expire, are
+// revoked, say their last use) go down and up again.
+func TestMigrateHotAndKeysDownAndUp(t *testing.T) {
+	downAndUp(t, 7, "WHERE queued", "queued", "api_keys.revoked", "last_used")
+}
+
+// downAndUp migrates a database of its own up, checks that its schema
+// tells want, migrates it down to version to, checks that none of gone is
+// left, then up again, and checks that the schema is as it was.
+func downAndUp(t *testing.T, to int64, want string, gone ...string) {
+	t.Helper()
 	url := pgtest.DB(t)
 	ctx := t.Context()
 	if err := Migrate(ctx, url); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, url)
-	if !strings.Contains(before, "optouts.phone text NO") {
-		t.Fatalf("no optouts table:\n%s", before)
+	if !strings.Contains(before, want) {
+		t.Fatalf("no %q in the schema:\n%s", want, before)
 	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -140,11 +160,14 @@ func TestMigrateOptOutsDownAndUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.DownTo(ctx, 2); err != nil {
-		t.Fatalf("migrating down to 2: %v", err)
+	if _, err := p.DownTo(ctx, to); err != nil {
+		t.Fatalf("migrating down to %d: %v", to, err)
 	}
-	if down := snapshot(t, url); strings.Contains(down, "optouts") || strings.Contains(down, "bookings_phone") {
-		t.Errorf("opt-outs left after migrating down:\n%s", down)
+	down := snapshot(t, url)
+	for _, g := range gone {
+		if strings.Contains(down, g) {
+			t.Errorf("%s left after migrating down to %d:\n%s", g, to, down)
+		}
 	}
 	if err := Migrate(ctx, url); err != nil {
 		t.Fatal(err)

@@ -64,21 +64,54 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 	return m, err
 }
 
+// claimMessages claims up to $2 due messages at $1 until $3, in one
+// statement, so that messages to one number leave in the order they were
+// written even with senders in several processes:
+//
+//   - due locks the candidates, oldest first (FOR UPDATE SKIP LOCKED),
+//     leaving out a message behind an earlier one to its number that is
+//     not due (deferred, or under a live lease), so that a number held
+//     back does not fill the claim with messages it cannot take;
+//   - claimable keeps a candidate only if every earlier message to its
+//     number that is not final (pending or sending) is a candidate too: one
+//     skipped because another claim holds its lock, or claimed by a
+//     transaction that committed after this statement began, holds the
+//     later ones back.
+//
+// Each NOT EXISTS probes the number's unsent messages before the candidate
+// (outbox_unsent); OFFSET 0 keeps it a probe per candidate, which the
+// planner would otherwise turn into an anti-join over every deferred or
+// unsent message in the outbox: 1.1 s instead of 37 ms for a claim of
+// 1,000 with 2,000 numbers deferred and 5,000 messages behind one of them.
+const claimMessages = `WITH due AS (
+		SELECT o.id, o.phone FROM outbox o
+		WHERE o.queued AND ((o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= $1))
+				OR (o.status = 'sending' AND o.lease_until <= $1))
+			AND NOT EXISTS (SELECT FROM outbox e
+				WHERE e.phone = o.phone AND e.id < o.id AND e.queued
+					AND ((e.status = 'pending' AND e.not_before > $1) OR (e.status = 'sending' AND e.lease_until > $1))
+				OFFSET 0)
+		ORDER BY o.id LIMIT $2
+		FOR UPDATE OF o SKIP LOCKED),
+	claimable AS (
+		SELECT d.id FROM due d
+		WHERE NOT EXISTS (SELECT FROM outbox e
+			WHERE e.phone = d.phone AND e.id < d.id AND e.queued
+				AND e.id NOT IN (SELECT id FROM due)
+			OFFSET 0))
+	UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
+	FROM claimable c WHERE o.id = c.id
+	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate`
+
 // ClaimMessages implements delivery.DeliveryStore: FOR UPDATE SKIP LOCKED lets
-// senders in several processes claim at once, each its own messages.
+// senders in several processes claim at once, each its own messages, and a
+// message is claimed only with every earlier one to its number that is not
+// final (claimMessages).
 func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error) {
 	if limit <= 0 || lease <= 0 {
 		return nil, guichet.Errorf(guichet.EINVALID, "claiming needs a positive limit and lease")
 	}
-	rows, err := s.q().Query(ctx, `WITH due AS (
-			SELECT id FROM outbox
-			WHERE queued AND ((status = 'pending' AND (not_before IS NULL OR not_before <= $1))
-				OR (status = 'sending' AND lease_until <= $1))
-			ORDER BY id LIMIT $2
-			FOR UPDATE SKIP LOCKED)
-		UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
-		FROM due WHERE o.id = due.id
-		RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate`, now, limit, now.Add(lease))
+	rows, err := s.q().Query(ctx, claimMessages, now, limit, now.Add(lease))
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}
@@ -88,21 +121,6 @@ func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	}
 	slices.SortFunc(msgs, func(a, b outbox.Message) int { return cmp.Compare(a.ID, b.ID) })
 	return msgs, nil
-}
-
-// MarkMessage implements delivery.DeliveryStore.
-func (s *Outbox) MarkMessage(ctx context.Context, id int64, status, reason string) error {
-	if err := outbox.CheckMark(status); err != nil {
-		return err
-	}
-	tag, err := s.q().Exec(ctx, `UPDATE outbox SET status = $2, reason = $3, lease_until = NULL, not_before = NULL WHERE id = $1`, id, status, reason)
-	if err != nil {
-		return fail(ctx, "marking a message", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fail(ctx, "marking a message", guichet.Errorf(guichet.ENOTFOUND, "message not found"))
-	}
-	return nil
 }
 
 // Messages implements hotline.Outbox.
@@ -119,45 +137,9 @@ func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbo
 	return msgs, nil
 }
 
-// MarkSent records that the message id went out on bind, and the id the
-// SMSC gave it, as the SMSC wrote it, at the store's now.
-func (s *Outbox) MarkSent(ctx context.Context, id int64, bind, smscID string) error {
-	return s.updateMessage(ctx, "marking a message sent", `UPDATE outbox
-		SET status = 'sent', reason = '', lease_until = NULL, not_before = NULL, bind = $2, smsc_id = $3, sent = $4
-		WHERE id = $1`, id, bind, smscID, s.now())
-}
-
-// Defer puts the message id back to pending, with the reason, not to be
-// claimed before until.
-func (s *Outbox) Defer(ctx context.Context, id int64, reason string, until time.Time) error {
-	return s.updateMessage(ctx, "deferring a message", `UPDATE outbox
-		SET status = 'pending', reason = $2, lease_until = NULL, not_before = $3
-		WHERE id = $1`, id, reason, until)
-}
-
-func (s *Outbox) updateMessage(ctx context.Context, what, sql string, args ...any) error {
-	tag, err := s.q().Exec(ctx, sql, args...)
-	if err != nil {
-		return fail(ctx, what, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fail(ctx, what, guichet.Errorf(guichet.ENOTFOUND, "message not found"))
-	}
-	return nil
-}
-
 // receiptCandidates bounds the messages to one number on one bind that a
 // receipt is compared with, newest first.
 const receiptCandidates = 200
-
-// ApplyReceipt is ApplyReceipts of one receipt.
-func (s *Outbox) ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error) {
-	matched, err := s.ApplyReceipts(ctx, []outbox.Receipt{{Bind: bind, Phone: outbox.ReceiptNumber(dest), SMSCID: smscID, State: state}})
-	if err != nil {
-		return false, err
-	}
-	return matched[0], nil
-}
 
 // ApplyReceipts records receipts' states (see outbox.ReceiptStatus) on the
 // messages they name, in two statements for all of them: the few messages

@@ -355,7 +355,7 @@ func testDeliveryCounts(t *testing.T, s Stores) {
 	if !ok {
 		t.Fatalf("%T counts no deliveries", s)
 	}
-	d, r := deliveriesOf(t, s), repliesOf(t, s)
+	r := repliesOf(t, s)
 	const phone, other = "+237677000001", "+237677000002"
 	written := write(t, s, phone, 6) // created t0, t0+1s … t0+5s
 	noErr(t, r.Enqueue(ctx, []outbox.Message{
@@ -367,18 +367,24 @@ func testDeliveryCounts(t *testing.T, s Stores) {
 	if got := claimAll(t, s, t0); len(got) != 8 {
 		t.Fatalf("claimed %v, want the 8 pending messages", got)
 	}
+	var outcomes []outbox.Outcome
 	for i, bind := range []string{"mtn-1", "mtn-1", "mtn-1", "orange-1"} {
-		noErr(t, d.MarkSent(ctx, written[i].ID, bind, fmt.Sprint(i+1)))
+		outcomes = append(outcomes, outbox.Outcome{ID: written[i].ID, Attempt: 1, Status: outbox.MessageSent, Bind: bind, SMSCID: fmt.Sprint(i + 1)})
 	}
-	noErr(t, d.MarkSent(ctx, outside["before"], "mtn-1", "99"))
-	noErr(t, d.MarkSent(ctx, outside["at the end"], "mtn-1", "98"))
-	// written[4] stays sending.
-	noErr(t, s.MarkMessage(ctx, written[5].ID, outbox.MessageFailed, "ESME_RINVDSTADR"))
-	for _, rc := range []struct{ bind, id, state string }{
-		{"mtn-1", "1", "DELIVRD"}, {"mtn-1", "2", "DELIVRD"}, {"orange-1", "4", "UNDELIV"},
-	} {
-		if !must[bool](t)(d.ApplyReceipt(ctx, rc.bind, rc.id, phone, rc.state)) {
-			t.Fatalf("receipt %+v matched nothing", rc)
+	record(t, s, append(outcomes,
+		outbox.Outcome{ID: outside["before"], Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "99"},
+		outbox.Outcome{ID: outside["at the end"], Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "98"},
+		// written[4] stays sending.
+		outbox.Outcome{ID: written[5].ID, Attempt: 1, Status: outbox.MessageFailed, Reason: "ESME_RINVDSTADR"},
+	)...)
+	receipts := []outbox.Receipt{
+		{Bind: "mtn-1", Phone: phone, SMSCID: "1", State: "DELIVRD"},
+		{Bind: "mtn-1", Phone: phone, SMSCID: "2", State: "DELIVRD"},
+		{Bind: "orange-1", Phone: phone, SMSCID: "4", State: "UNDELIV"},
+	}
+	for i, ok := range must[[]bool](t)(s.ApplyReceipts(ctx, receipts)) {
+		if !ok {
+			t.Fatalf("receipt %+v matched nothing", receipts[i])
 		}
 	}
 	noErr(t, r.Enqueue(ctx, []outbox.Message{{Phone: other, Body: "pending", Created: t0.Add(10 * time.Minute)}}))

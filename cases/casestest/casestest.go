@@ -52,11 +52,7 @@ type Queue interface {
 type Outbox interface {
 	Enqueue(ctx context.Context, msgs []outbox.Message) error
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
-	MarkMessage(ctx context.Context, id int64, status, reason string) error
 	Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
-	MarkSent(ctx context.Context, id int64, bind, smscID string) error
-	Defer(ctx context.Context, id int64, reason string, until time.Time) error
-	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
 	DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error)
 	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
 	ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error)
@@ -98,6 +94,10 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"ClaimMessages", testClaimMessages},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimExpiredLease", testClaimExpiredLease},
+		{"ClaimBehindDeferred", testClaimBehindDeferred},
+		{"ClaimBehindClaimed", testClaimBehindClaimed},
+		{"ClaimHeldTakesNoRoom", testClaimHeldTakesNoRoom},
+		{"ClaimOrderConcurrent", testClaimOrderConcurrent},
 		{"Messages", testMessages},
 		{"Deliveries", testDeliveries},
 		{"DeferredNotClaimed", testDeferredNotClaimed},

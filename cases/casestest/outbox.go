@@ -1,10 +1,12 @@
 package casestest
 
 import (
-	"context"
+	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,6 +131,49 @@ func write(t *testing.T, s Stores, phone string, n int) []outbox.Message {
 	return msgs
 }
 
+// numbers returns n test numbers, +237677100000 and after.
+func numbers(n int) []string {
+	phones := make([]string, n)
+	for i := range phones {
+		phones[i] = fmt.Sprintf("+237677%06d", 100000+i)
+	}
+	return phones
+}
+
+// spread writes each messages, pending, to every number of phones,
+// interleaved (the first to every number, then the second…), created a
+// millisecond apart from t0, and returns them by id.
+func spread(t *testing.T, s Stores, phones []string, each int) []outbox.Message {
+	t.Helper()
+	var msgs []outbox.Message
+	for i := range each {
+		for _, phone := range phones {
+			msgs = append(msgs, outbox.Message{Phone: phone, Lang: "fr", Body: fmt.Sprint("message ", i), Kind: "moved",
+				Created: t0.Add(time.Duration(len(msgs)) * time.Millisecond)})
+		}
+	}
+	noErr(t, s.Enqueue(t.Context(), msgs))
+	var written []outbox.Message
+	for _, phone := range phones {
+		written = append(written, must[[]outbox.Message](t)(s.Messages(t.Context(), phone, each))...)
+	}
+	slices.SortFunc(written, func(a, b outbox.Message) int { return cmp.Compare(a.ID, b.ID) })
+	if len(written) != len(msgs) {
+		t.Fatalf("wrote %d messages, read back %d", len(msgs), len(written))
+	}
+	return written
+}
+
+// current returns m as the store has it now.
+func current(t *testing.T, s Stores, m outbox.Message) outbox.Message {
+	t.Helper()
+	now, ok := byID(t, s, m.Phone)[m.ID]
+	if !ok {
+		t.Fatalf("message %d to %s is gone", m.ID, m.Phone)
+	}
+	return now
+}
+
 func ids(msgs []outbox.Message) []int64 {
 	ids := make([]int64, 0, len(msgs))
 	for _, m := range msgs {
@@ -139,8 +184,9 @@ func ids(msgs []outbox.Message) []int64 {
 
 func testClaimMessages(t *testing.T, s Stores) {
 	ctx := t.Context()
-	const phone = "+237677000001"
-	written := write(t, s, phone, 5)
+	// One message to each of five numbers, so that none waits behind
+	// another (testClaimBehindClaimed).
+	written := spread(t, s, numbers(5), 1)
 	claim := func(limit int, now time.Time) []outbox.Message {
 		t.Helper()
 		return must[[]outbox.Message](t)(s.ClaimMessages(ctx, limit, time.Minute, now))
@@ -164,35 +210,35 @@ func testClaimMessages(t *testing.T, s Stores) {
 		t.Errorf("third claim %v, want none: all are claimed", ids(again))
 	}
 
-	noErr(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSent, ""))
-	noErr(t, s.MarkMessage(ctx, first[1].ID, outbox.MessageFailed, "unknown subscriber"))
-	noErr(t, s.MarkMessage(ctx, rest[0].ID, outbox.MessagePending, "throttled"))
+	record(t, s,
+		outbox.Outcome{ID: first[0].ID, Attempt: 1, Status: outbox.MessageSent},
+		outbox.Outcome{ID: first[1].ID, Attempt: 1, Status: outbox.MessageFailed, Reason: "unknown subscriber"},
+		outbox.Outcome{ID: rest[0].ID, Attempt: 1, Status: outbox.MessagePending, Reason: "throttled"})
 	retry := claim(10, t0.Add(time.Second))
 	if len(retry) != 1 || retry[0].ID != rest[0].ID || retry[0].Attempts != 2 {
 		t.Errorf("claim after a retry = %+v, want message %d at its second attempt", retry, rest[0].ID)
 	}
-	status := map[int64]outbox.Message{}
-	for _, m := range must[[]outbox.Message](t)(s.Messages(ctx, phone, 0)) {
-		status[m.ID] = m
-	}
-	if m := status[first[0].ID]; m.Status != outbox.MessageSent {
+	if m := current(t, s, first[0]); m.Status != outbox.MessageSent {
 		t.Errorf("sent message is %+v", m)
 	}
-	if m := status[first[1].ID]; m.Status != outbox.MessageFailed || m.Reason != "unknown subscriber" {
+	if m := current(t, s, first[1]); m.Status != outbox.MessageFailed || m.Reason != "unknown subscriber" {
 		t.Errorf("failed message is %+v", m)
 	}
 
-	wantCode(t, s.MarkMessage(ctx, 1<<40, outbox.MessageSent, ""), guichet.ENOTFOUND, "")
-	wantCode(t, s.MarkMessage(ctx, first[0].ID, outbox.MessageSending, ""), guichet.EINVALID, "")
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessageSent}})); n != 0 {
+		t.Errorf("the outcome of no message was applied")
+	}
+	wantCode(t, errOf(s.Record(ctx, []outbox.Outcome{{ID: first[0].ID, Attempt: 1, Status: outbox.MessageSending}})), guichet.EINVALID, "")
 	_, err := s.ClaimMessages(ctx, 0, time.Minute, t0)
 	wantCode(t, err, guichet.EINVALID, "")
 }
 
 // testClaimConcurrent drains the outbox from four claimers at once: each
-// message goes to exactly one.
+// message goes to exactly one. The messages go to as many numbers, so that
+// none waits behind another that is never recorded.
 func testClaimConcurrent(t *testing.T, s Stores) {
 	const n = 60
-	written := write(t, s, "+237677000001", n)
+	written := spread(t, s, numbers(n), 1)
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -247,7 +293,7 @@ func testClaimExpiredLease(t *testing.T, s Stores) {
 	if len(again) != 1 || again[0].ID != written[0].ID || again[0].Attempts != 2 || again[0].Status != outbox.MessageSending {
 		t.Fatalf("claim after the lease = %+v, want message %d at its second attempt", again, written[0].ID)
 	}
-	noErr(t, s.MarkMessage(ctx, again[0].ID, outbox.MessageSent, ""))
+	record(t, s, outbox.Outcome{ID: again[0].ID, Attempt: again[0].Attempts, Status: outbox.MessageSent})
 	if got := claim(t0.Add(time.Hour)); len(got) != 0 {
 		t.Errorf("claimed %v after it was sent", ids(got))
 	}
@@ -284,22 +330,6 @@ func sortedCopy(s []string) []string {
 	return s
 }
 
-// deliveries is what the SMS dispatcher needs of the stores, beside Store.
-type deliveries interface {
-	MarkSent(ctx context.Context, id int64, bind, smscID string) error
-	Defer(ctx context.Context, id int64, reason string, until time.Time) error
-	ApplyReceipt(ctx context.Context, bind, smscID, dest, state string) (bool, error)
-}
-
-func deliveriesOf(t *testing.T, s Stores) deliveries {
-	t.Helper()
-	d, ok := any(s).(deliveries)
-	if !ok {
-		t.Fatalf("%T cannot record deliveries", s)
-	}
-	return d
-}
-
 // byID returns the messages to phone by id, as Messages tells them.
 func byID(t *testing.T, s Stores, phone string) map[int64]outbox.Message {
 	t.Helper()
@@ -315,17 +345,19 @@ func byID(t *testing.T, s Stores, phone string) map[int64]outbox.Message {
 // destination; states map to statuses, intermediate ones change nothing.
 func testDeliveries(t *testing.T, s Stores) {
 	ctx := t.Context()
-	d := deliveriesOf(t, s)
 	const phone, other = "+237677000001", "+237699000002"
 	written := write(t, s, phone, 6)
 	mine := write(t, s, other, 1)
 	must[[]outbox.Message](t)(s.ClaimMessages(ctx, 10, time.Minute, t0))
 	smscIDs := []string{"0000A1B2", "42", "0000A1B3", "0000A1B4", "0000A1B5", "0000A1B6"}
+	var outcomes []outbox.Outcome
 	for i, m := range written {
-		noErr(t, d.MarkSent(ctx, m.ID, "mtn-1", smscIDs[i]))
+		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: smscIDs[i]})
 	}
-	noErr(t, d.MarkSent(ctx, mine[0].ID, "mtn-1", "0000A1B2"))
-	wantCode(t, d.MarkSent(ctx, 1<<40, "mtn-1", "1"), guichet.ENOTFOUND, "")
+	record(t, s, append(outcomes, outbox.Outcome{ID: mine[0].ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "0000A1B2"})...)
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "1"}})); n != 0 {
+		t.Errorf("the outcome of no message was applied")
+	}
 
 	sent := byID(t, s, phone)[written[0].ID]
 	if sent.Status != outbox.MessageSent || sent.Bind != "mtn-1" || sent.SMSCID != "0000A1B2" || sent.Sent.IsZero() {
@@ -350,7 +382,8 @@ func testDeliveries(t *testing.T, s Stores) {
 		{"unknown id", "mtn-1", "FFFF", "237677000001", "DELIVRD", false, 0, ""},
 	} {
 		before := byID(t, s, phone)
-		matched := must[bool](t)(d.ApplyReceipt(ctx, tc.bind, tc.id, tc.dest, tc.state))
+		r := outbox.Receipt{Bind: tc.bind, Phone: outbox.ReceiptNumber(tc.dest), SMSCID: tc.id, State: tc.state}
+		matched := must[[]bool](t)(s.ApplyReceipts(ctx, []outbox.Receipt{r}))[0]
 		if matched != tc.matched {
 			t.Errorf("%s: matched %v, want %v", tc.label, matched, tc.matched)
 		}
@@ -382,14 +415,16 @@ func claimAll(t *testing.T, s Stores, now time.Time) []int64 {
 // and claimed again only from the time given.
 func testDeferredNotClaimed(t *testing.T, s Stores) {
 	ctx := t.Context()
-	d := deliveriesOf(t, s)
 	written := write(t, s, "+237677000001", 2)
 	if got := claimAll(t, s, t0); len(got) != 2 {
 		t.Fatalf("claimed %v, want both", got)
 	}
-	noErr(t, d.Defer(ctx, written[0].ID, "ESME_RMSGQFUL (0x14)", t0.Add(30*time.Second)))
-	noErr(t, s.MarkMessage(ctx, written[1].ID, outbox.MessageExpired, "older than 24h"))
-	wantCode(t, d.Defer(ctx, 1<<40, "x", t0), guichet.ENOTFOUND, "")
+	record(t, s,
+		outbox.Outcome{ID: written[0].ID, Attempt: 1, Status: outbox.MessagePending, Reason: "ESME_RMSGQFUL (0x14)", NotBefore: t0.Add(30 * time.Second)},
+		outbox.Outcome{ID: written[1].ID, Attempt: 1, Status: outbox.MessageExpired, Reason: "older than 24h"})
+	if n := must[int](t)(s.Record(ctx, []outbox.Outcome{{ID: 1 << 40, Attempt: 1, Status: outbox.MessagePending, Reason: "x", NotBefore: t0}})); n != 0 {
+		t.Errorf("the deferral of no message was applied")
+	}
 	m := byID(t, s, "+237677000001")
 	if got := m[written[0].ID]; got.Status != outbox.MessagePending || got.Reason != "ESME_RMSGQFUL (0x14)" {
 		t.Errorf("deferred message is %+v", got)
@@ -403,11 +438,10 @@ func testDeferredNotClaimed(t *testing.T, s Stores) {
 	if got := claimAll(t, s, t0.Add(30*time.Second)); !slices.Equal(got, []int64{written[0].ID}) {
 		t.Errorf("claimed %v at its time, want [%d]", got, written[0].ID)
 	}
-	// Marked pending by hand, it waits no more.
-	noErr(t, d.Defer(ctx, written[0].ID, "later", t0.Add(time.Hour)))
-	noErr(t, s.MarkMessage(ctx, written[0].ID, outbox.MessagePending, "now"))
+	// Deferred without a time, it waits no more.
+	record(t, s, outbox.Outcome{ID: written[0].ID, Attempt: 2, Status: outbox.MessagePending, Reason: "connection lost before sending"})
 	if got := claimAll(t, s, t0.Add(31*time.Second)); len(got) != 1 {
-		t.Errorf("claimed %v after MarkMessage pending, want the message", got)
+		t.Errorf("claimed %v after a deferral without a time, want the message", got)
 	}
 }
 
@@ -476,7 +510,7 @@ func testApplyReceipts(t *testing.T, s Stores) {
 	written := write(t, s, phone, 3)
 	claimAll(t, s, t0)
 	for i, id := range []string{"1F", "20", "21"} {
-		noErr(t, s.MarkSent(ctx, written[i].ID, "mtn", id))
+		record(t, s, outbox.Outcome{ID: written[i].ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn", SMSCID: id})
 	}
 	matched := must[[]bool](t)(s.ApplyReceipts(ctx, []outbox.Receipt{
 		{Bind: "mtn", Phone: phone, SMSCID: "31", State: "DELIVRD"},    // 0x1F in decimal
@@ -496,5 +530,163 @@ func testApplyReceipts(t *testing.T, s Stores) {
 	}
 	if got := must[[]bool](t)(s.ApplyReceipts(ctx, nil)); len(got) != 0 {
 		t.Errorf("no receipts matched %v", got)
+	}
+}
+
+// claimedAt claims up to limit messages at now, for a minute.
+func claimedAt(t *testing.T, s Stores, limit int, now time.Time) []int64 {
+	t.Helper()
+	return ids(must[[]outbox.Message](t)(s.ClaimMessages(t.Context(), limit, time.Minute, now)))
+}
+
+// record records outcomes, each of which must apply.
+func record(t *testing.T, s Stores, outcomes ...outbox.Outcome) {
+	t.Helper()
+	if n := must[int](t)(s.Record(t.Context(), outcomes)); n != len(outcomes) {
+		t.Fatalf("Record applied %d of %d outcomes", n, len(outcomes))
+	}
+}
+
+// testClaimBehindDeferred: a message written after an earlier one to its
+// number was deferred waits for it: neither is claimed before the first is
+// due, then both are, in the same claim, in order. A logged message holds
+// nothing back, and messages to other numbers go meanwhile.
+func testClaimBehindDeferred(t *testing.T, s Stores) {
+	ctx := t.Context()
+	const phone, other = "+237677000051", "+237677000052"
+	noErr(t, s.Enqueue(ctx, []outbox.Message{{Phone: phone, Body: "logged", Status: outbox.MessageLogged, Created: t0}}))
+	first := write(t, s, phone, 1)[0]
+	if got := claimAll(t, s, t0); !slices.Equal(got, []int64{first.ID}) {
+		t.Fatalf("claimed %v, want [%d]", got, first.ID)
+	}
+	record(t, s, outbox.Outcome{ID: first.ID, Attempt: 1, Status: outbox.MessagePending, Reason: "ESME_RTHROTTLED (0x58)", NotBefore: t0.Add(30 * time.Second)})
+	second := write(t, s, phone, 1)[0]
+	mine := write(t, s, other, 1)[0]
+	if got := claimAll(t, s, t0.Add(29*time.Second)); !slices.Equal(got, []int64{mine.ID}) {
+		t.Errorf("claimed %v while the first message to %s waits; want only the other number's [%d]", got, phone, mine.ID)
+	}
+	if got := claimAll(t, s, t0.Add(30*time.Second)); !slices.Equal(got, []int64{first.ID, second.ID}) {
+		t.Errorf("claimed %v once the first is due, want both in order: [%d %d]", got, first.ID, second.ID)
+	}
+}
+
+// testClaimBehindClaimed: a message is not claimed while an earlier one to
+// its number is claimed by another sender, until that one is final (sent,
+// whatever its receipt will say) or its lease runs out: then the later
+// ones go with it, in order.
+func testClaimBehindClaimed(t *testing.T, s Stores) {
+	const phone = "+237677000061"
+	written := write(t, s, phone, 4)
+	if got := claimedAt(t, s, 1, t0); !slices.Equal(got, []int64{written[0].ID}) {
+		t.Fatalf("claimed %v, want the first [%d]", got, written[0].ID)
+	}
+	if got := claimAll(t, s, t0); len(got) != 0 {
+		t.Errorf("claimed %v while message %d to the same number is claimed", got, written[0].ID)
+	}
+	record(t, s, outbox.Outcome{ID: written[0].ID, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "A1"})
+	if got := claimedAt(t, s, 1, t0); !slices.Equal(got, []int64{written[1].ID}) {
+		t.Fatalf("claimed %v once the first was sent, want the second [%d]", got, written[1].ID)
+	}
+	if got := claimAll(t, s, t0.Add(59*time.Second)); len(got) != 0 {
+		t.Errorf("claimed %v while message %d to the same number is claimed", got, written[1].ID)
+	}
+	if got, want := claimAll(t, s, t0.Add(time.Minute)), ids(written[1:]); !slices.Equal(got, want) {
+		t.Errorf("claimed %v once the second's lease ran out, want %v", got, want)
+	}
+}
+
+// testClaimHeldTakesNoRoom: the messages of a number held back do not take
+// a claim's room: with many waiting behind a deferred one, a claim of two
+// still takes the two written to another number after them.
+func testClaimHeldTakesNoRoom(t *testing.T, s Stores) {
+	const held, other = "+237677000071", "+237677000072"
+	first := write(t, s, held, 1)[0]
+	claimAll(t, s, t0)
+	record(t, s, outbox.Outcome{ID: first.ID, Attempt: 1, Status: outbox.MessagePending, Reason: "no bind", NotBefore: t0.Add(time.Hour)})
+	write(t, s, held, 5)
+	mine := write(t, s, other, 2)
+	if got := claimedAt(t, s, 2, t0); !slices.Equal(got, ids(mine)) {
+		t.Errorf("claimed %v, want the other number's %v", got, ids(mine))
+	}
+}
+
+// testClaimOrderConcurrent drains several messages to each of a dozen
+// numbers from eight claimers at once, each taking a few at a time and
+// recording them sent after a moment, as senders in several processes do:
+// no claim ever takes a message while an earlier one to its number is
+// neither final nor in the same claim, and each message is claimed once.
+func testClaimOrderConcurrent(t *testing.T, s Stores) {
+	const claimers, each = 8, 5
+	written := spread(t, s, numbers(12), each)
+	type state struct{ claimed, final bool }
+	var (
+		mu      sync.Mutex
+		states  = map[int64]*state{}
+		byPhone = map[string][]int64{} // in id order
+		done    atomic.Int64
+		faults  atomic.Int64 // the first few are told
+		wg      sync.WaitGroup
+	)
+	for _, m := range written {
+		states[m.ID] = &state{}
+		byPhone[m.Phone] = append(byPhone[m.Phone], m.ID)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for range claimers {
+		wg.Go(func() {
+			for done.Load() < int64(len(written)) && time.Now().Before(deadline) {
+				msgs, err := s.ClaimMessages(t.Context(), 3, time.Minute, t0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(msgs) == 0 {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				mine := map[int64]bool{}
+				for _, m := range msgs {
+					mine[m.ID] = true
+				}
+				mu.Lock()
+				for _, m := range msgs {
+					if states[m.ID].claimed {
+						t.Errorf("message %d claimed twice", m.ID)
+					}
+					states[m.ID].claimed = true
+					for _, id := range byPhone[m.Phone] {
+						if id < m.ID && !states[id].final && !mine[id] && faults.Add(1) <= 5 {
+							t.Errorf("message %d claimed while %d to the same number is neither final nor in the claim", m.ID, id)
+						}
+					}
+				}
+				mu.Unlock()
+				time.Sleep(time.Duration(rand.IntN(1000)) * time.Microsecond) // sending
+				// Final before Record commits, so that a claim that
+				// follows the commit never sees one not yet marked; a
+				// claim during the commit may miss a fault, none is
+				// reported that is not one.
+				mu.Lock()
+				outcomes := make([]outbox.Outcome, len(msgs))
+				for i, m := range msgs {
+					states[m.ID].final = true
+					outcomes[i] = outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: fmt.Sprint(m.ID)}
+				}
+				mu.Unlock()
+				n, err := s.Record(t.Context(), outcomes)
+				if err != nil || n != len(outcomes) {
+					t.Errorf("Record = %d, %v; want %d", n, err, len(outcomes))
+					return
+				}
+				done.Add(int64(n))
+			}
+		})
+	}
+	wg.Wait()
+	if n := faults.Load(); n > 0 {
+		t.Errorf("%d messages claimed out of order in all", n)
+	}
+	if n := done.Load(); n != int64(len(written)) {
+		t.Errorf("%d of %d messages sent", n, len(written))
 	}
 }

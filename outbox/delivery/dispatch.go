@@ -27,6 +27,11 @@ import (
 // DeliveryStore is what the Dispatcher needs of the outbox: outbox.Memory
 // and postgres.Outbox have it.
 type DeliveryStore interface {
+	// ClaimMessages claims due messages, oldest first, under a lease. It
+	// takes a message only with every earlier one to its number that is
+	// not final: a number's messages leave in the order they were
+	// written across claims and gateways, and Drain keeps that order
+	// within the claims it holds.
 	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
 	// Record applies what became of claimed messages, many at once: one
 	// statement and one commit for all of them.
@@ -77,13 +82,13 @@ const (
 // A message is claimed with a lease, so that a process killed at any moment
 // leaves it pending or claimed again once the lease ends: never lost. It
 // may be sent twice when the process dies between the SMSC's answer and
-// MarkSent, or when the answer never comes (timeout, connection lost after
+// the commit of its outcome, or when the answer never comes (timeout, connection lost after
 // sending): SMPP gives no way to ask.
 //
 // Each text goes out as one submit_sm per part (sms.Encode), the parts'
 // esm_class and data_coding, registered_delivery 1 on the last part only:
-// one receipt per message, matched on the last part's id, which MarkSent
-// records. A retried long message is sent again whole.
+// one receipt per message, matched on the last part's id, which its sent
+// outcome records. A retried long message is sent again whole.
 //
 // Retries have no count: a message is retried with backoff until it is
 // sent, fails for good, or waits past Validity and is marked expired.
@@ -235,8 +240,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // whatever became of them. It claims the next batch while the last is in
 // flight (two batches at most), sends each number's messages in the order
 // they were written (one after the other; after one is deferred, the
-// next waits behind it), and commits the outcomes of many submits at
-// once. A claim whose lease is about to run out before its turn comes is
+// next waits behind it, and the store claims none after it until it is
+// due), and commits the outcomes of many submits at once. A claim whose lease is about to run out before its turn comes is
 // left unsent, for whoever claims it next: never sent twice for that.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	batch := d.Batch

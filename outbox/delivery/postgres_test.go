@@ -39,8 +39,8 @@ func TestDispatchPostgresTwoDispatchers(t *testing.T) {
 	t.Cleanup(srv.Close)
 	a, b := attach(t, s, srv), attach(t, s, srv)
 	a.d.Batch, b.d.Batch = 10, 10
-	// Under the race detector a MarkSent may take longer than the receipt
-	// it waits for.
+	// Under the race detector a receipt may wait longer for the commit of
+	// its submit's outcome.
 	a.rc.Wait, b.rc.Wait = 200*time.Millisecond, 200*time.Millisecond
 	var wg sync.WaitGroup
 	handled := make([]int, 2)

@@ -32,7 +32,7 @@ const DefaultReceiptWait = 200 * time.Millisecond
 type Receipts struct {
 	Store ReceiptStore
 	// Wait is how long a receipt matching nothing waits, twice, for the
-	// MarkSent it may have overtaken (default 200 ms).
+	// recorded submit it may have overtaken (default 200 ms).
 	Wait time.Duration
 	// Commits, if set, applies the receipts with the outcomes of the
 	// submits on the same binds (serve shares one with the Dispatcher);
