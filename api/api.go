@@ -45,6 +45,8 @@ type Server struct {
 	Catalogue *menus.Catalogue
 	Cases     Cases
 	Keys      Keys
+	Notify    Notifier // POST /api/v1/messages
+	Messages  Messages // GET /api/v1/messages
 	Log       *slog.Logger
 	Now       func() time.Time // nil: time.Now
 }
@@ -74,6 +76,9 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/api/v1/cases", s.listCases)
 		r.Get("/api/v1/cases/{ref}", s.getCase)
 		r.Post("/api/v1/cases/{ref}/events", s.moveCase)
+		r.Post("/api/v1/messages", s.sendMessages)
+		r.Get("/api/v1/messages", s.listMessages)
+		r.Get("/api/v1/messages/{id}", s.getMessage)
 	})
 }
 
@@ -110,7 +115,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.Log.Warn("recording the use of an API key", "key_id", k.ID, "err", err) // the request goes on
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, k.Owner)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, k)))
 	})
 }
 
@@ -121,7 +126,11 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-func owner(r *http.Request) string { return r.Context().Value(ownerKey{}).(string) }
+// apiKey is the API key the request came with, authenticated.
+func apiKey(r *http.Request) apikey.Key { return r.Context().Value(ownerKey{}).(apikey.Key) }
+
+// owner is the administration the request acts for.
+func owner(r *http.Request) string { return apiKey(r).Owner }
 
 // Service is a catalogue entry as the API shows it.
 type Service struct {

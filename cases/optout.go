@@ -67,3 +67,40 @@ func (m *Memory) OptedOut(ctx context.Context, phone string) (bool, error) {
 	_, ok := m.optouts[phone]
 	return ok, nil
 }
+
+// OptedOutAmong returns those of phones that sent STOP.
+func (m *Memory) OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]bool{}
+	for _, p := range phones {
+		if _, ok := m.optouts[p]; ok {
+			out[p] = true
+		}
+	}
+	return out, nil
+}
+
+// CaseLanguages returns, for those of phones that opened a case, the
+// language of their latest one.
+func (m *Memory) CaseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, p := range phones {
+		want[p] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out, at := map[string]string{}, map[string]time.Time{}
+	for _, c := range m.cases {
+		if want[c.Phone] && c.Lang != "" && (at[c.Phone].IsZero() || c.Opened.After(at[c.Phone])) {
+			out[c.Phone], at[c.Phone] = c.Lang, c.Opened
+		}
+	}
+	return out, nil
+}

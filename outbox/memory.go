@@ -21,6 +21,42 @@ type Memory struct {
 
 	mu    sync.Mutex
 	queue []queued // by ID: the message with ID i is queue[i-1]
+	once  map[string][]byte
+}
+
+// SendOnce writes msgs and records answer, given their ids in order,
+// under owner's key, at once: a key already recorded writes nothing and
+// returns what was recorded; an empty key sends every time.
+func (m *Memory) SendOnce(ctx context.Context, owner, key string, msgs []Message, answer func(ids []int64) ([]byte, error)) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ready, err := Prepare(msgs, m.now())
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	once := owner + "|" + key // an owner is a service file's word: no "|"
+	if got, ok := m.once[once]; ok && key != "" {
+		return got, nil
+	}
+	ids := make([]int64, len(ready))
+	for i := range ready {
+		ids[i] = int64(len(m.queue) + 1 + i)
+	}
+	body, err := answer(ids)
+	if err != nil {
+		return nil, err
+	}
+	m.add(ready)
+	if key != "" {
+		if m.once == nil || len(m.once) >= 100_000 { // the embedded default's memory stays bounded
+			m.once = map[string][]byte{}
+		}
+		m.once[once] = body
+	}
+	return body, nil
 }
 
 // queued is a message in the outbox, with its sender's lease.
@@ -57,8 +93,8 @@ func (m *Memory) add(msgs []Message) {
 	}
 }
 
-// ClaimMessages hands a sender up to limit messages to send, oldest
-// first: pending ones, and those whose sender's lease ended before now
+// ClaimMessages hands a sender up to limit messages to send, oldest first,
+// transactional ones before bulk ones (Message.Bulk): pending ones, and those whose sender's lease ended before now
 // (a sender that crashed). They become MessageSending until now+lease and
 // their Attempts grow by one. Two senders never get the same message while
 // its lease holds.
@@ -76,12 +112,11 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var claimed []Message
-	held := map[string]bool{} // numbers with an earlier message left out of this claim
+	// The messages that may leave now, in the order written: a number
+	// with one that waits holds back its later ones.
+	var due []int
+	held := map[string]bool{} // numbers with an earlier message that waits
 	for i := range m.queue {
-		if len(claimed) == limit {
-			break
-		}
 		q := &m.queue[i]
 		if q.Status != MessagePending && q.Status != MessageSending || held[q.Phone] {
 			continue
@@ -90,11 +125,51 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 			held[q.Phone] = true
 			continue
 		}
+		due = append(due, i)
+	}
+	// Transactional ones first, then bulk; a message only after every
+	// earlier due one to its number.
+	before := map[int]int{} // its place among its number's due messages
+	count := map[string]int{}
+	for _, i := range due {
+		before[i] = count[m.queue[i].Phone]
+		count[m.queue[i].Phone]++
+	}
+	pick := slices.Clone(due)
+	slices.SortStableFunc(pick, func(a, b int) int {
+		return cmp.Compare(b2i(m.queue[a].Bulk), b2i(m.queue[b].Bulk))
+	})
+	taken := map[string]int{}
+	var chosen []int
+	in := map[int]bool{}
+	for more := true; more && len(chosen) < limit; {
+		more = false // a pass that took one may have freed its number's next
+		for _, i := range pick {
+			if len(chosen) == limit {
+				break
+			}
+			if p := m.queue[i].Phone; !in[i] && before[i] == taken[p] {
+				taken[p]++
+				chosen, in[i], more = append(chosen, i), true, true
+			}
+		}
+	}
+	slices.Sort(chosen)
+	var claimed []Message
+	for _, i := range chosen {
+		q := &m.queue[i]
 		q.Status, q.lease = MessageSending, now.Add(lease)
 		q.Attempts++
 		claimed = append(claimed, q.Message)
 	}
 	return claimed, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // applyReceipt applies r to the newest message it names; m.mu is held.
@@ -107,6 +182,9 @@ func (m *Memory) applyReceipt(r Receipt) bool {
 		if status, ok := ReceiptStatus(r.State); ok {
 			q.Status = status
 			q.Reason = "receipt: " + r.State
+			if Final(status) {
+				q.Done = m.now()
+			}
 		}
 		return true
 	}
@@ -171,4 +249,37 @@ func (m *Memory) now() time.Time {
 		return m.Now()
 	}
 	return time.Now()
+}
+
+// OwnMessage returns message id if owner sent it: ENOTFOUND otherwise.
+func (m *Memory) OwnMessage(ctx context.Context, owner string, id int64) (Message, error) {
+	if err := ctx.Err(); err != nil {
+		return Message{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q, err := m.message(id)
+	if err != nil || owner == "" || q.Owner != owner {
+		return Message{}, guichet.Errorf(guichet.ENOTFOUND, "no message %d of yours", id)
+	}
+	return q.Message, nil
+}
+
+// OwnMessages returns a page of the messages owner sent, by id after
+// after, those in one of statuses if any are given.
+func (m *Memory) OwnMessages(ctx context.Context, owner string, statuses []string, after int64, limit int) ([]Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	limit = guichet.PageSize(limit)
+	var out []Message
+	for i := max(after, 0); i < int64(len(m.queue)) && len(out) < limit; i++ {
+		q := m.queue[i]
+		if owner != "" && q.Owner == owner && (len(statuses) == 0 || slices.Contains(statuses, q.Status)) {
+			out = append(out, q.Message)
+		}
+	}
+	return out, nil
 }

@@ -24,7 +24,15 @@ type Message struct {
 	// Transliterate asks for the text to be spelt in GSM-7 (ê → e) to keep
 	// 160 characters a part: its template says so.
 	Transliterate bool
-	Created       time.Time
+	// Bulk messages (a list, a campaign) leave after every transactional
+	// one due (case moves, reminders, answers, an API call's single
+	// message): a campaign of 100,000 never delays a case's notification.
+	Bulk bool
+	// Owner is the administration that sent it through the API, by its key
+	// (KeyID): it may read it back, and hear of its final state. "" for
+	// the gateway's own.
+	Owner, KeyID string
+	Created      time.Time
 	// Status is where its delivery stands: one of the Message* statuses.
 	Status   string
 	Attempts int    // how many times a sender claimed it
@@ -34,6 +42,19 @@ type Message struct {
 	Bind   string
 	SMSCID string
 	Sent   time.Time
+	// Done is when it reached a final status: delivered, undeliverable,
+	// expired or failed (zero before).
+	Done time.Time
+}
+
+// Final reports whether a status is the end of a message's delivery: it
+// will not change again.
+func Final(status string) bool {
+	switch status {
+	case MessageDelivered, MessageUndeliverable, MessageExpired, MessageFailed:
+		return true
+	}
+	return false
 }
 
 // DeliveryCount is how many messages created in a period have a status
@@ -56,6 +77,10 @@ const (
 	MessageUndeliverable = "undeliverable"
 	MessageExpired       = "expired"
 )
+
+// ReasonOptedOut is the reason of a message not sent because its citizen
+// opted out (failed, for good).
+const ReasonOptedOut = "the citizen sent STOP"
 
 // KindOptOut is the kind of the message that confirms a STOP or a START:
 // it goes out even to a phone that opted out.

@@ -61,6 +61,9 @@ func (m *Memory) Record(ctx context.Context, outcomes []Outcome) (int, error) {
 		case MessagePending:
 			q.notBefore = o.NotBefore
 		}
+		if Final(o.Status) {
+			q.Done = now
+		}
 		n++
 	}
 	return n, nil

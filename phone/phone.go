@@ -5,11 +5,11 @@
 package phone
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/guichet/guichet"
 	"github.com/nyaruka/phonenumbers"
 )
 
@@ -55,10 +55,10 @@ func remember(key, n string) {
 func normalize(raw, region string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return "", fmt.Errorf("phone number is empty")
+		return "", guichet.Errorf(guichet.EINVALID, "phone number is empty")
 	}
 	if len(s) > 32 {
-		return "", fmt.Errorf("phone number is too long")
+		return "", guichet.Errorf(guichet.EINVALID, "phone number is too long")
 	}
 	if region == "" {
 		region = DefaultRegion
@@ -71,7 +71,7 @@ func normalize(raw, region string) (string, error) {
 				return phonenumbers.Format(n2, phonenumbers.E164), nil
 			}
 		}
-		return "", fmt.Errorf("%q is not a valid phone number", s)
+		return "", guichet.Errorf(guichet.EINVALID, "not a valid phone number") // the number itself stays out of logs
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
@@ -81,7 +81,7 @@ func parse(s, region string) (n *phonenumbers.PhoneNumber, err error) {
 	// from an operator into a 500: keep it an error.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("unparseable phone number")
+			err = guichet.Errorf(guichet.EINVALID, "unparseable phone number")
 		}
 	}()
 	return phonenumbers.Parse(s, region)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/guichet/guichet/cases"
+	"github.com/jackc/pgx/v5"
 )
 
 // SetOptOut records that phone sent STOP (out) or START (!out): a phone
@@ -31,6 +32,43 @@ func (s *Cases) OptedOut(ctx context.Context, phone string) (bool, error) {
 	var out bool
 	if err := s.q().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM optouts WHERE phone = $1)`, phone).Scan(&out); err != nil {
 		return false, fail(ctx, "looking up an opt-out", err)
+	}
+	return out, nil
+}
+
+// OptedOutAmong returns those of phones that sent STOP, in one query.
+func (s *Cases) OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(phones) == 0 {
+		return out, nil
+	}
+	rows, _ := s.q().Query(ctx, `SELECT phone FROM optouts WHERE phone = ANY($1)`, phones)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fail(ctx, "looking up opt-outs", err)
+	}
+	for _, p := range got {
+		out[p] = true
+	}
+	return out, nil
+}
+
+// CaseLanguages returns, for those of phones that opened a case, the
+// language of their latest one.
+func (s *Cases) CaseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(phones) == 0 {
+		return out, nil
+	}
+	rows, _ := s.q().Query(ctx, `SELECT DISTINCT ON (phone) phone, lang FROM cases
+		WHERE phone = ANY($1) AND lang <> '' ORDER BY phone, opened DESC`, phones)
+	type pl struct{ Phone, Lang string }
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pl])
+	if err != nil {
+		return nil, fail(ctx, "looking up languages", err)
+	}
+	for _, p := range got {
+		out[p.Phone] = p.Lang
 	}
 	return out, nil
 }

@@ -16,21 +16,23 @@ import (
 
 // insertMessages adds messages to the outbox, in order, from arrays of
 // their fields; messageArgs makes them.
-const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate)
-	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::boolean[])
-		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, n)
+const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id)
+	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate, m.bulk, m.owner, m.key_id
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::boolean[],
+			$9::boolean[], $10::text[], $11::text[])
+		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, n)
 	ORDER BY m.n`
 
 func messageArgs(msgs []outbox.Message) []any {
 	n := len(msgs)
 	phone, lang, body, kind, ref, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	created, translit := make([]time.Time, n), make([]bool, n)
+	created, translit, bulk := make([]time.Time, n), make([]bool, n), make([]bool, n)
+	owner, key := make([]string, n), make([]string, n)
 	for i, m := range msgs {
 		phone[i], lang[i], body[i], kind[i], ref[i], created[i], status[i] = m.Phone, m.Lang, m.Body, m.Kind, m.CaseRef, m.Created, m.Status
-		translit[i] = m.Transliterate
+		translit[i], bulk[i], owner[i], key[i] = m.Transliterate, m.Bulk, m.Owner, m.KeyID
 	}
-	return []any{phone, lang, body, kind, ref, created, status, translit}
+	return []any{phone, lang, body, kind, ref, created, status, translit, bulk, owner, key}
 }
 
 // queueMessages adds to b the writing of msgs, readied by
@@ -52,14 +54,18 @@ func writeMessages(ctx context.Context, q querier, msgs []outbox.Message) error 
 	return nil
 }
 
-const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate`
+const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate, bulk, owner, key_id, done`
 
 func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 	var m outbox.Message
-	var sent *time.Time
-	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate)
+	var sent, done *time.Time
+	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate,
+		&m.Bulk, &m.Owner, &m.KeyID, &done)
 	if sent != nil {
 		m.Sent = *sent
+	}
+	if done != nil {
+		m.Done = *done
 	}
 	return m, err
 }
@@ -68,7 +74,8 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 // statement, so that messages to one number leave in the order they were
 // written even with senders in several processes:
 //
-//   - due locks the candidates, oldest first (FOR UPDATE SKIP LOCKED),
+//   - due locks the candidates, transactional ones first, then bulk, each
+//     oldest first (FOR UPDATE SKIP LOCKED),
 //     leaving out a message behind an earlier one to its number that is
 //     not due (deferred, or under a live lease), so that a number held
 //     back does not fill the claim with messages it cannot take;
@@ -94,7 +101,7 @@ const claimMessages = `WITH due AS (
 				WHERE e.phone = o.phone AND e.id < o.id AND e.queued
 					AND ((e.status = 'pending' AND e.not_before > $1) OR (e.status = 'sending' AND e.lease_until > $1))
 				OFFSET 0)
-		ORDER BY o.id LIMIT $2
+		ORDER BY o.bulk, o.id LIMIT $2
 		FOR UPDATE OF o SKIP LOCKED),
 	claimable AS (
 		SELECT d.id FROM due d
@@ -104,7 +111,8 @@ const claimMessages = `WITH due AS (
 			OFFSET 0))
 	UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
 	WHERE o.id = ANY (ARRAY(SELECT id FROM claimable))
-	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate`
+	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate,
+		o.bulk, o.owner, o.key_id, o.done`
 
 // ClaimMessages implements delivery.DeliveryStore: FOR UPDATE SKIP LOCKED lets
 // senders in several processes claim at once, each its own messages, and a
@@ -191,9 +199,10 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 		}
 	}
 	if len(ids) > 0 {
-		if _, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason
+		if _, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason,
+				done = CASE WHEN u.status IN ('delivered', 'undeliverable', 'expired') THEN $4 ELSE o.done END
 			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = u.id`,
-			ids, status, reason); err != nil {
+			ids, status, reason, s.now()); err != nil {
 			return nil, fail(ctx, "applying receipts", err)
 		}
 	}
@@ -255,7 +264,8 @@ func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, er
 			not_before = u.not_before,
 			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
 			smsc_id = CASE WHEN u.status = 'sent' THEN u.smsc_id ELSE o.smsc_id END,
-			sent = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent END
+			sent = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent END,
+			done = CASE WHEN u.status IN ('failed', 'expired') THEN $8 ELSE o.done END
 		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
 		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt`,

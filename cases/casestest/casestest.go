@@ -95,6 +95,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"ClaimExpiredLease", testClaimExpiredLease},
 		{"ClaimBehindDeferred", testClaimBehindDeferred},
+		{"ClaimTransactionalFirst", testClaimTransactionalFirst},
 		{"ClaimBehindClaimed", testClaimBehindClaimed},
 		{"ClaimHeldTakesNoRoom", testClaimHeldTakesNoRoom},
 		{"ClaimOrderConcurrent", testClaimOrderConcurrent},

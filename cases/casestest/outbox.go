@@ -595,6 +595,48 @@ func testClaimBehindClaimed(t *testing.T, s Stores) {
 	}
 }
 
+// testClaimTransactionalFirst: bulk messages (a campaign) written first
+// leave after the transactional ones due, which a claim takes first; a
+// number's own messages keep their order whatever their kind.
+func testClaimTransactionalFirst(t *testing.T, s Stores) {
+	ctx := t.Context()
+	var bulk []outbox.Message
+	for i := range 5 {
+		bulk = append(bulk, outbox.Message{Phone: fmt.Sprintf("+2376770009%02d", i), Body: "Vaccination samedi", Bulk: true, Owner: "health", KeyID: "key_1", Created: t0})
+	}
+	noErr(t, s.Enqueue(ctx, bulk))
+	bulkFirst := write(t, s, "+237677000900", 1)[0] // behind that number's campaign message
+	notice := write(t, s, "+237677000950", 2)
+	first := claimedAt(t, s, 2, t0)
+	if len(first) == 0 || first[0] != notice[0].ID || len(first) > 1 && first[1] != notice[1].ID {
+		t.Errorf("a claim of two took %v, want transactional messages only, from %v, before the campaign", first, ids(notice))
+	}
+	// The rest of the notices wait behind the one claimed: the campaign
+	// goes, and after its number's campaign message the one behind it.
+	want := append(ids(campaign(t, s)), bulkFirst.ID)
+	if got := claimedAt(t, s, 10, t0); !slices.Equal(got, want) {
+		t.Errorf("then claimed %v, want %v: the campaign, and after its number's, %d", got, want, bulkFirst.ID)
+	}
+	msgs := must[[]outbox.Message](t)(s.Messages(ctx, "+237677000901", 10))
+	if len(msgs) != 1 || !msgs[0].Bulk || msgs[0].Owner != "health" || msgs[0].KeyID != "key_1" {
+		t.Errorf("a campaign message reads back as %+v", msgs)
+	}
+}
+
+// campaign returns the bulk messages written so far.
+func campaign(t *testing.T, s Stores) []outbox.Message {
+	t.Helper()
+	var out []outbox.Message
+	for i := range 5 {
+		for _, m := range must[[]outbox.Message](t)(s.Messages(t.Context(), fmt.Sprintf("+2376770009%02d", i), 10)) {
+			if m.Bulk {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
 // testClaimHeldTakesNoRoom: the messages of a number held back do not take
 // a claim's room: with many waiting behind a deferred one, a claim of two
 // still takes the two written to another number after them.

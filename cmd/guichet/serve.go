@@ -22,6 +22,7 @@ import (
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
+	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
@@ -169,6 +170,13 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
 }
 
+// notifyStore is what notify needs: the opt-outs of the case store, the
+// outbox to write in.
+type notifyStore struct {
+	optOutStore
+	outboxStore
+}
+
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
 // binds' status and the embedded simulator's play area.
@@ -186,7 +194,10 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		io.WriteString(w, "ready\n")
 	})
 	r.Handle("/metrics", m.Handler())
-	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+	sender := &notify.Sender{Catalogue: cat, Store: notifyStore{g.stores.optOuts, g.stores.outbox}, Languages: g.engine,
+		Region: "CM", Now: cfg.Clock}
+	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
+		Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {

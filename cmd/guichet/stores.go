@@ -67,7 +67,7 @@ type stores struct {
 	cases    cases.DB        // the case domain, for cases.Service
 	replies  inbox.Store     // what answering an SMS reads and writes
 	records  hotline.Records // bookings and callbacks, for the console
-	optOuts  delivery.OptOuts
+	optOuts  optOutStore
 	outbox   outboxStore
 	accounts hotline.Accounts
 	trail    trail
@@ -84,6 +84,15 @@ type outboxStore interface {
 	delivery.DeliveryStore
 	delivery.ReceiptStore
 	hotline.Outbox
+	api.Messages
+	SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func(ids []int64) ([]byte, error)) ([]byte, error)
+}
+
+// optOutStore tells the numbers that sent STOP, one or many at once.
+type optOutStore interface {
+	delivery.OptOuts
+	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
+	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
 }
 
 // trail is what the console and the journal write and read of the

@@ -43,10 +43,6 @@ type OptOuts interface {
 	OptedOut(ctx context.Context, phone string) (bool, error)
 }
 
-// ReasonOptedOut is the reason of a message not sent because its citizen
-// opted out.
-const ReasonOptedOut = "the citizen sent STOP"
-
 // Sender submits to an operator's binds (*smpp.Binds): its name is
 // recorded with each message sent on it, and receipts are matched on it.
 type Sender interface {
@@ -368,7 +364,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		}
 		if out {
 			d.c.failed.Add(1)
-			return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, ReasonOptedOut)
+			return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, outbox.ReasonOptedOut)
 		}
 	}
 	op, ok := d.Routes.Operator(m.Phone)

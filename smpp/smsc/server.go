@@ -615,16 +615,33 @@ func (c *session) submit(p smpp.PDU) {
 		c.mu.Lock()
 		c.inflight--
 		c.mu.Unlock()
-		if err := c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: sub.Status, Seq: p.Seq, Body: body}); err != nil {
-			return
-		}
+		// Accepted is accepted, even if the answer is lost with its
+		// connection: the SMS goes, and its receipt follows on whichever
+		// session is bound, as an SMSC keeps what it could not deliver.
+		c.write(smpp.PDU{ID: smpp.CmdSubmitSMResp, Status: sub.Status, Seq: p.Seq, Body: body})
 		if sub.Status == smpp.StatusOK && s.opts.Receipts && sub.Message.RegisteredDelivery&1 == 1 {
 			if !sleep(s.ctx, s.opts.ReceiptDelay) {
 				return
 			}
-			_ = s.Inject(s.ctx, s.receipt(id, &sub.Message))
+			s.deliverReceipt(s.receipt(id, &sub.Message))
 		}
 	}()
+}
+
+// deliverReceipt injects a receipt until an ESME takes it or refuses it
+// for good: a receipt whose connection went is sent again on the next one,
+// for a minute.
+func (s *Server) deliverReceipt(in smpp.Inbound) {
+	for deadline := time.Now().Add(time.Minute); ; {
+		err := s.Inject(s.ctx, in)
+		var serr *smpp.StatusError
+		if err == nil || errors.As(err, &serr) || time.Now().After(deadline) {
+			return
+		}
+		if !sleep(s.ctx, 50*time.Millisecond) {
+			return
+		}
+	}
 }
 
 func (s *Server) receipt(id uint64, m *smpp.Message) smpp.Inbound {

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet/notify"
+	"github.com/guichet/guichet/outbox"
+)
+
+// Notifier sends what an administration asks (notify.Sender): the answer
+// and its bytes, the same bytes for a repeated idempotency key.
+type Notifier interface {
+	Send(ctx context.Context, owner, keyID, idem string, r notify.Request) (notify.Answer, []byte, error)
+}
+
+// Messages reads back the messages an administration sent.
+type Messages interface {
+	OwnMessage(ctx context.Context, owner string, id int64) (outbox.Message, error)
+	OwnMessages(ctx context.Context, owner string, statuses []string, after int64, limit int) ([]outbox.Message, error)
+}
+
+// MaxSendBody bounds the body of POST /api/v1/messages: a thousand numbers
+// and two texts of six parts.
+const MaxSendBody = 256 << 10
+
+// SendRequest is the body of POST /api/v1/messages.
+type SendRequest struct {
+	To       numbers           `json:"to"`
+	Text     map[string]string `json:"text,omitempty"`
+	Template *SendTemplate     `json:"template,omitempty"`
+	Lang     string            `json:"lang,omitempty"`
+}
+
+// SendTemplate names a message of one of the key's services.
+type SendTemplate struct {
+	Service string            `json:"service"`
+	Name    string            `json:"name"`
+	Vars    map[string]string `json:"vars,omitempty"`
+}
+
+// numbers is one number or a list of them.
+type numbers []string
+
+func (n *numbers) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*n = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("to: a number, or a list of numbers, as strings")
+	}
+	*n = many
+	return nil
+}
+
+func (s *Server) sendMessages(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	if !decodeBody(w, r, MaxSendBody, &req) {
+		return
+	}
+	idem := r.Header.Get("Idempotency-Key")
+	if len(idem) > MaxKey || !utf8.ValidString(idem) {
+		writeProblem(w, r, http.StatusBadRequest, "Idempotency-Key is over "+strconv.Itoa(MaxKey)+" characters or not UTF-8")
+		return
+	}
+	nr := notify.Request{To: req.To, Text: req.Text, Lang: req.Lang}
+	if t := req.Template; t != nil {
+		nr.Template = &notify.Template{Service: t.Service, Name: t.Name, Vars: t.Vars}
+	}
+	k := apiKey(r)
+	a, body, err := s.Notify.Send(r.Context(), k.Owner, k.ID, idem, nr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("messages queued", "owner", k.Owner, "key_id", k.ID, "messages", len(a.Messages), "opted_out", len(a.OptedOut), "refused", len(a.Refused))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write(body)
+}
+
+// decodeBody reads one JSON object of at most limit bytes into v, unknown
+// fields refused; it answers the problem and returns false if it cannot.
+func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		writeProblem(w, r, http.StatusUnsupportedMediaType, "send the body as application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, r, http.StatusRequestEntityTooLarge, "the body is over "+strconv.FormatInt(limit>>10, 10)+" KiB")
+			return false
+		}
+		writeProblem(w, r, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return false
+	}
+	if dec.Decode(&struct{}{}) != io.EOF {
+		writeProblem(w, r, http.StatusBadRequest, "the body must hold one JSON object")
+		return false
+	}
+	return true
+}
+
+// Message is an SMS as the administration that sent it sees it.
+type Message struct {
+	ID       string    `json:"id"`
+	To       string    `json:"to"`
+	State    string    `json:"state"`
+	Lang     string    `json:"lang"`
+	Text     string    `json:"text"`
+	Created  time.Time `json:"created"`
+	Sent     time.Time `json:"sent,omitzero"`
+	Done     time.Time `json:"done,omitzero"`
+	Operator string    `json:"operator,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// States of a message, as the API names them.
+var states = map[string][]string{
+	"queued":        {outbox.MessagePending, outbox.MessageSending},
+	"sent":          {outbox.MessageSent},
+	"delivered":     {outbox.MessageDelivered},
+	"undeliverable": {outbox.MessageUndeliverable},
+	"expired":       {outbox.MessageExpired},
+	"failed":        {outbox.MessageFailed},
+}
+
+// State names a message's delivery for the API: opted_out for one not
+// sent because its number sent STOP.
+func State(m outbox.Message) string {
+	switch m.Status {
+	case outbox.MessagePending, outbox.MessageSending:
+		return "queued"
+	case outbox.MessageFailed:
+		if m.Reason == outbox.ReasonOptedOut {
+			return "opted_out"
+		}
+	}
+	return m.Status
+}
+
+func messageJSON(m outbox.Message) Message {
+	op := m.Bind
+	if i := strings.LastIndexByte(op, '-'); i > 0 {
+		op = op[:i] // mtn-1: mtn's first bind
+	}
+	return Message{ID: strconv.FormatInt(m.ID, 10), To: m.Phone, State: State(m), Lang: m.Lang, Text: m.Body,
+		Created: m.Created, Sent: m.Sent, Done: m.Done, Operator: op, Reason: m.Reason}
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeProblem(w, r, http.StatusNotFound, "no message "+chi.URLParam(r, "id"))
+		return
+	}
+	m, err := s.Messages.OwnMessage(r.Context(), owner(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, messageJSON(m))
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var statuses []string
+	if st := q.Get("state"); st != "" {
+		if st == "opted_out" {
+			st = "failed" // then told apart by reason below
+		}
+		var ok bool
+		if statuses, ok = states[st]; !ok {
+			writeProblem(w, r, http.StatusBadRequest, "state must be one of queued, sent, delivered, undeliverable, expired, failed, opted_out")
+			return
+		}
+	}
+	var after int64
+	if a := q.Get("after"); a != "" {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || n < 0 {
+			writeProblem(w, r, http.StatusBadRequest, "after must be a message id")
+			return
+		}
+		after = n
+	}
+	limit := 50
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			writeProblem(w, r, http.StatusBadRequest, "limit must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
+			return
+		}
+		limit = n
+	}
+	msgs, err := s.Messages.OwnMessages(r.Context(), owner(r), statuses, after, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Messages []Message `json:"messages"`
+		Next     string    `json:"next,omitempty"`
+	}{Messages: []Message{}}
+	want := q.Get("state")
+	for _, m := range msgs {
+		if st := State(m); want == "" || st == want {
+			out.Messages = append(out.Messages, messageJSON(m))
+		}
+	}
+	if len(msgs) == limit {
+		out.Next = strconv.FormatInt(msgs[len(msgs)-1].ID, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
