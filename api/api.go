@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,10 +46,14 @@ type Server struct {
 	Catalogue *menus.Catalogue
 	Cases     Cases
 	Keys      Keys
-	Notify    Notifier // POST /api/v1/messages
-	Messages  Messages // GET /api/v1/messages
-	Log       *slog.Logger
-	Now       func() time.Time // nil: time.Now
+	Notify    Notifier  // POST /api/v1/messages
+	Messages  Messages  // GET /api/v1/messages
+	Callbacks Callbacks // PUT /api/v1/callback; nil: none (memory)
+	// CallbackAllow lists the addresses a callback may go to besides
+	// public ones (tests, a ministry's private network).
+	CallbackAllow []netip.Prefix
+	Log           *slog.Logger
+	Now           func() time.Time // nil: time.Now
 }
 
 // OpenAPI is the OpenAPI 3.1 document of the API, served at
@@ -79,6 +84,9 @@ func (s *Server) Routes(r chi.Router) {
 		r.Post("/api/v1/messages", s.sendMessages)
 		r.Get("/api/v1/messages", s.listMessages)
 		r.Get("/api/v1/messages/{id}", s.getMessage)
+		r.Get("/api/v1/callback", s.getCallback)
+		r.Put("/api/v1/callback", s.putCallback)
+		r.Delete("/api/v1/callback", s.deleteCallback)
 	})
 }
 

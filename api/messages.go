@@ -5,16 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/webhook"
 )
 
 // Notifier sends what an administration asks (notify.Sender): the answer
@@ -117,51 +118,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool
 }
 
 // Message is an SMS as the administration that sent it sees it.
-type Message struct {
-	ID       string    `json:"id"`
-	To       string    `json:"to"`
-	State    string    `json:"state"`
-	Lang     string    `json:"lang"`
-	Text     string    `json:"text"`
-	Created  time.Time `json:"created"`
-	Sent     time.Time `json:"sent,omitzero"`
-	Done     time.Time `json:"done,omitzero"`
-	Operator string    `json:"operator,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-}
+type Message = outbox.Report
 
-// States of a message, as the API names them.
-var states = map[string][]string{
-	"queued":        {outbox.MessagePending, outbox.MessageSending},
-	"sent":          {outbox.MessageSent},
-	"delivered":     {outbox.MessageDelivered},
-	"undeliverable": {outbox.MessageUndeliverable},
-	"expired":       {outbox.MessageExpired},
-	"failed":        {outbox.MessageFailed},
-}
-
-// State names a message's delivery for the API: opted_out for one not
-// sent because its number sent STOP.
-func State(m outbox.Message) string {
-	switch m.Status {
-	case outbox.MessagePending, outbox.MessageSending:
-		return "queued"
-	case outbox.MessageFailed:
-		if m.Reason == outbox.ReasonOptedOut {
-			return "opted_out"
-		}
-	}
-	return m.Status
-}
-
-func messageJSON(m outbox.Message) Message {
-	op := m.Bind
-	if i := strings.LastIndexByte(op, '-'); i > 0 {
-		op = op[:i] // mtn-1: mtn's first bind
-	}
-	return Message{ID: strconv.FormatInt(m.ID, 10), To: m.Phone, State: State(m), Lang: m.Lang, Text: m.Body,
-		Created: m.Created, Sent: m.Sent, Done: m.Done, Operator: op, Reason: m.Reason}
-}
+var states = outbox.ReportStates
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
@@ -174,7 +133,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, messageJSON(m))
+	writeJSON(w, http.StatusOK, outbox.ReportOf(m))
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -219,12 +178,66 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	}{Messages: []Message{}}
 	want := q.Get("state")
 	for _, m := range msgs {
-		if st := State(m); want == "" || st == want {
-			out.Messages = append(out.Messages, messageJSON(m))
+		if r := outbox.ReportOf(m); want == "" || r.State == want {
+			out.Messages = append(out.Messages, r)
 		}
 	}
 	if len(msgs) == limit {
 		out.Next = strconv.FormatInt(msgs[len(msgs)-1].ID, 10)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Callbacks keeps each key's callback URL and signing secret.
+type Callbacks interface {
+	SetCallback(ctx context.Context, keyID, url, secret string) error
+}
+
+// CallbackRequest is the body of PUT /api/v1/callback.
+type CallbackRequest struct {
+	URL string `json:"url"`
+}
+
+// Callback is a key's delivery callback; Secret only when it is made.
+type Callback struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret,omitempty"`
+}
+
+func (s *Server) getCallback(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Callback{URL: apiKey(r).CallbackURL})
+}
+
+func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) {
+	if s.Callbacks == nil {
+		writeProblem(w, r, http.StatusNotImplemented, "delivery callbacks need the gateway on PostgreSQL")
+		return
+	}
+	var req CallbackRequest
+	if !decodeBody(w, r, MaxBody, &req) {
+		return
+	}
+	if err := webhook.CheckURL(r.Context(), req.URL, s.CallbackAllow, net.DefaultResolver); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	k, secret := apiKey(r), webhook.NewSecret()
+	if err := s.Callbacks.SetCallback(r.Context(), k.ID, req.URL, secret); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("delivery callback set", "owner", k.Owner, "key_id", k.ID)
+	writeJSON(w, http.StatusOK, Callback{URL: req.URL, Secret: secret})
+}
+
+func (s *Server) deleteCallback(w http.ResponseWriter, r *http.Request) {
+	if s.Callbacks == nil {
+		writeProblem(w, r, http.StatusNotImplemented, "delivery callbacks need the gateway on PostgreSQL")
+		return
+	}
+	if err := s.Callbacks.SetCallback(r.Context(), apiKey(r).ID, "", ""); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

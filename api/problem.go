@@ -36,6 +36,8 @@ var problemTypes = map[int]string{
 	http.StatusRequestEntityTooLarge: "too-large",
 	http.StatusUnsupportedMediaType:  "unsupported-media-type",
 	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusNotImplemented:        "not-implemented",
+	http.StatusTooManyRequests:       "too-many-requests",
 	http.StatusInternalServerError:   "internal",
 }
 

@@ -48,6 +48,9 @@ type Key struct {
 	Expires  time.Time `json:"expires,omitzero"`   // zero: never
 	LastUsed time.Time `json:"last_used,omitzero"` // zero: never used; kept to the minute
 	Revoked  time.Time `json:"revoked,omitzero"`   // zero: in force
+	// CallbackURL, if set, is where the final state of each message the
+	// key sends is POSTed (package webhook).
+	CallbackURL string `json:"callback_url,omitempty"`
 }
 
 // Usable says why a key may not be used at now: revoked or expired, an
@@ -151,6 +154,23 @@ func (m *Memory) RevokeAPIKey(ctx context.Context, id string, at time.Time) erro
 			if k.Revoked.IsZero() {
 				k.Revoked = at
 			}
+			return nil
+		}
+	}
+	return guichet.Errorf(guichet.ENOTFOUND, "no api key %s", id)
+}
+
+// SetCallback gives the key named id a callback URL and its secret; an
+// empty url removes it. ENOTFOUND if there is no such key.
+func (m *Memory) SetCallback(ctx context.Context, id, url, secret string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.ID == id {
+			k.CallbackURL = url
 			return nil
 		}
 	}

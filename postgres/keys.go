@@ -28,12 +28,12 @@ func (s *Keys) AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error {
 	return nil
 }
 
-const keyColumns = `id, owner, label, created, expires, last_used, revoked`
+const keyColumns = `id, owner, label, created, expires, last_used, revoked, callback_url`
 
 func scanKey(row pgx.CollectableRow) (apikey.Key, error) {
 	var k apikey.Key
 	var expires, used, revoked *time.Time
-	err := row.Scan(&k.ID, &k.Owner, &k.Label, &k.Created, &expires, &used, &revoked)
+	err := row.Scan(&k.ID, &k.Owner, &k.Label, &k.Created, &expires, &used, &revoked, &k.CallbackURL)
 	for _, t := range []struct {
 		from *time.Time
 		to   *time.Time

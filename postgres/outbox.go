@@ -199,10 +199,13 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 		}
 	}
 	if len(ids) > 0 {
-		if _, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason,
+		if _, err := s.q().Exec(ctx, `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason,
 				done = CASE WHEN u.status IN ('delivered', 'undeliverable', 'expired') THEN $4 ELSE o.done END
-			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = u.id`,
-			ids, status, reason, s.now()); err != nil {
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = u.id
+				AND o.status NOT IN ('delivered', 'undeliverable', 'expired', 'failed')
+			RETURNING o.id, o.key_id, o.status),
+		`+queueWebhooks("$4")+`
+		SELECT 1`, ids, status, reason, s.now()); err != nil {
 			return nil, fail(ctx, "applying receipts", err)
 		}
 	}
@@ -239,6 +242,17 @@ func (s *Outbox) Enqueue(ctx context.Context, msgs []outbox.Message) error {
 	return nil
 }
 
+// queueWebhooks is, in a statement whose CTE u returns the id, key_id and
+// status of the messages it changed and whose parameter at is the time,
+// the CTE that queues a delivery callback for each message an API key
+// sent that reached a final status. It goes after u, before the
+// statement's SELECT.
+func queueWebhooks(at string) string {
+	return `w AS (INSERT INTO webhooks (key_id, message_id, status, at, next_at)
+		SELECT u.key_id, u.id, u.status, ` + at + `, ` + at + ` FROM u
+		WHERE u.key_id <> '' AND u.status IN ('delivered', 'undeliverable', 'expired', 'failed'))`
+}
+
 // Record applies outcomes in one statement and one commit, each to its
 // message if it is still under the claim the outcome ends (status sending,
 // attempts as claimed); it returns how many it applied. Sent messages are
@@ -260,7 +274,8 @@ func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, er
 			notBefore[i] = &o.NotBefore
 		}
 	}
-	tag, err := s.q().Exec(ctx, `UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
+	var applied int
+	err := s.q().QueryRow(ctx, `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
 			not_before = u.not_before,
 			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
 			smsc_id = CASE WHEN u.status = 'sent' THEN u.smsc_id ELSE o.smsc_id END,
@@ -268,10 +283,12 @@ func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, er
 			done = CASE WHEN u.status IN ('failed', 'expired') THEN $8 ELSE o.done END
 		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
-		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt`,
-		ids, attempts, status, reason, bind, smscID, notBefore, s.now())
+		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt
+		RETURNING o.id, o.key_id, o.status),
+	`+queueWebhooks("$8")+`
+	SELECT count(*) FROM u`, ids, attempts, status, reason, bind, smscID, notBefore, s.now()).Scan(&applied)
 	if err != nil {
 		return 0, fail(ctx, "recording outcomes", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return applied, nil
 }

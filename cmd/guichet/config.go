@@ -1,11 +1,13 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -40,6 +42,8 @@ type Config struct {
 	SMPP SMPPConfig `yaml:"smpp"`
 
 	Hotline HotlineConfig `yaml:"hotline"`
+
+	API APIConfig `yaml:"api"`
 
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
@@ -76,6 +80,45 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// APIConfig configures the ministries' API.
+type APIConfig struct {
+	// CallbackAllow lists networks (CIDR) a delivery callback may go to
+	// besides public addresses: a ministry's private network, tests.
+	CallbackAllow []string `yaml:"callback_allow"`
+	// CallbackCA is a PEM file of the certificate authorities a callback
+	// receiver's certificate may come from, instead of the system's.
+	CallbackCA string `yaml:"callback_ca"`
+}
+
+// allow reads CallbackAllow.
+func (c APIConfig) allow() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.CallbackAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("api.callback_allow: %q is not a network such as 10.20.0.0/16", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// roots reads CallbackCA: nil for the system's.
+func (c APIConfig) roots() (*x509.CertPool, error) {
+	if c.CallbackCA == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(c.CallbackCA)
+	if err != nil {
+		return nil, fmt.Errorf("api.callback_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("api.callback_ca: %s holds no PEM certificate", c.CallbackCA)
+	}
+	return pool, nil
 }
 
 // SMPPConfig declares the operators' SMSCs. Without operators, serve runs
@@ -277,6 +320,12 @@ func (c Config) validate() error {
 		seen[op.Path] = true
 	}
 	if _, err := c.SMPP.policy(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if _, err := c.API.allow(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if _, err := c.API.roots(); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {

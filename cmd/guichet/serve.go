@@ -26,6 +26,7 @@ import (
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
+	"github.com/guichet/guichet/webhook"
 )
 
 // gateway is the wired program: what serve runs and tests drive.
@@ -196,8 +197,12 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	r.Handle("/metrics", m.Handler())
 	sender := &notify.Sender{Catalogue: cat, Store: notifyStore{g.stores.optOuts, g.stores.outbox}, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
+	allow, err := cfg.API.allow()
+	if err != nil {
+		return nil, err
+	}
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
-		Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		Callbacks: g.stores.callbacks, CallbackAllow: allow, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -280,6 +285,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { g.sms.dispatcher.Run(jobs) })
 	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
+	if g.stores.webhooks != nil {
+		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { callbacks.Run(jobs) })
+	}
 
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
@@ -305,6 +317,20 @@ func now(cfg Config) time.Time {
 		return cfg.Clock()
 	}
 	return time.Now()
+}
+
+// callbackSender POSTs the administrations' delivery callbacks, from
+// their queue in PostgreSQL, to public addresses and those allowed.
+func callbackSender(cfg Config, store webhook.Store, log *slog.Logger) (*webhook.Sender, error) {
+	allow, err := cfg.API.allow()
+	if err != nil {
+		return nil, err
+	}
+	roots, err := cfg.API.roots()
+	if err != nil {
+		return nil, err
+	}
+	return &webhook.Sender{Store: store, Client: webhook.Client(allow, roots), Every: time.Second, Now: cfg.Clock, Log: log}, nil
 }
 
 // remind sends, every hour, the reminders of the visits booked for

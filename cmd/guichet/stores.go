@@ -20,6 +20,7 @@ import (
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
+	"github.com/guichet/guichet/webhook"
 )
 
 // sessionStore is what serve needs of a session store beyond the engine.
@@ -72,6 +73,10 @@ type stores struct {
 	accounts hotline.Accounts
 	trail    trail
 	keys     keyStore
+	// webhooks and callbacks are the queue of delivery callbacks and the
+	// keys' callback URLs: nil on the embedded default (none there).
+	webhooks  webhook.Store
+	callbacks api.Callbacks
 	// bindHold shares each operator's binds among the gateways of a
 	// fleet (PostgreSQL); nil on the embedded default: this process alone.
 	bindHold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)
@@ -146,5 +151,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), bindHold: db.BindHold, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), bindHold: db.BindHold, close: pool.Close}, nil
 }
