@@ -74,7 +74,10 @@ func NewSecret() string {
 // Defaults of Sender.
 const (
 	GiveUpAfter = 24 * time.Hour
-	lease       = time.Minute
+	// lease holds a claimed callback from the other gateways: twice the
+	// longest its attempt takes (a claim is one round of the workers,
+	// each at most the client's 10 s).
+	lease = 20 * time.Second
 )
 
 // Sender POSTs the callbacks of the queue.
@@ -129,7 +132,7 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 	if workers <= 0 {
 		workers = 16
 	}
-	calls, err := s.Store.ClaimWebhooks(ctx, 4*workers, s.now(), lease)
+	calls, err := s.Store.ClaimWebhooks(ctx, workers, s.now(), lease)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: claiming callbacks: %w", err)
 	}
