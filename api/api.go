@@ -52,8 +52,11 @@ type Server struct {
 	// CallbackAllow lists the addresses a callback may go to besides
 	// public ones (tests, a ministry's private network).
 	CallbackAllow []netip.Prefix
-	Log           *slog.Logger
-	Now           func() time.Time // nil: time.Now
+	// Counts keeps each key's requests of the second and messages of the
+	// day, shared by the fleet (the session store); nil: this process's.
+	Counts Counter
+	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
 }
 
 // OpenAPI is the OpenAPI 3.1 document of the API, served at
@@ -116,6 +119,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err := k.Usable(now); err != nil {
 			s.Log.Warn("refused an API key", "key_id", k.ID, "owner", k.Owner, "path", r.URL.Path, "err", err)
 			writeError(w, r, err)
+			return
+		}
+		if ok, err := s.limitRate(r.Context(), k, now); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if !ok {
+			w.Header().Set("Retry-After", "1")
+			writeProblem(w, r, http.StatusTooManyRequests, "over this key's requests a second: try again in a second")
 			return
 		}
 		if now.Sub(k.LastUsed) >= apikey.TouchEvery {

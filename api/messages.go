@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -81,10 +83,29 @@ func (s *Server) sendMessages(w http.ResponseWriter, r *http.Request) {
 		nr.Template = &notify.Template{Service: t.Service, Name: t.Name, Vars: t.Vars}
 	}
 	k := apiKey(r)
+	// The day's budget: what was sent today and what this request may
+	// send. Two requests at once may together go over it by one of them.
+	perDay, _ := k.Limits()
+	day, left := dayKey(k, s.now())
+	used, err := s.add(r.Context(), day, left+time.Hour, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if used+len(nr.To) > perDay {
+		w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
+		writeProblem(w, r, http.StatusTooManyRequests, fmt.Sprintf("this key may send %d messages a day: %d sent today; the count starts again at midnight (Africa/Douala)", perDay, used))
+		return
+	}
 	a, body, err := s.Notify.Send(r.Context(), k.Owner, k.ID, idem, nr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if !a.Replayed {
+		if _, err := s.add(r.Context(), day, left+time.Hour, len(a.Messages)); err != nil {
+			s.Log.Warn("counting the messages of a key", "key_id", k.ID, "err", err) // sent: the answer stands
+		}
 	}
 	s.Log.Info("messages queued", "owner", k.Owner, "key_id", k.ID, "messages", len(a.Messages), "opted_out", len(a.OptedOut), "refused", len(a.Refused))
 	w.Header().Set("Content-Type", "application/json")

@@ -51,6 +51,28 @@ type Key struct {
 	// CallbackURL, if set, is where the final state of each message the
 	// key sends is POSTed (package webhook).
 	CallbackURL string `json:"callback_url,omitempty"`
+	// PerDay bounds the messages it may send a day (in Cameroon's time),
+	// PerSecond its requests a second; 0: DefaultPerDay, DefaultPerSecond.
+	PerDay    int     `json:"per_day,omitempty"`
+	PerSecond float64 `json:"per_second,omitempty"`
+}
+
+// Defaults of a key's limits.
+const (
+	DefaultPerDay    = 100_000
+	DefaultPerSecond = 20
+)
+
+// Limits returns the key's limits, defaults filled in.
+func (k Key) Limits() (perDay int, perSecond float64) {
+	perDay, perSecond = k.PerDay, k.PerSecond
+	if perDay <= 0 {
+		perDay = DefaultPerDay
+	}
+	if perSecond <= 0 {
+		perSecond = DefaultPerSecond
+	}
+	return perDay, perSecond
 }
 
 // Usable says why a key may not be used at now: revoked or expired, an
@@ -79,6 +101,8 @@ func Check(k Key, hash []byte) error {
 		return guichet.Errorf(guichet.EINVALID, "api key hash is not SHA-256")
 	case !k.Expires.IsZero() && !k.Expires.After(k.Created):
 		return guichet.Errorf(guichet.EINVALID, "api key expiring before it is made")
+	case k.PerDay < 0 || k.PerSecond < 0:
+		return guichet.Errorf(guichet.EINVALID, "api key limits must not be negative")
 	}
 	return nil
 }

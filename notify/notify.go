@@ -70,6 +70,9 @@ type Answer struct {
 	Messages []Sent    `json:"messages"`
 	OptedOut []Skipped `json:"opted_out"`
 	Refused  []Skipped `json:"refused"`
+	// Replayed says the request was sent before under its key: nothing was
+	// written this time.
+	Replayed bool `json:"-"`
 }
 
 // Store is where the messages go and what it knows of the numbers.
@@ -270,7 +273,9 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 	if len(msgs) == 0 && len(a.Refused) > 0 && len(a.OptedOut) == 0 {
 		return a, nil, guichet.Errorf(guichet.EINVALID, "to: no number of the request is usable (%s: %s)", a.Refused[0].To, a.Refused[0].Reason)
 	}
+	fresh := false
 	body, err := s.Store.SendOnce(ctx, owner, idem, msgs, func(ids []int64) ([]byte, error) {
+		fresh = true
 		for i := range sent {
 			sent[i].ID = fmt.Sprint(ids[i])
 		}
@@ -289,6 +294,7 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 	if body, err = encode(was); err != nil {
 		return Answer{}, nil, err
 	}
+	was.Replayed = !fresh
 	return was, body, nil
 }
 

@@ -17,8 +17,9 @@ func (s *Keys) AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error {
 	if err := apikey.Check(k, hash); err != nil {
 		return err
 	}
-	tag, err := s.q().Exec(ctx, `INSERT INTO api_keys (hash, id, owner, label, created, expires) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT DO NOTHING`, hash, apikey.ID(hash), k.Owner, k.Label, k.Created, orNull(k.Expires))
+	tag, err := s.q().Exec(ctx, `INSERT INTO api_keys (hash, id, owner, label, created, expires, per_day, per_second)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT DO NOTHING`, hash, apikey.ID(hash), k.Owner, k.Label, k.Created, orNull(k.Expires), k.PerDay, k.PerSecond)
 	if err != nil {
 		return fail(ctx, "adding an API key", err)
 	}
@@ -28,12 +29,14 @@ func (s *Keys) AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error {
 	return nil
 }
 
-const keyColumns = `id, owner, label, created, expires, last_used, revoked, callback_url`
+const keyColumns = `id, owner, label, created, expires, last_used, revoked, callback_url, per_day, per_second`
 
 func scanKey(row pgx.CollectableRow) (apikey.Key, error) {
 	var k apikey.Key
 	var expires, used, revoked *time.Time
-	err := row.Scan(&k.ID, &k.Owner, &k.Label, &k.Created, &expires, &used, &revoked, &k.CallbackURL)
+	var perSecond float32
+	err := row.Scan(&k.ID, &k.Owner, &k.Label, &k.Created, &expires, &used, &revoked, &k.CallbackURL, &k.PerDay, &perSecond)
+	k.PerSecond = float64(perSecond)
 	for _, t := range []struct {
 		from *time.Time
 		to   *time.Time
