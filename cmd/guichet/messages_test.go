@@ -33,7 +33,7 @@ func TestMessagesAPI(t *testing.T) {
 	secret := map[string]string{}
 	for _, owner := range []string{"civil-status", "commerce"} {
 		secret[owner] = apikey.New()
-		if err := keys.AddAPIKey(ctx, apikey.Key{Owner: owner, Created: time.Now()}, apikey.Hash(secret[owner])); err != nil {
+		if err := keys.AddAPIKey(ctx, apikey.Key{Owner: owner, Created: time.Now(), PerSecond: 1000}, apikey.Hash(secret[owner])); err != nil {
 			t.Fatal(err)
 		}
 	}
