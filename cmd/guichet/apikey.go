@@ -48,7 +48,7 @@ func demoKeys(ctx context.Context, keys keyStore, cat cases.Catalogue, stdout io
 // hash is kept); list shows every key with its id, owner, expiry, last use
 // and whether it was revoked; revoke ID ends a key at once.
 func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, now func() time.Time) error {
-	const usage = "usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--expires 2027-06-30 | --days 365]\n" +
+	const usage = "usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--expires 2027-06-30 | --days 365] [--per-day N] [--per-second R]\n" +
 		"       guichet apikey list\n       guichet apikey revoke KEY_ID\n(each with [--database URL], default $DATABASE_URL)"
 	if len(args) == 0 {
 		return errors.New(usage)
@@ -57,13 +57,16 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 	fs.SetOutput(io.Discard)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
 	var owner, label, expires *string
-	var days *int
+	var days, perDay *int
+	var perSecond *float64
 	switch args[0] {
 	case "add":
 		owner = fs.String("owner", "", "the `administration` the key acts for (a service file's owner)")
 		label = fs.String("label", "", "what the key is for, for people")
 		expires = fs.String("expires", "", "the `date` (YYYY-MM-DD, Africa/Douala) from which the key is refused")
 		days = fs.Int("days", 0, "the key is refused after this many `days` (0: never, unless --expires)")
+		perDay = fs.Int("per-day", 0, "messages the key may send a day (0: 100,000)")
+		perSecond = fs.Float64("per-second", 0, "requests the key may make a second (0: 20)")
 	case "list", "revoke":
 	default:
 		return errors.New(usage)
@@ -91,7 +94,10 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 		if !known {
 			return fmt.Errorf("no service of the catalogue is owned by %q", *owner)
 		}
-		k = apikey.Key{Owner: *owner, Label: *label, Created: now()}
+		if *perDay < 0 || *perSecond < 0 {
+			return errors.New("apikey add: --per-day and --per-second must not be negative")
+		}
+		k = apikey.Key{Owner: *owner, Label: *label, Created: now(), PerDay: *perDay, PerSecond: *perSecond}
 		switch {
 		case *expires != "" && *days != 0:
 			return errors.New("apikey add: --expires or --days, not both")
@@ -134,7 +140,7 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tOWNER\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+		fmt.Fprintln(tw, "ID\tOWNER\tLABEL\tCREATED\tEXPIRES\tLAST USED\tLIMITS\tSTATE")
 		day := func(t time.Time) string {
 			if t.IsZero() {
 				return "-"
@@ -146,7 +152,8 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 			if err := k.Usable(now()); err != nil {
 				state = guichet.ErrorMessage(err)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Owner, cmp.Or(k.Label, "-"), day(k.Created), day(k.Expires), day(k.LastUsed), state)
+			d, s := k.Limits()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/day %g/s\t%s\n", k.ID, k.Owner, cmp.Or(k.Label, "-"), day(k.Created), day(k.Expires), day(k.LastUsed), d, s, state)
 		}
 		return tw.Flush()
 	case "revoke":

@@ -182,7 +182,7 @@ func TestMigrateAndAPIKeyCommands(t *testing.T) {
 		t.Error("a key for an administration that owns no service was made")
 	}
 	out.Reset()
-	if err := run(t.Context(), []string{"apikey", "add", "--owner", "commerce", "--label", "registry"}, nil, &out, io.Discard, env); err != nil {
+	if err := run(t.Context(), []string{"apikey", "add", "--owner", "commerce", "--label", "registry", "--per-day", "500"}, nil, &out, io.Discard, env); err != nil {
 		t.Fatalf("apikey add: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -210,7 +210,8 @@ func TestMigrateAndAPIKeyCommands(t *testing.T) {
 	}
 	listed := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(listed) != 2 || !strings.HasPrefix(listed[1], id+" ") || !strings.Contains(listed[1], "commerce") ||
-		!strings.Contains(listed[1], "registry") || !strings.HasSuffix(listed[1], "in force") || strings.Count(listed[1], " - ") != 1 {
+		!strings.Contains(listed[1], "registry") || !strings.HasSuffix(listed[1], "in force") || strings.Count(listed[1], " - ") != 1 ||
+		!strings.Contains(listed[1], "500/day 20/s") {
 		t.Errorf("apikey list:\n%s\nwant %s of commerce, in force, used, never expiring", out.String(), id)
 	}
 	if err := run(t.Context(), []string{"apikey", "revoke", "key_000000000000"}, nil, &out, io.Discard, env); err == nil {

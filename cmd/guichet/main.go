@@ -20,7 +20,7 @@ const usage = `guichet — USSD gateway to public services
   guichet smsc [--smpp ADDR] [--http ADDR] [--receipt-delay D] [--throttle-every N] [--drop-after N]
                                       an SMSC simulator for demos and tests
   guichet migrate [--database URL]    apply the database schema (DATABASE_URL)
-  guichet apikey add --owner ADMIN [--label TEXT] [--expires DATE | --days N]
+  guichet apikey add --owner ADMIN [--label TEXT] [--expires DATE | --days N] [--per-day N] [--per-second R]
                                       create a ministry API key (printed once)
   guichet apikey list | revoke KEY_ID the keys, their last use; end one at once
   guichet dial [--url URL] [--phone N] [--lang fr|en] CODE
