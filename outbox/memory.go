@@ -283,3 +283,23 @@ func (m *Memory) OwnMessages(ctx context.Context, owner string, statuses []strin
 	}
 	return out, nil
 }
+
+// CampaignCounts counts the messages of campaign id by bind and status.
+func (m *Memory) CampaignCounts(ctx context.Context, id int64) ([]DeliveryCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := map[[2]string]int{}
+	for _, q := range m.queue {
+		if q.Campaign == id && id != 0 {
+			n[[2]string{q.Bind, q.Status}]++
+		}
+	}
+	var out []DeliveryCount
+	for k, v := range n {
+		out = append(out, DeliveryCount{Bind: k[0], Status: k[1], N: v})
+	}
+	return out, nil
+}

@@ -32,6 +32,7 @@ type Message struct {
 	// (KeyID): it may read it back, and hear of its final state. "" for
 	// the gateway's own.
 	Owner, KeyID string
+	Campaign     int64 // the campaign it belongs to (0: none)
 	Created      time.Time
 	// Status is where its delivery stands: one of the Message* statuses.
 	Status   string

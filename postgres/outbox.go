@@ -16,23 +16,23 @@ import (
 
 // insertMessages adds messages to the outbox, in order, from arrays of
 // their fields; messageArgs makes them.
-const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id)
-	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate, m.bulk, m.owner, m.key_id
+const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, campaign)
+	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate, m.bulk, m.owner, m.key_id, nullif(m.campaign, 0)
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::boolean[],
-			$9::boolean[], $10::text[], $11::text[])
-		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, n)
+			$9::boolean[], $10::text[], $11::text[], $12::bigint[])
+		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, campaign, n)
 	ORDER BY m.n`
 
 func messageArgs(msgs []outbox.Message) []any {
 	n := len(msgs)
 	phone, lang, body, kind, ref, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	created, translit, bulk := make([]time.Time, n), make([]bool, n), make([]bool, n)
-	owner, key := make([]string, n), make([]string, n)
+	owner, key, campaign := make([]string, n), make([]string, n), make([]int64, n)
 	for i, m := range msgs {
 		phone[i], lang[i], body[i], kind[i], ref[i], created[i], status[i] = m.Phone, m.Lang, m.Body, m.Kind, m.CaseRef, m.Created, m.Status
-		translit[i], bulk[i], owner[i], key[i] = m.Transliterate, m.Bulk, m.Owner, m.KeyID
+		translit[i], bulk[i], owner[i], key[i], campaign[i] = m.Transliterate, m.Bulk, m.Owner, m.KeyID, m.Campaign
 	}
-	return []any{phone, lang, body, kind, ref, created, status, translit, bulk, owner, key}
+	return []any{phone, lang, body, kind, ref, created, status, translit, bulk, owner, key, campaign}
 }
 
 // queueMessages adds to b the writing of msgs, readied by
@@ -54,13 +54,13 @@ func writeMessages(ctx context.Context, q querier, msgs []outbox.Message) error 
 	return nil
 }
 
-const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate, bulk, owner, key_id, done`
+const messageColumns = `id, phone, lang, body, kind, case_ref, created, status, attempts, reason, bind, smsc_id, sent, transliterate, bulk, owner, key_id, done, coalesce(campaign, 0)`
 
 func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 	var m outbox.Message
 	var sent, done *time.Time
 	err := row.Scan(&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate,
-		&m.Bulk, &m.Owner, &m.KeyID, &done)
+		&m.Bulk, &m.Owner, &m.KeyID, &done, &m.Campaign)
 	if sent != nil {
 		m.Sent = *sent
 	}
@@ -112,7 +112,7 @@ const claimMessages = `WITH due AS (
 	UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
 	WHERE o.id = ANY (ARRAY(SELECT id FROM claimable))
 	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate,
-		o.bulk, o.owner, o.key_id, o.done`
+		o.bulk, o.owner, o.key_id, o.done, coalesce(o.campaign, 0)`
 
 // ClaimMessages implements delivery.DeliveryStore: FOR UPDATE SKIP LOCKED lets
 // senders in several processes claim at once, each its own messages, and a

@@ -48,6 +48,9 @@ func (db *DB) Console() *Console { return &Console{conn{DB: db}} }
 // Keys returns the store of API keys.
 func (db *DB) Keys() *Keys { return &Keys{conn{DB: db}} }
 
+// Campaigns returns the store of awareness campaigns.
+func (db *DB) Campaigns() *Campaigns { return &Campaigns{conn{DB: db}} }
+
 // Cases keeps the case domain: offices and visit slots, cases and their
 // history, hotline callbacks, opt-outs, and the results of idempotent
 // operations. It implements cases.DB and the stores a cases.Service runs
@@ -63,6 +66,10 @@ type Console struct{ conn }
 
 // Keys keeps API keys by their hash, as apikey.Memory does.
 type Keys struct{ conn }
+
+// Campaigns keeps awareness campaigns and their audiences, as
+// campaigns.Memory does.
+type Campaigns struct{ conn }
 
 // querier is what a transaction and the pool both do.
 type querier interface {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +19,8 @@ func (s *Outbox) ClaimWebhooks(ctx context.Context, limit int, now time.Time, le
 		taken AS (
 			UPDATE webhooks w SET attempts = w.attempts + 1, next_at = $3 FROM due WHERE w.id = due.id
 			RETURNING w.id, w.attempts, w.at, w.key_id, w.message_id)
-		SELECT t.id, t.attempts, t.at, coalesce(k.callback_url, ''), coalesce(k.callback_secret, ''), `+prefixed("o", messageColumns)+`
+		SELECT t.id, t.attempts, t.at, coalesce(k.callback_url, ''), coalesce(k.callback_secret, ''), o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason,
+			o.bind, o.smsc_id, o.sent, o.transliterate, o.bulk, o.owner, o.key_id, o.done, coalesce(o.campaign, 0)
 		FROM taken t JOIN outbox o ON o.id = t.message_id LEFT JOIN api_keys k ON k.id = t.key_id
 		ORDER BY t.id`, now, limit, now.Add(lease))
 	calls, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (webhook.Call, error) {
@@ -29,7 +29,7 @@ func (s *Outbox) ClaimWebhooks(ctx context.Context, limit int, now time.Time, le
 		m := &c.Message
 		err := row.Scan(&c.ID, &c.Attempts, &c.At, &c.URL, &c.Secret,
 			&m.ID, &m.Phone, &m.Lang, &m.Body, &m.Kind, &m.CaseRef, &m.Created, &m.Status, &m.Attempts, &m.Reason, &m.Bind, &m.SMSCID, &sent, &m.Transliterate,
-			&m.Bulk, &m.Owner, &m.KeyID, &done)
+			&m.Bulk, &m.Owner, &m.KeyID, &done, &m.Campaign)
 		if sent != nil {
 			m.Sent = *sent
 		}
@@ -72,13 +72,4 @@ func (s *Keys) SetCallback(ctx context.Context, id, url, secret string) error {
 		return fail(ctx, "setting a callback", guichet.Errorf(guichet.ENOTFOUND, "no api key %s", id))
 	}
 	return nil
-}
-
-// prefixed qualifies each of a list of columns with a table's alias.
-func prefixed(alias, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = alias + "." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }

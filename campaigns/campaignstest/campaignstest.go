@@ -1,0 +1,138 @@
+// Package campaignstest holds the contract every store of campaigns keeps
+// (campaigns.Memory, postgres.Campaigns), driven through the Runner as the
+// gateway drives it.
+package campaignstest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
+	"github.com/guichet/guichet/cases"
+)
+
+// audience says who sent STOP and who opened a case in English.
+type audience struct{ stopped, english map[string]bool }
+
+func (a audience) OptedOutAmong(_ context.Context, phones []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, p := range phones {
+		if a.stopped[p] {
+			out[p] = true
+		}
+	}
+	return out, nil
+}
+
+func (a audience) CaseLanguages(_ context.Context, phones []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range phones {
+		if a.english[p] {
+			out[p] = "en"
+		}
+	}
+	return out, nil
+}
+
+// Run runs the contract on a fresh store.
+func Run(t *testing.T, s campaigns.Store) {
+	ctx := t.Context()
+	noon := time.Date(2026, 12, 2, 12, 0, 0, 0, cases.Cameroon)
+	c := campaigns.Campaign{Owner: "health", Name: "Vaccination", Text: map[string]string{"fr": "Vaccination samedi.", "en": "Vaccination on Saturday."},
+		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "alice"}
+	night := c
+	night.From, night.To = 20*60, 23*60
+	if _, err := s.CreateCampaign(ctx, night, nil); guichet.ErrorCode(err) != guichet.EINVALID {
+		t.Errorf("a campaign at night: %v, want invalid", err)
+	}
+	var numbers []string
+	for i := range 25 {
+		numbers = append(numbers, fmt.Sprintf("+2376773%05d", i))
+	}
+	made, err := s.CreateCampaign(ctx, c, append(numbers, numbers[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made.ID == 0 || made.State != campaigns.Draft || made.Text["en"] != c.Text["en"] || made.By != "alice" {
+		t.Fatalf("made %+v", made)
+	}
+	if p, err := s.Progress(ctx, made.ID); err != nil || p.Audience != 25 || p.Waiting != 25 {
+		t.Fatalf("progress %+v, %v: want 25 numbers, each once, all waiting", p, err)
+	}
+	if _, err := s.SetState(ctx, made.ID, []string{campaigns.Running}, campaigns.Paused, noon); guichet.ErrorCode(err) != guichet.ECONFLICT {
+		t.Errorf("pausing a draft: %v, want conflict", err)
+	}
+	if _, err := s.SetState(ctx, 9999, []string{campaigns.Draft}, campaigns.Running, noon); guichet.ErrorCode(err) != guichet.ENOTFOUND {
+		t.Errorf("starting no campaign: %v, want not found", err)
+	}
+	now := noon.Add(-5 * time.Hour) // 07:00: before its window
+	r := &campaigns.Runner{Store: s, Chunk: 10, Now: func() time.Time { return now },
+		Audience: audience{stopped: map[string]bool{numbers[3]: true}, english: map[string]bool{numbers[1]: true}}}
+	step := func() campaigns.Progress {
+		t.Helper()
+		if err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Progress(ctx, made.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := step(); p.Waiting != 25 {
+		t.Errorf("a draft queued something: %+v", p)
+	}
+	if got, err := s.SetState(ctx, made.ID, []string{campaigns.Draft, campaigns.Paused}, campaigns.Running, now); err != nil || got.Started.IsZero() {
+		t.Fatalf("start: %+v, %v", got, err)
+	}
+	if p := step(); p.Waiting != 25 {
+		t.Errorf("queued before its window opened: %+v", p)
+	}
+	now = noon
+	if p := step(); p.Waiting != 15 || p.Skipped != 1 || p.Counts[""].Queued != 9 {
+		t.Errorf("a chunk of 10, one who sent STOP: %+v", p)
+	}
+	if _, err := s.SetState(ctx, made.ID, []string{campaigns.Running}, campaigns.Paused, now); err != nil {
+		t.Fatal(err)
+	}
+	if p := step(); p.Waiting != 15 {
+		t.Errorf("a paused campaign queued: %+v", p)
+	}
+	if _, err := s.SetState(ctx, made.ID, []string{campaigns.Paused}, campaigns.Running, now); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if p := step(); p.Waiting != 0 || p.Counts[""].Queued != 24 {
+		t.Errorf("after resuming: %+v, want all queued", p)
+	}
+	done, err := s.Campaign(ctx, made.ID)
+	if err != nil || done.State != campaigns.Done || done.Finished.IsZero() {
+		t.Errorf("a campaign with nothing left: %+v, %v; want done", done, err)
+	}
+	if _, err := s.SetState(ctx, made.ID, []string{campaigns.Draft, campaigns.Running, campaigns.Paused}, campaigns.Canceled, now); guichet.ErrorCode(err) != guichet.ECONFLICT {
+		t.Errorf("cancelling a done campaign: %v, want conflict", err)
+	}
+	if all, err := s.Campaigns(ctx, "health"); err != nil || len(all) != 1 {
+		t.Errorf("health's campaigns: %+v, %v", all, err)
+	}
+	if all, err := s.Campaigns(ctx, "commerce"); err != nil || len(all) != 0 {
+		t.Errorf("commerce sees %+v, %v", all, err)
+	}
+
+	// A rate: a few a step.
+	slow := c
+	slow.Rate = 3
+	rated, err := s.CreateCampaign(ctx, slow, numbers[:10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetState(ctx, rated.ID, []string{campaigns.Draft}, campaigns.Running, now)
+	r.Every = time.Second
+	r.Step(ctx)
+	if p, _ := s.Progress(ctx, rated.ID); p.Waiting != 7 {
+		t.Errorf("3 a second, one step: %d waiting, want 7", p.Waiting)
+	}
+}

@@ -1,0 +1,147 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Audience is what the runner asks of the gateway for each chunk of
+// numbers: which sent STOP, and the language known for each.
+type Audience interface {
+	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
+	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
+}
+
+// Languages is the language each citizen chose on the phone ("" none).
+type Languages interface {
+	Language(ctx context.Context, phone string) string
+}
+
+// Runner queues the running campaigns' messages, a chunk at a time, within
+// their windows and rates; one that has no number left is done.
+type Runner struct {
+	Store     Store
+	Audience  Audience
+	Languages Languages        // nil: only the cases' languages
+	Chunk     int              // numbers a step takes of a campaign (500)
+	Every     time.Duration    // how often Run steps (1 s)
+	Now       func() time.Time // nil: time.Now
+	Log       *slog.Logger
+	// Running lists the campaigns running now (Store.Campaigns of any
+	// owner, filtered, unless the store says it faster).
+	credit map[int64]float64 // messages each rate-limited campaign may still queue
+}
+
+// Run steps until ctx ends.
+func (r *Runner) Run(ctx context.Context) {
+	t := time.NewTicker(r.every())
+	defer t.Stop()
+	for {
+		if err := r.Step(ctx); err != nil {
+			r.log().Warn("campaigns", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Runner) every() time.Duration {
+	if r.Every > 0 {
+		return r.Every
+	}
+	return time.Second
+}
+
+// Step queues one chunk of each running campaign whose window is open.
+func (r *Runner) Step(ctx context.Context) error {
+	all, err := r.Store.Campaigns(ctx, "*")
+	if err != nil {
+		return fmt.Errorf("campaigns: listing: %w", err)
+	}
+	now := r.now()
+	if r.credit == nil {
+		r.credit = map[int64]float64{}
+	}
+	for _, c := range all {
+		if c.State != Running || !c.Open(now) {
+			continue
+		}
+		n := r.Chunk
+		if n <= 0 {
+			n = 500
+		}
+		if c.Rate > 0 {
+			r.credit[c.ID] = min(r.credit[c.ID]+c.Rate*r.every().Seconds(), float64(n))
+			n = int(r.credit[c.ID])
+			if n == 0 {
+				continue
+			}
+			r.credit[c.ID] -= float64(n)
+		}
+		left, err := r.Store.QueueNext(ctx, c.ID, n, r.compose(c))
+		if err != nil {
+			return fmt.Errorf("campaigns: queueing campaign %d: %w", c.ID, err)
+		}
+		if left == 0 {
+			if _, err := r.Store.SetState(ctx, c.ID, []string{Running}, Done, now); err != nil {
+				return fmt.Errorf("campaigns: ending campaign %d: %w", c.ID, err)
+			}
+			r.log().Info("campaign done", "campaign", c.ID, "owner", c.Owner)
+		}
+	}
+	return nil
+}
+
+// compose makes a chunk's messages: nothing to those who sent STOP, each
+// other in their language (their choice on the phone, else their latest
+// case's, else French).
+func (r *Runner) compose(c Campaign) Compose {
+	return func(ctx context.Context, phones []string) ([]Queued, error) {
+		out, err := r.Audience.OptedOutAmong(ctx, phones)
+		if err != nil {
+			return nil, err
+		}
+		langs, err := r.Audience.CaseLanguages(ctx, phones)
+		if err != nil {
+			return nil, err
+		}
+		q := make([]Queued, len(phones))
+		for i, p := range phones {
+			if out[p] {
+				q[i] = Queued{Phone: p, Skip: "sent STOP"}
+				continue
+			}
+			lang := "fr"
+			if l := langs[p]; l == "en" || l == "fr" {
+				lang = l
+			}
+			if r.Languages != nil {
+				if l := r.Languages.Language(ctx, p); l == "en" || l == "fr" {
+					lang = l
+				}
+			}
+			body, lang := c.TextFor(lang)
+			q[i] = Queued{Phone: p, Lang: lang, Body: body}
+		}
+		return q, nil
+	}
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}

@@ -1,0 +1,208 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
+	"github.com/guichet/guichet/outbox"
+)
+
+const campaignColumns = `id, owner, name, text_fr, text_en, window_from, window_to, rate, state, made_by, created, started, finished`
+
+func scanCampaign(row pgx.CollectableRow) (campaigns.Campaign, error) {
+	var c campaigns.Campaign
+	var fr, en string
+	var from, to int16
+	var rate float32
+	var started, finished *time.Time
+	err := row.Scan(&c.ID, &c.Owner, &c.Name, &fr, &en, &from, &to, &rate, &c.State, &c.By, &c.Created, &started, &finished)
+	c.Text = map[string]string{}
+	if fr != "" {
+		c.Text["fr"] = fr
+	}
+	if en != "" {
+		c.Text["en"] = en
+	}
+	c.From, c.To, c.Rate = int(from), int(to), float64(rate)
+	if started != nil {
+		c.Started = *started
+	}
+	if finished != nil {
+		c.Finished = *finished
+	}
+	return c, err
+}
+
+// CreateCampaign records a campaign, as a draft, with its audience (each
+// number once, in order).
+func (s *Campaigns) CreateCampaign(ctx context.Context, c campaigns.Campaign, numbers []string) (campaigns.Campaign, error) {
+	if err := c.Check(); err != nil {
+		return c, err
+	}
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return c, fail(ctx, "creating a campaign", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, _ := tx.Query(ctx, `INSERT INTO campaigns (owner, name, text_fr, text_en, window_from, window_to, rate, made_by, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+campaignColumns,
+		c.Owner, c.Name, c.Text["fr"], c.Text["en"], c.From, c.To, c.Rate, c.By, s.now())
+	made, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
+	if err != nil {
+		return c, fail(ctx, "creating a campaign", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO campaign_numbers (campaign_id, phone, n)
+		SELECT $1, p, n FROM unnest($2::text[]) WITH ORDINALITY AS u(p, n) ON CONFLICT DO NOTHING`, made.ID, numbers); err != nil {
+		return c, fail(ctx, "creating a campaign's audience", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return c, fail(ctx, "creating a campaign", err)
+	}
+	return made, nil
+}
+
+// Campaign returns campaign id: ENOTFOUND if there is none.
+func (s *Campaigns) Campaign(ctx context.Context, id int64) (campaigns.Campaign, error) {
+	rows, _ := s.q().Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id)
+	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
+	if notFound(err) {
+		return c, fail(ctx, "reading a campaign", guichet.Errorf(guichet.ENOTFOUND, "no campaign %d", id))
+	}
+	if err != nil {
+		return c, fail(ctx, "reading a campaign", err)
+	}
+	return c, nil
+}
+
+// Campaigns returns owner's campaigns, the newest first ("*": everyone's).
+func (s *Campaigns) Campaigns(ctx context.Context, owner string) ([]campaigns.Campaign, error) {
+	rows, _ := s.q().Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE $1 = '*' OR owner = $1 ORDER BY id DESC LIMIT 500`, owner)
+	cs, err := pgx.CollectRows(rows, scanCampaign)
+	if err != nil {
+		return nil, fail(ctx, "listing campaigns", err)
+	}
+	return cs, nil
+}
+
+// SetState moves campaign id from one of states from to state, dating its
+// start or its end: ECONFLICT if it is in none of them.
+func (s *Campaigns) SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (campaigns.Campaign, error) {
+	rows, _ := s.q().Query(ctx, `UPDATE campaigns SET state = $3,
+			started = CASE WHEN $3 = 'running' THEN coalesce(started, $4) ELSE started END,
+			finished = CASE WHEN $3 IN ('done', 'canceled') THEN $4 ELSE finished END
+		WHERE id = $1 AND state = ANY($2) RETURNING `+campaignColumns, id, from, state, at)
+	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
+	if notFound(err) {
+		if _, err := s.Campaign(ctx, id); err != nil {
+			return c, err
+		}
+		return c, fail(ctx, "changing a campaign", guichet.Errorf(guichet.ECONFLICT, "campaign %d cannot become %s now", id, state))
+	}
+	if err != nil {
+		return c, fail(ctx, "changing a campaign", err)
+	}
+	return c, nil
+}
+
+// Progress counts campaign id's audience and its messages by operator.
+func (s *Campaigns) Progress(ctx context.Context, id int64) (campaigns.Progress, error) {
+	p := campaigns.Progress{Counts: map[string]campaigns.Row{}}
+	if err := s.q().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE message_id IS NULL AND skipped = ''),
+			count(*) FILTER (WHERE skipped <> '') FROM campaign_numbers WHERE campaign_id = $1`, id).Scan(&p.Audience, &p.Waiting, &p.Skipped); err != nil {
+		return p, fail(ctx, "counting a campaign", err)
+	}
+	rows, _ := s.q().Query(ctx, `SELECT bind, status, count(*) FROM outbox WHERE campaign = $1 GROUP BY bind, status`, id)
+	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outbox.DeliveryCount])
+	if err != nil {
+		return p, fail(ctx, "counting a campaign", err)
+	}
+	for _, c := range counts {
+		campaigns.Count(p.Counts, c.Bind, c.Status, c.N)
+	}
+	return p, nil
+}
+
+// QueueNext takes up to n waiting numbers of the running campaign id, in
+// their order, writes the messages compose makes to the outbox (bulk, of
+// the campaign) and marks the numbers, in one transaction; numbers that
+// another gateway is queueing are left to it. It returns how many wait.
+func (s *Campaigns) QueueNext(ctx context.Context, id int64, n int, compose campaigns.Compose) (int, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return 0, fail(ctx, "queueing a campaign", err)
+	}
+	defer tx.Rollback(ctx)
+	var c campaigns.Campaign
+	rows, _ := tx.Query(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1 FOR SHARE`, id)
+	if c, err = pgx.CollectExactlyOneRow(rows, scanCampaign); err != nil {
+		return 0, fail(ctx, "queueing a campaign", err)
+	}
+	if c.State != campaigns.Running {
+		return 1, nil // paused or cancelled meanwhile: nothing now
+	}
+	rows, _ = tx.Query(ctx, `SELECT phone FROM campaign_numbers WHERE campaign_id = $1 AND message_id IS NULL AND skipped = ''
+		ORDER BY n LIMIT $2 FOR UPDATE SKIP LOCKED`, id, n)
+	phones, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, fail(ctx, "queueing a campaign", err)
+	}
+	if len(phones) > 0 {
+		qs, err := compose(ctx, phones)
+		if err != nil {
+			return 0, err
+		}
+		var msgs []outbox.Message
+		var sendTo, skipTo, skipWhy []string
+		now := s.now()
+		for _, q := range qs {
+			if q.Skip != "" {
+				skipTo, skipWhy = append(skipTo, q.Phone), append(skipWhy, q.Skip)
+				continue
+			}
+			sendTo = append(sendTo, q.Phone)
+			msgs = append(msgs, outbox.Message{Phone: q.Phone, Lang: q.Lang, Body: q.Body, Kind: campaigns.Kind, Bulk: true,
+				Owner: c.Owner, Campaign: id, Created: now, Status: outbox.MessagePending})
+		}
+		ready, err := outbox.Prepare(msgs, now)
+		if err != nil {
+			return 0, fail(ctx, "queueing a campaign", err)
+		}
+		if len(ready) > 0 {
+			rows, _ := tx.Query(ctx, insertMessages+` RETURNING id, phone`, messageArgs(ready)...)
+			type idPhone struct {
+				ID    int64
+				Phone string
+			}
+			got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[idPhone])
+			if err != nil {
+				return 0, fail(ctx, "queueing a campaign", err)
+			}
+			ids, to := make([]int64, len(got)), make([]string, len(got))
+			for i, g := range got {
+				ids[i], to[i] = g.ID, g.Phone
+			}
+			if _, err := tx.Exec(ctx, `UPDATE campaign_numbers c SET message_id = u.id
+				FROM unnest($2::text[], $3::bigint[]) AS u(phone, id) WHERE c.campaign_id = $1 AND c.phone = u.phone`, id, to, ids); err != nil {
+				return 0, fail(ctx, "queueing a campaign", err)
+			}
+		}
+		if len(skipTo) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE campaign_numbers c SET skipped = u.why
+				FROM unnest($2::text[], $3::text[]) AS u(phone, why) WHERE c.campaign_id = $1 AND c.phone = u.phone`, id, skipTo, skipWhy); err != nil {
+				return 0, fail(ctx, "queueing a campaign", err)
+			}
+		}
+	}
+	var left int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM campaign_numbers WHERE campaign_id = $1 AND message_id IS NULL AND skipped = ''`, id).Scan(&left); err != nil {
+		return 0, fail(ctx, "queueing a campaign", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fail(ctx, "queueing a campaign", err)
+	}
+	return left, nil
+}

@@ -1,0 +1,11 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/guichet/guichet/campaigns/campaignstest"
+)
+
+func TestCampaigns(t *testing.T) {
+	campaignstest.Run(t, newStore(t).Campaigns())
+}
