@@ -49,6 +49,7 @@ type Server struct {
 	Notify    Notifier  // POST /api/v1/messages
 	Messages  Messages  // GET /api/v1/messages
 	Callbacks Callbacks // PUT /api/v1/callback; nil: none (memory)
+	Campaigns CampaignStore
 	// CallbackAllow lists the addresses a callback may go to besides
 	// public ones (tests, a ministry's private network).
 	CallbackAllow []netip.Prefix
@@ -90,6 +91,10 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/api/v1/callback", s.getCallback)
 		r.Put("/api/v1/callback", s.putCallback)
 		r.Delete("/api/v1/callback", s.deleteCallback)
+		r.Post("/api/v1/campaigns", s.createCampaign)
+		r.Get("/api/v1/campaigns", s.listCampaigns)
+		r.Get("/api/v1/campaigns/{id}", s.getCampaign)
+		r.Post("/api/v1/campaigns/{id}/{action}", s.moveCampaign)
 	})
 }
 

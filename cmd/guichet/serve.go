@@ -17,6 +17,7 @@ import (
 
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/api"
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
@@ -202,7 +203,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		return nil, err
 	}
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
-		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -285,6 +286,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { g.sms.dispatcher.Run(jobs) })
 	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
+	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Languages: g.engine, Now: cfg.Clock,
+		Log: log.With("comp", "campaigns")}
+	wg.Go(func() { runner.Run(jobs) })
 	if g.stores.webhooks != nil {
 		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
@@ -77,6 +78,7 @@ type stores struct {
 	// keys' callback URLs: nil on the embedded default (none there).
 	webhooks  webhook.Store
 	callbacks api.Callbacks
+	campaigns campaigns.Store
 	// bindHold shares each operator's binds among the gateways of a
 	// fleet (PostgreSQL); nil on the embedded default: this process alone.
 	bindHold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)
@@ -128,7 +130,7 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 		}
 		log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data (set DATABASE_URL for PostgreSQL)")
 		return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: out, accounts: console, trail: console,
-			keys: &apikey.Memory{}, close: func() {}}, nil
+			keys: &apikey.Memory{}, campaigns: &campaigns.Memory{Outbox: out, Now: cfg.Clock}, close: func() {}}, nil
 	}
 	if cfg.Migrate {
 		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
@@ -151,5 +153,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), bindHold: db.BindHold, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), bindHold: db.BindHold, close: pool.Close}, nil
 }

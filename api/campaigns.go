@@ -1,0 +1,234 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
+	"github.com/guichet/guichet/cases"
+)
+
+// CampaignStore is where the API keeps campaigns (campaigns.Store).
+type CampaignStore = campaigns.Store
+
+// CampaignRequest is the body of POST /api/v1/campaigns.
+type CampaignRequest struct {
+	Name     string            `json:"name"`
+	Text     map[string]string `json:"text"`
+	Window   *CampaignWindow   `json:"window,omitempty"`
+	Rate     float64           `json:"rate,omitempty"`
+	Audience CampaignAudience  `json:"audience"`
+}
+
+// CampaignWindow is the sending window, in Africa/Douala's time.
+type CampaignWindow struct {
+	From string `json:"from"` // "08:00"
+	To   string `json:"to"`   // "20:00"
+}
+
+// CampaignAudience is who gets the campaign: numbers, a CSV file's text,
+// or the citizens of one of the key's services (those whose cases are in
+// a status, if given). One of them.
+type CampaignAudience struct {
+	Numbers []string `json:"numbers,omitempty"`
+	CSV     string   `json:"csv,omitempty"`
+	Service string   `json:"service,omitempty"`
+	Status  string   `json:"status,omitempty"`
+}
+
+// CampaignView is a campaign as the API shows it, with its progress.
+type CampaignView struct {
+	ID       string                   `json:"id"`
+	Name     string                   `json:"name"`
+	Text     map[string]string        `json:"text"`
+	Window   CampaignWindow           `json:"window"`
+	Rate     float64                  `json:"rate,omitempty"`
+	State    string                   `json:"state"`
+	Created  time.Time                `json:"created"`
+	Started  time.Time                `json:"started,omitzero"`
+	Finished time.Time                `json:"finished,omitzero"`
+	Audience int                      `json:"audience"`
+	Waiting  int                      `json:"waiting"`
+	OptedOut int                      `json:"opted_out"`
+	Counts   map[string]campaigns.Row `json:"operators"`
+	BadLines []campaigns.LineError    `json:"bad_lines,omitempty"`
+}
+
+// MaxCampaignBody bounds POST /api/v1/campaigns: a CSV of about 100,000
+// numbers.
+const MaxCampaignBody = 4 << 20
+
+func minutes(hhmm string) (int, error) {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return 0, guichet.Errorf(guichet.EINVALID, "window: %q is not a time like 08:00", hhmm)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	var req CampaignRequest
+	if !decodeBody(w, r, MaxCampaignBody, &req) {
+		return
+	}
+	k := apiKey(r)
+	c := campaigns.Campaign{Owner: k.Owner, Name: strings.TrimSpace(req.Name), Text: req.Text, Rate: req.Rate,
+		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "api:" + k.ID}
+	if req.Window != nil {
+		var err error
+		if c.From, err = minutes(req.Window.From); err == nil {
+			c.To, err = minutes(req.Window.To)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if err := c.Check(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	numbers, bad, err := s.audience(r.Context(), k.Owner, req.Audience)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	made, err := s.Campaigns.CreateCampaign(r.Context(), c, numbers)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("campaign made", "campaign", made.ID, "owner", k.Owner, "numbers", len(numbers), "bad_lines", len(bad))
+	s.writeCampaign(w, r, http.StatusCreated, made, bad)
+}
+
+// audience reads who a campaign goes to.
+func (s *Server) audience(ctx context.Context, owner string, a CampaignAudience) ([]string, []campaigns.LineError, error) {
+	given := 0
+	for _, b := range []bool{len(a.Numbers) > 0, a.CSV != "", a.Service != ""} {
+		if b {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, nil, guichet.Errorf(guichet.EINVALID, "audience: give numbers, csv or service, one of them")
+	}
+	switch {
+	case a.CSV != "":
+		return campaigns.ReadNumbers(strings.NewReader(a.CSV), "CM")
+	case len(a.Numbers) > 0:
+		return campaigns.ReadNumbers(strings.NewReader(strings.Join(a.Numbers, "\n")), "CM")
+	}
+	if s.Catalogue.Services[a.Service] == nil || s.Catalogue.Services[a.Service].Owner != owner {
+		return nil, nil, guichet.Errorf(guichet.EINVALID, "audience: no service %q of yours", a.Service)
+	}
+	var out []string
+	seen := map[string]bool{}
+	f := cases.CaseFilter{Services: []string{a.Service}, Status: a.Status, Limit: MaxLimit}
+	for {
+		page, err := s.Cases.Cases(ctx, f, owner)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range page {
+			if !seen[c.Phone] {
+				seen[c.Phone] = true
+				out = append(out, c.Phone)
+			}
+		}
+		if len(page) < f.Limit || len(out) > campaigns.MaxAudience {
+			break
+		}
+		f.After = page[len(page)-1].Ref
+	}
+	if len(out) == 0 {
+		return nil, nil, guichet.Errorf(guichet.EINVALID, "audience: no citizen has a case of %s%s", a.Service, map[bool]string{true: " in " + a.Status}[a.Status != ""])
+	}
+	return out, nil, nil
+}
+
+func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c campaigns.Campaign, bad []campaigns.LineError) {
+	p, err := s.Campaigns.Progress(r.Context(), c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, CampaignView{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Text: c.Text, Rate: c.Rate, State: c.State,
+		Window:  CampaignWindow{From: fmt.Sprintf("%02d:%02d", c.From/60, c.From%60), To: fmt.Sprintf("%02d:%02d", c.To/60, c.To%60)},
+		Created: c.Created, Started: c.Started, Finished: c.Finished, Audience: p.Audience, Waiting: p.Waiting, OptedOut: p.Skipped,
+		Counts: p.Counts, BadLines: bad})
+}
+
+// ownCampaign reads the campaign of the URL if the key's administration
+// made it.
+func (s *Server) ownCampaign(w http.ResponseWriter, r *http.Request) (campaigns.Campaign, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	var c campaigns.Campaign
+	if err == nil {
+		c, err = s.Campaigns.Campaign(r.Context(), id)
+	}
+	if err != nil || c.Owner != owner(r) {
+		writeProblem(w, r, http.StatusNotFound, "no campaign "+chi.URLParam(r, "id")+" of yours")
+		return c, false
+	}
+	return c, true
+}
+
+func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
+	if c, ok := s.ownCampaign(w, r); ok {
+		s.writeCampaign(w, r, http.StatusOK, c, nil)
+	}
+}
+
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
+	all, err := s.Campaigns.Campaigns(r.Context(), owner(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := struct {
+		Campaigns []map[string]string `json:"campaigns"`
+	}{Campaigns: []map[string]string{}}
+	for _, c := range all {
+		out.Campaigns = append(out.Campaigns, map[string]string{"id": strconv.FormatInt(c.ID, 10), "name": c.Name, "state": c.State})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// moves are what each action does to a campaign: from which states, to
+// which.
+var moves = map[string]struct {
+	from []string
+	to   string
+}{
+	"start":  {[]string{campaigns.Draft}, campaigns.Running},
+	"pause":  {[]string{campaigns.Running}, campaigns.Paused},
+	"resume": {[]string{campaigns.Paused}, campaigns.Running},
+	"cancel": {[]string{campaigns.Draft, campaigns.Running, campaigns.Paused}, campaigns.Canceled},
+}
+
+func (s *Server) moveCampaign(w http.ResponseWriter, r *http.Request) {
+	m, ok := moves[chi.URLParam(r, "action")]
+	if !ok {
+		writeProblem(w, r, http.StatusNotFound, "no such action: start, pause, resume or cancel")
+		return
+	}
+	c, ok := s.ownCampaign(w, r)
+	if !ok {
+		return
+	}
+	moved, err := s.Campaigns.SetState(r.Context(), c.ID, m.from, m.to, s.now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.Log.Info("campaign "+chi.URLParam(r, "action"), "campaign", c.ID, "owner", c.Owner, "key_id", apiKey(r).ID)
+	s.writeCampaign(w, r, http.StatusOK, moved, nil)
+}
