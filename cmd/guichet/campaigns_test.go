@@ -81,7 +81,7 @@ func TestCampaignAPI(t *testing.T) {
 		}
 	}
 	body, _ := json.Marshal(map[string]any{"name": "Vaccination Wouri", "rate": 20,
-		"text": map[string]string{"fr": "Vaccination gratuite samedi.", "en": "Free vaccination on Saturday."},
+		"text":     map[string]string{"fr": "Vaccination gratuite samedi.", "en": "Free vaccination on Saturday."},
 		"audience": map[string]string{"csv": csv.String()}})
 	code, c := call("POST", "/api/v1/campaigns", "civil-status", string(body))
 	if code != http.StatusCreated || c["state"] != "draft" || c["audience"] != float64(40) {
