@@ -22,9 +22,11 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/staff"
 )
 
 var screenshots = flag.Bool("screenshots", false,
@@ -659,4 +661,96 @@ func (p *tab) wantNextTo(field, errSel, says string) {
 // jsString quotes s for a script.
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// A supervisor runs a campaign from the console: the form counts the
+// text's SMS as it is typed; a CSV with two bad lines is uploaded and the
+// page names them; started, paused (nothing more goes), resumed, the
+// progress reaches 100% on its own; the audit log tells its history.
+func TestBrowserCampaign(t *testing.T) {
+	r := newRig(t)
+	p := r.chromium(t)
+	p.signIn("paul")
+	p.open("/hotline/campaigns")
+	p.fill("#name", "Vaccination Wouri")
+	write := func(sel, text string) { // an empty textarea, typed key by key
+		t.Helper()
+		if err := p.query(chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("#text_fr", "Vaccination gratuite samedi au centre de santé de Bonabéri.")
+	p.wantText("#parts_fr", "GSM-7, 1 SMS")
+	write("#text_en", "Free vaccination on Saturday, Bonaberi: "+strings.Repeat("ça ", 15))
+	p.wantText("#parts_en", "UCS-2, 2 SMS")
+	var csv strings.Builder
+	csv.WriteString("numero,nom\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "6775%05d,x\n", i)
+		if i == 4 {
+			csv.WriteString("bonjour,x\n") // line 7
+		}
+		if i == 9 {
+			csv.WriteString("12,x\n") // line 13
+		}
+	}
+	file := filepath.Join(t.TempDir(), "audience.csv")
+	if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.query(chromedp.SetUploadFiles(chromedp.CSS("#audience"), []string{file})); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.click("#makecampaign"); code != 200 {
+		t.Fatalf("making the campaign: %d", code)
+	}
+	p.wantText("#badlines", "7, 13")
+	p.wantText("#state", "draft")
+	p.wantText("#numbers", "30 numbers, 30 waiting")
+	step := func() {
+		t.Helper()
+		runner := &campaigns.Runner{Store: r.campaigns, Audience: r.cases, Chunk: 10, Now: func() time.Time { return r.now }}
+		if err := runner.Step(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.click("#start")
+	p.wantText("#state", "running")
+	step()
+	p.open(p.location())
+	p.wantText("#percent", "33%")
+	p.click("#pause")
+	p.wantText("#state", "paused")
+	step()
+	p.open(p.location())
+	p.wantText("#percent", "33%")
+	p.click("#resume")
+	step()
+	step()
+	// The page refreshes by itself while the campaign runs.
+	if err := p.query(chromedp.WaitVisible(chromedp.CSS(`#percent`))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for p.text("#state") != "done" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page says %q, %q: it did not refresh to done", p.text("#state"), p.text("#percent"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.wantText("#percent", "100%")
+	p.wantText("#operators", "not sent yet", "30")
+	es, err := r.store.AuditLog(t.Context(), staff.AuditFilter{User: "paul", Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Action, "campaign.") {
+			actions = append(actions, e.Action)
+		}
+	}
+	if strings.Join(actions, " ") != "campaign.resume campaign.pause campaign.start campaign.create" {
+		t.Errorf("audit log %v", actions)
+	}
 }

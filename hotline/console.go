@@ -23,6 +23,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
@@ -96,8 +97,9 @@ type Console struct {
 	Outbox    Outbox
 	Engine    Stepper
 	Catalogue *menus.Catalogue
-	Region    string // numbers typed without a country code (CM)
-	Prefix    string // where the console is mounted: "/hotline"
+	Campaigns campaigns.Store // nil: no campaigns page
+	Region    string          // numbers typed without a country code (CM)
+	Prefix    string          // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served
 	// over HTTPS (everywhere but a loopback demo).
 	Secure bool
@@ -106,6 +108,9 @@ type Console struct {
 
 	pages map[string]*template.Template
 }
+
+// MaxUpload bounds a form with a file: a campaign's audience.
+const MaxUpload = 8 << 20
 
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -170,6 +175,12 @@ func (c *Console) Routes(r chi.Router) error {
 				r.Get("/audit", c.auditPage)
 				r.Get("/phone", c.phonePage)
 				r.Post("/phone", c.phoneStep)
+				if c.Campaigns != nil {
+					r.Get("/campaigns", c.campaignsPage)
+					r.Post("/campaigns", c.createCampaign)
+					r.Get("/campaigns/{id}", c.campaignPage)
+					r.Post("/campaigns/{id}/{action}", c.moveCampaign)
+				}
 			})
 			r.Group(func(r chi.Router) {
 				r.Use(c.atLeast(staff.Admin))
@@ -256,8 +267,16 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
+			var err error
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				// A campaign's audience file: up to 8 MiB, kept in memory.
+				r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
+				err = r.ParseMultipartForm(MaxUpload)
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+				err = r.ParseForm()
+			}
+			if err != nil || !sameToken(r.PostForm.Get("csrf"), s.CSRF) {
 				c.failStatus(w, r, http.StatusForbidden, u.Lang, "csrf")
 				return
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/menus"
@@ -27,12 +28,13 @@ import (
 
 // rig is a console on in-memory stores, served on loopback.
 type rig struct {
-	srv     *httptest.Server
-	store   *staff.Memory
-	cases   *cases.Memory
-	out     *outbox.Memory
-	console *hotline.Console
-	now     time.Time
+	srv       *httptest.Server
+	store     *staff.Memory
+	cases     *cases.Memory
+	out       *outbox.Memory
+	campaigns *campaigns.Memory
+	console   *hotline.Console
+	now       time.Time
 }
 
 const password = "correct horse battery"
@@ -56,8 +58,9 @@ func newRig(t *testing.T) *rig {
 	t.Cleanup(journal.Close)
 	eng := ussd.NewEngine(cat, sessions.NewMemory(clock), native, journal, ussd.Config{}, log)
 	eng.Now = clock
+	r.campaigns = &campaigns.Memory{Outbox: r.out, Now: clock}
 	r.console = &hotline.Console{Accounts: r.store, Trail: r.store, Cases: native, Records: r.cases, Outbox: r.out, Engine: eng, Catalogue: cat,
-		Prefix: "/hotline", Now: clock, Log: log}
+		Campaigns: r.campaigns, Prefix: "/hotline", Now: clock, Log: log}
 	mux := chi.NewRouter()
 	mux.Route("/hotline", func(cr chi.Router) {
 		if err := r.console.Routes(cr); err != nil {

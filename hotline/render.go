@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,14 @@ var funcs = template.FuncMap{
 	"atLeast":    func(u staff.User, r string) bool { return u.Role.AtLeast(staff.Role(r)) },
 	"pathEscape": url.PathEscape,
 	"roles":      func() []staff.Role { return staff.Roles },
+	"list":       func(s ...string) []string { return s },
+	"div":        func(a, b int) int { return a / b },
+	"mod":        func(a, b int) int { return a % b },
+	// canMove says whether a campaign in state may take the action.
+	"canMove": func(state, action string) bool {
+		m, ok := consoleMoves[action]
+		return ok && slices.Contains(m.from, state)
+	},
 }
 
 // parsePages parses each page with the layout.

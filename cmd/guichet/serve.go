@@ -139,7 +139,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}
 
 	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll}
-	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox,
+	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
 		return nil, err
