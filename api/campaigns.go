@@ -12,7 +12,6 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/campaigns"
-	"github.com/guichet/guichet/cases"
 )
 
 // CampaignStore is where the API keeps campaigns (campaigns.Store).
@@ -129,29 +128,8 @@ func (s *Server) audience(ctx context.Context, owner string, a CampaignAudience)
 	if s.Catalogue.Services[a.Service] == nil || s.Catalogue.Services[a.Service].Owner != owner {
 		return nil, nil, guichet.Errorf(guichet.EINVALID, "audience: no service %q of yours", a.Service)
 	}
-	var out []string
-	seen := map[string]bool{}
-	f := cases.CaseFilter{Services: []string{a.Service}, Status: a.Status, Limit: MaxLimit}
-	for {
-		page, err := s.Cases.Cases(ctx, f, owner)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, c := range page {
-			if !seen[c.Phone] {
-				seen[c.Phone] = true
-				out = append(out, c.Phone)
-			}
-		}
-		if len(page) < f.Limit || len(out) > campaigns.MaxAudience {
-			break
-		}
-		f.After = page[len(page)-1].Ref
-	}
-	if len(out) == 0 {
-		return nil, nil, guichet.Errorf(guichet.EINVALID, "audience: no citizen has a case of %s%s", a.Service, map[bool]string{true: " in " + a.Status}[a.Status != ""])
-	}
-	return out, nil, nil
+	numbers, err := campaigns.FromCases(ctx, s.Cases, a.Service, a.Status, owner)
+	return numbers, nil, err
 }
 
 func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c campaigns.Campaign, bad []campaigns.LineError) {

@@ -173,6 +173,47 @@ func ReadNumbers(r io.Reader, region string) ([]string, []LineError, error) {
 	return out, bad, nil
 }
 
+// CaseLister pages through cases (cases.Service.Cases).
+type CaseLister interface {
+	Cases(ctx context.Context, f cases.CaseFilter, owner string) ([]cases.Case, error)
+}
+
+// FromCases is the audience of the citizens who have a case of service (in
+// status, if given), seen by owner ("" sees every service's): each number
+// once, in the order of the cases' references.
+func FromCases(ctx context.Context, l CaseLister, service, status, owner string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	f := cases.CaseFilter{Services: []string{service}, Status: status, Limit: 500}
+	for {
+		page, err := l.Cases(ctx, f, owner)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			if !seen[c.Phone] {
+				seen[c.Phone] = true
+				out = append(out, c.Phone)
+			}
+		}
+		if len(out) > MaxAudience {
+			return nil, guichet.Errorf(guichet.EINVALID, "over %d numbers in one campaign", MaxAudience)
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].Ref
+	}
+	if len(out) == 0 {
+		what := service
+		if status != "" {
+			what += " in " + status
+		}
+		return nil, guichet.Errorf(guichet.EINVALID, "audience: no citizen has a case of %s", what)
+	}
+	return out, nil
+}
+
 // Progress is where a campaign stands, per operator.
 type Progress struct {
 	Audience int            // numbers in it

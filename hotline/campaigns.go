@@ -42,7 +42,18 @@ func (c *Console) renderCampaigns(w http.ResponseWriter, r *http.Request, status
 		c.fail(w, r, err)
 		return
 	}
-	c.render(w, r, status, "campaigns", view{Data: all, Errors: errs, Form: form, Flash: flash(r, langOf(r))})
+	u, _ := userOf(r)
+	var services []map[string]any
+	for _, id := range c.Catalogue.ServiceIDs() {
+		svc := c.Catalogue.Services[id]
+		var statuses []map[string]string
+		for _, st := range sortedKeys(svc.Statuses) {
+			statuses = append(statuses, map[string]string{"ID": st, "Label": svc.Statuses[st].Label.Get(u.Lang)})
+		}
+		services = append(services, map[string]any{"ID": id, "Title": svc.Title.Get(u.Lang), "Statuses": statuses})
+	}
+	c.render(w, r, status, "campaigns", view{Data: map[string]any{"Campaigns": all, "Services": services}, Errors: errs, Form: form,
+		Flash: flash(r, u.Lang)})
 }
 
 func clockMinutes(s string) (int, bool) {
@@ -96,9 +107,21 @@ func (c *Console) createCampaign(w http.ResponseWriter, r *http.Request) {
 	var numbers []string
 	var bad []campaigns.LineError
 	file, _, err := r.FormFile("audience")
-	if err != nil {
+	switch {
+	case f.Get("service") != "":
+		// The citizens of a service, or those whose cases are in a status.
+		svc := c.Catalogue.Services[f.Get("service")]
+		status := strings.TrimSpace(f.Get("status"))
+		if svc == nil || status != "" && svc.Statuses[status] == nil {
+			errs["service"] = tr(u.Lang, "campaign.noservice")
+			break
+		}
+		if numbers, err = campaigns.FromCases(r.Context(), c.Cases, svc.ID, status, ""); err != nil {
+			errs["service"] = tr(u.Lang, "campaign.nocitizen")
+		}
+	case err != nil:
 		errs["audience"] = tr(u.Lang, "campaign.nofile")
-	} else {
+	default:
 		defer file.Close()
 		numbers, bad, err = campaigns.ReadNumbers(io.LimitReader(file, MaxUpload), c.Region)
 		switch {
@@ -135,6 +158,15 @@ func (c *Console) createCampaign(w http.ResponseWriter, r *http.Request) {
 		p += "?bad=" + url.QueryEscape(strings.Join(lines, ", "))
 	}
 	c.redirect(w, r, p, "campaign")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func campaignSubject(id int64) string { return "campaign:" + strconv.FormatInt(id, 10) }

@@ -1,0 +1,59 @@
+package hotline_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/guichet/guichet/cases"
+)
+
+// A campaign to the citizens of a service, or to those whose cases of it
+// are in a status; bad forms said next to their fields; operators may not
+// run campaigns.
+func TestCampaignFromAService(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	if code, _, _ := b.get("/hotline/campaigns"); code != http.StatusForbidden {
+		t.Errorf("an operator opened the campaigns: %d", code)
+	}
+	b = r.browser(t)
+	b.mustSignIn("paul")
+	b.get("/hotline/campaigns")
+	form := url.Values{"name": {"Cartes prêtes"}, "text_fr": {"Votre carte est prête."}, "from": {"08:00"}, "to": {"20:00"},
+		"service": {"business-licence"}, "status": {"ready"}}
+	code, _, loc := b.post("/hotline/campaigns", form)
+	if code != http.StatusSeeOther || !strings.Contains(loc, "/hotline/campaigns/") {
+		t.Fatalf("making a campaign to a service's citizens: %d %s", code, loc)
+	}
+	all, _ := r.cases.Cases(t.Context(), cases.CaseFilter{Services: []string{"business-licence"}, Status: "ready"})
+	phones := map[string]bool{}
+	for _, c := range all {
+		phones[c.Phone] = true
+	}
+	camps, _ := r.campaigns.Campaigns(t.Context(), "*")
+	p, err := r.campaigns.Progress(t.Context(), camps[0].ID)
+	if err != nil || len(phones) == 0 || p.Audience != len(phones) {
+		t.Errorf("audience %d, %v; want the %d citizens with a business licence ready", p.Audience, err, len(phones))
+	}
+	for _, bad := range []struct {
+		field, value, id, says string
+	}{
+		{"from", "22:00", "from-err", "never at night"},
+		{"status", "nosuch", "service-err", "Choose a service"},
+		{"service", "", "audience-err", "Attach the file"},
+		{"text_fr", strings.Repeat("Rendez-vous au centre de santé. ", 40), "text_fr-err", "Too long"},
+	} {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set(bad.field, bad.value)
+		code, body, _ := b.post("/hotline/campaigns", f)
+		if code != http.StatusBadRequest || !strings.Contains(body, `id="`+bad.id+`">`+"") || !strings.Contains(body, bad.says) {
+			t.Errorf("%s=%q: %d, want 400 saying %q next to the field\n%s", bad.field, bad.value, code, bad.says, body)
+		}
+	}
+}
