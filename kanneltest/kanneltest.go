@@ -1,0 +1,300 @@
+// Package kanneltest runs the peers of the SMS benchmarks, for tests and
+// benchmarks only: Kannel (Debian's bearerbox and smsbox), the gateway a
+// ministry would pick instead, fed through its HTTP sendsms; and an SMSC
+// as a process of its own (guichet smsc, built from this module), which
+// both sides of a benchmark submit to.
+package kanneltest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// SMSC is a guichet smsc process on loopback.
+type SMSC struct {
+	Addr, Base string // SMPP host:port; http://host:port of its inspection side
+	Pid        int
+}
+
+var (
+	buildOnce sync.Once
+	guichet   string
+	buildErr  error
+)
+
+// Guichet builds the gateway's binary once for the test binary and
+// returns its path.
+func Guichet(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "guichet-bench")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		guichet = filepath.Join(dir, "guichet")
+		if out, err := exec.Command("go", "build", "-o", guichet, "github.com/guichet/guichet/cmd/guichet").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building guichet: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return guichet
+}
+
+// StartSMSC starts guichet smsc on loopback, sending receipts 1 ms after
+// each answer if asked, with a fault mode's flags; it is killed at the
+// test's end.
+func StartSMSC(tb testing.TB, receipts bool, flags ...string) *SMSC {
+	tb.Helper()
+	ports := FreePorts(tb, 2)
+	s := &SMSC{Addr: fmt.Sprintf("127.0.0.1:%d", ports[0]), Base: fmt.Sprintf("http://127.0.0.1:%d", ports[1])}
+	delay := "0"
+	if receipts {
+		delay = "1ms"
+	}
+	args := append([]string{"smsc", "--smpp", s.Addr, "--http", strings.TrimPrefix(s.Base, "http://"), "--quiet",
+		"--keep", "1000000", "--receipt-delay", delay}, flags...)
+	cmd := exec.Command(Guichet(tb), args...)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	s.Pid = cmd.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := s.Accepted(); err == nil {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("guichet smsc did not come up")
+		}
+	}
+}
+
+// CPU is the SMSC process's CPU so far.
+func (s *SMSC) CPU() time.Duration { return CPUOf([]int{s.Pid}) }
+
+// Accepted is how many submit_sm the SMSC answered ESME_ROK.
+func (s *SMSC) Accepted() (int, error) {
+	resp, err := http.Get(s.Base + "/accepted")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var n int
+	_, err = fmt.Fscan(resp.Body, &n)
+	return n, err
+}
+
+// Submitted is a submit_sm as guichet smsc lists it: to whom, and the id
+// it answered (none if refused).
+type Submitted struct{ To, MessageID string }
+
+// Submitted is every submit_sm the SMSC remembers.
+func (s *SMSC) Submitted(tb testing.TB) []Submitted {
+	resp, err := http.Get(s.Base + "/submitted")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var subs []Submitted
+	if err := json.NewDecoder(resp.Body).Decode(&subs); err != nil {
+		tb.Fatal(err)
+	}
+	return subs
+}
+
+// Kannel is a bearerbox and an smsbox bound to one SMSC.
+type Kannel struct {
+	sendsms string
+	dlrURL  string
+	dlrs    atomic.Int64
+	pids    []int
+	client  *http.Client
+}
+
+// Start runs Kannel against the SMSC at smsc, one bind of window, its store
+// off; with dlr, sendsms asks receipts (dlr-mask=3) and Kannel calls them
+// back to a URL the test serves. The test is skipped when Kannel is not
+// installed (make kannel installs Debian's).
+func Start(tb testing.TB, smsc string, window int, dlr bool) *Kannel {
+	tb.Helper()
+	bearerbox, err := exec.LookPath("bearerbox")
+	if err != nil {
+		tb.Skip("no Kannel here (make kannel installs Debian's kannel)")
+	}
+	smsbox, _ := exec.LookPath("smsbox")
+	k := &Kannel{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}, Timeout: 30 * time.Second}}
+	if dlr {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("type") == "1" { // delivered
+				k.dlrs.Add(1)
+			}
+		})}
+		go hs.Serve(ln)
+		tb.Cleanup(func() { hs.Close() })
+		k.dlrURL = "http://" + ln.Addr().String() + "/dlr?type=%d"
+	}
+	ports := FreePorts(tb, 3)
+	host, port, _ := net.SplitHostPort(smsc)
+	conf := fmt.Sprintf(`group = core
+admin-port = %d
+admin-password = bench
+smsbox-port = %d
+log-level = 4
+box-allow-ip = 127.0.0.1
+dlr-storage = internal
+
+group = smsc
+smsc = smpp
+smsc-id = sim
+host = %s
+port = %s
+transceiver-mode = true
+smsc-username = guichet
+smsc-password = x
+system-type = "VMA"
+receive-port = 0
+max-pending-submits = %d
+msg-id-type = 0x00
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = %d
+sendsms-port = %d
+log-level = 4
+
+group = sendsms-user
+username = bench
+password = bench
+`, ports[0], ports[1], host, port, window, ports[1], ports[2])
+	dir := tb.TempDir()
+	file := filepath.Join(dir, "kannel.conf")
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	for _, bin := range []string{bearerbox, smsbox} {
+		cmd := exec.Command(bin, "-v", "4", file)
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			tb.Fatal(err)
+		}
+		k.pids = append(k.pids, cmd.Process.Pid)
+		tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		time.Sleep(500 * time.Millisecond)
+	}
+	k.sendsms = fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms", ports[2])
+	for deadline := time.Now().Add(20 * time.Second); k.Send([]string{"237699999999"}) != nil; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatal("Kannel did not come up")
+		}
+	}
+	return k
+}
+
+// Send submits one sendsms request to numbers (without +).
+func (k *Kannel) Send(numbers []string) error {
+	q := url.Values{"username": {"bench"}, "password": {"bench"}, "from": {"8080"},
+		"to": {strings.Join(numbers, " ")}, "text": {"Dossier 20000011: disponible au guichet."}}
+	if k.dlrURL != "" {
+		q.Set("dlr-mask", "3")
+		q.Set("dlr-url", k.dlrURL)
+	}
+	resp, err := k.client.Get(k.sendsms + "?" + q.Encode())
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("sendsms: %s %s", resp.Status, b.String())
+	}
+	return nil
+}
+
+// Delivered counts the receipts Kannel called back as delivered.
+func (k *Kannel) Delivered() int64 { return k.dlrs.Load() }
+
+// CPU is Kannel's two boxes' CPU so far.
+func (k *Kannel) CPU() time.Duration { return CPUOf(k.pids) }
+
+// FreePorts returns n ports free on loopback now.
+func FreePorts(tb testing.TB, n int) []int {
+	var out []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		ln.Close()
+	}
+	return out
+}
+
+// Processes returns the pids of the processes whose command is name.
+func Processes(name string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err == nil && strings.TrimSpace(string(comm)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// CPUOf sums the user and system CPU of pids, from /proc.
+func CPUOf(pids []int) time.Duration {
+	var ticks int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(fields) > 12 {
+			u, _ := strconv.ParseInt(fields[11], 10, 64)
+			st, _ := strconv.ParseInt(fields[12], 10, 64)
+			ticks += u + st
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+// SelfCPU is this process's user and system CPU.
+func SelfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
