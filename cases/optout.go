@@ -104,3 +104,14 @@ func (m *Memory) CaseLanguages(ctx context.Context, phones []string) (map[string
 	}
 	return out, nil
 }
+
+// Citizens returns those of phones that sent STOP and the language of the
+// latest case of those that opened one.
+func (m *Memory) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {
+	out, err := m.OptedOutAmong(ctx, phones)
+	if err != nil {
+		return nil, nil, err
+	}
+	langs, err := m.CaseLanguages(ctx, phones)
+	return out, langs, err
+}

@@ -77,11 +77,9 @@ type Answer struct {
 
 // Store is where the messages go and what it knows of the numbers.
 type Store interface {
-	// OptedOutAmong returns those of phones that sent STOP.
-	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
-	// CaseLanguages returns the language of the latest case of those of
-	// phones that opened one.
-	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
+	// Citizens returns, in one look, those of phones that sent STOP and
+	// the language of the latest case of those that opened one.
+	Citizens(ctx context.Context, phones []string) (optedOut map[string]bool, langs map[string]string, err error)
 	// SendOnce writes msgs to the outbox and records answer (given their
 	// ids) under owner's key, in one transaction; a key already recorded
 	// writes nothing and returns what was recorded. An empty key sends
@@ -226,13 +224,9 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 	for i, t := range targets {
 		phones[i] = t.to
 	}
-	out, err := s.Store.OptedOutAmong(ctx, phones)
+	out, caseLangs, err := s.Store.Citizens(ctx, phones)
 	if err != nil {
-		return Answer{}, nil, fmt.Errorf("notify: looking up opt-outs: %w", err)
-	}
-	caseLangs, err := s.Store.CaseLanguages(ctx, phones)
-	if err != nil {
-		return Answer{}, nil, fmt.Errorf("notify: looking up languages: %w", err)
+		return Answer{}, nil, fmt.Errorf("notify: looking up the citizens: %w", err)
 	}
 	def := r.Lang
 	if def == "" {

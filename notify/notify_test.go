@@ -19,12 +19,8 @@ type store struct {
 	outbox *outbox.Memory
 }
 
-func (s store) OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error) {
-	return s.cases.OptedOutAmong(ctx, phones)
-}
-
-func (s store) CaseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
-	return s.cases.CaseLanguages(ctx, phones)
+func (s store) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {
+	return s.cases.Citizens(ctx, phones)
 }
 
 func (s store) SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func([]int64) ([]byte, error)) ([]byte, error) {

@@ -72,3 +72,33 @@ func (s *Cases) CaseLanguages(ctx context.Context, phones []string) (map[string]
 	}
 	return out, nil
 }
+
+// Citizens returns, in one query, those of phones that sent STOP and the
+// language of the latest case of those that opened one.
+func (s *Cases) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {
+	out, langs := map[string]bool{}, map[string]string{}
+	if len(phones) == 0 {
+		return out, langs, nil
+	}
+	rows, _ := s.q().Query(ctx, `SELECT p, EXISTS (SELECT 1 FROM optouts o WHERE o.phone = p),
+			coalesce((SELECT lang FROM cases c WHERE c.phone = p AND c.lang <> '' ORDER BY opened DESC LIMIT 1), '')
+		FROM unnest($1::text[]) AS p`, phones)
+	type row struct {
+		Phone string
+		Out   bool
+		Lang  string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		return nil, nil, fail(ctx, "looking up citizens", err)
+	}
+	for _, r := range got {
+		if r.Out {
+			out[r.Phone] = true
+		}
+		if r.Lang != "" {
+			langs[r.Phone] = r.Lang
+		}
+	}
+	return out, langs, nil
+}

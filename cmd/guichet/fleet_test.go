@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/guichet/guichet/kanneltest"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
@@ -26,42 +26,17 @@ import (
 )
 
 // The tests here run gateways as processes of their own, as a fleet does,
-// from the binary built once.
-var (
-	binaryOnce sync.Once
-	binary     string
-	binaryErr  error
-)
-
-func guichetBinary(t *testing.T) string {
-	t.Helper()
-	binaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "guichet-bin")
-		if err != nil {
-			binaryErr = err
-			return
-		}
-		binary = filepath.Join(dir, "guichet")
-		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("building guichet: %v\n%s", err, out)
-		}
-	})
-	if binaryErr != nil {
-		t.Fatal(binaryErr)
-	}
-	return binary
-}
+// from the binary built once (kanneltest.Guichet).
 
 // gatewayProcess starts `guichet serve` with the configuration yaml; its
 // output goes to the returned buffer. The test kills it at its end.
-func gatewayProcess(t *testing.T, yaml string) (*exec.Cmd, *syncBuffer) {
+func gatewayProcess(t testing.TB, yaml string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "guichet.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(guichetBinary(t), "serve", "--config", file)
+	cmd := exec.Command(kanneltest.Guichet(t), "serve", "--config", file)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -174,7 +149,7 @@ func boundHere(t *testing.T, base string) int {
 
 // migrated returns the URL of a database of the test's own, migrated, and
 // a pool on it.
-func migrated(t *testing.T) (string, *pgxpool.Pool) {
+func migrated(t testing.TB) (string, *pgxpool.Pool) {
 	t.Helper()
 	url := pgtest.DB(t)
 	if err := postgres.Migrate(t.Context(), url); err != nil {

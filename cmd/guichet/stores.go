@@ -100,6 +100,7 @@ type optOutStore interface {
 	delivery.OptOuts
 	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
 	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
+	Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error)
 }
 
 // trail is what the console and the journal write and read of the

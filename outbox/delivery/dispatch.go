@@ -137,7 +137,7 @@ type Dispatcher struct {
 	// until FlushRows (default 500) are waiting; one commit for all.
 	FlushEvery time.Duration
 	FlushRows  int
-	Every      time.Duration    // how often Run looks (default 1 s)
+	Every      time.Duration    // how often Run looks while the outbox is empty (default 250 ms)
 	Batch      int              // messages per claim (default 100)
 	Lease      time.Duration    // how long a claim holds (default 2 min)
 	Now        func() time.Time // nil: time.Now
@@ -216,14 +216,19 @@ func (d *Dispatcher) Stats() Stats {
 func (d *Dispatcher) Run(ctx context.Context) {
 	every := d.Every
 	if every <= 0 {
-		every = time.Second
+		every = 250 * time.Millisecond
 	}
-	t := time.NewTicker(every)
+	t := time.NewTimer(every)
 	defer t.Stop()
 	for {
-		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
+		n, err := d.Drain(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.log().Error("draining the outbox", "err", err)
 		}
+		if n > 0 && err == nil && ctx.Err() == nil {
+			continue // more may have come while it drained: look again at once
+		}
+		t.Reset(every)
 		select {
 		case <-ctx.Done():
 			return

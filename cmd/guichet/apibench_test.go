@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/kanneltest"
+	"github.com/guichet/guichet/postgres"
+)
+
+// BenchmarkAPISideBySide sends 20,000 SMS the way a ministry's system
+// would: through Kannel's sendsms and through Guichet's POST
+// /api/v1/messages, one number a request from 32 requests at once, then in
+// lists of 100, to the same guichet smsc process, receipts on both sides;
+// msg/s from the first request to the last receipt (called back by Kannel,
+// applied in Guichet's outbox). Guichet runs as its own process on
+// PostgreSQL; each 202 comes once its messages are durable. Run:
+// go test -run '^$' -bench APISideBySide -benchtime 1x ./cmd/guichet/
+func BenchmarkAPISideBySide(b *testing.B) {
+	const total, window = 20000, 100
+	for _, per := range []int{1, 100} {
+		name := fmt.Sprintf("per-request-%d/", per)
+		b.Run(name+"kannel", func(b *testing.B) { benchKannelAPI(b, total, window, per) })
+		b.Run(name+"guichet", func(b *testing.B) { benchGuichetAPI(b, total, window, per) })
+	}
+}
+
+// spread runs send for the numbers 0…total-1, per to a call, from 32
+// goroutines at once.
+func spread(b *testing.B, total, per int, send func(numbers []string) error) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 32 {
+		wg.Go(func() {
+			for i := int(next.Add(int64(per))) - per; i < total; i = int(next.Add(int64(per))) - per {
+				to := make([]string, 0, per)
+				for j := i; j < min(i+per, total); j++ {
+					to = append(to, fmt.Sprintf("237678%06d", j))
+				}
+				if err := send(to); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func benchKannelAPI(b *testing.B, total, window, per int) {
+	smsc := kanneltest.StartSMSC(b, true)
+	k := kanneltest.Start(b, smsc.Addr, window, true)
+	for deadline := time.Now().Add(20 * time.Second); k.Delivered() == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatal("Kannel's first receipt did not come")
+		}
+	}
+	d0, cpu0 := k.Delivered(), k.CPU()
+	start := time.Now()
+	spread(b, total, per, k.Send)
+	accepted := time.Since(start)
+	for deadline := time.Now().Add(2 * time.Minute); k.Delivered()-d0 < int64(total) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	all := time.Since(start)
+	b.ReportMetric(float64(total)/accepted.Seconds(), "accepted-msgs/s")
+	b.ReportMetric(float64(k.Delivered()-d0)/all.Seconds(), "msgs/s")
+	b.ReportMetric(float64(int64(total)-(k.Delivered()-d0)), "receipts-missing")
+	b.ReportMetric(float64((k.CPU()-cpu0).Microseconds())/float64(total), "cpu-µs/msg")
+}
+
+func benchGuichetAPI(b *testing.B, total, window, per int) {
+	smsc := kanneltest.StartSMSC(b, true)
+	url, pool := migrated(b)
+	secret := apikey.New()
+	if err := postgres.New(pool).Keys().AddAPIKey(context.Background(), apikey.Key{Owner: "civil-status", Created: time.Now(),
+		PerSecond: 100_000, PerDay: 10_000_000}, apikey.Hash(secret)); err != nil {
+		b.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", kanneltest.FreePorts(b, 1)[0])
+	base := "http://" + addr
+	cmd, logs := gatewayProcess(b, fmt.Sprintf(`http: %q
+database_url: %q
+smpp:
+  operators:
+    - {name: mtn, addr: %q, system_id: guichet, window: %d, source: "8080"}
+`, addr, url, smsc.Addr, window))
+	proc := cmd.Process.Pid
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the gateway did not come up:\n%s", tail(logs.String(), 2000))
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	send := func(numbers []string) error {
+		body, _ := json.Marshal(map[string]any{"to": numbers, "text": map[string]string{"fr": "Dossier 20000011: disponible au guichet."}})
+		req, _ := http.NewRequest("POST", base+"/api/v1/messages", strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("POST /api/v1/messages: %s", resp.Status)
+		}
+		return nil
+	}
+	delivered := func() int {
+		var n int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE status = 'delivered'`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	pg := kanneltest.CPUOf(kanneltest.Processes("postgres"))
+	gw := kanneltest.CPUOf([]int{proc})
+	start := time.Now()
+	spread(b, total, per, send)
+	accepted := time.Since(start)
+	for deadline := time.Now().Add(2 * time.Minute); delivered() < total && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	all := time.Since(start)
+	got := delivered()
+	b.ReportMetric(float64(total)/accepted.Seconds(), "accepted-msgs/s")
+	b.ReportMetric(float64(got)/all.Seconds(), "msgs/s")
+	b.ReportMetric(float64(total-got), "receipts-missing")
+	cpu := kanneltest.CPUOf([]int{proc}) - gw + kanneltest.CPUOf(kanneltest.Processes("postgres")) - pg
+	b.ReportMetric(float64(cpu.Microseconds())/float64(total), "cpu-µs/msg")
+	seen := map[string]int{}
+	for _, s := range smsc.Submitted(b) {
+		if s.MessageID != "" {
+			seen[s.To]++
+		}
+	}
+	lost, dup := 0, 0
+	for i := range total {
+		switch n := seen[fmt.Sprintf("237678%06d", i)]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dup++
+		}
+	}
+	b.ReportMetric(float64(lost), "lost")
+	b.ReportMetric(float64(dup), "duplicated")
+}
