@@ -137,11 +137,15 @@ type Dispatcher struct {
 	// until FlushRows (default 500) are waiting; one commit for all.
 	FlushEvery time.Duration
 	FlushRows  int
-	Every      time.Duration    // how often Run looks while the outbox is empty (default 250 ms)
-	Batch      int              // messages per claim (default 100)
-	Lease      time.Duration    // how long a claim holds (default 2 min)
-	Now        func() time.Time // nil: time.Now
-	Log        *slog.Logger     // nil: discard
+	Every      time.Duration // how often Run looks while the outbox is empty (default 250 ms)
+	// Batch bounds the messages of a claim (default 1,000); with a rate
+	// for every operator, a claim is at most a second's worth of them, so
+	// that a transactional message written meanwhile waits at most about
+	// two seconds behind the bulk ones claimed before it.
+	Batch int
+	Lease time.Duration    // how long a claim holds (default 2 min)
+	Now   func() time.Time // nil: time.Now
+	Log   *slog.Logger     // nil: discard
 
 	mu       sync.Mutex
 	binds    map[string]*bindState // by operator
@@ -245,10 +249,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // due), and commits the outcomes of many submits at once. A claim whose lease is about to run out before its turn comes is
 // left unsent, for whoever claims it next: never sent twice for that.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
-	batch := d.Batch
-	if batch <= 0 {
-		batch = 100
-	}
+	batch := d.claimSize()
 	lease := d.Lease
 	if lease <= 0 {
 		lease = 2 * time.Minute
@@ -323,6 +324,28 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		}
 		round, sentBefore = 0, d.c.sent.Load()
 	}
+}
+
+// claimSize is how many messages a claim takes (see Batch).
+func (d *Dispatcher) claimSize() int {
+	batch := d.Batch
+	if batch <= 0 {
+		batch = 1000
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	total := 0.0
+	for op := range d.Senders {
+		r := float64(d.Rate[op])
+		if r <= 0 {
+			return batch // one operator without a rate: as fast as its binds go
+		}
+		total += r
+	}
+	if len(d.Senders) == 0 {
+		return batch
+	}
+	return max(10, min(batch, int(total)))
 }
 
 // upper is a sender that can tell whether it has a bind up (*smpp.Binds).
