@@ -2,65 +2,153 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/batch"
 	"github.com/guichet/guichet/outbox"
 )
 
+// send is one SendOnce, waiting for its batch.
+type send struct {
+	once   string // owner|key; "" sends every time
+	msgs   []outbox.Message
+	answer func(ids []int64) ([]byte, error)
+}
+
 // SendOnce writes msgs to the outbox and records answer, given their ids in
-// order, under owner's idempotency key, in one transaction: a key already
-// recorded (or being recorded: the second waits for the first) writes
-// nothing and returns what was recorded. An empty key sends every time.
-// It returns once the messages are committed.
+// order, under owner's idempotency key, durably, then returns it: a key
+// already recorded (or being recorded: the second waits for the first)
+// writes nothing and returns what was recorded; an empty key sends every
+// time. Sends that come at once share a transaction (a group commit, a
+// couple of milliseconds at most): at a thousand requests a second, one
+// commit serves dozens.
 func (s *Outbox) SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func(ids []int64) ([]byte, error)) ([]byte, error) {
 	ready, err := outbox.Prepare(msgs, s.now())
 	if err != nil {
 		return nil, fail(ctx, "sending messages", err)
 	}
-	tx, err := s.begin(ctx)
+	sd := send{msgs: ready, answer: answer}
+	if key != "" {
+		sd.once = owner + "|" + key // an owner is a service file's word: no "|"
+	}
+	s.DB.sendsOnce.Do(func() {
+		s.DB.sends = &batch.Group[send, []byte]{Every: 2 * time.Millisecond, Max: 100, Run: s.DB.sendAll}
+	})
+	return s.DB.sends.Do(ctx, sd)
+}
+
+// sendAll writes a batch of sends in one transaction and returns each
+// one's answer: the keys first (the new ones claimed, the old ones'
+// answers read), then every new send's messages, then their answers, each
+// step one round trip.
+func (db *DB) sendAll(ctx context.Context, sends []send) ([][]byte, error) {
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return nil, fail(ctx, "sending messages", err)
+		return nil, fmt.Errorf("postgres: sending messages: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	once := owner + "|" + key // an owner is a service file's word: no "|"
-	if key != "" {
-		tag, err := tx.Exec(ctx, `INSERT INTO once_results (op, key, result, at) VALUES ('api.messages', $1, 'null', $2)
-			ON CONFLICT DO NOTHING`, once, s.now())
-		if err != nil {
-			return nil, fail(ctx, "sending messages", err)
+	now := db.now()
+	out := make([][]byte, len(sends))
+	fresh := make([]bool, len(sends))
+	first := map[string]int{} // a key twice in the batch: the later waits for the first's answer
+	// 1. Claim the new keys; read the answers of the old ones.
+	b := &pgx.Batch{}
+	var claimed []int
+	for i, sd := range sends {
+		if sd.once == "" {
+			fresh[i] = true
+			continue
 		}
-		if tag.RowsAffected() == 0 { // sent before: the same answer
-			var got []byte
-			if err := tx.QueryRow(ctx, `SELECT result FROM once_results WHERE op = 'api.messages' AND key = $1`, once).Scan(&got); err != nil {
-				return nil, fail(ctx, "reading a request sent before", err)
+		if _, ok := first[sd.once]; ok {
+			continue
+		}
+		first[sd.once] = i
+		claimed = append(claimed, i)
+		b.Queue(`WITH k AS (INSERT INTO once_results (op, key, result, at) VALUES ('api.messages', $1, 'null', $2)
+				ON CONFLICT DO NOTHING RETURNING 1)
+			SELECT EXISTS (SELECT 1 FROM k), coalesce((SELECT result::text FROM once_results WHERE op = 'api.messages' AND key = $1), '')`,
+			sd.once, now)
+	}
+	if len(claimed) > 0 {
+		br := tx.SendBatch(ctx, b)
+		for _, i := range claimed {
+			var isNew bool
+			var was string
+			if err := br.QueryRow().Scan(&isNew, &was); err != nil {
+				br.Close()
+				return nil, fmt.Errorf("postgres: claiming an idempotency key: %w", err)
 			}
-			return got, nil
+			fresh[i] = isNew
+			if !isNew {
+				out[i] = []byte(was)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return nil, fmt.Errorf("postgres: claiming idempotency keys: %w", err)
 		}
 	}
-	var ids []int64
-	if len(ready) > 0 {
-		rows, _ := tx.Query(ctx, insertMessages+` RETURNING id`, messageArgs(ready)...)
-		if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-			return nil, fail(ctx, "sending messages", err)
+	// 2. The new sends' messages.
+	b = &pgx.Batch{}
+	var writing []int
+	for i, sd := range sends {
+		if fresh[i] && len(sd.msgs) > 0 {
+			writing = append(writing, i)
+			b.Queue(insertMessages+` RETURNING id`, messageArgs(sd.msgs)...)
 		}
-		slices.Sort(ids) // identities are given in the order written
 	}
-	body, err := answer(ids)
-	if err != nil {
-		return nil, err
+	ids := make([][]int64, len(sends))
+	if len(writing) > 0 {
+		br := tx.SendBatch(ctx, b)
+		for _, i := range writing {
+			rows, err := br.Query()
+			if err != nil {
+				br.Close()
+				return nil, fmt.Errorf("postgres: writing messages: %w", err)
+			}
+			if ids[i], err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				br.Close()
+				return nil, fmt.Errorf("postgres: writing messages: %w", err)
+			}
+			slices.Sort(ids[i]) // identities are given in the order written
+		}
+		if err := br.Close(); err != nil {
+			return nil, fmt.Errorf("postgres: writing messages: %w", err)
+		}
 	}
-	if key != "" {
-		if _, err := tx.Exec(ctx, `UPDATE once_results SET result = $2 WHERE op = 'api.messages' AND key = $1`, once, string(body)); err != nil {
-			return nil, fail(ctx, "sending messages", err)
+	// 3. Their answers, recorded under their keys.
+	b = &pgx.Batch{}
+	for i, sd := range sends {
+		if !fresh[i] {
+			continue
+		}
+		body, err := sd.answer(ids[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = body
+		if sd.once != "" {
+			b.Queue(`UPDATE once_results SET result = $2 WHERE op = 'api.messages' AND key = $1`, sd.once, string(body))
+		}
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, fmt.Errorf("postgres: recording answers: %w", err)
+		}
+	}
+	for i, sd := range sends {
+		if out[i] == nil && sd.once != "" {
+			out[i] = out[first[sd.once]] // the same key twice in one batch
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fail(ctx, "sending messages", err)
+		return nil, fmt.Errorf("postgres: sending messages: %w", err)
 	}
-	return body, nil
+	return out, nil
 }
 
 // OwnMessage returns message id if owner sent it: ENOTFOUND otherwise.
@@ -80,7 +168,7 @@ func (s *Outbox) OwnMessage(ctx context.Context, owner string, id int64) (outbox
 // after, those in one of statuses if any are given.
 func (s *Outbox) OwnMessages(ctx context.Context, owner string, statuses []string, after int64, limit int) ([]outbox.Message, error) {
 	rows, _ := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox
-		WHERE owner = $1 AND owner <> '' AND id > $2 AND (cardinality($3::text[]) = 0 OR status = ANY($3))
+		WHERE owner = $1 AND owner <> '' AND id > $2 AND (coalesce(cardinality($3::text[]), 0) = 0 OR status = ANY($3))
 		ORDER BY id LIMIT $4`, owner, after, statuses, guichet.PageSize(limit))
 	msgs, err := pgx.CollectRows(rows, scanMessage)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/guichet/guichet/batch"
 	"github.com/guichet/guichet/cases"
 )
 
@@ -28,6 +30,9 @@ type DB struct {
 
 	pool  *pgxpool.Pool
 	swept atomic.Int64 // when Once last forgot old results, in Unix seconds
+
+	sendsOnce sync.Once
+	sends     *batch.Group[send, []byte] // the ministries' sends, many a transaction
 }
 
 // New returns the stores on pool, whose database Migrate has brought up

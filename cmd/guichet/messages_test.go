@@ -123,6 +123,9 @@ func TestMessagesAPI(t *testing.T) {
 	if code != http.StatusOK || strings.Count(page, `"state":"delivered"`) != 2 {
 		t.Errorf("the delivered page: %d %s", code, page)
 	}
+	if code, page := call("GET", "/api/v1/messages", "civil-status", ""); code != http.StatusOK || strings.Count(page, `"id":`) != 2 {
+		t.Errorf("civil-status's page, every state: %d %s", code, page)
+	}
 	if code, page := call("GET", "/api/v1/messages", "commerce", ""); code != http.StatusOK || page != "{\"messages\":[]}\n" {
 		t.Errorf("commerce's page: %d %s", code, page)
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/guichet/guichet/batch"
 	"github.com/guichet/guichet/outbox"
 )
 
@@ -29,7 +30,7 @@ type Commits struct {
 	FlushRows  int
 
 	once sync.Once
-	g    *group[commit, bool]
+	g    *batch.Group[commit, bool]
 }
 
 // commit is one write: an outcome or a receipt.
@@ -40,21 +41,21 @@ type commit struct {
 
 // Record commits an outcome with the others of its batch.
 func (c *Commits) Record(ctx context.Context, o outbox.Outcome) error {
-	_, err := c.group().do(ctx, commit{outcome: &o})
+	_, err := c.group().Do(ctx, commit{outcome: &o})
 	return err
 }
 
 // Apply commits a receipt with the others of its batch, after the batch's
 // outcomes, and reports whether it matched a message.
 func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
-	return c.group().do(ctx, commit{receipt: &r})
+	return c.group().Do(ctx, commit{receipt: &r})
 }
 
-func (c *Commits) group() *group[commit, bool] {
+func (c *Commits) group() *batch.Group[commit, bool] {
 	c.once.Do(func() {
-		c.g = &group[commit, bool]{every: orDefault(c.FlushEvery, DefaultFlushEvery), max: c.FlushRows, run: c.run}
-		if c.g.max <= 0 {
-			c.g.max = DefaultFlushRows
+		c.g = &batch.Group[commit, bool]{Every: orDefault(c.FlushEvery, DefaultFlushEvery), Max: c.FlushRows, Run: c.run}
+		if c.g.Max <= 0 {
+			c.g.Max = DefaultFlushRows
 		}
 	})
 	return c.g

@@ -1,4 +1,7 @@
-package delivery
+// Package batch runs what many goroutines ask at once as one call: the
+// group commit of the outbox's outcomes and receipts, and of the
+// ministries' sends.
+package batch
 
 import (
 	"context"
@@ -6,34 +9,34 @@ import (
 	"time"
 )
 
-// group commits what many goroutines ask at once in one call, as
+// Group runs what many goroutines ask at once in one call, as
 // PostgreSQL's own group commit does: the first request of a batch leads
-// it, waits up to every for others to join (or until max have), runs the
-// batch with run, and hands each its result. Nobody waits longer than
-// every plus one run; no goroutine lives between batches.
-type group[T, R any] struct {
-	every time.Duration
-	max   int
-	run   func(ctx context.Context, batch []T) ([]R, error)
+// it, waits up to Every for others to join (or until Max have), runs the
+// batch with Run, and hands each its result. Nobody waits longer than
+// Every plus one run; no goroutine lives between batches.
+type Group[T, R any] struct {
+	Every time.Duration
+	Max   int
+	Run   func(ctx context.Context, batch []T) ([]R, error)
 
 	mu      sync.Mutex
-	pending []*groupCall[T, R]
+	pending []*call[T, R]
 	full    chan struct{} // closed when the batch being gathered has max
 }
 
-type groupCall[T, R any] struct {
+type call[T, R any] struct {
 	in   T
 	out  R
 	err  error
 	done chan struct{}
 }
 
-// do adds in to the batch being gathered and returns its result once the
+// Do adds in to the batch being gathered and returns its result once the
 // batch has run. ctx bounds only the wait of a request that does not lead;
 // a leader runs its batch to the end on a context of its own, so that what
 // others wait for is not cut short by one caller leaving.
-func (g *group[T, R]) do(ctx context.Context, in T) (R, error) {
-	c := &groupCall[T, R]{in: in, done: make(chan struct{})}
+func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
+	c := &call[T, R]{in: in, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := len(g.pending) == 1
@@ -41,12 +44,12 @@ func (g *group[T, R]) do(ctx context.Context, in T) (R, error) {
 		g.full = make(chan struct{})
 	}
 	full := g.full
-	if len(g.pending) == g.max {
+	if len(g.pending) == g.Max {
 		close(full)
 	}
 	g.mu.Unlock()
 	if lead {
-		t := time.NewTimer(g.every)
+		t := time.NewTimer(g.Every)
 		select {
 		case <-t.C:
 		case <-full:
@@ -61,7 +64,7 @@ func (g *group[T, R]) do(ctx context.Context, in T) (R, error) {
 			ins[i] = b.in
 		}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		outs, err := g.run(rctx, ins)
+		outs, err := g.Run(rctx, ins)
 		cancel()
 		for i, b := range batch {
 			if err == nil && i < len(outs) {
