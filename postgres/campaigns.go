@@ -156,14 +156,13 @@ func (s *Campaigns) QueueNext(ctx context.Context, id int64, n int, compose camp
 			return 0, err
 		}
 		var msgs []outbox.Message
-		var sendTo, skipTo, skipWhy []string
+		var skipTo, skipWhy []string
 		now := s.now()
 		for _, q := range qs {
 			if q.Skip != "" {
 				skipTo, skipWhy = append(skipTo, q.Phone), append(skipWhy, q.Skip)
 				continue
 			}
-			sendTo = append(sendTo, q.Phone)
 			msgs = append(msgs, outbox.Message{Phone: q.Phone, Lang: q.Lang, Body: q.Body, Kind: campaigns.Kind, Bulk: true,
 				Owner: c.Owner, Campaign: id, Created: now, Status: outbox.MessagePending})
 		}

@@ -245,12 +245,13 @@ func (s *Outbox) Enqueue(ctx context.Context, msgs []outbox.Message) error {
 // queueWebhooks is, in a statement whose CTE u returns the id, key_id and
 // status of the messages it changed and whose parameter at is the time,
 // the CTE that queues a delivery callback for each message an API key
-// sent that reached a final status. It goes after u, before the
-// statement's SELECT.
+// sent that reached a final status, if the key has a callback URL. It
+// goes after u, before the statement's SELECT.
 func queueWebhooks(at string) string {
 	return `w AS (INSERT INTO webhooks (key_id, message_id, status, at, next_at)
 		SELECT u.key_id, u.id, u.status, ` + at + `, ` + at + ` FROM u
-		WHERE u.key_id <> '' AND u.status IN ('delivered', 'undeliverable', 'expired', 'failed'))`
+		WHERE u.key_id <> '' AND u.status IN ('delivered', 'undeliverable', 'expired', 'failed')
+			AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = u.key_id AND k.callback_url <> ''))`
 }
 
 // Record applies outcomes in one statement and one commit, each to its

@@ -119,6 +119,10 @@ func TestMessagesAPI(t *testing.T) {
 			t.Errorf("another administration read message %s: %d", m.ID, code)
 		}
 	}
+	var queued int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM webhooks`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("%d callbacks queued for a key without a callback URL (%v)", queued, err)
+	}
 	code, page := call("GET", "/api/v1/messages?state=delivered&limit=10", "civil-status", "")
 	if code != http.StatusOK || strings.Count(page, `"state":"delivered"`) != 2 {
 		t.Errorf("the delivered page: %d %s", code, page)

@@ -276,6 +276,11 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			return n, errors.Join(append(errs, fmt.Errorf("outbox: claiming messages: %w", err))...)
 		}
 		deadline := claimed.Add(lease - lease/4) // a margin for the submit itself
+		stopped, err := d.stoppedAmong(ctx, msgs)
+		if err != nil {
+			wg.Wait()
+			return n, errors.Join(append(errs, err)...) // claimed until their lease ends
+		}
 		for _, m := range msgs {
 			slots <- struct{}{}
 			mu.Lock()
@@ -291,7 +296,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 					after = prev.deferred
 				}
 				var derr error
-				next.deferred, derr = d.deliver(ctx, m, deadline, after)
+				next.deferred, derr = d.deliver(ctx, m, deadline, after, stopped)
 				mu.Lock()
 				if derr != nil {
 					errs = append(errs, derr)
@@ -348,6 +353,37 @@ func (d *Dispatcher) claimSize() int {
 	return max(10, min(batch, int(total)))
 }
 
+// manyOptOuts is an OptOuts that tells many phones in one look
+// (cases.Memory, postgres.Cases).
+type manyOptOuts interface {
+	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
+}
+
+// stoppedAmong looks up, once for a claim, which of its numbers sent STOP:
+// nil when OptOuts tells one phone at a time (each message asks then).
+func (d *Dispatcher) stoppedAmong(ctx context.Context, msgs []outbox.Message) (map[string]bool, error) {
+	many, ok := d.OptOuts.(manyOptOuts)
+	if !ok || len(msgs) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var phones []string
+	for _, m := range msgs {
+		if !seen[m.Phone] {
+			seen[m.Phone] = true
+			phones = append(phones, m.Phone)
+		}
+	}
+	out, err := many.OptedOutAmong(ctx, phones)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: looking up the opt-outs of a claim: %w", err)
+	}
+	if out == nil {
+		out = map[string]bool{}
+	}
+	return out, nil
+}
+
 // upper is a sender that can tell whether it has a bind up (*smpp.Binds).
 type upper interface{ Up() bool }
 
@@ -376,7 +412,7 @@ type chain struct {
 // store's errors: the message then stays claimed until its lease ends.
 // behind is when the number's message before this one was deferred to:
 // this one is deferred with it, so that they keep their order.
-func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, behind time.Time) (time.Time, error) {
+func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, behind time.Time, stopped map[string]bool) (time.Time, error) {
 	validity := orDefault(d.Validity, DefaultValidity)
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
@@ -386,7 +422,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		return d.retry(ctx, m, "waits behind an earlier message to the same number", behind.Sub(d.now()))
 	}
 	if d.OptOuts != nil && m.Kind != outbox.KindOptOut {
-		out, err := d.OptOuts.OptedOut(ctx, m.Phone)
+		out, err := stopped[m.Phone], error(nil)
+		if stopped == nil {
+			out, err = d.OptOuts.OptedOut(ctx, m.Phone)
+		}
 		if err != nil {
 			return time.Time{}, fmt.Errorf("outbox: looking up the opt-out of message %d: %w", m.ID, err)
 		}
