@@ -12,10 +12,29 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/campaigns"
+	"github.com/guichet/guichet/staff"
 )
 
 // CampaignStore is where the API keeps campaigns (campaigns.Store).
 type CampaignStore = campaigns.Store
+
+// Auditor keeps the audit log the console shows (staff.Memory,
+// postgres.Console): a campaign's history, whoever moved it.
+type Auditor interface {
+	Audit(ctx context.Context, e staff.AuditEntry) error
+}
+
+// audit records a campaign's step made through the API; a step that cannot
+// be recorded is said in the log, the step stands.
+func (s *Server) audit(r *http.Request, action string, id int64, detail string) {
+	if s.Audit == nil {
+		return
+	}
+	e := staff.AuditEntry{At: s.now(), User: "api:" + apiKey(r).ID, Action: action, Subject: "campaign:" + strconv.FormatInt(id, 10), Detail: detail}
+	if err := s.Audit.Audit(r.Context(), e); err != nil {
+		s.Log.Error("writing the audit log", "action", action, "err", err)
+	}
+}
 
 // CampaignRequest is the body of POST /api/v1/campaigns.
 type CampaignRequest struct {
@@ -105,6 +124,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("campaign made", "campaign", made.ID, "owner", k.Owner, "numbers", len(numbers), "bad_lines", len(bad))
+	s.audit(r, "campaign.create", made.ID, fmt.Sprintf("%s (%s): %d numbers, %d bad lines", made.Name, k.Owner, len(numbers), len(bad)))
 	s.writeCampaign(w, r, http.StatusCreated, made, bad)
 }
 
@@ -208,5 +228,6 @@ func (s *Server) moveCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Log.Info("campaign "+chi.URLParam(r, "action"), "campaign", c.ID, "owner", c.Owner, "key_id", apiKey(r).ID)
+	s.audit(r, "campaign."+chi.URLParam(r, "action"), c.ID, c.Name+" ("+c.Owner+")")
 	s.writeCampaign(w, r, http.StatusOK, moved, nil)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/smpp/smsctest"
+	"github.com/guichet/guichet/staff"
 )
 
 // middayClock runs from noon in Douala today, whatever the time the test
@@ -125,6 +126,16 @@ func TestCampaignAPI(t *testing.T) {
 	}
 	if code, _ := call("POST", "/api/v1/campaigns/"+id+"/start", "civil-status", ""); code != http.StatusConflict {
 		t.Errorf("starting a done campaign: %d, want 409", code)
+	}
+	es, err := db.Console().AuditLog(ctx, staff.AuditFilter{Subject: "campaign:" + id, Limit: 10})
+	var steps []string
+	for _, e := range es {
+		if strings.HasPrefix(e.User, "api:key_") {
+			steps = append(steps, e.Action)
+		}
+	}
+	if err != nil || strings.Join(steps, " ") != "campaign.resume campaign.pause campaign.start campaign.create" {
+		t.Errorf("the campaign's history in the audit log: %v, %v", steps, err)
 	}
 	var n int
 	pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE campaign = $1 AND bulk`, id).Scan(&n)
