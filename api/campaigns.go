@@ -38,11 +38,12 @@ func (s *Server) audit(r *http.Request, action string, id int64, detail string) 
 
 // CampaignRequest is the body of POST /api/v1/campaigns.
 type CampaignRequest struct {
-	Name     string            `json:"name"`
-	Text     map[string]string `json:"text"`
-	Window   *CampaignWindow   `json:"window,omitempty"`
-	Rate     float64           `json:"rate,omitempty"`
-	Audience CampaignAudience  `json:"audience"`
+	Name     string             `json:"name"`
+	Text     map[string]string  `json:"text"`
+	Window   *CampaignWindow    `json:"window,omitempty"`
+	Rate     float64            `json:"rate,omitempty"`
+	Rates    map[string]float64 `json:"rates,omitempty"` // per operator
+	Audience CampaignAudience   `json:"audience"`
 }
 
 // CampaignWindow is the sending window, in Africa/Douala's time.
@@ -68,6 +69,7 @@ type CampaignView struct {
 	Text     map[string]string        `json:"text"`
 	Window   CampaignWindow           `json:"window"`
 	Rate     float64                  `json:"rate,omitempty"`
+	Rates    map[string]float64       `json:"rates,omitempty"`
 	State    string                   `json:"state"`
 	Created  time.Time                `json:"created"`
 	Started  time.Time                `json:"started,omitzero"`
@@ -97,7 +99,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := apiKey(r)
-	c := campaigns.Campaign{Owner: k.Owner, Name: strings.TrimSpace(req.Name), Text: req.Text, Rate: req.Rate,
+	c := campaigns.Campaign{Owner: k.Owner, Name: strings.TrimSpace(req.Name), Text: req.Text, Rate: req.Rate, Rates: req.Rates,
 		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "api:" + k.ID}
 	if req.Window != nil {
 		var err error
@@ -158,7 +160,7 @@ func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status in
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, status, CampaignView{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Text: c.Text, Rate: c.Rate, State: c.State,
+	writeJSON(w, status, CampaignView{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Text: c.Text, Rate: c.Rate, Rates: c.Rates, State: c.State,
 		Window:  CampaignWindow{From: fmt.Sprintf("%02d:%02d", c.From/60, c.From%60), To: fmt.Sprintf("%02d:%02d", c.To/60, c.To%60)},
 		Created: c.Created, Started: c.Started, Finished: c.Finished, Audience: p.Audience, Waiting: p.Waiting, OptedOut: p.Skipped,
 		Counts: p.Counts, BadLines: bad})

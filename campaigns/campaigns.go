@@ -43,6 +43,9 @@ type Campaign struct {
 	// Cameroon (08:00–20:00 by default): outside it nothing is queued.
 	From, To int
 	Rate     float64 // messages a second it queues at most; 0: as fast as the operators take them
+	// Rates bounds, per operator (mtn, orange…), the messages a second it
+	// queues for that operator's numbers (the Runner's Routes tell them).
+	Rates map[string]float64
 	State    string
 	By       string // who made it
 	Created  time.Time
@@ -71,6 +74,11 @@ func (c Campaign) Check() error {
 		return guichet.Errorf(guichet.EINVALID, "window: from %s to %s; it must lie within 06:00–21:00 (never at night)", clock(c.From), clock(c.To))
 	case c.Rate < 0:
 		return guichet.Errorf(guichet.EINVALID, "rate: must not be negative")
+	}
+	for op, r := range c.Rates {
+		if op == "" || r <= 0 {
+			return guichet.Errorf(guichet.EINVALID, "rates: %q: %v; an operator and a positive number of messages a second", op, r)
+		}
 	}
 	for lang, t := range c.Text {
 		if lang != "fr" && lang != "en" {
@@ -245,10 +253,12 @@ type Store interface {
 type Compose func(ctx context.Context, phones []string) ([]Queued, error)
 
 // Queued is what becomes of one number: its message's text and language,
-// or the reason it is skipped.
+// or the reason it is skipped, or Later: it waits for a next chunk (its
+// operator's rate is spent for now).
 type Queued struct {
 	Phone, Lang, Body string
 	Skip              string
+	Later             bool
 }
 
 // Kind is the outbox kind of a campaign's messages.

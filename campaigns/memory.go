@@ -170,7 +170,7 @@ func (m *Memory) QueueNext(ctx context.Context, id int64, n int, compose Compose
 		}
 		var msgs []outbox.Message
 		for _, q := range qs {
-			if q.Skip == "" {
+			if q.Skip == "" && !q.Later {
 				msgs = append(msgs, outbox.Message{Phone: q.Phone, Lang: q.Lang, Body: q.Body, Kind: Kind, Bulk: true,
 					Owner: c.Owner, Campaign: id, Created: m.now(), Status: outbox.MessagePending})
 			}
@@ -179,9 +179,11 @@ func (m *Memory) QueueNext(ctx context.Context, id int64, n int, compose Compose
 			return 0, err
 		}
 		for k, i := range idx {
-			if qs[k].Skip != "" {
+			switch {
+			case qs[k].Later:
+			case qs[k].Skip != "":
 				aud[i].skipped = qs[k].Skip
-			} else {
+			default:
 				aud[i].queued = true
 			}
 		}

@@ -14,6 +14,11 @@ type Audience interface {
 	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
 }
 
+// Routes tells a number's operator (smpp.Routes).
+type Routes interface {
+	Operator(phone string) (string, bool)
+}
+
 // Languages is the language each citizen chose on the phone ("" none).
 type Languages interface {
 	Language(ctx context.Context, phone string) string
@@ -25,13 +30,18 @@ type Runner struct {
 	Store     Store
 	Audience  Audience
 	Languages Languages        // nil: only the cases' languages
+	Routes    Routes           // for the campaigns' per-operator rates; nil: those rates are not applied
 	Chunk     int              // numbers a step takes of a campaign (500)
 	Every     time.Duration    // how often Run steps (1 s)
 	Now       func() time.Time // nil: time.Now
 	Log       *slog.Logger
-	// Running lists the campaigns running now (Store.Campaigns of any
-	// owner, filtered, unless the store says it faster).
-	credit map[int64]float64 // messages each rate-limited campaign may still queue
+	credit    map[int64]float64 // messages each rate-limited campaign may still queue
+	opCredit  map[opKey]float64 // and for each of its operators
+}
+
+type opKey struct {
+	campaign int64
+	operator string
 }
 
 // Run steps until ctx ends.
@@ -65,7 +75,7 @@ func (r *Runner) Step(ctx context.Context) error {
 	}
 	now := r.now()
 	if r.credit == nil {
-		r.credit = map[int64]float64{}
+		r.credit, r.opCredit = map[int64]float64{}, map[opKey]float64{}
 	}
 	for _, c := range all {
 		if c.State != Running || !c.Open(now) {
@@ -82,6 +92,12 @@ func (r *Runner) Step(ctx context.Context) error {
 				continue
 			}
 			r.credit[c.ID] -= float64(n)
+		}
+		if r.Routes != nil {
+			for op, rate := range c.Rates {
+				k := opKey{c.ID, op}
+				r.opCredit[k] = min(r.opCredit[k]+rate*r.every().Seconds(), max(rate*r.every().Seconds(), 1))
+			}
 		}
 		left, err := r.Store.QueueNext(ctx, c.ID, n, r.compose(c))
 		if err != nil {
@@ -116,6 +132,14 @@ func (r *Runner) compose(c Campaign) Compose {
 				q[i] = Queued{Phone: p, Skip: "sent STOP"}
 				continue
 			}
+			if op, ok := r.operator(p); ok && c.Rates[op] > 0 {
+				k := opKey{c.ID, op}
+				if r.opCredit[k] < 1 {
+					q[i] = Queued{Phone: p, Later: true}
+					continue
+				}
+				r.opCredit[k]--
+			}
 			lang := "fr"
 			if l := langs[p]; l == "en" || l == "fr" {
 				lang = l
@@ -130,6 +154,14 @@ func (r *Runner) compose(c Campaign) Compose {
 		}
 		return q, nil
 	}
+}
+
+// operator is p's operator, if the Runner has Routes.
+func (r *Runner) operator(p string) (string, bool) {
+	if r.Routes == nil {
+		return "", false
+	}
+	return r.Routes.Operator(p)
 }
 
 func (r *Runner) now() time.Time {

@@ -89,6 +89,18 @@ func (c *Console) createCampaign(w http.ResponseWriter, r *http.Request) {
 		}
 		camp.Rate = n
 	}
+	if rates := strings.Fields(strings.ReplaceAll(f.Get("rates"), ",", " ")); len(rates) > 0 {
+		camp.Rates = map[string]float64{}
+		for _, kv := range rates {
+			op, v, ok := strings.Cut(kv, "=")
+			n, err := strconv.ParseFloat(v, 64)
+			if !ok || op == "" || err != nil || n <= 0 {
+				errs["rates"] = tr(u.Lang, "campaign.ratesbad")
+				break
+			}
+			camp.Rates[strings.ToLower(op)] = n
+		}
+	}
 	switch {
 	case camp.Name == "":
 		errs["name"] = tr(u.Lang, "form.required")

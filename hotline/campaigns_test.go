@@ -23,7 +23,7 @@ func TestCampaignFromAService(t *testing.T) {
 	b.mustSignIn("paul")
 	b.get("/hotline/campaigns")
 	form := url.Values{"name": {"Cartes prêtes"}, "text_fr": {"Votre carte est prête."}, "from": {"08:00"}, "to": {"20:00"},
-		"service": {"business-licence"}, "status": {"ready"}}
+		"service": {"business-licence"}, "status": {"ready"}, "rates": {"mtn=10, orange=5"}}
 	code, _, loc := b.post("/hotline/campaigns", form)
 	if code != http.StatusSeeOther || !strings.Contains(loc, "/hotline/campaigns/") {
 		t.Fatalf("making a campaign to a service's citizens: %d %s", code, loc)
@@ -38,6 +38,9 @@ func TestCampaignFromAService(t *testing.T) {
 	if err != nil || len(phones) == 0 || p.Audience != len(phones) {
 		t.Errorf("audience %d, %v; want the %d citizens with a business licence ready", p.Audience, err, len(phones))
 	}
+	if r := camps[0].Rates; r["mtn"] != 10 || r["orange"] != 5 {
+		t.Errorf("rates per operator %v, want mtn 10 and orange 5", r)
+	}
 	for _, bad := range []struct {
 		field, value, id, says string
 	}{
@@ -45,6 +48,7 @@ func TestCampaignFromAService(t *testing.T) {
 		{"status", "nosuch", "service-err", "Choose a service"},
 		{"service", "", "audience-err", "Attach the file"},
 		{"text_fr", strings.Repeat("Rendez-vous au centre de santé. ", 40), "text_fr-err", "Too long"},
+		{"rates", "mtn=fast", "rates-err", "operator=SMS a second"},
 	} {
 		f := url.Values{}
 		for k, v := range form {

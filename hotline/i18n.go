@@ -60,6 +60,8 @@ var texts = map[string][2]string{
 	"campaign.nofile":      {"Joignez le fichier des numéros.", "Attach the file of numbers."},
 	"campaign.nonumber":    {"Aucun numéro utilisable dans ce fichier.", "No usable number in this file."},
 	"campaign.none":        {"Aucune campagne.", "No campaign yet."},
+	"campaign.rateslabel":  {"Débit par opérateur (ex. mtn=10 orange=5)", "Rate per operator (e.g. mtn=10 orange=5)"},
+	"campaign.ratesbad":    {"Écrivez opérateur=SMS par seconde, ex. mtn=10 orange=5.", "Write operator=SMS a second, e.g. mtn=10 orange=5."},
 	"campaign.who":         {"Destinataires", "Audience"},
 	"campaign.orservice":   {"ou les citoyens d'un service", "or the citizens of a service"},
 	"campaign.status":      {"dont le dossier est", "whose case is"},

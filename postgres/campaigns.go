@@ -11,7 +11,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 )
 
-const campaignColumns = `id, owner, name, text_fr, text_en, window_from, window_to, rate, state, made_by, created, started, finished`
+const campaignColumns = `id, owner, name, text_fr, text_en, window_from, window_to, rate, state, made_by, created, started, finished, rates`
 
 func scanCampaign(row pgx.CollectableRow) (campaigns.Campaign, error) {
 	var c campaigns.Campaign
@@ -19,7 +19,7 @@ func scanCampaign(row pgx.CollectableRow) (campaigns.Campaign, error) {
 	var from, to int16
 	var rate float32
 	var started, finished *time.Time
-	err := row.Scan(&c.ID, &c.Owner, &c.Name, &fr, &en, &from, &to, &rate, &c.State, &c.By, &c.Created, &started, &finished)
+	err := row.Scan(&c.ID, &c.Owner, &c.Name, &fr, &en, &from, &to, &rate, &c.State, &c.By, &c.Created, &started, &finished, &c.Rates)
 	c.Text = map[string]string{}
 	if fr != "" {
 		c.Text["fr"] = fr
@@ -48,9 +48,13 @@ func (s *Campaigns) CreateCampaign(ctx context.Context, c campaigns.Campaign, nu
 		return c, fail(ctx, "creating a campaign", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, _ := tx.Query(ctx, `INSERT INTO campaigns (owner, name, text_fr, text_en, window_from, window_to, rate, made_by, created)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+campaignColumns,
-		c.Owner, c.Name, c.Text["fr"], c.Text["en"], c.From, c.To, c.Rate, c.By, s.now())
+	rates := c.Rates
+	if rates == nil {
+		rates = map[string]float64{}
+	}
+	rows, _ := tx.Query(ctx, `INSERT INTO campaigns (owner, name, text_fr, text_en, window_from, window_to, rate, made_by, created, rates)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+campaignColumns,
+		c.Owner, c.Name, c.Text["fr"], c.Text["en"], c.From, c.To, c.Rate, c.By, s.now(), rates)
 	made, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
 	if err != nil {
 		return c, fail(ctx, "creating a campaign", err)
@@ -159,6 +163,9 @@ func (s *Campaigns) QueueNext(ctx context.Context, id int64, n int, compose camp
 		var skipTo, skipWhy []string
 		now := s.now()
 		for _, q := range qs {
+			if q.Later {
+				continue // its operator's rate is spent: the next chunk
+			}
 			if q.Skip != "" {
 				skipTo, skipWhy = append(skipTo, q.Phone), append(skipWhy, q.Skip)
 				continue

@@ -37,6 +37,16 @@ func (a audience) CaseLanguages(_ context.Context, phones []string) (map[string]
 	return out, nil
 }
 
+// routes gives even numbers to mtn, odd ones to orange.
+type routes struct{}
+
+func (routes) Operator(phone string) (string, bool) {
+	if (phone[len(phone)-1]-'0')%2 == 0 {
+		return "mtn", true
+	}
+	return "orange", true
+}
+
 // Run runs the contract on a fresh store.
 func Run(t *testing.T, s campaigns.Store) {
 	ctx := t.Context()
@@ -134,5 +144,27 @@ func Run(t *testing.T, s campaigns.Store) {
 	r.Step(ctx)
 	if p, _ := s.Progress(ctx, rated.ID); p.Waiting != 7 {
 		t.Errorf("3 a second, one step: %d waiting, want 7", p.Waiting)
+	}
+
+	// A rate for one operator: its numbers wait their turn, the others go.
+	perOp := c
+	perOp.Rates = map[string]float64{"mtn": 2}
+	split, err := s.CreateCampaign(ctx, perOp, numbers[10:20])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Campaign(ctx, split.ID); err != nil || got.Rates["mtn"] != 2 {
+		t.Fatalf("read back %+v, %v: want mtn's rate", got.Rates, err)
+	}
+	s.SetState(ctx, split.ID, []string{campaigns.Draft}, campaigns.Running, now)
+	r.Routes = routes{}
+	r.Step(ctx)
+	if p, _ := s.Progress(ctx, split.ID); p.Waiting != 3 {
+		t.Errorf("mtn at 2 a second, orange unbounded, one step over 5 and 5: %d waiting, want 3", p.Waiting)
+	}
+	bad := c
+	bad.Rates = map[string]float64{"mtn": 0}
+	if _, err := s.CreateCampaign(ctx, bad, numbers); guichet.ErrorCode(err) != guichet.EINVALID {
+		t.Errorf("a rate of 0 for an operator: %v, want invalid", err)
 	}
 }

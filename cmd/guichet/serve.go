@@ -288,6 +288,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
 	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Languages: g.engine, Now: cfg.Clock,
 		Log: log.With("comp", "campaigns")}
+	if g.sms != nil {
+		runner.Routes = g.sms.smscs.routes // the campaigns' per-operator rates
+	}
 	wg.Go(func() { runner.Run(jobs) })
 	if g.stores.webhooks != nil {
 		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
