@@ -45,7 +45,7 @@ type Campaign struct {
 	Rate     float64 // messages a second it queues at most; 0: as fast as the operators take them
 	// Rates bounds, per operator (mtn, orange…), the messages a second it
 	// queues for that operator's numbers (the Runner's Routes tell them).
-	Rates map[string]float64
+	Rates    map[string]float64
 	State    string
 	By       string // who made it
 	Created  time.Time
