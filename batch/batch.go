@@ -18,6 +18,10 @@ type Group[T, R any] struct {
 	Every time.Duration
 	Max   int
 	Run   func(ctx context.Context, batch []T) ([]R, error)
+	// RunEarly, instead of Run, may hand some results before the batch
+	// ends (done(i, r, err) for batch[i]): their callers go on at once.
+	// Those it did not hand get its error when it returns.
+	RunEarly func(ctx context.Context, batch []T, done func(i int, r R, err error)) error
 
 	mu      sync.Mutex
 	pending []*call[T, R]
@@ -63,16 +67,9 @@ func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
 		for i, b := range batch {
 			ins[i] = b.in
 		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		outs, err := g.Run(rctx, ins)
-		cancel()
-		for i, b := range batch {
-			if err == nil && i < len(outs) {
-				b.out = outs[i]
-			}
-			b.err = err
-			close(b.done)
-		}
+		// The batch runs on a goroutine of its own, so that the leader,
+		// like the others, goes on as soon as its own result is handed.
+		go g.run(context.WithoutCancel(ctx), batch, ins)
 	}
 	select {
 	case <-c.done:
@@ -81,4 +78,35 @@ func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
 		var zero R
 		return zero, ctx.Err()
 	}
+}
+
+// run runs a batch and hands each of its calls its result.
+func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	handed := make([]bool, len(batch))
+	if g.RunEarly != nil {
+		err := g.RunEarly(rctx, ins, func(i int, r R, err error) {
+			if i >= 0 && i < len(batch) && !handed[i] {
+				handed[i] = true
+				batch[i].out, batch[i].err = r, err
+				close(batch[i].done)
+			}
+		})
+		for i, b := range batch {
+			if !handed[i] {
+				b.err = err
+				close(b.done)
+			}
+		}
+	} else {
+		outs, err := g.Run(rctx, ins)
+		for i, b := range batch {
+			if err == nil && i < len(outs) {
+				b.out = outs[i]
+			}
+			b.err = err
+			close(b.done)
+		}
+	}
+	cancel()
 }

@@ -53,7 +53,7 @@ func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
 
 func (c *Commits) group() *batch.Group[commit, bool] {
 	c.once.Do(func() {
-		c.g = &batch.Group[commit, bool]{Every: orDefault(c.FlushEvery, DefaultFlushEvery), Max: c.FlushRows, Run: c.run}
+		c.g = &batch.Group[commit, bool]{Every: orDefault(c.FlushEvery, DefaultFlushEvery), Max: c.FlushRows, RunEarly: c.run}
 		if c.g.Max <= 0 {
 			c.g.Max = DefaultFlushRows
 		}
@@ -62,7 +62,9 @@ func (c *Commits) group() *batch.Group[commit, bool] {
 }
 
 // run writes a batch: its outcomes in one call, then its receipts in one.
-func (c *Commits) run(ctx context.Context, batch []commit) ([]bool, error) {
+// The outcomes' callers go on once theirs are committed (a submit keeps
+// its place in the window until then), before the receipts are applied.
+func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, error)) error {
 	var (
 		outcomes []outbox.Outcome
 		receipts []outbox.Receipt
@@ -76,20 +78,25 @@ func (c *Commits) run(ctx context.Context, batch []commit) ([]bool, error) {
 			at = append(at, i)
 		}
 	}
-	out := make([]bool, len(batch))
 	if len(outcomes) > 0 {
-		if _, err := c.Outcomes.Record(ctx, outcomes); err != nil {
-			return nil, err
+		_, err := c.Outcomes.Record(ctx, outcomes)
+		for i, w := range batch {
+			if w.outcome != nil {
+				done(i, false, err)
+			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 	if len(receipts) > 0 {
 		matched, err := c.Receipts.ApplyReceipts(ctx, receipts)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for k, i := range at {
-			out[i] = matched[k]
+			done(i, matched[k], nil)
 		}
 	}
-	return out, nil
+	return nil
 }

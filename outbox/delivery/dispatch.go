@@ -69,8 +69,8 @@ const (
 	DefaultBackoffMax    = 10 * time.Minute
 	DefaultThrottlePause = 100 * time.Millisecond
 	DefaultSubmitTimeout = 30 * time.Second
-	DefaultFlushEvery    = 5 * time.Millisecond
-	DefaultFlushRows     = 500
+	DefaultFlushEvery    = 2 * time.Millisecond
+	DefaultFlushRows     = 100
 )
 
 // Dispatcher drains the outbox to the operators' binds over SMPP.
@@ -449,6 +449,8 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())
 	}
 	var id string
+	release := func() {} // the last part's place in the window, until its outcome is committed
+	defer func() { release() }()
 	for i, part := range enc.Parts {
 		ton, npi := SourceTON(d.Source)
 		sm := &smpp.SubmitSM{
@@ -459,7 +461,11 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		if i == len(enc.Parts)-1 {
 			sm.RegisteredDelivery = 1
 		}
-		if id, err = d.submit(ctx, s, st, sm, deadline); err != nil {
+		var held *func()
+		if i == len(enc.Parts)-1 {
+			held = &release
+		}
+		if id, err = d.submit(ctx, s, st, sm, deadline, held); err != nil {
 			if errors.Is(err, errStale) {
 				d.c.stale.Add(1)
 				return time.Time{}, nil // its claim ran out: the next claim sends it, whole
@@ -497,7 +503,12 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 
 // submit waits for the bind's pause and rate, then submits with its own
 // deadline.
-func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time) (string, error) {
+//
+// With hold, an answered submit keeps its place in the congestion window
+// until the caller calls *hold: the message's outcome is committed, so
+// that what a crash may send again (submitted, or answered and not yet
+// committed) is never more than a window.
+func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time, hold *func()) (string, error) {
 	for {
 		d.mu.Lock()
 		wait := st.paused.Sub(d.now())
@@ -532,6 +543,10 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	defer cancel()
 	id, err := s.Submit(sctx, sm)
 	var se *smpp.StatusError
+	if err == nil && hold != nil {
+		*hold = func() { d.release(st, false, gen) }
+		return id, nil
+	}
 	d.release(st, errors.As(err, &se) && se.Throttled(), gen)
 	return id, err
 }
