@@ -91,6 +91,19 @@ func (db *DB) sendAll(ctx context.Context, sends []send) ([][]byte, error) {
 		if err := br.Close(); err != nil {
 			return nil, fmt.Errorf("postgres: claiming idempotency keys: %w", err)
 		}
+		// A key another transaction was claiming when the statement
+		// began: its insert waited for that one's commit, but the
+		// statement's snapshot predates it. Read the answer again.
+		for _, i := range claimed {
+			if fresh[i] || (len(out[i]) > 0 && string(out[i]) != "null") {
+				continue
+			}
+			var was string
+			if err := tx.QueryRow(ctx, `SELECT result::text FROM once_results WHERE op = 'api.messages' AND key = $1`, sends[i].once).Scan(&was); err != nil {
+				return nil, fmt.Errorf("postgres: reading an answer sent before: %w", err)
+			}
+			out[i] = []byte(was)
+		}
 	}
 	// 2. The new sends' messages.
 	b = &pgx.Batch{}
