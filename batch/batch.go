@@ -5,6 +5,7 @@ package batch
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -84,6 +85,18 @@ func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
 func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	handed := make([]bool, len(batch))
+	defer func() {
+		// A panic in a batch fails its calls, not the process.
+		if p := recover(); p != nil {
+			for i, b := range batch {
+				if !handed[i] {
+					handed[i] = true
+					b.err = fmt.Errorf("batch: a batch panicked: %v", p)
+					close(b.done)
+				}
+			}
+		}
+	}()
 	if g.RunEarly != nil {
 		err := g.RunEarly(rctx, ins, func(i int, r R, err error) {
 			if i >= 0 && i < len(batch) && !handed[i] {
@@ -94,6 +107,7 @@ func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
 		})
 		for i, b := range batch {
 			if !handed[i] {
+				handed[i] = true
 				b.err = err
 				close(b.done)
 			}
@@ -104,6 +118,7 @@ func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
 			if err == nil && i < len(outs) {
 				b.out = outs[i]
 			}
+			handed[i] = true
 			b.err = err
 			close(b.done)
 		}

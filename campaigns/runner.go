@@ -25,7 +25,10 @@ type Languages interface {
 }
 
 // Runner queues the running campaigns' messages, a chunk at a time, within
-// their windows and rates; one that has no number left is done.
+// their windows and rates, never more than a chunk of each waiting in the
+// outbox (so that a pause, a cancel or the window's end stops all but
+// that); one that has no number left is done. One gateway of a fleet runs
+// it (serve holds a lock for it): the rates are the fleet's.
 type Runner struct {
 	Store     Store
 	Audience  Audience
@@ -85,6 +88,20 @@ func (r *Runner) Step(ctx context.Context) error {
 		if n <= 0 {
 			n = 500
 		}
+		// At most a chunk waits in the outbox: a pause, a cancel or the
+		// window's end holds back all but that.
+		p, err := r.Store.Progress(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("campaigns: counting campaign %d: %w", c.ID, err)
+		}
+		queued := 0
+		for _, row := range p.Counts {
+			queued += row.Queued
+		}
+		if queued >= n {
+			continue
+		}
+		n -= queued
 		if c.Rate > 0 {
 			r.credit[c.ID] = min(r.credit[c.ID]+c.Rate*r.every().Seconds(), float64(n))
 			n = int(r.credit[c.ID])

@@ -210,3 +210,26 @@ func TestPartsKeptUntilAnswered(t *testing.T) {
 		})
 	}
 }
+
+// An SMS whose answer cannot be stored comes again and again: those copies
+// do not count against its number's limit, so once the store is back it is
+// answered, not dropped as a flood.
+func TestRedeliveriesAreNoFlood(t *testing.T) {
+	r := newRig(t)
+	xs, store := fleet(t, r, sessions.NewMemory(func() time.Time { return r.now }))
+	const from = "237677000901"
+	in := smpp.Inbound{SourceAddr: from, DestAddr: "8080", ShortMessage: []byte("STOP")}
+	store.fail.Store(true)
+	for range 8 {
+		if err := xs[0].Handle(t.Context(), in); err == nil {
+			t.Fatal("the answer was not stored and Handle said nothing")
+		}
+	}
+	store.fail.Store(false)
+	if err := xs[1].Handle(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := r.store.OptedOut(t.Context(), "+"+from); err != nil || !out {
+		t.Errorf("a STOP delivered nine times while the store was down: opted out %v, %v; want true", out, err)
+	}
+}

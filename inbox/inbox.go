@@ -173,12 +173,17 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 			return nil // a part: the whole comes with the last one, here or at another gateway
 		}
 	}
-	if ok, err := x.allow(ctx, from, 1, 0); err != nil || !ok {
-		return x.flooded(from, err)
-	}
-	key, err := x.seen(ctx, from, text)
+	key, fresh, err := x.seen(ctx, from, text)
 	if err != nil {
 		return fmt.Errorf("inbox: recognising an SMS sent twice: %w", err)
+	}
+	// A new SMS counts against its number's limit; one the SMSC sends
+	// again (an answer that could not be stored) does not, so that it is
+	// not dropped as a flood when it finally can be.
+	if fresh {
+		if ok, err := x.allow(ctx, from, 1, 0); err != nil || !ok {
+			return x.flooded(from, err)
+		}
 	}
 	cmd := sms.ParseKeyword(text)
 	ran, err := x.Store.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
@@ -268,23 +273,24 @@ func (x *Inbox) flooded(from string, err error) error {
 // seen returns the key an SMS is answered once under: its number, its
 // text's hash and when the fleet first saw that text from that number
 // within DedupWindow, so that a copy the SMSC sends again, to any gateway,
-// has the same key, and the same text sent again later is a new SMS.
-func (x *Inbox) seen(ctx context.Context, from, text string) (string, error) {
+// has the same key, and the same text sent again later is a new SMS; and
+// whether this is its first sighting.
+func (x *Inbox) seen(ctx context.Context, from, text string) (string, bool, error) {
 	sum := sha256.Sum256([]byte(text))
 	hash := hex.EncodeToString(sum[:8])
 	now := x.now()
-	first := now
+	first, fresh := now, true
 	_, err := x.Shared.Update(ctx, seenKey+from+":"+hash, DedupWindow, func(old []byte) ([]byte, error) {
-		first = now
+		first, fresh = now, true
 		if t, err := time.Parse(time.RFC3339Nano, string(old)); err == nil && now.Sub(t) < DedupWindow {
-			first = t
+			first, fresh = t, false
 		}
 		return []byte(first.Format(time.RFC3339Nano)), nil
 	})
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return fmt.Sprintf("%s|%s|%d", from, hash, first.UnixNano()), nil
+	return fmt.Sprintf("%s|%s|%d", from, hash, first.UnixNano()), fresh, nil
 }
 
 type reply struct{ text, lang string }

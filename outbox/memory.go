@@ -113,33 +113,44 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// The messages that may leave now, in the order written: a number
-	// with one that waits holds back its later ones.
+	// with one that waits holds back its later ones (a transactional one
+	// is held back only by transactional ones: a campaign never delays a
+	// case's notification).
 	var due []int
-	held := map[string]bool{} // numbers with an earlier message that waits
+	heldT, heldAll := map[string]bool{}, map[string]bool{}
 	for i := range m.queue {
 		q := &m.queue[i]
-		if q.Status != MessagePending && q.Status != MessageSending || held[q.Phone] {
+		if q.Status != MessagePending && q.Status != MessageSending || heldAll[q.Phone] && q.Bulk || heldT[q.Phone] {
 			continue
 		}
 		if q.Status == MessagePending && q.notBefore.After(now) || q.Status == MessageSending && q.lease.After(now) {
-			held[q.Phone] = true
+			heldAll[q.Phone] = true
+			if !q.Bulk {
+				heldT[q.Phone] = true
+			}
 			continue
 		}
 		due = append(due, i)
 	}
 	// Transactional ones first, then bulk; a message only after every
-	// earlier due one to its number.
-	before := map[int]int{} // its place among its number's due messages
-	count := map[string]int{}
+	// earlier due one to its number it must follow.
+	before := map[int]int{} // due messages before it that it must follow
+	countT, countAll := map[string]int{}, map[string]int{}
 	for _, i := range due {
-		before[i] = count[m.queue[i].Phone]
-		count[m.queue[i].Phone]++
+		p := m.queue[i].Phone
+		if m.queue[i].Bulk {
+			before[i] = countAll[p]
+		} else {
+			before[i] = countT[p]
+			countT[p]++
+		}
+		countAll[p]++
 	}
 	pick := slices.Clone(due)
 	slices.SortStableFunc(pick, func(a, b int) int {
 		return cmp.Compare(b2i(m.queue[a].Bulk), b2i(m.queue[b].Bulk))
 	})
-	taken := map[string]int{}
+	takenT, takenAll := map[string]int{}, map[string]int{}
 	var chosen []int
 	in := map[int]bool{}
 	for more := true; more && len(chosen) < limit; {
@@ -148,8 +159,16 @@ func (m *Memory) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 			if len(chosen) == limit {
 				break
 			}
-			if p := m.queue[i].Phone; !in[i] && before[i] == taken[p] {
-				taken[p]++
+			q := m.queue[i]
+			ready := before[i] == takenT[q.Phone]
+			if q.Bulk {
+				ready = before[i] == takenAll[q.Phone]
+			}
+			if !in[i] && ready {
+				if !q.Bulk {
+					takenT[q.Phone]++
+				}
+				takenAll[q.Phone]++
 				chosen, in[i], more = append(chosen, i), true, true
 			}
 		}

@@ -72,7 +72,9 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 
 // claimMessages claims up to $2 due messages at $1 until $3, in one
 // statement, so that messages to one number leave in the order they were
-// written even with senders in several processes:
+// written even with senders in several processes — transactional ones
+// among themselves: a case's notification never waits behind a campaign
+// message written before it, a campaign message waits behind both:
 //
 //   - due locks the candidates, transactional ones first, then bulk, each
 //     oldest first (FOR UPDATE SKIP LOCKED),
@@ -94,11 +96,11 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 // cannot join the claim to a scan of the whole table (its history
 // included): it chose that hash join once the candidates were filtered.
 const claimMessages = `WITH due AS (
-		SELECT o.id, o.phone FROM outbox o
+		SELECT o.id, o.phone, o.bulk FROM outbox o
 		WHERE o.queued AND ((o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= $1))
 				OR (o.status = 'sending' AND o.lease_until <= $1))
 			AND NOT EXISTS (SELECT FROM outbox e
-				WHERE e.phone = o.phone AND e.id < o.id AND e.queued
+				WHERE e.phone = o.phone AND e.id < o.id AND e.queued AND (NOT e.bulk OR o.bulk)
 					AND ((e.status = 'pending' AND e.not_before > $1) OR (e.status = 'sending' AND e.lease_until > $1))
 				OFFSET 0)
 		ORDER BY o.bulk, o.id LIMIT $2
@@ -106,7 +108,7 @@ const claimMessages = `WITH due AS (
 	claimable AS (
 		SELECT d.id FROM due d
 		WHERE NOT EXISTS (SELECT FROM outbox e
-			WHERE e.phone = d.phone AND e.id < d.id AND e.queued
+			WHERE e.phone = d.phone AND e.id < d.id AND e.queued AND (NOT e.bulk OR d.bulk)
 				AND e.id NOT IN (SELECT id FROM due)
 			OFFSET 0))
 	UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +40,10 @@ func (s *Outbox) SendOnce(ctx context.Context, owner, key string, msgs []outbox.
 	s.DB.sendsOnce.Do(func() {
 		s.DB.sends = &batch.Group[send, []byte]{Every: 2 * time.Millisecond, Max: 100, Run: s.DB.sendAll}
 	})
-	return s.DB.sends.Do(ctx, sd)
+	// Once in a batch, a send commits whatever its caller does: it waits
+	// for the answer even if its request is gone, so that nobody is told
+	// "failed" of SMS that were written.
+	return s.DB.sends.Do(context.WithoutCancel(ctx), sd)
 }
 
 // sendAll writes a batch of sends in one transaction and returns each
@@ -69,6 +73,12 @@ func (db *DB) sendAll(ctx context.Context, sends []send) ([][]byte, error) {
 		}
 		first[sd.once] = i
 		claimed = append(claimed, i)
+	}
+	// Keys in one order for every batch: two batches claiming the same
+	// keys wait for each other, never deadlock.
+	slices.SortFunc(claimed, func(a, b int) int { return strings.Compare(sends[a].once, sends[b].once) })
+	for _, i := range claimed {
+		sd := sends[i]
 		b.Queue(`WITH k AS (INSERT INTO once_results (op, key, result, at) VALUES ('api.messages', $1, 'null', $2)
 				ON CONFLICT DO NOTHING RETURNING 1)
 			SELECT EXISTS (SELECT 1 FROM k), coalesce((SELECT result::text FROM once_results WHERE op = 'api.messages' AND key = $1), '')`,

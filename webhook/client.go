@@ -48,7 +48,28 @@ func Allowed(ip netip.Addr, allow []netip.Prefix) bool {
 			return true
 		}
 	}
-	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast()
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// notPublic are the ranges IsGlobalUnicast lets through that are no one's
+// public address: shared (carrier-grade NAT, where some clouds keep their
+// metadata service), the IETF's and benchmarking ones, reserved, and the
+// IPv6 prefixes that carry an IPv4 address (NAT64, 6to4, Teredo) an
+// attacker could point at an inside one.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"), netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("2001::/32"), netip.MustParsePrefix("2001:db8::/32"),
 }
 
 // Resolver looks names up (net.DefaultResolver).

@@ -15,10 +15,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -199,6 +201,10 @@ func (s *Sender) post(ctx context.Context, c Call, body []byte, ts int64) error 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL, its tokens with it, stays out of logs and the queue
+		}
 		return err
 	}
 	defer resp.Body.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +15,10 @@ import (
 	"github.com/guichet/guichet/smpp/smsctest"
 	"github.com/guichet/guichet/staff"
 )
+
+type stringer func() string
+
+func (f stringer) String() string { return f() }
 
 // middayClock runs from noon in Douala today, whatever the time the test
 // runs at: a campaign's window is open.
@@ -53,7 +56,8 @@ func TestCampaignAPI(t *testing.T) {
 	ln := freePort(t)
 	base := "http://" + ln.Addr().String()
 	done := make(chan error, 1)
-	go func() { done <- serve(sctx, cfg, ln, io.Discard) }()
+	logs := &syncBuffer{}
+	go func() { done <- serve(sctx, cfg, ln, logs) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waitServing(t, base, done)
 	call := func(method, path, owner, body string) (int, map[string]any) {
@@ -120,7 +124,7 @@ func TestCampaignAPI(t *testing.T) {
 		_, final = call("GET", "/api/v1/campaigns/"+id, "civil-status", "")
 		mtn, _ := final["operators"].(map[string]any)["mtn"].(map[string]any)
 		return final["state"] == "done" && mtn != nil && mtn["Delivered"] == float64(39)
-	}, &syncBuffer{})
+	}, stringer(func() string { return fmt.Sprint(final) + "\n" + tail(logs.String(), 3000) }))
 	if final["opted_out"] != float64(1) {
 		t.Errorf("opted out %v, want the one who sent STOP", final["opted_out"])
 	}

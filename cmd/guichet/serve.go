@@ -291,7 +291,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	if g.sms != nil {
 		runner.Routes = g.sms.smscs.routes // the campaigns' per-operator rates
 	}
-	wg.Go(func() { runner.Run(jobs) })
+	if hold := g.stores.bindHold; hold != nil {
+		// One gateway of the fleet runs the campaigns (their rates are
+		// the fleet's); another takes over if it dies.
+		wg.Go(func() { whileHolding(jobs, hold("campaigns", "runner"), runner.Run, log) })
+	} else {
+		wg.Go(func() { runner.Run(jobs) })
+	}
 	if g.stores.webhooks != nil {
 		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
 		if err != nil {
@@ -324,6 +330,37 @@ func now(cfg Config) time.Time {
 		return cfg.Clock()
 	}
 	return time.Now()
+}
+
+// whileHolding runs run while this gateway holds a lock of the fleet
+// (postgres.DB.BindHold), waiting for it first and stopping run when it is
+// lost, until ctx ends.
+func whileHolding(ctx context.Context, hold func(ctx context.Context, index int) (<-chan struct{}, func(), error),
+	run func(ctx context.Context), log *slog.Logger) {
+	for ctx.Err() == nil {
+		lost, release, err := hold(ctx, 0)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("waiting for a lock of the fleet", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+			continue
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lost:
+			case <-rctx.Done():
+			}
+			cancel()
+		}()
+		run(rctx)
+		cancel()
+		release()
+	}
 }
 
 // callbackSender POSTs the administrations' delivery callbacks, from

@@ -17,7 +17,7 @@ type OutcomeStore interface {
 
 // Commits gathers the outbox's writes from the SMPP side, the outcomes of
 // submits and the receipts that follow them, and commits them many at
-// once: every FlushEvery (default 5 ms) or FlushRows (default 500), the
+// once: every FlushEvery (default 2 ms) or FlushRows (default 100), the
 // outcomes first, then the receipts. A Dispatcher and the Receipts of the
 // same binds share one, so that a receipt that arrives while its submit's
 // outcome waits for the same commit still finds its message.

@@ -133,8 +133,8 @@ type Dispatcher struct {
 	// its outcomes on its own, with FlushEvery and FlushRows.
 	Commits *Commits
 	// FlushEvery and FlushRows bound how long the outcomes of submits wait
-	// to be committed together: at most FlushEvery (default 5 ms), or
-	// until FlushRows (default 500) are waiting; one commit for all.
+	// to be committed together: at most FlushEvery (default 2 ms), or
+	// until FlushRows (default 100) are waiting; one commit for all.
 	FlushEvery time.Duration
 	FlushRows  int
 	Every      time.Duration // how often Run looks while the outbox is empty (default 250 ms)
@@ -465,10 +465,17 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		if i == len(enc.Parts)-1 {
 			held = &release
 		}
-		if id, err = d.submit(ctx, s, st, sm, deadline, held); err != nil {
+		until := deadline
+		if i > 0 {
+			until = time.Time{} // begun, a long SMS goes whole: never a part alone, then all again
+		}
+		if id, err = d.submit(ctx, s, st, sm, until, held); err != nil {
 			if errors.Is(err, errStale) {
+				// Its claim would end before its turn: back to the queue
+				// now (fenced by the attempt: if another claim took it
+				// meanwhile, this changes nothing), sent whole later.
 				d.c.stale.Add(1)
-				return time.Time{}, nil // its claim ran out: the next claim sends it, whole
+				return d.retry(ctx, m, "its claim would end before its turn", 0)
 			}
 			return d.failure(ctx, m, op, st, err)
 		}
@@ -531,11 +538,11 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 		st.cwnd = min(st.cwnd, st.max)
 		d.mu.Unlock()
 	}
-	gen, err := d.pace(ctx, s, st)
+	gen, err := d.pace(ctx, s, st, deadline)
 	if err != nil {
 		return "", err
 	}
-	if d.now().After(deadline) {
+	if !deadline.IsZero() && d.now().After(deadline) {
 		return "", errStale
 	}
 	d.acquire(st)
@@ -555,7 +562,10 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 // the operator's, slowed down by throttling, submits evenly spaced. It
 // returns the slowdown the slot was taken under; a slowdown while it
 // waits (the slots were taken at a rate the SMSC refused) takes another.
-func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState) (uint64, error) {
+//
+// A slot past deadline (a non-zero claim's end) is not taken: errStale at
+// once, rather than a sleep that ends in it.
+func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline time.Time) (uint64, error) {
 	share := 1.0
 	if sh, ok := s.(sharer); ok && sh.Share() > 0 {
 		share = sh.Share()
@@ -574,6 +584,11 @@ func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState) (uint64,
 			if t.After(slot) {
 				slot = t
 			}
+		}
+		// (deadline is on the Dispatcher's clock, the slots on the wall's.)
+		if !deadline.IsZero() && d.now().Add(slot.Sub(now)).After(deadline) {
+			d.mu.Unlock()
+			return 0, errStale
 		}
 		st.next = slot.Add(time.Duration(float64(time.Second) / (float64(st.rate) * share * st.slow)))
 		d.mu.Unlock()
