@@ -1,6 +1,8 @@
 package hotline_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,5 +61,26 @@ func TestCampaignFromAService(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(body, `id="`+bad.id+`">`+"") || !strings.Contains(body, bad.says) {
 			t.Errorf("%s=%q: %d, want 400 saying %q next to the field\n%s", bad.field, bad.value, code, bad.says, body)
 		}
+	}
+}
+
+// Only the campaign form may send a file: a multipart body elsewhere is
+// not read, and refused.
+func TestMultipartOnlyForCampaigns(t *testing.T) {
+	r := newRig(t)
+	b := r.browser(t)
+	b.mustSignIn("paul")
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("csrf", b.csrf)
+	w.WriteField("text", "hello")
+	w.Close()
+	resp, err := b.c.Post(r.srv.URL+"/hotline/callers/%2B237677000001/sms", w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a multipart body to the SMS form: %d, want 403", resp.StatusCode)
 	}
 }

@@ -268,8 +268,10 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodPost {
 			var err error
-			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-				// A campaign's audience file: up to 8 MiB, kept in memory.
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && r.URL.Path == c.path(r, "/campaigns") {
+				// A campaign's audience file, the one form with a file: up
+				// to 8 MiB, kept in memory. Any other multipart body is
+				// not read (its token is not found: refused).
 				r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
 				err = r.ParseMultipartForm(MaxUpload)
 			} else {
