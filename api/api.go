@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,9 @@ type Server struct {
 	Counts Counter
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
+
+	localOnce sync.Once
+	local     Counter // Counts when none is given: this Server's own
 }
 
 // OpenAPI is the OpenAPI 3.1 document of the API, served at

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/guichet/guichet/apikey"
@@ -19,17 +18,12 @@ type Counter interface {
 	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
 }
 
-var (
-	localOnce   sync.Once
-	localCounts Counter
-)
-
 func (s *Server) counts() Counter {
 	if s.Counts != nil {
 		return s.Counts
 	}
-	localOnce.Do(func() { localCounts = sessions.NewMemory(nil) })
-	return localCounts
+	s.localOnce.Do(func() { s.local = sessions.NewMemory(nil) })
+	return s.local
 }
 
 // add adds n to the counter under key and returns its value: a window

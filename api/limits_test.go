@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +22,10 @@ import (
 )
 
 // notifier answers every request as sending one message a number.
-type notifier struct{ sends int }
+type notifier struct{ sends atomic.Int64 }
 
 func (n *notifier) Send(_ context.Context, _, _, _ string, r notify.Request) (notify.Answer, []byte, error) {
-	n.sends++
+	n.sends.Add(1)
 	a := notify.Answer{}
 	for i, to := range r.To {
 		a.Messages = append(a.Messages, notify.Sent{Index: i, To: to, ID: "1", Lang: "fr", Parts: 1, Alphabet: "GSM-7"})
@@ -84,8 +86,8 @@ func TestKeyLimits(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "5400" || !strings.Contains(rec.Body.String(), "2 sent today") {
 		t.Errorf("two more: %d, Retry-After %q, %s; want 429 until midnight in Douala (5400 s)", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
-	if n.sends != 1 {
-		t.Errorf("%d requests sent, want 1", n.sends)
+	if n.sends.Load() != 1 {
+		t.Errorf("%d requests sent, want 1", n.sends.Load())
 	}
 	if rec := do("small", "POST", "/api/v1/messages", `{"to": "677000003", "text": {"fr": "x"}}`); rec.Code != http.StatusAccepted {
 		t.Errorf("the third of the day: %d", rec.Code)
@@ -93,5 +95,40 @@ func TestKeyLimits(t *testing.T) {
 	now = now.Add(90 * time.Minute) // past midnight in Douala
 	if rec := do("small", "POST", "/api/v1/messages", two); rec.Code != http.StatusAccepted {
 		t.Errorf("the next day: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// Requests at once cannot together go over a key's day: each reserves its
+// numbers before it sends.
+func TestKeyDayAtOnce(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &apikey.Memory{}
+	if err := keys.AddAPIKey(t.Context(), apikey.Key{Owner: "civil-status", Created: opened, PerDay: 5, PerSecond: 1000}, apikey.Hash("k")); err != nil {
+		t.Fatal(err)
+	}
+	n := &notifier{}
+	srv := &api.Server{Catalogue: cat, Keys: keys, Notify: n, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := chi.NewRouter()
+	srv.Routes(r)
+	var wg sync.WaitGroup
+	var accepted atomic.Int64
+	for range 20 {
+		wg.Go(func() {
+			req := httptest.NewRequest("POST", "/api/v1/messages", strings.NewReader(`{"to": ["677000001", "677000002"], "text": {"fr": "x"}}`))
+			req.Header.Set("Authorization", "Bearer k")
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			if rec.Code == http.StatusAccepted {
+				accepted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if accepted.Load() != 2 || n.sends.Load() != 2 {
+		t.Errorf("%d requests of two numbers accepted (%d sent) with five a day, want 2", accepted.Load(), n.sends.Load())
 	}
 }

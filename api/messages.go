@@ -83,29 +83,40 @@ func (s *Server) sendMessages(w http.ResponseWriter, r *http.Request) {
 		nr.Template = &notify.Template{Service: t.Service, Name: t.Name, Vars: t.Vars}
 	}
 	k := apiKey(r)
-	// The day's budget: what was sent today and what this request may
-	// send. Two requests at once may together go over it by one of them.
+	// The day's budget: this request reserves as many messages as it has
+	// numbers, gives back what it did not send (refused, STOP, a request
+	// sent before, an error), and is refused if the reservation goes over.
 	perDay, _ := k.Limits()
 	day, left := dayKey(k, s.now())
-	used, err := s.add(r.Context(), day, left+time.Hour, 0)
+	ttl := left + time.Hour
+	used, err := s.add(r.Context(), day, ttl, len(nr.To))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if used+len(nr.To) > perDay {
+	giveBack := func(n int) {
+		if n > 0 {
+			if _, err := s.add(context.WithoutCancel(r.Context()), day, ttl, -n); err != nil {
+				s.Log.Warn("giving back a key's daily budget", "key_id", k.ID, "err", err)
+			}
+		}
+	}
+	if used > perDay {
+		giveBack(len(nr.To))
 		w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
-		writeProblem(w, r, http.StatusTooManyRequests, fmt.Sprintf("this key may send %d messages a day: %d sent today; the count starts again at midnight (Africa/Douala)", perDay, used))
+		writeProblem(w, r, http.StatusTooManyRequests, fmt.Sprintf("this key may send %d messages a day: %d sent today; the count starts again at midnight (Africa/Douala)", perDay, used-len(nr.To)))
 		return
 	}
 	a, body, err := s.Notify.Send(r.Context(), k.Owner, k.ID, idem, nr)
 	if err != nil {
+		giveBack(len(nr.To))
 		s.fail(w, r, err)
 		return
 	}
-	if !a.Replayed {
-		if _, err := s.add(r.Context(), day, left+time.Hour, len(a.Messages)); err != nil {
-			s.Log.Warn("counting the messages of a key", "key_id", k.ID, "err", err) // sent: the answer stands
-		}
+	if a.Replayed {
+		giveBack(len(nr.To))
+	} else {
+		giveBack(len(nr.To) - len(a.Messages))
 	}
 	s.Log.Info("messages queued", "owner", k.Owner, "key_id", k.ID, "messages", len(a.Messages), "opted_out", len(a.OptedOut), "refused", len(a.Refused))
 	w.Header().Set("Content-Type", "application/json")
