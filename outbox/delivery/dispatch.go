@@ -165,6 +165,9 @@ type bindState struct {
 	next   time.Time // the next submit's slot under the rate
 	gen    uint64    // slowdowns so far: a slot taken before the last one is taken again
 	paused time.Time // no submit before it
+	// pausedWall is paused on the wall's clock (the Dispatcher's may be a
+	// test's): the rate's slots are on the wall's.
+	pausedWall time.Time
 	// cwnd is how many submits may wait for their answer at once, below
 	// the bind's own window: halved when the SMSC throttles, grown by one
 	// a round trip's worth of answers (AIMD), so that an SMSC whose window
@@ -580,7 +583,7 @@ func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline
 		st.share = share
 		now := time.Now()
 		slot := now
-		for _, t := range []time.Time{st.next, st.paused} {
+		for _, t := range []time.Time{st.next, st.pausedWall} {
 			if t.After(slot) {
 				slot = t
 			}
@@ -665,6 +668,9 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 			d.mu.Lock()
 			if until := d.now().Add(pause); until.After(st.paused) {
 				st.paused = until
+			}
+			if until := time.Now().Add(pause); until.After(st.pausedWall) {
+				st.pausedWall = until // the same, on the wall's clock, for pace
 			}
 			d.mu.Unlock()
 			d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
