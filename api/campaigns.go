@@ -202,20 +202,8 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// moves are what each action does to a campaign: from which states, to
-// which.
-var moves = map[string]struct {
-	from []string
-	to   string
-}{
-	"start":  {[]string{campaigns.Draft}, campaigns.Running},
-	"pause":  {[]string{campaigns.Running}, campaigns.Paused},
-	"resume": {[]string{campaigns.Paused}, campaigns.Running},
-	"cancel": {[]string{campaigns.Draft, campaigns.Running, campaigns.Paused}, campaigns.Canceled},
-}
-
 func (s *Server) moveCampaign(w http.ResponseWriter, r *http.Request) {
-	m, ok := moves[chi.URLParam(r, "action")]
+	m, ok := campaigns.Actions[chi.URLParam(r, "action")]
 	if !ok {
 		writeProblem(w, r, http.StatusNotFound, "no such action: start, pause, resume or cancel")
 		return
@@ -224,7 +212,7 @@ func (s *Server) moveCampaign(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	moved, err := s.Campaigns.SetState(r.Context(), c.ID, m.from, m.to, s.now())
+	moved, err := s.Campaigns.SetState(r.Context(), c.ID, m.From, m.To, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

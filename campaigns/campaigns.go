@@ -33,6 +33,22 @@ const (
 	Canceled = "canceled" // stopped for good: the numbers left get nothing
 )
 
+// Action is what a supervisor or an administration may do to a campaign:
+// the states it acts from, the state it leads to.
+type Action struct {
+	From []string
+	To   string
+}
+
+// Actions are the campaign's actions by name, the same in the console and
+// the API.
+var Actions = map[string]Action{
+	"start":  {[]string{Draft}, Running},
+	"pause":  {[]string{Running}, Paused},
+	"resume": {[]string{Paused}, Running},
+	"cancel": {[]string{Draft, Running, Paused}, Canceled},
+}
+
 // Campaign is an awareness campaign.
 type Campaign struct {
 	ID    int64

@@ -1,7 +1,6 @@
 package campaigns_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,23 +12,7 @@ import (
 
 func TestMemory(t *testing.T) {
 	out := outbox.NewMemory()
-	campaignstest.Run(t, &campaigns.Memory{Outbox: out}, func(t *testing.T) { SendAll(t, out) })
-}
-
-// SendAll claims every message waiting in out and records it sent.
-func SendAll(t *testing.T, out *outbox.Memory) {
-	t.Helper()
-	msgs, err := out.ClaimMessages(t.Context(), 100_000, time.Minute, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outcomes []outbox.Outcome
-	for _, m := range msgs {
-		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: fmt.Sprint(m.ID)})
-	}
-	if _, err := out.Record(t.Context(), outcomes); err != nil {
-		t.Fatal(err)
-	}
+	campaignstest.Run(t, &campaigns.Memory{Outbox: out}, func(t *testing.T) { campaignstest.SendAll(t, out, time.Now()) })
 }
 
 // An audience file: numbers in the first column, a header and blank lines

@@ -8,10 +8,10 @@ import (
 )
 
 // Audience is what the runner asks of the gateway for each chunk of
-// numbers: which sent STOP, and the language known for each.
+// numbers, in one look: which sent STOP, and each one's latest case's
+// language (cases.Memory, postgres.Cases).
 type Audience interface {
-	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
-	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
+	Citizens(ctx context.Context, phones []string) (optedOut map[string]bool, langs map[string]string, err error)
 }
 
 // Routes tells a number's operator (smpp.Routes).
@@ -135,11 +135,7 @@ func (r *Runner) Step(ctx context.Context) error {
 // case's, else French).
 func (r *Runner) compose(c Campaign) Compose {
 	return func(ctx context.Context, phones []string) ([]Queued, error) {
-		out, err := r.Audience.OptedOutAmong(ctx, phones)
-		if err != nil {
-			return nil, err
-		}
-		langs, err := r.Audience.CaseLanguages(ctx, phones)
+		out, langs, err := r.Audience.Citizens(ctx, phones)
 		if err != nil {
 			return nil, err
 		}

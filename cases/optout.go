@@ -84,9 +84,9 @@ func (m *Memory) OptedOutAmong(ctx context.Context, phones []string) (map[string
 	return out, nil
 }
 
-// CaseLanguages returns, for those of phones that opened a case, the
+// caseLanguages returns, for those of phones that opened a case, the
 // language of their latest one.
-func (m *Memory) CaseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
+func (m *Memory) caseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -112,6 +112,6 @@ func (m *Memory) Citizens(ctx context.Context, phones []string) (map[string]bool
 	if err != nil {
 		return nil, nil, err
 	}
-	langs, err := m.CaseLanguages(ctx, phones)
+	langs, err := m.caseLanguages(ctx, phones)
 	return out, langs, err
 }

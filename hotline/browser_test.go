@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/guichet/guichet/campaigns"
+	"github.com/guichet/guichet/campaigns/campaignstest"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
@@ -711,17 +712,7 @@ func TestBrowserCampaign(t *testing.T) {
 		t.Helper()
 		// As the dispatcher would, what waits is sent; then the runner
 		// queues the next chunk.
-		msgs, err := r.out.ClaimMessages(t.Context(), 1000, time.Minute, r.now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var outcomes []outbox.Outcome
-		for _, m := range msgs {
-			outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: fmt.Sprint(m.ID)})
-		}
-		if _, err := r.out.Record(t.Context(), outcomes); err != nil {
-			t.Fatal(err)
-		}
+		campaignstest.SendAll(t, r.out, r.now)
 		runner := &campaigns.Runner{Store: r.campaigns, Audience: r.cases, Chunk: 10, Now: func() time.Time { return r.now }}
 		if err := runner.Step(t.Context()); err != nil {
 			t.Fatal(err)

@@ -220,27 +220,16 @@ func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "campaign", view{Data: v, Title: tr(u.Lang, "title.campaign") + " " + camp.Name, Flash: flash(r, u.Lang)})
 }
 
-// consoleMoves are the console's actions on a campaign.
-var consoleMoves = map[string]struct {
-	from []string
-	to   string
-}{
-	"start":  {[]string{campaigns.Draft}, campaigns.Running},
-	"pause":  {[]string{campaigns.Running}, campaigns.Paused},
-	"resume": {[]string{campaigns.Paused}, campaigns.Running},
-	"cancel": {[]string{campaigns.Draft, campaigns.Running, campaigns.Paused}, campaigns.Canceled},
-}
-
 func (c *Console) moveCampaign(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
 	action := chi.URLParam(r, "action")
-	m, ok := consoleMoves[action]
+	m, ok := campaigns.Actions[action]
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if !ok || err != nil {
 		c.fail(w, r, guichet.Errorf(guichet.ENOTFOUND, "no such campaign action"))
 		return
 	}
-	camp, err := c.Campaigns.SetState(r.Context(), id, m.from, m.to, c.now())
+	camp, err := c.Campaigns.SetState(r.Context(), id, m.From, m.To, c.now())
 	if err != nil {
 		c.fail(w, r, err)
 		return

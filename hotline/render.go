@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/staff"
@@ -59,8 +60,8 @@ var funcs = template.FuncMap{
 	"mod":        func(a, b int) int { return a % b },
 	// canMove says whether a campaign in state may take the action.
 	"canMove": func(state, action string) bool {
-		m, ok := consoleMoves[action]
-		return ok && slices.Contains(m.from, state)
+		m, ok := campaigns.Actions[action]
+		return ok && slices.Contains(m.From, state)
 	},
 }
 

@@ -298,3 +298,46 @@ func SelfCPU() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// Spread sends the numbers fmt.Sprintf(format, 0…total-1), per to a call
+// of send, from workers goroutines at once; an error fails tb.
+func Spread(tb testing.TB, total, per, workers int, format string, send func(numbers []string) error) {
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(int64(per))) - per; i < total; i = int(next.Add(int64(per))) - per {
+				to := make([]string, 0, per)
+				for j := i; j < min(i+per, total); j++ {
+					to = append(to, fmt.Sprintf(format, j))
+				}
+				if err := send(to); err != nil {
+					tb.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// LostAndDuplicated counts, of the numbers fmt.Sprintf(format, 0…total-1)
+// (without +), those the SMSC never accepted and those it accepted more
+// than once.
+func LostAndDuplicated(subs []Submitted, total int, format string) (lost, dup int) {
+	seen := map[string]int{}
+	for _, s := range subs {
+		if s.MessageID != "" {
+			seen[s.To]++
+		}
+	}
+	for i := range total {
+		switch n := seen[fmt.Sprintf(format, i)]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dup++
+		}
+	}
+	return lost, dup
+}

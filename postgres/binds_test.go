@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/postgres"
-	"github.com/guichet/guichet/postgres/pgtest"
 )
 
 // One gateway holds a bind at a time; the one waiting for it asks on one
@@ -14,15 +13,7 @@ import (
 // and a holder whose connection is cut is told the bind is lost.
 func TestBindHold(t *testing.T) {
 	ctx := t.Context()
-	url := pgtest.DB(t)
-	if err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := migratedPool(t)
 	hold := postgres.New(pool).BindHold("mtn", "trx")
 	lostA, releaseA, err := hold(ctx, 0)
 	if err != nil {

@@ -1,32 +1,17 @@
 package postgres_test
 
 import (
-	"fmt"
 	"maps"
 	"testing"
 	"time"
 
 	"github.com/guichet/guichet/campaigns/campaignstest"
 	"github.com/guichet/guichet/cases"
-	"github.com/guichet/guichet/outbox"
 )
 
 func TestCampaigns(t *testing.T) {
 	db := newStore(t)
-	campaignstest.Run(t, db.Campaigns(), func(t *testing.T) {
-		out := db.Outbox()
-		msgs, err := out.ClaimMessages(t.Context(), 100_000, time.Minute, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var outcomes []outbox.Outcome
-		for _, m := range msgs {
-			outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: fmt.Sprint(m.ID)})
-		}
-		if _, err := out.Record(t.Context(), outcomes); err != nil {
-			t.Fatal(err)
-		}
-	})
+	campaignstest.Run(t, db.Campaigns(), func(t *testing.T) { campaignstest.SendAll(t, db.Outbox(), time.Now()) })
 }
 
 // Citizens tells, in one query, who sent STOP and each one's latest case's

@@ -17,15 +17,7 @@ import (
 // says so.
 func TestOutboxUpdatesInPlace(t *testing.T) {
 	ctx := t.Context()
-	url := pgtest.DB(t)
-	if err := postgres.Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := migratedPool(t)
 	s := postgres.New(pool).Outbox()
 	const n = 200
 	msgs := make([]outbox.Message, n)

@@ -53,26 +53,6 @@ func (s *Cases) OptedOutAmong(ctx context.Context, phones []string) (map[string]
 	return out, nil
 }
 
-// CaseLanguages returns, for those of phones that opened a case, the
-// language of their latest one.
-func (s *Cases) CaseLanguages(ctx context.Context, phones []string) (map[string]string, error) {
-	out := map[string]string{}
-	if len(phones) == 0 {
-		return out, nil
-	}
-	rows, _ := s.q().Query(ctx, `SELECT DISTINCT ON (phone) phone, lang FROM cases
-		WHERE phone = ANY($1) AND lang <> '' ORDER BY phone, opened DESC`, phones)
-	type pl struct{ Phone, Lang string }
-	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pl])
-	if err != nil {
-		return nil, fail(ctx, "looking up languages", err)
-	}
-	for _, p := range got {
-		out[p.Phone] = p.Lang
-	}
-	return out, nil
-}
-
 // Citizens returns, in one query, those of phones that sent STOP and the
 // language of the latest case of those that opened one.
 func (s *Cases) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {

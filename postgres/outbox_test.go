@@ -10,22 +10,13 @@ import (
 
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
-	"github.com/guichet/guichet/postgres/pgtest"
 )
 
 // newOutbox returns an outbox on a database of its own, migrated, and the
 // pool under it.
 func newOutbox(t *testing.T) (*postgres.Outbox, *pgxpool.Pool) {
 	t.Helper()
-	url := pgtest.DB(t)
-	if err := postgres.Migrate(t.Context(), url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := postgres.Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := migratedPool(t)
 	return postgres.New(pool).Outbox(), pool
 }
 

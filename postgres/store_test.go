@@ -14,11 +14,11 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// newStore returns the stores on a database of their own, migrated and
-// seeded.
-func newStore(tb testing.TB) *postgres.DB {
+// migratedPool returns a pool on a database of the test's own, migrated.
+func migratedPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
 	ctx := context.Background()
 	url := pgtest.DB(tb)
@@ -30,8 +30,15 @@ func newStore(tb testing.TB) *postgres.DB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	db := postgres.New(pool)
-	if err := db.Cases().Seed(ctx); err != nil {
+	return pool
+}
+
+// newStore returns the stores on a database of their own, migrated and
+// seeded.
+func newStore(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	db := postgres.New(migratedPool(tb))
+	if err := db.Cases().Seed(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	return db

@@ -12,29 +12,23 @@ import (
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/outbox"
 )
 
 // audience says who sent STOP and who opened a case in English.
 type audience struct{ stopped, english map[string]bool }
 
-func (a audience) OptedOutAmong(_ context.Context, phones []string) (map[string]bool, error) {
-	out := map[string]bool{}
+func (a audience) Citizens(_ context.Context, phones []string) (map[string]bool, map[string]string, error) {
+	out, langs := map[string]bool{}, map[string]string{}
 	for _, p := range phones {
 		if a.stopped[p] {
 			out[p] = true
 		}
-	}
-	return out, nil
-}
-
-func (a audience) CaseLanguages(_ context.Context, phones []string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, p := range phones {
 		if a.english[p] {
-			out[p] = "en"
+			langs[p] = "en"
 		}
 	}
-	return out, nil
+	return out, langs, nil
 }
 
 // routes gives even numbers to mtn, odd ones to orange.
@@ -45,6 +39,30 @@ func (routes) Operator(phone string) (string, bool) {
 		return "mtn", true
 	}
 	return "orange", true
+}
+
+// Outbox is an outbox a test drains by hand (outbox.Memory,
+// postgres.Outbox).
+type Outbox interface {
+	ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
+	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
+}
+
+// SendAll does what a dispatcher does, at once: claims every message due
+// in out at now and records it sent on mtn's first bind.
+func SendAll(t *testing.T, out Outbox, now time.Time) {
+	t.Helper()
+	msgs, err := out.ClaimMessages(t.Context(), 100_000, time.Minute, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []outbox.Outcome
+	for _, m := range msgs {
+		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: fmt.Sprint(m.ID)})
+	}
+	if _, err := out.Record(t.Context(), outcomes); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Run runs the contract on a fresh store; send marks every message waiting

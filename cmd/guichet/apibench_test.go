@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,28 +31,6 @@ func BenchmarkAPISideBySide(b *testing.B) {
 	}
 }
 
-// spread runs send for the numbers 0…total-1, per to a call, from 32
-// goroutines at once.
-func spread(b *testing.B, total, per int, send func(numbers []string) error) {
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 32 {
-		wg.Go(func() {
-			for i := int(next.Add(int64(per))) - per; i < total; i = int(next.Add(int64(per))) - per {
-				to := make([]string, 0, per)
-				for j := i; j < min(i+per, total); j++ {
-					to = append(to, fmt.Sprintf("237678%06d", j))
-				}
-				if err := send(to); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-}
-
 func benchKannelAPI(b *testing.B, total, window, per int) {
 	smsc := kanneltest.StartSMSC(b, true)
 	k := kanneltest.Start(b, smsc.Addr, window, true)
@@ -65,7 +41,7 @@ func benchKannelAPI(b *testing.B, total, window, per int) {
 	}
 	d0, cpu0 := k.Delivered(), k.CPU()
 	start := time.Now()
-	spread(b, total, per, k.Send)
+	kanneltest.Spread(b, total, per, 32, "237678%06d", k.Send)
 	accepted := time.Since(start)
 	for deadline := time.Now().Add(2 * time.Minute); k.Delivered()-d0 < int64(total) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
@@ -133,7 +109,7 @@ smpp:
 	pg := kanneltest.CPUOf(kanneltest.Processes("postgres"))
 	gw := kanneltest.CPUOf([]int{proc})
 	start := time.Now()
-	spread(b, total, per, send)
+	kanneltest.Spread(b, total, per, 32, "237678%06d", send)
 	accepted := time.Since(start)
 	// The SMSC's count is free to ask; the outbox's costs the database a
 	// scan: asked once the SMSC took them all, then every 100 ms.
@@ -153,21 +129,7 @@ smpp:
 	gwCPU, pgCPU := kanneltest.CPUOf([]int{proc})-gw, kanneltest.CPUOf(kanneltest.Processes("postgres"))-pg
 	b.ReportMetric(float64((gwCPU+pgCPU).Microseconds())/float64(total), "cpu-µs/msg")
 	b.ReportMetric(float64(pgCPU.Microseconds())/float64(total), "postgres-cpu-µs/msg")
-	seen := map[string]int{}
-	for _, s := range smsc.Submitted(b) {
-		if s.MessageID != "" {
-			seen[s.To]++
-		}
-	}
-	lost, dup := 0, 0
-	for i := range total {
-		switch n := seen[fmt.Sprintf("237678%06d", i)]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dup++
-		}
-	}
+	lost, dup := kanneltest.LostAndDuplicated(smsc.Submitted(b), total, "237678%06d")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(float64(dup), "duplicated")
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,16 +90,7 @@ api:
 	}, logs)
 	call := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secretKey)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return apiCall(t, method, base+path, secretKey, body)
 	}
 	for _, bad := range []string{`{"url": "http://127.0.0.1/x"}`, `{"url": "https://169.254.169.254/latest"}`} {
 		if code, b := call("PUT", "/api/v1/callback", bad); code != http.StatusBadRequest {

@@ -62,17 +62,10 @@ func TestCampaignAPI(t *testing.T) {
 	waitServing(t, base, done)
 	call := func(method, path, owner, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secret[owner])
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		code, b := apiCall(t, method, base+path, secret[owner], body)
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		json.Unmarshal([]byte(b), &out)
+		return code, out
 	}
 	var csv strings.Builder
 	csv.WriteString("numero,nom\n")

@@ -15,6 +15,27 @@ import (
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
+// apiCall makes an API request with key, a JSON body if any, and the
+// headers given in pairs, and returns the status and the body.
+func apiCall(t *testing.T, method, target, key, body string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, target, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // An administration sends SMS through the API, on PostgreSQL, to a real
 // SMPP peer: a list is answered 202 with an id per message, bad numbers
 // refused by index; a retried request sends nothing twice; each message is
@@ -53,21 +74,7 @@ func TestMessagesAPI(t *testing.T) {
 
 	call := func(method, path, owner, body string, header ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secret[owner])
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return apiCall(t, method, base+path, secret[owner], body, header...)
 	}
 	const list = `{"to": ["677 10 00 01", "not a phone", "+237677100002"], "text": {"fr": "Vos documents sont prêts.", "en": "Your documents are ready."}}`
 	code, body := call("POST", "/api/v1/messages", "civil-status", list, "Idempotency-Key", "batch-7")

@@ -99,7 +99,6 @@ type outboxStore interface {
 type optOutStore interface {
 	delivery.OptOuts
 	OptedOutAmong(ctx context.Context, phones []string) (map[string]bool, error)
-	CaseLanguages(ctx context.Context, phones []string) (map[string]string, error)
 	Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error)
 }
 

@@ -1,11 +1,8 @@
 package delivery_test
 
 import (
-	"fmt"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,23 +77,7 @@ func benchKannel(b *testing.B, total, window int, dlr bool, flags []string) {
 	base, cpu0, cpuSMSC := accepted(), k.CPU(), smsc.CPU()
 	dlr0 := k.Delivered()
 	start := time.Now()
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range 64 {
-		wg.Go(func() {
-			for i := int(next.Add(int64(per))) - per; i < total; i = int(next.Add(int64(per))) - per {
-				to := make([]string, 0, per)
-				for j := i; j < min(i+per, total); j++ {
-					to = append(to, fmt.Sprintf("237677%06d", j))
-				}
-				if err := k.Send(to); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	kanneltest.Spread(b, total, per, 64, "237677%06d", k.Send)
 	for deadline := time.Now().Add(time.Minute); accepted()-base < total && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -121,21 +102,7 @@ func benchKannel(b *testing.B, total, window int, dlr bool, flags []string) {
 // reportSubmits reports what a simulator accepted of total messages to
 // 237677000000 onwards: lost and duplicated.
 func reportSubmits(b *testing.B, subs []kanneltest.Submitted, total int) {
-	seen := map[string]int{}
-	for _, s := range subs {
-		if s.MessageID != "" {
-			seen[s.To]++
-		}
-	}
-	lost, dup := 0, 0
-	for i := range total {
-		switch n := seen[fmt.Sprintf("237677%06d", i)]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dup++
-		}
-	}
+	lost, dup := kanneltest.LostAndDuplicated(subs, total, "237677%06d")
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(float64(dup), "duplicated")
 }
