@@ -20,6 +20,7 @@ import (
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/sms"
 )
@@ -122,17 +123,7 @@ func (c Campaign) Open(at time.Time) bool {
 
 // TextFor is the campaign's text in lang, or in the other language when it
 // has only one.
-func (c Campaign) TextFor(lang string) (string, string) {
-	if t, ok := c.Text[lang]; ok {
-		return t, lang
-	}
-	for _, l := range []string{"fr", "en"} {
-		if t, ok := c.Text[l]; ok {
-			return t, l
-		}
-	}
-	return "", lang
-}
+func (c Campaign) TextFor(lang string) (string, string) { return menus.Text(c.Text).In(lang) }
 
 // LineError is a line of an audience file that is not a number.
 type LineError struct {

@@ -27,6 +27,20 @@ func (t Text) Get(lang string) string {
 	return t[Languages[0]]
 }
 
+// In returns the text in lang, else in the first of Languages it has, with
+// the language it is in ("" and lang when it has none).
+func (t Text) In(lang string) (string, string) {
+	if s, ok := t[lang]; ok {
+		return s, lang
+	}
+	for _, l := range Languages {
+		if s, ok := t[l]; ok {
+			return s, l
+		}
+	}
+	return "", lang
+}
+
 // Kinds of nodes, each told apart by the key that carries its screen.
 const (
 	KindMenu    = "menu"    // numbered options

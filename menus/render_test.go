@@ -245,3 +245,20 @@ func TestNumbered(t *testing.T) {
 		t.Errorf("Numbered(nil) = %q", got)
 	}
 }
+
+func TestTextIn(t *testing.T) {
+	for _, tt := range []struct {
+		t            menus.Text
+		lang         string
+		want, wantIn string
+	}{
+		{menus.Text{"fr": "a", "en": "b"}, "en", "b", "en"},
+		{menus.Text{"fr": "a"}, "en", "a", "fr"},
+		{menus.Text{"en": "b"}, "fr", "b", "en"},
+		{menus.Text{}, "fr", "", "fr"},
+	} {
+		if got, in := tt.t.In(tt.lang); got != tt.want || in != tt.wantIn {
+			t.Errorf("%v.In(%s) = %q, %q; want %q, %q", tt.t, tt.lang, got, in, tt.want, tt.wantIn)
+		}
+	}
+}

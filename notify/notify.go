@@ -306,15 +306,8 @@ func (s *Sender) text(r Request, lang string) (string, bool) {
 		}
 		return menus.Fill(tpl, t.Vars), s.Catalogue.Transliterated(t.Service, t.Name)
 	}
-	if text, ok := r.Text[lang]; ok {
-		return text, false
-	}
-	for _, l := range []string{"fr", "en"} {
-		if text, ok := r.Text[l]; ok {
-			return text, false
-		}
-	}
-	return "", false
+	text, _ := menus.Text(r.Text).In(lang)
+	return text, false
 }
 
 func (s *Sender) now() time.Time {
