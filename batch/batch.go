@@ -15,9 +15,17 @@ import (
 // it, waits up to Every for others to join (or until Max have), runs the
 // batch with Run, and hands each its result. Nobody waits longer than
 // Every plus one run; no goroutine lives between batches.
+//
+// With InFlight set, no request waits on a clock: a batch starts at once
+// while fewer than InFlight batches run, and otherwise gathers what comes
+// until one of them ends, when it starts with up to Max (or everything)
+// gathered meanwhile. Idle, each request runs alone at once; busy, batches
+// grow with the time a run takes, and so do the savings of running them
+// together (a commit's disk flush shared by all that came during the last).
 type Group[T, R any] struct {
-	Every time.Duration
-	Max   int
+	Every    time.Duration
+	Max      int
+	InFlight int
 	Run   func(ctx context.Context, batch []T) ([]R, error)
 	// RunEarly, instead of Run, may hand some results before the batch
 	// ends (done(i, r, err) for batch[i]): their callers go on at once.
@@ -27,6 +35,7 @@ type Group[T, R any] struct {
 	mu      sync.Mutex
 	pending []*call[T, R]
 	full    chan struct{} // closed when the batch being gathered has max
+	running int           // batches running, with InFlight
 }
 
 type call[T, R any] struct {
@@ -44,6 +53,13 @@ func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
 	c := &call[T, R]{in: in, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
+	if g.InFlight > 0 {
+		if g.running < g.InFlight {
+			g.startLocked(ctx)
+		}
+		g.mu.Unlock()
+		return g.wait(ctx, c)
+	}
 	lead := len(g.pending) == 1
 	if lead {
 		g.full = make(chan struct{})
@@ -72,6 +88,46 @@ func (g *Group[T, R]) Do(ctx context.Context, in T) (R, error) {
 		// like the others, goes on as soon as its own result is handed.
 		go g.run(context.WithoutCancel(ctx), batch, ins)
 	}
+	return g.wait(ctx, c)
+}
+
+// startLocked starts a batch of what is pending, up to Max, with g.mu
+// held; when it ends, the next starts with what came meanwhile.
+func (g *Group[T, R]) startLocked(ctx context.Context) {
+	n := len(g.pending)
+	if g.Max > 0 {
+		n = min(n, g.Max)
+	}
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	if len(g.pending) == 0 {
+		g.pending = nil
+	}
+	g.running++
+	ins := make([]T, len(batch))
+	for i, b := range batch {
+		ins[i] = b.in
+	}
+	go func() {
+		g.run(context.WithoutCancel(ctx), batch, ins)
+		g.mu.Lock()
+		g.running--
+		if len(g.pending) > 0 {
+			g.startLocked(ctx)
+		}
+		g.mu.Unlock()
+	}()
+}
+
+// Pending is how many requests wait for a batch to start.
+func (g *Group[T, R]) Pending() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
+
+// wait returns c's result, or ctx's error if ctx ends first.
+func (g *Group[T, R]) wait(ctx context.Context, c *call[T, R]) (R, error) {
 	select {
 	case <-c.done:
 		return c.out, c.err

@@ -7,6 +7,7 @@ package kanneltest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -22,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // SMSC is a guichet smsc process on loopback.
@@ -290,6 +293,53 @@ func CPUOf(pids []int) time.Duration {
 		}
 	}
 	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+// PostgresCPU is the CPU of the PostgreSQL server at dsn: its postmaster
+// and every process it started (backends, writers), not another cluster's
+// on the same machine. It asks the server for a backend's pid once and
+// takes the postmaster as its parent; the processes are listed anew at each
+// call, so compare two calls only while the server's connections stay open.
+func PostgresCPU(tb testing.TB, dsn string) func() time.Duration {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("PostgreSQL for CPU counts: %v", err)
+	}
+	var backend int
+	err = conn.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&backend)
+	conn.Close(context.Background())
+	if err != nil {
+		tb.Fatalf("PostgreSQL for CPU counts: %v", err)
+	}
+	postmaster := parent(backend)
+	if postmaster <= 1 {
+		tb.Fatalf("PostgreSQL for CPU counts: no postmaster above backend %d", backend)
+	}
+	return func() time.Duration {
+		pids := []int{postmaster}
+		for _, pid := range Processes("postgres") {
+			if parent(pid) == postmaster {
+				pids = append(pids, pid)
+			}
+		}
+		return CPUOf(pids)
+	}
+}
+
+// parent is pid's parent, or 0.
+func parent(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
 }
 
 // SelfCPU is this process's user and system CPU.

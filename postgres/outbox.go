@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -155,16 +156,94 @@ func (s *Outbox) Messages(ctx context.Context, phone string, limit int) ([]outbo
 const receiptCandidates = 200
 
 // ApplyReceipts records receipts' states (see outbox.ReceiptStatus) on the
-// messages they name, in two statements for all of them: the few messages
-// sent to each receipt's number on its bind are read at once (ids are
-// stored as the SMSC answered submit_sm, and receipts may write them in
-// another base, so they are compared in Go with sms.SameID, newest first),
-// then one UPDATE ... FROM unnest applies the states. It reports for each
-// receipt whether a message matched.
+// messages they name, and reports for each receipt whether a message
+// matched: first in one statement for all of them, where a receipt names
+// its message's id exactly as the SMSC answered submit_sm
+// (exactReceipts); then, for those that matched nothing, by comparing
+// with the ids of the few messages sent to the number on the bind, which a
+// receipt may write in another base (applyByCandidates).
 func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error) {
 	matched := make([]bool, len(rs))
 	if len(rs) == 0 {
 		return matched, nil
+	}
+	b := &pgx.Batch{}
+	queueReceipts(b, rs, matched, s.now())
+	if err := s.q().SendBatch(ctx, b).Close(); err != nil {
+		return nil, fail(ctx, "applying receipts", err)
+	}
+	if err := s.applyByCandidates(ctx, rs, matched); err != nil {
+		return nil, err
+	}
+	return matched, nil
+}
+
+// exactReceipts applies receipts ($1 bind, $2 phone, $3 SMSC id, $4 the
+// status to record or ” for none, $5 reason, $6 the time) to the newest
+// message sent on the bind to the phone with that SMSC id, queues their
+// callbacks, and returns the (1-based) index of each receipt that matched.
+var exactReceipts = `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+			WITH ORDINALITY AS r(bind, phone, smsc_id, status, reason, i)),
+	m AS (SELECT r.i, o.id, r.status, r.reason FROM r CROSS JOIN LATERAL (SELECT id FROM outbox
+			WHERE bind = r.bind AND phone = r.phone AND smsc_id <> '' AND smsc_id = r.smsc_id
+			ORDER BY id DESC LIMIT 1) o),
+	u AS (UPDATE outbox o SET status = m.status, reason = m.reason,
+			done = CASE WHEN m.status IN ('delivered', 'undeliverable', 'expired') THEN $6 ELSE o.done END
+		FROM m WHERE o.id = m.id AND m.status <> ''
+			AND o.status NOT IN ('delivered', 'undeliverable', 'expired', 'failed')
+		RETURNING o.id, o.key_id, o.status),
+	` + webhooksOf6 + `
+	SELECT i FROM m`
+
+// queueReceipts adds to b the statement that applies rs by exact id
+// (exactReceipts), whose rows set matched. Of several receipts for one
+// message in rs, the last one's state is recorded.
+func queueReceipts(b *pgx.Batch, rs []outbox.Receipt, matched []bool, at time.Time) {
+	n := len(rs)
+	binds, phones, ids, status, reason := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	last := make(map[[3]string]int, n)
+	for i, r := range rs {
+		binds[i], phones[i], ids[i] = r.Bind, r.Phone, strings.TrimSpace(r.SMSCID)
+		if st, ok := outbox.ReceiptStatus(r.State); ok {
+			status[i], reason[i] = st, "receipt: "+r.State
+		}
+		k := [3]string{binds[i], phones[i], ids[i]}
+		if j, ok := last[k]; ok {
+			status[j] = ""
+		}
+		last[k] = i
+	}
+	b.Queue(exactReceipts, binds, phones, ids, status, reason, at).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var i int64
+			if err := rows.Scan(&i); err != nil {
+				return err
+			}
+			if i >= 1 && int(i) <= n {
+				matched[i-1] = true
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// applyByCandidates applies the receipts of rs that matched nothing yet,
+// in two statements for all of them: the few messages sent to each
+// receipt's number on its bind are read at once (ids are stored as the
+// SMSC answered submit_sm, and receipts may write them in another base, so
+// they are compared in Go with sms.SameID, newest first), then one UPDATE
+// ... FROM unnest applies the states. It sets matched for those it
+// matched.
+func (s *Outbox) applyByCandidates(ctx context.Context, all []outbox.Receipt, matched []bool) error {
+	var rs []outbox.Receipt
+	var at []int // where each of rs is in all
+	for i, r := range all {
+		if !matched[i] {
+			rs, at = append(rs, r), append(at, i)
+		}
+	}
+	if len(rs) == 0 {
+		return nil
 	}
 	binds, phones := make([]string, len(rs)), make([]string, len(rs))
 	for i, r := range rs {
@@ -177,7 +256,7 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 			ORDER BY id DESC LIMIT $3) o
 		ORDER BY r.i, o.id DESC`, binds, phones, receiptCandidates)
 	if err != nil {
-		return nil, fail(ctx, "matching receipts", err)
+		return fail(ctx, "matching receipts", err)
 	}
 	type candidate struct {
 		I      int64
@@ -186,16 +265,16 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[candidate])
 	if err != nil {
-		return nil, fail(ctx, "matching receipts", err)
+		return fail(ctx, "matching receipts", err)
 	}
 	var ids []int64
 	var status, reason []string
 	for _, c := range found {
 		i := int(c.I - 1)
-		if matched[i] || !sms.SameID(c.SMSCID, rs[i].SMSCID) {
+		if matched[at[i]] || !sms.SameID(c.SMSCID, rs[i].SMSCID) {
 			continue
 		}
-		matched[i] = true
+		matched[at[i]] = true
 		if st, ok := outbox.ReceiptStatus(rs[i].State); ok {
 			ids, status, reason = append(ids, c.ID), append(status, st), append(reason, "receipt: "+rs[i].State)
 		}
@@ -208,10 +287,10 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 			RETURNING o.id, o.key_id, o.status),
 		`+queueWebhooks("$4")+`
 		SELECT 1`, ids, status, reason, s.now()); err != nil {
-			return nil, fail(ctx, "applying receipts", err)
+			return fail(ctx, "applying receipts", err)
 		}
 	}
-	return matched, nil
+	return nil
 }
 
 // DeliveryCounts counts the messages created in [from, to) by bind and
@@ -261,24 +340,47 @@ func queueWebhooks(at string) string {
 // attempts as claimed); it returns how many it applied. Sent messages are
 // dated with the store's now.
 func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, error) {
-	if len(outcomes) == 0 {
-		return 0, nil
+	applied, _, err := s.Commit(ctx, outcomes, nil)
+	return applied, err
+}
+
+// Commit records outcomes (as Record) and applies receipts (as
+// ApplyReceipts) in one transaction, the outcomes first, so that a receipt
+// finds a message whose outcome comes in the same call: one round trip and
+// one commit for both, unless a receipt names its message in another base
+// than the SMSC's answer did (then those take two statements more, after
+// the commit). It returns how many outcomes it applied and, for each
+// receipt, whether a message matched.
+func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts []outbox.Receipt) (int, []bool, error) {
+	matched := make([]bool, len(receipts))
+	if len(outcomes) == 0 && len(receipts) == 0 {
+		return 0, matched, nil
 	}
-	n := len(outcomes)
-	ids, attempts := make([]int64, n), make([]int32, n)
-	status, reason, bind, smscID := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	notBefore := make([]*time.Time, n)
-	for i, o := range outcomes {
-		if err := outbox.CheckOutcome(o); err != nil {
-			return 0, err
-		}
-		ids[i], attempts[i], status[i], reason[i], bind[i], smscID[i] = o.ID, int32(o.Attempt), o.Status, o.Reason, o.Bind, o.SMSCID
-		if o.Status == outbox.MessagePending && !o.NotBefore.IsZero() {
-			notBefore[i] = &o.NotBefore
-		}
-	}
+	b := &pgx.Batch{}
 	var applied int
-	err := s.q().QueryRow(ctx, `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
+	if len(outcomes) > 0 {
+		if err := queueOutcomes(b, outcomes, s.now(), &applied); err != nil {
+			return 0, nil, err
+		}
+	}
+	if len(receipts) > 0 {
+		queueReceipts(b, receipts, matched, s.now())
+	}
+	// A batch's statements run in one implicit transaction (SendBatch
+	// outside one), committed at its end.
+	if err := s.q().SendBatch(ctx, b).Close(); err != nil {
+		return 0, nil, fail(ctx, "recording outcomes and receipts", err)
+	}
+	if err := s.applyByCandidates(ctx, receipts, matched); err != nil {
+		return applied, nil, err
+	}
+	return applied, matched, nil
+}
+
+// recordOutcomes applies outcomes ($1 id, $2 attempt, $3 status, $4
+// reason, $5 bind, $6 SMSC id, $7 not before, $8 the time) to the messages
+// still under the claims they end, queues their callbacks and counts them.
+var recordOutcomes = `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
 			not_before = u.not_before,
 			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
 			smsc_id = CASE WHEN u.status = 'sent' THEN u.smsc_id ELSE o.smsc_id END,
@@ -288,10 +390,30 @@ func (s *Outbox) Record(ctx context.Context, outcomes []outbox.Outcome) (int, er
 			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
 		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt
 		RETURNING o.id, o.key_id, o.status),
-	`+queueWebhooks("$8")+`
-	SELECT count(*) FROM u`, ids, attempts, status, reason, bind, smscID, notBefore, s.now()).Scan(&applied)
-	if err != nil {
-		return 0, fail(ctx, "recording outcomes", err)
+	` + webhooksOf8 + `
+	SELECT count(*) FROM u`
+
+// The callbacks' CTE of the statements whose time is $6 or $8.
+var webhooksOf6, webhooksOf8 = queueWebhooks("$6"), queueWebhooks("$8")
+
+// queueOutcomes adds to b the statement that records outcomes
+// (recordOutcomes), whose count goes to applied, once checked.
+func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applied *int) error {
+	n := len(outcomes)
+	ids, attempts := make([]int64, n), make([]int32, n)
+	status, reason, bind, smscID := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	notBefore := make([]*time.Time, n)
+	for i, o := range outcomes {
+		if err := outbox.CheckOutcome(o); err != nil {
+			return err
+		}
+		ids[i], attempts[i], status[i], reason[i], bind[i], smscID[i] = o.ID, int32(o.Attempt), o.Status, o.Reason, o.Bind, o.SMSCID
+		if o.Status == outbox.MessagePending && !o.NotBefore.IsZero() {
+			notBefore[i] = &o.NotBefore
+		}
 	}
-	return applied, nil
+	b.Queue(recordOutcomes, ids, attempts, status, reason, bind, smscID, notBefore, at).QueryRow(func(row pgx.Row) error {
+		return row.Scan(applied)
+	})
+	return nil
 }

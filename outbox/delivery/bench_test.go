@@ -167,13 +167,16 @@ func BenchmarkDispatchPostgres(b *testing.B) {
 			b.ReportMetric(float64(total)/time.Since(start).Seconds(), "msgs/s")
 		}
 	})
-	b.Run("outbox-postgres", func(b *testing.B) { benchOutboxPostgres(b, srv.Addr(), total, window, nil) })
+	b.Run("outbox-postgres", func(b *testing.B) { benchOutboxPostgres(b, srv.Addr(), total, window, nil, nil) })
 }
 
 // benchOutboxPostgres drains total notifications from a PostgreSQL outbox
 // through one bind to the SMSC at addr, waits for every receipt, and reports msgs/s;
 // then calls done, if any, with the time it took.
-func benchOutboxPostgres(b *testing.B, addr string, total, window int, done func(time.Duration)) {
+// benchOutboxPostgres drains total messages through one bind to addr,
+// calling begin (if not nil) once they are enqueued and bound, right before
+// the drain, and done with the time it took.
+func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin func(), done func(time.Duration)) {
 	for range b.N {
 		b.StopTimer()
 		s := newPostgres(b)
@@ -192,6 +195,9 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, done func
 		bind := startBinds("mtn", smpp.BindConfig{Addr: addr, SystemID: "guichet", Window: window, Handler: rc.Handle("mtn")}, 1, nil)
 		waitBound(b, bind)
 		d := &delivery.Dispatcher{Store: s, Commits: commits, Routes: routeAll{}, Senders: map[string]delivery.Sender{"fake": bind}, Source: "8080", Batch: 1000}
+		if begin != nil {
+			begin()
+		}
 		b.StartTimer()
 		start := time.Now()
 		for deadline := time.Now().Add(2 * time.Minute); d.Stats().Sent < uint64(total) && time.Now().Before(deadline); {

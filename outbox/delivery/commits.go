@@ -15,17 +15,29 @@ type OutcomeStore interface {
 	Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
 }
 
+// BatchStore commits outcomes and receipts in one call, the outcomes
+// first, as postgres.Outbox does in one transaction.
+type BatchStore interface {
+	Commit(ctx context.Context, outcomes []outbox.Outcome, receipts []outbox.Receipt) (applied int, matched []bool, err error)
+}
+
 // Commits gathers the outbox's writes from the SMPP side, the outcomes of
 // submits and the receipts that follow them, and commits them many at
-// once: every FlushEvery (default 2 ms) or FlushRows (default 100), the
-// outcomes first, then the receipts. A Dispatcher and the Receipts of the
-// same binds share one, so that a receipt that arrives while its submit's
-// outcome waits for the same commit still finds its message.
+// once, the outcomes first, then the receipts; in one call when both go
+// to one store that is a BatchStore. A write waits for no clock: it is
+// committed at once while fewer than InFlight commits run, else with all
+// that come until one of them ends (up to FlushRows); with FlushEvery set,
+// instead, every FlushEvery or FlushRows. A Dispatcher and the Receipts of
+// the same binds share one, so that a receipt that arrives while its
+// submit's outcome waits for the same commit still finds its message.
 type Commits struct {
 	// Outcomes and Receipts are where each kind is written (the same
 	// outbox, usually); one left nil takes none of its kind.
-	Outcomes   OutcomeStore
-	Receipts   ReceiptStore
+	Outcomes OutcomeStore
+	Receipts ReceiptStore
+	// InFlight is how many commits may run at once (default 2): one
+	// gathers while the other commits.
+	InFlight   int
 	FlushEvery time.Duration
 	FlushRows  int
 
@@ -53,7 +65,13 @@ func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
 
 func (c *Commits) group() *batch.Group[commit, bool] {
 	c.once.Do(func() {
-		c.g = &batch.Group[commit, bool]{Every: orDefault(c.FlushEvery, DefaultFlushEvery), Max: c.FlushRows, RunEarly: c.run}
+		c.g = &batch.Group[commit, bool]{Every: c.FlushEvery, Max: c.FlushRows, RunEarly: c.run}
+		if c.FlushEvery <= 0 {
+			c.g.InFlight = c.InFlight
+			if c.g.InFlight <= 0 {
+				c.g.InFlight = DefaultInFlight
+			}
+		}
 		if c.g.Max <= 0 {
 			c.g.Max = DefaultFlushRows
 		}
@@ -77,6 +95,22 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 			receipts = append(receipts, *w.receipt)
 			at = append(at, i)
 		}
+	}
+	if both, ok := c.Outcomes.(BatchStore); ok && len(outcomes) > 0 && len(receipts) > 0 && any(c.Outcomes) == any(c.Receipts) {
+		_, matched, err := both.Commit(ctx, outcomes, receipts)
+		if err != nil {
+			return err
+		}
+		k := 0
+		for i, w := range batch {
+			if w.outcome != nil {
+				done(i, false, nil)
+			} else {
+				done(i, matched[k], nil)
+				k++
+			}
+		}
+		return nil
 	}
 	if len(outcomes) > 0 {
 		_, err := c.Outcomes.Record(ctx, outcomes)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/kanneltest"
+	"github.com/guichet/guichet/postgres/pgtest"
 )
 
 // BenchmarkSMSSideBySide sends 20,000 notifications through one bind
@@ -44,10 +45,11 @@ func BenchmarkSMSSideBySide(b *testing.B) {
 
 func benchGuichet(b *testing.B, total, window int, flags []string) {
 	smsc := kanneltest.StartSMSC(b, true, flags...)
-	pg := kanneltest.CPUOf(kanneltest.Processes("postgres"))
-	self, sc := kanneltest.SelfCPU(), smsc.CPU()
-	benchOutboxPostgres(b, smsc.Addr, total, window, func(elapsed time.Duration) {
-		gw, db := kanneltest.SelfCPU()-self, kanneltest.CPUOf(kanneltest.Processes("postgres"))-pg
+	pgCPU := kanneltest.PostgresCPU(b, pgtest.URL())
+	var pg, self, sc time.Duration
+	begin := func() { pg, self, sc = pgCPU(), kanneltest.SelfCPU(), smsc.CPU() }
+	benchOutboxPostgres(b, smsc.Addr, total, window, begin, func(elapsed time.Duration) {
+		gw, db := kanneltest.SelfCPU()-self, pgCPU()-pg
 		b.ReportMetric(float64((gw+db).Microseconds())/float64(total), "cpu-µs/msg")
 		b.ReportMetric(float64(db.Microseconds())/float64(total), "postgres-cpu-µs/msg")
 		b.ReportMetric(float64((smsc.CPU()-sc).Microseconds())/float64(total), "smsc-cpu-µs/msg")

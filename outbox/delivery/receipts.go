@@ -40,8 +40,9 @@ type Receipts struct {
 	// FlushRows.
 	Commits *Commits
 	// FlushEvery and FlushRows bound how long receipts wait to be applied
-	// together (defaults 5 ms, 500): each is acknowledged to the SMSC only
-	// once what it changed is committed.
+	// together, as Commits' (by default, no longer than the commit running
+	// when they come): each is acknowledged to the SMSC only once what it
+	// changed is committed.
 	FlushEvery time.Duration
 	FlushRows  int
 	Log        *slog.Logger // nil: discard
