@@ -26,7 +26,7 @@ type Group[T, R any] struct {
 	Every    time.Duration
 	Max      int
 	InFlight int
-	Run   func(ctx context.Context, batch []T) ([]R, error)
+	Run      func(ctx context.Context, batch []T) ([]R, error)
 	// RunEarly, instead of Run, may hand some results before the batch
 	// ends (done(i, r, err) for batch[i]): their callers go on at once.
 	// Those it did not hand get its error when it returns.
