@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -82,5 +83,62 @@ func TestClaimBehindLocked(t *testing.T) {
 	}
 	if got := claim(); !slices.Equal(got, []int64{second}) {
 		t.Errorf("claimed %v once %d was sent, want [%d]", got, first, second)
+	}
+}
+
+// Commit records outcomes and applies receipts in one call: a receipt
+// finds the message whose outcome comes in the same call; of two receipts
+// for one message, the later state is recorded; a receipt that writes its
+// id in another base (decimal for the SMSC's hex) still matches; one that
+// names no message is reported unmatched; an outcome for a claim that has
+// ended is not applied.
+func TestCommitOutcomesAndReceipts(t *testing.T) {
+	ctx := t.Context()
+	out, _ := newOutbox(t)
+	now := time.Now()
+	phones := []string{"+237677000001", "+237677000002", "+237677000003", "+237677000004"}
+	var msgs []outbox.Message
+	for _, p := range phones {
+		msgs = append(msgs, outbox.Message{Phone: p, Body: "x", Created: now})
+	}
+	if err := out.Enqueue(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := out.ClaimMessages(ctx, 10, time.Minute, now)
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	var outcomes []outbox.Outcome
+	for i, m := range claimed[:3] {
+		outcomes = append(outcomes, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn", SMSCID: fmt.Sprintf("%x", 1000+i)})
+	}
+	// The fourth's claim has ended: its outcome is fenced off.
+	outcomes = append(outcomes, outbox.Outcome{ID: claimed[3].ID, Attempt: claimed[3].Attempts + 1, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "ffff"})
+	receipts := []outbox.Receipt{
+		{Bind: "mtn", Phone: phones[0], SMSCID: "3e8", State: "EXPIRED"},
+		{Bind: "mtn", Phone: phones[0], SMSCID: "3e8", State: "DELIVRD"},
+		{Bind: "mtn", Phone: phones[1], SMSCID: "1001", State: "UNDELIV"}, // 0x3e9 in decimal
+		{Bind: "mtn", Phone: phones[2], SMSCID: "nope", State: "DELIVRD"},
+		{Bind: "orange", Phone: phones[2], SMSCID: "3ea", State: "DELIVRD"}, // another bind
+		{Bind: "mtn", Phone: phones[3], SMSCID: "ffff", State: "DELIVRD"},   // its outcome was not applied
+	}
+	applied, matched, err := out.Commit(ctx, outcomes, receipts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != 3 {
+		t.Errorf("applied %d outcomes, want 3", applied)
+	}
+	if want := []bool{true, true, true, false, false, false}; !slices.Equal(matched, want) {
+		t.Errorf("matched %v, want %v", matched, want)
+	}
+	for i, want := range []string{outbox.MessageDelivered, outbox.MessageUndeliverable, outbox.MessageSent, outbox.MessageSending} {
+		got, err := out.Messages(ctx, phones[i], 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("messages to %s: %v, %v", phones[i], got, err)
+		}
+		if got[0].Status != want {
+			t.Errorf("message %d: %s, want %s", i, got[0].Status, want)
+		}
 	}
 }
