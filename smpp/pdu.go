@@ -251,6 +251,16 @@ func appendCString(b []byte, s string) []byte {
 }
 
 func appendTLVs(b []byte, tlvs map[uint16][]byte) []byte {
+	if len(tlvs) == 1 { // most submits carry none or one: no sorting
+		for t, v := range tlvs {
+			b = binary.BigEndian.AppendUint16(b, t)
+			b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
+			return append(b, v...)
+		}
+	}
+	if len(tlvs) == 0 {
+		return b
+	}
 	for _, t := range slices.Sorted(maps.Keys(tlvs)) {
 		v := tlvs[t]
 		b = binary.BigEndian.AppendUint16(b, t)
