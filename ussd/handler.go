@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -28,9 +27,10 @@ type Operator struct {
 	// header, an "Authorization: Bearer" token, a basic-auth password or a
 	// "key" query parameter (gateways differ in what they can send).
 	Credential string
-	// LoopbackOnly accepts requests without a credential, from loopback
-	// addresses only (the embedded demo operator).
-	LoopbackOnly bool
+	// Open accepts requests without a credential, from anyone (the demo's
+	// operator): nothing is granted for a loopback address, which every
+	// request has behind a proxy on the same host.
+	Open bool
 	// Region is the country assumed for numbers sent without a country code.
 	Region string
 }
@@ -124,7 +124,7 @@ const unavailable = "Service momentanement indisponible. Rappelez plus tard.\nSe
 
 func (h *Handler) authorised(r *http.Request) bool {
 	if h.Op.Credential == "" {
-		return h.Op.LoopbackOnly && isLoopback(r.RemoteAddr)
+		return h.Op.Open
 	}
 	for _, c := range credentials(r) {
 		if c != "" && subtle.ConstantTimeCompare([]byte(c), []byte(h.Op.Credential)) == 1 {
@@ -143,13 +143,4 @@ func credentials(r *http.Request) []string {
 		cs = append(cs, p)
 	}
 	return cs
-}
-
-func isLoopback(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

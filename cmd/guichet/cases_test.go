@@ -21,7 +21,7 @@ import (
 // moves the case through the API, and each step leaves its SMS in the
 // outbox, in the citizen's language; refused moves write nothing.
 func TestCaseLifeCycleOnPostgres(t *testing.T) {
-	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true })
+	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true; forceDemo(c) })
 	ctx := context.Background()
 	keys := map[string]string{"civil-status": apikey.New(), "commerce": apikey.New()}
 	for owner, k := range keys {

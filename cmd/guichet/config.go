@@ -45,6 +45,18 @@ type Config struct {
 
 	API APIConfig `yaml:"api"`
 
+	// Demo runs the gateway as a demonstration: the demo USSD operator,
+	// which takes no credential, at /ussd/demo (when no operators: are
+	// configured), and an SMSC simulator in the process with its play area
+	// at /simulator (when no smpp: operators are). Anyone who reaches the
+	// gateway can then act as any phone number and read every SMS it
+	// sent: nothing is granted for coming from loopback, since a proxy on
+	// the same host makes every request loopback. Unset: on only for the
+	// embedded default (no database, no operators, no SMSC). Refused with
+	// a database unless DemoForce.
+	Demo      *bool `yaml:"demo"`
+	DemoForce bool  `yaml:"demo_force"`
+
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
 }
@@ -218,7 +230,7 @@ type OperatorConfig struct {
 	ScreenLimit   int    `yaml:"screen_limit"`   // default engine.screen_limit
 	Region        string `yaml:"region"`         // numbers without a country code (CM)
 	Account       string `yaml:"account"`        // the account id some dialects echo (Nalo, Arkesel USERID)
-	LoopbackOnly  bool   `yaml:"-"`
+	Open          bool   `yaml:"-"`              // no credential: the demo's operator, mounted only in a demo
 }
 
 func defaultConfig() Config {
@@ -232,7 +244,7 @@ func defaultConfig() Config {
 
 // demoOperator is the one operator of the embedded default: Africa's
 // Talking's dialect, no credential, loopback only.
-var demoOperator = OperatorConfig{Name: "demo", Dialect: "africastalking", Path: "/ussd/demo", Region: "CM", LoopbackOnly: true}
+var demoOperator = OperatorConfig{Name: "demo", Dialect: "africastalking", Path: "/ussd/demo", Region: "CM", Open: true}
 
 // loadConfig reads the configuration for serve.
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
@@ -245,6 +257,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	dbURL := fs.String("database", "", "PostgreSQL `URL` for cases (default: $DATABASE_URL, else in memory)")
 	migrate := fs.Bool("migrate", false, "apply the database schema at start-up")
 	seed := fs.Bool("seed", false, "add the demo offices and cases to the database")
+	demo := fs.Bool("demo", false, "run as a demonstration: the demo operator without credential and an SMSC simulator (see demo: in the configuration)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -275,7 +288,10 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			*f.dst = f.flag
 		}
 	}
-	if len(cfg.Operators) == 0 {
+	if *demo {
+		cfg.Demo = demo
+	}
+	if cfg.demo() && len(cfg.Operators) == 0 {
 		cfg.Operators = []OperatorConfig{demoOperator}
 	}
 	for i := range cfg.SMPP.Operators {
@@ -298,6 +314,34 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	return cfg, cfg.validate()
 }
 
+// demo tells whether the gateway runs as a demonstration (see Demo): as
+// configured, else only on the embedded default, where nothing but the
+// demo's own operator is configured.
+func (c Config) demo() bool {
+	if c.Demo != nil {
+		return *c.Demo
+	}
+	if c.DatabaseURL != "" || len(c.SMPP.Operators) > 0 {
+		return false
+	}
+	for _, op := range c.Operators {
+		if !op.Open {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDemo refuses a demonstration on a database, unless forced: its
+// operator and simulator would let anyone act as any citizen in it.
+func (c Config) checkDemo() error {
+	if c.demo() && c.DatabaseURL != "" && !c.DemoForce {
+		return errors.New("demo with a database: the demo operator and the SMSC simulator let anyone who reaches the gateway act as any phone number and read every SMS sent; " +
+			"remove demo (configure operators: and smpp:), or set demo_force: true for a database of test data")
+	}
+	return nil
+}
+
 func (c Config) validate() error {
 	var errs []string
 	seen := map[string]bool{}
@@ -309,7 +353,7 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: path %s is taken", op.Name, op.Path))
 		case dialects[op.Dialect] == nil:
 			errs = append(errs, fmt.Sprintf("operator %s: unknown dialect %q (known: %s)", op.Name, op.Dialect, strings.Join(dialectNames(), ", ")))
-		case op.Credential == "" && !op.LoopbackOnly:
+		case op.Credential == "" && !(op.Open && c.demo()):
 			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env)", op.Name))
 		case !strings.HasPrefix(op.Path, "/"):
 			errs = append(errs, fmt.Sprintf("operator %s: path must start with /", op.Name))
@@ -318,6 +362,9 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
+	}
+	if err := c.checkDemo(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if _, err := c.SMPP.policy(); err != nil {
 		errs = append(errs, err.Error())

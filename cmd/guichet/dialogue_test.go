@@ -65,6 +65,7 @@ func TestDialoguesOnPostgres(t *testing.T) {
 	}
 	playAll(t, func(t *testing.T, c *Config) {
 		c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true
+		forceDemo(c)
 	})
 }
 

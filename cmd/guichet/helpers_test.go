@@ -8,3 +8,10 @@ import (
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 func writeFile(name, data string) error { return os.WriteFile(name, []byte(data), 0o644) }
+
+// forceDemo keeps the demo's operator (and simulator) on a test database,
+// as demo_force does.
+func forceDemo(c *Config) {
+	on := true
+	c.Demo, c.DemoForce = &on, true
+}

@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -238,22 +242,86 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 	}
 }
 
-// The demo operator has no credential: it answers loopback only.
-func TestDemoOperatorIsLoopbackOnly(t *testing.T) {
+// The demo is explicit. On the embedded default its operator takes no
+// credential, from anywhere (nothing is granted for loopback: behind a
+// proxy every request is). With a database it is off unless forced; then
+// neither the demo's operator nor the simulator is mounted, even for a
+// request that comes from loopback through a proxy.
+func TestDemoIsExplicit(t *testing.T) {
 	g := newTestGateway(t, nil)
-	for _, tt := range []struct {
-		remote string
-		status int
-	}{{"127.0.0.1:5000", 200}, {"[::1]:5000", 200}, {"10.1.2.3:5000", 401}, {"198.51.100.7:443", 401}} {
+	for _, remote := range []string{"127.0.0.1:5000", "198.51.100.7:443"} {
 		req, _ := http.NewRequest(http.MethodPost, "/ussd/demo", strings.NewReader(url.Values{
 			"sessionId": {"d1"}, "phoneNumber": {"+237677123456"}, "serviceCode": {"*123#"}, "text": {""}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.RemoteAddr = tt.remote
+		req.RemoteAddr = remote
 		rec := newRecorder()
 		g.handler.ServeHTTP(rec, req)
-		if rec.Code != tt.status {
-			t.Errorf("from %s: %d, want %d", tt.remote, rec.Code, tt.status)
+		if rec.Code != 200 {
+			t.Errorf("the embedded demo from %s: %d, want 200", remote, rec.Code)
 		}
+	}
+
+	dir := t.TempDir()
+	db := pgtest.DB(t)
+	for _, tt := range []struct {
+		name, yaml string
+		refused    string // what the error says, if refused
+		demo       bool
+	}{
+		{"a database, nothing else", "http: 127.0.0.1:0\n", "", false},
+		{"a database and operators", "operators:\n  - {name: mtn, dialect: africastalking, credential: k}\n", "", false},
+		{"a database asking a demo", "demo: true\n", "demo_force", false},
+		{"a database forcing a demo", "demo: true\ndemo_force: true\n", "", true},
+		{"no database, an operator", "operators:\n  - {name: mtn, dialect: africastalking, credential: k}\n", "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := writeFile(file, tt.yaml); err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{}
+			if strings.HasPrefix(tt.name, "a database") {
+				env["DATABASE_URL"] = db
+			}
+			cfg, err := loadConfig([]string{"--config", file, "--migrate"}, func(k string) string { return env[k] })
+			if tt.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.refused) {
+					t.Fatalf("loadConfig: %v, want a refusal naming %s", err, tt.refused)
+				}
+				on := true
+				cfg.Demo = &on
+				if _, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler), true); err == nil || !strings.Contains(err.Error(), tt.refused) {
+					t.Fatalf("build: %v, want a refusal naming %s", err, tt.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gw.close()
+			for _, path := range []string{"/ussd/demo", "/simulator/inject/sms", "/simulator/submitted"} {
+				method := http.MethodPost
+				if path == "/simulator/submitted" {
+					method = http.MethodGet
+				}
+				req, _ := http.NewRequest(method, path, strings.NewReader(""))
+				req.RemoteAddr = "127.0.0.1:40000" // a proxy on the same host
+				req.Header.Set("X-Forwarded-For", "203.0.113.9")
+				rec := newRecorder()
+				gw.handler.ServeHTTP(rec, req)
+				mounted := path == "/ussd/demo" && len(cfg.Operators) == 1 && cfg.Operators[0].Open || strings.HasPrefix(path, "/simulator")
+				if !tt.demo && rec.Code != http.StatusNotFound {
+					t.Errorf("%s %s: %d, want 404 outside a demo", method, path, rec.Code)
+				}
+				if tt.demo && mounted && rec.Code == http.StatusNotFound {
+					t.Errorf("%s %s: 404 in a forced demo", method, path)
+				}
+			}
+		})
 	}
 }
 
@@ -465,5 +533,57 @@ func TestSMSKeywordAnswered(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With a database and no SMSC, citizens' SMS stay queued: nothing sends
+// them, nothing marks them delivered; the log and /readyz say so.
+func TestNoSMSCKeepsSMSQueued(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := writeFile(file, "http: 127.0.0.1:0\noperators:\n  - {name: orange, dialect: africastalking, credential: k}\n"); err != nil {
+		t.Fatal(err)
+	}
+	db, pool := migrated(t)
+	cfg, err := loadConfig([]string{"--config", file, "--seed"}, func(k string) string {
+		return map[string]string{"DATABASE_URL": db}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	logs := &syncBuffer{}
+	ln := freePort(t)
+	base := "http://" + ln.Addr().String()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, logs) }()
+	waitServing(t, base, done)
+	defer func() { cancel(); <-done }()
+
+	const citizen = "+237699555002"
+	text := ""
+	for _, in := range []string{"", "1", "2", "1", "Ngo Bassa", "01011990", "1"} {
+		text = strings.TrimPrefix(text+"*"+in, "*")
+		post(t, base+"/ussd/orange", "application/x-www-form-urlencoded",
+			url.Values{"sessionId": {"q1"}, "phoneNumber": {citizen}, "serviceCode": {"*123#"}, "text": {text}}.Encode(),
+			map[string]string{"X-Api-Key": "k"})
+	}
+	time.Sleep(1500 * time.Millisecond) // a dispatcher, were there one, would have sent it by now
+	msgs, err := postgres.New(pool).Outbox().Messages(t.Context(), citizen, 10)
+	if err != nil || len(msgs) == 0 {
+		t.Fatalf("the citizen's SMS: %v, %v", msgs, err)
+	}
+	for _, m := range msgs {
+		if m.Status != outbox.MessagePending {
+			t.Errorf("message %d is %s with no SMSC, want %s", m.ID, m.Status, outbox.MessagePending)
+		}
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 || !strings.Contains(body, "no SMSC configured") {
+		t.Errorf("/readyz = %d %q, want ready with a warning about the SMSC", code, body)
+	}
+	if !strings.Contains(logs.String(), "NO SMSC") {
+		t.Errorf("start-up did not say there is no SMSC:\n%s", logs.String())
+	}
+	if code, _ := get(t, base+"/simulator/submitted"); code != http.StatusNotFound {
+		t.Errorf("/simulator/submitted = %d, want 404 (no simulator outside a demo)", code)
 	}
 }

@@ -38,7 +38,10 @@ type gateway struct {
 	cases    *cases.Service
 	engine   *ussd.Engine
 	journal  *hotline.Journal
-	sms      *smsParts // nil unless built withSMS
+	sms      *smsParts // nil unless built withSMS and an SMSC (or the demo's simulator) is there
+	// warnings are what /readyz says beside "ready": what runs but not as
+	// it should in production.
+	warnings []string
 	close    func()
 }
 
@@ -72,6 +75,9 @@ func loadCatalogue(dir string) (*menus.Catalogue, error) {
 // HTTP routes over all of it. What was opened is closed if a later part
 // fails.
 func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *gateway, err error) {
+	if err := cfg.checkDemo(); err != nil {
+		return nil, err
+	}
 	cat, err := loadCatalogue(cfg.Menus)
 	if err != nil {
 		return nil, err
@@ -127,7 +133,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}, log.With("comp", "ussd"))
 
 	var sp *smsParts
-	if withSMS {
+	var warnings []string
+	if withSMS && len(cfg.SMPP.Operators) == 0 && !cfg.demo() {
+		// Without an SMSC nothing is sent, and nothing is said sent:
+		// citizens' SMS wait in the outbox for one to be configured.
+		w := "no SMSC configured (smpp: operators): citizens' SMS stay queued in the outbox, none is sent"
+		log.Error("NO SMSC: " + w)
+		warnings = append(warnings, w)
+	} else if withSMS {
 		if sp, err = buildSMS(cfg, st, sess, service, engine, m, log); err != nil {
 			return nil, err
 		}
@@ -138,7 +151,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		})
 	}
 
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll}
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, warnings: warnings, close: closeAll}
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
@@ -194,6 +207,9 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 			return
 		}
 		io.WriteString(w, "ready\n")
+		for _, warning := range g.warnings {
+			fmt.Fprintf(w, "warning: %s\n", warning)
+		}
 	})
 	r.Handle("/metrics", m.Handler())
 	sender := &notify.Sender{Catalogue: cat, Store: notifyStore{g.stores.optOuts, g.stores.outbox}, Languages: g.engine,
@@ -211,7 +227,10 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	}
 	for _, op := range cfg.Operators {
 		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect](op), Credential: op.Credential,
-			LoopbackOnly: op.LoopbackOnly, Region: op.Region}
+			Open: op.Open && cfg.demo(), Region: op.Region}
+		if op.Open && !cfg.demo() {
+			continue // the demo's operator, outside a demo: not mounted
+		}
 		hlog := log.With("comp", "ussd", "operator", op.Name)
 		r.Method(http.MethodPost, op.Path, &ussd.Handler{Op: o, Step: g.engine, Log: hlog, ObserveHop: m.ObserveHop})
 		if _, ok := o.Dialect.(ussd.Notifier); ok {
@@ -223,10 +242,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		if sim := g.sms.smscs.sim; sim != nil {
 			// The embedded default's simulator can be played with: text the
 			// gateway (POST /simulator/inject/sms) and see what it sent back.
-			r.Route("/simulator", func(r chi.Router) {
-				r.Use(loopbackOnly)
-				simulatorRoutes(r, sim)
-			})
+			r.Route("/simulator", func(r chi.Router) { simulatorRoutes(r, sim) })
 		}
 	}
 	return r, nil
@@ -266,9 +282,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	for _, op := range cfg.Operators {
 		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", "http://"+addr+op.Path)
 	}
-	if cfg.RedisURL == "" {
-		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s (embedded default: in-memory stores, built-in catalogue).\n"+
-			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, addr)
+	if cfg.demo() {
+		stores := "in-memory stores"
+		if cfg.DatabaseURL != "" {
+			stores = "a database (demo_force)"
+		}
+		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s as a DEMO (%s, SMS to a simulator): anyone who reaches it can act as any phone number.\n"+
+			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, stores, addr)
 	}
 	if err := firstAdmin(ctx, g.stores.accounts, now(cfg), stdout, "http://"+addr+"/hotline/"); err != nil {
 		return err
@@ -394,17 +414,4 @@ func remind(ctx context.Context, s *cases.Service, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
-}
-
-// loopbackOnly refuses requests from other machines: the simulator's
-// endpoints are for the person running the demo.
-func loopbackOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "loopback only", http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

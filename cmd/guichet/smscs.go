@@ -28,7 +28,7 @@ type smscs struct {
 	sim    *smsc.Server // the embedded default's simulator
 }
 
-// startSMSCs binds to every configured SMSC, or, on the embedded default,
+// startSMSCs binds to every configured SMSC, or, in a demo (Config.Demo),
 // to an SMSC simulator started in-process, so that a newcomer sees SMS
 // leave and receipts come back. inbound(op) is the handler of what op's
 // SMSC sends (USSD aside): complete before any bind is dialled, since a
@@ -41,10 +41,13 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 	s := &smscs{binds: map[string]*smpp.Binds{}, rx: map[string]*smpp.Binds{}}
 	ops, routes, def := cfg.SMPP.Operators, cfg.SMPP.Routes, cfg.SMPP.Default
 	if len(ops) == 0 {
+		if !cfg.demo() {
+			return nil, fmt.Errorf("smpp: no SMSC configured, and this is no demo")
+		}
 		s.sim = smsc.NewServer(smsc.Options{Receipts: true, ReceiptDelay: 2 * time.Second})
 		ops = []SMSCConfig{{Name: "simulator", Addr: s.sim.Addr(), SystemID: "guichet", Source: "8080", USSD: &smpp.StandardUSSDOps}}
 		routes, def = nil, "simulator"
-		log.Warn("EMBEDDED DEFAULT: SMS go to an in-process SMSC simulator", "addr", s.sim.Addr())
+		log.Warn("DEMO: SMS go to an in-process SMSC simulator, not to citizens; anyone who reaches the gateway can read them at /simulator/submitted", "addr", s.sim.Addr())
 	} else if routes == nil {
 		routes = smpp.Cameroon
 	}
