@@ -14,6 +14,7 @@ const (
 	ECONFLICT     = "conflict"     // the state forbids it (slot full, illegal move)
 	EUNAVAILABLE  = "unavailable"  // a backend is down or slow; try again later
 	EUNAUTHORIZED = "unauthorized" // who asks is not known, or no longer (a key revoked or expired)
+	ELIMITED      = "limited"      // who asks has asked too much for now; later
 	EINTERNAL     = "internal"     // a bug
 )
 

@@ -24,6 +24,7 @@ var statuses = map[string]int{
 	guichet.ECONFLICT:     http.StatusConflict,
 	guichet.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	guichet.EUNAUTHORIZED: http.StatusUnauthorized,
+	guichet.ELIMITED:      http.StatusTooManyRequests,
 }
 
 // problemTypes name each kind of problem with a URI integrators can look up

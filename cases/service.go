@@ -50,6 +50,57 @@ type Service struct {
 	Now       func() time.Time // nil: time.Now
 	Location  *time.Location   // where slots and dates are told; nil: Cameroon
 	Schedule  Schedule         // zero: DefaultSchedule
+	// Limits bound what one number opens, books and asks each hour, across
+	// the fleet, counted by Counter; nil Counter: no limits.
+	Limits  Limits
+	Counter Counter
+}
+
+// Counter counts what one number does in a window of time, across the
+// fleet: flood.Counter is one.
+type Counter interface {
+	Add(ctx context.Context, key string, per time.Duration) (int, error)
+}
+
+// Limits are how many cases, bookings and callback requests one number may
+// make an hour (0: the default of DefaultLimits; negative: no limit). A
+// hotline operator acting for a caller is not limited: signed in and
+// audited, they may open what a citizen needs.
+type Limits struct {
+	Cases, Bookings, Callbacks int
+}
+
+// DefaultLimits are Limits' defaults: more than a citizen needs in an
+// hour, far fewer than a script sends.
+var DefaultLimits = Limits{Cases: 5, Bookings: 5, Callbacks: 3}
+
+// limited are the operations a number may do only so often, and where
+// each one's limit is.
+var limited = map[string]func(Limits) int{
+	"cases.open":       func(l Limits) int { return cmp.Or(l.Cases, DefaultLimits.Cases) },
+	"slots.book":       func(l Limits) int { return cmp.Or(l.Bookings, DefaultLimits.Bookings) },
+	"callback.request": func(l Limits) int { return cmp.Or(l.Callbacks, DefaultLimits.Callbacks) },
+}
+
+// allow counts c against its number's limit for the hour, if its
+// operation has one, and refuses it (ELIMITED) once over.
+func (s *Service) allow(ctx context.Context, c menus.Call) error {
+	limit, ok := limited[c.Op]
+	if !ok || s.Counter == nil || c.Who != "" || c.Phone == "" {
+		return nil
+	}
+	max := limit(s.Limits)
+	if max < 0 {
+		return nil
+	}
+	n, err := s.Counter.Add(ctx, c.Op+":"+c.Phone, time.Hour)
+	if err != nil {
+		return guichet.Errorf(guichet.EUNAVAILABLE, "counting a number's requests: %v", err)
+	}
+	if n > max {
+		return guichet.Errorf(guichet.ELIMITED, "this number made %d such requests this hour, over its %d", n, max)
+	}
+	return nil
 }
 
 // handlers serves each operation of Operations; TestOperationsServed keeps
@@ -78,12 +129,18 @@ func (s *Service) Do(ctx context.Context, c menus.Call) (menus.Result, error) {
 		r   menus.Result
 		err error
 	)
+	// A call is counted against its number's limit when it runs: a
+	// repeated idempotent call that only gets its first result back is not.
+	run := func(ctx context.Context, st Store) (menus.Result, error) {
+		if err := s.allow(ctx, c); err != nil {
+			return menus.Result{}, err
+		}
+		return h(s, ctx, st, c)
+	}
 	if c.Key == "" {
-		r, err = h(s, ctx, s.DB.Store(), c)
+		r, err = run(ctx, s.DB.Store())
 	} else {
-		r, err = s.DB.Once(ctx, c.Op, c.Key, func(ctx context.Context, tx Store) (menus.Result, error) {
-			return h(s, ctx, tx, c)
-		})
+		r, err = s.DB.Once(ctx, c.Op, c.Key, run)
 	}
 	if err != nil {
 		if guichet.ErrorCode(err) == guichet.EINTERNAL &&

@@ -13,9 +13,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/flood"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/reference"
+	"github.com/guichet/guichet/sessions"
 )
 
 // monday is the tests' "now": Monday 30 November 2026, 07:30 in Cameroon,
@@ -780,5 +782,44 @@ func TestDemoOffices(t *testing.T) {
 		if !reference.Valid(c.Ref) || len(c.Ref) != 8 {
 			t.Errorf("demo ref %q is not a valid 8-digit reference", c.Ref)
 		}
+	}
+}
+
+// A number may open only so many cases (book, ask callbacks) an hour, as
+// counted by the Counter: the next is refused ELIMITED until the next hour.
+// A repeated idempotent call is not counted again; an operator acting for
+// the caller is not limited; another number has its own count.
+func TestLimits(t *testing.T) {
+	n := newNative(t)
+	now := monday
+	n.Now = func() time.Time { return now }
+	n.Counter = &flood.Counter{Store: sessions.NewMemory(n.Now), Now: n.Now}
+	n.Limits = Limits{Cases: 2, Callbacks: -1}
+	open := func(phone, key, who string) error {
+		_, err := n.Do(t.Context(), menus.Call{Op: "cases.open", Service: "courrier", Phone: phone, Key: key, Who: who})
+		return err
+	}
+	for i, key := range []string{"s1", "s1", "s2"} { // s1 twice: one case
+		if err := open(citizen, key, ""); err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+	}
+	if err := open(citizen, "s3", ""); guichet.ErrorCode(err) != guichet.ELIMITED {
+		t.Fatalf("a third case in the hour: %v, want %s", err, guichet.ELIMITED)
+	}
+	if err := open(citizen, "s4", "op1"); err != nil {
+		t.Errorf("an operator acting for the caller: %v", err)
+	}
+	if err := open("+237699000009", "s5", ""); err != nil {
+		t.Errorf("another number: %v", err)
+	}
+	for i := range 5 {
+		if _, err := n.Do(t.Context(), menus.Call{Op: "callback.request", Phone: citizen, Args: map[string]string{"reason": "x"}}); err != nil {
+			t.Fatalf("callback %d, unlimited: %v", i, err)
+		}
+	}
+	now = now.Add(time.Hour)
+	if err := open(citizen, "s6", ""); err != nil {
+		t.Errorf("the next hour: %v", err)
 	}
 }

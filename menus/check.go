@@ -115,7 +115,7 @@ func (c *checker) catalogue() {
 	for _, lang := range Languages {
 		sc := Screens{Cat: cat, Lang: lang, Limit: c.limit}
 		c.fits(cat.File, cat.Line, "home menu", lang, sc.Home())
-		for _, k := range []string{"invalid", "too_many", "slow", "retry", "failed", "empty", "busy", "error"} {
+		for _, k := range []string{"invalid", "too_many", "slow", "retry", "failed", "empty", "busy", "error", "limited"} {
 			c.fits(cat.File, cat.Line, "texts."+k, lang, []Page{{Text: sc.text(k) + "\n" + sc.Nav()}})
 		}
 		c.fits(cat.File, cat.Line, "texts.choose_language", lang, []Page{{Text: sc.text("choose_language")}})

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -309,8 +311,13 @@ func ParseCatalogue(file string, data []byte) (*Catalogue, error) {
 		r.errorf(n, "code: %q is not a USSD code like *123#", c.Code)
 	}
 	if t := f["texts"]; t != nil {
-		for k, v := range r.fields(t, "texts", SystemTexts...) {
+		for k, v := range r.fields(t, "texts", append(slices.Clone(SystemTexts), slices.Sorted(maps.Keys(OptionalTexts))...)...) {
 			c.Texts[k] = r.text(v, "texts."+k)
+		}
+	}
+	for k, t := range OptionalTexts {
+		if _, ok := c.Texts[k]; !ok {
+			c.Texts[k] = t
 		}
 	}
 	for _, k := range SystemTexts {

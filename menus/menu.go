@@ -75,6 +75,15 @@ var SystemTexts = []string{
 	"resume_yes", "resume_no", "error",
 }
 
+// OptionalTexts are the gateway's own words a catalogue may leave out, and
+// what is said then.
+var OptionalTexts = map[string]Text{
+	// A number that asked too much this hour (cases opened, bookings,
+	// callbacks: cases.Limits).
+	"limited": {"fr": "Trop de demandes depuis ce numero cette heure-ci. Reessayez plus tard.",
+		"en": "Too many requests from this number this hour. Please try again later."},
+}
+
 // Service is one service file.
 type Service struct {
 	ID       string

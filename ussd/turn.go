@@ -346,6 +346,9 @@ func (t *turn) failed(n *menus.Node, err error) {
 		t.s.Mode = modeSlow
 	case n.Fail[code] != "":
 		t.enter(n.Fail[code], false)
+	case code == guichet.ELIMITED:
+		t.e.log.Warn("a number over its hourly limit", "service", t.s.Svc, "node", n.Name, "phone", phone.Mask(t.req.Phone))
+		t.end("limited", Completed)
 	case code == "empty":
 		t.end("empty", Completed)
 	default:

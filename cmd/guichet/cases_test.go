@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +235,45 @@ func TestMigrateAndAPIKeyCommands(t *testing.T) {
 		if err := run(t.Context(), append([]string{"apikey"}, bad...), nil, &out, io.Discard, env); err == nil {
 			t.Errorf("apikey %v was accepted", bad)
 		}
+	}
+}
+
+// One number opening case after case hears, past its hourly limit, a
+// polite "try again later" instead of a new case (and no SMS is written).
+func TestCasesPerNumberLimited(t *testing.T) {
+	g := newTestGateway(t, func(c *Config) { c.Limits.CasesPerHour = 2 })
+	const citizen = "+237677400009"
+	apply := func(session string) string {
+		text, last := "", ""
+		inputs := []string{"", "1", "2", "1", "Ngo Bassa", "01011990", "1"}
+		if session != "lim0" {
+			inputs = slices.Delete(inputs, 1, 2) // the language is known
+		}
+		for _, in := range inputs {
+			text = strings.TrimPrefix(text+"*"+in, "*")
+			resp, err := http.PostForm(g.url+"/ussd/demo", url.Values{"sessionId": {session}, "phoneNumber": {citizen},
+				"serviceCode": {"*123#"}, "text": {text}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+		}
+		return last
+	}
+	for i := range 2 {
+		if got := apply(fmt.Sprint("lim", i)); !strings.Contains(got, "END Dossier") {
+			t.Fatalf("application %d: %q, want a case", i, got)
+		}
+	}
+	if got := apply("lim2"); !strings.HasPrefix(got, "END Trop de demandes") {
+		t.Errorf("the third application in the hour: %q, want the polite limit", got)
+	}
+	msgs, err := g.stores.outbox.(interface {
+		Messages(ctx context.Context, phone string, limit int) ([]outbox.Message, error)
+	}).Messages(t.Context(), citizen, 10)
+	if err != nil || len(msgs) != 2 {
+		t.Errorf("%d SMS to the citizen, %v; want 2 (one a case)", len(msgs), err)
 	}
 }

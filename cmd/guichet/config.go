@@ -45,6 +45,9 @@ type Config struct {
 
 	API APIConfig `yaml:"api"`
 
+	// Limits bound what one number does an hour, across the fleet.
+	Limits LimitsConfig `yaml:"limits"`
+
 	// Demo runs the gateway as a demonstration: the demo USSD operator,
 	// which takes no credential, at /ussd/demo (when no operators: are
 	// configured), and an SMSC simulator in the process with its play area
@@ -59,6 +62,15 @@ type Config struct {
 
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
+}
+
+// LimitsConfig is how many cases, bookings and callback requests one
+// number may make an hour (0: cases.DefaultLimits; -1: no limit); a
+// number over them hears a polite "try again later".
+type LimitsConfig struct {
+	CasesPerHour     int `yaml:"cases_per_hour"`
+	BookingsPerHour  int `yaml:"bookings_per_hour"`
+	CallbacksPerHour int `yaml:"callbacks_per_hour"`
 }
 
 // HotlineConfig tunes the hotline console (/hotline).
@@ -365,6 +377,11 @@ func (c Config) validate() error {
 	}
 	if err := c.checkDemo(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	for name, v := range map[string]int{"cases_per_hour": c.Limits.CasesPerHour, "bookings_per_hour": c.Limits.BookingsPerHour, "callbacks_per_hour": c.Limits.CallbacksPerHour} {
+		if v < -1 {
+			errs = append(errs, fmt.Sprintf("limits.%s: %d is neither a limit nor -1 (none)", name, v))
+		}
 	}
 	if _, err := c.SMPP.policy(); err != nil {
 		errs = append(errs, err.Error())

@@ -19,6 +19,7 @@ import (
 	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/flood"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
@@ -119,7 +120,10 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
 	closers = append(closers, journal.Close)
 	metrics.RegisterJournal(m.Registry(), journal.Dropped)
-	service := &cases.Service{DB: st.cases, Catalogue: cat, Now: cfg.Clock}
+	lim := cfg.Limits
+	service := &cases.Service{DB: st.cases, Catalogue: cat, Now: cfg.Clock,
+		Limits:  cases.Limits{Cases: lim.CasesPerHour, Bookings: lim.BookingsPerHour, Callbacks: lim.CallbacksPerHour},
+		Counter: &flood.Counter{Store: sess, Now: cfg.Clock}}
 	limits := map[string]int{}
 	for _, op := range cfg.Operators {
 		if op.ScreenLimit > 0 {

@@ -242,7 +242,8 @@ func TestImportedServiceDialogue(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newTestGateway(t, func(c *Config) { c.Menus = dir })
+			// One caller plays every path: no hourly limit on its cases.
+			g := newTestGateway(t, func(c *Config) { c.Menus, c.Limits.CasesPerHour = dir, -1 })
 			phone := "+23767710020" + string(rune('0'+i))
 			script := "phone " + phone + "\n" + tt.script
 			if got := playDialogue(t, script, g); got != script {

@@ -24,10 +24,10 @@ type BatchStore interface {
 // Commits gathers the outbox's writes from the SMPP side, the outcomes of
 // submits and the receipts that follow them, and commits them many at
 // once, the outcomes first, then the receipts; in one call when both go
-// to one store that is a BatchStore. A write waits for no clock: it is
-// committed at once while fewer than InFlight commits run, else with all
-// that come until one of them ends (up to FlushRows); with FlushEvery set,
-// instead, every FlushEvery or FlushRows. A Dispatcher and the Receipts of
+// to one store that is a BatchStore: every FlushEvery (default 2 ms) or
+// FlushRows (default 1,000); with InFlight set, instead, a write waits for
+// no clock: it is committed at once while fewer than InFlight commits run,
+// else with all that come until one of them ends (up to FlushRows). A Dispatcher and the Receipts of
 // the same binds share one, so that a receipt that arrives while its
 // submit's outcome waits for the same commit still finds its message.
 type Commits struct {
@@ -35,8 +35,11 @@ type Commits struct {
 	// outbox, usually); one left nil takes none of its kind.
 	Outcomes OutcomeStore
 	Receipts ReceiptStore
-	// InFlight is how many commits may run at once (default 2): one
-	// gathers while the other commits.
+	// InFlight, if set, is how many commits may run at once, and no
+	// write waits on FlushEvery. Not the default: with 2, a gateway killed
+	// during a drain sent 459 to 746 messages again in TestKillNineDuringDrain
+	// (over the window of 100), where the clock gives 25 to 115: not
+	// understood yet.
 	InFlight   int
 	FlushEvery time.Duration
 	FlushRows  int
@@ -65,13 +68,7 @@ func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
 
 func (c *Commits) group() *batch.Group[commit, bool] {
 	c.once.Do(func() {
-		c.g = &batch.Group[commit, bool]{Every: c.FlushEvery, Max: c.FlushRows, RunEarly: c.run}
-		if c.FlushEvery <= 0 {
-			c.g.InFlight = c.InFlight
-			if c.g.InFlight <= 0 {
-				c.g.InFlight = DefaultInFlight
-			}
-		}
+		c.g = &batch.Group[commit, bool]{Every: orDefault(c.FlushEvery, DefaultFlushEvery), Max: c.FlushRows, RunEarly: c.run, InFlight: c.InFlight}
 		if c.g.Max <= 0 {
 			c.g.Max = DefaultFlushRows
 		}

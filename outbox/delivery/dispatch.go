@@ -69,7 +69,7 @@ const (
 	DefaultBackoffMax    = 10 * time.Minute
 	DefaultThrottlePause = 100 * time.Millisecond
 	DefaultSubmitTimeout = 30 * time.Second
-	DefaultInFlight      = 2
+	DefaultFlushEvery    = 2 * time.Millisecond
 	DefaultFlushRows     = 1000
 )
 
@@ -133,8 +133,8 @@ type Dispatcher struct {
 	// its outcomes on its own, with FlushEvery and FlushRows.
 	Commits *Commits
 	// FlushEvery and FlushRows bound how long the outcomes of submits wait
-	// to be committed together (see Commits: by default, no longer than
-	// the commit running when they come).
+	// to be committed together: at most FlushEvery (default 2 ms), or
+	// until FlushRows (default 1,000) are waiting; one commit for all.
 	FlushEvery time.Duration
 	FlushRows  int
 	Every      time.Duration // how often Run looks while the outbox is empty (default 250 ms)

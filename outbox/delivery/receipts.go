@@ -40,8 +40,7 @@ type Receipts struct {
 	// FlushRows.
 	Commits *Commits
 	// FlushEvery and FlushRows bound how long receipts wait to be applied
-	// together, as Commits' (by default, no longer than the commit running
-	// when they come): each is acknowledged to the SMSC only once what it
+	// together, as Commits' (2 ms, 1,000): each is acknowledged to the SMSC only once what it
 	// changed is committed.
 	FlushEvery time.Duration
 	FlushRows  int
