@@ -39,7 +39,10 @@ type gateway struct {
 	engine   *ussd.Engine
 	journal  *hotline.Journal
 	sms      *smsParts // nil unless built withSMS
-	close    func()
+	// callbacks sends the delivery callbacks from their queue: nil on the
+	// embedded default (no queue there).
+	callbacks *webhook.Sender
+	close     func()
 }
 
 // smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
@@ -139,6 +142,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}
 
 	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll}
+	if st.webhooks != nil {
+		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
+			return nil, err
+		}
+		metrics.RegisterCallbacks(m.Registry(), g.callbacks.Stats)
+	}
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
@@ -298,12 +307,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	} else {
 		wg.Go(func() { runner.Run(jobs) })
 	}
-	if g.stores.webhooks != nil {
-		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
-		if err != nil {
-			return err
-		}
-		wg.Go(func() { callbacks.Run(jobs) })
+	if g.callbacks != nil {
+		wg.Go(func() { g.callbacks.Run(jobs) })
 	}
 
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
