@@ -14,11 +14,7 @@ import (
 // key's callback shows none.
 func TestCallbacksNeedPostgres(t *testing.T) {
 	base, logs := bootServer(t)
-	m := regexp.MustCompile(`civil-status\s+(gk_\S+)`).FindStringSubmatch(logs.String())
-	if m == nil {
-		t.Fatalf("no demo key for civil-status printed:\n%s", tail(logs.String(), 2000))
-	}
-	key := m[1]
+	key := demoKey(t, logs, "civil-status")
 	for _, tt := range []struct{ method, body string }{
 		{"PUT", `{"url": "https://receiver.example.cm/receipts"}`},
 		{"DELETE", ""},
@@ -54,4 +50,14 @@ func TestCallbacksNeedPostgres(t *testing.T) {
 	if n := strings.Count(logs.String(), key); n != 1 {
 		t.Errorf("the key is in the output %d times, want once (its printing at start)", n)
 	}
+}
+
+// demoKey is the API key of owner the embedded default printed at start.
+func demoKey(t *testing.T, logs *syncBuffer, owner string) string {
+	t.Helper()
+	m := regexp.MustCompile(regexp.QuoteMeta(owner) + `\s+(gk_\S+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no demo key for %s printed:\n%s", owner, tail(logs.String(), 2000))
+	}
+	return m[1]
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -194,6 +195,9 @@ type notifyStore struct {
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
+	// A campaign's audience may come over a slow link: longer than the
+	// server's read timeout, as long as it keeps coming.
+	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -311,8 +315,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { g.callbacks.Run(jobs) })
 	}
 
-	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
+	to := cfg.Timeouts
+	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
+		WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -399,6 +404,48 @@ func remind(ctx context.Context, s *cases.Service, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// slowUploads lets the bodies POSTed to paths take longer than the
+// server's ReadTimeout: each read of the body moves the connection's read
+// deadline to what its bytes so far earn at UploadRate, after Read's
+// grace, up to Upload after the request began; the write deadline follows
+// so that the answer can still go. A client that stops sending, or sends
+// slower than UploadRate, is cut as before; a body the handler does not
+// read (no key, not signed in) earns nothing.
+func slowUploads(t HTTPTimeouts, paths ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && slices.Contains(paths, r.URL.Path) {
+				r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), t: t, start: time.Now()}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// pacedBody is an upload's body that extends its connection's deadlines
+// as its bytes come (slowUploads).
+type pacedBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	t        HTTPTimeouts
+	start    time.Time
+	received int64
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.received += int64(n)
+		earned := b.t.Read + time.Duration(float64(b.received)/float64(b.t.UploadRate)*float64(time.Second))
+		deadline := b.start.Add(min(earned, b.t.Upload))
+		// Errors: a connection that cannot say (a test's recorder) keeps
+		// the server's deadlines.
+		b.rc.SetReadDeadline(deadline)
+		b.rc.SetWriteDeadline(deadline.Add(b.t.Write))
+	}
+	return n, err
 }
 
 // loopbackOnly refuses requests from other machines: the simulator's
