@@ -110,13 +110,22 @@ func (r *Runner) Step(ctx context.Context) error {
 			}
 			r.credit[c.ID] -= float64(n)
 		}
+		// Each rated operator's credit; the numbers held back for it
+		// earlier go first when it has some.
+		var held map[string]int
 		if r.Routes != nil {
 			for op, rate := range c.Rates {
 				k := opKey{c.ID, op}
 				r.opCredit[k] = min(r.opCredit[k]+rate*r.every().Seconds(), max(rate*r.every().Seconds(), 1))
+				if n := int(r.opCredit[k]); n > 0 {
+					if held == nil {
+						held = map[string]int{}
+					}
+					held[op] = n
+				}
 			}
 		}
-		left, err := r.Store.QueueNext(ctx, c.ID, n, r.compose(c))
+		left, err := r.Store.QueueNext(ctx, c.ID, n, held, r.compose(c, n))
 		if err != nil {
 			return fmt.Errorf("campaigns: queueing campaign %d: %w", c.ID, err)
 		}
@@ -130,28 +139,55 @@ func (r *Runner) Step(ctx context.Context) error {
 	return nil
 }
 
-// compose makes a chunk's messages: nothing to those who sent STOP, each
-// other in their language (their choice on the phone, else their latest
-// case's, else French).
-func (r *Runner) compose(c Campaign) Compose {
+// compose makes a step's messages, n at most over the pages the store
+// asks about: nothing to those who sent STOP, each other in their language
+// (their choice on the phone, else their latest case's, else French). A
+// number whose operator's rate is spent waits, held for that operator; one
+// past the step's n waits for the next step. Only the numbers that may go
+// are looked up.
+func (r *Runner) compose(c Campaign, n int) Compose {
+	budget := n
 	return func(ctx context.Context, phones []string) ([]Queued, error) {
-		out, langs, err := r.Audience.Citizens(ctx, phones)
+		q := make([]Queued, len(phones))
+		var may []int               // indexes of the numbers that may go
+		charged := map[int]string{} // the rated operator each of those took credit from
+		for i, p := range phones {
+			op, ok := r.operator(p)
+			rated := ok && c.Rates[op] > 0
+			switch {
+			case rated && r.opCredit[opKey{c.ID, op}] < 1:
+				q[i] = Queued{Phone: p, Later: true, Operator: op}
+			case budget <= 0:
+				q[i] = Queued{Phone: p, Later: true}
+			default:
+				budget--
+				if rated {
+					r.opCredit[opKey{c.ID, op}]--
+					charged[i] = op
+				}
+				may = append(may, i)
+			}
+		}
+		if len(may) == 0 {
+			return q, nil
+		}
+		asked := make([]string, len(may))
+		for k, i := range may {
+			asked[k] = phones[i]
+		}
+		out, langs, err := r.Audience.Citizens(ctx, asked)
 		if err != nil {
 			return nil, err
 		}
-		q := make([]Queued, len(phones))
-		for i, p := range phones {
+		for _, i := range may {
+			p := phones[i]
 			if out[p] {
 				q[i] = Queued{Phone: p, Skip: "sent STOP"}
-				continue
-			}
-			if op, ok := r.operator(p); ok && c.Rates[op] > 0 {
-				k := opKey{c.ID, op}
-				if r.opCredit[k] < 1 {
-					q[i] = Queued{Phone: p, Later: true}
-					continue
+				budget++ // sends nothing: the step's share and the rate go to another
+				if op, ok := charged[i]; ok {
+					r.opCredit[opKey{c.ID, op}]++
 				}
-				r.opCredit[k]--
+				continue
 			}
 			lang := "fr"
 			if l := langs[p]; l == "en" || l == "fr" {
