@@ -62,8 +62,15 @@ type Campaign struct {
 	Rate     float64 // messages a second it queues at most; 0: as fast as the operators take them
 	// Rates bounds, per operator (mtn, orange…), the messages a second it
 	// queues for that operator's numbers (the Runner's Routes tell them).
-	Rates    map[string]float64
-	State    string
+	Rates map[string]float64
+	State string
+	// Paused, when the gateway paused it, says why (its API key's day is
+	// spent); "" when a person did, and once it moves again.
+	Paused string
+	// Key is the API key that made it: its messages count against that
+	// key's messages of the day, as the key's sends do. "" from the
+	// console: a supervisor's campaign is charged to no key.
+	Key      string
 	By       string // who made it
 	Created  time.Time
 	Started  time.Time
@@ -246,8 +253,11 @@ type Store interface {
 	Campaign(ctx context.Context, id int64) (Campaign, error)
 	Campaigns(ctx context.Context, owner string) ([]Campaign, error)
 	// SetState moves a campaign from one of states to state: ECONFLICT if
-	// it is in none of them.
+	// it is in none of them. Its Paused reason goes.
 	SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (Campaign, error)
+	// PauseFor pauses the running campaign id, saying why (Paused):
+	// ECONFLICT if it is not running.
+	PauseFor(ctx context.Context, id int64, reason string, at time.Time) (Campaign, error)
 	Progress(ctx context.Context, id int64) (Progress, error)
 	// QueueNext settles up to n numbers of the running campaign id that
 	// wait: first those held back earlier for an operator of held (at most

@@ -50,7 +50,7 @@ func (m *Memory) CreateCampaign(ctx context.Context, c Campaign, numbers []strin
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c.ID, c.State, c.Created = int64(len(m.campaigns)+1), Draft, m.now()
+	c.ID, c.State, c.Created, c.Paused = int64(len(m.campaigns)+1), Draft, m.now(), ""
 	c.Started, c.Finished = time.Time{}, time.Time{}
 	m.campaigns = append(m.campaigns, &c)
 	if m.audience == nil {
@@ -102,6 +102,17 @@ func (m *Memory) Campaigns(ctx context.Context, owner string) ([]Campaign, error
 func (m *Memory) SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (Campaign, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.setState(id, from, state, "", at)
+}
+
+// PauseFor pauses the running campaign id, saying why.
+func (m *Memory) PauseFor(ctx context.Context, id int64, reason string, at time.Time) (Campaign, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.setState(id, []string{Running}, Paused, reason, at)
+}
+
+func (m *Memory) setState(id int64, from []string, state, reason string, at time.Time) (Campaign, error) {
 	c, err := m.find(id)
 	if err != nil {
 		return Campaign{}, err
@@ -109,7 +120,7 @@ func (m *Memory) SetState(ctx context.Context, id int64, from []string, state st
 	if !slices.Contains(from, c.State) {
 		return *c, guichet.Errorf(guichet.ECONFLICT, "campaign %d cannot become %s now", id, state)
 	}
-	c.State = state
+	c.State, c.Paused = state, reason
 	if state == Running && c.Started.IsZero() {
 		c.Started = at
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/guichet/guichet"
 )
 
 // Audience is what the runner asks of the gateway for each chunk of
@@ -24,6 +26,17 @@ type Languages interface {
 	Language(ctx context.Context, phone string) string
 }
 
+// Allowance is the day's messages of the API keys campaigns are charged
+// to (api.Days): the same count as the keys' own sends, the fleet's.
+type Allowance interface {
+	// Take takes up to n messages of key's day and returns how many it
+	// took; none, with the reason to tell, when the day is spent or the
+	// key may no longer send.
+	Take(ctx context.Context, key string, n int) (took int, reason string, err error)
+	// Give gives back n messages taken and not sent.
+	Give(ctx context.Context, key string, n int) error
+}
+
 // Runner queues the running campaigns' messages, a chunk at a time, within
 // their windows and rates, never more than a chunk of each waiting in the
 // outbox (so that a pause, a cancel or the window's end stops all but
@@ -32,8 +45,13 @@ type Languages interface {
 type Runner struct {
 	Store     Store
 	Audience  Audience
-	Languages Languages        // nil: only the cases' languages
-	Routes    Routes           // for the campaigns' per-operator rates; nil: those rates are not applied
+	Languages Languages // nil: only the cases' languages
+	Routes    Routes    // for the campaigns' per-operator rates; nil: those rates are not applied
+	// Allowance charges the messages of a campaign made through the API
+	// to its key's day: a step takes what it queues from it, and a
+	// campaign whose key has none left is paused, saying why (Paused).
+	// nil: no campaign is charged. A campaign from the console has no key.
+	Allowance Allowance
 	Chunk     int              // numbers a step takes of a campaign (500)
 	Every     time.Duration    // how often Run steps (1 s)
 	Now       func() time.Time // nil: time.Now
@@ -125,7 +143,34 @@ func (r *Runner) Step(ctx context.Context) error {
 				}
 			}
 		}
-		left, err := r.Store.QueueNext(ctx, c.ID, n, held, r.compose(c, n))
+		charged := r.Allowance != nil && c.Key != ""
+		if charged {
+			took, reason, err := r.Allowance.Take(ctx, c.Key, n)
+			if err != nil {
+				return fmt.Errorf("campaigns: the day of campaign %d's key: %w", c.ID, err)
+			}
+			if took == 0 {
+				if _, err := r.Store.PauseFor(ctx, c.ID, reason, now); err != nil && guichet.ErrorCode(err) != guichet.ECONFLICT {
+					return fmt.Errorf("campaigns: pausing campaign %d: %w", c.ID, err)
+				}
+				r.log().Warn("campaign paused", "campaign", c.ID, "owner", c.Owner, "key_id", c.Key, "reason", reason)
+				continue
+			}
+			n = took
+		}
+		var sent int
+		left, err := r.Store.QueueNext(ctx, c.ID, n, held, r.compose(c, n, &sent))
+		if charged {
+			spare := n - sent
+			if err != nil {
+				spare = n // nothing was written
+			}
+			if spare > 0 {
+				if gerr := r.Allowance.Give(context.WithoutCancel(ctx), c.Key, spare); gerr != nil {
+					r.log().Warn("giving back a key's messages of the day", "campaign", c.ID, "key_id", c.Key, "err", gerr)
+				}
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("campaigns: queueing campaign %d: %w", c.ID, err)
 		}
@@ -144,8 +189,8 @@ func (r *Runner) Step(ctx context.Context) error {
 // (their choice on the phone, else their latest case's, else French). A
 // number whose operator's rate is spent waits, held for that operator; one
 // past the step's n waits for the next step. Only the numbers that may go
-// are looked up.
-func (r *Runner) compose(c Campaign, n int) Compose {
+// are looked up. It counts in sent the messages it made.
+func (r *Runner) compose(c Campaign, n int, sent *int) Compose {
 	budget := n
 	return func(ctx context.Context, phones []string) ([]Queued, error) {
 		q := make([]Queued, len(phones))
@@ -200,6 +245,7 @@ func (r *Runner) compose(c Campaign, n int) Compose {
 			}
 			body, lang := c.TextFor(lang)
 			q[i] = Queued{Phone: p, Lang: lang, Body: body}
+			*sent++
 		}
 		return q, nil
 	}

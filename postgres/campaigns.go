@@ -11,7 +11,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 )
 
-const campaignColumns = `id, owner, name, text_fr, text_en, window_from, window_to, rate, state, made_by, created, started, finished, rates`
+const campaignColumns = `id, owner, name, text_fr, text_en, window_from, window_to, rate, state, made_by, created, started, finished, rates, key_id, paused_because`
 
 func scanCampaign(row pgx.CollectableRow) (campaigns.Campaign, error) {
 	var c campaigns.Campaign
@@ -19,7 +19,7 @@ func scanCampaign(row pgx.CollectableRow) (campaigns.Campaign, error) {
 	var from, to int16
 	var rate float32
 	var started, finished *time.Time
-	err := row.Scan(&c.ID, &c.Owner, &c.Name, &fr, &en, &from, &to, &rate, &c.State, &c.By, &c.Created, &started, &finished, &c.Rates)
+	err := row.Scan(&c.ID, &c.Owner, &c.Name, &fr, &en, &from, &to, &rate, &c.State, &c.By, &c.Created, &started, &finished, &c.Rates, &c.Key, &c.Paused)
 	c.Text = map[string]string{}
 	if fr != "" {
 		c.Text["fr"] = fr
@@ -52,9 +52,9 @@ func (s *Campaigns) CreateCampaign(ctx context.Context, c campaigns.Campaign, nu
 	if rates == nil {
 		rates = map[string]float64{}
 	}
-	rows, _ := tx.Query(ctx, `INSERT INTO campaigns (owner, name, text_fr, text_en, window_from, window_to, rate, made_by, created, rates)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+campaignColumns,
-		c.Owner, c.Name, c.Text["fr"], c.Text["en"], c.From, c.To, c.Rate, c.By, s.now(), rates)
+	rows, _ := tx.Query(ctx, `INSERT INTO campaigns (owner, name, text_fr, text_en, window_from, window_to, rate, made_by, created, rates, key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+campaignColumns,
+		c.Owner, c.Name, c.Text["fr"], c.Text["en"], c.From, c.To, c.Rate, c.By, s.now(), rates, c.Key)
 	made, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
 	if err != nil {
 		return c, fail(ctx, "creating a campaign", err)
@@ -95,10 +95,20 @@ func (s *Campaigns) Campaigns(ctx context.Context, owner string) ([]campaigns.Ca
 // SetState moves campaign id from one of states from to state, dating its
 // start or its end: ECONFLICT if it is in none of them.
 func (s *Campaigns) SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (campaigns.Campaign, error) {
-	rows, _ := s.q().Query(ctx, `UPDATE campaigns SET state = $3,
+	return s.setState(ctx, id, from, state, "", at)
+}
+
+// PauseFor pauses the running campaign id, saying why: ECONFLICT if it is
+// not running.
+func (s *Campaigns) PauseFor(ctx context.Context, id int64, reason string, at time.Time) (campaigns.Campaign, error) {
+	return s.setState(ctx, id, []string{campaigns.Running}, campaigns.Paused, reason, at)
+}
+
+func (s *Campaigns) setState(ctx context.Context, id int64, from []string, state, reason string, at time.Time) (campaigns.Campaign, error) {
+	rows, _ := s.q().Query(ctx, `UPDATE campaigns SET state = $3, paused_because = $5,
 			started = CASE WHEN $3 = 'running' THEN coalesce(started, $4) ELSE started END,
 			finished = CASE WHEN $3 IN ('done', 'canceled') THEN $4 ELSE finished END
-		WHERE id = $1 AND state = ANY($2) RETURNING `+campaignColumns, id, from, state, at)
+		WHERE id = $1 AND state = ANY($2) RETURNING `+campaignColumns, id, from, state, at, reason)
 	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
 	if notFound(err) {
 		if _, err := s.Campaign(ctx, id); err != nil {

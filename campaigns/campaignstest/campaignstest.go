@@ -228,6 +228,28 @@ func Run(t *testing.T, s campaigns.Store, send func(t *testing.T)) {
 		}
 	}
 
+	// Made through the API: its key kept; paused by the gateway with a
+	// reason, which goes when it moves again.
+	keyed := c
+	keyed.Key = "key_0123456789ab"
+	k, err := s.CreateCampaign(ctx, keyed, numbers[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PauseFor(ctx, k.ID, "its key's day is spent", now); guichet.ErrorCode(err) != guichet.ECONFLICT {
+		t.Errorf("the gateway pausing a draft: %v, want conflict", err)
+	}
+	s.SetState(ctx, k.ID, []string{campaigns.Draft}, campaigns.Running, now)
+	if got, err := s.PauseFor(ctx, k.ID, "its key's day is spent", now); err != nil || got.State != campaigns.Paused || got.Paused != "its key's day is spent" {
+		t.Errorf("paused by the gateway: %+v, %v", got, err)
+	}
+	if got, err := s.Campaign(ctx, k.ID); err != nil || got.Key != keyed.Key || got.Paused != "its key's day is spent" {
+		t.Errorf("read back %+v, %v: want its key and why it was paused", got, err)
+	}
+	if got, err := s.SetState(ctx, k.ID, []string{campaigns.Paused}, campaigns.Running, now); err != nil || got.Paused != "" {
+		t.Errorf("resumed: %+v, %v; want no reason left", got, err)
+	}
+
 	bad := c
 	bad.Rates = map[string]float64{"mtn": 0}
 	if _, err := s.CreateCampaign(ctx, bad, numbers); guichet.ErrorCode(err) != guichet.EINVALID {

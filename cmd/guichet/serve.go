@@ -43,7 +43,10 @@ type gateway struct {
 	// callbacks sends the delivery callbacks from their queue: nil on the
 	// embedded default (no queue there).
 	callbacks *webhook.Sender
-	close     func()
+	// days counts the API keys' messages of the day for the campaigns
+	// they made, where the API counts their sends (the session store).
+	days  *api.Days
+	close func()
 }
 
 // smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
@@ -142,7 +145,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		})
 	}
 
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll}
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, close: closeAll,
+		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
 			return nil, err
@@ -216,7 +220,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		return nil, err
 	}
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
-		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Audit: g.stores.trail, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -300,7 +304,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
 	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Languages: g.engine, Now: cfg.Clock,
-		Log: log.With("comp", "campaigns")}
+		Allowance: g.days, Log: log.With("comp", "campaigns")}
 	if g.sms != nil {
 		runner.Routes = g.sms.smscs.routes // the campaigns' per-operator rates
 	}
