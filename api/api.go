@@ -51,7 +51,11 @@ type Server struct {
 	Messages  Messages  // GET /api/v1/messages
 	Callbacks Callbacks // PUT /api/v1/callback; nil: none (memory)
 	Campaigns CampaignStore
-	Audit     Auditor // the console's audit log, for campaigns' history; nil: none
+	// Days tells whether the key a campaign is charged to has any of its
+	// day left, before the campaign starts or resumes (the Runner charges
+	// each step to it); nil: not asked.
+	Days  *Days
+	Audit Auditor // the console's audit log, for campaigns' history; nil: none
 	// CallbackAllow lists the addresses a callback may go to besides
 	// public ones (tests, a ministry's private network).
 	CallbackAllow []netip.Prefix

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,8 @@ type CampaignView struct {
 	OptedOut int                      `json:"opted_out"`
 	Counts   map[string]campaigns.Row `json:"operators"`
 	BadLines []campaigns.LineError    `json:"bad_lines,omitempty"`
+	// Paused says why, when the gateway paused it (its key's day spent).
+	Paused string `json:"paused_because,omitempty"`
 }
 
 // MaxCampaignBody bounds POST /api/v1/campaigns: a CSV of about 100,000
@@ -100,7 +103,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	k := apiKey(r)
 	c := campaigns.Campaign{Owner: k.Owner, Name: strings.TrimSpace(req.Name), Text: req.Text, Rate: req.Rate, Rates: req.Rates,
-		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "api:" + k.ID}
+		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "api:" + k.ID, Key: k.ID}
 	if req.Window != nil {
 		var err error
 		if c.From, err = minutes(req.Window.From); err == nil {
@@ -163,7 +166,7 @@ func (s *Server) writeCampaign(w http.ResponseWriter, r *http.Request, status in
 	writeJSON(w, status, CampaignView{ID: strconv.FormatInt(c.ID, 10), Name: c.Name, Text: c.Text, Rate: c.Rate, Rates: c.Rates, State: c.State,
 		Window:  CampaignWindow{From: fmt.Sprintf("%02d:%02d", c.From/60, c.From%60), To: fmt.Sprintf("%02d:%02d", c.To/60, c.To%60)},
 		Created: c.Created, Started: c.Started, Finished: c.Finished, Audience: p.Audience, Waiting: p.Waiting, OptedOut: p.Skipped,
-		Counts: p.Counts, BadLines: bad})
+		Counts: p.Counts, BadLines: bad, Paused: c.Paused})
 }
 
 // ownCampaign reads the campaign of the URL if the key's administration
@@ -211,6 +214,23 @@ func (s *Server) moveCampaign(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.ownCampaign(w, r)
 	if !ok {
 		return
+	}
+	if m.To == campaigns.Running && c.Key != "" && s.Days != nil && slices.Contains(m.From, c.State) {
+		// Its messages count against its key's day: none left, it
+		// would only be paused again.
+		reason, retry, err := s.Days.Spent(r.Context(), c.Key)
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		case reason != "" && retry > 0:
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
+			writeProblem(w, r, http.StatusTooManyRequests, "campaign "+strconv.FormatInt(c.ID, 10)+" cannot "+chi.URLParam(r, "action")+": "+reason)
+			return
+		case reason != "":
+			writeProblem(w, r, http.StatusConflict, "campaign "+strconv.FormatInt(c.ID, 10)+" cannot "+chi.URLParam(r, "action")+": "+reason)
+			return
+		}
 	}
 	moved, err := s.Campaigns.SetState(r.Context(), c.ID, m.From, m.To, s.now())
 	if err != nil {

@@ -150,6 +150,23 @@ func (m *Memory) APIKey(ctx context.Context, hash []byte) (Key, error) {
 	return *k, nil
 }
 
+// APIKeyByID returns the key named id (ID of its hash), usable or not:
+// ENOTFOUND if there is none. What the gateway charges to a key outside
+// a request (its campaigns) asks it by id, not on the requests' path.
+func (m *Memory) APIKeyByID(ctx context.Context, id string) (Key, error) {
+	if err := ctx.Err(); err != nil {
+		return Key{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.ID == id {
+			return *k, nil
+		}
+	}
+	return Key{}, guichet.Errorf(guichet.ENOTFOUND, "no api key %s", id)
+}
+
 // APIKeys returns every key, the newest first.
 func (m *Memory) APIKeys(ctx context.Context) ([]Key, error) {
 	if err := ctx.Err(); err != nil {

@@ -62,8 +62,15 @@ type Campaign struct {
 	Rate     float64 // messages a second it queues at most; 0: as fast as the operators take them
 	// Rates bounds, per operator (mtn, orange…), the messages a second it
 	// queues for that operator's numbers (the Runner's Routes tell them).
-	Rates    map[string]float64
-	State    string
+	Rates map[string]float64
+	State string
+	// Paused, when the gateway paused it, says why (its API key's day is
+	// spent); "" when a person did, and once it moves again.
+	Paused string
+	// Key is the API key that made it: its messages count against that
+	// key's messages of the day, as the key's sends do. "" from the
+	// console: a supervisor's campaign is charged to no key.
+	Key      string
 	By       string // who made it
 	Created  time.Time
 	Started  time.Time
@@ -246,26 +253,45 @@ type Store interface {
 	Campaign(ctx context.Context, id int64) (Campaign, error)
 	Campaigns(ctx context.Context, owner string) ([]Campaign, error)
 	// SetState moves a campaign from one of states to state: ECONFLICT if
-	// it is in none of them.
+	// it is in none of them. Its Paused reason goes.
 	SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (Campaign, error)
+	// PauseFor pauses the running campaign id, saying why (Paused):
+	// ECONFLICT if it is not running.
+	PauseFor(ctx context.Context, id int64, reason string, at time.Time) (Campaign, error)
 	Progress(ctx context.Context, id int64) (Progress, error)
-	// QueueNext takes up to n numbers of the running campaign id that wait,
-	// asks compose for their messages (nil for a number to skip, with the
-	// reason), writes them to the outbox and marks the numbers, at once;
-	// it returns how many numbers still wait.
-	QueueNext(ctx context.Context, id int64, n int, compose Compose) (left int, err error)
+	// QueueNext settles up to n numbers of the running campaign id that
+	// wait: first those held back earlier for an operator of held (at most
+	// held[op] of each, in their order), then the others in their order, a
+	// page at a time. compose says what becomes of each; the messages go
+	// to the outbox and the numbers are marked, at once. A number Later
+	// for an operator is held for it: the next pages and steps go on
+	// without it, so an operator whose rate is spent does not hold back
+	// the others' numbers. A number Later for none ends the step (its
+	// share is full), as does having looked at MaxScan numbers. It
+	// returns how many numbers still wait.
+	QueueNext(ctx context.Context, id int64, n int, held map[string]int, compose Compose) (left int, err error)
 }
+
+// MaxScan bounds the numbers QueueNext looks at in a step: a long run of
+// one spent operator's numbers is set aside over a few steps, not one.
+const MaxScan = 10_000
+
+// Page is how many waiting numbers QueueNext asks compose about at once
+// (or n, if more).
+const Page = 500
 
 // Compose makes the message of each number, or says why it gets none.
 type Compose func(ctx context.Context, phones []string) ([]Queued, error)
 
 // Queued is what becomes of one number: its message's text and language,
-// or the reason it is skipped, or Later: it waits for a next chunk (its
-// operator's rate is spent for now).
+// or the reason it is skipped, or Later: it waits for a next step, held
+// for Operator when that operator's rate is spent for now ("": the step's
+// share is full).
 type Queued struct {
 	Phone, Lang, Body string
 	Skip              string
 	Later             bool
+	Operator          string
 }
 
 // Kind is the outbox kind of a campaign's messages.

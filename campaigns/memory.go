@@ -31,7 +31,10 @@ type number struct {
 	phone   string
 	queued  bool
 	skipped string
+	held    string // the operator whose rate held it back
 }
+
+func (n number) waiting() bool { return !n.queued && n.skipped == "" }
 
 func (m *Memory) now() time.Time {
 	if m.Now != nil {
@@ -47,7 +50,7 @@ func (m *Memory) CreateCampaign(ctx context.Context, c Campaign, numbers []strin
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c.ID, c.State, c.Created = int64(len(m.campaigns)+1), Draft, m.now()
+	c.ID, c.State, c.Created, c.Paused = int64(len(m.campaigns)+1), Draft, m.now(), ""
 	c.Started, c.Finished = time.Time{}, time.Time{}
 	m.campaigns = append(m.campaigns, &c)
 	if m.audience == nil {
@@ -99,6 +102,17 @@ func (m *Memory) Campaigns(ctx context.Context, owner string) ([]Campaign, error
 func (m *Memory) SetState(ctx context.Context, id int64, from []string, state string, at time.Time) (Campaign, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.setState(id, from, state, "", at)
+}
+
+// PauseFor pauses the running campaign id, saying why.
+func (m *Memory) PauseFor(ctx context.Context, id int64, reason string, at time.Time) (Campaign, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.setState(id, []string{Running}, Paused, reason, at)
+}
+
+func (m *Memory) setState(id int64, from []string, state, reason string, at time.Time) (Campaign, error) {
 	c, err := m.find(id)
 	if err != nil {
 		return Campaign{}, err
@@ -106,7 +120,7 @@ func (m *Memory) SetState(ctx context.Context, id int64, from []string, state st
 	if !slices.Contains(from, c.State) {
 		return *c, guichet.Errorf(guichet.ECONFLICT, "campaign %d cannot become %s now", id, state)
 	}
-	c.State = state
+	c.State, c.Paused = state, reason
 	if state == Running && c.Started.IsZero() {
 		c.Started = at
 	}
@@ -140,9 +154,10 @@ func (m *Memory) Progress(ctx context.Context, id int64) (Progress, error) {
 	return p, nil
 }
 
-// QueueNext queues up to n waiting numbers of the running campaign id and
-// returns how many still wait.
-func (m *Memory) QueueNext(ctx context.Context, id int64, n int, compose Compose) (int, error) {
+// QueueNext settles up to n waiting numbers of the running campaign id,
+// those held for an operator of held first, and returns how many still
+// wait (see Store).
+func (m *Memory) QueueNext(ctx context.Context, id int64, n int, held map[string]int, compose Compose) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, err := m.find(id)
@@ -153,24 +168,37 @@ func (m *Memory) QueueNext(ctx context.Context, id int64, n int, compose Compose
 		return 1, nil
 	}
 	aud := m.audience[id]
-	var idx []int
-	var phones []string
-	for i := range aud {
-		if len(phones) == n {
-			break
-		}
-		if !aud[i].queued && aud[i].skipped == "" {
-			idx, phones = append(idx, i), append(phones, aud[i].phone)
+	// Those held for an operator that may send now, then the others.
+	var order []int
+	took := map[string]int{}
+	for i, x := range aud {
+		if x.waiting() && x.held != "" && took[x.held] < held[x.held] {
+			took[x.held]++
+			order = append(order, i)
 		}
 	}
-	if len(phones) > 0 {
+	for i, x := range aud {
+		if x.waiting() && x.held == "" {
+			order = append(order, i)
+		}
+	}
+	page, settled := max(n, Page), 0
+	for start := 0; start < len(order) && start < MaxScan && settled < n; start += page {
+		idx := order[start:min(start+page, len(order))]
+		phones := make([]string, len(idx))
+		for k, i := range idx {
+			phones[k] = aud[i].phone
+		}
 		qs, err := compose(ctx, phones)
 		if err != nil {
 			return 0, err
 		}
 		var msgs []outbox.Message
+		full := false
 		for _, q := range qs {
-			if q.Skip == "" && !q.Later {
+			if q.Later {
+				full = full || q.Operator == ""
+			} else if q.Skip == "" {
 				msgs = append(msgs, outbox.Message{Phone: q.Phone, Lang: q.Lang, Body: q.Body, Kind: Kind, Bulk: true,
 					Owner: c.Owner, Campaign: id, Created: m.now(), Status: outbox.MessagePending})
 			}
@@ -179,18 +207,26 @@ func (m *Memory) QueueNext(ctx context.Context, id int64, n int, compose Compose
 			return 0, err
 		}
 		for k, i := range idx {
-			switch {
-			case qs[k].Later:
-			case qs[k].Skip != "":
-				aud[i].skipped = qs[k].Skip
+			switch q := qs[k]; {
+			case q.Later:
+				if q.Operator != "" {
+					aud[i].held = q.Operator
+				}
+			case q.Skip != "":
+				aud[i].skipped = q.Skip
+				settled++
 			default:
 				aud[i].queued = true
+				settled++
 			}
+		}
+		if full {
+			break
 		}
 	}
 	left := 0
 	for _, x := range aud {
-		if !x.queued && x.skipped == "" {
+		if x.waiting() {
 			left++
 		}
 	}

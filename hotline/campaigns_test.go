@@ -5,9 +5,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 )
 
@@ -82,5 +85,27 @@ func TestMultipartOnlyForCampaigns(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a multipart body to the SMS form: %d, want 403", resp.StatusCode)
+	}
+}
+
+// A campaign the gateway paused (its API key's day spent) says why on its
+// page.
+func TestCampaignPausedByTheGateway(t *testing.T) {
+	r := newRig(t)
+	ctx := t.Context()
+	c, err := r.campaigns.CreateCampaign(ctx, campaigns.Campaign{Owner: "civil-status", Name: "Cartes", Text: map[string]string{"fr": "Votre carte est prête."},
+		From: campaigns.DefaultFrom, To: campaigns.DefaultTo, Key: "key_0123456789ab"}, []string{"+237677000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.campaigns.SetState(ctx, c.ID, []string{campaigns.Draft}, campaigns.Running, time.Now())
+	if _, err := r.campaigns.PauseFor(ctx, c.ID, "the day of key_0123456789ab is spent", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b := r.browser(t)
+	b.mustSignIn("paul")
+	code, body, _ := b.get("/hotline/campaigns/" + strconv.FormatInt(c.ID, 10))
+	if code != http.StatusOK || !strings.Contains(body, `id="paused">`) || !strings.Contains(body, "the day of key_0123456789ab is spent") {
+		t.Errorf("the campaign's page: %d, without why the gateway paused it\n%s", code, body)
 	}
 }

@@ -69,6 +69,7 @@ var texts = map[string][2]string{
 	"campaign.noservice":   {"Choisissez un service et, si besoin, un de ses états.", "Choose a service and, if need be, one of its statuses."},
 	"campaign.nocitizen":   {"Aucun citoyen n'a de dossier de ce service dans cet état.", "No citizen has a case of this service in that status."},
 	"campaign.state":       {"État", "State"},
+	"campaign.pausedfor":   {"Mise en pause par la passerelle :", "Paused by the gateway:"},
 	"campaign.progress":    {"Avancement", "Progress"},
 	"campaign.numbers":     {"%d numéros, %d en attente, %d ont demandé STOP", "%d numbers, %d waiting, %d sent STOP"},
 	"campaign.bad":         {"Lignes du fichier qui ne sont pas des numéros : %s", "Lines of the file that are not numbers: %s"},

@@ -9,6 +9,7 @@ import (
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
+	"github.com/guichet/guichet/webhook"
 )
 
 // counters registers one counter per name, each read from stats when
@@ -102,4 +103,20 @@ func RegisterUSSDDropped(reg prometheus.Registerer, operator string, dropped fun
 		Name: "guichet_smpp_ussd_dropped_total", Help: "USSD PDUs acknowledged without an answer: not tied to a dialogue, or unreadable.",
 		ConstLabels: prometheus.Labels{"operator": operator},
 	}, func() float64 { return float64(dropped()) }))
+}
+
+// RegisterCallbacks exposes the delivery callbacks' sender:
+// guichet_callbacks_{sent,retried,given_up}_total (a receiver answered
+// 2xx; an attempt failed and waits for its retry; dropped after 24 hours
+// or for a key without a URL any more) and the gauge
+// guichet_callbacks_queued (the queue's depth, the fleet's, when the
+// sender last looked).
+func RegisterCallbacks(reg prometheus.Registerer, stats func() webhook.Stats) {
+	counters(reg, "guichet_callbacks_", "Delivery callbacks ", stats, map[string]func(webhook.Stats) uint64{
+		"sent": func(s webhook.Stats) uint64 { return s.Delivered }, "retried": func(s webhook.Stats) uint64 { return s.Retried },
+		"given_up": func(s webhook.Stats) uint64 { return s.GivenUp },
+	})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "guichet_callbacks_queued", Help: "Delivery callbacks in the queue, due or waiting for a retry (the fleet's).",
+	}, func() float64 { return float64(stats().Queued) }))
 }

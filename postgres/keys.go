@@ -70,6 +70,20 @@ func (s *Keys) APIKey(ctx context.Context, hash []byte) (apikey.Key, error) {
 	return k, nil
 }
 
+// APIKeyByID returns the key named id, usable or not: ENOTFOUND if there
+// is none (campaigns charged to their key; not the requests' path).
+func (s *Keys) APIKeyByID(ctx context.Context, id string) (apikey.Key, error) {
+	rows, _ := s.q().Query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id)
+	k, err := pgx.CollectExactlyOneRow(rows, scanKey)
+	if notFound(err) {
+		return apikey.Key{}, fail(ctx, "finding an API key", guichet.Errorf(guichet.ENOTFOUND, "no api key %s", id))
+	}
+	if err != nil {
+		return apikey.Key{}, fail(ctx, "finding an API key", err)
+	}
+	return k, nil
+}
+
 // APIKeys returns every key, the newest first.
 func (s *Keys) APIKeys(ctx context.Context) ([]apikey.Key, error) {
 	rows, _ := s.q().Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created DESC, id`)

@@ -60,6 +60,16 @@ func (s *Outbox) RetryWebhook(ctx context.Context, id int64, next time.Time, rea
 	return nil
 }
 
+// QueuedWebhooks implements webhook.Store: the callbacks in the queue,
+// due or waiting for a retry.
+func (s *Outbox) QueuedWebhooks(ctx context.Context) (int, error) {
+	var n int
+	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM webhooks`).Scan(&n); err != nil {
+		return 0, fail(ctx, "counting the callbacks queued", err)
+	}
+	return n, nil
+}
+
 // SetCallback gives the key named id a callback URL and the secret its
 // callbacks are signed with; an empty url removes it. ENOTFOUND if there
 // is no such key.

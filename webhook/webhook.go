@@ -49,6 +49,9 @@ type Store interface {
 	DoneWebhook(ctx context.Context, id int64) error
 	// RetryWebhook puts a callback back for next, saying why it failed.
 	RetryWebhook(ctx context.Context, id int64, next time.Time, reason string) error
+	// QueuedWebhooks counts the callbacks in the queue, due or waiting
+	// for a retry (the fleet's: every gateway sees the same queue).
+	QueuedWebhooks(ctx context.Context) (int, error)
 }
 
 // Headers of a callback.
@@ -92,14 +95,31 @@ type Sender struct {
 	Log     *slog.Logger
 
 	delivered, retried, dropped atomic.Uint64
+	queued                      atomic.Int64
 }
 
-// Stats counts what the Sender did since start.
-type Stats struct{ Delivered, Retried, GivenUp uint64 }
+// Stats counts what the Sender did since start, and how many callbacks
+// the queue held when Run last looked (about every Every).
+type Stats struct {
+	Delivered, Retried, GivenUp uint64
+	Queued                      int64
+}
 
 // Stats reports what the Sender did, for /metrics.
 func (s *Sender) Stats() Stats {
-	return Stats{Delivered: s.delivered.Load(), Retried: s.retried.Load(), GivenUp: s.dropped.Load()}
+	return Stats{Delivered: s.delivered.Load(), Retried: s.retried.Load(), GivenUp: s.dropped.Load(), Queued: s.queued.Load()}
+}
+
+// count looks at the queue's depth for Stats.
+func (s *Sender) count(ctx context.Context) {
+	n, err := s.Store.QueuedWebhooks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log().Warn("counting the delivery callbacks queued", "err", err)
+		}
+		return
+	}
+	s.queued.Store(int64(n))
 }
 
 // Run sends callbacks until ctx ends.
@@ -111,6 +131,8 @@ func (s *Sender) Run(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		counted := time.Now()
+		s.count(ctx)
 		for {
 			n, err := s.Drain(ctx)
 			if err != nil {
@@ -118,6 +140,10 @@ func (s *Sender) Run(ctx context.Context) {
 			}
 			if err != nil || n == 0 || ctx.Err() != nil {
 				break
+			}
+			if time.Since(counted) >= every { // a long backlog: its depth still moves
+				counted = time.Now()
+				s.count(ctx)
 			}
 		}
 		select {

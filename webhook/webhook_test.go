@@ -120,6 +120,12 @@ func (s *store) DoneWebhook(_ context.Context, id int64) error {
 	return nil
 }
 
+func (s *store) QueuedWebhooks(context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls) + len(s.retries), nil
+}
+
 func (s *store) RetryWebhook(_ context.Context, id int64, next time.Time, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

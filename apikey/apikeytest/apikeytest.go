@@ -16,6 +16,7 @@ import (
 type Store interface {
 	AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error
 	APIKey(ctx context.Context, hash []byte) (apikey.Key, error)
+	APIKeyByID(ctx context.Context, id string) (apikey.Key, error)
 	APIKeys(ctx context.Context) ([]apikey.Key, error)
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
@@ -37,6 +38,11 @@ func Run(t *testing.T, keys Store) {
 	if k, err := keys.APIKey(ctx, wouri[:]); err != nil || k.Owner != "wouri" || !k.Expires.IsZero() {
 		t.Errorf("key %+v, %v; want wouri's, never expiring", k, err)
 	}
+	if k, err := keys.APIKeyByID(ctx, want.ID); err != nil || !same(k, want) {
+		t.Errorf("key %s by its id: %+v, %v; want %+v", want.ID, k, err, want)
+	}
+	_, err = keys.APIKeyByID(ctx, "key_000000000000")
+	wantCode(t, err, guichet.ENOTFOUND)
 	wantCode(t, keys.AddAPIKey(ctx, apikey.Key{Owner: "wouri", Created: day}, civil[:]), guichet.ECONFLICT)
 	unknown := sha256.Sum256([]byte("guessed"))
 	_, err = keys.APIKey(ctx, unknown[:])

@@ -200,6 +200,56 @@ func Run(t *testing.T, s campaigns.Store, send func(t *testing.T)) {
 	if p, _ := s.Progress(ctx, split.ID); p.Waiting != 3 {
 		t.Errorf("mtn at 2 a second, orange unbounded, one step over 5 and 5: %d waiting, want 3", p.Waiting)
 	}
+	// Two operators of very different rates, the slow one's numbers first
+	// and more than a chunk of them: the fast one is fed all the same, at
+	// its rate, while the slow one's go at theirs.
+	twoRates := c
+	twoRates.Rates = map[string]float64{"mtn": 1, "orange": 20}
+	var mtnFirst []string
+	for i := range 60 {
+		mtnFirst = append(mtnFirst, fmt.Sprintf("+2376775%04d", 2*i)) // mtn's: even
+	}
+	for i := range 30 {
+		mtnFirst = append(mtnFirst, fmt.Sprintf("+2376775%04d", 2*i+1)) // orange's: odd
+	}
+	both, err := s.CreateCampaign(ctx, twoRates, mtnFirst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetState(ctx, both.ID, []string{campaigns.Draft}, campaigns.Running, now)
+	fast := &campaigns.Runner{Store: s, Chunk: 50, Every: time.Second, Now: func() time.Time { return now }, Audience: audience{}, Routes: routes{}}
+	for i, want := range []int{90 - 1 - 20, 90 - 2 - 30, 90 - 3 - 30} {
+		send(t)
+		if err := fast.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := s.Progress(ctx, both.ID); p.Waiting != want {
+			t.Errorf("step %d, mtn at 1 a second, orange at 20, 60 of mtn's numbers first: %d waiting, want %d", i+1, p.Waiting, want)
+		}
+	}
+
+	// Made through the API: its key kept; paused by the gateway with a
+	// reason, which goes when it moves again.
+	keyed := c
+	keyed.Key = "key_0123456789ab"
+	k, err := s.CreateCampaign(ctx, keyed, numbers[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PauseFor(ctx, k.ID, "its key's day is spent", now); guichet.ErrorCode(err) != guichet.ECONFLICT {
+		t.Errorf("the gateway pausing a draft: %v, want conflict", err)
+	}
+	s.SetState(ctx, k.ID, []string{campaigns.Draft}, campaigns.Running, now)
+	if got, err := s.PauseFor(ctx, k.ID, "its key's day is spent", now); err != nil || got.State != campaigns.Paused || got.Paused != "its key's day is spent" {
+		t.Errorf("paused by the gateway: %+v, %v", got, err)
+	}
+	if got, err := s.Campaign(ctx, k.ID); err != nil || got.Key != keyed.Key || got.Paused != "its key's day is spent" {
+		t.Errorf("read back %+v, %v: want its key and why it was paused", got, err)
+	}
+	if got, err := s.SetState(ctx, k.ID, []string{campaigns.Paused}, campaigns.Running, now); err != nil || got.Paused != "" {
+		t.Errorf("resumed: %+v, %v; want no reason left", got, err)
+	}
+
 	bad := c
 	bad.Rates = map[string]float64{"mtn": 0}
 	if _, err := s.CreateCampaign(ctx, bad, numbers); guichet.ErrorCode(err) != guichet.EINVALID {

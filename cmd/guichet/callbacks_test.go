@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,4 +140,83 @@ api:
 		t.Errorf("%d callbacks badly signed", badSigs)
 	}
 	t.Logf("%d callbacks for %d messages", copies, total)
+}
+
+// The delivery callbacks' sender is watched on /metrics: a callback its
+// receiver took counts as sent, one it refused as retried and stays in the
+// queue, whose depth is a gauge.
+func TestCallbackMetrics(t *testing.T) {
+	ctx := t.Context()
+	url, pool := migrated(t)
+	keys := postgres.New(pool).Keys()
+	key := apikey.New()
+	if err := keys.AddAPIKey(ctx, apikey.Key{Owner: "civil-status", Created: time.Now(), PerSecond: 1000}, apikey.Hash(key)); err != nil {
+		t.Fatal(err)
+	}
+	recv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct{ To string }
+		json.NewDecoder(r.Body).Decode(&m)
+		if m.To == "+237677500002" {
+			w.WriteHeader(http.StatusInternalServerError) // this one is refused, again and again
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	recv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	recv.StartTLS()
+	t.Cleanup(recv.Close)
+	if err := keys.SetCallback(ctx, apikey.ID(apikey.Hash(key)), recv.URL+"/receipts", webhook.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: recv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := smsctest.NewServer(smsctest.Options{Receipts: true})
+	t.Cleanup(srv.Close)
+	cfg := defaultConfig()
+	cfg.HTTP, cfg.DatabaseURL = "127.0.0.1:0", url
+	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Source: "8080"}}}
+	cfg.API = APIConfig{CallbackAllow: []string{"127.0.0.0/8"}, CallbackCA: ca}
+	sctx, cancel := context.WithCancel(context.Background())
+	ln := freePort(t)
+	base := "http://" + ln.Addr().String()
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- serve(sctx, cfg, ln, logs) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitServing(t, base, done)
+	if code, b := apiCall(t, "POST", base+"/api/v1/messages", key, `{"to": ["+237677500001", "+237677500002"], "text": {"fr": "Vos documents sont prêts."}}`); code != http.StatusAccepted {
+		t.Fatalf("POST /api/v1/messages: %d %s", code, b)
+	}
+	var page string
+	want := map[string]float64{"guichet_callbacks_sent_total": 1, "guichet_callbacks_given_up_total": 0, "guichet_callbacks_queued": 1}
+	waitUntil(t, 20*time.Second, "the callbacks' metrics", func() bool {
+		_, page = get(t, base+"/metrics")
+		got := scrape(page, "guichet_callbacks_")
+		for name, v := range want {
+			if got[name] != v {
+				return false
+			}
+		}
+		return got["guichet_callbacks_retried_total"] >= 1
+	}, stringer(func() string {
+		return fmt.Sprint(scrape(page, "guichet_callbacks_")) + "\n" + tail(logs.String(), 2000)
+	}))
+}
+
+// scrape reads the samples of a metrics page whose names start with
+// prefix, by name.
+func scrape(page, prefix string) map[string]float64 {
+	out := map[string]float64{}
+	for line := range strings.Lines(page) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out
 }

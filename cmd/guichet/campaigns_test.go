@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,5 +139,87 @@ func TestCampaignAPI(t *testing.T) {
 	pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE campaign = $1 AND bulk`, id).Scan(&n)
 	if n != 39 {
 		t.Errorf("%d bulk messages of the campaign, want 39 (each number once, STOP skipped)", n)
+	}
+}
+
+// A campaign through the API counts against its key's messages of the
+// day, with the key's own sends: a key of 25 a day that sent 5 gets 20 of
+// its campaign's 40 out, then the campaign is paused saying why, cannot be
+// resumed (429 until midnight in Douala) and the key's sends are refused
+// too.
+func TestCampaignChargedToItsKeysDay(t *testing.T) {
+	ctx := t.Context()
+	url, pool := migrated(t)
+	srv := smsctest.NewServer(smsctest.Options{Receipts: true})
+	t.Cleanup(srv.Close)
+	key := apikey.New()
+	if err := postgres.New(pool).Keys().AddAPIKey(ctx, apikey.Key{Owner: "civil-status", Created: time.Now(), PerDay: 25, PerSecond: 1000}, apikey.Hash(key)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := defaultConfig()
+	cfg.HTTP, cfg.DatabaseURL, cfg.Clock = "127.0.0.1:0", url, middayClock()
+	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Source: "8080"}}}
+	sctx, cancel := context.WithCancel(context.Background())
+	ln := freePort(t)
+	base := "http://" + ln.Addr().String()
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- serve(sctx, cfg, ln, logs) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitServing(t, base, done)
+	call := func(method, path, body string) (int, map[string]any) {
+		t.Helper()
+		code, b := apiCall(t, method, base+path, key, body)
+		var out map[string]any
+		json.Unmarshal([]byte(b), &out)
+		return code, out
+	}
+	numbers := func(from, n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("+2376776%05d", from+i))
+		}
+		return out
+	}
+	five, _ := json.Marshal(map[string]any{"to": numbers(0, 5), "text": map[string]string{"fr": "Vos documents sont prêts."}})
+	if code, a := call("POST", "/api/v1/messages", string(five)); code != http.StatusAccepted {
+		t.Fatalf("POST /api/v1/messages: %d %v", code, a)
+	}
+	body, _ := json.Marshal(map[string]any{"name": "Vaccination Wouri", "text": map[string]string{"fr": "Vaccination gratuite samedi."},
+		"audience": map[string]any{"numbers": numbers(100, 40)}})
+	code, c := call("POST", "/api/v1/campaigns", string(body))
+	if code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/campaigns: %d %v", code, c)
+	}
+	id := c["id"].(string)
+	if code, c := call("POST", "/api/v1/campaigns/"+id+"/start", ""); code != http.StatusOK {
+		t.Fatalf("start: %d %v", code, c)
+	}
+	waitUntil(t, 20*time.Second, "the campaign to stop running", func() bool {
+		_, c = call("GET", "/api/v1/campaigns/"+id, "")
+		return c["state"] != "running"
+	}, stringer(func() string { return fmt.Sprint(c) + "\n" + tail(logs.String(), 2000) }))
+	why, _ := c["paused_because"].(string)
+	if c["state"] != "paused" || c["waiting"] != float64(20) || !strings.Contains(why, "25 messages a day") {
+		t.Errorf("the campaign after its key's day: %v; want paused with 20 numbers waiting, saying why", c)
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE campaign = $1`, id).Scan(&n)
+	if n != 20 {
+		t.Errorf("%d messages of the campaign, want 20 (25 a day, 5 sent before)", n)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/v1/campaigns/"+id+"/resume", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if retry, _ := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || retry <= 0 {
+		t.Errorf("resuming with the day spent: %d, Retry-After %q; want 429 until midnight", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	one, _ := json.Marshal(map[string]any{"to": numbers(200, 1), "text": map[string]string{"fr": "Vos documents sont prêts."}})
+	if code, a := call("POST", "/api/v1/messages", string(one)); code != http.StatusTooManyRequests {
+		t.Errorf("a send after the campaign took the day: %d %v, want 429", code, a)
 	}
 }

@@ -60,6 +60,8 @@ type Config struct {
 	Demo      *bool `yaml:"demo"`
 	DemoForce bool  `yaml:"demo_force"`
 
+	Timeouts HTTPTimeouts `yaml:"http_timeouts"`
+
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
 }
@@ -104,6 +106,23 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// HTTPTimeouts bound how long the HTTP server waits on a client: a
+// request's headers (ReadHeader, 5 s: a client that dribbles them, a
+// slowloris, is cut), the whole request (Read, 10 s), its answer (Write,
+// 15 s). An upload, a campaign's audience (POST /api/v1/campaigns, up to
+// 4 MiB, and the console's campaign form, up to 8 MiB), may take longer
+// once its sender is signed in or holds a key: as long as its body keeps
+// coming at UploadRate bytes a second on average (8 KiB/s, a poor 2G EDGE
+// link) beyond Read's grace, and for Upload at most (20 min: 8 MiB at
+// that rate). A client holding an upload open must keep sending.
+type HTTPTimeouts struct {
+	ReadHeader time.Duration `yaml:"read_header"`
+	Read       time.Duration `yaml:"read"`
+	Write      time.Duration `yaml:"write"`
+	UploadRate int           `yaml:"upload_rate"`
+	Upload     time.Duration `yaml:"upload"`
 }
 
 // APIConfig configures the ministries' API.
@@ -251,6 +270,8 @@ func defaultConfig() Config {
 		LogLevel: slog.LevelInfo,
 		Engine: EngineConfig{Budget: 2 * time.Second, ResumeWindow: 120 * time.Second, RetryWindow: 3 * time.Second,
 			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
+		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
+			UploadRate: 8 << 10, Upload: 20 * time.Minute},
 	}
 }
 
@@ -394,6 +415,9 @@ func (c Config) validate() error {
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
 		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))
+	}
+	if t := c.Timeouts; t.ReadHeader <= 0 || t.Read < t.ReadHeader || t.Write <= 0 || t.UploadRate <= 0 || t.Upload < t.Read {
+		errs = append(errs, fmt.Sprintf("http_timeouts: %+v; each positive, read at least read_header, upload at least read", t))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

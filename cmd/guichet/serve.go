@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,7 +44,13 @@ type gateway struct {
 	// warnings are what /readyz says beside "ready": what runs but not as
 	// it should in production.
 	warnings []string
-	close    func()
+	// callbacks sends the delivery callbacks from their queue: nil on the
+	// embedded default (no queue there).
+	callbacks *webhook.Sender
+	// days counts the API keys' messages of the day for the campaigns
+	// they made, where the API counts their sends (the session store).
+	days  *api.Days
+	close func()
 }
 
 // smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
@@ -155,7 +162,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		})
 	}
 
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, warnings: warnings, close: closeAll}
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, warnings: warnings, close: closeAll,
+		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
+	if st.webhooks != nil {
+		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
+			return nil, err
+		}
+		metrics.RegisterCallbacks(m.Registry(), g.callbacks.Stats)
+	}
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
@@ -202,6 +216,9 @@ type notifyStore struct {
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
+	// A campaign's audience may come over a slow link: longer than the
+	// server's read timeout, as long as it keeps coming.
+	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
@@ -223,7 +240,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		return nil, err
 	}
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
-		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Audit: g.stores.trail, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -311,7 +328,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
 	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Languages: g.engine, Now: cfg.Clock,
-		Log: log.With("comp", "campaigns")}
+		Allowance: g.days, Log: log.With("comp", "campaigns")}
 	if g.sms != nil {
 		runner.Routes = g.sms.smscs.routes // the campaigns' per-operator rates
 	}
@@ -322,16 +339,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	} else {
 		wg.Go(func() { runner.Run(jobs) })
 	}
-	if g.stores.webhooks != nil {
-		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
-		if err != nil {
-			return err
-		}
-		wg.Go(func() { callbacks.Run(jobs) })
+	if g.callbacks != nil {
+		wg.Go(func() { g.callbacks.Run(jobs) })
 	}
 
-	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-		WriteTimeout: 15 * time.Second, IdleTimeout: 120 * time.Second}
+	to := cfg.Timeouts
+	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
+		WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -418,4 +432,59 @@ func remind(ctx context.Context, s *cases.Service, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// slowUploads lets the bodies POSTed to paths take longer than the
+// server's ReadTimeout: each read of the body moves the connection's read
+// deadline to what its bytes so far earn at UploadRate, after Read's
+// grace, up to Upload after the request began; the write deadline follows
+// so that the answer can still go. A client that stops sending, or sends
+// slower than UploadRate, is cut as before; a body the handler does not
+// read (no key, not signed in) earns nothing.
+func slowUploads(t HTTPTimeouts, paths ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && slices.Contains(paths, r.URL.Path) {
+				r.Body = &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), t: t, start: time.Now()}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// pacedBody is an upload's body that extends its connection's deadlines
+// as its bytes come (slowUploads).
+type pacedBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	t        HTTPTimeouts
+	start    time.Time
+	received int64
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.received += int64(n)
+		earned := b.t.Read + time.Duration(float64(b.received)/float64(b.t.UploadRate)*float64(time.Second))
+		deadline := b.start.Add(min(earned, b.t.Upload))
+		// Errors: a connection that cannot say (a test's recorder) keeps
+		// the server's deadlines.
+		b.rc.SetReadDeadline(deadline)
+		b.rc.SetWriteDeadline(deadline.Add(b.t.Write))
+	}
+	return n, err
+}
+
+// loopbackOnly refuses requests from other machines: the simulator's
+// endpoints are for the person running the demo.
+func loopbackOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "loopback only", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

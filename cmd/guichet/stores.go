@@ -112,6 +112,7 @@ type trail interface {
 // keyStore is what the API and the demo's keys do with API keys.
 type keyStore interface {
 	api.Keys
+	api.KeysByID
 	AddAPIKey(ctx context.Context, k apikey.Key, hash []byte) error
 }
 
