@@ -3,6 +3,7 @@ package hotline_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -214,5 +215,40 @@ func TestIdleSessionsEnd(t *testing.T) {
 	}
 	if lasted := r.now.Sub(signedIn); lasted < 11*time.Hour+40*time.Minute || lasted > 12*time.Hour {
 		t.Errorf("a session in use every 20 minutes lasted %v, want 12 h", lasted)
+	}
+}
+
+// A sign-in's address is its connection's, unless that is a trusted
+// proxy's: then X-Forwarded-For's. Loopback is trusted no more than any
+// other address.
+func TestSignInAddress(t *testing.T) {
+	r := newRig(t)
+	r.console.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32")}
+	// Through the trusted proxy: five guesses from one client make that
+	// client wait, not another.
+	guesser := r.browserAt(t, "10.0.0.5")
+	guesser.forwarded = "192.0.2.1, 198.51.100.1"
+	for range 5 {
+		guesser.signIn("awa", "wrong guess!")
+	}
+	if code, body, _ := guesser.signIn("awa", password); code != http.StatusUnauthorized || !strings.Contains(refusal(body), "Trop d&#39;essais") {
+		t.Errorf("the guessing client through the proxy: %d %q, want to wait", code, refusal(body))
+	}
+	other := r.browserAt(t, "10.0.0.5")
+	other.forwarded = "198.51.100.2"
+	if code, _, _ := other.signIn("awa", password); code != http.StatusSeeOther {
+		t.Errorf("another client through the proxy: %d, want signed in", code)
+	}
+	// From loopback, not listed: X-Forwarded-For is not believed, so
+	// changing it changes nothing.
+	for i := range 5 {
+		local := r.browserAt(t, "127.0.0.1")
+		local.forwarded = fmt.Sprintf("198.51.100.%d", 10+i)
+		local.signIn("paul", "wrong guess!")
+	}
+	local := r.browserAt(t, "127.0.0.1")
+	local.forwarded = "198.51.100.99"
+	if code, body, _ := local.signIn("paul", password); code != http.StatusUnauthorized || !strings.Contains(refusal(body), "Trop d&#39;essais") {
+		t.Errorf("loopback with a new X-Forwarded-For: %d %q, want to wait as the same address", code, refusal(body))
 	}
 }

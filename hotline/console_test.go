@@ -97,8 +97,9 @@ type browser struct {
 	// post sends back unless the form sets them.
 	hidden map[string]string
 	// addr, when set, is the address the browser's requests come from:
-	// they are then served in-process, with that remote address.
-	addr string
+	// they are then served in-process, with that remote address, and
+	// forwarded, when set, as X-Forwarded-For.
+	addr, forwarded string
 }
 
 func (r *rig) browser(t *testing.T) *browser {
@@ -124,6 +125,9 @@ func (b *browser) do(req *http.Request) *http.Response {
 		return resp
 	}
 	req.RemoteAddr = net.JoinHostPort(b.addr, "40000")
+	if b.forwarded != "" {
+		req.Header.Set("X-Forwarded-For", b.forwarded)
+	}
 	for _, ck := range b.c.Jar.Cookies(req.URL) {
 		req.AddCookie(ck)
 	}
