@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -310,25 +312,35 @@ func (failing) Callbacks(context.Context, bool, int) ([]cases.Callback, error) {
 	return nil, errors.New("dial tcp 127.0.0.1:5432: connection refused")
 }
 
-// Guesses sent in parallel get MaxFailures tries in all, not one each:
-// the right password among the later ones is refused.
-func TestParallelGuessesLock(t *testing.T) {
+// Guesses sent in parallel get the free tries in all, not one each: the
+// right password among the later ones, from the same address, must
+// wait; from another address it signs in.
+func TestParallelGuessesWait(t *testing.T) {
 	r := newRig(t)
+	addr := netip.MustParseAddr("203.0.113.9")
 	var wg sync.WaitGroup
+	var checked atomic.Int32
 	for range 20 {
-		wg.Go(func() { r.console.SignIn(context.Background(), "awa", "a wrong guess!") })
+		wg.Go(func() {
+			if _, _, _, err := r.console.SignIn(context.Background(), "awa", "a wrong guess!", addr); err != nil && strings.Contains(err.Error(), "wrong name") {
+				checked.Add(1)
+			}
+		})
 	}
 	wg.Wait()
-	if _, _, _, err := r.console.SignIn(t.Context(), "awa", password); err == nil || !strings.Contains(err.Error(), "locked") {
-		t.Errorf("after 20 parallel guesses the right password: %v, want locked", err)
+	if n := checked.Load(); n != int32(hotline.DefaultTryBackoff.Free) {
+		t.Errorf("%d of 20 parallel guesses were checked, want %d", n, hotline.DefaultTryBackoff.Free)
 	}
-	if u, _ := r.store.User(t.Context(), "awa"); u.Failures != hotline.MaxFailures {
-		t.Errorf("%d attempts counted, want %d", u.Failures, hotline.MaxFailures)
+	if _, _, _, err := r.console.SignIn(t.Context(), "awa", password, addr); err == nil || !strings.Contains(err.Error(), "too many tries") {
+		t.Errorf("after 20 parallel guesses the right password: %v, want to wait", err)
+	}
+	if _, _, _, err := r.console.SignIn(t.Context(), "awa", password, netip.MustParseAddr("198.51.100.7")); err != nil {
+		t.Errorf("the right password from another address: %v", err)
 	}
 }
 
-// An administrator disables an account: its open session sees nothing
-// more, it cannot sign in again; nobody can change their own role.
+// An administrator disables an account: its open session ends, it cannot
+// sign in again; nobody can change their own role.
 func TestDisableAccount(t *testing.T) {
 	r := newRig(t)
 	awa, root := r.browser(t), r.browser(t)
@@ -338,8 +350,8 @@ func TestDisableAccount(t *testing.T) {
 	if code, _, loc := root.post("/hotline/users/awa/role", url.Values{"role": {"disabled"}}); code != http.StatusSeeOther || loc != "/hotline/users?done=role" {
 		t.Fatalf("disable: %d → %s", code, loc)
 	}
-	if code, _, _ := awa.get("/hotline/callers/%2B237677000001"); code != http.StatusForbidden {
-		t.Errorf("a disabled account's open session: %d, want 403", code)
+	if code, _, loc := awa.get("/hotline/callers/%2B237677000001"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/hotline/signin") {
+		t.Errorf("a disabled account's open session: %d → %s, want sent to sign in", code, loc)
 	}
 	if code, _, _ := r.browser(t).signIn("awa", password); code != http.StatusUnauthorized {
 		t.Errorf("a disabled account signs in: %d", code)

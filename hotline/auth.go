@@ -7,8 +7,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,9 +24,11 @@ import (
 
 // Sign-in policy.
 const (
-	MaxFailures = 5                // failed sign-ins before the account locks
-	LockFor     = 15 * time.Minute // how long it stays locked
-	SessionFor  = 12 * time.Hour   // a shift: then sign in again
+	SessionFor = 12 * time.Hour   // a shift: then sign in again
+	IdleFor    = 30 * time.Minute // a session unused this long ends (Console.IdleTimeout's default)
+	// NoticeEvery is how often the sign-in failures of one key (a name,
+	// an address) are written to the audit log, however many they are.
+	NoticeEvery = 15 * time.Minute
 
 	sessionCookie  = "guichet_session"
 	preCSRFCookie  = "guichet_csrf" // double-submit token of the sign-in form
@@ -30,9 +37,29 @@ const (
 	maxFieldLength = 500
 )
 
-// dummyHash is compared against when the account does not exist, so that
-// a sign-in takes as long whether the name is known or not.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), staff.HashCost)
+// The default backoffs of sign-in failures. No failure locks an account:
+// attempts wait longer and longer instead, on three keys. A name tried
+// from one address gets five tries at once, then waits from a second up
+// to 15 minutes: that is what slows a guesser down. A name from anywhere
+// waits only after 50 failures in a row, and never more than 5 minutes:
+// only guesses spread over many addresses reach it, and since a single
+// address's guesses wait longer than that, they cannot keep the name's
+// owner out. An address, whatever the names, waits after 20 failures, up
+// to 15 minutes (an office may sit behind one address). An attempt that
+// must wait checks no password.
+var (
+	DefaultTryBackoff     = staff.Backoff{Free: 5, First: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
+	DefaultNameBackoff    = staff.Backoff{Free: 50, First: time.Second, Max: 5 * time.Minute, Forget: time.Hour}
+	DefaultAddressBackoff = staff.Backoff{Free: 20, First: time.Second, Max: 15 * time.Minute, Forget: time.Hour}
+)
+
+// dummyHash is compared against when no password is checked (an unknown
+// name, an attempt that must wait), so that every sign-in takes as long:
+// it is made at the cost the accounts' hashes are.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), staff.HashCost)
+	return h
+})
 
 // newToken returns a random token and its stored hash.
 func newToken() (token, hash string) {
@@ -52,53 +79,201 @@ func sameToken(a, b string) bool {
 }
 
 // Errors of SignIn; the page shows the same words for a wrong name and a
-// wrong password.
+// wrong password, and for every attempt that must wait.
 var (
 	errBadCredentials = guichet.Errorf(guichet.EINVALID, "wrong name or password")
+	errExpired        = guichet.Errorf(guichet.EINVALID, "one-time password expired")
 )
 
-// lockedError says until when an account is locked.
-type lockedError struct{ until time.Time }
+// waitError says until when attempts must wait.
+type waitError struct{ until time.Time }
 
-func (e lockedError) Error() string { return "account locked until " + e.until.Format("15:04") }
+func (e waitError) Error() string {
+	return "too many tries: wait until " + e.until.Format(time.TimeOnly)
+}
 
-// SignIn checks a name and password and opens a session. A wrong password
-// counts towards the lock-out; a locked account is refused even with the
-// right password.
-func (c *Console) SignIn(ctx context.Context, name, password string) (staff.Session, string, staff.User, error) {
+// SignIn checks a name and password from the address addr (clientAddr's)
+// and opens a session. Every attempt is counted, before its password is
+// checked, against the name (known or not) and the address, and while
+// either must wait no password is checked: the answer is a waitError, the
+// same for any name. An unknown name, an attempt that waits and a known
+// one take as long (bcrypt runs on each). Failures are written to the
+// audit log once per NoticeEvery for each name and address, not once
+// per attempt.
+func (c *Console) SignIn(ctx context.Context, name, password string, addr netip.Addr) (staff.Session, string, staff.User, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	now := c.now()
-	// The attempt is counted before the password is checked, so that
-	// guesses sent in parallel cannot all slip in before the lock.
-	u, ok, err := c.Accounts.SignInAttempt(ctx, name, now, MaxFailures, LockFor)
-	if guichet.ErrorCode(err) == guichet.ENOTFOUND {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return staff.Session{}, "", staff.User{}, errBadCredentials
-	}
+	strikes := c.strikes(name, addr)
+	v, err := c.Accounts.Attempt(ctx, now, strikes)
 	if err != nil {
 		return staff.Session{}, "", staff.User{}, fmt.Errorf("signing in: %w", err)
 	}
-	if !ok {
-		return staff.Session{}, "", u, lockedError{u.LockedUntil}
+	if !v.OK {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		for _, key := range v.Waiting {
+			c.notice(ctx, key, name, "signin.throttled", fmt.Sprintf("%s: %d failures in a row, next attempt from %s", key, v.Failures[key], v.Until.In(c.location()).Format(time.TimeOnly)), now)
+		}
+		return staff.Session{}, "", staff.User{}, waitError{v.Until}
+	}
+	var u staff.User
+	if staff.ValidName(name) {
+		u, err = c.Accounts.User(ctx, name)
+	} else {
+		err = guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	}
+	switch {
+	case guichet.ErrorCode(err) == guichet.ENOTFOUND:
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return staff.Session{}, "", staff.User{}, errBadCredentials
+	case err != nil:
+		return staff.Session{}, "", staff.User{}, fmt.Errorf("signing in: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil || !u.Role.Valid() {
-		if now.Before(u.LockedUntil) { // this attempt was the last allowed
-			return staff.Session{}, "", u, lockedError{u.LockedUntil}
-		}
+		c.notice(ctx, strikes[0].Key, name, "signin.failed", fmt.Sprintf("%d failures in a row, the latest from %s", v.Failures[strikes[0].Key], addr), now)
 		return staff.Session{}, "", u, errBadCredentials
 	}
-	if err := c.Accounts.SignedIn(ctx, name); err != nil {
+	// Only who knows the password learns that it expired.
+	if u.PasswordExpired(now) {
+		return staff.Session{}, "", u, errExpired
+	}
+	if err := c.Accounts.Succeeded(ctx, now, strikes); err != nil {
 		return staff.Session{}, "", staff.User{}, fmt.Errorf("signing in: %w", err)
 	}
 	token, hash := newToken()
 	csrf, _ := newToken()
-	s := staff.Session{TokenHash: hash, User: name, CSRF: csrf, Created: now, Expires: now.Add(SessionFor)}
+	s := staff.Session{TokenHash: hash, User: name, CSRF: csrf, Created: now, Expires: now.Add(SessionFor), LastSeen: now}
 	if err := c.Accounts.CreateSession(ctx, s); err != nil {
 		return staff.Session{}, "", staff.User{}, fmt.Errorf("opening a session: %w", err)
 	}
 	return s, token, u, nil
 }
 
-func bcryptCompare(hash []byte, password string) error {
-	return bcrypt.CompareHashAndPassword(hash, []byte(password))
+// strikes are the keys an attempt on name from addr counts against: the
+// name, the name from that address, the address. A success forgets the
+// second's failures, and takes only its own attempt back from the others
+// (an attacker's failures on the name stay counted).
+func (c *Console) strikes(name string, addr netip.Addr) []staff.Strike {
+	key := "name:" + name
+	if !staff.ValidName(name) {
+		// No account has it: keyed by its hash, so that whatever bytes
+		// were sent make a short, valid key.
+		sum := sha256.Sum256([]byte(name))
+		key = "name:#" + hex.EncodeToString(sum[:12])
+	}
+	a := addrKey(addr)
+	return []staff.Strike{
+		{Key: key, Backoff: c.backoff(c.NameBackoff, DefaultNameBackoff), Shared: true},
+		{Key: key + "@" + a, Backoff: c.backoff(c.TryBackoff, DefaultTryBackoff)},
+		{Key: "addr:" + a, Backoff: c.backoff(c.AddressBackoff, DefaultAddressBackoff), Shared: true},
+	}
+}
+
+func (c *Console) backoff(b, def staff.Backoff) staff.Backoff {
+	if b == (staff.Backoff{}) {
+		return def
+	}
+	return b
+}
+
+// addrKey is the address as throttled: an IPv6 address by its /64, which
+// one subscriber usually holds whole.
+func addrKey(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.Unmap().String()
+}
+
+// notice writes a sign-in failure of key to the audit log, unless one was
+// written in the last NoticeEvery; under the name tried when an account
+// has it.
+func (c *Console) notice(ctx context.Context, key, name, action, detail string, now time.Time) {
+	ok, err := c.Accounts.Noticed(ctx, key, now, NoticeEvery)
+	if err != nil {
+		c.Log.Error("noticing sign-in failures", "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	who := ""
+	if staff.ValidName(name) {
+		if _, err := c.Accounts.User(ctx, name); err == nil {
+			who = name
+		}
+	}
+	c.audit(ctx, staff.User{Name: who}, action, "", detail)
+}
+
+// clientAddr is the address a request comes from: its TCP peer, unless
+// the peer is one of TrustedProxies, in which case the nearest address of
+// X-Forwarded-For that is not one of them (or the farthest there is).
+// Nothing else, loopback included, is taken on trust.
+func (c *Console) clientAddr(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.IPv4Unspecified()
+	}
+	addr = addr.Unmap()
+	if !c.trusted(addr) {
+		return addr
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // what the trusted proxy was handed is not an address
+		}
+		if addr = a.Unmap(); !c.trusted(addr) {
+			break
+		}
+	}
+	return addr
+}
+
+func (c *Console) trusted(a netip.Addr) bool {
+	for _, p := range c.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// idle is how long a session may go unused.
+func (c *Console) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return IdleFor
+}
+
+// waitFor says how long to wait, rounded up: seconds under two minutes,
+// minutes above.
+func waitFor(lang string, d time.Duration) string {
+	if d < 2*time.Minute {
+		return tr(lang, "wait.seconds", max(1, int((d+time.Second-1)/time.Second)))
+	}
+	return tr(lang, "wait.minutes", int((d+time.Minute-1)/time.Minute))
+}
+
+// passwordError says in lang what rule a password breaks.
+func passwordError(lang string, err error) string {
+	var pe *staff.PasswordError
+	if !errors.As(err, &pe) {
+		return tr(lang, "password.rule.short", staff.MinPassword)
+	}
+	switch pe.Rule {
+	case staff.RuleShort, staff.RuleName:
+		return tr(lang, "password.rule."+pe.Rule, staff.MinPassword)
+	}
+	return tr(lang, "password.rule."+pe.Rule)
 }

@@ -16,6 +16,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -67,11 +68,13 @@ type Accounts interface {
 	User(ctx context.Context, name string) (staff.User, error)
 	Users(ctx context.Context) ([]staff.User, error)
 	UpdateUser(ctx context.Context, u staff.User) error
-	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u staff.User, ok bool, err error)
-	SignedIn(ctx context.Context, name string) error
+	Attempt(ctx context.Context, now time.Time, strikes []staff.Strike) (staff.Verdict, error)
+	Succeeded(ctx context.Context, now time.Time, strikes []staff.Strike) error
+	Noticed(ctx context.Context, key string, now time.Time, every time.Duration) (bool, error)
 	CreateSession(ctx context.Context, s staff.Session) error
-	Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error)
+	Session(ctx context.Context, tokenHash string, now time.Time, idle time.Duration) (staff.Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteSessions(ctx context.Context, user, keep string) error
 }
 
 // Trail is what the console writes and reads of the audit log and of how
@@ -103,8 +106,23 @@ type Console struct {
 	// Secure marks cookies Secure: set it whenever the console is served
 	// over HTTPS (everywhere but a loopback demo).
 	Secure bool
-	Now    func() time.Time
-	Log    *slog.Logger
+	// IdleTimeout ends a session unused this long (0: IdleFor); sessions
+	// end SessionFor after sign-in whatever their use.
+	IdleTimeout time.Duration
+	// OneTimeFor is how long a password an administrator gives (to be
+	// changed at first sign-in) signs in (0: staff.OneTimeFor).
+	OneTimeFor time.Duration
+	// TrustedProxies are the proxies whose X-Forwarded-For tells a
+	// request's address (for the sign-in backoffs); requests from
+	// anywhere else come from their TCP peer.
+	TrustedProxies []netip.Prefix
+	// TryBackoff, NameBackoff and AddressBackoff slow down sign-in
+	// attempts on one name from one address, on one name, from one
+	// address (zero: DefaultTryBackoff, DefaultNameBackoff,
+	// DefaultAddressBackoff).
+	TryBackoff, NameBackoff, AddressBackoff staff.Backoff
+	Now                                     func() time.Time
+	Log                                     *slog.Logger
 
 	pages map[string]*template.Template
 }
@@ -150,10 +168,13 @@ func (c *Console) Routes(r chi.Router) error {
 	r.Group(func(r chi.Router) {
 		r.Use(c.authenticated)
 		r.Post("/signout", c.signOut)
-		r.Get("/password", c.passwordPage)
-		r.Post("/password", c.changePassword)
 		r.Group(func(r chi.Router) {
-			r.Use(c.passwordChanged, c.atLeast(staff.Operator)) // a disabled account (no role) sees nothing
+			r.Use(c.atLeast(staff.Operator)) // a disabled account (no role) sees nothing, nor changes its password
+			r.Get("/password", c.passwordPage)
+			r.Post("/password", c.changePassword)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(c.passwordChanged, c.atLeast(staff.Operator))
 			r.Get("/", c.home)
 			r.Post("/lang", c.setLang)
 			r.Get("/search", c.search)
@@ -251,7 +272,7 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 			c.toSignIn(w, r)
 			return
 		}
-		s, err := c.Accounts.Session(r.Context(), hashToken(ck.Value), c.now())
+		s, err := c.Accounts.Session(r.Context(), hashToken(ck.Value), c.now(), c.idle())
 		if err != nil {
 			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
 				c.fail(w, r, err)
@@ -264,6 +285,15 @@ func (c *Console) authenticated(next http.Handler) http.Handler {
 		u, err := c.Accounts.User(r.Context(), s.User)
 		if err != nil {
 			c.fail(w, r, err)
+			return
+		}
+		if u.PasswordExpired(c.now()) { // a one-time password's session ends with it
+			if err := c.Accounts.DeleteSession(r.Context(), s.TokenHash); err != nil {
+				c.fail(w, r, err)
+				return
+			}
+			c.clearCookie(w, sessionCookie)
+			c.toSignIn(w, r)
 			return
 		}
 		if r.Method == http.MethodPost {

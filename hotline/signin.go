@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/staff"
@@ -27,18 +29,18 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := r.PostForm.Get("name"), r.PostForm.Get("password")
-	s, token, u, err := c.SignIn(r.Context(), name, password)
-	var locked lockedError
+	s, token, u, err := c.SignIn(r.Context(), name, password, c.clientAddr(r))
+	var wait waitError
 	switch {
-	case errors.As(err, &locked):
-		c.audit(r.Context(), staff.User{Name: strings.ToLower(name)}, "signin.locked", "", "")
-		c.signInAgain(w, r, lang, tr(lang, "signin.locked", locked.until.In(c.location()).Format("15:04")))
+	case errors.As(err, &wait):
+		c.signInAgain(w, r, lang, tr(lang, "signin.wait", waitFor(lang, wait.until.Sub(c.now()))))
 		return
 	case errors.Is(err, errBadCredentials):
-		if u.Name != "" {
-			c.audit(r.Context(), u, "signin.failed", "", "")
-		}
 		c.signInAgain(w, r, lang, tr(lang, "signin.wrong"))
+		return
+	case errors.Is(err, errExpired):
+		c.audit(r.Context(), u, "signin.expired", "", "")
+		c.signInAgain(w, r, lang, tr(lang, "signin.expired"))
 		return
 	case err != nil:
 		c.fail(w, r, err)
@@ -84,30 +86,58 @@ func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "password", view{})
 }
 
+// changePassword sets the user's own password. The current one is
+// checked as a sign-in is, counted against the name and the address, so
+// that a stolen session cannot guess it quickly; the new one must keep
+// the rules and differ from it. The user's other sessions end.
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
 	f := r.PostForm
 	errs := map[string]string{}
-	if bcryptCompare(u.Hash, f.Get("current")) != nil {
-		errs["current"] = tr(u.Lang, "password.wrong")
-	}
-	hash, err := staff.HashPassword(f.Get("new"))
+	now := c.now()
+	strikes := c.strikes(u.Name, c.clientAddr(r))
+	v, err := c.Accounts.Attempt(r.Context(), now, strikes)
 	if err != nil {
-		errs["new"] = tr(u.Lang, "password.rule", staff.MinPassword)
-	} else if f.Get("new") != f.Get("again") {
-		errs["again"] = tr(u.Lang, "password.mismatch")
-	}
-	if len(errs) > 0 {
-		c.render(w, r, http.StatusBadRequest, "password", view{Errors: errs})
-		return
-	}
-	u.Hash, u.MustChange = hash, false
-	if err := c.Accounts.UpdateUser(r.Context(), u); err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	c.audit(r.Context(), u, "password.change", "", "")
-	c.redirect(w, r, "/", "password")
+	switch {
+	case !v.OK:
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(f.Get("current")))
+		errs["current"] = tr(u.Lang, "signin.wait", waitFor(u.Lang, v.Until.Sub(now)))
+	case bcrypt.CompareHashAndPassword(u.Hash, []byte(f.Get("current"))) != nil:
+		errs["current"] = tr(u.Lang, "password.wrong")
+	default:
+		if err := c.Accounts.Succeeded(r.Context(), now, strikes); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+	}
+	if err := staff.CheckNewPassword(u.Name, f.Get("new"), u.Hash); err != nil {
+		errs["new"] = passwordError(u.Lang, err)
+	} else if f.Get("new") != f.Get("again") {
+		errs["again"] = tr(u.Lang, "password.mismatch")
+	}
+	if errs["current"] == "" && errs["new"] == "" && errs["again"] == "" {
+		hash, err := staff.HashPassword(f.Get("new"))
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		u.Hash, u.MustChange, u.PasswordExpires = hash, false, time.Time{}
+		if err := c.Accounts.UpdateUser(r.Context(), u); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		if err := c.Accounts.DeleteSessions(r.Context(), u.Name, sessionOf(r).TokenHash); err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		c.audit(r.Context(), u, "password.change", "", "")
+		c.redirect(w, r, "/", "password")
+		return
+	}
+	c.render(w, r, http.StatusBadRequest, "password", view{Errors: errs})
 }
 
 func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
@@ -163,6 +193,12 @@ func (c *Console) setRole(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	// Its sessions end with its old role: a disabled account's do not
+	// come back if it is enabled again.
+	if err := c.Accounts.DeleteSessions(r.Context(), u.Name, ""); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.audit(r.Context(), admin, "user.role", u.Name, string(role))
 	c.redirect(w, r, "/users", "role")
 }
@@ -176,13 +212,17 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request) {
 		// administrator's language.
 		field := strings.SplitN(guichet.ErrorMessage(err), ":", 2)[0]
 		msg := tr(admin.Lang, "users.err."+field)
-		if field == "password" {
+		var pe *staff.PasswordError
+		switch {
+		case errors.As(err, &pe) && (pe.Rule == staff.RuleShort || pe.Rule == staff.RuleLong):
 			msg = tr(admin.Lang, "users.err.password", staff.MinPassword)
+		case field == "password":
+			msg = passwordError(admin.Lang, err)
 		}
 		c.renderUsers(w, r, http.StatusBadRequest, map[string]string{field: msg}, f, "")
 		return
 	}
-	nu.MustChange = true
+	nu.OneTime(c.now(), c.OneTimeFor)
 	if err := c.Accounts.AddUser(r.Context(), nu); err != nil {
 		if guichet.ErrorCode(err) == guichet.ECONFLICT {
 			c.renderUsers(w, r, http.StatusConflict, map[string]string{"name": tr(admin.Lang, "users.taken")}, f, "")

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,24 +17,16 @@ import (
 // same contract suite (stafftest). Unlike Memory, it keeps every audit
 // entry and every session record.
 
-const userColumns = `name, full_name, role, lang, hash, failures, locked_until, must_change, created`
+const userColumns = `name, full_name, role, lang, hash, must_change, password_expires, created`
 
 func scanUser(row pgx.CollectableRow) (staff.User, error) {
 	var u staff.User
-	var locked *time.Time
-	err := row.Scan(&u.Name, &u.FullName, &u.Role, &u.Lang, &u.Hash, &u.Failures, &locked, &u.MustChange, &u.Created)
-	if locked != nil {
-		u.LockedUntil = *locked
+	var expires *time.Time
+	err := row.Scan(&u.Name, &u.FullName, &u.Role, &u.Lang, &u.Hash, &u.MustChange, &expires, &u.Created)
+	if expires != nil {
+		u.PasswordExpires = *expires
 	}
 	return u, err
-}
-
-// lockedUntil is a lock as an argument: NULL for none.
-func lockedUntil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // hash is a password hash as an argument: never NULL.
@@ -47,8 +40,8 @@ func hash(h []byte) []byte {
 // AddUser implements stafftest.Accounts.
 func (s *Console) AddUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `INSERT INTO console_users (`+userColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING`,
-		u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.Failures, lockedUntil(u.LockedUntil), u.MustChange, u.Created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING`,
+		u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange, orNull(u.PasswordExpires), u.Created)
 	if err != nil {
 		return fail(ctx, "adding a console user", err)
 	}
@@ -87,12 +80,12 @@ func (s *Console) Users(ctx context.Context) ([]staff.User, error) {
 	return users, nil
 }
 
-// UpdateUser implements stafftest.Accounts: the failures, the lock and the
-// creation time stay as they are.
+// UpdateUser implements stafftest.Accounts: the creation time stays as it
+// is.
 func (s *Console) UpdateUser(ctx context.Context, u staff.User) error {
 	tag, err := s.q().Exec(ctx, `UPDATE console_users
-		SET full_name = $2, role = $3, lang = $4, hash = $5, must_change = $6
-		WHERE name = $1`, u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange)
+		SET full_name = $2, role = $3, lang = $4, hash = $5, must_change = $6, password_expires = $7
+		WHERE name = $1`, u.Name, u.FullName, u.Role, u.Lang, hash(u.Hash), u.MustChange, orNull(u.PasswordExpires))
 	if err != nil {
 		return fail(ctx, "updating a console user", err)
 	}
@@ -102,41 +95,139 @@ func (s *Console) UpdateUser(ctx context.Context, u staff.User) error {
 	return nil
 }
 
-// SignInAttempt implements stafftest.Accounts.
-func (s *Console) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (staff.User, bool, error) {
-	// One UPDATE, so that parallel attempts are counted one after the
-	// other; a lock that has ended restarts the count at this attempt.
-	rows, err := s.q().Query(ctx, `UPDATE console_users
-		SET failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END,
-			locked_until = CASE WHEN $2::integer > 0 AND (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $2::integer
-				THEN $3::timestamptz END
-		WHERE name = $1 AND (locked_until IS NULL OR locked_until <= $4)
-		RETURNING `+userColumns, name, max, now.Add(lock), now)
+// Attempt implements stafftest.Accounts: the failures are the fleet's.
+// Each key is held by a transaction-scoped advisory lock, taken in the
+// keys' order, so that attempts on a key are counted one after the other
+// even before it has a row; a refused attempt writes nothing, so that
+// guesses of ever new names from an address that waits add no rows.
+func (s *Console) Attempt(ctx context.Context, now time.Time, strikes []staff.Strike) (staff.Verdict, error) {
+	tx, err := s.begin(ctx)
 	if err != nil {
-		return staff.User{}, false, fail(ctx, "counting a sign-in attempt", err)
+		return staff.Verdict{}, fail(ctx, "counting a sign-in attempt", err)
 	}
-	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
-	if notFound(err) { // locked, or no such account
-		u, err := s.User(ctx, name)
-		return u, false, err
-	}
+	defer rollback(ctx, tx)
+	kept, err := lockStrikes(ctx, tx, now, strikes)
 	if err != nil {
-		return staff.User{}, false, fail(ctx, "counting a sign-in attempt", err)
+		return staff.Verdict{}, fail(ctx, "counting a sign-in attempt", err)
 	}
-	return u, true, nil
+	v := staff.Verdict{Failures: map[string]int{}}
+	for _, st := range strikes {
+		k := kept[st.Key]
+		v.Failures[st.Key] = k.failures
+		if now.Before(k.until) {
+			v.Waiting = append(v.Waiting, st.Key)
+			if k.until.After(v.Until) {
+				v.Until = k.until
+			}
+		}
+	}
+	if len(v.Waiting) > 0 {
+		return v, nil
+	}
+	v.OK = true
+	var (
+		keys          []string
+		failures      []int
+		until, forget []time.Time
+	)
+	for _, st := range strikes {
+		n := kept[st.Key].failures + 1
+		v.Failures[st.Key] = n
+		keys, failures = append(keys, st.Key), append(failures, n)
+		until, forget = append(until, staff.WaitUntil(now, st.Backoff.Delay(n))), append(forget, now.Add(st.Backoff.Forget))
+	}
+	// A forgotten key's row is written over as new, notice included.
+	if _, err := tx.Exec(ctx, `INSERT INTO console_throttle AS t (key, failures, last, until, forget)
+		SELECT k, f, $5, u, g FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::timestamptz[]) AS s (k, f, u, g)
+		ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last = excluded.last, until = excluded.until,
+			forget = excluded.forget, noticed = CASE WHEN t.forget > excluded.last THEN t.noticed END`,
+		keys, failures, until, forget, now); err != nil {
+		return staff.Verdict{}, fail(ctx, "counting a sign-in attempt", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM console_throttle WHERE forget <= $1`, now); err != nil {
+		return staff.Verdict{}, fail(ctx, "forgetting old sign-in failures", err)
+	}
+	if err := commit(ctx, tx); err != nil {
+		return staff.Verdict{}, fail(ctx, "counting a sign-in attempt", err)
+	}
+	return v, nil
 }
 
-// SignedIn implements stafftest.Accounts; ENOTFOUND if there is no such
-// account.
-func (s *Console) SignedIn(ctx context.Context, name string) error {
-	tag, err := s.q().Exec(ctx, `UPDATE console_users SET failures = 0, locked_until = NULL WHERE name = $1`, name)
-	if err != nil {
-		return fail(ctx, "clearing sign-in failures", err)
+// strikeRow is a key's failures as stored.
+type strikeRow struct {
+	failures    int
+	last, until time.Time
+}
+
+// lockStrikes takes the advisory lock of each key of strikes, in order,
+// and returns their failures that are not forgotten at now.
+func lockStrikes(ctx context.Context, tx pgx.Tx, now time.Time, strikes []staff.Strike) (map[string]strikeRow, error) {
+	keys := make([]string, 0, len(strikes))
+	for _, st := range strikes {
+		keys = append(keys, st.Key)
 	}
-	if tag.RowsAffected() == 0 {
-		return fail(ctx, "clearing sign-in failures", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for _, k := range keys {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('console_throttle:' || $1, 0))`, k); err != nil {
+			return nil, fmt.Errorf("waiting for another attempt on the same key: %w", err)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT key, failures, last, until FROM console_throttle WHERE key = ANY($1) AND forget > $2`, keys, now)
+	if err != nil {
+		return nil, err
+	}
+	kept := map[string]strikeRow{}
+	var (
+		key string
+		r   strikeRow
+	)
+	_, err = pgx.ForEachRow(rows, []any{&key, &r.failures, &r.last, &r.until}, func() error {
+		kept[key] = r
+		return nil
+	})
+	return kept, err
+}
+
+// Succeeded implements stafftest.Accounts.
+func (s *Console) Succeeded(ctx context.Context, now time.Time, strikes []staff.Strike) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return fail(ctx, "taking back a sign-in attempt", err)
+	}
+	defer rollback(ctx, tx)
+	kept, err := lockStrikes(ctx, tx, now, strikes)
+	if err != nil {
+		return fail(ctx, "taking back a sign-in attempt", err)
+	}
+	for _, st := range strikes {
+		k, ok := kept[st.Key]
+		switch {
+		case !ok:
+		case !st.Shared || k.failures <= 1:
+			_, err = tx.Exec(ctx, `DELETE FROM console_throttle WHERE key = $1`, st.Key)
+		default:
+			_, err = tx.Exec(ctx, `UPDATE console_throttle SET failures = $2, until = $3 WHERE key = $1`,
+				st.Key, k.failures-1, staff.WaitUntil(k.last, st.Backoff.Delay(k.failures-1)))
+		}
+		if err != nil {
+			return fail(ctx, "taking back a sign-in attempt", err)
+		}
+	}
+	if err := commit(ctx, tx); err != nil {
+		return fail(ctx, "taking back a sign-in attempt", err)
 	}
 	return nil
+}
+
+// Noticed implements stafftest.Accounts.
+func (s *Console) Noticed(ctx context.Context, key string, now time.Time, every time.Duration) (bool, error) {
+	tag, err := s.q().Exec(ctx, `UPDATE console_throttle SET noticed = $2
+		WHERE key = $1 AND forget > $2 AND (noticed IS NULL OR noticed <= $3)`, key, now, now.Add(-every))
+	if err != nil {
+		return false, fail(ctx, "noticing sign-in failures", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // CreateSession implements stafftest.Accounts: ENOTFOUND if sess.User has no
@@ -145,9 +236,12 @@ func (s *Console) SignedIn(ctx context.Context, name string) error {
 // expires makes it cheap.
 func (s *Console) CreateSession(ctx context.Context, sess staff.Session) error {
 	db := s.q()
-	tag, err := db.Exec(ctx, `INSERT INTO console_sessions (token_hash, username, csrf, created, expires)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING`,
-		sess.TokenHash, sess.User, sess.CSRF, sess.Created, sess.Expires)
+	if sess.LastSeen.IsZero() {
+		sess.LastSeen = sess.Created
+	}
+	tag, err := db.Exec(ctx, `INSERT INTO console_sessions (token_hash, username, csrf, created, expires, last_seen)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_hash) DO NOTHING`,
+		sess.TokenHash, sess.User, sess.CSRF, sess.Created, sess.Expires, sess.LastSeen)
 	switch {
 	case violates(err, "23503", "console_sessions_username_fkey"):
 		return fail(ctx, "creating a console session", guichet.Errorf(guichet.ENOTFOUND, "user not found"))
@@ -162,15 +256,22 @@ func (s *Console) CreateSession(ctx context.Context, sess staff.Session) error {
 	return nil
 }
 
-// Session implements stafftest.Accounts: a session expires at its Expires.
-func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error) {
-	rows, err := s.q().Query(ctx, `SELECT token_hash, username, csrf, created, expires FROM console_sessions
-		WHERE token_hash = $1 AND expires > $2`, tokenHash, now)
+// Session implements stafftest.Accounts: a session ends at its Expires,
+// or idle after its LastSeen, which it moves to now; an ended one is
+// deleted when it is asked for.
+func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time, idle time.Duration) (staff.Session, error) {
+	rows, err := s.q().Query(ctx, `UPDATE console_sessions SET last_seen = GREATEST(last_seen, $2)
+		WHERE token_hash = $1 AND expires > $2 AND ($3 OR last_seen > $4)
+		RETURNING token_hash, username, csrf, created, expires, last_seen`, tokenHash, now, idle <= 0, now.Add(-idle))
 	if err != nil {
 		return staff.Session{}, fail(ctx, "finding a console session", err)
 	}
 	sess, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[staff.Session])
 	if notFound(err) {
+		if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1 AND (expires <= $2 OR NOT $3 AND last_seen <= $4)`,
+			tokenHash, now, idle <= 0, now.Add(-idle)); err != nil {
+			return staff.Session{}, fail(ctx, "deleting an ended console session", err)
+		}
 		return staff.Session{}, fail(ctx, "finding a console session", guichet.Errorf(guichet.ENOTFOUND, "session not found"))
 	}
 	if err != nil {
@@ -183,6 +284,14 @@ func (s *Console) Session(ctx context.Context, tokenHash string, now time.Time) 
 func (s *Console) DeleteSession(ctx context.Context, tokenHash string) error {
 	if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return fail(ctx, "deleting a console session", err)
+	}
+	return nil
+}
+
+// DeleteSessions implements stafftest.Accounts.
+func (s *Console) DeleteSessions(ctx context.Context, user, keep string) error {
+	if _, err := s.q().Exec(ctx, `DELETE FROM console_sessions WHERE username = $1 AND token_hash <> $2`, user, keep); err != nil {
+		return fail(ctx, "deleting an account's console sessions", err)
 	}
 	return nil
 }

@@ -27,8 +27,9 @@ func RecentLimit(limit int) int {
 	return limit
 }
 
-// Memory keeps accounts and the trail in memory, safe for concurrent use, for the embedded
-// default (a demo) and for tests: its data dies with the process. It
+// Memory keeps accounts, sign-in failures and the trail in memory, safe
+// for concurrent use, for the embedded default (a demo) and for tests:
+// its data dies with the process, and is this process's alone. It
 // keeps every audit entry, for as long as the process lives, and the
 // latest KeepRecords session records in a ring. Expired browser sessions
 // are dropped when a session is created, and when one is found expired.
@@ -36,7 +37,11 @@ type Memory struct {
 	mu       sync.Mutex
 	users    map[string]User
 	sessions map[string]Session // by TokenHash
-	audit    []AuditEntry       // by ID: the entry with ID i is audit[i-1]
+	// throttle holds sign-in failures by key, forgotten ones dropped
+	// when it grows past pruneAt.
+	throttle map[string]throttled
+	pruneAt  int
+	audit    []AuditEntry // by ID: the entry with ID i is audit[i-1]
 	// records is a ring of the latest KeepRecords records: until it is
 	// full they are in the order recorded; then the oldest is at
 	// records[next], where the next one goes.
@@ -46,7 +51,15 @@ type Memory struct {
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{users: map[string]User{}, sessions: map[string]Session{}}
+	return &Memory{users: map[string]User{}, sessions: map[string]Session{}, throttle: map[string]throttled{}, pruneAt: 1024}
+}
+
+// throttled is a key's failures in a row: the latest at last, the next
+// attempt not before until, all forgotten at forget; noticed is when they
+// were last written to the audit log.
+type throttled struct {
+	failures                     int
+	last, until, forget, noticed time.Time
 }
 
 // AddUser implements stafftest.Accounts.
@@ -92,8 +105,8 @@ func (m *Memory) Users(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-// UpdateUser implements stafftest.Accounts: the failures, the lock and the creation
-// time stay as they are.
+// UpdateUser implements stafftest.Accounts: the creation time stays as it
+// is.
 func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -104,50 +117,95 @@ func (m *Memory) UpdateUser(ctx context.Context, u User) error {
 	if !ok {
 		return guichet.Errorf(guichet.ENOTFOUND, "user not found")
 	}
-	old.FullName, old.Role, old.Lang, old.Hash, old.MustChange = u.FullName, u.Role, u.Lang, slices.Clone(u.Hash), u.MustChange
+	old.FullName, old.Role, old.Lang, old.Hash, old.MustChange, old.PasswordExpires = u.FullName, u.Role, u.Lang, slices.Clone(u.Hash), u.MustChange, u.PasswordExpires
 	m.users[u.Name] = old
 	return nil
 }
 
-// SignInAttempt implements stafftest.Accounts.
-func (m *Memory) SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (User, bool, error) {
+// Attempt implements stafftest.Accounts.
+func (m *Memory) Attempt(ctx context.Context, now time.Time, strikes []Strike) (Verdict, error) {
 	if err := ctx.Err(); err != nil {
-		return User{}, false, err
+		return Verdict{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u, ok := m.users[name]
-	if !ok {
-		return User{}, false, guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	v := Verdict{Failures: map[string]int{}}
+	for _, s := range strikes {
+		k := m.key(s.Key, now)
+		v.Failures[s.Key] = k.failures
+		if now.Before(k.until) {
+			v.Waiting = append(v.Waiting, s.Key)
+			if k.until.After(v.Until) {
+				v.Until = k.until
+			}
+		}
 	}
-	if now.Before(u.LockedUntil) {
-		return cloneUser(u), false, nil
+	if len(v.Waiting) > 0 {
+		return v, nil
 	}
-	if !u.LockedUntil.IsZero() { // the lock has ended: counting starts again
-		u.Failures, u.LockedUntil = 0, time.Time{}
+	v.OK = true
+	for _, s := range strikes {
+		k := m.key(s.Key, now)
+		k.failures++
+		k.last, k.until, k.forget = now, WaitUntil(now, s.Backoff.Delay(k.failures)), now.Add(s.Backoff.Forget)
+		m.throttle[s.Key] = k
+		v.Failures[s.Key] = k.failures
 	}
-	u.Failures++
-	if max > 0 && u.Failures >= max {
-		u.LockedUntil = now.Add(lock)
+	if len(m.throttle) > m.pruneAt {
+		for key, k := range m.throttle {
+			if !now.Before(k.forget) {
+				delete(m.throttle, key)
+			}
+		}
+		m.pruneAt = max(1024, 2*len(m.throttle))
 	}
-	m.users[name] = u
-	return cloneUser(u), true, nil
+	return v, nil
 }
 
-// SignedIn implements stafftest.Accounts; ENOTFOUND if there is no such account.
-func (m *Memory) SignedIn(ctx context.Context, name string) error {
+// key returns the failures of key at now: none once forgotten.
+func (m *Memory) key(key string, now time.Time) throttled {
+	k, ok := m.throttle[key]
+	if ok && !now.Before(k.forget) {
+		delete(m.throttle, key)
+		return throttled{}
+	}
+	return k
+}
+
+// Succeeded implements stafftest.Accounts.
+func (m *Memory) Succeeded(ctx context.Context, now time.Time, strikes []Strike) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u, ok := m.users[name]
-	if !ok {
-		return guichet.Errorf(guichet.ENOTFOUND, "user not found")
+	for _, s := range strikes {
+		k := m.key(s.Key, now)
+		if !s.Shared || k.failures <= 1 {
+			delete(m.throttle, s.Key)
+			continue
+		}
+		k.failures--
+		k.until = WaitUntil(k.last, s.Backoff.Delay(k.failures))
+		m.throttle[s.Key] = k
 	}
-	u.Failures, u.LockedUntil = 0, time.Time{}
-	m.users[name] = u
 	return nil
+}
+
+// Noticed implements stafftest.Accounts.
+func (m *Memory) Noticed(ctx context.Context, key string, now time.Time, every time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.throttle[key]
+	if !ok || !now.Before(k.forget) || !k.noticed.IsZero() && now.Before(k.noticed.Add(every)) {
+		return false, nil
+	}
+	k.noticed = now
+	m.throttle[key] = k
+	return true, nil
 }
 
 // CreateSession implements stafftest.Accounts: ENOTFOUND if s.User has no account,
@@ -165,6 +223,9 @@ func (m *Memory) CreateSession(ctx context.Context, s Session) error {
 	if _, ok := m.sessions[s.TokenHash]; ok {
 		return guichet.Errorf(guichet.ECONFLICT, "session exists")
 	}
+	if s.LastSeen.IsZero() {
+		s.LastSeen = s.Created
+	}
 	for h, old := range m.sessions {
 		if !s.Created.Before(old.Expires) {
 			delete(m.sessions, h)
@@ -174,22 +235,42 @@ func (m *Memory) CreateSession(ctx context.Context, s Session) error {
 	return nil
 }
 
-// Session implements stafftest.Accounts: a session expires at its Expires.
-func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time) (Session, error) {
+// Session implements stafftest.Accounts: a session ends at its Expires,
+// or idle after its LastSeen, which it moves to now.
+func (m *Memory) Session(ctx context.Context, tokenHash string, now time.Time, idle time.Duration) (Session, error) {
 	if err := ctx.Err(); err != nil {
 		return Session{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.sessions[tokenHash]
-	if ok && !now.Before(s.Expires) {
+	if ok && (!now.Before(s.Expires) || idle > 0 && !now.Before(s.LastSeen.Add(idle))) {
 		delete(m.sessions, tokenHash)
 		ok = false
 	}
 	if !ok {
 		return Session{}, guichet.Errorf(guichet.ENOTFOUND, "session not found")
 	}
+	if now.After(s.LastSeen) {
+		s.LastSeen = now
+		m.sessions[tokenHash] = s
+	}
 	return s, nil
+}
+
+// DeleteSessions implements stafftest.Accounts.
+func (m *Memory) DeleteSessions(ctx context.Context, user, keep string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h, s := range m.sessions {
+		if s.User == user && h != keep {
+			delete(m.sessions, h)
+		}
+	}
+	return nil
 }
 
 // DeleteSession implements stafftest.Accounts.

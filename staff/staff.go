@@ -53,24 +53,26 @@ type User struct {
 	Role     Role
 	Lang     string // "fr" or "en": the console's language for this user
 	Hash     []byte // bcrypt hash of the password
-	// Failures counts sign-in failures since the last success; the
-	// account is locked until LockedUntil after too many.
-	Failures    int
-	LockedUntil time.Time
-	// MustChange asks for a new password at the next sign-in (the first
-	// administrator's one-time password).
-	MustChange bool
-	Created    time.Time
+	// MustChange asks for a new password at the next sign-in (a one-time
+	// password: the first administrator's, or one an administrator gave);
+	// such a password no longer signs in from PasswordExpires (zero:
+	// never).
+	MustChange      bool
+	PasswordExpires time.Time
+	Created         time.Time
 }
 
 // Session is a signed-in browser. Only the SHA-256 of its cookie's token
-// is stored, so that a read of the store cannot sign anyone in.
+// is stored, so that a read of the store cannot sign anyone in. It ends
+// at Expires, or once unused for the console's idle timeout after
+// LastSeen.
 type Session struct {
 	TokenHash string // hex SHA-256 of the cookie's token
 	User      string
 	CSRF      string // the token every form of this session carries
 	Created   time.Time
 	Expires   time.Time
+	LastSeen  time.Time // its latest request
 }
 
 // AuditEntry is one line of the audit log: who saw or changed what.

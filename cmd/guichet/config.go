@@ -16,9 +16,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/staff"
 )
 
 // Config is the whole gateway's configuration: defaults, then the YAML file
@@ -82,6 +84,32 @@ type HotlineConfig struct {
 	// the browser speaks HTTPS (to the gateway or to a proxy before it).
 	// The embedded default on loopback needs no setting.
 	InsecureCookies bool `yaml:"insecure_cookies"`
+	// IdleTimeout ends a console session unused this long (30 min);
+	// sessions end 12 hours after sign-in whatever their use.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// OneTimeFor is how long a one-time password signs in (24 h): the one
+	// an administrator gives a new account on the Accounts page.
+	// `guichet users add` has its own flag.
+	OneTimeFor time.Duration `yaml:"one_time_for"`
+	// TrustedProxies are the networks (CIDR) of the proxies in front of
+	// the gateway whose X-Forwarded-For names a sign-in's address, which
+	// the sign-in backoffs count by. Without them every request comes
+	// from its TCP peer: behind a proxy not listed, from the proxy, so
+	// that all sign-ins share one address's backoff.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// proxies reads TrustedProxies.
+func (c HotlineConfig) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("hotline.trusted_proxies: %q is not a network such as 10.0.0.5/32", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // secureCookies tells whether the console's cookies are Secure: always,
@@ -272,11 +300,12 @@ func defaultConfig() Config {
 			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
 		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
 			UploadRate: 8 << 10, Upload: 20 * time.Minute},
+		Hotline: HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
 	}
 }
 
-// demoOperator is the one operator of the embedded default: Africa's
-// Talking's dialect, no credential, loopback only.
+// demoOperator is the one operator of the demo: Africa's Talking's
+// dialect, no credential (mounted only in a demo: Config.Demo).
 var demoOperator = OperatorConfig{Name: "demo", Dialect: "africastalking", Path: "/ussd/demo", Region: "CM", Open: true}
 
 // loadConfig reads the configuration for serve.
@@ -412,6 +441,15 @@ func (c Config) validate() error {
 	}
 	if _, err := c.API.roots(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if _, err := c.Hotline.proxies(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.Hotline.IdleTimeout < 0 || c.Hotline.IdleTimeout > 12*time.Hour {
+		errs = append(errs, fmt.Sprintf("hotline.idle_timeout %v is outside 0…12h", c.Hotline.IdleTimeout))
+	}
+	if c.Hotline.OneTimeFor < 0 {
+		errs = append(errs, fmt.Sprintf("hotline.one_time_for %v is negative", c.Hotline.OneTimeFor))
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
 		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))

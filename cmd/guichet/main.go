@@ -31,8 +31,10 @@ const usage = `guichet — USSD gateway to public services
                                       print the menus as a diagram
   guichet menus import-xpdl [--out FILE|DIR] [--service ID] [--limit N] [--menus DIR] FILE.xpdl
                                       turn XPDL workflows into service files, with a report
-  guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] < password
-                                      add a hotline console account (PostgreSQL)
+  guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] [--one-time-for D] < password
+                                      add a hotline console account (PostgreSQL); the first: admin --role admin
+  guichet users password NAME [--one-time-for D] < password
+                                      set an account's password and end its sessions (PostgreSQL)
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `

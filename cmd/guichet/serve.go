@@ -170,8 +170,13 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		}
 		metrics.RegisterCallbacks(m.Registry(), g.callbacks.Stats)
 	}
+	proxies, err := cfg.Hotline.proxies()
+	if err != nil {
+		return nil, err
+	}
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
-		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
+		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
+		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: proxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
 		return nil, err
 	}
@@ -311,13 +316,15 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s as a DEMO (%s, SMS to a simulator): anyone who reaches it can act as any phone number.\n"+
 			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, stores, addr)
 	}
-	if err := firstAdmin(ctx, g.stores.accounts, now(cfg), stdout, "http://"+addr+"/hotline/"); err != nil {
-		return err
-	}
 	if cfg.DatabaseURL == "" {
+		if err := firstAdmin(ctx, g.stores.accounts, now(cfg), cfg.Hotline.OneTimeFor, stdout, "http://"+addr+"/hotline/"); err != nil {
+			return err
+		}
 		if err := demoKeys(ctx, g.stores.keys, g.cases.Catalogue, stdout); err != nil {
 			return err
 		}
+	} else if err := noAccountYet(ctx, g.stores.accounts, log); err != nil {
+		return err
 	}
 
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))

@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/staff"
 )
@@ -20,10 +20,13 @@ type accountAdder interface {
 	AddUser(ctx context.Context, u staff.User) error
 }
 
-// firstAdmin creates the console's first administrator when there is no
-// account yet, with a one-time password printed once: they must choose
-// their own at first sign-in.
-func firstAdmin(ctx context.Context, store accountAdder, now time.Time, stdout io.Writer, consoleURL string) error {
+// firstAdmin creates the embedded default's first administrator when
+// there is no account yet, with a one-time password printed once: they
+// must choose their own at first sign-in, within valid. Only in memory (a
+// demo that forgets it at exit): on PostgreSQL no password goes to the
+// gateway's output, which is its log; `guichet users add` makes the
+// first administrator (noAccountYet says so).
+func firstAdmin(ctx context.Context, store accountAdder, now time.Time, valid time.Duration, stdout io.Writer, consoleURL string) error {
 	users, err := store.Users(ctx)
 	if err != nil {
 		return fmt.Errorf("listing console accounts: %w", err)
@@ -36,11 +39,8 @@ func firstAdmin(ctx context.Context, store accountAdder, now time.Time, stdout i
 	if err != nil {
 		return err
 	}
-	u.MustChange = true
+	u.OneTime(now, valid)
 	if err := store.AddUser(ctx, u); err != nil {
-		if guichet.ErrorCode(err) == guichet.ECONFLICT {
-			return nil // another gateway starting on the same database made it
-		}
 		return fmt.Errorf("creating the first administrator: %w", err)
 	}
 	fmt.Fprintf(stdout, "Hotline console %s — first administrator (shown once; to be changed at first sign-in):\n  name: admin\n  password: %s\n\n",
@@ -48,25 +48,47 @@ func firstAdmin(ctx context.Context, store accountAdder, now time.Time, stdout i
 	return nil
 }
 
+// noAccountYet warns, on a database with no console account, how to make
+// the first administrator.
+func noAccountYet(ctx context.Context, store accountAdder, log *slog.Logger) error {
+	users, err := store.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("listing console accounts: %w", err)
+	}
+	if len(users) == 0 {
+		log.Warn("the hotline console has no account yet: create the first administrator with `guichet users add admin --role admin` (it prints a one-time password)")
+	}
+	return nil
+}
+
 // usersCmd is `guichet users add NAME --role ROLE [--lang fr|en]
-// [--name FULL NAME]`: the password is read from standard input (one
-// line), or made and printed when standard input is empty.
+// [--full-name TEXT] [--one-time-for D]` and `guichet users password NAME
+// [--one-time-for D]`: the password is read from standard input (one
+// line), or, when standard input is empty, a one-time one is made and
+// printed on this command's output, valid for --one-time-for and to be
+// changed at first sign-in. `password` gives an account a new password
+// (a forgotten one, an expired one-time one) and ends its sessions.
 func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
-	const usage = "usage: guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] [--database URL] < password"
-	if len(args) < 2 || args[0] != "add" {
+	const usage = "usage: guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] [--one-time-for 24h] [--database URL] < password\n" +
+		"       guichet users password NAME [--one-time-for 24h] [--database URL] < password"
+	if len(args) < 2 || args[0] != "add" && args[0] != "password" {
 		return fmt.Errorf("%s", usage)
 	}
-	name := args[1]
-	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
+	verb, name := args[0], args[1]
+	fs := flag.NewFlagSet("users "+verb, flag.ContinueOnError)
 	role := fs.String("role", "operator", "`role`: operator, supervisor or admin")
 	lang := fs.String("lang", "fr", "the console's `language` for this user: fr or en")
 	full := fs.String("full-name", "", "the person's full `name`")
+	valid := fs.Duration("one-time-for", staff.OneTimeFor, "how long a generated one-time password signs in")
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
 	if *dbURL == "" {
-		return fmt.Errorf("users add needs a database (--database or DATABASE_URL): the embedded default keeps accounts in memory; add them on the console's Accounts page")
+		return fmt.Errorf("users %s needs a database (--database or DATABASE_URL): the embedded default keeps accounts in memory; add them on the console's Accounts page", verb)
+	}
+	if *valid <= 0 {
+		return fmt.Errorf("--one-time-for must be positive")
 	}
 	password, generated := "", false
 	if stdin != nil {
@@ -79,22 +101,53 @@ func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Wri
 	if password == "" {
 		password, generated = staff.OneTimePassword(), true
 	}
-	u, err := staff.NewUser(name, *full, staff.Role(*role), *lang, password, time.Now())
-	if err != nil {
-		return err
-	}
-	u.MustChange = generated
+	now := time.Now()
 	pool, err := postgres.Open(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := postgres.New(pool).Console().AddUser(ctx, u); err != nil {
-		return fmt.Errorf("adding %s: %w", u.Name, err)
+	store := postgres.New(pool).Console()
+	var u staff.User
+	if verb == "add" {
+		if u, err = staff.NewUser(name, *full, staff.Role(*role), *lang, password, now); err != nil {
+			return err
+		}
+		if generated {
+			u.OneTime(now, *valid)
+		}
+		if err := store.AddUser(ctx, u); err != nil {
+			return fmt.Errorf("adding %s: %w", u.Name, err)
+		}
+		fmt.Fprintf(stdout, "account %s (%s) added\n", u.Name, u.Role)
+	} else {
+		if u, err = store.User(ctx, strings.ToLower(strings.TrimSpace(name))); err != nil {
+			return fmt.Errorf("finding %s: %w", name, err)
+		}
+		if err := staff.CheckNewPassword(u.Name, password, u.Hash); err != nil {
+			return err
+		}
+		if u.Hash, err = staff.HashPassword(password); err != nil {
+			return err
+		}
+		u.MustChange, u.PasswordExpires = false, time.Time{}
+		if generated {
+			u.OneTime(now, *valid)
+		}
+		if err := store.UpdateUser(ctx, u); err != nil {
+			return fmt.Errorf("setting the password of %s: %w", u.Name, err)
+		}
+		if err := store.DeleteSessions(ctx, u.Name, ""); err != nil {
+			return fmt.Errorf("ending the sessions of %s: %w", u.Name, err)
+		}
+		fmt.Fprintf(stdout, "password of %s set; their sessions ended\n", u.Name)
 	}
-	fmt.Fprintf(stdout, "account %s (%s) added\n", u.Name, u.Role)
+	if err := store.Audit(ctx, staff.AuditEntry{At: now, User: "(command line)", Action: "user." + verb, Subject: u.Name, Detail: string(u.Role)}); err != nil {
+		return err
+	}
 	if generated {
-		fmt.Fprintf(stdout, "one-time password (shown once; to be changed at first sign-in): %s\n", password)
+		fmt.Fprintf(stdout, "one-time password (shown once; to be changed at first sign-in, before %s): %s\n",
+			u.PasswordExpires.Format("2006-01-02 15:04 MST"), password)
 	}
 	return nil
 }

@@ -31,28 +31,45 @@ type Accounts interface {
 	// Users lists the accounts by name.
 	Users(ctx context.Context) ([]staff.User, error)
 	// UpdateUser replaces the stored account of u.Name (role, language,
-	// hash, MustChange, full name); ENOTFOUND if there is none.
+	// hash, MustChange, PasswordExpires, full name); ENOTFOUND if there is
+	// none.
 	UpdateUser(ctx context.Context, u staff.User) error
-	// SignInAttempt reserves a sign-in attempt of name at now, before its
-	// password is checked, atomically: while the account is locked (now
-	// before LockedUntil) it counts nothing and returns the account with
-	// ok false; otherwise it forgets a lock that has ended with its
-	// failures, counts the attempt in Failures, locks the account until
-	// now+lock when they reach max (0: never), and returns it with ok
-	// true. So parallel guesses get max tries in all, not one each. A
-	// right password then calls SignedIn. ENOTFOUND if there is none.
-	SignInAttempt(ctx context.Context, name string, now time.Time, max int, lock time.Duration) (u staff.User, ok bool, err error)
-	// SignedIn clears name's failures and lock.
-	SignedIn(ctx context.Context, name string) error
 
-	// CreateSession stores s.
+	// Attempt reserves a sign-in attempt at now against the keys of
+	// strikes (an account's name, known or not; an address), before its
+	// password is checked, atomically: while any key is waiting (now
+	// before the time its failures set) it counts nothing and answers
+	// which keys wait and until when; otherwise it counts the attempt as
+	// a failure in a row against each key, forgetting the failures of a
+	// key whose latest is its Backoff.Forget old, sets when each key's
+	// next attempt may come (Backoff.Delay) and answers OK. So parallel
+	// guesses get a key's Free tries at once in all, not one each. A
+	// right password then calls Succeeded. In PostgreSQL the failures are
+	// the fleet's.
+	Attempt(ctx context.Context, now time.Time, strikes []staff.Strike) (staff.Verdict, error)
+	// Succeeded takes back the attempt Attempt counted with strikes: the
+	// failures of a key that is not Shared are forgotten; a Shared key
+	// loses this one failure, and waits as its others say.
+	Succeeded(ctx context.Context, now time.Time, strikes []staff.Strike) error
+	// Noticed reports whether key's failures may be written to the audit
+	// log at now, once per every: true, and remembered, when they never
+	// were or were every ago or more; false otherwise, and for a key
+	// with no failures.
+	Noticed(ctx context.Context, key string, now time.Time, every time.Duration) (bool, error)
+
+	// CreateSession stores s (LastSeen zero: Created).
 	CreateSession(ctx context.Context, s staff.Session) error
-	// staff.Session returns the session whose token hashes to tokenHash, if it
-	// has not expired at now; ENOTFOUND otherwise.
-	Session(ctx context.Context, tokenHash string, now time.Time) (staff.Session, error)
+	// staff.Session returns the session whose token hashes to tokenHash,
+	// if at now it has neither expired nor been idle (unused) for idle
+	// since its LastSeen (idle 0: no idle timeout), and moves its
+	// LastSeen to now; ENOTFOUND otherwise.
+	Session(ctx context.Context, tokenHash string, now time.Time, idle time.Duration) (staff.Session, error)
 	// DeleteSession signs a browser out; deleting a missing one is no
 	// error.
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteSessions signs user out of every browser but the session
+	// whose token hashes to keep ("": all of them).
+	DeleteSessions(ctx context.Context, user, keep string) error
 }
 
 // Trail keeps what the console must be able to tell later: the audit log
@@ -84,11 +101,15 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"AddUser", testAddUser},
 		{"Users", testUsers},
 		{"UpdateUser", testUpdateUser},
-		{"SignInAttempt", testSignInAttempt},
-		{"SignInAttemptConcurrent", testSignInAttemptConcurrent},
-		{"SignedIn", testSignedIn},
+		{"Attempt", testAttempt},
+		{"AttemptWaits", testAttemptWaits},
+		{"AttemptConcurrent", testAttemptConcurrent},
+		{"Succeeded", testSucceeded},
+		{"Noticed", testNoticed},
 		{"Sessions", testSessions},
 		{"SessionExpires", testSessionExpires},
+		{"SessionIdle", testSessionIdle},
+		{"DeleteSessions", testDeleteSessions},
 		{"Audit", testAudit},
 		{"AuditFilter", testAuditFilter},
 		{"AuditLimit", testAuditLimit},
@@ -137,8 +158,8 @@ func must[T any](t *testing.T) func(T, error) T {
 func user(name string) staff.User {
 	return staff.User{
 		Name: name, FullName: "Awa " + name, Role: staff.Operator, Lang: "fr",
-		Hash: []byte("$2a$10$" + name), Failures: 2, LockedUntil: t0.Add(-time.Hour),
-		MustChange: true, Created: t0.Add(-24 * time.Hour),
+		Hash: []byte("$2a$10$" + name), MustChange: true, PasswordExpires: t0.Add(time.Hour),
+		Created: t0.Add(-24 * time.Hour),
 	}
 }
 
@@ -146,13 +167,13 @@ func user(name string) staff.User {
 // time zones of their times.
 func sameUser(a, b staff.User) bool {
 	return a.Name == b.Name && a.FullName == b.FullName && a.Role == b.Role && a.Lang == b.Lang &&
-		bytes.Equal(a.Hash, b.Hash) && a.Failures == b.Failures && a.LockedUntil.Equal(b.LockedUntil) &&
-		a.MustChange == b.MustChange && a.Created.Equal(b.Created)
+		bytes.Equal(a.Hash, b.Hash) && a.MustChange == b.MustChange && a.PasswordExpires.Equal(b.PasswordExpires) &&
+		a.Created.Equal(b.Created)
 }
 
 func sameSession(a, b staff.Session) bool {
 	return a.TokenHash == b.TokenHash && a.User == b.User && a.CSRF == b.CSRF &&
-		a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires)
+		a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.LastSeen.Equal(b.LastSeen)
 }
 
 func sameEntry(a, b staff.AuditEntry) bool {
@@ -185,15 +206,19 @@ func testCancelledContext(t *testing.T, s Store) {
 			u.FullName = "changed"
 			return s.UpdateUser(ctx, u)
 		}},
-		{"SignInAttempt", func(ctx context.Context) error {
-			_, _, err := s.SignInAttempt(ctx, "awa", t0, 5, time.Minute)
+		{"Attempt", func(ctx context.Context) error {
+			_, err := s.Attempt(ctx, t0, []staff.Strike{{Key: "name:awa", Backoff: backoff}})
 			return err
 		}},
-		{"SignedIn", func(ctx context.Context) error { return s.SignedIn(ctx, "awa") }},
+		{"Succeeded", func(ctx context.Context) error {
+			return s.Succeeded(ctx, t0, []staff.Strike{{Key: "name:awa", Backoff: backoff}})
+		}},
+		{"Noticed", func(ctx context.Context) error { _, err := s.Noticed(ctx, "name:awa", t0, time.Minute); return err }},
+		{"DeleteSessions", func(ctx context.Context) error { return s.DeleteSessions(ctx, "awa", "") }},
 		{"CreateSession", func(ctx context.Context) error {
 			return s.CreateSession(ctx, staff.Session{TokenHash: "h2", User: "awa", Created: t0, Expires: t0.Add(time.Hour)})
 		}},
-		{"Session", func(ctx context.Context) error { _, err := s.Session(ctx, "h", t0); return err }},
+		{"Session", func(ctx context.Context) error { _, err := s.Session(ctx, "h", t0, time.Hour); return err }},
 		{"DeleteSession", func(ctx context.Context) error { return s.DeleteSession(ctx, "h") }},
 		{"Audit", func(ctx context.Context) error {
 			return s.Audit(ctx, staff.AuditEntry{At: t0, User: "awa", Action: "view"})
@@ -220,8 +245,8 @@ func testCancelledContext(t *testing.T, s Store) {
 	if u := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(u, user("awa")) {
 		t.Errorf("user changed with a cancelled context: %+v", u)
 	}
-	must[staff.Session](t)(s.Session(ctx, "h", t0))
-	if _, err := s.Session(ctx, "h2", t0); guichet.ErrorCode(err) != guichet.ENOTFOUND {
+	must[staff.Session](t)(s.Session(ctx, "h", t0, 0))
+	if _, err := s.Session(ctx, "h2", t0, 0); guichet.ErrorCode(err) != guichet.ENOTFOUND {
 		t.Errorf("session created with a cancelled context: %v", err)
 	}
 	if es := must[[]staff.AuditEntry](t)(s.AuditLog(ctx, staff.AuditFilter{})); len(es) != 0 {
@@ -229,5 +254,8 @@ func testCancelledContext(t *testing.T, s Store) {
 	}
 	if rs := must[[]staff.SessionRecord](t)(s.RecentSessions(ctx, "+237677000001", 0)); len(rs) != 0 {
 		t.Errorf("recorded with a cancelled context: %+v", rs)
+	}
+	if v := must[staff.Verdict](t)(s.Attempt(ctx, t0, []staff.Strike{{Key: "name:awa", Backoff: backoff}})); !v.OK || v.Failures["name:awa"] != 1 {
+		t.Errorf("an attempt was counted with a cancelled context: %+v", v)
 	}
 }

@@ -2,7 +2,6 @@ package stafftest
 
 import (
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ func testAddUser(t *testing.T, s Store) {
 	// An account with only a name and a role, as the zero values store.
 	bare := staff.User{Name: "bare", Role: staff.Admin}
 	noErr(t, s.AddUser(ctx, bare))
-	if got := must[staff.User](t)(s.User(ctx, "bare")); !sameUser(got, bare) || !got.LockedUntil.IsZero() {
+	if got := must[staff.User](t)(s.User(ctx, "bare")); !sameUser(got, bare) || !got.PasswordExpires.IsZero() {
 		t.Errorf("User(bare) = %+v, want %+v", got, bare)
 	}
 
@@ -68,8 +67,8 @@ func testUsers(t *testing.T, s Store) {
 	}
 }
 
-// testUpdateUser replaces the full name, role, language, hash and
-// MustChange of an account; its failures, lock and creation stay.
+// testUpdateUser replaces the full name, role, language, hash, MustChange
+// and PasswordExpires of an account; its creation stays.
 func testUpdateUser(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
@@ -79,11 +78,11 @@ func testUpdateUser(t *testing.T, s Store) {
 		Name: "awa", FullName: "Awa Ndiaye", Role: staff.Supervisor, Lang: "en",
 		Hash: []byte("$2a$10$new"), MustChange: false,
 		// Not UpdateUser's to change:
-		Failures: 9, LockedUntil: t0.Add(time.Hour), Created: t0,
+		Created: t0,
 	}
 	noErr(t, s.UpdateUser(ctx, u))
 	want := user("awa")
-	want.FullName, want.Role, want.Lang, want.Hash, want.MustChange = u.FullName, u.Role, u.Lang, u.Hash, u.MustChange
+	want.FullName, want.Role, want.Lang, want.Hash, want.MustChange, want.PasswordExpires = u.FullName, u.Role, u.Lang, u.Hash, u.MustChange, u.PasswordExpires
 	if got := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(got, want) {
 		t.Errorf("after UpdateUser: %+v, want %+v", got, want)
 	}
@@ -102,157 +101,49 @@ func testUpdateUser(t *testing.T, s Store) {
 	}
 }
 
-// testSignInAttempt counts attempts and locks the account at the max-th,
-// until now+lock; while locked it counts nothing; once the lock has ended
-// the count starts again.
-func testSignInAttempt(t *testing.T, s Store) {
-	ctx := t.Context()
-	u := user("awa")
-	u.Failures, u.LockedUntil = 0, time.Time{}
-	noErr(t, s.AddUser(ctx, u))
-	const max, lock = 3, 15 * time.Minute
-	steps := []struct {
-		now          time.Time
-		wantOK       bool
-		wantFailures int
-		wantLocked   time.Time
-	}{
-		{t0, true, 1, time.Time{}},
-		{t0.Add(time.Minute), true, 2, time.Time{}},
-		{t0.Add(2 * time.Minute), true, 3, t0.Add(2*time.Minute + lock)},
-		// Locked: refused, nothing counted, the lock stays as it was.
-		{t0.Add(5 * time.Minute), false, 3, t0.Add(2*time.Minute + lock)},
-		{t0.Add(2*time.Minute + lock - time.Nanosecond), false, 3, t0.Add(2*time.Minute + lock)},
-		// The lock has ended: counting starts again at this attempt.
-		{t0.Add(2*time.Minute + lock), true, 1, time.Time{}},
-	}
-	for i, st := range steps {
-		got, ok, err := s.SignInAttempt(ctx, "awa", st.now.In(wat), max, lock)
-		noErr(t, err)
-		want := u
-		want.Failures, want.LockedUntil = st.wantFailures, st.wantLocked
-		if ok != st.wantOK || !sameUser(got, want) {
-			t.Errorf("attempt %d: SignInAttempt = %+v, %v; want %+v, %v", i+1, got, ok, want, st.wantOK)
-		}
-		if stored := must[staff.User](t)(s.User(ctx, "awa")); !sameUser(stored, want) {
-			t.Errorf("attempt %d: User = %+v, want %+v", i+1, stored, want)
-		}
-	}
-
-	// max 0 counts without locking.
-	noErr(t, s.AddUser(ctx, staff.User{Name: "moussa", Role: staff.Operator}))
-	for range 3 {
-		got, ok, err := s.SignInAttempt(ctx, "moussa", t0, 0, lock)
-		if err != nil || !ok || !got.LockedUntil.IsZero() {
-			t.Errorf("max 0: %+v, %v, %v", got, ok, err)
-		}
-	}
-	if got := must[staff.User](t)(s.User(ctx, "moussa")); got.Failures != 3 {
-		t.Errorf("attempts with max 0 = %d, want 3", got.Failures)
-	}
-
-	_, _, err := s.SignInAttempt(ctx, "nobody", t0, max, lock)
-	wantCode(t, err, guichet.ENOTFOUND)
-}
-
-// testSignInAttemptConcurrent makes 20 attempts at once with max 5:
-// exactly 5 get through, each with its own count, and the account ends
-// locked with 5.
-func testSignInAttemptConcurrent(t *testing.T, s Store) {
-	ctx := t.Context()
-	noErr(t, s.AddUser(ctx, staff.User{Name: "awa", Role: staff.Operator}))
-	const n, max, lock = 20, 5, time.Hour
-	var (
-		wg   sync.WaitGroup
-		seen = make(chan int, n)
-	)
-	for range n {
-		wg.Go(func() {
-			u, ok, err := s.SignInAttempt(ctx, "awa", t0, max, lock)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if ok {
-				seen <- u.Failures
-			}
-		})
-	}
-	wg.Wait()
-	close(seen)
-	var counts []int
-	for f := range seen {
-		counts = append(counts, f)
-	}
-	slices.Sort(counts)
-	if want := []int{1, 2, 3, 4, 5}; !slices.Equal(counts, want) {
-		t.Errorf("attempts let through = %v, want %v: parallel guesses must not pass the lock", counts, want)
-	}
-	got := must[staff.User](t)(s.User(ctx, "awa"))
-	if got.Failures != max || !got.LockedUntil.Equal(t0.Add(lock)) {
-		t.Errorf("after %d attempts at once: %+v, want %d failures, locked until %v", n, got, max, t0.Add(lock))
-	}
-}
-
-// testSignedIn clears the failures and the lock, and nothing else.
-func testSignedIn(t *testing.T, s Store) {
-	ctx := t.Context()
-	noErr(t, s.AddUser(ctx, user("awa")))
-	for range 3 {
-		_, _, err := s.SignInAttempt(ctx, "awa", t0, 3, time.Hour)
-		noErr(t, err)
-	}
-	noErr(t, s.SignedIn(ctx, "awa"))
-	want := user("awa")
-	want.Failures, want.LockedUntil = 0, time.Time{}
-	got := must[staff.User](t)(s.User(ctx, "awa"))
-	if !sameUser(got, want) || !got.LockedUntil.IsZero() {
-		t.Errorf("after SignedIn: %+v, want %+v", got, want)
-	}
-	// Counting starts again from one.
-	if got, ok, err := s.SignInAttempt(ctx, "awa", t0, 3, time.Hour); err != nil || !ok || got.Failures != 1 || !got.LockedUntil.IsZero() {
-		t.Errorf("attempt after SignedIn: %+v, %v, %v; want 1 attempt, unlocked", got, ok, err)
-	}
-	wantCode(t, s.SignedIn(ctx, "nobody"), guichet.ENOTFOUND)
-}
-
 // testSessions creates, reads and deletes browser sessions.
 func testSessions(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
 	a := staff.Session{TokenHash: "aa11", User: "awa", CSRF: "csrf-a", Created: t0, Expires: t0.Add(8 * time.Hour)}
-	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "csrf-b", Created: t0, Expires: t0.Add(8 * time.Hour)}
+	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "csrf-b", Created: t0, Expires: t0.Add(8 * time.Hour), LastSeen: t0}
 	noErr(t, s.CreateSession(ctx, a))
 	noErr(t, s.CreateSession(ctx, b))
-	if got := must[staff.Session](t)(s.Session(ctx, "aa11", t0.Add(time.Minute))); !sameSession(got, a) {
-		t.Errorf("Session(aa11) = %+v, want %+v", got, a)
+	if got := must[staff.Session](t)(s.Session(ctx, "aa11", t0.Add(time.Minute), 0)); !sameSession(got, seenAt(a, t0.Add(time.Minute))) {
+		t.Errorf("Session(aa11) = %+v, want %+v", got, seenAt(a, t0.Add(time.Minute)))
 	}
 
 	// A token hash is one session's.
 	taken := b
 	taken.CSRF = "other"
 	wantCode(t, s.CreateSession(ctx, taken), guichet.ECONFLICT)
-	if got := must[staff.Session](t)(s.Session(ctx, "bb22", t0)); !sameSession(got, b) {
+	if got := must[staff.Session](t)(s.Session(ctx, "bb22", t0, 0)); !sameSession(got, b) {
 		t.Errorf("a refused CreateSession changed the session: %+v", got)
 	}
 	// A session is an account's.
 	wantCode(t, s.CreateSession(ctx, staff.Session{TokenHash: "cc33", User: "nobody", Created: t0, Expires: t0.Add(time.Hour)}), guichet.ENOTFOUND)
-	_, err := s.Session(ctx, "cc33", t0)
+	_, err := s.Session(ctx, "cc33", t0, 0)
 	wantCode(t, err, guichet.ENOTFOUND)
 
 	noErr(t, s.DeleteSession(ctx, "aa11"))
-	_, err = s.Session(ctx, "aa11", t0)
+	_, err = s.Session(ctx, "aa11", t0, 0)
 	wantCode(t, err, guichet.ENOTFOUND)
 	noErr(t, s.DeleteSession(ctx, "aa11")) // again: no error
 	noErr(t, s.DeleteSession(ctx, "never"))
-	must[staff.Session](t)(s.Session(ctx, "bb22", t0)) // the other stays
+	must[staff.Session](t)(s.Session(ctx, "bb22", t0, 0)) // the other stays
 
-	_, err = s.Session(ctx, "unknown", t0)
+	_, err = s.Session(ctx, "unknown", t0, 0)
 	wantCode(t, err, guichet.ENOTFOUND)
 }
 
+// seenAt is s as Session returns it at now: last seen then.
+func seenAt(s staff.Session, now time.Time) staff.Session {
+	s.LastSeen = now
+	return s
+}
+
 // testSessionExpires: a session is found until its Expires, not at it,
-// and an expired one does not hinder others.
+// whatever its use, and an expired one does not hinder others.
 func testSessionExpires(t *testing.T, s Store) {
 	ctx := t.Context()
 	noErr(t, s.AddUser(ctx, user("awa")))
@@ -264,18 +155,18 @@ func testSessionExpires(t *testing.T, s Store) {
 		found bool
 	}{
 		{t0, true},
-		{expires.Add(-time.Millisecond), true},
 		{expires.Add(-time.Second).In(wat), true},
+		{expires.Add(-time.Millisecond), true},
 		{expires, false},
 		{expires.In(wat), false},
 		{expires.Add(time.Millisecond), false},
 		{expires.Add(24 * time.Hour), false},
 	}
 	for _, tt := range tests {
-		got, err := s.Session(ctx, "aa11", tt.now)
+		got, err := s.Session(ctx, "aa11", tt.now, time.Hour)
 		switch {
-		case tt.found && (err != nil || !sameSession(got, a)):
-			t.Errorf("Session at %v = %+v, %v; want %+v", tt.now, got, err, a)
+		case tt.found && (err != nil || !sameSession(got, seenAt(a, tt.now))):
+			t.Errorf("Session at %v = %+v, %v; want %+v", tt.now, got, err, seenAt(a, tt.now))
 		case !tt.found && guichet.ErrorCode(err) != guichet.ENOTFOUND:
 			t.Errorf("Session at %v = %+v, %v; want not found", tt.now, got, err)
 		}
@@ -283,9 +174,74 @@ func testSessionExpires(t *testing.T, s Store) {
 	// A session created after another expired is found, at its own time.
 	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "c", Created: expires.Add(time.Minute), Expires: expires.Add(2 * time.Hour)}
 	noErr(t, s.CreateSession(ctx, b))
-	if got := must[staff.Session](t)(s.Session(ctx, "bb22", b.Created)); !sameSession(got, b) {
-		t.Errorf("Session(bb22) = %+v, want %+v", got, b)
+	if got := must[staff.Session](t)(s.Session(ctx, "bb22", b.Created, 0)); !sameSession(got, seenAt(b, b.Created)) {
+		t.Errorf("Session(bb22) = %+v, want %+v", got, seenAt(b, b.Created))
 	}
-	_, err := s.Session(ctx, "aa11", b.Created)
+	_, err := s.Session(ctx, "aa11", b.Created, 0)
 	wantCode(t, err, guichet.ENOTFOUND)
+}
+
+// testSessionIdle: a session unused for idle ends, one in use goes on;
+// each use counts from itself, and a read of an earlier time does not
+// move the last use back.
+func testSessionIdle(t *testing.T, s Store) {
+	ctx := t.Context()
+	noErr(t, s.AddUser(ctx, user("awa")))
+	const idle = 30 * time.Minute
+	a := staff.Session{TokenHash: "aa11", User: "awa", CSRF: "c", Created: t0, Expires: t0.Add(12 * time.Hour)}
+	noErr(t, s.CreateSession(ctx, a))
+	steps := []struct {
+		now      time.Time
+		found    bool
+		lastSeen time.Time
+	}{
+		{t0.Add(idle - time.Second), true, t0.Add(idle - time.Second)},
+		{t0.Add(2*idle - 2*time.Second).In(wat), true, t0.Add(2*idle - 2*time.Second)},
+		{t0.Add(time.Minute), true, t0.Add(2*idle - 2*time.Second)}, // an earlier clock: the last use stays
+		{t0.Add(3*idle - 2*time.Second), false, time.Time{}},
+		{t0.Add(2*idle - 2*time.Second), false, time.Time{}}, // ended is ended
+	}
+	for i, st := range steps {
+		got, err := s.Session(ctx, "aa11", st.now, idle)
+		switch {
+		case st.found && (err != nil || !sameSession(got, seenAt(a, st.lastSeen))):
+			t.Errorf("step %d: Session at %v = %+v, %v; want %+v", i+1, st.now, got, err, seenAt(a, st.lastSeen))
+		case !st.found && guichet.ErrorCode(err) != guichet.ENOTFOUND:
+			t.Errorf("step %d: Session at %v = %+v, %v; want not found", i+1, st.now, got, err)
+		}
+	}
+	// Idle 0: no idle timeout.
+	b := staff.Session{TokenHash: "bb22", User: "awa", CSRF: "c", Created: t0, Expires: t0.Add(12 * time.Hour)}
+	noErr(t, s.CreateSession(ctx, b))
+	must[staff.Session](t)(s.Session(ctx, "bb22", t0.Add(11*time.Hour), 0))
+}
+
+// testDeleteSessions signs an account out everywhere, or everywhere but
+// one browser; other accounts' sessions stay.
+func testDeleteSessions(t *testing.T, s Store) {
+	ctx := t.Context()
+	noErr(t, s.AddUser(ctx, user("awa")))
+	noErr(t, s.AddUser(ctx, user("moussa")))
+	for _, h := range []string{"a1", "a2", "a3"} {
+		noErr(t, s.CreateSession(ctx, staff.Session{TokenHash: h, User: "awa", Created: t0, Expires: t0.Add(time.Hour)}))
+	}
+	noErr(t, s.CreateSession(ctx, staff.Session{TokenHash: "m1", User: "moussa", Created: t0, Expires: t0.Add(time.Hour)}))
+	found := func() []string {
+		var hs []string
+		for _, h := range []string{"a1", "a2", "a3", "m1"} {
+			if _, err := s.Session(ctx, h, t0, 0); err == nil {
+				hs = append(hs, h)
+			}
+		}
+		return hs
+	}
+	noErr(t, s.DeleteSessions(ctx, "awa", "a2"))
+	if got := found(); !slices.Equal(got, []string{"a2", "m1"}) {
+		t.Errorf("after DeleteSessions(awa, keep a2): %v, want [a2 m1]", got)
+	}
+	noErr(t, s.DeleteSessions(ctx, "awa", ""))
+	if got := found(); !slices.Equal(got, []string{"m1"}) {
+		t.Errorf("after DeleteSessions(awa): %v, want [m1]", got)
+	}
+	noErr(t, s.DeleteSessions(ctx, "nobody", ""))
 }
