@@ -13,6 +13,7 @@ import (
 
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/sessions/sessionstest"
+	"github.com/guichet/guichet/staff"
 )
 
 // atHop sends one hop in Africa's Talking's dialect to the demo operator
@@ -90,4 +91,40 @@ func TestLanguageOutlivesRedis(t *testing.T) {
 	if got := g2.engine.Language(t.Context(), caller); got != "en" {
 		t.Errorf("another gateway on an empty Redis: language %q, want en", got)
 	}
+}
+
+// TestRetentionCountsOnMetrics: the gateway's purge applies the
+// configured periods on its clock, and /metrics counts what it purged.
+func TestRetentionCountsOnMetrics(t *testing.T) {
+	dbURL := pgtest.DB(t)
+	g := newTestGateway(t, func(c *Config) {
+		c.DatabaseURL, c.Migrate = dbURL, true
+		c.Retention.Journal = "10d"
+		forceDemo(c)
+	})
+	now := g.clock.Now()
+	if err := g.stores.trail.RecordSessions(t.Context(), []staff.SessionRecord{
+		{At: now.AddDate(0, 0, -11), Phone: "+237699100078", Service: "home", Result: "completed"},
+		{At: now.AddDate(0, 0, -9), Phone: "+237699100078", Service: "home", Result: "completed"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := g.purger.Once(t.Context()); err != nil || n.Journal != 1 {
+		t.Fatalf("purge: %+v %v, want the session of 11 days ago", n, err)
+	}
+	code, body := get(t, g.url+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `guichet_retention_purged_total{kind="journal"} 1`) ||
+		!strings.Contains(body, `guichet_retention_purged_total{kind="sms_bodies"} 0`) {
+		t.Errorf("/metrics (%d) does not count the purge:\n%s", code, grepLines(body, "guichet_retention"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

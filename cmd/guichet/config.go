@@ -45,6 +45,9 @@ type Config struct {
 
 	API APIConfig `yaml:"api"`
 
+	// Retention says how long citizens' data is kept (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
+
 	// Demo runs the gateway as a demonstration: the demo USSD operator,
 	// which takes no credential, at /ussd/demo (when no operators: are
 	// configured), and an SMSC simulator in the process with its play area
@@ -373,6 +376,9 @@ func (c Config) validate() error {
 		errs = append(errs, err.Error())
 	}
 	if _, err := c.API.roots(); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if _, err := c.Retention.policy(); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {

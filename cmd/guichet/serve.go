@@ -25,6 +25,7 @@ import (
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox/delivery"
+	"github.com/guichet/guichet/retention"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
 	"github.com/guichet/guichet/webhook"
@@ -38,7 +39,8 @@ type gateway struct {
 	cases    *cases.Service
 	engine   *ussd.Engine
 	journal  *hotline.Journal
-	sms      *smsParts // nil unless built withSMS and an SMSC (or the demo's simulator) is there
+	purger   *retention.Purger // nil on the embedded default
+	sms      *smsParts         // nil unless built withSMS and an SMSC (or the demo's simulator) is there
 	// warnings are what /readyz says beside "ready": what runs but not as
 	// it should in production.
 	warnings []string
@@ -151,7 +153,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		})
 	}
 
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, warnings: warnings, close: closeAll}
+	purge, err := purger(cfg, st.retention, cat, log.With("comp", "retention"))
+	if err != nil {
+		return nil, err
+	}
+	if purge != nil {
+		metrics.RegisterRetention(m.Registry(), purge.Totals)
+	}
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll}
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
@@ -317,6 +326,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { whileHolding(jobs, hold("campaigns", "runner"), runner.Run, log) })
 	} else {
 		wg.Go(func() { runner.Run(jobs) })
+	}
+	if g.purger != nil {
+		// One gateway of the fleet purges: two would do the same work.
+		wg.Go(func() { whileHolding(jobs, g.stores.bindHold("retention", "purge"), g.purger.Run, log) })
 	}
 	if g.stores.webhooks != nil {
 		callbacks, err := callbackSender(cfg, g.stores.webhooks, log.With("comp", "callbacks"))
