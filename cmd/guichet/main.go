@@ -1,5 +1,5 @@
 // Command guichet is the gateway: serve, dial, menus check, menus graph,
-// menus import-xpdl, users add, apikey add, migrate, smsc, loadgen.
+// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen.
 // main only wires the parts together.
 package main
 
@@ -33,6 +33,8 @@ const usage = `guichet — USSD gateway to public services
                                       turn XPDL workflows into service files, with a report
   guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] < password
                                       add a hotline console account (PostgreSQL)
+  guichet citizen export PHONE | erase PHONE --yes [--database URL] [--redis URL] [--by NAME]
+                                      everything held about a number as JSON, or its erasure (audited)
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `
@@ -69,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return apikeyCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "users":
 		return usersCmd(ctx, args[1:], stdin, stdout, getenv)
+	case "citizen":
+		return citizenCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "menus":
 		return menusCmd(args[1:], stdout)
 	case "loadgen":
