@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/guichet/guichet/sms"
 )
@@ -184,6 +185,14 @@ func (c *checker) service(s *Service) {
 	}
 	for name, m := range s.Messages {
 		c.translated(f, s.Line, "messages."+name, m)
+	}
+	if r := s.Retention; r.Closed > 0 {
+		switch {
+		case len(c.cat.Closed(s.ID)) == 0:
+			c.add(f, r.Line, "retention.closed: the service has no closed status (one that moves nowhere) for it to count from")
+		case r.Closed < 30*24*time.Hour:
+			c.add(f, r.Line, "retention.closed: %d days is under 30, too soon for a citizen to come back about their case", r.Closed/(24*time.Hour))
+		}
 	}
 }
 

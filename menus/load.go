@@ -359,7 +359,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		return nil, r.problems()
 	}
 	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels",
-		"title", "start", "nodes", "statuses", "messages", "transliterate", "backend")
+		"title", "start", "nodes", "statuses", "messages", "transliterate", "backend", "retention")
 	s := &Service{
 		ID:       r.str(f["service"], "service"),
 		Category: r.str(f["category"], "category"),
@@ -437,6 +437,17 @@ func ParseService(file string, data []byte) (*Service, error) {
 			if _, ok := s.Messages[k]; !ok {
 				r.errorf(t.Content[i], "transliterate: %q is not one of the service's messages", k)
 			}
+		}
+	}
+	if rt := f["retention"]; rt != nil {
+		rf := r.fields(rt, "retention", "closed")
+		s.Retention.Line = rt.Line
+		if c := rf["closed"]; c != nil {
+			d, err := ParsePeriod(r.str(c, "retention.closed"))
+			if err != nil {
+				r.errorf(c, "retention.closed: %v", err)
+			}
+			s.Retention.Closed = d
 		}
 	}
 	if len(r.ps) > 0 {

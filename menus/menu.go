@@ -7,8 +7,12 @@
 package menus
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -100,6 +104,9 @@ type Service struct {
 	// Transliterate names the messages to spell in GSM-7 (ê → e) whatever
 	// the operator: 160 characters a part instead of UCS-2's 70.
 	Transliterate []string
+	// Retention is how long the service's data is kept (retention: in the
+	// file); zero values leave it to the gateway's defaults.
+	Retention Retention
 	// Backend, when set, is the ministry system that serves the service's
 	// operations instead of the native store (REST or SOAP). Its shape
 	// belongs to the connectors (adapters/backend), which decode it.
@@ -264,4 +271,55 @@ func (c *Catalogue) ServiceIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// Retention is how long a service's data is kept. Closed is the time a
+// case in a closed status (one that moves nowhere) keeps its applicant's
+// personal fields (phone, what they typed) before they are pseudonymised;
+// the case and its history stay. Zero: the gateway's default.
+type Retention struct {
+	Closed time.Duration
+	Line   int
+}
+
+// Closed lists the closed statuses of a service: those that move nowhere.
+func (c *Catalogue) Closed(service string) []string {
+	s := c.Services[service]
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for name, st := range s.Statuses {
+		if len(st.Next) == 0 {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParsePeriod reads a retention period: a number of days (90d), weeks (8w)
+// or years of 365 days (2y).
+func ParsePeriod(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 {
+		return 0, fmt.Errorf("%q is not a period such as 90d, 8w or 2y", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 || n > 100*366 {
+		return 0, fmt.Errorf("%q is not a period such as 90d, 8w or 2y", s)
+	}
+	day := 24 * time.Hour
+	switch s[len(s)-1] {
+	case 'd':
+		return time.Duration(n) * day, nil
+	case 'w':
+		return time.Duration(n) * 7 * day, nil
+	case 'y':
+		if n > 100 {
+			break
+		}
+		return time.Duration(n) * 365 * day, nil
+	}
+	return 0, fmt.Errorf("%q is not a period such as 90d, 8w or 2y", s)
 }

@@ -67,6 +67,18 @@ type Config struct {
 	Limit        int              // screen limit in septets (182)
 	Limits       map[string]int   // per operator
 	Now          func() time.Time // the clock (time.Now)
+	// Languages keeps callers' language choices for good, with the
+	// citizen's other data (postgres.Cases); the Store is then only their
+	// cache, so that a Redis restarted empty asks no caller again. nil:
+	// the Store alone keeps them, for LangTTL.
+	Languages Languages
+}
+
+// Languages is where callers' language choices are kept for good.
+type Languages interface {
+	// Language returns phone's choice, "" when it never chose.
+	Language(ctx context.Context, phone string) (string, error)
+	SetLanguage(ctx context.Context, phone, lang string) error
 }
 
 func (c *Config) defaults() {
@@ -140,8 +152,17 @@ func sessionKey(slot, phone string) string {
 }
 func langKey(phone string) string { return "l:" + phone }
 
-// LangTTL is how long a caller's language choice is remembered.
+// LangTTL is how long a caller's language choice is remembered in the
+// Store when it is the only place that keeps it.
 const LangTTL = 365 * 24 * time.Hour
+
+// How long the Store caches a choice kept in Config.Languages, and the
+// fact that a caller never chose (so that each of their hops does not ask
+// the database again).
+const (
+	langCacheTTL = 30 * 24 * time.Hour
+	noLangTTL    = time.Hour
+)
 
 var errUnchanged = errors.New("session unchanged")
 
@@ -196,7 +217,7 @@ func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
 
 func (e *Engine) apply(ctx context.Context, ph string, fx effects) {
 	if fx.lang != "" {
-		if err := e.store.Set(ctx, langKey(ph), []byte(fx.lang), LangTTL); err != nil {
+		if err := e.remember(ctx, ph, fx.lang); err != nil {
 			e.log.Warn("could not remember a language", "phone", phone.Mask(ph), "err", err)
 		}
 	}
@@ -291,8 +312,8 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		s = &session{Vars: map[string]string{}}
 		if prev != nil {
 			s.Lang = prev.Lang
-		} else if b, err := e.store.Get(ctx, langKey(req.Phone)); err == nil {
-			s.Lang = string(b)
+		} else {
+			s.Lang = e.lookup(ctx, budget, req.Phone)
 		}
 		if !contains(menus.Languages, s.Lang) {
 			s.Lang = ""
@@ -377,11 +398,7 @@ func (e *Engine) limit(operator string) int {
 
 // Language returns the language a caller chose ("" when never asked).
 func (e *Engine) Language(ctx context.Context, phone string) string {
-	b, err := e.store.Get(ctx, langKey(phone))
-	if err != nil || !contains(menus.Languages, string(b)) {
-		return ""
-	}
-	return string(b)
+	return e.lookup(ctx, ctx, phone)
 }
 
 // SetLanguage remembers a caller's language, as choosing it on the menu
@@ -390,8 +407,50 @@ func (e *Engine) SetLanguage(ctx context.Context, phone, lang string) error {
 	if !contains(menus.Languages, lang) {
 		return guichet.Errorf(guichet.EINVALID, "unknown language %q", lang)
 	}
-	if err := e.store.Set(ctx, langKey(phone), []byte(lang), LangTTL); err != nil {
+	if err := e.remember(ctx, phone, lang); err != nil {
 		return fmt.Errorf("remembering a language: %w", err)
 	}
 	return nil
+}
+
+// lookup returns phone's language from the Store's cache or, when the
+// cache has not heard of it, from Config.Languages (asked within budget),
+// caching what it says; "" when the caller never chose or it could not
+// be told.
+func (e *Engine) lookup(ctx, budget context.Context, ph string) string {
+	b, err := e.store.Get(ctx, langKey(ph))
+	if err == nil || e.cfg.Languages == nil {
+		if err != nil || !contains(menus.Languages, string(b)) {
+			return ""
+		}
+		return string(b)
+	}
+	l, err := e.cfg.Languages.Language(budget, ph)
+	if err != nil {
+		e.log.Warn("could not read a caller's language", "phone", phone.Mask(ph), "err", err)
+		return ""
+	}
+	if !contains(menus.Languages, l) {
+		l = ""
+	}
+	ttl := langCacheTTL
+	if l == "" {
+		ttl = noLangTTL
+	}
+	if err := e.store.Set(ctx, langKey(ph), []byte(l), ttl); err != nil {
+		e.log.Warn("could not cache a caller's language", "phone", phone.Mask(ph), "err", err)
+	}
+	return l
+}
+
+// remember keeps phone's choice: in Config.Languages first, then in the
+// Store's cache, or in the Store alone without Config.Languages.
+func (e *Engine) remember(ctx context.Context, ph, lang string) error {
+	if e.cfg.Languages == nil {
+		return e.store.Set(ctx, langKey(ph), []byte(lang), LangTTL)
+	}
+	if err := e.cfg.Languages.SetLanguage(ctx, ph, lang); err != nil {
+		return err
+	}
+	return e.store.Set(ctx, langKey(ph), []byte(lang), langCacheTTL)
 }

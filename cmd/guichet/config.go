@@ -50,6 +50,9 @@ type Config struct {
 	// Limits bound what one number does an hour, across the fleet.
 	Limits LimitsConfig `yaml:"limits"`
 
+	// Retention says how long citizens' data is kept (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
+
 	// Demo runs the gateway as a demonstration: the demo USSD operator,
 	// which takes no credential, at /ussd/demo (when no operators: are
 	// configured), and an SMSC simulator in the process with its play area
@@ -450,6 +453,9 @@ func (c Config) validate() error {
 	}
 	if c.Hotline.OneTimeFor < 0 {
 		errs = append(errs, fmt.Sprintf("hotline.one_time_for %v is negative", c.Hotline.OneTimeFor))
+	}
+	if _, err := c.Retention.policy(); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
 		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))

@@ -1,5 +1,5 @@
 // Command guichet is the gateway: serve, dial, menus check, menus graph,
-// menus import-xpdl, users add, apikey add, migrate, smsc, loadgen.
+// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen.
 // main only wires the parts together.
 package main
 
@@ -35,6 +35,8 @@ const usage = `guichet — USSD gateway to public services
                                       add a hotline console account (PostgreSQL); the first: admin --role admin
   guichet users password NAME [--one-time-for D] < password
                                       set an account's password and end its sessions (PostgreSQL)
+  guichet citizen export PHONE | erase PHONE --yes [--database URL] [--redis URL] [--by NAME]
+                                      everything held about a number as JSON, or its erasure (audited)
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return apikeyCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "users":
 		return usersCmd(ctx, args[1:], stdin, stdout, getenv)
+	case "citizen":
+		return citizenCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "menus":
 		return menusCmd(args[1:], stdout)
 	case "loadgen":

@@ -358,6 +358,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"policy of an unknown status", "smpp: {policy: {ESME_RNOSUCH: retry}}", `"ESME_RNOSUCH" is no SMPP status`},
 		{"policy of no action", "smpp: {policy: {ESME_RSYSERR: later}}", `ESME_RSYSERR: "later" is no action`},
 		{"policy of success", "smpp: {policy: {0x00: fail}}", "0x00 is success"},
+		{"retention not a period", "retention: {journal: 3 months}", `retention.journal: "3 months" is not a period`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

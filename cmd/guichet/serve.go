@@ -27,6 +27,7 @@ import (
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox/delivery"
+	"github.com/guichet/guichet/retention"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
 	"github.com/guichet/guichet/webhook"
@@ -40,7 +41,8 @@ type gateway struct {
 	cases    *cases.Service
 	engine   *ussd.Engine
 	journal  *hotline.Journal
-	sms      *smsParts // nil unless built withSMS and an SMSC (or the demo's simulator) is there
+	purger   *retention.Purger // nil on the embedded default
+	sms      *smsParts         // nil unless built withSMS and an SMSC (or the demo's simulator) is there
 	// warnings are what /readyz says beside "ready": what runs but not as
 	// it should in production.
 	warnings []string
@@ -140,7 +142,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	ec := cfg.Engine
 	engine := ussd.NewEngine(cat, sess, adapters.Router{Native: service, Services: conns}, journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
-		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock,
+		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
 	}, log.With("comp", "ussd"))
 
 	var sp *smsParts
@@ -162,7 +164,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		})
 	}
 
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, sms: sp, warnings: warnings, close: closeAll,
+	purge, err := purger(cfg, st.retention, cat, log.With("comp", "retention"))
+	if err != nil {
+		return nil, err
+	}
+	if purge != nil {
+		metrics.RegisterRetention(m.Registry(), purge.Totals)
+	}
+	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
 		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
@@ -345,6 +354,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { whileHolding(jobs, hold("campaigns", "runner"), runner.Run, log) })
 	} else {
 		wg.Go(func() { runner.Run(jobs) })
+	}
+	if g.purger != nil {
+		// One gateway of the fleet purges: two would do the same work.
+		wg.Go(func() { whileHolding(jobs, g.stores.bindHold("retention", "purge"), g.purger.Run, log) })
 	}
 	if g.callbacks != nil {
 		wg.Go(func() { g.callbacks.Run(jobs) })

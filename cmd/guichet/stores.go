@@ -18,6 +18,7 @@ import (
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/retention"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/staff"
 	"github.com/guichet/guichet/ussd"
@@ -79,6 +80,13 @@ type stores struct {
 	webhooks  webhook.Store
 	callbacks api.Callbacks
 	campaigns campaigns.Store
+	// languages keeps callers' language choices for good (PostgreSQL),
+	// the session store caching them; nil on the embedded default, whose
+	// session store is the only place (nothing outlives the process).
+	languages ussd.Languages
+	// retention purges what is kept past its time (PostgreSQL); nil on
+	// the embedded default.
+	retention retention.Store
 	// bindHold shares each operator's binds among the gateways of a
 	// fleet (PostgreSQL); nil on the embedded default: this process alone.
 	bindHold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)
@@ -154,5 +162,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), bindHold: db.BindHold, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, retention: db.Retention(), bindHold: db.BindHold, close: pool.Close}, nil
 }

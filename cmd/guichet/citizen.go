@@ -1,0 +1,86 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/guichet/guichet/phone"
+	"github.com/guichet/guichet/postgres"
+	"github.com/guichet/guichet/ussd"
+)
+
+// citizenCmd is `guichet citizen export|erase PHONE`: everything held
+// about a number as JSON, or its erasure (what the law requires to keep
+// stays, pseudonymised), each recorded in the audit log under --by.
+func citizenCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, now func() time.Time) error {
+	const usage = "usage: guichet citizen export PHONE | erase PHONE --yes  [--database URL] [--redis URL] [--redis-prefix P] [--by NAME]"
+	if len(args) < 2 || args[0] != "export" && args[0] != "erase" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("citizen "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
+	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis `URL` whose cached language and session of the number an erasure deletes (default: $REDIS_URL)")
+	prefix := fs.String("redis-prefix", sessionPrefix, "the gateway's key `prefix` in Redis (redis_prefix)")
+	by := fs.String("by", "cli:"+cmp.Or(getenv("USER"), "unknown"), "who asks, for the audit log")
+	yes := fs.Bool("yes", false, "erase: yes, erase this number's personal data")
+	if err := fs.Parse(args[2:]); err != nil {
+		return fmt.Errorf("%w\n%s", err, usage)
+	}
+	ph, err := phone.Normalize(args[1], "CM")
+	if err != nil {
+		return fmt.Errorf("%s is not a phone number", phone.Mask(args[1]))
+	}
+	if *dbURL == "" {
+		return errors.New("citizen needs a database (--database or DATABASE_URL): the embedded default keeps nothing past its process")
+	}
+	if args[0] == "erase" && !*yes {
+		return errors.New("erase removes the personal data of " + phone.Mask(ph) + " for good: add --yes")
+	}
+	pool, err := postgres.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	db := postgres.New(pool)
+	db.Now = now
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if args[0] == "export" {
+		r, err := db.Citizens().Export(ctx, ph, *by)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(r)
+	}
+	e, err := db.Citizens().Erase(ctx, ph, *by)
+	if err != nil {
+		return err
+	}
+	if *redisURL != "" {
+		if err := forgetCached(ctx, *redisURL, *prefix, ph); err != nil {
+			return fmt.Errorf("erased in the database (%s), but the cache in Redis still holds the number's language: %w", e.Pseudonym, err)
+		}
+	}
+	return enc.Encode(e)
+}
+
+// forgetCached deletes what the session store caches about ph: its
+// language and its session.
+func forgetCached(ctx context.Context, url, prefix, ph string) error {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return fmt.Errorf("parsing the Redis URL: %w", err)
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+	return client.Del(ctx, prefix+ussd.LanguageKey(ph), prefix+ussd.SessionKey(ph)).Err()
+}
