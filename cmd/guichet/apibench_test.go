@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,6 +94,9 @@ smpp:
 		if err != nil {
 			return err
 		}
+		// Read to its end, as Kannel's client does, so that the
+		// connection is kept for the next request.
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
 			return fmt.Errorf("POST /api/v1/messages: %s", resp.Status)
