@@ -172,13 +172,6 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
 }
 
-// notifyStore is what notify needs: the opt-outs of the case store, the
-// outbox to write in.
-type notifyStore struct {
-	optOutStore
-	outboxStore
-}
-
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
 // binds' status and the embedded simulator's play area.
@@ -196,7 +189,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		io.WriteString(w, "ready\n")
 	})
 	r.Handle("/metrics", m.Handler())
-	sender := &notify.Sender{Catalogue: cat, Store: notifyStore{g.stores.optOuts, g.stores.outbox}, Languages: g.engine,
+	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
 	allow, err := cfg.API.allow()
 	if err != nil {
