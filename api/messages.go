@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/webhook"
@@ -110,6 +111,17 @@ func (s *Server) sendMessages(w http.ResponseWriter, r *http.Request) {
 	a, body, err := s.Notify.Send(r.Context(), k.Owner, k.ID, idem, nr)
 	if err != nil {
 		giveBack(len(nr.To))
+		if guichet.ErrorCode(err) == guichet.EUNAUTHORIZED {
+			// Revoked or expired since it was cached: say which.
+			hash := r.Context().Value(ownerKey{}).(authed).hash
+			s.keys.forget(hash)
+			if k2, _, ferr := s.findKey(r, hash, false, s.now()); ferr != nil {
+				s.refuseKey(w, r, k2, ferr)
+				return
+			}
+			s.refuseKey(w, r, k, err)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}

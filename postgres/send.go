@@ -218,22 +218,29 @@ func (db *DB) sendAll(ctx context.Context, sends []send) ([]sent, error) {
 	slices.SortFunc(claimed, func(a, b int) int { return strings.Compare(sends[a].once, sends[b].once) })
 	for _, i := range claimed {
 		sd := sends[i]
-		b.Queue(`WITH k AS (INSERT INTO once_results (op, key, result, at) VALUES ('api.messages', $1, 'null', $2)
-				ON CONFLICT DO NOTHING RETURNING 1)
-			SELECT EXISTS (SELECT 1 FROM k), coalesce((SELECT result::text FROM once_results WHERE op = 'api.messages' AND key = $1), '')`,
-			sd.once, now)
+		// A request sent before is answered again only while its API key
+		// is in force: a revoked key's retry is refused too.
+		b.Queue(`WITH ok AS (SELECT $3 = '' OR EXISTS (SELECT 1 FROM api_keys
+					WHERE id = $3 AND revoked IS NULL AND (expires IS NULL OR expires > $4)) AS ok),
+				k AS (INSERT INTO once_results (op, key, result, at) SELECT 'api.messages', $1, 'null', $2 WHERE (SELECT ok FROM ok)
+					ON CONFLICT DO NOTHING RETURNING 1)
+			SELECT (SELECT ok FROM ok), EXISTS (SELECT 1 FROM k), coalesce((SELECT result::text FROM once_results WHERE op = 'api.messages' AND key = $1), '')`,
+			sd.once, now, sd.s.KeyID, sd.s.Created)
 	}
 	if len(claimed) > 0 {
 		br := tx.SendBatch(ctx, b)
 		for _, i := range claimed {
-			var isNew bool
+			var inForce, isNew bool
 			var was string
-			if err := br.QueryRow().Scan(&isNew, &was); err != nil {
+			if err := br.QueryRow().Scan(&inForce, &isNew, &was); err != nil {
 				br.Close()
 				return nil, fmt.Errorf("postgres: claiming an idempotency key: %w", err)
 			}
 			fresh[i] = isNew
-			if !isNew {
+			switch {
+			case !inForce:
+				out[i].err = refusedKey
+			case !isNew:
 				out[i].body = []byte(was)
 			}
 		}
@@ -244,7 +251,7 @@ func (db *DB) sendAll(ctx context.Context, sends []send) ([]sent, error) {
 		// began: its insert waited for that one's commit, but the
 		// statement's snapshot predates it. Read the answer again.
 		for _, i := range claimed {
-			if fresh[i] || (len(out[i].body) > 0 && string(out[i].body) != "null") {
+			if fresh[i] || out[i].err != nil || (len(out[i].body) > 0 && string(out[i].body) != "null") {
 				continue
 			}
 			var was string

@@ -141,7 +141,7 @@ func TestSendOnceKeyInForce(t *testing.T) {
 	keys, out := db.Keys(), db.Outbox()
 	now := time.Now()
 	ids := map[string]string{}
-	for _, name := range []string{"good", "revoked", "expired"} {
+	for _, name := range []string{"good", "revoked", "expired", "later"} {
 		k := apikey.Key{Owner: "health", Created: now.Add(-time.Hour)}
 		if name == "expired" {
 			k.Expires = now.Add(-time.Minute)
@@ -175,6 +175,18 @@ func TestSendOnceKeyInForce(t *testing.T) {
 			t.Errorf("%s key's request again with a good key: %v", name, err)
 		}
 	}
+	// A request sent before, its key revoked since: its retry is refused,
+	// not answered again.
+	snd := outbox.Send{To: []string{"+237699000202"}, Default: "fr", Body: texts(), Owner: "health", KeyID: ids["later"], Created: now}
+	if _, err := out.SendOnce(ctx, "health", "idem-later", snd, answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.RevokeAPIKey(ctx, ids["later"], now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.SendOnce(ctx, "health", "idem-later", snd, answer); guichet.ErrorCode(err) != guichet.EUNAUTHORIZED {
+		t.Errorf("a revoked key's retry: %v, want EUNAUTHORIZED", err)
+	}
 	msgs, err := out.OwnMessages(ctx, "health", nil, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +195,7 @@ func TestSendOnceKeyInForce(t *testing.T) {
 	for _, m := range msgs {
 		by = append(by, m.KeyID)
 	}
-	if want := []string{ids["good"], ids["good"], ids["good"]}; !slices.Equal(by, want) {
+	if want := []string{ids["good"], ids["good"], ids["good"], ids["later"]}; !slices.Equal(by, want) {
 		t.Errorf("messages of keys %v, want %v", by, want)
 	}
 }
