@@ -277,6 +277,11 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 	forms := map[string]form{}
 	for _, lang := range []string{"fr", "en"} {
 		body, translit := s.text(r, lang)
+		send.Body[lang], send.Transliterate = body, translit
+		if lang == "en" && body == send.Body["fr"] { // a text in one language only
+			forms[lang] = forms["fr"]
+			continue
+		}
 		enc, err := sms.Encode(body, sms.Options{MaxParts: MaxParts, Transliterate: translit})
 		if err != nil { // checked: cannot happen
 			return Answer{}, nil, err
@@ -285,7 +290,7 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 		if enc.DataCoding == sms.CodingUCS2 {
 			alphabet = "UCS-2"
 		}
-		send.Body[lang], send.Transliterate, forms[lang] = body, translit, form{len(enc.Parts), alphabet}
+		forms[lang] = form{len(enc.Parts), alphabet}
 	}
 	for i, t := range targets {
 		send.To[i] = t.to

@@ -68,10 +68,10 @@ func (s *Outbox) SendOnce(ctx context.Context, owner, key string, snd outbox.Sen
 // each number looked up (STOP, its latest case's language), each send's
 // key checked, the messages inserted in order. $1–$3 are the numbers of
 // every send, the language known for each and its send (from 1); $4–$12
-// each send's fields. It answers rows (what, n, opted out, language):
+// each send's fields. It answers rows (what, n, opted out, language, ids):
 // what 0 for each number of a send written (n its place in $1, from 1),
-// 1 for each message written (n its id), 2 for each send refused for its
-// key (n its place, from 1).
+// 1 once, the ids of the messages written in ids, 2 for each send refused
+// for its key (n its place, from 1).
 const writeSends = `WITH s AS (
 		SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[],
 				$11::boolean[], $12::boolean[])
@@ -94,9 +94,9 @@ const writeSends = `WITH s AS (
 		ORDER BY r.n
 		RETURNING id
 	)
-	SELECT 0, r.n, r.out, r.lang FROM r
-	UNION ALL SELECT 1, w.id, false, '' FROM w
-	UNION ALL SELECT 2, refused.i, false, '' FROM refused`
+	SELECT 0, r.n, r.out, r.lang, NULL::bigint[] FROM r
+	UNION ALL SELECT 1, 0, false, '', array(SELECT id FROM w)
+	UNION ALL SELECT 2, refused.i, false, '', NULL FROM refused`
 
 // sendArgs are writeSends' arguments for sends.
 func sendArgs(sends []outbox.Send) []any {
@@ -137,12 +137,12 @@ func placeSends(ctx context.Context, q querier, sends []outbox.Send) ([][]outbox
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
+	var ids, got []int64
 	var what int32
 	var n int64
 	var optedOut bool
 	var lang string
-	_, err = pgx.ForEachRow(rows, []any{&what, &n, &optedOut, &lang}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&what, &n, &optedOut, &lang, &got}, func() error {
 		switch what {
 		case 0:
 			i := owner[n-1]
@@ -155,7 +155,7 @@ func placeSends(ctx context.Context, q querier, sends []outbox.Send) ([][]outbox
 				p.Lang = ""
 			}
 		case 1:
-			ids = append(ids, n)
+			ids = append(ids, got...)
 		case 2:
 			out[n-1] = nil
 		}
