@@ -30,6 +30,7 @@ type sessionStore interface {
 	ussd.Store
 	Delete(ctx context.Context, key string) error
 	Ping(ctx context.Context) error
+	api.Counter
 }
 
 // openSessions opens the session store: Redis when configured, memory
