@@ -56,10 +56,12 @@ type SendTemplate struct {
 type numbers []string
 
 func (n *numbers) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*n = []string{one}
-		return nil
+	if len(b) == 0 || b[0] != '[' { // a list is not tried as a string first
+		var one string
+		if err := json.Unmarshal(b, &one); err == nil {
+			*n = []string{one}
+			return nil
+		}
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
