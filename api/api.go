@@ -161,9 +161,55 @@ func (s *Server) authenticate(cached bool) func(http.Handler) http.Handler {
 					s.keys.touched(hash, now)
 				}
 			}
+			if fromCache {
+				// An answer other than a success or a 401 is given only
+				// once the key is known to be in force still: a revoked
+				// key's bad request hears 401, as it would have.
+				orig := w
+				w = &confirming{ResponseWriter: orig, confirm: func() bool {
+					if k, _, err := s.findKey(r, hash, false, now); err != nil {
+						s.keys.forget(hash)
+						orig.Header().Del("Retry-After")
+						s.refuseKey(orig, r, k, err)
+						return true
+					}
+					return false
+				}}
+			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, authed{k, hash})))
 		})
 	}
+}
+
+// confirming is the answer to a request whose key came from the cache:
+// before an error other than 401 goes out, confirm looks the key up, and
+// answers 401 instead (true) if it is no longer in force.
+type confirming struct {
+	http.ResponseWriter
+	confirm       func() bool
+	wrote, refuse bool
+}
+
+func (c *confirming) WriteHeader(code int) {
+	if c.wrote {
+		return
+	}
+	c.wrote = true
+	if code >= 400 && code != http.StatusUnauthorized && c.confirm() {
+		c.refuse = true
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *confirming) Write(b []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	if c.refuse {
+		return len(b), nil // the 401 was written instead
+	}
+	return c.ResponseWriter.Write(b)
 }
 
 // findKey returns the key of hash if it is in force at now, from the

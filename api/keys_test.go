@@ -107,4 +107,31 @@ func TestKeyCache(t *testing.T) {
 	if got := n.sends.Load(); got != 4 {
 		t.Errorf("%d sends went through, want 4", got)
 	}
+	// Cached again, then revoked: a bad request hears 401 too, not 400.
+	if err := keys.AddAPIKey(t.Context(), apikey.Key{Owner: "civil-status", Created: now.Add(-time.Hour), PerSecond: 100}, apikey.Hash("k2")); err != nil {
+		t.Fatal(err)
+	}
+	n.hash = apikey.Hash("k2")
+	do2 := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer k2")
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return w
+	}
+	if w := do2(`{"to": "677100001", "text": {"fr": "Bonjour"}}`); w.Code != http.StatusAccepted {
+		t.Fatalf("k2: %d %s", w.Code, w.Body)
+	}
+	if w := do2(`{"to": "677100001", "nope": 1}`); w.Code != http.StatusBadRequest {
+		t.Errorf("k2 in force, an unknown field: %d %s; want 400", w.Code, w.Body)
+	}
+	if err := keys.RevokeAPIKey(t.Context(), apikey.ID(apikey.Hash("k2")), now); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"to": `, `{"to": "677100001", "nope": 1}`} {
+		if w := do2(body); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "revoked") {
+			t.Errorf("revoked k2, a bad request %s: %d %s; want 401, revoked", body, w.Code, w.Body)
+		}
+	}
 }

@@ -17,7 +17,8 @@ import (
 // key revoked by one process (guichet apikey revoke) is refused at once
 // by two gateways that had just used it: each send's statement asks
 // whether its key is still in force. Neither writes a message for it, a
-// retry of a request it sent before included; a key that expires while
+// retry of a request it sent before included, nor answers its bad request
+// other than 401; a key that expires while
 // cached is refused on time; a revoked key over its requests a second is
 // told it was revoked, not to wait.
 func TestRevokedKeyRefusedAtOnceByTheFleet(t *testing.T) {
@@ -81,6 +82,9 @@ func TestRevokedKeyRefusedAtOnceByTheFleet(t *testing.T) {
 			if code, body := send(base, "revoked", idem); code != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
 				t.Errorf("gateway %d, the revoked key's request %q: %d %s; want 401, revoked", i, idem, code, body)
 			}
+		}
+		if code, body := apiCall(t, "POST", base+"/api/v1/messages", secrets["revoked"], `{"to": `); code != http.StatusUnauthorized {
+			t.Errorf("gateway %d, the revoked key's malformed request: %d %s; want 401", i, code, body)
 		}
 		if code, body := send(base, "slow", "again"); code != http.StatusUnauthorized || !strings.Contains(body, "revoked") {
 			t.Errorf("gateway %d, the revoked key over its rate: %d %s; want 401, revoked", i, code, body)
