@@ -62,11 +62,18 @@ type Server struct {
 	// Counts keeps each key's requests of the second and messages of the
 	// day, shared by the fleet (the session store); nil: this process's.
 	Counts Counter
-	Log    *slog.Logger
-	Now    func() time.Time // nil: time.Now
+	// CacheKeys lets POST /api/v1/messages trust a key it saw less than
+	// a minute ago instead of looking it up: only where Notify's store
+	// refuses (EUNAUTHORIZED), in the transaction that would write them,
+	// the messages of a key revoked or expired (PostgreSQL), so that a key
+	// revoked on one gateway is refused at once by every one.
+	CacheKeys bool
+	Log       *slog.Logger
+	Now       func() time.Time // nil: time.Now
 
 	localOnce sync.Once
 	local     Counter // Counts when none is given: this Server's own
+	keys      keyCache
 }
 
 // OpenAPI is the OpenAPI 3.1 document of the API, served at
@@ -89,12 +96,12 @@ func (s *Server) Routes(r chi.Router) {
 		w.Write(OpenAPI)
 	})
 	r.Get("/api/v1/services", s.services)
+	r.With(s.authenticate(s.CacheKeys)).Post("/api/v1/messages", s.sendMessages)
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate(false))
 		r.Get("/api/v1/cases", s.listCases)
 		r.Get("/api/v1/cases/{ref}", s.getCase)
 		r.Post("/api/v1/cases/{ref}/events", s.moveCase)
-		r.Post("/api/v1/messages", s.sendMessages)
 		r.Get("/api/v1/messages", s.listMessages)
 		r.Get("/api/v1/messages/{id}", s.getMessage)
 		r.Get("/api/v1/callback", s.getCallback)
@@ -109,47 +116,144 @@ func (s *Server) Routes(r chi.Router) {
 
 type ownerKey struct{}
 
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("X-Api-Key")
-		if a := r.Header.Get("Authorization"); key == "" && len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
-			key = strings.TrimSpace(a[7:])
-		}
-		if key == "" {
-			writeProblem(w, r, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
-			return
-		}
-		k, err := s.Keys.APIKey(r.Context(), apikey.Hash(key))
-		if err != nil {
-			if guichet.ErrorCode(err) != guichet.ENOTFOUND {
-				s.fail(w, r, err)
+// authed is the key a request came with, and its hash.
+type authed struct {
+	key  apikey.Key
+	hash []byte
+}
+
+// authenticate finds the request's key (in the cache when cached) and
+// refuses the request without one in force, or over its requests a
+// second.
+func (s *Server) authenticate(cached bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := r.Header.Get("X-Api-Key")
+			if a := r.Header.Get("Authorization"); key == "" && len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+				key = strings.TrimSpace(a[7:])
+			}
+			if key == "" {
+				writeProblem(w, r, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 				return
 			}
-			s.Log.Warn("refused an unknown API key", "remote", r.RemoteAddr, "path", r.URL.Path)
-			writeProblem(w, r, http.StatusUnauthorized, "unknown API key")
-			return
-		}
-		now := s.now()
-		if err := k.Usable(now); err != nil {
-			s.Log.Warn("refused an API key", "key_id", k.ID, "owner", k.Owner, "path", r.URL.Path, "err", err)
-			writeError(w, r, err)
-			return
-		}
-		if ok, err := s.limitRate(r.Context(), k, now); err != nil {
-			s.fail(w, r, err)
-			return
-		} else if !ok {
-			w.Header().Set("Retry-After", "1")
-			writeProblem(w, r, http.StatusTooManyRequests, "over this key's requests a second: try again in a second")
-			return
-		}
-		if now.Sub(k.LastUsed) >= apikey.TouchEvery {
-			if err := s.Keys.TouchAPIKey(r.Context(), k.ID, now); err != nil {
-				s.Log.Warn("recording the use of an API key", "key_id", k.ID, "err", err) // the request goes on
+			now := s.now()
+			hash := apikey.Hash(key)
+			k, fromCache, err := s.findKey(r, hash, cached, now)
+			if err != nil {
+				s.refuseKey(w, r, k, err)
+				return
 			}
+			if ok, err := s.limitRate(r.Context(), k, now); err != nil {
+				s.fail(w, r, err)
+				return
+			} else if !ok {
+				if fromCache { // a key refused is refused for what it is first
+					if k, _, err := s.findKey(r, hash, false, now); err != nil {
+						s.keys.forget(hash)
+						s.refuseKey(w, r, k, err)
+						return
+					}
+				}
+				w.Header().Set("Retry-After", "1")
+				writeProblem(w, r, http.StatusTooManyRequests, "over this key's requests a second: try again in a second")
+				return
+			}
+			if now.Sub(k.LastUsed) >= apikey.TouchEvery {
+				if err := s.Keys.TouchAPIKey(r.Context(), k.ID, now); err != nil {
+					s.Log.Warn("recording the use of an API key", "key_id", k.ID, "err", err) // the request goes on
+				} else if cached {
+					s.keys.touched(hash, now)
+				}
+			}
+			if fromCache {
+				// An answer other than a success or a 401 is given only
+				// once the key is known to be in force still: a revoked
+				// key's bad request hears 401, as it would have.
+				orig := w
+				w = &confirming{ResponseWriter: orig, confirm: func() bool {
+					if k, _, err := s.findKey(r, hash, false, now); err != nil {
+						s.keys.forget(hash)
+						orig.Header().Del("Retry-After")
+						s.refuseKey(orig, r, k, err)
+						return true
+					}
+					return false
+				}}
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, authed{k, hash})))
+		})
+	}
+}
+
+// confirming is the answer to a request whose key came from the cache:
+// before an error other than 401 goes out, confirm looks the key up, and
+// answers 401 instead (true) if it is no longer in force.
+type confirming struct {
+	http.ResponseWriter
+	confirm       func() bool
+	wrote, refuse bool
+}
+
+func (c *confirming) WriteHeader(code int) {
+	if c.wrote {
+		return
+	}
+	c.wrote = true
+	if code >= 400 && code != http.StatusUnauthorized && c.confirm() {
+		c.refuse = true
+		return
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *confirming) Write(b []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	if c.refuse {
+		return len(b), nil // the 401 was written instead
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+// findKey returns the key of hash if it is in force at now, from the
+// cache when cached and it is there (and whether it was), else from the
+// store (then cached when cached).
+func (s *Server) findKey(r *http.Request, hash []byte, cached bool, now time.Time) (apikey.Key, bool, error) {
+	if cached {
+		if k, ok := s.keys.get(hash, now); ok {
+			if err := k.Usable(now); err != nil {
+				s.keys.forget(hash)
+				return k, true, err
+			}
+			return k, true, nil
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, k)))
-	})
+	}
+	k, err := s.Keys.APIKey(r.Context(), hash)
+	if err != nil {
+		return k, false, err
+	}
+	if err := k.Usable(now); err != nil {
+		return k, false, err
+	}
+	if cached {
+		s.keys.put(hash, k, now)
+	}
+	return k, false, nil
+}
+
+// refuseKey answers a request whose key k findKey refused.
+func (s *Server) refuseKey(w http.ResponseWriter, r *http.Request, k apikey.Key, err error) {
+	switch guichet.ErrorCode(err) {
+	case guichet.ENOTFOUND:
+		s.Log.Warn("refused an unknown API key", "remote", r.RemoteAddr, "path", r.URL.Path)
+		writeProblem(w, r, http.StatusUnauthorized, "unknown API key")
+	case guichet.EUNAUTHORIZED:
+		s.Log.Warn("refused an API key", "key_id", k.ID, "owner", k.Owner, "path", r.URL.Path, "err", err)
+		writeError(w, r, err)
+	default:
+		s.fail(w, r, err)
+	}
 }
 
 func (s *Server) now() time.Time {
@@ -160,7 +264,7 @@ func (s *Server) now() time.Time {
 }
 
 // apiKey is the API key the request came with, authenticated.
-func apiKey(r *http.Request) apikey.Key { return r.Context().Value(ownerKey{}).(apikey.Key) }
+func apiKey(r *http.Request) apikey.Key { return r.Context().Value(ownerKey{}).(authed).key }
 
 // owner is the administration the request acts for.
 func owner(r *http.Request) string { return apiKey(r).Owner }

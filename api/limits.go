@@ -14,9 +14,12 @@ import (
 )
 
 // Counter counts under keys with a time to live, for the whole fleet
-// (sessions.Store: Redis in a fleet).
+// (sessions.Store: Redis in a fleet), in one step: requests counted at
+// once never retry (Redis: INCRBY).
 type Counter interface {
-	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
+	// Add adds n to the count under key (absent: 0) and returns it; a
+	// count lives ttl from its first add.
+	Add(ctx context.Context, key string, n int64, ttl time.Duration) (int64, error)
 }
 
 func (s *Server) counts() Counter {
@@ -30,16 +33,11 @@ func (s *Server) counts() Counter {
 // add adds n to the counter under key and returns its value: a window
 // count that lives ttl.
 func (s *Server) add(ctx context.Context, key string, ttl time.Duration, n int) (int, error) {
-	var v int
-	_, err := s.counts().Update(ctx, key, ttl, func(old []byte) ([]byte, error) {
-		v, _ = strconv.Atoi(string(old))
-		v += n
-		return []byte(strconv.Itoa(v)), nil
-	})
+	v, err := s.counts().Add(ctx, key, int64(n), ttl)
 	if err != nil {
 		return 0, fmt.Errorf("api: counting a key's use: %w", err)
 	}
-	return v, nil
+	return int(v), nil
 }
 
 // limitRate counts a request of k in the current second: false once the
@@ -70,8 +68,14 @@ type KeysByID interface {
 // so that a key's sends and its campaigns share its day, for the fleet.
 type Days struct {
 	Keys   KeysByID
-	Counts Counter
+	Counts DayCounts
 	Now    func() time.Time // nil: time.Now
+}
+
+// DayCounts is where Days reads and takes a key's day, under the keys
+// (and in the decimal form) Counter's Add writes: the session store.
+type DayCounts interface {
+	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
 }
 
 func (d *Days) now() time.Time {

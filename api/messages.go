@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/webhook"
@@ -55,10 +56,12 @@ type SendTemplate struct {
 type numbers []string
 
 func (n *numbers) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*n = []string{one}
-		return nil
+	if len(b) == 0 || b[0] != '[' { // a list is not tried as a string first
+		var one string
+		if err := json.Unmarshal(b, &one); err == nil {
+			*n = []string{one}
+			return nil
+		}
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
@@ -110,6 +113,17 @@ func (s *Server) sendMessages(w http.ResponseWriter, r *http.Request) {
 	a, body, err := s.Notify.Send(r.Context(), k.Owner, k.ID, idem, nr)
 	if err != nil {
 		giveBack(len(nr.To))
+		if guichet.ErrorCode(err) == guichet.EUNAUTHORIZED {
+			// Revoked or expired since it was cached: say which.
+			hash := r.Context().Value(ownerKey{}).(authed).hash
+			s.keys.forget(hash)
+			if k2, _, ferr := s.findKey(r, hash, false, s.now()); ferr != nil {
+				s.refuseKey(w, r, k2, ferr)
+				return
+			}
+			s.refuseKey(w, r, k, err)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}

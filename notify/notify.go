@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,16 +76,54 @@ type Answer struct {
 	Replayed bool `json:"-"`
 }
 
-// Store is where the messages go and what it knows of the numbers.
+// Store is where the messages go, and what knows the citizens.
 type Store interface {
-	// Citizens returns, in one look, those of phones that sent STOP and
-	// the language of the latest case of those that opened one.
-	Citizens(ctx context.Context, phones []string) (optedOut map[string]bool, langs map[string]string, err error)
-	// SendOnce writes msgs to the outbox and records answer (given their
-	// ids) under owner's key, in one transaction; a key already recorded
-	// writes nothing and returns what was recorded. An empty key sends
-	// every time.
-	SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func(ids []int64) ([]byte, error)) ([]byte, error)
+	// SendOnce writes s to the outbox (its numbers that sent STOP
+	// skipped, the others each in their language, see outbox.Send) and
+	// records answer (given what became of each number) under owner's
+	// key, in one transaction; a key already recorded writes nothing and
+	// returns what was recorded. An empty key sends every time.
+	SendOnce(ctx context.Context, owner, key string, s outbox.Send, answer func(placed []outbox.Placed) ([]byte, error)) ([]byte, error)
+}
+
+// Stores is a Store made of two: one that knows the citizens, one that
+// writes messages, asked one after the other (the gateway in memory).
+type Stores struct {
+	Citizens interface {
+		// Citizens returns those of phones that sent STOP and the
+		// language of the latest case of those that opened one.
+		Citizens(ctx context.Context, phones []string) (optedOut map[string]bool, langs map[string]string, err error)
+	}
+	Outbox interface {
+		SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func(ids []int64) ([]byte, error)) ([]byte, error)
+	}
+	Now func() time.Time // nil: time.Now
+}
+
+// SendOnce looks the citizens up, then writes.
+func (st Stores) SendOnce(ctx context.Context, owner, key string, s outbox.Send, answer func(placed []outbox.Placed) ([]byte, error)) ([]byte, error) {
+	if err := outbox.CheckSend(s); err != nil {
+		return nil, err
+	}
+	out, langs, err := st.Citizens.Citizens(ctx, s.To)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	if st.Now != nil {
+		now = st.Now()
+	}
+	msgs, placed := s.Messages(out, langs, now)
+	return st.Outbox.SendOnce(ctx, owner, key, msgs, func(ids []int64) ([]byte, error) {
+		n := 0
+		for i := range placed {
+			if !placed[i].OptedOut {
+				placed[i].ID = ids[n]
+				n++
+			}
+		}
+		return answer(placed)
+	})
 }
 
 // Languages is the gateway's memory of each citizen's language: their USSD
@@ -220,64 +259,76 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 			targets = append(targets, target{i, p})
 		}
 	}
-	phones := make([]string, len(targets))
-	for i, t := range targets {
-		phones[i] = t.to
-	}
-	out, caseLangs, err := s.Store.Citizens(ctx, phones)
-	if err != nil {
-		return Answer{}, nil, fmt.Errorf("notify: looking up the citizens: %w", err)
+	if len(targets) == 0 {
+		return a, nil, guichet.Errorf(guichet.EINVALID, "to: no number of the request is usable (%s: %s)", a.Refused[0].To, a.Refused[0].Reason)
 	}
 	def := r.Lang
 	if def == "" {
 		def = "fr"
 	}
-	now := s.now()
-	var msgs []outbox.Message
-	var sent []Sent
-	for _, t := range targets {
-		if out[t.to] {
-			a.OptedOut = append(a.OptedOut, Skipped{Index: t.index, To: t.to, Reason: "sent STOP"})
+	// The text in each language, and what it takes: the same for every
+	// number, encoded once.
+	send := outbox.Send{To: make([]string, len(targets)), Default: def, Body: map[string]string{}, KeyID: keyID,
+		Owner: owner, Kind: KindAPI, Bulk: len(r.To) > 1, Created: s.now()}
+	type form struct {
+		parts    int
+		alphabet string
+	}
+	forms := map[string]form{}
+	for _, lang := range []string{"fr", "en"} {
+		body, translit := s.text(r, lang)
+		send.Body[lang], send.Transliterate = body, translit
+		if lang == "en" && body == send.Body["fr"] { // a text in one language only
+			forms[lang] = forms["fr"]
 			continue
 		}
-		// Their choice on the phone, else their latest case's, else the
-		// request's.
-		lang := def
-		if l := caseLangs[t.to]; l == "fr" || l == "en" {
-			lang = l
-		}
-		if s.Languages != nil {
-			if l := s.Languages.Language(ctx, t.to); l == "fr" || l == "en" {
-				lang = l
-			}
-		}
-		body, translit := s.text(r, lang)
 		enc, err := sms.Encode(body, sms.Options{MaxParts: MaxParts, Transliterate: translit})
 		if err != nil { // checked: cannot happen
 			return Answer{}, nil, err
 		}
-		msgs = append(msgs, outbox.Message{Phone: t.to, Lang: lang, Body: body, Kind: KindAPI, Transliterate: translit,
-			Bulk: len(r.To) > 1, Owner: owner, KeyID: keyID, Created: now, Status: outbox.MessagePending})
 		alphabet := "GSM-7"
 		if enc.DataCoding == sms.CodingUCS2 {
 			alphabet = "UCS-2"
 		}
-		sent = append(sent, Sent{Index: t.index, To: t.to, Lang: lang, Parts: len(enc.Parts), Alphabet: alphabet})
+		forms[lang] = form{len(enc.Parts), alphabet}
 	}
-	if len(msgs) == 0 && len(a.Refused) > 0 && len(a.OptedOut) == 0 {
-		return a, nil, guichet.Errorf(guichet.EINVALID, "to: no number of the request is usable (%s: %s)", a.Refused[0].To, a.Refused[0].Reason)
-	}
-	fresh := false
-	body, err := s.Store.SendOnce(ctx, owner, idem, msgs, func(ids []int64) ([]byte, error) {
-		fresh = true
-		for i := range sent {
-			sent[i].ID = fmt.Sprint(ids[i])
+	for i, t := range targets {
+		send.To[i] = t.to
+		// Their choice on the phone; the store knows their cases.
+		if s.Languages != nil {
+			if l := s.Languages.Language(ctx, t.to); l == "fr" || l == "en" {
+				if send.Known == nil {
+					send.Known = make([]string, len(targets))
+				}
+				send.Known[i] = l
+			}
 		}
-		a.Messages = sent
-		return encode(a)
+	}
+	var fresh []byte
+	body, err := s.Store.SendOnce(ctx, owner, idem, send, func(placed []outbox.Placed) ([]byte, error) {
+		a.Messages, a.OptedOut = nil, nil
+		for i, p := range placed {
+			t := targets[i]
+			if p.OptedOut {
+				a.OptedOut = append(a.OptedOut, Skipped{Index: t.index, To: t.to, Reason: "sent STOP"})
+				continue
+			}
+			f := forms[p.Lang]
+			a.Messages = append(a.Messages, Sent{Index: t.index, To: t.to, ID: strconv.FormatInt(p.ID, 10), Lang: p.Lang,
+				Parts: f.parts, Alphabet: f.alphabet})
+		}
+		b, err := encode(a)
+		fresh = b
+		return b, err
 	})
 	if err != nil {
+		if guichet.ErrorCode(err) == guichet.EUNAUTHORIZED {
+			return Answer{}, nil, err
+		}
 		return Answer{}, nil, fmt.Errorf("notify: writing the messages: %w", err)
+	}
+	if fresh != nil {
+		return a, fresh, nil
 	}
 	// A request sent before answers what was recorded then, encoded as
 	// the first answer was.
@@ -288,7 +339,7 @@ func (s *Sender) Send(ctx context.Context, owner, keyID, idem string, r Request)
 	if body, err = encode(was); err != nil {
 		return Answer{}, nil, err
 	}
-	was.Replayed = !fresh
+	was.Replayed = true
 	return was, body, nil
 }
 

@@ -14,19 +14,6 @@ import (
 	"github.com/guichet/guichet/outbox"
 )
 
-type store struct {
-	cases  *cases.Memory
-	outbox *outbox.Memory
-}
-
-func (s store) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {
-	return s.cases.Citizens(ctx, phones)
-}
-
-func (s store) SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func([]int64) ([]byte, error)) ([]byte, error) {
-	return s.outbox.SendOnce(ctx, owner, key, msgs, answer)
-}
-
 type langs map[string]string
 
 func (l langs) Language(_ context.Context, p string) string { return l[p] }
@@ -45,7 +32,7 @@ func rig(t *testing.T) (*notify.Sender, *outbox.Memory, *cases.Memory) {
 	if err := cs.Seed(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return &notify.Sender{Catalogue: cat, Store: store{cs, out}, Languages: langs{"+237699000002": "en"}, Region: "CM",
+	return &notify.Sender{Catalogue: cat, Store: notify.Stores{Citizens: cs, Outbox: out}, Languages: langs{"+237699000002": "en"}, Region: "CM",
 		Now: func() time.Time { return now }}, out, cs
 }
 

@@ -2,7 +2,10 @@ package phone
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestNormalize(t *testing.T) {
@@ -81,6 +84,57 @@ func TestNormalizeCached(t *testing.T) {
 func BenchmarkNormalize(b *testing.B) {
 	for range b.N {
 		if _, err := Normalize("+237677123456", "CM"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// quick answers, whenever it answers, what parsing answers: for every
+// first three digits of a Cameroonian number, in the forms numbers come
+// in, and numbers too short or too long by a digit.
+func TestQuickAsParsing(t *testing.T) {
+	answered := 0
+	for head := 100; head <= 999; head++ {
+		for _, tail := range []string{"000000", "123456", "987654", "00000", "1234567"} {
+			national := fmt.Sprint(head) + tail
+			for _, form := range []string{"%s", "+237%s", "237%s", "+%s", "+233%s"} {
+				s := fmt.Sprintf(form, national)
+				for _, region := range []string{"CM", "GH"} {
+					got, ok := quick(s, region)
+					if !ok {
+						continue
+					}
+					answered++
+					want, err := slow(s, region)
+					if err != nil || got != want {
+						t.Fatalf("quick(%q, %s) = %q; parsing says %q, %v", s, region, got, want, err)
+					}
+				}
+			}
+		}
+	}
+	if answered < 500 {
+		t.Errorf("quick answered %d numbers only", answered)
+	}
+}
+
+// slow is normalize without quick.
+func slow(s, region string) (string, error) {
+	n, err := parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		if s[0] != '+' && !strings.HasPrefix(s, "00") {
+			if n2, err2 := parse("+"+s, region); err2 == nil && phonenumbers.IsValidNumber(n2) {
+				return phonenumbers.Format(n2, phonenumbers.E164), nil
+			}
+		}
+		return "", fmt.Errorf("not valid")
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+func BenchmarkNormalizeFresh(b *testing.B) {
+	for i := range b.N {
+		if _, err := normalize(fmt.Sprintf("237677%06d", i%1_000_000), "CM"); err != nil {
 			b.Fatal(err)
 		}
 	}

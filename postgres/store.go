@@ -32,7 +32,7 @@ type DB struct {
 	swept atomic.Int64 // when Once last forgot old results, in Unix seconds
 
 	sendsOnce sync.Once
-	sends     *batch.Group[send, []byte] // the ministries' sends, many a transaction
+	sends     *batch.Group[send, sent] // the ministries' sends, many a transaction
 }
 
 // New returns the stores on pool, whose database Migrate has brought up

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -124,6 +125,29 @@ func (m *Memory) Update(ctx context.Context, key string, ttl time.Duration, fn f
 		}
 	}
 	return nil, ErrConflict
+}
+
+// Add adds n to the integer under key (absent: 0) and returns its new
+// value; a key made by Add lives ttl from then, adding does not prolong
+// it (as Redis.Add).
+func (m *Memory) Add(ctx context.Context, key string, n int64, ttl time.Duration) (int64, error) {
+	if err := checkTTL(ttl); err != nil {
+		return 0, err
+	}
+	s := m.shard(key)
+	now := m.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.live(key, now)
+	v := n
+	expires := now.Add(ttl)
+	if ok {
+		old, _ := strconv.ParseInt(string(e.val), 10, 64)
+		v += old
+		expires = e.expires
+	}
+	s.put(key, []byte(strconv.FormatInt(v, 10)), expires, now)
+	return v, nil
 }
 
 // Ping always succeeds: the store is in the process.

@@ -13,6 +13,12 @@ import (
 //go:embed update.lua
 var updateLua string
 
+//go:embed add.lua
+var addLua string
+
+// addScript is the counter behind Redis.Add.
+var addScript = redis.NewScript(addLua)
+
 // updateScript is the compare-and-set behind Redis.Update, sent with EVALSHA
 // (go-redis falls back to EVAL once if Redis does not know it yet).
 var updateScript = redis.NewScript(updateLua)
@@ -133,6 +139,24 @@ func (r *Redis) Update(ctx context.Context, key string, ttl time.Duration, fn fu
 		old, found, fresh = cur, exists, true
 	}
 	return nil, ErrConflict
+}
+
+// Add adds n to the integer under key (absent: 0) and returns its new
+// value, in one round trip whoever else adds at once (INCRBY): the
+// counters many requests bump together (a key's requests of the second,
+// its messages of the day), where Update's compare-and-set would retry. A
+// key made by Add lives ttl from then; adding does not prolong it.
+func (r *Redis) Add(ctx context.Context, key string, n int64, ttl time.Duration) (int64, error) {
+	if err := checkTTL(ttl); err != nil {
+		return 0, err
+	}
+	k := r.prefix + key
+	r.written.forget(k)
+	v, err := addScript.Run(ctx, r.client, []string{k}, n, pxTTL(ttl).Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("sessions: redis add: %w", err)
+	}
+	return v, nil
 }
 
 // casResult decodes the reply of updateScript: whether it wrote and, when it

@@ -217,13 +217,6 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
 }
 
-// notifyStore is what notify needs: the opt-outs of the case store, the
-// outbox to write in.
-type notifyStore struct {
-	optOutStore
-	outboxStore
-}
-
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
 // binds' status and the embedded simulator's play area.
@@ -247,14 +240,16 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		}
 	})
 	r.Handle("/metrics", m.Handler())
-	sender := &notify.Sender{Catalogue: cat, Store: notifyStore{g.stores.optOuts, g.stores.outbox}, Languages: g.engine,
+	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
 	allow, err := cfg.API.allow()
 	if err != nil {
 		return nil, err
 	}
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
-		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail,
+		// PostgreSQL checks a send's key as it writes it (postgres.Outbox.SendOnce).
+		CacheKeys: cfg.DatabaseURL != "", Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {

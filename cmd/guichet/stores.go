@@ -15,6 +15,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/postgres"
@@ -30,6 +31,7 @@ type sessionStore interface {
 	ussd.Store
 	Delete(ctx context.Context, key string) error
 	Ping(ctx context.Context) error
+	api.Counter
 }
 
 // openSessions opens the session store: Redis when configured, memory
@@ -71,6 +73,7 @@ type stores struct {
 	replies  inbox.Store     // what answering an SMS reads and writes
 	records  hotline.Records // bookings and callbacks, for the console
 	optOuts  optOutStore
+	sends    notify.Store // the ministries' sends: the citizens looked up as they are written
 	outbox   outboxStore
 	accounts hotline.Accounts
 	trail    trail
@@ -100,7 +103,6 @@ type outboxStore interface {
 	delivery.ReceiptStore
 	hotline.Outbox
 	api.Messages
-	SendOnce(ctx context.Context, owner, key string, msgs []outbox.Message, answer func(ids []int64) ([]byte, error)) ([]byte, error)
 }
 
 // optOutStore tells the numbers that sent STOP, one or many at once.
@@ -139,7 +141,8 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 		}
 		log.Warn("EMBEDDED DEFAULT: cases, offices and slots in memory, with demo data (set DATABASE_URL for PostgreSQL)")
 		return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: out, accounts: console, trail: console,
-			keys: &apikey.Memory{}, campaigns: &campaigns.Memory{Outbox: out, Now: cfg.Clock}, close: func() {}}, nil
+			sends: notify.Stores{Citizens: cs, Outbox: out, Now: cfg.Clock},
+			keys:  &apikey.Memory{}, campaigns: &campaigns.Memory{Outbox: out, Now: cfg.Clock}, close: func() {}}, nil
 	}
 	if cfg.Migrate {
 		if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
@@ -161,6 +164,6 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 		}
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
-	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), accounts: console, trail: console,
+	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), sends: db.Outbox(), accounts: console, trail: console,
 		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, retention: db.Retention(), bindHold: db.BindHold, close: pool.Close}, nil
 }
