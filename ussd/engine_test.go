@@ -2,7 +2,6 @@ package ussd_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/sessions/sessionstest"
@@ -92,7 +92,7 @@ func newFixture(t *testing.T, store ussd.Store, cfg ussd.Config, wrap func(next 
 	if store == nil {
 		store = sessions.NewMemory(func() time.Time { return f.now })
 	}
-	f.eng = ussd.NewEngine(cat, store, b, f.rec, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.eng = ussd.NewEngine(cat, store, b, f.rec, cfg, phonetest.NewLog(t).Logger())
 	f.eng.Now = func() time.Time { return f.now }
 	return f
 }
