@@ -145,10 +145,10 @@ func (c *Console) Routes(r chi.Router) error {
 	}
 	cop := http.NewCrossOriginProtection()
 	r.Use(c.recoverer, cop.Handler, securityHeaders)
-	r.Get("/signin", c.signInPage)
-	r.Post("/signin", c.signIn)
+	r.With(c.plainInput).Get("/signin", c.signInPage)
+	r.With(c.plainInput).Post("/signin", c.signIn)
 	r.Group(func(r chi.Router) {
-		r.Use(c.authenticated)
+		r.Use(c.authenticated, c.plainInput) // once the form is read, in the user's language
 		r.Post("/signout", c.signOut)
 		r.Get("/password", c.passwordPage)
 		r.Post("/password", c.changePassword)
