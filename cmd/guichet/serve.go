@@ -197,7 +197,7 @@ type notifyStore struct {
 // binds' status and the embedded simulator's play area.
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff")) // every answer, probes and metrics too
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
