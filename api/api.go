@@ -89,8 +89,9 @@ const MaxBody = 64 << 10
 // MaxNote bounds a note to the citizen: it goes out by SMS.
 const MaxNote = 300
 
-// Routes mounts the API on r.
+// Routes mounts the API on r, each route behind plainInput.
 func (s *Server) Routes(r chi.Router) {
+	r = r.With(plainInput)
 	r.Get("/api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(OpenAPI)

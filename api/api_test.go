@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/phone/phonetest"
 )
 
 // caseMock is a mock of api.Cases: a struct of function fields; a call to one
@@ -207,7 +206,7 @@ func TestAPI(t *testing.T) {
 			}
 			keys := testKeys(t, key)
 			srv := &api.Server{Catalogue: cat, Cases: mock, Keys: keys, Now: func() time.Time { return opened },
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+				Log: phonetest.NewLog(t).Logger()}
 			r := chi.NewRouter()
 			srv.Routes(r)
 			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))

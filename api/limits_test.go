@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/notify"
+	"github.com/guichet/guichet/phone/phonetest"
 )
 
 // notifier answers every request as sending one message a number.
@@ -53,7 +52,7 @@ func TestKeyLimits(t *testing.T) {
 	n := &notifier{}
 	mock := &caseMock{t: t, caseFn: func(ref, _ string) (cases.Case, error) { return sample(ref, "received"), nil }}
 	srv := &api.Server{Catalogue: cat, Cases: mock, Keys: keys, Notify: n, Now: func() time.Time { return now },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: phonetest.NewLog(t).Logger()}
 	r := chi.NewRouter()
 	srv.Routes(r)
 	do := func(key, method, path, body string) *httptest.ResponseRecorder {
@@ -110,7 +109,7 @@ func TestKeyDayAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := &notifier{}
-	srv := &api.Server{Catalogue: cat, Keys: keys, Notify: n, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := &api.Server{Catalogue: cat, Keys: keys, Notify: n, Log: phonetest.NewLog(t).Logger()}
 	r := chi.NewRouter()
 	srv.Routes(r)
 	var wg sync.WaitGroup

@@ -64,10 +64,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, status, guichet.ErrorMessage(err))
 }
 
+// writeJSON answers v as JSON, HTML-safe (<, > and & escaped, as
+// encoding/json does by default): a citizen's text never reads as markup,
+// wherever an integrator shows it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }

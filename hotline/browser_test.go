@@ -15,10 +15,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -66,6 +68,13 @@ type tab struct {
 	t   *testing.T
 	r   *rig
 	ctx context.Context // the tab, until the test's deadline
+
+	csp *refusals // what Chromium said it refused under the content security policy
+}
+
+type refusals struct {
+	mu   sync.Mutex
+	seen []string
 }
 
 // chromium starts a headless Chromium of its own for the test, with a
@@ -115,8 +124,24 @@ func (r *rig) chromium(t *testing.T) *tab {
 		t.Fatalf("starting %s: %v", exe, err)
 	}
 	t.Logf("Chromium started in %v", time.Since(start).Round(time.Millisecond))
-	p := &tab{t: t, r: r}
+	p := &tab{t: t, r: r, csp: &refusals{}}
+	// Every page of every browser test runs under the console's content
+	// security policy: anything it refuses (an inline script or handler)
+	// fails the test, as a page that does not work would.
+	if err := chromedp.Listen(tctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && (e.Entry.Source == cdplog.EntrySourceSecurity ||
+			e.Entry.Source == cdplog.EntrySourceViolation || strings.Contains(e.Entry.Text, "Content Security Policy")) {
+			p.csp.mu.Lock()
+			defer p.csp.mu.Unlock()
+			p.csp.seen = append(p.csp.seen, e.Entry.Text)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
+		for _, v := range p.violations() {
+			t.Errorf("Chromium refused under the content security policy: %s", v)
+		}
 		if t.Failed() {
 			p.saveFailure(tctx)
 		}
@@ -125,6 +150,16 @@ func (r *rig) chromium(t *testing.T) *tab {
 	t.Cleanup(tcancel)
 	p.ctx = ctx
 	return p
+}
+
+// violations returns what the policy refused since the last call, and
+// forgets it.
+func (p *tab) violations() []string {
+	p.csp.mu.Lock()
+	defer p.csp.mu.Unlock()
+	v := p.csp.seen
+	p.csp.seen = nil
+	return v
 }
 
 // saveFailure writes a full-page screenshot of a failed test's page to
@@ -656,6 +691,38 @@ func (p *tab) wantNextTo(field, errSel, says string) {
 	})()`)
 	if gap < -40 || gap > 40 {
 		p.t.Errorf("%s is %.0f px from %s: not next to it", errSel, gap, field)
+	}
+}
+
+// The console works under a policy that runs no inline script: picking an
+// SMS template fills the text (the console's own script does it), and a
+// handler injected into a page is refused, and reported.
+func TestBrowserStrictCSP(t *testing.T) {
+	r := newRig(t)
+	p := r.chromium(t)
+	p.signIn("awa")
+	p.open("/hotline/callers/%2B237677000001")
+	templates := eval[[]string](p, `[...document.querySelectorAll("#tpl option")].map(o => o.value).filter(v => v)`)
+	if len(templates) == 0 {
+		t.Fatal("the caller's page offers no SMS template")
+	}
+	pick := templates[len(templates)-1]
+	eval[bool](p, `(s => { s.value = `+jsString(pick)+`; return s.dispatchEvent(new Event("change")) })(document.getElementById("tpl"))`)
+	if got := p.value("#text"); got != pick {
+		t.Errorf("picking a template left the text %q, want %q", got, pick)
+	}
+	if v := p.violations(); len(v) > 0 {
+		t.Fatalf("the caller's page broke the policy: %q", v)
+	}
+
+	// What an injection would add runs not.
+	eval[bool](p, `document.body.insertAdjacentHTML("beforeend", '<img id="probe" src="x" onerror="document.title = \'pwned\'">'); true`)
+	var refused []string
+	for deadline := time.Now().Add(queryTimeout); len(refused) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		refused = p.violations()
+	}
+	if title := eval[string](p, "document.title"); title == "pwned" || len(refused) == 0 {
+		t.Errorf("an injected inline handler ran (title %q) or was not reported (%q)", title, refused)
 	}
 }
 

@@ -2,7 +2,6 @@ package hotline_test
 
 import (
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,6 +20,7 @@ import (
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/staff"
@@ -54,7 +54,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	native := &cases.Service{DB: r.cases, Catalogue: cat, Now: clock}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := phonetest.NewLog(t).Logger() // a line that shows a number fails the test
 	journal := hotline.NewJournal(r.store, nil, clock, log)
 	t.Cleanup(journal.Close)
 	eng := ussd.NewEngine(cat, sessions.NewMemory(clock), native, journal, ussd.Config{}, log)

@@ -281,6 +281,8 @@ var texts = map[string][2]string{
 	"error.unavailable": {"Service momentanément indisponible. Réessayez.", "Service unavailable for a moment. Try again."},
 	"error.internal":    {"Une erreur est survenue ; elle est consignée. Réessayez.", "Something went wrong; it was logged. Try again."},
 	"error.csrf":        {"Formulaire expiré : rechargez la page et recommencez.", "This form expired: reload the page and try again."},
+	"error.badfield":    {"Le champ « %s » contient un caractère nul ou du texte illisible (pas de l'UTF-8) : corrigez-le et renvoyez le formulaire.", "The field “%s” holds a NUL character or unreadable text (not UTF-8): correct it and send the form again."},
+	"error.badpath":     {"L'adresse contient un caractère nul ou du texte illisible (pas de l'UTF-8).", "The address holds a NUL character or unreadable text (not UTF-8)."},
 	"error.forbidden":   {"Votre rôle ne permet pas cette page.", "Your role does not allow this page."},
 	"error.back":        {"Retour à la recherche", "Back to search"},
 

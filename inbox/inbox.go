@@ -142,7 +142,7 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 	x.init()
 	from, err := phone.Normalize(in.SourceAddr, x.Region)
 	if err != nil {
-		x.Log.Info("inbound SMS from an unusable number ignored", "err", err)
+		x.Log.Info("inbound SMS from an unusable number ignored", "phone", phone.Mask(in.SourceAddr), "err", err)
 		x.c.unreadable.Add(1)
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/guichet/guichet"
 	"github.com/nyaruka/phonenumbers"
@@ -144,10 +145,67 @@ func parse(s, region string) (n *phonenumbers.PhoneNumber, err error) {
 	return phonenumbers.Parse(s, region)
 }
 
-// Mask hides the middle of a number for logs: +237677123456 → +2376****3456.
-func Mask(e164 string) string {
-	if len(e164) <= 8 {
-		return strings.Repeat("*", len(e164))
+// Shown is how many of a number's last digits Mask shows, and hidden the
+// fewest it hides: with fewer digits than hidden+Shown it shows none.
+const (
+	Shown  = 3
+	hidden = 5
+)
+
+// Mask hides a number for logs, keeping no more than its last Shown digits.
+// A number in E.164 form keeps its country code too, which says nothing of
+// whose it is: +237677123456 → +237******456. Anything else, such as what an
+// operator sent that failed to parse, is starred whole but for its last
+// digits: 23767755506 → ********506. Nothing else of the input is shown, so
+// Mask takes any string.
+func Mask(s string) string {
+	if cc, national, ok := split(s); ok {
+		return "+" + cc + stars(national)
 	}
-	return e164[:5] + "****" + e164[len(e164)-4:]
+	return stars(s)
+}
+
+// split cuts an E.164-shaped string (a +, digits) after its country code,
+// which is one of the codes libphonenumber knows (they are prefix-free).
+func split(s string) (cc, national string, ok bool) {
+	if len(s) < 2 || s[0] != '+' || !allDigits(s[1:]) {
+		return "", "", false
+	}
+	for n := 1; n <= 3 && n < len(s)-1; n++ {
+		code, _ := strconv.Atoi(s[1 : 1+n])
+		if phonenumbers.GetRegionCodeForCountryCode(code) != phonenumbers.UNKNOWN_REGION {
+			return s[1 : 1+n], s[1+n:], true
+		}
+	}
+	return "", "", false
+}
+
+// stars replaces s with one * a character (32 at most), but for its last
+// Shown digits when they are digits and at least hidden digits come before.
+func stars(s string) string {
+	n := utf8.RuneCountInString(s)
+	tail := ""
+	if len(s) >= Shown && allDigits(s[len(s)-Shown:]) && digits(s[:len(s)-Shown]) >= hidden {
+		tail, n = s[len(s)-Shown:], n-Shown
+	}
+	return strings.Repeat("*", min(n, 32)) + tail
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -35,13 +35,51 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+// A mask shows the country code of an E.164 number and no more than its
+// last 3 digits, of anything it is given.
 func TestMask(t *testing.T) {
-	if got := Mask("+237677123456"); got != "+2376****3456" {
-		t.Errorf("Mask = %q", got)
+	tests := []struct{ in, want string }{
+		{"+237677123456", "+237******456"},
+		{"+233241234567", "+233******567"},
+		{"+14155550123", "+1*******123"},
+		{"+23767755506", "+237*****506"},     // too short to be valid: still masked
+		{"+2376775550", "+237*******"},       // too few digits to show any
+		{"23767755506", "********506"},       // no +: no country code either
+		{"00237677123456", "***********456"}, // nor after 00
+		{"677 12 34 56", "************"},     // its last 3 characters are not all digits
+		{"+237 677 12 34 56", "*****************"},
+		{"8080", "****"},
+		{"+1234", "+1***"},
+		{"+999123456789", "**********789"}, // no such country code: starred whole
+		{"hello", "*****"},
+		{"", ""},
+		{"\xff\xfe", "**"},
+		{strings.Repeat("9", 100), strings.Repeat("*", 32) + "999"},
 	}
-	if got := Mask("+1234"); got != "*****" {
-		t.Errorf("Mask short = %q", got)
+	for _, tt := range tests {
+		if got := Mask(tt.in); got != tt.want {
+			t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
+}
+
+// Whatever it is given, a mask shows at most 3 digits besides a country
+// code, and nothing but stars before them.
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{"+237677123456", "237677123456", "+1", "+", "abc123456789", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := Mask(s)
+		rest := m
+		if cc, _, ok := split(s); ok {
+			rest = strings.TrimPrefix(m, "+"+cc)
+		}
+		body := strings.TrimRight(rest, "0123456789")
+		if strings.Trim(body, "*") != "" || len(rest)-len(body) > Shown {
+			t.Fatalf("Mask(%q) = %q shows more than %d digits", s, m, Shown)
+		}
+	})
 }
 
 func FuzzNormalize(f *testing.F) {

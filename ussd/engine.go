@@ -277,8 +277,8 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		if req.Cumulative {
 			input = derive(prev.Hist, req.History)
 		}
-		if n := []rune(input); len(n) > MaxInput {
-			return nil, Reply{}, guichet.Errorf(guichet.EINVALID, "input is %d characters long, over the limit of %d", len(n), MaxInput)
+		if err := checkInput(input); err != nil {
+			return nil, Reply{}, err
 		}
 		retry := key == prev.LastKey && key != ""
 		if key == "" {
@@ -302,7 +302,20 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		}
 		fx.ended = append(fx.ended, e.outcome(req, prev, now, result))
 	}
+	// What is dialled with the code is one USSD string, within the limit
+	// of an input, and so is each of its parts; an engine that is handed
+	// requests Normalize did not check holds it too.
+	if req.Cumulative {
+		if err := checkInput(req.History); err != nil {
+			return nil, Reply{}, err
+		}
+	}
 	extras := e.shortcut(req)
+	for _, in := range extras {
+		if err := checkInput(in); err != nil {
+			return nil, Reply{}, err
+		}
+	}
 	var s *session
 	if prev != nil && !prev.End && prev.Svc != "" && len(extras) == 0 &&
 		now.UnixMilli()-prev.LastAt <= e.cfg.ResumeWindow.Milliseconds() {

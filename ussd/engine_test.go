@@ -2,18 +2,20 @@ package ussd_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/reference"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/sessions/sessionstest"
@@ -90,7 +92,7 @@ func newFixture(t *testing.T, store ussd.Store, cfg ussd.Config, wrap func(next 
 	if store == nil {
 		store = sessions.NewMemory(func() time.Time { return f.now })
 	}
-	f.eng = ussd.NewEngine(cat, store, b, f.rec, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.eng = ussd.NewEngine(cat, store, b, f.rec, cfg, phonetest.NewLog(t).Logger())
 	f.eng.Now = func() time.Time { return f.now }
 	return f
 }
@@ -401,4 +403,56 @@ func TestSlotKeepsDialoguesApart(t *testing.T) {
 	if got := f.rec.results(); len(got) != 0 {
 		t.Errorf("outcomes recorded: %v, want none", got)
 	}
+}
+
+// Whatever is dialled and typed, the engine takes no input over MaxInput
+// characters, nor a NUL: on the first hop, where the text is what was
+// dialled after the code (the whole of it within one input's limit), as on
+// the next. It refuses such a hop as invalid (the handler's 400) whether
+// Normalize saw it or not, and takes a first hop within the limits.
+func FuzzInputLimit(f *testing.F) {
+	f.Add("2*2*1*"+strings.Repeat("A", 1000), "1")
+	f.Add(strings.Repeat("1*", 100), "")
+	f.Add("1", strings.Repeat("9", ussd.MaxInput+1))
+	f.Add("1", "Ngo*Bassa")
+	f.Add("2*\x00", "1")
+	f.Add("", "")
+	cat, err := menus.Builtin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, first, next string) {
+		if !utf8.ValidString(first) || !utf8.ValidString(next) {
+			return // Normalize refuses those before anything else
+		}
+		store := sessions.NewMemory(nil)
+		eng := ussd.NewEngine(cat, store, &backend{do: func(context.Context, menus.Call) (menus.Result, error) {
+			return menus.Result{}, nil
+		}}, nil, ussd.Config{}, slog.New(slog.DiscardHandler))
+		bad := func(in string) bool {
+			return utf8.RuneCountInString(in) > ussd.MaxInput || strings.Contains(in, "\x00")
+		}
+		for hop, text := range []string{first, strings.TrimPrefix(first+"*"+next, "*")} {
+			req := at("s1", "+237677000041", text)
+			over := slices.ContainsFunc(strings.Split(text, "*"), bad) || hop == 0 && bad(text)
+			normalized := req
+			nerr := normalized.Normalize("CM")
+			_, err := eng.Step(context.Background(), req)
+			if err != nil && guichet.ErrorCode(err) != guichet.EINVALID {
+				t.Fatalf("hop %d %q: %v, want EINVALID or nothing", hop, text, err)
+			}
+			if over && err == nil {
+				t.Fatalf("hop %d %q was taken with an input over %d characters or a NUL", hop, text, ussd.MaxInput)
+			}
+			if over && hop > 0 && nerr == nil {
+				t.Fatalf("Normalize passed %q, an input over %d characters or a NUL", text, ussd.MaxInput)
+			}
+			if hop == 0 && !over && err != nil {
+				t.Fatalf("first hop %q refused: %v", text, err)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
 }

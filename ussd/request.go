@@ -119,14 +119,35 @@ func (r *Request) Normalize(region string) error {
 		return guichet.Errorf(guichet.EINVALID, "malformed phone number")
 	}
 	r.Phone = p
-	if n := utf8.RuneCountInString(r.Input); n > MaxInput {
-		return guichet.Errorf(guichet.EINVALID, "input is %d characters long, over the limit of %d", n, MaxInput)
+	if err := checkInput(r.Input); err != nil {
+		return err
+	}
+	if r.Cumulative {
+		// Each input of the history is one the caller typed: none is
+		// longer than an input, on the first hop as on the others.
+		for part := range strings.SplitSeq(r.History, "*") {
+			if err := checkInput(part); err != nil {
+				return err
+			}
+		}
 	}
 	if len(r.ServiceCode) > 64 {
 		return guichet.Errorf(guichet.EINVALID, "service code is longer than 64 characters")
 	}
 	if len(r.History) > 4096 {
 		return guichet.Errorf(guichet.EINVALID, "text is longer than 4096 characters")
+	}
+	return nil
+}
+
+// checkInput refuses an input longer than MaxInput characters, or holding
+// a NUL, which no handset sends and no store keeps.
+func checkInput(in string) error {
+	if n := utf8.RuneCountInString(in); n > MaxInput {
+		return guichet.Errorf(guichet.EINVALID, "input is %d characters long, over the limit of %d", n, MaxInput)
+	}
+	if strings.IndexByte(in, 0) >= 0 {
+		return guichet.Errorf(guichet.EINVALID, "input holds a NUL character")
 	}
 	return nil
 }

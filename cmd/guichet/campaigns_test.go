@@ -12,6 +12,7 @@ import (
 
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/smpp/smsctest"
 	"github.com/guichet/guichet/staff"
@@ -57,7 +58,7 @@ func TestCampaignAPI(t *testing.T) {
 	ln := freePort(t)
 	base := "http://" + ln.Addr().String()
 	done := make(chan error, 1)
-	logs := &syncBuffer{}
+	logs := phonetest.NewLog(t)
 	go func() { done <- serve(sctx, cfg, ln, logs) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waitServing(t, base, done)

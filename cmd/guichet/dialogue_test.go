@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres/pgtest"
 )
 
@@ -117,7 +117,7 @@ func newTestGateway(t *testing.T, edit func(*Config)) *testGateway {
 	if edit != nil {
 		edit(&cfg)
 	}
-	g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	g, err := build(context.Background(), cfg, phonetest.NewLog(t).Logger(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/guichet/guichet/kanneltest"
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/sessions/sessionstest"
@@ -38,7 +39,7 @@ func gatewayProcess(t testing.TB, yaml string) (*exec.Cmd, *syncBuffer) {
 	}
 	cmd := exec.Command(kanneltest.Guichet(t), "serve", "--config", file)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	out := &syncBuffer{}
+	out := phonetest.NewLog(t)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,34 +13,21 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/guichet/guichet/outbox"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
 
-// syncBuffer is a log sink the server writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink the server writes while the test reads. Made
+// with phonetest.NewLog, as every gateway's output in these tests is, it
+// fails its test if a line shows a phone number.
+type syncBuffer = phonetest.Log
 
 // bootServer runs serve with the operators of testdata/operators.yaml on a
 // free loopback port, as main does, and stops it at the end of the test.
@@ -52,7 +39,7 @@ func bootServer(t *testing.T) (base string, logs *syncBuffer) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs = phonetest.NewLog(t)
 	ln := freePort(t)
 	base = "http://" + ln.Addr().String()
 	done := make(chan error, 1)
@@ -290,7 +277,7 @@ func TestDemoIsExplicit(t *testing.T) {
 				}
 				on := true
 				cfg.Demo = &on
-				if _, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler), true); err == nil || !strings.Contains(err.Error(), tt.refused) {
+				if _, err := build(t.Context(), cfg, phonetest.NewLog(t).Logger(), true); err == nil || !strings.Contains(err.Error(), tt.refused) {
 					t.Fatalf("build: %v, want a refusal naming %s", err, tt.refused)
 				}
 				return
@@ -298,7 +285,7 @@ func TestDemoIsExplicit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gw, err := build(t.Context(), cfg, slog.New(slog.DiscardHandler), true)
+			gw, err := build(t.Context(), cfg, phonetest.NewLog(t).Logger(), true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -488,7 +475,8 @@ func TestSMSKeywordAnswered(t *testing.T) {
 			ln := freePort(t)
 			base := "http://" + ln.Addr().String()
 			done := make(chan error, 1)
-			go func() { done <- serve(ctx, cfg, ln, io.Discard) }()
+			logs := phonetest.NewLog(t)
+			go func() { done <- serve(ctx, cfg, ln, logs) }()
 			defer func() { cancel(); <-done }()
 			waitServing(t, base, done)
 			var err error
@@ -511,6 +499,15 @@ func TestSMSKeywordAnswered(t *testing.T) {
 			if answer == nil {
 				t.Fatalf("no answer reached the SMSC; it got %+v", srv.Submitted())
 			}
+			// An SMS from a number libphonenumber judges invalid is ignored,
+			// and logged with the number masked as any other (the log is
+			// checked at the test's end).
+			if err := srv.Inject(ctx, smpp.Inbound{SourceAddr: "23767755506", DestAddr: "8080", ShortMessage: []byte("AIDE")}); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, 5*time.Second, "the SMS from an invalid number logged", func() bool {
+				return strings.Contains(logs.String(), "unusable number")
+			}, logs)
 			if answer.Bind != tc.answerOn {
 				t.Errorf("the answer left on a bind %#x, want %#x", answer.Bind, tc.answerOn)
 			}
@@ -552,7 +549,7 @@ func TestNoSMSCKeepsSMSQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
-	logs := &syncBuffer{}
+	logs := phonetest.NewLog(t)
 	ln := freePort(t)
 	base := "http://" + ln.Addr().String()
 	done := make(chan error, 1)

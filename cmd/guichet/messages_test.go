@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/smpp/smsctest"
 )
@@ -62,7 +63,7 @@ func TestMessagesAPI(t *testing.T) {
 	ln := freePort(t)
 	base := "http://" + ln.Addr().String()
 	done := make(chan error, 1)
-	logs := &syncBuffer{}
+	logs := phonetest.NewLog(t)
 	go func() { done <- serve(sctx, cfg, ln, logs) }()
 	t.Cleanup(func() {
 		if t.Failed() {

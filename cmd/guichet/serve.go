@@ -222,7 +222,7 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 // binds' status and the embedded simulator's play area.
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff")) // every answer, probes and metrics too
 	// A campaign's audience may come over a slow link: longer than the
 	// server's read timeout, as long as it keeps coming.
 	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))

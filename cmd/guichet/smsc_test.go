@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 )
@@ -124,7 +124,7 @@ func TestSMSCsRefuseAnOperatorTwice(t *testing.T) {
 	cfg := defaultConfig()
 	op := SMSCConfig{Name: "mtn", Addr: "127.0.0.1:1", SystemID: "guichet"}
 	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{op, op}}
-	_, err := startSMSCs(cfg, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), func(string) smpp.Handler { return nil }, nil)
+	_, err := startSMSCs(cfg, nil, prometheus.NewRegistry(), phonetest.NewLog(t).Logger(), func(string) smpp.Handler { return nil }, nil)
 	if err == nil || !strings.Contains(err.Error(), "operator mtn is configured twice") {
 		t.Errorf("startSMSCs with mtn twice = %v, want it refused", err)
 	}

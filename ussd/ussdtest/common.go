@@ -26,7 +26,8 @@ const Phone = "+237677123456"
 
 // Common returns the cases every dialect must pass, built from its template:
 // refusals of a missing or wrong credential, a GET, a wrong media type, a
-// malformed number, an over-long input, a non-UTF-8 or over-large body, each
+// malformed number, an over-long input (or, for a cumulative dialect, a part
+// of its text), a NUL, a non-UTF-8 or over-large body, each
 // in the dialect's own error format and without a step; and hops that must be
 // stepped.
 func Common(d ussd.Dialect, tpl Template) []Case {
@@ -61,10 +62,18 @@ func Common(d ussd.Dialect, tpl Template) []Case {
 			WantStatus: 400, WantBodyContains: []string{"malformed phone number"}, WantNoStep: true},
 		{Label: "input too long", Body: tpl.Hop(Phone, long), ContentType: ct,
 			WantStatus: 400, WantBodyContains: []string{longErr}, WantNoStep: true},
+		{Label: "NUL in the input", Body: tpl.Hop(Phone, "1\x00"), ContentType: ct,
+			WantStatus: 400, WantNoStep: true},
 		{Label: "non-UTF-8 body", Body: tpl.Hop(Phone, "1\xff"), ContentType: ct,
 			WantStatus: 400, WantBodyContains: []string{"not valid UTF-8"}, WantNoStep: true},
 		{Label: "body too large", Body: tpl.Hop(Phone, strings.Repeat("1", ussd.MaxBody)), ContentType: ct,
 			WantStatus: 413, WantNoStep: true},
+	}
+	if tpl.Cumulative {
+		// The first hop's text is what was dialled after the code, split
+		// into inputs: none may be longer than one typed on a later hop.
+		cs = append(cs, Case{Label: "input too long in the text", Body: tpl.Hop(Phone, "2*2*1*"+strings.Repeat("A", 1000)),
+			ContentType: ct, WantStatus: 400, WantBodyContains: []string{"input is 1000 characters long"}, WantNoStep: true})
 	}
 	if _, ok := d.(ussd.Notifier); !ok {
 		cs = append(cs, Case{Label: "no notices", Body: hop, ContentType: ct, Notice: true,

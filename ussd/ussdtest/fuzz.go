@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -18,7 +19,9 @@ import (
 // bodies of contentType, seeded with the files of testdata matching glob.
 // Whatever the body, a decoder must not panic and must refuse with a
 // ussd.RequestError (or a too-large body) in a refusal EncodeError can write;
-// a request it accepts must have a session id and a phone number, and the
+// a request it accepts must have a session id and a phone number, no input
+// longer than ussd.MaxInput once normalised (each part of a cumulative text
+// included), and the
 // replies Encode writes for it must read back with parse: the same text, and
 // an end when the reply or the request ends the session.
 func Fuzz(f *testing.F, d ussd.Dialect, contentType, glob string, parse func(body []byte) (ussd.Reply, error)) {
@@ -65,8 +68,19 @@ func Fuzz(f *testing.F, d ussd.Dialect, contentType, glob string, parse func(bod
 			if req.SessionID == "" || req.Phone == "" {
 				t.Fatalf("accepted a request without a session id or phone: %+v", req)
 			}
-			// The handler encodes the request after Normalize, when it passes.
-			_ = req.Normalize(Region)
+			// The handler encodes the request after Normalize, when it passes;
+			// what passes holds no input over ussd.MaxInput, nor a NUL.
+			if req.Normalize(Region) == nil {
+				inputs := []string{req.Input}
+				if req.Cumulative {
+					inputs = append(inputs, strings.Split(req.History, "*")...)
+				}
+				for _, in := range inputs {
+					if utf8.RuneCountInString(in) > ussd.MaxInput || strings.IndexByte(in, 0) >= 0 {
+						t.Fatalf("Normalize passed an input of %d characters, or with a NUL: %q", utf8.RuneCountInString(in), in)
+					}
+				}
+			}
 			for _, rep := range replies {
 				w := httptest.NewRecorder()
 				d.Encode(w, req, rep)
