@@ -91,3 +91,34 @@ func (m *Memory) ApplyReceipts(ctx context.Context, rs []Receipt) ([]bool, error
 	}
 	return matched, nil
 }
+
+// Held is a claimed message its sender still works on: submitting it, or
+// waiting for its outcome to be committed.
+type Held struct {
+	ID      int64
+	Attempt int
+}
+
+// ExtendLeases moves the leases of held messages to until, each only if
+// it is still under the claim it names (sending, attempts as held) and
+// its lease ends before until; it returns how many it moved. A sender
+// extends what it holds while it works on it, so that another claim, its
+// own included, never takes a message whose submit's outcome is not
+// committed yet.
+func (m *Memory) ExtendLeases(ctx context.Context, held []Held, until time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, h := range held {
+		q, err := m.message(h.ID)
+		if err != nil || q.Status != MessageSending || q.Attempts != h.Attempt || !q.lease.Before(until) {
+			continue
+		}
+		q.lease = until
+		n++
+	}
+	return n, nil
+}

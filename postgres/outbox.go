@@ -169,7 +169,10 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 	}
 	b := &pgx.Batch{}
 	queueReceipts(b, rs, matched, s.now())
-	if err := s.q().SendBatch(ctx, b).Close(); err != nil {
+	if err := retried(ctx, func() error {
+		clear(matched) // what an aborted try matched
+		return s.q().SendBatch(ctx, b).Close()
+	}); err != nil {
 		return nil, fail(ctx, "applying receipts", err)
 	}
 	if err := s.applyByCandidates(ctx, rs, matched); err != nil {
@@ -356,6 +359,9 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 	if len(outcomes) == 0 && len(receipts) == 0 {
 		return 0, matched, nil
 	}
+	// Rows are locked in the order of their ids, as claims lock them, so
+	// that the two cross as little as they can.
+	outcomes = slices.SortedFunc(slices.Values(outcomes), func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) })
 	b := &pgx.Batch{}
 	var applied int
 	if len(outcomes) > 0 {
@@ -367,8 +373,12 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 		queueReceipts(b, receipts, matched, s.now())
 	}
 	// A batch's statements run in one implicit transaction (SendBatch
-	// outside one), committed at its end.
-	if err := s.q().SendBatch(ctx, b).Close(); err != nil {
+	// outside one), committed at its end; again if a deadlock aborted it.
+	if err := retried(ctx, func() error {
+		applied = 0
+		clear(matched) // what an aborted try matched
+		return s.q().SendBatch(ctx, b).Close()
+	}); err != nil {
 		return 0, nil, fail(ctx, "recording outcomes and receipts", err)
 	}
 	if err := s.applyByCandidates(ctx, receipts, matched); err != nil {
@@ -416,4 +426,30 @@ func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applie
 		return row.Scan(applied)
 	})
 	return nil
+}
+
+// ExtendLeases implements what delivery.Dispatcher asks of a store whose
+// leases it keeps alive (outbox.Memory.ExtendLeases), in one statement:
+// the lease is not indexed, so the rows are rewritten in place.
+func (s *Outbox) ExtendLeases(ctx context.Context, held []outbox.Held, until time.Time) (int, error) {
+	if len(held) == 0 {
+		return 0, nil
+	}
+	held = slices.SortedFunc(slices.Values(held), func(a, b outbox.Held) int { return cmp.Compare(a.ID, b.ID) })
+	ids, attempts := make([]int64, len(held)), make([]int32, len(held))
+	for i, h := range held {
+		ids[i], attempts[i] = h.ID, int32(h.Attempt)
+	}
+	var n int64
+	err := retried(ctx, func() error {
+		tag, err := s.q().Exec(ctx, `UPDATE outbox o SET lease_until = $3
+			FROM unnest($1::bigint[], $2::int[]) AS h(id, attempt)
+			WHERE o.id = h.id AND o.status = 'sending' AND o.attempts = h.attempt AND o.lease_until < $3`, ids, attempts, until)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fail(ctx, "extending leases", err)
+	}
+	return int(n), nil
 }

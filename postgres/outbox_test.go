@@ -142,3 +142,30 @@ func TestCommitOutcomesAndReceipts(t *testing.T) {
 		}
 	}
 }
+
+// ExtendLeases keeps a claim alive: a message whose lease was extended is
+// not claimed again when its first lease ends; a hold naming another
+// attempt, or a lease already later, changes nothing.
+func TestExtendLeases(t *testing.T) {
+	ctx := t.Context()
+	out, _ := newOutbox(t)
+	now := time.Now()
+	if err := out.Enqueue(ctx, []outbox.Message{{Phone: "+237677000011", Body: "a", Created: now}, {Phone: "+237677000012", Body: "b", Created: now}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := out.ClaimMessages(ctx, 10, time.Minute, now)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	held := []outbox.Held{{ID: claimed[0].ID, Attempt: claimed[0].Attempts}, {ID: claimed[1].ID, Attempt: claimed[1].Attempts + 1}}
+	if n, err := out.ExtendLeases(ctx, held, now.Add(5*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("extended %d, %v; want 1 (the other names another attempt)", n, err)
+	}
+	if n, _ := out.ExtendLeases(ctx, held[:1], now.Add(2*time.Minute)); n != 0 {
+		t.Errorf("extended %d to an earlier end, want 0", n)
+	}
+	again, err := out.ClaimMessages(ctx, 10, time.Minute, now.Add(2*time.Minute))
+	if err != nil || len(again) != 1 || again[0].ID != claimed[1].ID {
+		t.Errorf("after the first lease: claimed %v, %v; want only the message not extended", again, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,6 +153,27 @@ func (db *DB) keep() time.Duration {
 func violates(err error, code, constraint string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code && (constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// retried runs fn again, up to four times with a short growing pause, when
+// PostgreSQL aborted it to break a deadlock or a serialization conflict:
+// what one gateway's claim locks and what another's outcomes update may
+// cross, and the statement that lost must not lose what it records.
+func retried(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := range 5 {
+		if err = fn(); err == nil || !violates(err, "40P01", "") && !violates(err, "40001", "") {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * time.Duration(1+rand.IntN(5)) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+	return err
 }
 
 // Seed adds the demo's offices and cases (cases.DemoOffices and

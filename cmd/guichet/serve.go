@@ -490,16 +490,3 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// loopbackOnly refuses requests from other machines: the simulator's
-// endpoints are for the person running the demo.
-func loopbackOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-			http.Error(w, "loopback only", http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}

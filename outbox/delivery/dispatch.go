@@ -266,10 +266,17 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		n          = 0
 		round      = 0 // claimed since the last short claim
 		sentBefore = d.c.sent.Load()
+		held       map[int64]int // the claimed messages not done yet: id → attempt
 	)
-	defer wg.Wait()
 	if !d.anyUp() {
 		return 0, nil // no bind up here: leave the outbox to the gateways that have one
+	}
+	if ext, ok := d.Store.(LeaseExtender); ok {
+		held = map[int64]int{}
+		stop := d.renew(ctx, ext, lease, &mu, held)
+		defer func() { wg.Wait(); stop() }()
+	} else {
+		defer wg.Wait()
 	}
 	for {
 		claimed := d.now()
@@ -283,6 +290,13 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		if err != nil {
 			wg.Wait()
 			return n, errors.Join(append(errs, err)...) // claimed until their lease ends
+		}
+		if held != nil {
+			mu.Lock()
+			for _, m := range msgs {
+				held[m.ID] = m.Attempts
+			}
+			mu.Unlock()
 		}
 		for _, m := range msgs {
 			slots <- struct{}{}
@@ -306,6 +320,9 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 				}
 				if tails[m.Phone] == next {
 					delete(tails, m.Phone)
+				}
+				if held != nil && held[m.ID] == m.Attempts {
+					delete(held, m.ID) // not a later claim's of the same message
 				}
 				mu.Unlock()
 				close(next.done)
@@ -332,6 +349,45 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		}
 		round, sentBefore = 0, d.c.sent.Load()
 	}
+}
+
+// LeaseExtender keeps the leases of claimed messages alive while their
+// sender works on them: outbox.Memory and postgres.Outbox are.
+type LeaseExtender interface {
+	ExtendLeases(ctx context.Context, held []outbox.Held, until time.Time) (int, error)
+}
+
+// renew extends, every quarter of the lease, the leases of the messages
+// in held (under mu) to a lease from now, until the returned stop is
+// called: a claim's lease bounds how long a sender that died holds its
+// messages, never how long one that lives may take to commit an outcome.
+// Without it a submit answered near the end of its claim whose outcome
+// waited past the lease (a busy database) was claimed again and sent twice.
+func (d *Dispatcher) renew(ctx context.Context, ext LeaseExtender, lease time.Duration, mu *sync.Mutex, held map[int64]int) (stop func()) {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lease / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			hs := make([]outbox.Held, 0, len(held))
+			for id, attempt := range held {
+				hs = append(hs, outbox.Held{ID: id, Attempt: attempt})
+			}
+			mu.Unlock()
+			if _, err := ext.ExtendLeases(rctx, hs, d.now().Add(lease)); err != nil && rctx.Err() == nil {
+				d.log().Warn("extending the leases of the messages in hand", "count", len(hs), "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // claimSize is how many messages a claim takes (see Batch).
@@ -549,6 +605,13 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 		return "", errStale
 	}
 	d.acquire(st)
+	if !deadline.IsZero() && d.now().After(deadline) {
+		// The window was full long enough for the claim to run out
+		// meanwhile (its outcomes waiting for a busy database): another
+		// claim may hold the message now.
+		d.release(st, false, gen)
+		return "", errStale
+	}
 	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
 	defer cancel()
 	id, err := s.Submit(sctx, sm)
