@@ -39,7 +39,7 @@ func CheckSubject(s string) error {
 	case strings.Contains(rest, "*"):
 		return fmt.Errorf("%q: a * stands only for the first label, as in *.mtn.cm", s)
 	case rest == "":
-		return fmt.Errorf("%q names nothing after *.", s)
+		return fmt.Errorf("%q names nothing after the wildcard", s)
 	}
 	return nil
 }
