@@ -99,11 +99,7 @@ func (op OperatorConfig) certs() (*ussd.ClientCerts, error) {
 	if err != nil || cas == nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	for _, ca := range cas {
-		pool.AddCert(ca)
-	}
-	return &ussd.ClientCerts{Roots: pool, Subject: op.ClientSubject}, nil
+	return ussd.NewClientCerts(cas, op.ClientSubject), nil
 }
 
 // allow reads the operator's allow-list.
