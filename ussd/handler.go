@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -27,6 +28,17 @@ type Operator struct {
 	// header, an "Authorization: Bearer" token, a basic-auth password or a
 	// "key" query parameter (gateways differ in what they can send).
 	Credential string
+	// Certs, when set, require a client certificate of the operator's own
+	// CAs (mutual TLS) with every request: besides Credential when both
+	// are set, instead of it when Credential is empty.
+	Certs *ClientCerts
+	// Allow, when set, are the only networks the operator's requests may
+	// come from (source: the TCP peer, or what Proxies say); others get
+	// 403, whatever they carry.
+	Allow []netip.Prefix
+	// Proxies are the proxies in front of the gateway whose
+	// X-Forwarded-For is believed for Allow; no other's is.
+	Proxies []netip.Prefix
 	// Open accepts requests without a credential, from anyone (the demo's
 	// operator): nothing is granted for a loopback address, which every
 	// request has behind a proxy on the same host.
@@ -38,7 +50,8 @@ type Operator struct {
 // MaxBody is the largest request body a dialect reads.
 const MaxBody = 16 << 10
 
-// Handler serves one operator's hops at its path: it checks the credential,
+// Handler serves one operator's hops at its path: it checks where the
+// request comes from, then the credential and the client certificate,
 // decodes with the operator's dialect, validates, runs the step and encodes
 // the screen. Bad input of any kind gets a 4xx, never a 500.
 type Handler struct {
@@ -53,6 +66,22 @@ type Handler struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	d := h.Op.Dialect
+	if len(h.Op.Allow) > 0 {
+		if from := source(r, h.Op.Proxies); !within(from, h.Op.Allow) {
+			h.Log.Warn("refused a request from outside the operator's networks",
+				"operator", h.Op.Name, "remote", r.RemoteAddr, "source", from, "path", r.URL.Path)
+			d.EncodeError(w, http.StatusForbidden, "not from this operator's networks")
+			return
+		}
+	}
+	if h.Op.Certs != nil {
+		if err := h.Op.Certs.check(r.TLS); err != nil {
+			h.Log.Warn("refused a request without a valid client certificate",
+				"operator", h.Op.Name, "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
+			d.EncodeError(w, http.StatusUnauthorized, "missing or invalid client certificate")
+			return
+		}
+	}
 	if !h.authorised(r) {
 		h.Log.Warn("refused a request without a valid credential",
 			"operator", h.Op.Name, "remote", r.RemoteAddr, "path", r.URL.Path)
@@ -122,9 +151,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // caller's may be unknown here.
 const unavailable = "Service momentanement indisponible. Rappelez plus tard.\nService unavailable. Please dial again later."
 
+// authorised checks the credential: one that is configured must come; none
+// is needed from an operator that proves itself by certificate (checked
+// before) or is open.
 func (h *Handler) authorised(r *http.Request) bool {
 	if h.Op.Credential == "" {
-		return h.Op.Open
+		return h.Op.Open || h.Op.Certs != nil
 	}
 	for _, c := range credentials(r) {
 		if c != "" && subtle.ConstantTimeCompare([]byte(c), []byte(h.Op.Credential)) == 1 {

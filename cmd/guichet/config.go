@@ -67,6 +67,16 @@ type Config struct {
 
 	Timeouts HTTPTimeouts `yaml:"http_timeouts"`
 
+	// TLS makes the gateway serve HTTPS itself (links.go): what
+	// operators' client certificates need.
+	TLS TLSConfig `yaml:"tls"`
+	// TrustedProxies are the networks (CIDR) of the proxies in front of
+	// the gateway whose X-Forwarded-For names a request's address: for
+	// operators' allow-lists and, with hotline.trusted_proxies, the
+	// console's sign-in backoffs. No other's is believed, loopback's
+	// included.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+
 	// Clock, when set, replaces the wall clock (tests).
 	Clock func() time.Time `yaml:"-"`
 }
@@ -289,10 +299,20 @@ type OperatorConfig struct {
 	Path          string `yaml:"path"`           // default /ussd/NAME
 	Credential    string `yaml:"credential"`     // shared secret the operator sends
 	CredentialEnv string `yaml:"credential_env"` // or the variable that holds it
-	ScreenLimit   int    `yaml:"screen_limit"`   // default engine.screen_limit
-	Region        string `yaml:"region"`         // numbers without a country code (CM)
-	Account       string `yaml:"account"`        // the account id some dialects echo (Nalo, Arkesel USERID)
-	Open          bool   `yaml:"-"`              // no credential: the demo's operator, mounted only in a demo
+	// ClientCAFile is a PEM bundle of the CAs whose client certificates
+	// prove this operator (mutual TLS; needs tls:): instead of a
+	// credential, or with it when both are set.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// ClientSubject, if set, must be the client certificate's common name
+	// or one of its DNS names ("*.mtn.cm": any one label before mtn.cm).
+	ClientSubject string `yaml:"client_subject"`
+	// Allow, if set, are the only networks (CIDR) the operator's requests
+	// may come from; others get 403.
+	Allow       []string `yaml:"allow"`
+	ScreenLimit int      `yaml:"screen_limit"` // default engine.screen_limit
+	Region      string   `yaml:"region"`       // numbers without a country code (CM)
+	Account     string   `yaml:"account"`      // the account id some dialects echo (Nalo, Arkesel USERID)
+	Open        bool     `yaml:"-"`            // no credential: the demo's operator, mounted only in a demo
 }
 
 func defaultConfig() Config {
@@ -418,16 +438,21 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: path %s is taken", op.Name, op.Path))
 		case dialects[op.Dialect] == nil:
 			errs = append(errs, fmt.Sprintf("operator %s: unknown dialect %q (known: %s)", op.Name, op.Dialect, strings.Join(dialectNames(), ", ")))
-		case op.Credential == "" && !(op.Open && c.demo()):
-			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env)", op.Name))
+		case op.Credential == "" && op.ClientCAFile == "" && !(op.Open && c.demo()):
+			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env), a client_ca_file, or both", op.Name))
 		case !strings.HasPrefix(op.Path, "/"):
 			errs = append(errs, fmt.Sprintf("operator %s: path must start with /", op.Name))
+		}
+		if op.ClientCAFile != "" && op.CredentialEnv != "" && op.Credential == "" {
+			// Both were asked for: the certificate alone would be taken.
+			errs = append(errs, fmt.Sprintf("operator %s: credential_env %s is empty", op.Name, op.CredentialEnv))
 		}
 		if op.ScreenLimit != 0 && (op.ScreenLimit < 60 || op.ScreenLimit > 182) {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
 	}
+	errs = append(errs, c.checkLinks()...)
 	if err := c.checkDemo(); err != nil {
 		errs = append(errs, err.Error())
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -179,14 +180,19 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		}
 		metrics.RegisterCallbacks(m.Registry(), g.callbacks.Stats)
 	}
-	proxies, err := cfg.Hotline.proxies()
+	proxies, err := cfg.proxies()
 	if err != nil {
 		return nil, err
 	}
+	consoleProxies, err := cfg.Hotline.proxies()
+	if err != nil {
+		return nil, err
+	}
+	consoleProxies = append(consoleProxies, proxies...)
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
-		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: proxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
-	if g.handler, err = routes(cfg, g, cat, console, m, log); err != nil {
+		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: consoleProxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	if g.handler, err = routes(cfg, g, cat, console, proxies, m, log); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -220,7 +226,7 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
 // binds' status and the embedded simulator's play area.
-func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
+func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, proxies []netip.Prefix, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff")) // every answer, probes and metrics too
 	// A campaign's audience may come over a slow link: longer than the
@@ -261,7 +267,17 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		if op.Open && !cfg.demo() {
 			continue // the demo's operator, outside a demo: not mounted
 		}
+		if o.Certs, err = op.certs(); err != nil {
+			return nil, err
+		}
+		if o.Allow, err = op.allow(); err != nil {
+			return nil, err
+		}
+		o.Proxies = proxies
 		hlog := log.With("comp", "ussd", "operator", op.Name)
+		if coversLoopback(o.Allow) {
+			hlog.Warn("the operator's allow list takes loopback: behind a proxy on this host not in trusted_proxies, every request would be let in")
+		}
 		r.Method(http.MethodPost, op.Path, &ussd.Handler{Op: o, Step: g.engine, Log: hlog, ObserveHop: m.ObserveHop})
 		if _, ok := o.Dialect.(ussd.Notifier); ok {
 			r.Method(http.MethodPost, op.Path+"/end", &ussd.Handler{Op: o, Step: g.engine, Log: hlog, Notice: true})
@@ -308,20 +324,28 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		}
 		defer ln.Close()
 	}
-	addr := ln.Addr().String()
+	tlsCfg, err := cfg.TLS.server(cfg.Operators)
+	if err != nil {
+		return err
+	}
+	addr, scheme := ln.Addr().String(), "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
 	for _, op := range cfg.Operators {
-		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", "http://"+addr+op.Path)
+		log.Info("operator ready", "operator", op.Name, "dialect", op.Dialect, "url", scheme+"://"+addr+op.Path,
+			"credential", op.Credential != "", "client_certificate", op.ClientCAFile != "", "allow", op.Allow)
 	}
 	if cfg.demo() {
 		stores := "in-memory stores"
 		if cfg.DatabaseURL != "" {
 			stores = "a database (demo_force)"
 		}
-		fmt.Fprintf(stdout, "\nGuichet is listening on http://%s as a DEMO (%s, SMS to a simulator): anyone who reaches it can act as any phone number.\n"+
-			"Dial it from another terminal:  go run ./cmd/guichet dial --url http://%s/ussd/demo '*123#'\n\n", addr, stores, addr)
+		fmt.Fprintf(stdout, "\nGuichet is listening on %s://%s as a DEMO (%s, SMS to a simulator): anyone who reaches it can act as any phone number.\n"+
+			"Dial it from another terminal:  go run ./cmd/guichet dial --url %s://%s/ussd/demo '*123#'\n\n", scheme, addr, stores, scheme, addr)
 	}
 	if cfg.DatabaseURL == "" {
-		if err := firstAdmin(ctx, g.stores.accounts, now(cfg), cfg.Hotline.OneTimeFor, stdout, "http://"+addr+"/hotline/"); err != nil {
+		if err := firstAdmin(ctx, g.stores.accounts, now(cfg), cfg.Hotline.OneTimeFor, stdout, scheme+"://"+addr+"/hotline/"); err != nil {
 			return err
 		}
 		if err := demoKeys(ctx, g.stores.keys, g.cases.Catalogue, stdout); err != nil {
@@ -362,7 +386,15 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
 		WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if tlsCfg != nil {
+		// Client certificates are asked for, never required: the console,
+		// the API and the probes take none; each operator's handler says
+		// whether it needs one, and whose.
+		srv.TLSConfig = tlsCfg
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
