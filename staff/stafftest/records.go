@@ -128,10 +128,10 @@ func testAuditFilter(t *testing.T, s Store) {
 func testAuditShown(t *testing.T, s Store) {
 	const p1, p2, p3, ref = "+237677000001", "+237677000002", "+237677000003", "20000011"
 	es := audit(t, s,
-		staff.AuditEntry{At: t0, User: "awa", Action: "view.case", Subject: ref, Shown: []string{p1}},           // 0
+		staff.AuditEntry{At: t0, User: "awa", Action: "view.case", Subject: ref, Shown: []string{p1}},              // 0
 		staff.AuditEntry{At: t0, User: "awa", Action: "view.callbacks", Detail: "2 open", Shown: []string{p2, p1}}, // 1
-		staff.AuditEntry{At: t0, User: "moussa", Action: "view.caller", Subject: p2},                            // 2
-		staff.AuditEntry{At: t0, User: "awa", Action: "view.callbacks", Shown: []string{p1 + "0", p1[1:]}},       // 3: near misses
+		staff.AuditEntry{At: t0, User: "moussa", Action: "view.caller", Subject: p2},                               // 2
+		staff.AuditEntry{At: t0, User: "awa", Action: "view.callbacks", Shown: []string{p1 + "0", p1[1:]}},         // 3: near misses
 	)
 	pick := func(is ...int) []int64 {
 		var want []int64
