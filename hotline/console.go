@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -376,12 +377,26 @@ func (c *Console) clearCookie(w http.ResponseWriter, name string) {
 // audit records what a user saw or did; a failure to record is logged and
 // refuses nothing already done, but a view is refused when it cannot be
 // recorded (see view).
-func (c *Console) audit(ctx context.Context, u staff.User, action, subject, detail string) error {
-	err := c.Trail.Audit(ctx, staff.AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
+func (c *Console) audit(ctx context.Context, u staff.User, action, subject, detail string, shown ...string) error {
+	err := c.Trail.Audit(ctx, staff.AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail, Shown: shown})
 	if err != nil {
 		c.Log.Error("writing the audit log", "action", action, "err", err)
 	}
 	return err
+}
+
+// phonesOf lists the numbers of a page of callbacks, each once, in the
+// order shown: the subjects of its view.
+func phonesOf(lists ...[]cases.Callback) []string {
+	var ps []string
+	for _, l := range lists {
+		for _, cb := range l {
+			if !slices.Contains(ps, cb.Phone) {
+				ps = append(ps, cb.Phone)
+			}
+		}
+	}
+	return ps
 }
 
 // phoneParam reads the {phone} of a path, escaped or not.

@@ -254,6 +254,7 @@ var texts = map[string][2]string{
 	"audit.action":  {"Action", "Action"},
 	"audit.detail":  {"Détail", "Detail"},
 	"audit.older":   {"Plus anciens", "Older"},
+	"audit.shown":   {"et %d numéro(s) affiché(s) : cherchez un numéro pour trouver ses vues", "and %d number(s) shown: search a number to find its views"},
 
 	"users.name":         {"Identifiant", "User name"},
 	"users.fullname":     {"Nom complet", "Full name"},

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/staff"
+)
+
+const consolePassword = "correct horse battery"
+
+// consoleUser is a browser signed in to a test gateway's console as a
+// new account of role.
+type consoleUser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+	csrf string
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func signedIn(t *testing.T, g *testGateway, name string, role staff.Role) *consoleUser {
+	t.Helper()
+	u, err := staff.NewUser(name, strings.ToUpper(name), role, "en", consolePassword, g.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.stores.accounts.AddUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	cu := &consoleUser{t: t, base: g.url, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	cu.get("/hotline/signin")
+	if code, _, loc := cu.post("/hotline/signin", url.Values{"name": {name}, "password": {consolePassword}}); code != http.StatusSeeOther || loc != "/hotline/" {
+		t.Fatalf("signing in as %s: %d → %s", name, code, loc)
+	}
+	return cu
+}
+
+func (cu *consoleUser) answer(resp *http.Response, err error) (int, string, string) {
+	cu.t.Helper()
+	if err != nil {
+		cu.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if m := csrfField.FindSubmatch(b); m != nil {
+		cu.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(b), resp.Header.Get("Location")
+}
+
+// get fetches a page, keeping its form token.
+func (cu *consoleUser) get(path string) (int, string, string) {
+	cu.t.Helper()
+	return cu.answer(cu.c.Get(cu.base + path))
+}
+
+// post submits a form with the last page's token, unless it has one.
+func (cu *consoleUser) post(path string, form url.Values) (int, string, string) {
+	cu.t.Helper()
+	if !form.Has("csrf") {
+		form.Set("csrf", cu.csrf)
+	}
+	return cu.answer(cu.c.PostForm(cu.base+path, form))
+}
+
+// The console's views of a caller's data, on PostgreSQL, are found by a
+// search for the number: the callback queue (each number it showed, in
+// one entry), a case page (under its phone as well as its reference),
+// and the audit log's own views, with their filter.
+func TestConsoleViewsAuditedOnPostgres(t *testing.T) {
+	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true; forceDemo(c) })
+	ctx := t.Context()
+	const p1, p2 = "+237699500001", "+237699500002"
+	for _, p := range []string{p1, p2} {
+		if _, err := g.cases.Do(ctx, menus.Call{Op: "callback.request", Service: "covid", Phone: p, Lang: "fr", Channel: "ussd",
+			Key: "cb-" + p, Args: map[string]string{"reason": "covid-high-risk"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := g.cases.Do(ctx, menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: p1, Lang: "fr", Channel: "ussd",
+		Key: "case-" + p1, Args: map[string]string{"office": "douala-3", "name": "Ngo Bassa", "born": "01011990"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := res.Vars["ref"]
+	awa := signedIn(t, g, "awa", staff.Operator)
+	paul := signedIn(t, g, "paul", staff.Supervisor)
+	for _, path := range []string{"/hotline/callbacks", "/hotline/cases/" + ref} {
+		if code, _, _ := awa.get(path); code != http.StatusOK {
+			t.Fatalf("%s: %d", path, code)
+		}
+	}
+	if code, _, _ := paul.get("/hotline/audit?subject=" + url.QueryEscape(p1)); code != http.StatusOK {
+		t.Fatalf("the audit page: %d", code)
+	}
+	about := func(subject string) []string {
+		t.Helper()
+		es, err := g.stores.trail.AuditLog(ctx, staff.AuditFilter{Subject: subject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range es {
+			got = append(got, strings.TrimSpace(e.User+" "+e.Action+" "+e.Detail))
+		}
+		return got
+	}
+	for _, p := range []string{p1, p2} {
+		if got := about(p); !slices.Contains(got, "awa view.callbacks 2 open, 0 closed") {
+			t.Errorf("the queue's view under %s: %q", p, got)
+		}
+	}
+	got := about(p1)
+	if !slices.Contains(got, "awa view.case") || len(got) == 0 || got[0] != "paul view.audit subject="+p1 {
+		t.Errorf("under %s: %q, want the case's view and, newest, the audit log's", p1, got)
+	}
+	if got := about(ref); !slices.Contains(got, "awa view.case") {
+		t.Errorf("the case's view under its reference: %q", got)
+	}
+}
