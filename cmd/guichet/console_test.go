@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/staff"
@@ -127,5 +128,49 @@ func TestConsoleViewsAuditedOnPostgres(t *testing.T) {
 	}
 	if got := about(ref); !slices.Contains(got, "awa view.case") {
 		t.Errorf("the case's view under its reference: %q", got)
+	}
+}
+
+// The ministries' reads of citizens' data through the API, on
+// PostgreSQL, are in the audit log under each number they returned, one
+// entry a request, their actor the key's owner.
+func TestAPIReadsAuditedOnPostgres(t *testing.T) {
+	g := newTestGateway(t, func(c *Config) { c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true; forceDemo(c) })
+	ctx := t.Context()
+	key := apikey.New()
+	if err := g.stores.keys.AddAPIKey(ctx, apikey.Key{Owner: "civil-status", Created: g.clock.Now(), PerSecond: 100}, apikey.Hash(key)); err != nil {
+		t.Fatal(err)
+	}
+	const citizen = "+237699500003"
+	res, err := g.cases.Do(ctx, menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "fr", Channel: "ussd",
+		Key: "case-" + citizen, Args: map[string]string{"office": "douala-3", "name": "Ngo Bassa", "born": "01011990"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := res.Vars["ref"]
+	code, body := apiCall(t, "POST", g.url+"/api/v1/messages", key, `{"to":["`+citizen+`"],"text":{"fr":"Votre acte est prêt."}}`)
+	id := regexp.MustCompile(`"id":"(\d+)"`).FindStringSubmatch(body)
+	if code != http.StatusAccepted || id == nil {
+		t.Fatalf("sending: %d %s", code, body)
+	}
+	for _, path := range []string{"/api/v1/cases/" + ref, "/api/v1/cases?service=birth-certificate", "/api/v1/messages/" + id[1], "/api/v1/messages",
+		"/api/v1/cases?status=collected"} {
+		if code, body := apiCall(t, "GET", g.url+path, key, ""); code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+	}
+	es, err := g.stores.trail.AuditLog(ctx, staff.AuditFilter{Subject: citizen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.User+" "+e.Action)
+	}
+	if want := "api:civil-status api.messages,api:civil-status api.message,api:civil-status api.cases,api:civil-status api.case"; strings.Join(got, ",") != want {
+		t.Errorf("the reads under %s: %q, want %s (newest first)", citizen, got, want)
+	}
+	if es, _ := g.stores.trail.AuditLog(ctx, staff.AuditFilter{Subject: ref}); len(es) != 2 {
+		t.Errorf("the reads under %s: %+v, want the case and the list", ref, es)
 	}
 }
