@@ -102,6 +102,11 @@ type Console struct {
 	Engine    Stepper
 	Catalogue *menus.Catalogue
 	Campaigns campaigns.Store // nil: no campaigns page
+	// Citizens exports and erases a number's data (PostgreSQL); nil: the
+	// page says it needs a database. Cache is the session store whose
+	// copy of an erased number's language and dialogue goes with it.
+	Citizens Citizens
+	Cache    Cache
 	Region    string          // numbers typed without a country code (CM)
 	Prefix    string          // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served
@@ -210,6 +215,9 @@ func (c *Console) Routes(r chi.Router) error {
 				r.Get("/users", c.usersPage)
 				r.Post("/users", c.addUser)
 				r.Post("/users/{name}/role", c.setRole)
+				r.Get("/citizen", c.citizenPage)
+				r.Post("/citizen/export", c.exportCitizen)
+				r.Post("/citizen/erase", c.eraseCitizen)
 			})
 		})
 	})
