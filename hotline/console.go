@@ -107,8 +107,8 @@ type Console struct {
 	// copy of an erased number's language and dialogue goes with it.
 	Citizens Citizens
 	Cache    Cache
-	Region    string          // numbers typed without a country code (CM)
-	Prefix    string          // where the console is mounted: "/hotline"
+	Region   string // numbers typed without a country code (CM)
+	Prefix   string // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served
 	// over HTTPS (everywhere but a loopback demo).
 	Secure bool
