@@ -1,19 +1,25 @@
 package main
 
 import (
+	"cmp"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/citizens"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/postgres/pgtest"
+	"github.com/guichet/guichet/sessions/sessionstest"
 	"github.com/guichet/guichet/staff"
+	"github.com/guichet/guichet/ussd"
 )
 
 const consolePassword = "correct horse battery"
@@ -172,5 +178,93 @@ func TestAPIReadsAuditedOnPostgres(t *testing.T) {
 	}
 	if es, _ := g.stores.trail.AuditLog(ctx, staff.AuditFilter{Subject: ref}); len(es) != 2 {
 		t.Errorf("the reads under %s: %+v, want the case and the list", ref, es)
+	}
+}
+
+// The console's page of a citizen's data, on PostgreSQL and Redis: an
+// administrator's export holds the number's case and language, audited
+// under their name; the erasure, once confirmed, leaves the number
+// nowhere (its cached language in Redis included), audited too;
+// operators and supervisors get 403, a form without its token is
+// refused, and neither erases anything.
+func TestCitizenPageOnPostgres(t *testing.T) {
+	_, prefix := sessionstest.Redis(t)
+	g := newTestGateway(t, func(c *Config) {
+		c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true
+		c.RedisURL, c.RedisPrefix = cmp.Or(os.Getenv("REDIS_URL"), sessionstest.DefaultRedisURL), prefix
+		forceDemo(c)
+	})
+	ctx := t.Context()
+	const citizen = "+237699500004"
+	if _, err := g.cases.Do(ctx, menus.Call{Op: "cases.open", Service: "birth-certificate", Phone: citizen, Lang: "en", Channel: "ussd",
+		Key: "case-" + citizen, Args: map[string]string{"office": "douala-3", "name": "Ngo Bassa", "born": "01011990"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.engine.SetLanguage(ctx, citizen, "en"); err != nil {
+		t.Fatal(err)
+	}
+	form := func() url.Values { return url.Values{"phone": {citizen}, "confirm": {citizen}} }
+	for name, role := range map[string]staff.Role{"awa": staff.Operator, "paul": staff.Supervisor} {
+		cu := signedIn(t, g, name, role)
+		if code, _, _ := cu.get("/hotline/citizen"); code != http.StatusForbidden {
+			t.Errorf("%s GET /hotline/citizen: %d, want 403", name, code)
+		}
+		for _, path := range []string{"/hotline/citizen/export", "/hotline/citizen/erase"} {
+			if code, _, _ := cu.post(path, form()); code != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d, want 403", name, path, code)
+			}
+		}
+	}
+	root := signedIn(t, g, "root", staff.Admin)
+	f := form()
+	f.Set("csrf", "forged")
+	if code, _, _ := root.post("/hotline/citizen/erase", f); code != http.StatusForbidden {
+		t.Errorf("erasing with a forged token: %d, want 403", code)
+	}
+
+	if code, _, _ := root.get("/hotline/citizen?phone=699500004"); code != http.StatusOK {
+		t.Fatalf("looking up: %d", code)
+	}
+	code, body, _ := root.post("/hotline/citizen/export", url.Values{"phone": {citizen}})
+	var rec citizens.Record
+	if err := json.Unmarshal([]byte(body), &rec); code != http.StatusOK || err != nil || rec.Language != "en" || len(rec.Cases) != 1 ||
+		rec.Cases[0].Data["name"] != "Ngo Bassa" {
+		t.Fatalf("export: %d %v %s", code, err, body)
+	}
+	root.get("/hotline/citizen?phone=699500004")
+	if code, _, _ := root.post("/hotline/citizen/erase", url.Values{"phone": {citizen}, "confirm": {"699500005"}}); code != http.StatusBadRequest {
+		t.Errorf("a wrong confirmation: %d, want 400", code)
+	}
+	if r, err := g.stores.citizens.Export(ctx, citizen, "test"); err != nil || len(r.Cases) != 1 {
+		t.Fatalf("refused erasures erased: %+v %v", r, err)
+	}
+	code, body, _ = root.post("/hotline/citizen/erase", url.Values{"phone": {citizen}, "confirm": {"699 50 00 04"}})
+	if code != http.StatusOK || !strings.Contains(body, "erased:") {
+		t.Fatalf("erase: %d\n%s", code, body)
+	}
+	if _, err := g.sessions.Get(ctx, ussd.LanguageKey(citizen)); err == nil {
+		t.Error("the language cached in Redis outlived the erasure")
+	}
+	if got := g.engine.Language(ctx, citizen); got != "" {
+		t.Errorf("the gateway still knows the erased number's language: %q", got)
+	}
+	if r, err := g.stores.citizens.Export(ctx, citizen, "test"); err != nil || len(r.Cases)+len(r.Messages) != 0 || r.Language != "" {
+		t.Errorf("exported after the erasure: %+v %v", r, err)
+	}
+	es, err := g.stores.trail.AuditLog(ctx, staff.AuditFilter{User: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var did []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Action, "citizen.") {
+			did = append(did, e.Action)
+			if strings.Contains(e.Subject+e.Detail, citizen) {
+				t.Errorf("%s still names the number: %+v", e.Action, e)
+			}
+		}
+	}
+	if !slices.Equal(did, []string{"citizen.erase", "citizen.export"}) {
+		t.Errorf("root's audited actions on citizens: %q, want the export and the erasure", did)
 	}
 }
