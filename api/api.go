@@ -8,10 +8,12 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/staff"
 )
 
 // Cases is what the API needs of the case store (cases.Service). owner
@@ -369,7 +372,40 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.auditRead(r, "api.case", c.Ref, "", []string{c.Phone}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, s.caseJSON(c))
+}
+
+// auditRead records, in the console's audit log, that the request's key
+// read citizens' data: one entry a request, its actor the key's owner
+// ("api:civil-status"), the numbers and references it returned as its
+// subjects. A read that cannot be recorded is not answered, as in the
+// console.
+func (s *Server) auditRead(r *http.Request, action, subject, detail string, shown []string) error {
+	if s.Audit == nil {
+		return nil
+	}
+	k := apiKey(r)
+	detail = strings.TrimSpace("key " + k.ID + " " + detail)
+	if err := s.Audit.Audit(r.Context(), staff.AuditEntry{At: s.now(), User: "api:" + k.Owner, Action: action, Subject: subject,
+		Detail: detail, Shown: shown}); err != nil {
+		return fmt.Errorf("recording a read in the audit log: %w", err)
+	}
+	return nil
+}
+
+// query says a list's filter for the audit log: its parameters, in order.
+func query(r *http.Request, names ...string) string {
+	var q []string
+	for _, n := range names {
+		if v := r.URL.Query().Get(n); v != "" {
+			q = append(q, n+"="+v)
+		}
+	}
+	return strings.Join(q, " ")
 }
 
 // MaxLimit bounds a page of cases.
@@ -403,6 +439,19 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(cases) == f.Limit {
 		out.Next = cases[len(cases)-1].Ref
+	}
+	if len(cases) > 0 { // an empty page, a back office polling, shows nobody
+		var shown []string
+		for _, c := range cases {
+			shown = append(shown, c.Ref)
+			if !slices.Contains(shown, c.Phone) {
+				shown = append(shown, c.Phone)
+			}
+		}
+		if err := s.auditRead(r, "api.cases", "", fmt.Sprintf("%d cases %s", len(cases), query(r, "service", "status", "after", "limit")), shown); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +180,10 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.auditRead(r, "api.message", "message:"+strconv.FormatInt(m.ID, 10), "", []string{m.Phone}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, outbox.ReportOf(m))
 }
 
@@ -230,6 +235,18 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(msgs) == limit {
 		out.Next = strconv.FormatInt(msgs[len(msgs)-1].ID, 10)
+	}
+	if len(out.Messages) > 0 {
+		var shown []string
+		for _, m := range out.Messages {
+			if !slices.Contains(shown, m.To) {
+				shown = append(shown, m.To)
+			}
+		}
+		if err := s.auditRead(r, "api.messages", "", fmt.Sprintf("%d messages %s", len(out.Messages), query(r, "state", "after", "limit")), shown); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -6,6 +6,7 @@ package hotline_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
@@ -27,6 +29,7 @@ import (
 	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/campaigns/campaignstest"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/citizens"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/staff"
@@ -823,5 +826,58 @@ func TestBrowserCampaign(t *testing.T) {
 	}
 	if strings.Join(actions, " ") != "campaign.resume campaign.pause campaign.start campaign.create" {
 		t.Errorf("audit log %v", actions)
+	}
+}
+
+// An administrator walks a citizen's rights in the browser: looks the
+// number up as people type it, downloads its export (a JSON file, the
+// page staying where it is), then erases it, typing the number again
+// after a mistyped confirmation is refused next to its field.
+func TestBrowserCitizenExportAndErase(t *testing.T) {
+	r := newRig(t)
+	calls, _ := r.withCitizens(t)
+	p := r.chromium(t)
+	dir := t.TempDir()
+	if _, err := cdp.Call(p.ctx, chromedp.FromContext(p.ctx).Browser, cdpbrowser.SetDownloadBehavior,
+		cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("root")
+	p.open("/hotline/citizen")
+	p.fill("#phone", "677 20 00 01")
+	if code := p.click("#find"); code != 200 {
+		t.Fatalf("looking up: %d on %s", code, p.location())
+	}
+	p.wantText("h2", erasable)
+
+	if err := p.query(chromedp.Click(chromedp.CSS("#download"))); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "citizen-export.json")
+	var b []byte
+	for deadline := time.Now().Add(queryTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got, err := os.ReadFile(file); err == nil && len(got) > 0 && json.Valid(got) {
+			b = got
+			break
+		}
+	}
+	var rec citizens.Record
+	if err := json.Unmarshal(b, &rec); err != nil || rec.Phone != erasable || len(rec.Cases) != 1 {
+		t.Fatalf("the downloaded export: %v %s", err, b)
+	}
+
+	p.fill("#confirm", "677 20 00 02")
+	if code := p.click("#erasebtn"); code != 400 {
+		t.Fatalf("a mistyped confirmation: %d", code)
+	}
+	p.wantText("#confirm-err", "même numéro")
+	p.fill("#confirm", "677200001")
+	if code := p.click("#erasebtn"); code != 200 {
+		t.Fatalf("erasing: %d on %s", code, p.location())
+	}
+	p.wantText(".flash", "Données effacées")
+	p.wantText("#erasure", "erased:0123456789abcdef", "1 dossier(s)")
+	if want := []string{"export " + erasable + " root", "erase " + erasable + " root"}; !slices.Equal(*calls, want) {
+		t.Errorf("calls %q, want %q", *calls, want)
 	}
 }

@@ -33,7 +33,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(open) > 0 {
-		if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open (home)", len(open))); err != nil {
+		if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open (home)", len(open)), phonesOf(open)...); err != nil {
 			c.fail(w, r, err)
 			return
 		}
@@ -220,7 +220,8 @@ func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, status int,
 		c.fail(w, r, err)
 		return
 	}
-	if err := c.audit(r.Context(), u, "view.case", k.Ref, k.Phone); err != nil {
+	// Under the reference and the phone: a search by either finds it.
+	if err := c.audit(r.Context(), u, "view.case", k.Ref, "", k.Phone); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,8 +102,13 @@ type Console struct {
 	Engine    Stepper
 	Catalogue *menus.Catalogue
 	Campaigns campaigns.Store // nil: no campaigns page
-	Region    string          // numbers typed without a country code (CM)
-	Prefix    string          // where the console is mounted: "/hotline"
+	// Citizens exports and erases a number's data (PostgreSQL); nil: the
+	// page says it needs a database. Cache is the session store whose
+	// copy of an erased number's language and dialogue goes with it.
+	Citizens Citizens
+	Cache    Cache
+	Region   string // numbers typed without a country code (CM)
+	Prefix   string // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served
 	// over HTTPS (everywhere but a loopback demo).
 	Secure bool
@@ -209,6 +215,9 @@ func (c *Console) Routes(r chi.Router) error {
 				r.Get("/users", c.usersPage)
 				r.Post("/users", c.addUser)
 				r.Post("/users/{name}/role", c.setRole)
+				r.Get("/citizen", c.citizenPage)
+				r.Post("/citizen/export", c.exportCitizen)
+				r.Post("/citizen/erase", c.eraseCitizen)
 			})
 		})
 	})
@@ -376,12 +385,26 @@ func (c *Console) clearCookie(w http.ResponseWriter, name string) {
 // audit records what a user saw or did; a failure to record is logged and
 // refuses nothing already done, but a view is refused when it cannot be
 // recorded (see view).
-func (c *Console) audit(ctx context.Context, u staff.User, action, subject, detail string) error {
-	err := c.Trail.Audit(ctx, staff.AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail})
+func (c *Console) audit(ctx context.Context, u staff.User, action, subject, detail string, shown ...string) error {
+	err := c.Trail.Audit(ctx, staff.AuditEntry{At: c.now(), User: u.Name, Action: action, Subject: subject, Detail: detail, Shown: shown})
 	if err != nil {
 		c.Log.Error("writing the audit log", "action", action, "err", err)
 	}
 	return err
+}
+
+// phonesOf lists the numbers of a page of callbacks, each once, in the
+// order shown: the subjects of its view.
+func phonesOf(lists ...[]cases.Callback) []string {
+	var ps []string
+	for _, l := range lists {
+		for _, cb := range l {
+			if !slices.Contains(ps, cb.Phone) {
+				ps = append(ps, cb.Phone)
+			}
+		}
+	}
+	return ps
 }
 
 // phoneParam reads the {phone} of a path, escaped or not.

@@ -37,7 +37,7 @@ func (c *Console) callbacksPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open, %d closed", len(open), len(closed))); err != nil {
+	if err := c.audit(r.Context(), u, "view.callbacks", "", fmt.Sprintf("%d open, %d closed", len(open), len(closed)), phonesOf(open, closed)...); err != nil {
 		c.fail(w, r, err) // the queue shows phones and reasons: not without a trace
 		return
 	}
@@ -203,11 +203,44 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	// Who read the log, with what filter, and the numbers it showed as
+	// subjects (those an entry showed besides are counted, not listed):
+	// the log shows notes, SMS texts and what was typed for callers.
+	u, _ := userOf(r)
+	var shown []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Subject, "+") && e.Subject != f.Subject && !slices.Contains(shown, e.Subject) {
+			shown = append(shown, e.Subject)
+		}
+	}
+	if err := c.audit(r.Context(), u, "view.audit", f.Subject, auditQuery(f), shown...); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	next := ""
 	if len(es) == f.Limit {
 		next = strconv.FormatInt(es[len(es)-1].ID, 10)
 	}
 	c.render(w, r, http.StatusOK, "audit", view{Data: map[string]any{"Entries": es, "Next": next}, Form: q})
+}
+
+// auditQuery says the filter of a view of the audit log, its number as
+// stored (so that an erasure finds it there too).
+func auditQuery(f staff.AuditFilter) string {
+	var q []string
+	if f.User != "" {
+		q = append(q, "user="+f.User)
+	}
+	if f.Subject != "" {
+		q = append(q, "subject="+f.Subject)
+	}
+	if f.Before > 0 {
+		q = append(q, "before="+strconv.FormatInt(f.Before, 10))
+	}
+	if len(q) == 0 {
+		return "(all)"
+	}
+	return strings.Join(q, " ")
 }
 
 // dashboard draws the last 24 hours: sessions per hour by service, where

@@ -186,8 +186,9 @@ func (s *Citizens) Erase(ctx context.Context, phone, by string) (citizens.Erasur
 			WHERE phone = $1`, []any{phone, p, now}},
 		{&e.Sessions, `UPDATE ussd_sessions SET phone = $2 WHERE phone = $1`, nil},
 		{&e.Callbacks, `DELETE FROM callbacks WHERE phone = $1`, []any{phone}},
-		{&e.Audit, `UPDATE audit_log SET subject = CASE WHEN subject = $1 THEN $2 ELSE subject END, detail = replace(detail, $1, $2)
-			WHERE subject = $1 OR detail LIKE '%' || $1 || '%'`, nil},
+		{&e.Audit, `UPDATE audit_log SET subject = CASE WHEN subject = $1 THEN $2 ELSE subject END, detail = replace(detail, $1, $2),
+				shown = array_replace(shown, $1, $2)
+			WHERE subject = $1 OR detail LIKE '%' || $1 || '%' OR shown @> ARRAY[$1::text]`, nil},
 	} {
 		args := st.args
 		if args == nil {

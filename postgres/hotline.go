@@ -300,8 +300,12 @@ func (s *Console) DeleteSessions(ctx context.Context, user, keep string) error {
 // increase in the order entries are written, not always in the order
 // their transactions commit.
 func (s *Console) Audit(ctx context.Context, e staff.AuditEntry) error {
-	if _, err := s.q().Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail)
-		VALUES ($1, $2, $3, $4, $5)`, e.At, e.User, e.Action, e.Subject, e.Detail); err != nil {
+	shown := e.Shown
+	if shown == nil {
+		shown = []string{}
+	}
+	if _, err := s.q().Exec(ctx, `INSERT INTO audit_log (at, username, action, subject, detail, shown)
+		VALUES ($1, $2, $3, $4, $5, $6)`, e.At, e.User, e.Action, e.Subject, e.Detail, shown); err != nil {
 		return fail(ctx, "writing to the audit log", err)
 	}
 	return nil
@@ -322,12 +326,13 @@ func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.Au
 		and("username = $%d", f.User)
 	}
 	if f.Subject != "" {
-		and("subject = $%d", f.Subject)
+		// Either index: the subject's, or the GIN of what entries showed.
+		and("(subject = $%[1]d OR shown @> ARRAY[$%[1]d::text])", f.Subject)
 	}
 	if f.Before > 0 {
 		and("id < $%d", f.Before)
 	}
-	q := `SELECT id, at, username, action, subject, detail FROM audit_log`
+	q := `SELECT id, at, username, action, subject, detail, shown FROM audit_log`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -340,6 +345,11 @@ func (s *Console) AuditLog(ctx context.Context, f staff.AuditFilter) ([]staff.Au
 	entries, err := pgx.CollectRows(rows, pgx.RowToStructByPos[staff.AuditEntry])
 	if err != nil {
 		return nil, fail(ctx, "reading the audit log", err)
+	}
+	for i := range entries {
+		if len(entries[i].Shown) == 0 {
+			entries[i].Shown = nil // as written: none
+		}
 	}
 	return entries, nil
 }

@@ -136,6 +136,12 @@ func TestMigrateHotAndKeysDownAndUp(t *testing.T) {
 	downAndUp(t, 7, "WHERE queued", "queued", "api_keys.revoked", "last_used")
 }
 
+// Migration 19 (the subjects an audit entry showed) goes down and up
+// again.
+func TestMigrateAuditShownDownAndUp(t *testing.T) {
+	downAndUp(t, 18, "audit_log_shown", "audit_log_shown", "shown text[]")
+}
+
 // downAndUp migrates a database of its own up, checks that its schema
 // tells want, migrates it down to version to, checks that none of gone is
 // left, then up again, and checks that the schema is as it was.

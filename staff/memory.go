@@ -293,6 +293,7 @@ func (m *Memory) Audit(ctx context.Context, e AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.ID = int64(len(m.audit)) + 1
+	e.Shown = slices.Clone(e.Shown)
 	m.audit = append(m.audit, e)
 	return nil
 }
@@ -312,7 +313,7 @@ func (m *Memory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	var entries []AuditEntry
 	for i := last - 1; i >= 0 && len(entries) < limit; i-- {
 		e := m.audit[i]
-		if (f.User == "" || e.User == f.User) && (f.Subject == "" || e.Subject == f.Subject) {
+		if (f.User == "" || e.User == f.User) && (f.Subject == "" || e.About(f.Subject)) {
 			entries = append(entries, e)
 		}
 	}

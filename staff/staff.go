@@ -8,6 +8,7 @@
 package staff
 
 import (
+	"slices"
 	"time"
 )
 
@@ -83,12 +84,23 @@ type AuditEntry struct {
 	Action  string // "view", "case.move", "case.note", "sms.send", "booking.cancel", ...
 	Subject string // the phone (E.164) or the reference acted on
 	Detail  string
+	// Shown are the other subjects the entry is about: the numbers a list
+	// showed (the callback queue, a page of the API), the phone of a case
+	// viewed by its reference. A filter by subject finds an entry by its
+	// Subject or by any of these: one entry a view, however many numbers
+	// it showed.
+	Shown []string
+}
+
+// About tells whether e is about subject: its Subject or one it showed.
+func (e AuditEntry) About(subject string) bool {
+	return e.Subject == subject || slices.Contains(e.Shown, subject)
 }
 
 // AuditFilter selects audit entries, newest first.
 type AuditFilter struct {
 	User    string // "" for all
-	Subject string // "" for all
+	Subject string // "" for all; else the entries About it
 	Before  int64  // entries with a smaller ID (0: from the newest)
 	Limit   int    // at most (0: 50, cut to 500)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,11 @@ func TestCitizenExportAndErase(t *testing.T) {
 	if err := client.Set(ctx, prefix+"l:"+citizenPhone, "en", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	// A view of the callback queue showed the number among others.
+	if err := postgres.New(pool).Console().Audit(ctx, staff.AuditEntry{At: now, User: "awa", Action: "view.callbacks",
+		Shown: []string{neighbourPhone, citizenPhone}}); err != nil {
+		t.Fatal(err)
+	}
 	out.Reset()
 	if err := citizenCmd(ctx, []string{"erase", citizenPhone, "--yes", "--database", dbURL, "--redis", redisURL,
 		"--redis-prefix", prefix, "--by", "admin"}, &out, env, clock); err != nil {
@@ -238,7 +244,7 @@ func TestCitizenExportAndErase(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(e.Pseudonym, postgres.Pseudonym) || e != (citizens.Erasure{Pseudonym: e.Pseudonym, Cases: 1, Bookings: 1,
-		Messages: 1, Sessions: 1, Callbacks: 1, Audit: 2, Language: true, OptedOut: true}) {
+		Messages: 1, Sessions: 1, Callbacks: 1, Audit: 3, Language: true, OptedOut: true}) {
 		t.Errorf("erasure %+v", e)
 	}
 	if n, _ := client.Exists(ctx, prefix+"l:"+citizenPhone).Result(); n != 0 {
@@ -255,7 +261,7 @@ func TestCitizenExportAndErase(t *testing.T) {
 		UNION ALL SELECT 'ussd_sessions' FROM ussd_sessions WHERE phone = $1
 		UNION ALL SELECT 'callbacks' FROM callbacks WHERE phone = $1
 		UNION ALL SELECT 'languages' FROM languages WHERE phone = $1
-		UNION ALL SELECT 'audit_log' FROM audit_log WHERE subject = $1 OR detail LIKE '%' || $1 || '%'`, citizenPhone, neighbourPhone)
+		UNION ALL SELECT 'audit_log' FROM audit_log WHERE subject = $1 OR detail LIKE '%' || $1 || '%' OR $1 = ANY(shown)`, citizenPhone, neighbourPhone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +287,11 @@ func TestCitizenExportAndErase(t *testing.T) {
 	audited, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil || len(audited) != 2 || audited[0] != "citizen.export admin "+e.Pseudonym || audited[1] != "citizen.erase admin "+e.Pseudonym {
 		t.Errorf("audit log: %q %v, want the export and the erasure, under the pseudonym", audited, err)
+	}
+	var shown []string
+	if err := pool.QueryRow(ctx, `SELECT shown FROM audit_log WHERE action = 'view.callbacks'`).Scan(&shown); err != nil ||
+		!slices.Equal(shown, []string{neighbourPhone, e.Pseudonym}) {
+		t.Errorf("the queue's view showed %v (%v), want the neighbour and the pseudonym", shown, err)
 	}
 	var neighbour int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM cases WHERE phone = $1 AND data->>'name' = 'John Ekane Fon'`, neighbourPhone).Scan(&neighbour); err != nil || neighbour != 1 {

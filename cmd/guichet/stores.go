@@ -87,6 +87,9 @@ type stores struct {
 	// the session store caching them; nil on the embedded default, whose
 	// session store is the only place (nothing outlives the process).
 	languages ussd.Languages
+	// citizens exports and erases a number's data (PostgreSQL), for the
+	// console; nil on the embedded default.
+	citizens hotline.Citizens
 	// retention purges what is kept past its time (PostgreSQL); nil on
 	// the embedded default.
 	retention retention.Store
@@ -165,5 +168,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), sends: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, retention: db.Retention(), bindHold: db.BindHold, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, citizens: db.Citizens(), retention: db.Retention(), bindHold: db.BindHold, close: pool.Close}, nil
 }

@@ -122,6 +122,50 @@ func testAuditFilter(t *testing.T, s Store) {
 	}
 }
 
+// testAuditShown: an entry is found by any subject it showed as well as
+// by its Subject (a case viewed by its reference, under its phone too; a
+// list of numbers, under each), and keeps them as written.
+func testAuditShown(t *testing.T, s Store) {
+	const p1, p2, p3, ref = "+237677000001", "+237677000002", "+237677000003", "20000011"
+	es := audit(t, s,
+		staff.AuditEntry{At: t0, User: "awa", Action: "view.case", Subject: ref, Shown: []string{p1}},              // 0
+		staff.AuditEntry{At: t0, User: "awa", Action: "view.callbacks", Detail: "2 open", Shown: []string{p2, p1}}, // 1
+		staff.AuditEntry{At: t0, User: "moussa", Action: "view.caller", Subject: p2},                               // 2
+		staff.AuditEntry{At: t0, User: "awa", Action: "view.callbacks", Shown: []string{p1 + "0", p1[1:]}},         // 3: near misses
+	)
+	pick := func(is ...int) []int64 {
+		var want []int64
+		for _, i := range is {
+			want = append(want, es[i].ID)
+		}
+		return want
+	}
+	for _, tt := range []struct {
+		name string
+		f    staff.AuditFilter
+		want []int64
+	}{
+		{"a phone shown", staff.AuditFilter{Subject: p1}, pick(1, 0)},
+		{"a phone shown or the subject", staff.AuditFilter{Subject: p2}, pick(2, 1)},
+		{"the reference", staff.AuditFilter{Subject: ref}, pick(0)},
+		{"user and a phone shown", staff.AuditFilter{User: "moussa", Subject: p1}, nil},
+		{"before", staff.AuditFilter{Subject: p1, Before: es[1].ID}, pick(0)},
+		{"shown nowhere", staff.AuditFilter{Subject: p3}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := must[[]staff.AuditEntry](t)(s.AuditLog(t.Context(), tt.f))
+			if !slices.Equal(ids(got), tt.want) {
+				t.Errorf("AuditLog(%+v) = %v, want %v", tt.f, ids(got), tt.want)
+			}
+			for _, e := range got {
+				if i := slices.IndexFunc(es, func(w staff.AuditEntry) bool { return w.ID == e.ID }); i < 0 || !sameEntry(e, es[i]) {
+					t.Errorf("listed %+v, not as written", e)
+				}
+			}
+		})
+	}
+}
+
 // testAuditLimit: Limit 0 (or less) lists 50 entries, a Limit over 500
 // lists 500.
 func testAuditLimit(t *testing.T, s Store) {

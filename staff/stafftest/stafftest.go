@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -112,6 +113,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"DeleteSessions", testDeleteSessions},
 		{"Audit", testAudit},
 		{"AuditFilter", testAuditFilter},
+		{"AuditShown", testAuditShown},
 		{"AuditLimit", testAuditLimit},
 		{"RecentSessions", testRecentSessions},
 		{"SessionCounts", testSessionCounts},
@@ -178,7 +180,7 @@ func sameSession(a, b staff.Session) bool {
 
 func sameEntry(a, b staff.AuditEntry) bool {
 	return a.ID == b.ID && a.At.Equal(b.At) && a.User == b.User && a.Action == b.Action &&
-		a.Subject == b.Subject && a.Detail == b.Detail
+		a.Subject == b.Subject && a.Detail == b.Detail && slices.Equal(a.Shown, b.Shown)
 }
 
 func sameRecord(a, b staff.SessionRecord) bool {
