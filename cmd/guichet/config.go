@@ -126,14 +126,14 @@ func (c HotlineConfig) proxies() ([]netip.Prefix, error) {
 }
 
 // secureCookies tells whether the console's cookies are Secure: always,
-// but on the embedded default served on loopback (a newcomer's browser
-// on http://127.0.0.1) or when configuration says a proxy speaks plain
-// HTTP to the browser.
+// but in the demo served on loopback (a newcomer's browser on
+// http://127.0.0.1) or when configuration says a proxy speaks plain HTTP
+// to the browser.
 func secureCookies(cfg Config) bool {
 	if cfg.Hotline.InsecureCookies {
 		return false
 	}
-	return cfg.DatabaseURL != "" || !loopback(cfg.HTTP)
+	return !cfg.demo() || !loopback(cfg.HTTP)
 }
 
 // loopback reports whether a listen address is on the loopback interface.
