@@ -274,8 +274,8 @@ var texts = map[string][2]string{
 	"citizen.erased":      {"%d dossier(s), %d rendez-vous, %d SMS, %d session(s), %d rappel(s), %d campagne(s), %d entrée(s) du journal", "%d case(s), %d booking(s), %d SMS, %d session(s), %d callback(s), %d campaign(s), %d audit entries"},
 	"citizen.optout":      {"Opposition (STOP)", "Opt-out (STOP)"},
 	"citizen.optout.kept": {"gardée : elle doit continuer d'être respectée", "kept: it must go on being honoured"},
-	"citizen.cache.err": {"Effacé de la base, mais pas du cache de sessions (Redis) : sa langue y reste jusqu'à expiration. Réessayez.",
-		"Erased from the database, but not from the session cache (Redis): its language stays there until it expires. Try again."},
+	"citizen.cache.err": {"Effacé de la base, mais pas du cache de sessions (Redis) : sa langue et ses sessions y restent jusqu'à expiration. Réessayez.",
+		"Erased from the database, but not from the session cache (Redis): its language and sessions stay there until they expire. Try again."},
 
 	"users.name":         {"Identifiant", "User name"},
 	"users.fullname":     {"Nom complet", "Full name"},

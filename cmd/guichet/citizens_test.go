@@ -223,8 +223,9 @@ const citizenPhone, neighbourPhone = "+237699100079", "+237699100080"
 // rewrites it); `erase` leaves no trace of the number but the opt-out it
 // sent, keeps its case and history and its places in campaigns' audiences
 // under a pseudonym (the campaigns' figures unchanged but for the SMS
-// that will now never go), deletes its cached language in Redis, leaves
-// the neighbour as they were; both are audited.
+// that will now never go), deletes its cached language, its session and
+// the sessions the hotline assisted in Redis, leaves the neighbour as
+// they were; both are audited.
 func TestCitizenExportAndErase(t *testing.T) {
 	now := time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC)
 	dbURL, pool := citizenData(t, now)
@@ -255,8 +256,21 @@ func TestCitizenExportAndErase(t *testing.T) {
 	if err := citizenCmd(ctx, []string{"erase", citizenPhone, "--database", dbURL}, io.Discard, env, clock); err == nil {
 		t.Error("erase without --yes went ahead")
 	}
-	if err := client.Set(ctx, prefix+"l:"+citizenPhone, "en", 0).Err(); err != nil {
+	// The session store: the cached language, the caller's own dialogue,
+	// the one awa walked for them on the hotline; and awa's for the
+	// neighbour, which stays.
+	awa, err := staff.NewUser("awa", "Awa", staff.Operator, "fr", "correct horse battery", now)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := postgres.New(pool).Console().AddUser(ctx, awa); err != nil {
+		t.Fatal(err)
+	}
+	cached := []string{"l:" + citizenPhone, "s:" + citizenPhone, "s:hotline:awa:" + citizenPhone}
+	for _, k := range append(cached, "s:hotline:awa:"+neighbourPhone) {
+		if err := client.Set(ctx, prefix+k, "{}", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	progress := func(name string) campaigns.Progress {
 		t.Helper()
@@ -292,8 +306,13 @@ func TestCitizenExportAndErase(t *testing.T) {
 		Messages: 2, Sessions: 1, Callbacks: 1, Campaigns: 2, Audit: 3, Language: true, OptedOut: true}) {
 		t.Errorf("erasure %+v", e)
 	}
-	if n, _ := client.Exists(ctx, prefix+"l:"+citizenPhone).Result(); n != 0 {
-		t.Error("the language cached in Redis outlived the erasure")
+	for _, k := range cached {
+		if n, _ := client.Exists(ctx, prefix+k).Result(); n != 0 {
+			t.Errorf("%s outlived the erasure in Redis", strings.ReplaceAll(k, citizenPhone, "PHONE"))
+		}
+	}
+	if n, _ := client.Exists(ctx, prefix+"s:hotline:awa:"+neighbourPhone).Result(); n != 1 {
+		t.Error("the neighbour's assisted session went with the erasure")
 	}
 
 	// The campaigns still count what was uploaded and the SMS they
