@@ -240,7 +240,7 @@ func FromCases(ctx context.Context, l CaseLister, service, status, owner string)
 type Progress struct {
 	Audience int            // numbers in it
 	Waiting  int            // not queued yet
-	Skipped  int            // sent STOP
+	Skipped  int            // sent STOP (a number erased since is in Audience only)
 	Counts   map[string]Row // by operator ("" for messages not sent yet)
 }
 
@@ -293,6 +293,12 @@ type Queued struct {
 	Later             bool
 	Operator          string
 }
+
+// Erased is why a number that waited is skipped once its owner had it
+// erased: its place in the audience stays under a pseudonym, so that the
+// campaign's Audience still counts what was uploaded, and its SMS never
+// goes.
+const Erased = "erased"
 
 // Kind is the outbox kind of a campaign's messages.
 const Kind = "campaign"

@@ -19,6 +19,9 @@ type Record struct {
 	Messages  []Message  `json:"messages"`
 	Sessions  []Session  `json:"sessions"` // USSD sessions, as the journal keeps them
 	Callbacks []Callback `json:"callbacks"`
+	// Campaigns are the awareness campaigns whose audience, uploaded by
+	// an administration, held the number.
+	Campaigns []Campaign `json:"campaigns"`
 }
 
 // Case is one of the number's applications, with what they typed.
@@ -82,13 +85,31 @@ type Callback struct {
 	Closed    *time.Time `json:"closed,omitempty"`
 }
 
+// Campaign is an awareness campaign whose audience held the number, and
+// what became of the number in it.
+type Campaign struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Owner string `json:"owner"` // the administration that uploaded the audience
+	// Campaign is the campaign's own state: draft, running, paused, done,
+	// canceled.
+	Campaign string `json:"campaign"`
+	// State is the number's in it: "waiting" for its SMS, "queued" (the
+	// SMS is Message, among Messages, whose status says how far it went),
+	// or "skipped" (Skipped says why: "sent STOP").
+	State   string `json:"state"`
+	Message int64  `json:"message,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
 // Erasure is what erasing a number did. The number is replaced by
 // Pseudonym wherever the administration must keep a record (a case's
 // existence and history, a booked place, an SMS's delivery state, a
-// session in the statistics, the audit log): nothing links it to the
-// number any more. What the citizen typed is replaced, SMS bodies,
-// callbacks and the language are deleted. An opt-out (STOP) stays: it is
-// the citizen's objection, which must go on being honoured.
+// session in the statistics, a place in a campaign's audience, the audit
+// log): nothing links it to the number any more. What the citizen typed
+// is replaced, SMS bodies, callbacks and the language are deleted; a
+// campaign's SMS that had not gone yet never goes. An opt-out (STOP)
+// stays: it is the citizen's objection, which must go on being honoured.
 type Erasure struct {
 	Pseudonym string `json:"pseudonym"`
 	Cases     int64  `json:"cases"`
@@ -96,6 +117,7 @@ type Erasure struct {
 	Messages  int64  `json:"messages"`
 	Sessions  int64  `json:"sessions"`
 	Callbacks int64  `json:"callbacks"`
+	Campaigns int64  `json:"campaigns"` // places in campaigns' audiences
 	Audit     int64  `json:"audit"`
 	Language  bool   `json:"language"`
 	OptedOut  bool   `json:"opted_out"` // kept

@@ -9,7 +9,6 @@ import (
 
 	"github.com/guichet/guichet/citizens"
 	"github.com/guichet/guichet/phone"
-	"github.com/guichet/guichet/ussd"
 )
 
 // Citizens is what the console asks of the store of citizens' rights
@@ -21,8 +20,8 @@ type Citizens interface {
 }
 
 // Cache is the gateway's session store (sessions.Redis, sessions.Memory),
-// which caches a caller's language and holds their dialogue: an erasure
-// deletes both.
+// which caches a caller's language and holds their dialogues, their own
+// and those the hotline walked for them: an erasure deletes them all.
 type Cache interface {
 	Delete(ctx context.Context, key string) error
 }
@@ -95,7 +94,7 @@ func (c *Console) exportCitizen(w http.ResponseWriter, r *http.Request) {
 
 // eraseCitizen erases a number's personal data once the number is typed
 // again, the store recording it, and deletes what the session store
-// keeps of it (its cached language, its dialogue).
+// keeps of it (its cached language, its dialogues, assisted or not).
 func (c *Console) eraseCitizen(w http.ResponseWriter, r *http.Request) {
 	u, _ := userOf(r)
 	p, ok := c.citizenPhone(w, r)
@@ -112,15 +111,30 @@ func (c *Console) eraseCitizen(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	if c.Cache != nil {
-		for _, k := range []string{ussd.LanguageKey(p), ussd.SessionKey(p)} {
-			if err := c.Cache.Delete(r.Context(), k); err != nil {
-				c.Log.Error("erased a citizen, but not the session store's copy", "phone", phone.Mask(p), "pseudonym", e.Pseudonym, "err", err)
-				c.render(w, r, http.StatusInternalServerError, "citizen", view{Data: citizenData{Erasure: &e},
-					Errors: map[string]string{"cache": tr(u.Lang, "citizen.cache.err")}})
-				return
-			}
-		}
+	if err := c.forgetCached(r.Context(), p); err != nil {
+		c.Log.Error("erased a citizen, but not the session store's copy", "phone", phone.Mask(p), "pseudonym", e.Pseudonym, "err", err)
+		c.render(w, r, http.StatusInternalServerError, "citizen", view{Data: citizenData{Erasure: &e},
+			Errors: map[string]string{"cache": tr(u.Lang, "citizen.cache.err")}})
+		return
 	}
 	c.render(w, r, http.StatusOK, "citizen", view{Data: citizenData{Erasure: &e}, Flash: tr(u.Lang, "done.erased")})
+}
+
+// forgetCached deletes what the session store holds of p: its cached
+// language, its dialogue and the assisted sessions every account walked
+// for it (CachedKeys).
+func (c *Console) forgetCached(ctx context.Context, p string) error {
+	if c.Cache == nil {
+		return nil
+	}
+	users, err := c.Accounts.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range CachedKeys(p, users) {
+		if err := c.Cache.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

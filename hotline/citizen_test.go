@@ -42,9 +42,10 @@ func (m *citizensMock) Erase(_ context.Context, phone, by string) (citizens.Eras
 
 const erasable = "+237677200001"
 
-// withCitizens gives the rig's console a mock of the citizens' store and
-// a session store holding erasable's language and dialogue; it returns
-// the calls made, as "export PHONE BY" and "erase PHONE BY".
+// withCitizens gives the rig's console a mock of the citizens' store and,
+// as its cache, the engine's session store (as `guichet serve` does),
+// holding erasable's language and dialogue; it returns the calls made, as
+// "export PHONE BY" and "erase PHONE BY".
 func (r *rig) withCitizens(t *testing.T) (*[]string, *sessions.Memory) {
 	var calls []string
 	r.console.Citizens = &citizensMock{t: t,
@@ -56,7 +57,7 @@ func (r *rig) withCitizens(t *testing.T) (*[]string, *sessions.Memory) {
 			calls = append(calls, "erase "+phone+" "+by)
 			return citizens.Erasure{Pseudonym: "erased:0123456789abcdef", Cases: 1, Language: true}, nil
 		}}
-	cache := sessions.NewMemory(nil)
+	cache := r.sessions
 	for _, k := range []string{ussd.LanguageKey(erasable), ussd.SessionKey(erasable)} {
 		if err := cache.Set(t.Context(), k, []byte("en"), time.Hour); err != nil {
 			t.Fatal(err)
@@ -109,10 +110,24 @@ func TestCitizenPageRolesAndCSRF(t *testing.T) {
 // An administrator looks a number up (typed any usual way), downloads its
 // export, and erases it once the number is typed again: the store does
 // both under their name, and the session store's copy of the language
-// and dialogue goes.
+// and dialogue goes, with the session an operator assisted on the hotline.
 func TestCitizenExportAndEraseFromTheConsole(t *testing.T) {
 	r := newRig(t)
 	calls, cache := r.withCitizens(t)
+	// awa walks the menus for the number, and for another caller.
+	const other = "+237677200002"
+	op := r.browser(t)
+	op.mustSignIn("awa")
+	for _, p := range []string{erasable, other} {
+		op.get("/hotline/assist/" + url.PathEscape(p))
+		if code, body, _ := op.post("/hotline/assist/"+url.PathEscape(p), url.Values{"dial": {"1"}}); code != http.StatusOK || !strings.Contains(body, `name="dialogue" value="c-`) {
+			t.Fatalf("assisting: %d\n%s", code, body)
+		}
+	}
+	assisted := "s:hotline:awa:" + erasable // where the engine keeps it
+	if _, err := cache.Get(t.Context(), assisted); err != nil {
+		t.Fatalf("no assisted session in the session store: %v", err)
+	}
 	b := r.browser(t)
 	b.mustSignIn("root")
 	code, body, _ := b.get("/hotline/citizen?phone=" + url.QueryEscape("677 20 00 01"))
@@ -151,10 +166,13 @@ func TestCitizenExportAndEraseFromTheConsole(t *testing.T) {
 	if want := []string{"export " + erasable + " root", "erase " + erasable + " root"}; !slices.Equal(*calls, want) {
 		t.Errorf("calls %q, want %q", *calls, want)
 	}
-	for _, k := range []string{ussd.LanguageKey(erasable), ussd.SessionKey(erasable)} {
+	for _, k := range []string{ussd.LanguageKey(erasable), ussd.SessionKey(erasable), assisted} {
 		if _, err := cache.Get(t.Context(), k); err == nil {
-			t.Errorf("%s outlived the erasure in the session store", k)
+			t.Errorf("%s outlived the erasure in the session store", strings.ReplaceAll(k, erasable, "PHONE"))
 		}
+	}
+	if _, err := cache.Get(t.Context(), "s:hotline:awa:"+other); err != nil {
+		t.Errorf("another caller's assisted session went with the erasure: %v", err)
 	}
 }
 

@@ -104,7 +104,8 @@ type Console struct {
 	Campaigns campaigns.Store // nil: no campaigns page
 	// Citizens exports and erases a number's data (PostgreSQL); nil: the
 	// page says it needs a database. Cache is the session store whose
-	// copy of an erased number's language and dialogue goes with it.
+	// copy of an erased number's language and dialogues (its own, and
+	// those assisted by the hotline) goes with it.
 	Citizens Citizens
 	Cache    Cache
 	Region   string // numbers typed without a country code (CM)

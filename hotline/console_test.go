@@ -34,6 +34,7 @@ type rig struct {
 	cases     *cases.Memory
 	out       *outbox.Memory
 	campaigns *campaigns.Memory
+	sessions  *sessions.Memory // the engine's session store
 	console   *hotline.Console
 	now       time.Time
 }
@@ -57,7 +58,8 @@ func newRig(t *testing.T) *rig {
 	log := phonetest.NewLog(t).Logger() // a line that shows a number fails the test
 	journal := hotline.NewJournal(r.store, nil, clock, log)
 	t.Cleanup(journal.Close)
-	eng := ussd.NewEngine(cat, sessions.NewMemory(clock), native, journal, ussd.Config{}, log)
+	r.sessions = sessions.NewMemory(clock)
+	eng := ussd.NewEngine(cat, r.sessions, native, journal, ussd.Config{}, log)
 	eng.Now = clock
 	r.campaigns = &campaigns.Memory{Outbox: r.out, Now: clock}
 	r.console = &hotline.Console{Accounts: r.store, Trail: r.store, Cases: native, Records: r.cases, Outbox: r.out, Engine: eng, Catalogue: cat,

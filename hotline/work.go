@@ -97,7 +97,7 @@ func newDialogue() string {
 // the hop key, so that a form posted twice (a double click, a reload)
 // gets the same screen and runs nothing twice.
 func (c *Console) step(r *http.Request, u staff.User, p, slot, dialogue string, hop int, kind ussd.Kind, input string) (ussd.Reply, error) {
-	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: slot + ":" + u.Name, Agent: u.Name,
+	req := ussd.Request{Kind: kind, SessionID: dialogue, Phone: p, ServiceCode: c.Catalogue.Code, Slot: userSlot(slot, u.Name), Agent: u.Name,
 		Operator: "hotline", Dialect: "hotline", Channel: "hotline", Input: input, HopKey: strconv.Itoa(hop), Language: u.Lang}
 	if slot == "simulator" {
 		req.Operator, req.Channel = "simulator", "ussd"
@@ -106,6 +106,24 @@ func (c *Console) step(r *http.Request, u staff.User, p, slot, dialogue string, 
 		return ussd.Reply{}, err
 	}
 	return c.Engine.Step(r.Context(), req)
+}
+
+// userSlot is the slot of user's dialogues on a page of the console
+// ("hotline", "simulator").
+func userSlot(slot, user string) string { return slot + ":" + user }
+
+// CachedKeys are the keys under which the session store may hold
+// something of phone: its cached language, its own dialogue, and the
+// dialogue each of users walked for it (an assisted session, in that
+// account's slot), what an erasure deletes. Accounts are disabled, never
+// deleted nor renamed, so all of them (Accounts.Users) name every slot
+// there can be: the keys are known, without scanning the store.
+func CachedKeys(phone string, users []staff.User) []string {
+	keys := []string{ussd.LanguageKey(phone), ussd.SessionKey(phone)}
+	for _, u := range users {
+		keys = append(keys, ussd.SlotKey(userSlot("hotline", u.Name), phone))
+	}
+	return keys
 }
 
 // assistPage offers to start walking the menus for a caller: starting is a

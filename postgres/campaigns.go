@@ -126,7 +126,7 @@ func (s *Campaigns) setState(ctx context.Context, id int64, from []string, state
 func (s *Campaigns) Progress(ctx context.Context, id int64) (campaigns.Progress, error) {
 	p := campaigns.Progress{Counts: map[string]campaigns.Row{}}
 	if err := s.q().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE message_id IS NULL AND skipped = ''),
-			count(*) FILTER (WHERE skipped <> '') FROM campaign_numbers WHERE campaign_id = $1`, id).Scan(&p.Audience, &p.Waiting, &p.Skipped); err != nil {
+			count(*) FILTER (WHERE skipped NOT IN ('', $2)) FROM campaign_numbers WHERE campaign_id = $1`, id, campaigns.Erased).Scan(&p.Audience, &p.Waiting, &p.Skipped); err != nil {
 		return p, fail(ctx, "counting a campaign", err)
 	}
 	rows, _ := s.q().Query(ctx, `SELECT bind, status, count(*) FROM outbox WHERE campaign = $1 GROUP BY bind, status`, id)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/citizens"
 )
 
@@ -44,8 +45,8 @@ func (s *Citizens) Export(ctx context.Context, phone, by string) (citizens.Recor
 		return citizens.Record{}, fail(ctx, "exporting a citizen", err)
 	}
 	r.Exported = now
-	if err := audit(ctx, tx, now, by, "citizen.export", phone, fmt.Sprintf("%d cases, %d bookings, %d SMS, %d sessions, %d callbacks",
-		len(r.Cases), len(r.Bookings), len(r.Messages), len(r.Sessions), len(r.Callbacks))); err != nil {
+	if err := audit(ctx, tx, now, by, "citizen.export", phone, fmt.Sprintf("%d cases, %d bookings, %d SMS, %d sessions, %d callbacks, %d campaigns",
+		len(r.Cases), len(r.Bookings), len(r.Messages), len(r.Sessions), len(r.Callbacks), len(r.Campaigns))); err != nil {
 		return citizens.Record{}, fail(ctx, "exporting a citizen", err)
 	}
 	if err := commit(ctx, tx); err != nil {
@@ -62,7 +63,7 @@ func audit(ctx context.Context, q querier, at time.Time, by, action, subject, de
 
 func export(ctx context.Context, q querier, phone string) (citizens.Record, error) {
 	r := citizens.Record{Phone: phone, Cases: []citizens.Case{}, Bookings: []citizens.Booking{}, Messages: []citizens.Message{},
-		Sessions: []citizens.Session{}, Callbacks: []citizens.Callback{}}
+		Sessions: []citizens.Session{}, Callbacks: []citizens.Callback{}, Campaigns: []citizens.Campaign{}}
 	if err := q.QueryRow(ctx, `SELECT coalesce((SELECT lang FROM languages WHERE phone = $1), ''),
 		(SELECT at FROM optouts WHERE phone = $1)`, phone).Scan(&r.Language, &r.OptedOut); err != nil {
 		return r, err
@@ -145,6 +146,25 @@ func export(ctx context.Context, q querier, phone string) (citizens.Record, erro
 	if err != nil {
 		return r, fmt.Errorf("callbacks: %w", err)
 	}
+	rows, _ = q.Query(ctx, `SELECT c.id, c.name, c.owner, c.state, n.message_id, n.skipped
+		FROM campaign_numbers n JOIN campaigns c ON c.id = n.campaign_id WHERE n.phone = $1 ORDER BY c.id`, phone)
+	r.Campaigns, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (citizens.Campaign, error) {
+		var c citizens.Campaign
+		var msg *int64
+		err := row.Scan(&c.ID, &c.Name, &c.Owner, &c.Campaign, &msg, &c.Skipped)
+		switch {
+		case msg != nil:
+			c.State, c.Message = "queued", *msg
+		case c.Skipped != "":
+			c.State = "skipped"
+		default:
+			c.State = "waiting"
+		}
+		return c, err
+	})
+	if err != nil {
+		return r, fmt.Errorf("campaigns: %w", err)
+	}
 	return r, nil
 }
 
@@ -178,6 +198,17 @@ func (s *Citizens) Erase(ctx context.Context, phone, by string) (citizens.Erasur
 			data = (SELECT jsonb_object_agg(k, to_jsonb('` + Erased + `'::text)) FROM jsonb_object_keys(data) AS k)
 			WHERE phone = $1`, []any{phone, p, now}},
 		{&e.Bookings, `UPDATE bookings SET phone = $2 WHERE phone = $1`, nil},
+		// A place in a campaign's audience stays, under the pseudonym, so
+		// that the campaign's figures still count what was uploaded and
+		// the SMS it got (kept below under the same pseudonym); a number
+		// still waiting is skipped as erased, and no SMS goes to it.
+		// Before the outbox: a campaign's step that is queueing the
+		// number holds its row, so this waits for the step's commit and
+		// the outbox's statement below then sees the SMS it queued.
+		{&e.Campaigns, `UPDATE campaign_numbers SET phone = $2,
+			skipped = CASE WHEN message_id IS NULL AND skipped = '' THEN $3 ELSE skipped END,
+			held = CASE WHEN message_id IS NULL AND skipped = '' THEN NULL ELSE held END
+			WHERE phone = $1`, []any{phone, p, campaigns.Erased}},
 		// A message still queued is not sent to a number erased.
 		{&e.Messages, `UPDATE outbox SET phone = $2, body = '',
 			status = CASE WHEN queued THEN 'failed' ELSE status END,
@@ -210,8 +241,8 @@ func (s *Citizens) Erase(ctx context.Context, phone, by string) (citizens.Erasur
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM optouts WHERE phone = $1)`, phone).Scan(&e.OptedOut); err != nil {
 		return e, fail(ctx, "erasing a citizen", err)
 	}
-	if err := audit(ctx, tx, now, by, "citizen.erase", p, fmt.Sprintf("%d cases, %d bookings, %d SMS, %d sessions, %d callbacks, %d audit entries",
-		e.Cases, e.Bookings, e.Messages, e.Sessions, e.Callbacks, e.Audit)); err != nil {
+	if err := audit(ctx, tx, now, by, "citizen.erase", p, fmt.Sprintf("%d cases, %d bookings, %d SMS, %d sessions, %d callbacks, %d campaigns, %d audit entries",
+		e.Cases, e.Bookings, e.Messages, e.Sessions, e.Callbacks, e.Campaigns, e.Audit)); err != nil {
 		return e, fail(ctx, "erasing a citizen", err)
 	}
 	if err := commit(ctx, tx); err != nil {

@@ -142,6 +142,12 @@ func TestMigrateAuditShownDownAndUp(t *testing.T) {
 	downAndUp(t, 18, "audit_log_shown", "audit_log_shown", "shown text[]")
 }
 
+// Migration 20 (campaigns' audiences by number, for a citizen's export
+// and erasure) goes down and up again.
+func TestMigrateCampaignPhonesDownAndUp(t *testing.T) {
+	downAndUp(t, 19, "CREATE INDEX campaign_numbers_phone ON public.campaign_numbers USING btree (phone)", "campaign_numbers_phone")
+}
+
 // downAndUp migrates a database of its own up, checks that its schema
 // tells want, migrates it down to version to, checks that none of gone is
 // left, then up again, and checks that the schema is as it was.

@@ -140,9 +140,12 @@ func (nopRecorder) Ended(context.Context, Outcome)          {}
 
 // SessionKey and LanguageKey are the keys under which the engine keeps a
 // caller's session and language choice in its Store (a store may prefix
-// them): what a load generator clears between runs.
-func SessionKey(phone string) string  { return sessionKey("", phone) }
-func LanguageKey(phone string) string { return langKey(phone) }
+// them): what a load generator clears between runs, and an erasure
+// deletes. SlotKey is the key of a dialogue walked for the caller in
+// Request.Slot.
+func SessionKey(phone string) string    { return sessionKey("", phone) }
+func LanguageKey(phone string) string   { return langKey(phone) }
+func SlotKey(slot, phone string) string { return sessionKey(slot, phone) }
 
 func sessionKey(slot, phone string) string {
 	if slot != "" {

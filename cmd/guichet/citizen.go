@@ -12,9 +12,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/postgres"
-	"github.com/guichet/guichet/ussd"
 )
 
 // citizenCmd is `guichet citizen export|erase PHONE`: everything held
@@ -28,7 +28,7 @@ func citizenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	fs := flag.NewFlagSet("citizen "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
-	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis `URL` whose cached language and session of the number an erasure deletes (default: $REDIS_URL)")
+	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis `URL` whose cached language and sessions of the number (assisted ones too) an erasure deletes (default: $REDIS_URL)")
 	prefix := fs.String("redis-prefix", sessionPrefix, "the gateway's key `prefix` in Redis (redis_prefix)")
 	by := fs.String("by", "cli:"+cmp.Or(getenv("USER"), "unknown"), "who asks, for the audit log")
 	yes := fs.Bool("yes", false, "erase: yes, erase this number's personal data")
@@ -66,21 +66,30 @@ func citizenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 		return err
 	}
 	if *redisURL != "" {
-		if err := forgetCached(ctx, *redisURL, *prefix, ph); err != nil {
-			return fmt.Errorf("erased in the database (%s), but the cache in Redis still holds the number's language: %w", e.Pseudonym, err)
+		if err := forgetCached(ctx, db, *redisURL, *prefix, ph); err != nil {
+			return fmt.Errorf("erased in the database (%s), but Redis may still hold the number's language and sessions: %w", e.Pseudonym, err)
 		}
 	}
 	return enc.Encode(e)
 }
 
-// forgetCached deletes what the session store caches about ph: its
-// language and its session.
-func forgetCached(ctx context.Context, url, prefix, ph string) error {
+// forgetCached deletes what the session store holds of ph: its cached
+// language, its session, and the sessions the hotline's accounts of db
+// assisted (hotline.CachedKeys).
+func forgetCached(ctx context.Context, db *postgres.DB, url, prefix, ph string) error {
+	users, err := db.Console().Users(ctx)
+	if err != nil {
+		return err
+	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return fmt.Errorf("parsing the Redis URL: %w", err)
 	}
 	client := redis.NewClient(opts)
 	defer client.Close()
-	return client.Del(ctx, prefix+ussd.LanguageKey(ph), prefix+ussd.SessionKey(ph)).Err()
+	keys := hotline.CachedKeys(ph, users)
+	for i := range keys {
+		keys[i] = prefix + keys[i]
+	}
+	return client.Del(ctx, keys...).Err()
 }

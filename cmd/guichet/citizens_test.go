@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/citizens"
 	"github.com/guichet/guichet/outbox"
@@ -139,7 +141,9 @@ func grepLines(s, sub string) string {
 
 // citizenData writes, on a database of its own, a citizen's case (with
 // its SMS), booking, callback, USSD sessions, language and opt-out, and a
-// neighbour's case, on a fixed clock; it returns the database's URL.
+// neighbour's case, on a fixed clock; both numbers are in the audiences of
+// two campaigns, one that queued their SMS and a draft where they wait. It
+// returns the database's URL.
 func citizenData(t *testing.T, now time.Time) (string, *pgxpool.Pool) {
 	t.Helper()
 	dbURL, pool := migrated(t)
@@ -186,6 +190,29 @@ func citizenData(t *testing.T, now time.Time) (string, *pgxpool.Pool) {
 	if err := console.Audit(ctx, staff.AuditEntry{At: at, User: "op1", Action: "view.caller", Subject: citizenPhone, Detail: "1 case"}); err != nil {
 		t.Fatal(err)
 	}
+	cps := db.Campaigns()
+	for _, name := range []string{"Vaccination", "Measles"} {
+		c, err := cps.CreateCampaign(ctx, campaigns.Campaign{Owner: "health", Name: name, Text: map[string]string{"en": name + " on Saturday."},
+			From: campaigns.DefaultFrom, To: campaigns.DefaultTo, By: "alice"}, []string{citizenPhone, neighbourPhone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "Measles" {
+			continue // a draft: both wait
+		}
+		if _, err := cps.SetState(ctx, c.ID, []string{campaigns.Draft}, campaigns.Running, now); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cps.QueueNext(ctx, c.ID, 10, nil, func(_ context.Context, phones []string) ([]campaigns.Queued, error) {
+			q := make([]campaigns.Queued, len(phones))
+			for i, p := range phones {
+				q[i] = campaigns.Queued{Phone: p, Lang: "en", Body: c.Text["en"]}
+			}
+			return q, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return dbURL, pool
 }
 
@@ -194,8 +221,11 @@ const citizenPhone, neighbourPhone = "+237699100079", "+237699100080"
 // TestCitizenExportAndErase: `guichet citizen export` gives everything
 // held about a number (testdata/citizen-export.json, go test -update
 // rewrites it); `erase` leaves no trace of the number but the opt-out it
-// sent, keeps its case and history under a pseudonym, deletes its cached
-// language in Redis, leaves the neighbour as they were; both are audited.
+// sent, keeps its case and history and its places in campaigns' audiences
+// under a pseudonym (the campaigns' figures unchanged but for the SMS
+// that will now never go), deletes its cached language, its session and
+// the sessions the hotline assisted in Redis, leaves the neighbour as
+// they were; both are audited.
 func TestCitizenExportAndErase(t *testing.T) {
 	now := time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC)
 	dbURL, pool := citizenData(t, now)
@@ -226,8 +256,37 @@ func TestCitizenExportAndErase(t *testing.T) {
 	if err := citizenCmd(ctx, []string{"erase", citizenPhone, "--database", dbURL}, io.Discard, env, clock); err == nil {
 		t.Error("erase without --yes went ahead")
 	}
-	if err := client.Set(ctx, prefix+"l:"+citizenPhone, "en", 0).Err(); err != nil {
+	// The session store: the cached language, the caller's own dialogue,
+	// the one awa walked for them on the hotline; and awa's for the
+	// neighbour, which stays.
+	awa, err := staff.NewUser("awa", "Awa", staff.Operator, "fr", "correct horse battery", now)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := postgres.New(pool).Console().AddUser(ctx, awa); err != nil {
+		t.Fatal(err)
+	}
+	cached := []string{"l:" + citizenPhone, "s:" + citizenPhone, "s:hotline:awa:" + citizenPhone}
+	for _, k := range append(cached, "s:hotline:awa:"+neighbourPhone) {
+		if err := client.Set(ctx, prefix+k, "{}", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	progress := func(name string) campaigns.Progress {
+		t.Helper()
+		var id int64
+		if err := pool.QueryRow(ctx, `SELECT id FROM campaigns WHERE name = $1`, name).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		p, err := postgres.New(pool).Campaigns().Progress(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sent, waiting := progress("Vaccination"), progress("Measles")
+	if sent.Audience != 2 || sent.Waiting != 0 || sent.Counts[""].Queued != 2 || waiting.Audience != 2 || waiting.Waiting != 2 {
+		t.Fatalf("the campaigns before the erasure: %+v, %+v", sent, waiting)
 	}
 	// A view of the callback queue showed the number among others.
 	if err := postgres.New(pool).Console().Audit(ctx, staff.AuditEntry{At: now, User: "awa", Action: "view.callbacks",
@@ -244,23 +303,46 @@ func TestCitizenExportAndErase(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(e.Pseudonym, postgres.Pseudonym) || e != (citizens.Erasure{Pseudonym: e.Pseudonym, Cases: 1, Bookings: 1,
-		Messages: 1, Sessions: 1, Callbacks: 1, Audit: 3, Language: true, OptedOut: true}) {
+		Messages: 2, Sessions: 1, Callbacks: 1, Campaigns: 2, Audit: 3, Language: true, OptedOut: true}) {
 		t.Errorf("erasure %+v", e)
 	}
-	if n, _ := client.Exists(ctx, prefix+"l:"+citizenPhone).Result(); n != 0 {
-		t.Error("the language cached in Redis outlived the erasure")
+	for _, k := range cached {
+		if n, _ := client.Exists(ctx, prefix+k).Result(); n != 0 {
+			t.Errorf("%s outlived the erasure in Redis", strings.ReplaceAll(k, citizenPhone, "PHONE"))
+		}
+	}
+	if n, _ := client.Exists(ctx, prefix+"s:hotline:awa:"+neighbourPhone).Result(); n != 1 {
+		t.Error("the neighbour's assisted session went with the erasure")
+	}
+
+	// The campaigns still count what was uploaded and the SMS they
+	// queued, the number's failed (erased before it went); the draft's
+	// SMS to the number will never go.
+	if p := progress("Vaccination"); p.Audience != 2 || p.Waiting != 0 || p.Skipped != 0 || p.Counts[""] != (campaigns.Row{Queued: 1, Failed: 1}) {
+		t.Errorf("the campaign that had queued, after the erasure: %+v, want its 2 numbers, the neighbour's SMS queued and the number's failed", p)
+	}
+	if p := progress("Measles"); p.Audience != 2 || p.Waiting != 1 || p.Skipped != 0 {
+		t.Errorf("the draft after the erasure: %+v, want 2 numbers, the neighbour waiting, none opted out", p)
+	}
+	var places []string
+	rows, _ := pool.Query(ctx, `SELECT c.name || ' ' || n.skipped || ' ' || coalesce(o.phone, '-') FROM campaign_numbers n JOIN campaigns c ON c.id = n.campaign_id
+		LEFT JOIN outbox o ON o.id = n.message_id WHERE n.phone = $1 ORDER BY c.id`, e.Pseudonym)
+	places, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if want := []string{"Vaccination  " + e.Pseudonym, "Measles erased -"}; err != nil || !slices.Equal(places, want) {
+		t.Errorf("the number's places in the audiences: %q %v, want %q", places, err, want)
 	}
 
 	// The number is nowhere but in its opt-out; its case and history are
 	// there under the pseudonym.
 	var where []string
-	rows, err := pool.Query(ctx, `SELECT 'cases' FROM cases WHERE phone = $1 OR data::text LIKE '%John%' AND phone NOT IN ($2)
+	rows, err = pool.Query(ctx, `SELECT 'cases' FROM cases WHERE phone = $1 OR data::text LIKE '%John%' AND phone NOT IN ($2)
 		UNION ALL SELECT 'case_events' FROM case_events e JOIN cases c USING (ref) WHERE c.phone <> $2 AND (e.who = $1 OR e.note LIKE '%' || $1 || '%')
 		UNION ALL SELECT 'bookings' FROM bookings WHERE phone = $1
 		UNION ALL SELECT 'outbox' FROM outbox WHERE phone = $1 OR body LIKE '%' || $1 || '%'
 		UNION ALL SELECT 'ussd_sessions' FROM ussd_sessions WHERE phone = $1
 		UNION ALL SELECT 'callbacks' FROM callbacks WHERE phone = $1
 		UNION ALL SELECT 'languages' FROM languages WHERE phone = $1
+		UNION ALL SELECT 'campaign_numbers' FROM campaign_numbers WHERE phone = $1
 		UNION ALL SELECT 'audit_log' FROM audit_log WHERE subject = $1 OR detail LIKE '%' || $1 || '%' OR $1 = ANY(shown)`, citizenPhone, neighbourPhone)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +389,7 @@ func TestCitizenExportAndErase(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.OptedOut == nil || r.Language != "" || len(r.Cases)+len(r.Bookings)+len(r.Messages)+len(r.Sessions)+len(r.Callbacks) != 0 {
+	if r.OptedOut == nil || r.Language != "" || len(r.Cases)+len(r.Bookings)+len(r.Messages)+len(r.Sessions)+len(r.Callbacks)+len(r.Campaigns) != 0 {
 		t.Errorf("exported after the erasure: %s", out.String())
 	}
 }
