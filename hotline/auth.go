@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/peer"
 	"github.com/guichet/guichet/staff"
 )
 
@@ -211,41 +211,7 @@ func (c *Console) notice(ctx context.Context, key, name, action, detail string, 
 // X-Forwarded-For that is not one of them (or the farthest there is).
 // Nothing else, loopback included, is taken on trust.
 func (c *Console) clientAddr(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.IPv4Unspecified()
-	}
-	addr = addr.Unmap()
-	if !c.trusted(addr) {
-		return addr
-	}
-	var hops []string
-	for _, h := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(h, ",")...)
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // what the trusted proxy was handed is not an address
-		}
-		if addr = a.Unmap(); !c.trusted(addr) {
-			break
-		}
-	}
-	return addr
-}
-
-func (c *Console) trusted(a netip.Addr) bool {
-	for _, p := range c.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return peer.Addr(r, c.TrustedProxies)
 }
 
 // idle is how long a session may go unused.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/guichet/guichet"
+	"github.com/guichet/guichet/peer"
 	"github.com/guichet/guichet/phone"
 )
 
@@ -67,7 +68,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	d := h.Op.Dialect
 	if len(h.Op.Allow) > 0 {
-		if from := source(r, h.Op.Proxies); !within(from, h.Op.Allow) {
+		if from := peer.Addr(r, h.Op.Proxies); !peer.Within(from, h.Op.Allow) {
 			h.Log.Warn("refused a request from outside the operator's networks",
 				"operator", h.Op.Name, "remote", r.RemoteAddr, "source", from, "path", r.URL.Path)
 			d.EncodeError(w, http.StatusForbidden, "not from this operator's networks")

@@ -5,9 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/netip"
 	"strings"
 )
 
@@ -115,52 +112,6 @@ func matchSubject(pattern string, cert *x509.Certificate) bool {
 				return true
 			}
 		} else if strings.EqualFold(name, pattern) {
-			return true
-		}
-	}
-	return false
-}
-
-// source is the address a request comes from: its TCP peer, unless the
-// peer is one of proxies, in which case the nearest address of
-// X-Forwarded-For that is not one of them (or the farthest there is).
-// Nothing else, loopback included, is taken on trust; an address that
-// cannot be read is the invalid netip.Addr, which no network contains.
-func source(r *http.Request, proxies []netip.Prefix) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr = addr.Unmap()
-	if !within(addr, proxies) {
-		return addr
-	}
-	var hops []string
-	for _, h := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(h, ",")...)
-	}
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			// What the trusted proxy was handed is not an address: the
-			// request comes from no address an allow-list holds.
-			return netip.Addr{}
-		}
-		if addr = a.Unmap(); !within(addr, proxies) {
-			break
-		}
-	}
-	return addr
-}
-
-// within tells whether a is in one of the networks.
-func within(a netip.Addr, networks []netip.Prefix) bool {
-	for _, p := range networks {
-		if p.Contains(a) {
 			return true
 		}
 	}
