@@ -26,7 +26,8 @@ import (
 
 // Allowed are the keys whose values are ids that may hold long digit runs
 // (an SMSC's message ids, an operator's session ids, case references of
-// any width) and the record's own time: their values are not read.
+// any width, an API key's random id) and the record's own time: their
+// values are not read.
 var Allowed = map[string]bool{
 	"time":       true,
 	"case_ref":   true,
@@ -35,6 +36,7 @@ var Allowed = map[string]bool{
 	"message_id": true,
 	"session_id": true,
 	"smsc_id":    true,
+	"key_id":     true,
 }
 
 // Log is an io.Writer for a gateway's log output, safe for concurrent use,
