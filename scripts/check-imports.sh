@@ -57,6 +57,14 @@ for rule in "${rules[@]}"; do
     fi
   done
 done
+# Archived modules the project moved off, which must not come back: the
+# YAML library's maintained successor is go.yaml.in/yaml/v3.
+for gone in gopkg.in/yaml.v3 gopkg.in/yaml.v2; do
+  if go list -deps -test ./... | grep -qx "$gone"; then
+    echo "check-imports: $gone (archived) is imported again: use go.yaml.in/yaml/v3" >&2
+    fail=1
+  fi
+done
 if [ "$fail" -ne 0 ]; then
   echo "check-imports: see docs/ARCHITECTURE.md, 'Imports that must never exist'" >&2
   exit 1
