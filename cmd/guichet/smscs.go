@@ -121,23 +121,18 @@ func gatewayName() string {
 // dispatcher drains the outbox to these SMSCs: each operator's binds, rate
 // and spelling, and the sender of the first that names one.
 func (s *smscs) dispatcher(store delivery.DeliveryStore, commits *delivery.Commits, optOuts delivery.OptOuts, cfg Config, log *slog.Logger) *delivery.Dispatcher {
-	senders, rates, translit := map[string]delivery.Sender{}, map[string]rate.Limit{}, map[string]bool{}
-	source := ""
+	senders, rates, translit, sources := map[string]delivery.Sender{}, map[string]rate.Limit{}, map[string]bool{}, map[string]string{}
 	for _, op := range s.ops {
 		senders[op.Name] = s.binds[op.Name]
 		if op.Rate > 0 {
 			rates[op.Name] = rate.Limit(op.Rate)
 		}
 		translit[op.Name] = op.Transliterate
-		if source == "" {
-			source = op.Source
-		}
+		sources[op.Name] = op.Source // each operator's own sender; "" the default
 	}
-	if source == "" {
-		source = "8080"
-	}
+	const source = "8080"          // the sender of an operator that names none
 	policy, _ := cfg.SMPP.policy() // checked when the configuration was loaded
-	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Lease: cfg.SMPP.Lease, Senders: senders, Source: source,
+	return &delivery.Dispatcher{Store: store, Commits: commits, OptOuts: optOuts, Routes: s.routes, Lease: cfg.SMPP.Lease, Senders: senders, Source: source, Sources: sources,
 		Rate: rates, TransliterateTo: translit, Policy: policy, Now: cfg.Clock, Log: log}
 }
 

@@ -93,8 +93,10 @@ type Dispatcher struct {
 	Routes Router
 	// Senders are the binds by operator, as Routes names them.
 	Senders map[string]Sender
-	// Source is the source_addr of every message (a short code or a name).
-	Source string
+	// Source is the source_addr of every message (a short code or a
+	// name), but for the operators Sources names one for.
+	Source  string
+	Sources map[string]string // by operator
 	// Policy overrides, per command_status, what smpp.StatusError says of
 	// it (PROTOCOLS.md): Throttle for ESME_RTHROTTLED, Retry for the other
 	// retryable statuses, GiveUp for the rest.
@@ -511,9 +513,13 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 	release := func() {} // the last part's place in the window, until its outcome is committed
 	defer func() { release() }()
 	for i, part := range enc.Parts {
-		ton, npi := SourceTON(d.Source)
+		source := d.Source
+		if src := d.Sources[op]; src != "" {
+			source = src
+		}
+		ton, npi := SourceTON(source)
 		sm := &smpp.SubmitSM{
-			SourceAddr: d.Source, SourceTON: ton, SourceNPI: npi,
+			SourceAddr: source, SourceTON: ton, SourceNPI: npi,
 			DestTON: 1, DestNPI: 1, DestAddr: strings.TrimPrefix(m.Phone, "+"),
 			ESMClass: enc.ESMClass, DataCoding: enc.DataCoding, ShortMessage: part,
 		}
