@@ -438,6 +438,8 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: path %s is taken", op.Name, op.Path))
 		case dialects[op.Dialect] == nil:
 			errs = append(errs, fmt.Sprintf("operator %s: unknown dialect %q (known: %s)", op.Name, op.Dialect, strings.Join(dialectNames(), ", ")))
+		case op.Credential == "" && op.CredentialEnv != "" && op.ClientCAFile == "":
+			errs = append(errs, fmt.Sprintf("operator %s: credential_env %s is not set (or empty) in the environment", op.Name, op.CredentialEnv))
 		case op.Credential == "" && op.ClientCAFile == "" && !(op.Open && c.demo()):
 			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env), a client_ca_file, or both", op.Name))
 		case !strings.HasPrefix(op.Path, "/"):
@@ -451,6 +453,11 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
+	}
+	for _, o := range c.SMPP.Operators {
+		if o.PasswordEnv != "" && o.Password == "" {
+			errs = append(errs, fmt.Sprintf("smpp operator %s: password_env %s is not set (or empty) in the environment", o.Name, o.PasswordEnv))
+		}
 	}
 	errs = append(errs, c.checkLinks()...)
 	if err := c.checkDemo(); err != nil {

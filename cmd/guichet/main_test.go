@@ -346,6 +346,8 @@ func TestConfigRefusals(t *testing.T) {
 		{"policy of no action", "smpp: {policy: {ESME_RSYSERR: later}}", `ESME_RSYSERR: "later" is no action`},
 		{"policy of success", "smpp: {policy: {0x00: fail}}", "0x00 is success"},
 		{"retention not a period", "retention: {journal: 3 months}", `retention.journal: "3 months" is not a period`},
+		{"a credential's variable unset", "operators: [{name: x, dialect: hubtel, credential_env: X_KEY}]", "credential_env X_KEY is not set"},
+		{"an SMSC password's variable unset", "smpp: {operators: [{name: mtn, addr: '127.0.0.1:1', system_id: g, password_env: MTN_SMPP}]}", "password_env MTN_SMPP is not set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
