@@ -38,6 +38,7 @@ type Config struct {
 	Seed        bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
 	Menus       string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
 	LogLevel    slog.Level       `yaml:"log_level"`
+	LogFormat   string           `yaml:"log_format"` // text (the default) or json: one object a line
 	Engine      EngineConfig     `yaml:"engine"`
 	Operators   []OperatorConfig `yaml:"operators"`
 
@@ -453,6 +454,9 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
+	}
+	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Sprintf("log_format %q: text or json", c.LogFormat))
 	}
 	for _, o := range c.SMPP.Operators {
 		if o.PasswordEnv != "" && o.Password == "" {

@@ -12,10 +12,12 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/guichet/guichet/adapters"
 	"github.com/guichet/guichet/api"
@@ -312,7 +314,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	if ln != nil {
 		defer ln.Close()
 	}
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := newLogger(cfg, stdout)
+	redisLogs.Store(log.With("comp", "redis")) // go-redis's own lines, as ours
+	redisLogOnce.Do(func() { redis.SetLogger(redisLog{}) })
 	g, err := build(ctx, cfg, log, true)
 	if err != nil {
 		return err
@@ -521,4 +525,29 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 		b.rc.SetWriteDeadline(deadline.Add(b.t.Write))
 	}
 	return n, err
+}
+
+// newLogger writes the gateway's log to w, as text (the default) or as
+// one JSON object a line (log_format: json), from cfg.LogLevel up.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// redisLog takes go-redis's log lines (its pool's and its retries') into
+// the gateway's log, the last serve's (go-redis has one logger a process).
+type redisLog struct{}
+
+var (
+	redisLogs    atomic.Pointer[slog.Logger]
+	redisLogOnce sync.Once
+)
+
+func (redisLog) Printf(ctx context.Context, format string, v ...any) {
+	if l := redisLogs.Load(); l != nil {
+		l.WarnContext(ctx, fmt.Sprintf(format, v...))
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -76,4 +77,57 @@ smpp:
 			t.Errorf("the SMS to %s left with sources %q, want [%s]", phone.Mask(citizen), got, w.source)
 		}
 	}
+}
+
+// log_format: json writes the log as one JSON object a line, each with its
+// level and message, and the operator's lines with their operator key.
+func TestJSONLogs(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := writeFile(file, "http: 127.0.0.1:0\nlog_format: json\noperators:\n  - {name: orange, dialect: africastalking, credential: k}\n"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig([]string{"--config", file}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	logs := &syncBuffer{}
+	ln := freePort(t)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, logs) }()
+	waitServing(t, "http://"+ln.Addr().String(), done)
+	cancel()
+	<-done
+	n, operator := 0, false
+	for line := range strings.Lines(logs.String()) {
+		if !strings.HasPrefix(line, "{") {
+			continue // what serve prints for people (the first administrator's password in memory)
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a log line is not JSON: %v: %s", err, line)
+		}
+		if rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("a log line without level or msg: %s", line)
+		}
+		if rec["msg"] == "operator ready" && rec["operator"] == "orange" {
+			operator = true
+		}
+		n++
+	}
+	if n < 3 || !operator {
+		t.Errorf("%d JSON lines, the operator's line found: %v; the log:\n%s", n, operator, logs.String())
+	}
+	if _, err := loadConfig([]string{"--config", writeTemp(t, "log_format: xml\n")}, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "log_format") {
+		t.Errorf("log_format: xml: %v, want a refusal", err)
+	}
+}
+
+func writeTemp(t *testing.T, yaml string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := writeFile(file, yaml); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }
