@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -44,9 +46,15 @@ type gateway struct {
 	journal  *hotline.Journal
 	purger   *retention.Purger // nil on the embedded default
 	sms      *smsParts         // nil unless built withSMS and an SMSC (or the demo's simulator) is there
+	// sessionsName names the session store in /readyz's answer.
+	sessionsName string
 	// warnings are what /readyz says beside "ready": what runs but not as
 	// it should in production.
 	warnings []string
+	// draining turns /readyz to 503 once shutdown has begun, so that load
+	// balancers stop sending before the port closes.
+	draining atomic.Bool
+	log      *slog.Logger
 	// callbacks sends the delivery callbacks from their queue: nil on the
 	// embedded default (no queue there).
 	callbacks *webhook.Sender
@@ -172,8 +180,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if purge != nil {
 		metrics.RegisterRetention(m.Registry(), purge.Totals)
 	}
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
+	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
 		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
+	if cfg.RedisURL != "" {
+		g.sessionsName = "Redis"
+	}
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
 			return nil, err
@@ -233,18 +244,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	// server's read timeout, as long as it keeps coming.
 	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		defer cancel()
-		if err := g.sessions.Ping(ctx); err != nil {
-			http.Error(w, "session store unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-		for _, warning := range g.warnings {
-			fmt.Fprintf(w, "warning: %s\n", warning)
-		}
-	})
+	r.Get("/readyz", g.ready)
 	r.Handle("/metrics", m.Handler())
 	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
@@ -292,6 +292,49 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		}
 	}
 	return r, nil
+}
+
+// readyCheckTimeout bounds each store's answer to /readyz: a probe must
+// not hang on a store that no longer answers.
+const readyCheckTimeout = time.Second
+
+// ready answers /readyz: 503 once shutdown has begun, 503 naming each
+// store the gateway was configured with (Redis, PostgreSQL) that does not
+// answer within readyCheckTimeout, else "ready" and the warnings.
+func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
+	if g.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	type check struct {
+		name string
+		ping func(context.Context) error
+	}
+	checks := []check{{g.sessionsName, g.sessions.Ping}}
+	if g.stores.ping != nil {
+		checks = append(checks, check{"PostgreSQL", g.stores.ping})
+	}
+	down := make([]string, len(checks))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
+			defer cancel()
+			if err := c.ping(ctx); err != nil {
+				g.log.Warn("not ready: a store does not answer", "store", c.name, "err", err)
+				down[i] = c.name
+			}
+		})
+	}
+	wg.Wait()
+	if down = slices.DeleteFunc(down, func(s string) bool { return s == "" }); len(down) > 0 {
+		http.Error(w, "not ready: "+strings.Join(down, ", ")+" unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+	for _, warning := range g.warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 }
 
 func minLimit(cfg Config) int {
