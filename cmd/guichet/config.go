@@ -66,6 +66,11 @@ type Config struct {
 	DemoForce bool  `yaml:"demo_force"`
 
 	Timeouts HTTPTimeouts `yaml:"http_timeouts"`
+	// ShutdownGrace is how long, on SIGTERM, the gateway keeps serving
+	// with /readyz answering 503 before it stops accepting and drains
+	// (5 s): the time for load balancers to see it not ready and send
+	// elsewhere. At least their probe period; 0: drain at once.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 
 	// TLS makes the gateway serve HTTPS itself (links.go): what
 	// operators' client certificates need.
@@ -323,9 +328,13 @@ func defaultConfig() Config {
 			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
 		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
 			UploadRate: 8 << 10, Upload: 20 * time.Minute},
-		Hotline: HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
+		Hotline:       HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
+		ShutdownGrace: defaultShutdownGrace,
 	}
 }
+
+// defaultShutdownGrace is ShutdownGrace's default.
+var defaultShutdownGrace = 5 * time.Second
 
 // demoOperator is the one operator of the demo: Africa's Talking's
 // dialect, no credential (mounted only in a demo: Config.Demo).
@@ -487,6 +496,9 @@ func (c Config) validate() error {
 	}
 	if t := c.Timeouts; t.ReadHeader <= 0 || t.Read < t.ReadHeader || t.Write <= 0 || t.UploadRate <= 0 || t.Upload < t.Read {
 		errs = append(errs, fmt.Sprintf("http_timeouts: %+v; each positive, read at least read_header, upload at least read", t))
+	}
+	if c.ShutdownGrace < 0 {
+		errs = append(errs, fmt.Sprintf("shutdown_grace %v is negative", c.ShutdownGrace))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

@@ -347,7 +347,8 @@ func minLimit(cfg Config) int {
 	return l
 }
 
-// serve runs the gateway until ctx ends, then drains in-flight hops and
+// serve runs the gateway until ctx ends, then answers not ready for
+// cfg.ShutdownGrace while it still serves, drains in-flight hops and
 // stops what runs in the background. It listens on cfg.HTTP once the
 // gateway is built (connections are refused, not held, while it starts),
 // or on ln when a test hands it one.
@@ -442,6 +443,16 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
+	}
+	// Not ready first, still serving: load balancers take the gateway
+	// out before its port closes, and what they send meanwhile is
+	// answered.
+	g.draining.Store(true)
+	log.Info("shutting down: not ready, serving for the grace", "grace", cfg.ShutdownGrace)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-time.After(cfg.ShutdownGrace):
 	}
 	log.Info("shutting down: draining in-flight hops")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
