@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/guichet/guichet/kanneltest"
 	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres/pgtest"
 )
@@ -115,6 +117,78 @@ func TestShutdownGraceConfig(t *testing.T) {
 		if want == "" && (err != nil || cfg.ShutdownGrace != 30*time.Second) {
 			t.Errorf("%q: %v, %v", yaml, cfg.ShutdownGrace, err)
 		} else if want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", yaml, err, want)
+		}
+	}
+}
+
+// With admin_http, /metrics and /status/smpp move off the operators' port
+// to the admin listener, the probes answering on both; the operators' and
+// the API's routes stay on the main one. Both close on SIGTERM.
+func TestAdminListener(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Operators = []OperatorConfig{demoOperator}
+	cfg.AdminHTTP = fmt.Sprintf("127.0.0.1:%d", kanneltest.FreePorts(t, 1)[0])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln := freePort(t)
+	base, admin := "http://"+ln.Addr().String(), "http://"+cfg.AdminHTTP
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, phonetest.NewLog(t)) }()
+	waitServing(t, base, done)
+	waitServing(t, admin, done)
+
+	for _, tt := range []struct {
+		url      string
+		want     int
+		contains string
+	}{
+		{base + "/healthz", 200, "ok"},
+		{base + "/readyz", 200, "ready"},
+		{base + "/metrics", 404, ""},
+		{base + "/status/smpp", 404, ""},
+		{admin + "/healthz", 200, "ok"},
+		{admin + "/readyz", 200, "ready"},
+		{admin + "/metrics", 200, "guichet_"},
+		{admin + "/status/smpp", 200, "simulator"},
+		{admin + "/hotline/", 404, ""},
+	} {
+		if code, body := get(t, tt.url); code != tt.want || !strings.Contains(body, tt.contains) {
+			t.Errorf("GET %s = %d %.80q, want %d with %q", tt.url, code, body, tt.want, tt.contains)
+		}
+	}
+	hop := url.Values{"sessionId": {"a1"}, "phoneNumber": {"+237677100008"}, "serviceCode": {"*123#"}, "text": {""}}.Encode()
+	if code, _ := post(t, base+"/ussd/demo", "application/x-www-form-urlencoded", hop, nil); code != 200 {
+		t.Errorf("a hop on the main port = %d, want 200", code)
+	}
+	if code, _ := post(t, admin+"/ussd/demo", "application/x-www-form-urlencoded", hop, nil); code == 200 {
+		t.Errorf("a hop on the admin port = %d, want none served", code)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	for _, addr := range []string{ln.Addr().String(), cfg.AdminHTTP} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still takes connections after serve returned", addr)
+		}
+	}
+}
+
+func TestAdminHTTPConfig(t *testing.T) {
+	file := t.TempDir() + "/c.yaml"
+	for yaml, want := range map[string]string{
+		"admin_http: 127.0.0.1:9090\n":                       "",
+		"admin_http: 9090\n":                                 `admin_http "9090" is not an address`,
+		"http: 127.0.0.1:8080\nadmin_http: 127.0.0.1:8080\n": "is http's address too",
+	} {
+		if err := writeFile(file, yaml); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadConfig([]string{"--config", file}, func(string) string { return "" })
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
 			t.Errorf("%q: error %v, want %q", yaml, err, want)
 		}
 	}

@@ -38,7 +38,10 @@ import (
 
 // gateway is the wired program: what serve runs and tests drive.
 type gateway struct {
-	handler  http.Handler
+	handler http.Handler
+	// admin serves the probes, /metrics and /status/smpp on admin_http:
+	// nil when it is not set, handler serving them.
+	admin    http.Handler
 	sessions sessionStore
 	stores   stores
 	cases    *cases.Service
@@ -236,16 +239,36 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
-// binds' status and the embedded simulator's play area.
+// binds' status and the embedded simulator's play area. With admin_http,
+// metrics and the binds' status go to g.admin instead, with the probes.
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, proxies []netip.Prefix, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff")) // every answer, probes and metrics too
 	// A campaign's audience may come over a slow link: longer than the
 	// server's read timeout, as long as it keeps coming.
 	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	r.Get("/readyz", g.ready)
-	r.Handle("/metrics", m.Handler())
+	// The probes answer on both listeners: a load balancer in front of
+	// the operators' port checks readiness there.
+	probes := func(r chi.Router) {
+		r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+		r.Get("/readyz", g.ready)
+	}
+	onCall := func(r chi.Router) {
+		r.Handle("/metrics", m.Handler())
+		if g.sms != nil {
+			r.Get("/status/smpp", g.sms.smscs.status)
+		}
+	}
+	probes(r)
+	if cfg.AdminHTTP == "" {
+		onCall(r)
+	} else {
+		a := chi.NewRouter()
+		a.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff"))
+		probes(a)
+		onCall(a)
+		g.admin = a
+	}
 	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
 	allow, err := cfg.API.allow()
@@ -284,7 +307,6 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		}
 	}
 	if g.sms != nil {
-		r.Get("/status/smpp", g.sms.smscs.status)
 		if sim := g.sms.smscs.sim; sim != nil {
 			// The embedded default's simulator can be played with: text the
 			// gateway (POST /simulator/inject/sms) and see what it sent back.
@@ -368,6 +390,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		}
 		defer ln.Close()
 	}
+	var adminLn net.Listener
+	if g.admin != nil {
+		if adminLn, err = net.Listen("tcp", cfg.AdminHTTP); err != nil {
+			return fmt.Errorf("listening on %s (admin_http): %w", cfg.AdminHTTP, err)
+		}
+		defer adminLn.Close()
+		log.Info("admin endpoints ready", "url", "http://"+adminLn.Addr().String(), "paths", "/healthz /readyz /metrics /status/smpp")
+	}
 	tlsCfg, err := cfg.TLS.server(cfg.Operators)
 	if err != nil {
 		return err
@@ -429,7 +459,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	to := cfg.Timeouts
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
 		WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	if tlsCfg != nil {
 		// Client certificates are asked for, never required: the console,
 		// the API and the probes take none; each operator's handler says
@@ -438,6 +468,12 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { errc <- srv.Serve(ln) }()
+	}
+	var admin *http.Server
+	if adminLn != nil {
+		admin = &http.Server{Handler: g.admin, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
+			WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
+		go func() { errc <- admin.Serve(adminLn) }()
 	}
 	select {
 	case err := <-errc:
@@ -457,7 +493,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	log.Info("shutting down: draining in-flight hops")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(sctx)
+	if admin != nil {
+		err = errors.Join(err, admin.Shutdown(sctx))
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
