@@ -26,8 +26,13 @@ import (
 // Config is the whole gateway's configuration: defaults, then the YAML file
 // (--config), then the environment (REDIS_URL, DATABASE_URL), then flags.
 type Config struct {
-	HTTP     string `yaml:"http"`
-	RedisURL string `yaml:"redis_url"`
+	HTTP string `yaml:"http"`
+	// AdminHTTP, when set, is a second listen address for what on-call
+	// reads (/metrics, /status/smpp) besides the probes, off the
+	// operators' port: those two are then not served on HTTP. Plain
+	// HTTP: a network of the operations' own.
+	AdminHTTP string `yaml:"admin_http"`
+	RedisURL  string `yaml:"redis_url"`
 	// RedisPrefix starts every key the gateway writes in Redis
 	// ("guichet:"): deployments sharing one Redis each take their own.
 	RedisPrefix string `yaml:"redis_prefix"`
@@ -67,6 +72,11 @@ type Config struct {
 	DemoForce bool  `yaml:"demo_force"`
 
 	Timeouts HTTPTimeouts `yaml:"http_timeouts"`
+	// ShutdownGrace is how long, on SIGTERM, the gateway keeps serving
+	// with /readyz answering 503 before it stops accepting and drains
+	// (5 s): the time for load balancers to see it not ready and send
+	// elsewhere. At least their probe period; 0: drain at once.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 
 	// TLS makes the gateway serve HTTPS itself (links.go): what
 	// operators' client certificates need.
@@ -324,9 +334,13 @@ func defaultConfig() Config {
 			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
 		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
 			UploadRate: 8 << 10, Upload: 20 * time.Minute},
-		Hotline: HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
+		Hotline:       HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
+		ShutdownGrace: defaultShutdownGrace,
 	}
 }
+
+// defaultShutdownGrace is ShutdownGrace's default.
+var defaultShutdownGrace = 5 * time.Second
 
 // demoOperator is the one operator of the demo: Africa's Talking's
 // dialect, no credential (mounted only in a demo: Config.Demo).
@@ -498,6 +512,16 @@ func (c Config) validate() error {
 	}
 	if t := c.Timeouts; t.ReadHeader <= 0 || t.Read < t.ReadHeader || t.Write <= 0 || t.UploadRate <= 0 || t.Upload < t.Read {
 		errs = append(errs, fmt.Sprintf("http_timeouts: %+v; each positive, read at least read_header, upload at least read", t))
+	}
+	if c.AdminHTTP != "" {
+		if _, _, err := net.SplitHostPort(c.AdminHTTP); err != nil {
+			errs = append(errs, fmt.Sprintf("admin_http %q is not an address such as 10.0.0.5:9090", c.AdminHTTP))
+		} else if c.AdminHTTP == c.HTTP {
+			errs = append(errs, fmt.Sprintf("admin_http %s is http's address too", c.AdminHTTP))
+		}
+	}
+	if c.ShutdownGrace < 0 {
+		errs = append(errs, fmt.Sprintf("shutdown_grace %v is negative", c.ShutdownGrace))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

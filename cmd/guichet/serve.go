@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,10 @@ import (
 
 // gateway is the wired program: what serve runs and tests drive.
 type gateway struct {
-	handler  http.Handler
+	handler http.Handler
+	// admin serves the probes, /metrics and /status/smpp on admin_http:
+	// nil when it is not set, handler serving them.
+	admin    http.Handler
 	sessions sessionStore
 	stores   stores
 	cases    *cases.Service
@@ -46,9 +50,15 @@ type gateway struct {
 	journal  *hotline.Journal
 	purger   *retention.Purger // nil on the embedded default
 	sms      *smsParts         // nil unless built withSMS and an SMSC (or the demo's simulator) is there
+	// sessionsName names the session store in /readyz's answer.
+	sessionsName string
 	// warnings are what /readyz says beside "ready": what runs but not as
 	// it should in production.
 	warnings []string
+	// draining turns /readyz to 503 once shutdown has begun, so that load
+	// balancers stop sending before the port closes.
+	draining atomic.Bool
+	log      *slog.Logger
 	// callbacks sends the delivery callbacks from their queue: nil on the
 	// embedded default (no queue there).
 	callbacks *webhook.Sender
@@ -174,8 +184,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if purge != nil {
 		metrics.RegisterRetention(m.Registry(), purge.Totals)
 	}
-	g := &gateway{sessions: sess, stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
+	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
 		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
+	if cfg.RedisURL != "" {
+		g.sessionsName = "Redis"
+	}
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
 			return nil, err
@@ -227,27 +240,36 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 
 // routes mounts every HTTP endpoint: probes, metrics, the ministries' API,
 // the hotline console, each operator's USSD dialect and, with SMS, the
-// binds' status and the embedded simulator's play area.
+// binds' status and the embedded simulator's play area. With admin_http,
+// metrics and the binds' status go to g.admin instead, with the probes.
 func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Console, proxies []netip.Prefix, m *metrics.Metrics, log *slog.Logger) (http.Handler, error) {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff")) // every answer, probes and metrics too
 	// A campaign's audience may come over a slow link: longer than the
 	// server's read timeout, as long as it keeps coming.
 	r.Use(slowUploads(cfg.Timeouts, "/api/v1/campaigns", console.Prefix+"/campaigns"))
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		defer cancel()
-		if err := g.sessions.Ping(ctx); err != nil {
-			http.Error(w, "session store unreachable", http.StatusServiceUnavailable)
-			return
+	// The probes answer on both listeners: a load balancer in front of
+	// the operators' port checks readiness there.
+	probes := func(r chi.Router) {
+		r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+		r.Get("/readyz", g.ready)
+	}
+	onCall := func(r chi.Router) {
+		r.Handle("/metrics", m.Handler())
+		if g.sms != nil {
+			r.Get("/status/smpp", g.sms.smscs.status)
 		}
-		io.WriteString(w, "ready\n")
-		for _, warning := range g.warnings {
-			fmt.Fprintf(w, "warning: %s\n", warning)
-		}
-	})
-	r.Handle("/metrics", m.Handler())
+	}
+	probes(r)
+	if cfg.AdminHTTP == "" {
+		onCall(r)
+	} else {
+		a := chi.NewRouter()
+		a.Use(middleware.Recoverer, middleware.SetHeader("X-Content-Type-Options", "nosniff"))
+		probes(a)
+		onCall(a)
+		g.admin = a
+	}
 	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
 		Region: "CM", Now: cfg.Clock}
 	allow, err := cfg.API.allow()
@@ -286,7 +308,6 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		}
 	}
 	if g.sms != nil {
-		r.Get("/status/smpp", g.sms.smscs.status)
 		if sim := g.sms.smscs.sim; sim != nil {
 			// The embedded default's simulator can be played with: text the
 			// gateway (POST /simulator/inject/sms) and see what it sent back.
@@ -294,6 +315,49 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		}
 	}
 	return r, nil
+}
+
+// readyCheckTimeout bounds each store's answer to /readyz: a probe must
+// not hang on a store that no longer answers.
+const readyCheckTimeout = time.Second
+
+// ready answers /readyz: 503 once shutdown has begun, 503 naming each
+// store the gateway was configured with (Redis, PostgreSQL) that does not
+// answer within readyCheckTimeout, else "ready" and the warnings.
+func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
+	if g.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	type check struct {
+		name string
+		ping func(context.Context) error
+	}
+	checks := []check{{g.sessionsName, g.sessions.Ping}}
+	if g.stores.ping != nil {
+		checks = append(checks, check{"PostgreSQL", g.stores.ping})
+	}
+	down := make([]string, len(checks))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
+			defer cancel()
+			if err := c.ping(ctx); err != nil {
+				g.log.Warn("not ready: a store does not answer", "store", c.name, "err", err)
+				down[i] = c.name
+			}
+		})
+	}
+	wg.Wait()
+	if down = slices.DeleteFunc(down, func(s string) bool { return s == "" }); len(down) > 0 {
+		http.Error(w, "not ready: "+strings.Join(down, ", ")+" unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+	for _, warning := range g.warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 }
 
 func minLimit(cfg Config) int {
@@ -306,7 +370,8 @@ func minLimit(cfg Config) int {
 	return l
 }
 
-// serve runs the gateway until ctx ends, then drains in-flight hops and
+// serve runs the gateway until ctx ends, then answers not ready for
+// cfg.ShutdownGrace while it still serves, drains in-flight hops and
 // stops what runs in the background. It listens on cfg.HTTP once the
 // gateway is built (connections are refused, not held, while it starts),
 // or on ln when a test hands it one.
@@ -327,6 +392,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 			return fmt.Errorf("listening on %s: %w", cfg.HTTP, err)
 		}
 		defer ln.Close()
+	}
+	var adminLn net.Listener
+	if g.admin != nil {
+		if adminLn, err = net.Listen("tcp", cfg.AdminHTTP); err != nil {
+			return fmt.Errorf("listening on %s (admin_http): %w", cfg.AdminHTTP, err)
+		}
+		defer adminLn.Close()
+		log.Info("admin endpoints ready", "url", "http://"+adminLn.Addr().String(), "paths", "/healthz /readyz /metrics /status/smpp")
 	}
 	tlsCfg, err := cfg.TLS.server(cfg.Operators)
 	if err != nil {
@@ -389,7 +462,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	to := cfg.Timeouts
 	srv := &http.Server{Handler: g.handler, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
 		WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	if tlsCfg != nil {
 		// Client certificates are asked for, never required: the console,
 		// the API and the probes take none; each operator's handler says
@@ -399,15 +472,35 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 	} else {
 		go func() { errc <- srv.Serve(ln) }()
 	}
+	var admin *http.Server
+	if adminLn != nil {
+		admin = &http.Server{Handler: g.admin, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read,
+			WriteTimeout: to.Write, IdleTimeout: 120 * time.Second}
+		go func() { errc <- admin.Serve(adminLn) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
+	// Not ready first, still serving: load balancers take the gateway
+	// out before its port closes, and what they send meanwhile is
+	// answered.
+	g.draining.Store(true)
+	log.Info("shutting down: not ready, serving for the grace", "grace", cfg.ShutdownGrace)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-time.After(cfg.ShutdownGrace):
+	}
 	log.Info("shutting down: draining in-flight hops")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Shutdown(sctx)
+	if admin != nil {
+		err = errors.Join(err, admin.Shutdown(sctx))
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil

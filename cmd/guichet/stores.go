@@ -96,7 +96,10 @@ type stores struct {
 	// bindHold shares each operator's binds among the gateways of a
 	// fleet (PostgreSQL); nil on the embedded default: this process alone.
 	bindHold func(operator, mode string) func(ctx context.Context, index int) (<-chan struct{}, func(), error)
-	close    func()
+	// ping tells whether PostgreSQL answers, for /readyz; nil on the
+	// embedded default (memory always answers).
+	ping  func(ctx context.Context) error
+	close func()
 }
 
 // outboxStore is what the dispatcher, the receipts, the inbox and the
@@ -168,5 +171,5 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 	}
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), sends: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, citizens: db.Citizens(), retention: db.Retention(), bindHold: db.BindHold, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, citizens: db.Citizens(), retention: db.Retention(), bindHold: db.BindHold, ping: pool.Ping, close: pool.Close}, nil
 }
