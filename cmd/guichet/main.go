@@ -1,5 +1,5 @@
 // Command guichet is the gateway: serve, dial, menus check, menus graph,
-// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen.
+// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen, version.
 // main only wires the parts together.
 package main
 
@@ -37,6 +37,7 @@ const usage = `guichet — USSD gateway to public services
                                       set an account's password and end its sessions (PostgreSQL)
   guichet citizen export PHONE | erase PHONE --yes [--database URL] [--redis URL] [--by NAME]
                                       everything held about a number as JSON, or its erasure (audited)
+  guichet version | --version        the module version, commit and Go version of this binary
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return menusCmd(args[1:], stdout)
 	case "loadgen":
 		return loadgenCmd(ctx, args[1:], stdout, getenv)
+	case "version", "--version":
+		return versionCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -127,6 +127,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}
 
 	m := metrics.New()
+	b := readBuild()
+	metrics.RegisterBuildInfo(m.Registry(), b.Version, b.Commit, b.GoVersion)
 	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
 	closers = append(closers, journal.Close)
 	metrics.RegisterJournal(m.Registry(), journal.Dropped)
