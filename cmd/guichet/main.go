@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -51,15 +53,23 @@ func main() {
 	}
 }
 
-// run is the whole program, callable from tests.
+// run is the whole program, callable from tests. A subcommand's --help
+// prints its usage and succeeds.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if err := command(ctx, args, stdin, stdout, stderr, getenv); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command")
 	}
 	switch args[0] {
 	case "serve":
-		cfg, err := loadConfig(args[1:], getenv)
+		cfg, err := parseConfig(args[1:], getenv, stdout)
 		if err != nil {
 			return err
 		}

@@ -47,7 +47,11 @@ func fromBuildInfo(info *debug.BuildInfo) buildInfo {
 
 // versionCmd prints the build, one "key: value" a line.
 func versionCmd(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
+	fs := newFlags("version", "usage: guichet version | guichet --version\n\nPrint the module version, commit and Go version this binary was built from.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
 		return fmt.Errorf("usage: guichet version")
 	}
 	printVersion(stdout, readBuild())
