@@ -109,7 +109,7 @@ func importXPDL(args []string, stdout io.Writer) error {
 	file := files[0]
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the XPDL file: %w", err)
 	}
 	cat, err := loadCatalogue(*dir)
 	if err != nil {

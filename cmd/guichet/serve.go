@@ -69,12 +69,20 @@ func loadCatalogue(dir string) (*menus.Catalogue, error) {
 	var cat *menus.Catalogue
 	var err error
 	if dir == "" {
-		cat, err = menus.Builtin()
-	} else {
-		cat, err = menus.Load(os.DirFS(dir), ".")
+		if cat, err = menus.Builtin(); err != nil {
+			return nil, fmt.Errorf("loading menus: %w", err)
+		}
+		return cat, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("loading menus: %w", err)
+	// The folder is read through os.DirFS, whose errors say "open .":
+	// a wrong path is named here.
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("menu folder: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("menu folder %s: not a folder", dir)
+	}
+	if cat, err = menus.Load(os.DirFS(dir), "."); err != nil {
+		return nil, fmt.Errorf("loading menus from %s: %w", dir, err)
 	}
 	return cat, nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -101,4 +103,32 @@ func verbOf(synopsis, flag string) string {
 		return f[1]
 	}
 	return ""
+}
+
+// A path that does not exist, or is not what it should be, is named in the
+// error, for each command that takes one.
+func TestWrongPathNamed(t *testing.T) {
+	dir := t.TempDir()
+	missing, file := dir+"/nowhere", dir+"/file.yaml"
+	if err := writeFile(file, "x: 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		path string
+	}{
+		{[]string{"serve", "--config", missing + ".yaml"}, missing + ".yaml"},
+		{[]string{"serve", "--menus", missing}, missing},
+		{[]string{"menus", "check", missing}, missing},
+		{[]string{"menus", "check", file}, file},
+		{[]string{"menus", "graph", missing}, missing},
+		{[]string{"menus", "import-xpdl", missing + ".xpdl"}, missing + ".xpdl"},
+		{[]string{"menus", "import-xpdl", "--menus", missing, "../../menus/xpdl/testdata/fixture-birth-declaration_xpdl2.2.xpdl"}, missing},
+	}
+	for _, tt := range tests {
+		err := run(context.Background(), tt.args, strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), tt.path) {
+			t.Errorf("%v: %v, want an error naming %s", tt.args, err, tt.path)
+		}
+	}
 }
