@@ -83,3 +83,12 @@ func (m *Metrics) ObserveHop(dialect string, d time.Duration) {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
+
+// RegisterBuildInfo exposes guichet_build_info{version,commit,go_version}
+// 1, to join on for the build a fleet's instances run.
+func RegisterBuildInfo(reg prometheus.Registerer, version, commit, goVersion string) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "guichet_build_info", Help: "The build this process runs: its module version, VCS commit and Go version.",
+		ConstLabels: prometheus.Labels{"version": version, "commit": commit, "go_version": goVersion},
+	}, func() float64 { return 1 }))
+}

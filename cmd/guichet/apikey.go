@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -50,11 +49,10 @@ func demoKeys(ctx context.Context, keys keyStore, cat cases.Catalogue, stdout io
 func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, now func() time.Time) error {
 	const usage = "usage: guichet apikey add --owner ADMINISTRATION [--label TEXT] [--expires 2027-06-30 | --days 365] [--per-day N] [--per-second R]\n" +
 		"       guichet apikey list\n       guichet apikey revoke KEY_ID\n(each with [--database URL], default $DATABASE_URL)"
-	if len(args) == 0 {
-		return errors.New(usage)
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp(args, usage, stdout)
 	}
-	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("apikey "+args[0], usage, stdout)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
 	var owner, label, expires *string
 	var days, perDay *int
@@ -72,7 +70,7 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 		return errors.New(usage)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("apikey %s: %w\n%s", args[0], err, usage)
+		return err
 	}
 	if *dbURL == "" {
 		return fmt.Errorf("apikey %s needs a database (--database or DATABASE_URL)", args[0])
@@ -167,7 +165,7 @@ func apikeyCmd(ctx context.Context, args []string, stdout io.Writer, getenv func
 
 // migrateCmd is `guichet migrate [--database URL]`.
 func migrateCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs := newFlags("migrate", "usage: guichet migrate [--database URL]\n\nApply the database schema (goose migrations, embedded).", stdout)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -21,19 +20,29 @@ import (
 // about a number as JSON, or its erasure (what the law requires to keep
 // stays, pseudonymised), each recorded in the audit log under --by.
 func citizenCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string, now func() time.Time) error {
-	const usage = "usage: guichet citizen export PHONE | erase PHONE --yes  [--database URL] [--redis URL] [--redis-prefix P] [--by NAME]"
-	if len(args) < 2 || args[0] != "export" && args[0] != "erase" {
+	const usage = "usage: guichet citizen export PHONE [--database URL] [--by NAME]\n" +
+		"       guichet citizen erase PHONE --yes [--database URL] [--redis URL] [--redis-prefix P] [--by NAME]\n\n" +
+		"Everything held about a number as JSON, or its erasure (what must be kept stays, pseudonymised); both audited"
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp(args, usage, stdout)
+	}
+	if args[0] != "export" && args[0] != "erase" {
 		return errors.New(usage)
 	}
-	fs := flag.NewFlagSet("citizen "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("citizen "+args[0], usage, stdout)
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
 	redisURL := fs.String("redis", getenv("REDIS_URL"), "Redis `URL` whose cached language and sessions of the number (assisted ones too) an erasure deletes (default: $REDIS_URL)")
 	prefix := fs.String("redis-prefix", sessionPrefix, "the gateway's key `prefix` in Redis (redis_prefix)")
 	by := fs.String("by", "cli:"+cmp.Or(getenv("USER"), "unknown"), "who asks, for the audit log")
 	yes := fs.Bool("yes", false, "erase: yes, erase this number's personal data")
+	if len(args) < 2 || isHelp(args[1]) { // citizen erase --help
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return errors.New(usage)
+	}
 	if err := fs.Parse(args[2:]); err != nil {
-		return fmt.Errorf("%w\n%s", err, usage)
+		return err
 	}
 	ph, err := phone.Normalize(args[1], "CM")
 	if err != nil {

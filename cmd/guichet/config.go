@@ -3,8 +3,8 @@ package main
 import (
 	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -348,8 +348,18 @@ var demoOperator = OperatorConfig{Name: "demo", Dialect: "africastalking", Path:
 
 // loadConfig reads the configuration for serve.
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	return parseConfig(args, getenv, io.Discard)
+}
+
+const serveUsage = `usage: guichet serve [--config FILE] [--http ADDR] [--redis URL] [--database URL] [--migrate] [--seed] [--demo] [--menus DIR]
+
+Run the gateway: in-memory stores unless a configuration, $REDIS_URL or
+$DATABASE_URL says otherwise. Flags override the file and the environment.`
+
+// parseConfig is loadConfig printing serve's usage to stdout on --help.
+func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (Config, error) {
 	cfg := defaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := newFlags("serve", serveUsage, stdout)
 	file := fs.String("config", "", "YAML configuration `file`")
 	httpAddr := fs.String("http", "", "listen `address` (default 127.0.0.1:8080)")
 	redisURL := fs.String("redis", "", "Redis `URL` for sessions (default: $REDIS_URL, else in memory)")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,18 +15,28 @@ import (
 	"time"
 )
 
+const dialUsage = `usage: guichet dial [--url URL] [--phone N] [--lang fr|en] CODE
+
+A phone in the terminal: dial CODE ('*123#') and walk its menus, one line
+typed for each answer, on an in-process gateway or a running one's demo
+operator (--url).`
+
 // dial plays a phone in the terminal: it speaks Africa's Talking's dialect to
 // a running gateway (--url) or to one built in-process, prints each screen
 // and sends each line typed as the next input.
 func dial(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	fs := flag.NewFlagSet("dial", flag.ContinueOnError)
+	fs := newFlags("dial", dialUsage, stdout)
 	target := fs.String("url", "", "a running gateway's demo `URL` (default: an in-process gateway)")
 	phone := fs.String("phone", "+237677000001", "the caller's phone `number`")
+	lang := fs.String("lang", "", "the caller's `language`, fr or en, as if chosen on the menu (in-process gateway only; default: the gateway's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: guichet dial [--url URL] [--phone N] '*123#'")
+		return fmt.Errorf("%s", dialUsage)
+	}
+	if *lang != "" && *target != "" {
+		return fmt.Errorf("dial --lang works on the in-process gateway: a running one keeps each number's language itself; choose it on its menu")
 	}
 	code := fs.Arg(0)
 
@@ -66,6 +75,11 @@ func dial(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 			return err
 		}
 		defer g.close()
+		if *lang != "" {
+			if err := g.engine.SetLanguage(ctx, *phone, *lang); err != nil {
+				return fmt.Errorf("dial --lang: %w", err)
+			}
+		}
 		local = g.handler
 		*target = "http://in-process" + demoOperator.Path
 	}

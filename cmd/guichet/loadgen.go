@@ -49,13 +49,17 @@ func bareHandler() http.Handler {
 	return r
 }
 
+const loadgenUsage = `usage: guichet loadgen [--callers N] [--duration D] [--warmup D] [--think D] [--baseline] [--redis URL] [--sessions N] [--cpuprofile FILE] [--first-phone N]
+
+Load the gateway, in this process, with simulated callers walking the
+built-in catalogue (make bench).`
+
 // loadgenCmd loads the gateway, in this process, with simulated callers
 // walking the built-in catalogue in Africa's Talking's dialect; with
 // --baseline it loads a bare chi handler the same way first, and compares.
 // With Redis it then measures the memory of live sessions.
 func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlags("loadgen", loadgenUsage, stdout)
 	callers := fs.Int("callers", 1000, "simulated callers, each walking the catalogue in a loop")
 	duration := fs.Duration("duration", 20*time.Second, "measured `time` of each run")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured `time` before each run")
@@ -69,7 +73,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("usage: guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]")
+		return fmt.Errorf("%s", loadgenUsage)
 	}
 	redisSet := false
 	fs.Visit(func(f *flag.Flag) { redisSet = redisSet || f.Name == "redis" })

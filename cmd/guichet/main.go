@@ -1,10 +1,12 @@
 // Command guichet is the gateway: serve, dial, menus check, menus graph,
-// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen.
+// menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen, version.
 // main only wires the parts together.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +39,7 @@ const usage = `guichet — USSD gateway to public services
                                       set an account's password and end its sessions (PostgreSQL)
   guichet citizen export PHONE | erase PHONE --yes [--database URL] [--redis URL] [--by NAME]
                                       everything held about a number as JSON, or its erasure (audited)
+  guichet version | --version        the module version, commit and Go version of this binary
   guichet loadgen [--callers N] [--duration D] [--baseline] [--redis URL]
                                       load the gateway in-process with simulated callers (make bench)
 `
@@ -50,15 +53,23 @@ func main() {
 	}
 }
 
-// run is the whole program, callable from tests.
+// run is the whole program, callable from tests. A subcommand's --help
+// prints its usage and succeeds.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	if err := command(ctx, args, stdin, stdout, stderr, getenv); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command")
 	}
 	switch args[0] {
 	case "serve":
-		cfg, err := loadConfig(args[1:], getenv)
+		cfg, err := parseConfig(args[1:], getenv, stdout)
 		if err != nil {
 			return err
 		}
@@ -79,6 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return menusCmd(args[1:], stdout)
 	case "loadgen":
 		return loadgenCmd(ctx, args[1:], stdout, getenv)
+	case "version", "--version":
+		return versionCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

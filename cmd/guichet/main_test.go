@@ -396,6 +396,24 @@ func TestDial(t *testing.T) {
 	}
 }
 
+// dial --lang starts the in-process caller in that language, past the
+// question a new number is asked first; a running
+// gateway keeps each number's language itself, so it is refused with --url.
+func TestDialLanguage(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"dial", "--lang", "en", "*123#"}, strings.NewReader(""), &out, io.Discard, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Guichet: public services\n1 COVID-19") {
+		t.Errorf("dial --lang en did not start in English:\n%s", out.String())
+	}
+	for _, args := range [][]string{{"dial", "--lang", "xx", "*123#"}, {"dial", "--url", "http://127.0.0.1:1/ussd/demo", "--lang", "en", "*123#"}} {
+		if err := run(context.Background(), args, strings.NewReader(""), io.Discard, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "--lang") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
 // On the embedded default a newcomer sees SMS leave and receipts come
 // back: an application by USSD sends its confirmation through the outbox
 // to the in-process SMSC simulator, whose receipt marks it delivered.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,19 +13,49 @@ import (
 	"github.com/guichet/guichet/menus/xpdl"
 )
 
+const (
+	menusUsage = "usage: guichet menus check [--limit N] [DIR]\n" +
+		"       guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]\n" +
+		"       guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl\n" +
+		"(guichet menus VERB --help for each one's flags)"
+	checkUsage = `usage: guichet menus check [--limit N] [DIR]
+
+Validate the service files of DIR (default: the built-in catalogue): every
+screen within the limit, every node reachable, the backends consistent.`
+	graphUsage = `usage: guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]
+
+Print the menus of DIR (default: the built-in catalogue) as a diagram.`
+	importUsage = `usage: guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl
+
+Turn an XPDL file's workflows into service files, with a report of what
+was kept, guessed and left out.`
+)
+
 func menusCmd(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("usage: guichet menus check|graph [DIR] or guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] FILE.xpdl")
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp(args, menusUsage, stdout)
 	}
-	if args[0] == "import-xpdl" {
+	var fs *flags
+	var limit *int
+	var format, lang *string
+	switch args[0] {
+	case "import-xpdl":
 		return importXPDL(args[1:], stdout)
+	case "check":
+		fs = newFlags("menus check", checkUsage, stdout)
+		limit = fs.Int("limit", menus.DefaultLimit, "screen limit in GSM-7 characters (160 for operators that cut there)")
+	case "graph":
+		fs = newFlags("menus graph", graphUsage, stdout)
+		format = fs.String("format", "mermaid", "graph format: mermaid or dot")
+		lang = fs.String("lang", "fr", "language of the graph's labels: fr or en")
+	default:
+		return fmt.Errorf("unknown menus command %q (check, graph or import-xpdl)\n%s", args[0], menusUsage)
 	}
-	fs := flag.NewFlagSet("menus "+args[0], flag.ContinueOnError)
-	limit := fs.Int("limit", menus.DefaultLimit, "screen limit in GSM-7 characters (160 for operators that cut there)")
-	format := fs.String("format", "mermaid", "graph format: mermaid or dot")
-	lang := fs.String("lang", "fr", "language of the graph's labels")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if fs.NArg() > 1 {
+		return fmt.Errorf("%s", fs.usage)
 	}
 	dir := fs.Arg(0)
 	cat, err := loadCatalogue(dir)
@@ -48,16 +77,15 @@ func menusCmd(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "ok: %d services, every screen within %d characters\n", len(cat.Services), *limit)
 		return nil
-	case "graph":
+	default: // graph
 		return menus.Graph(stdout, cat, *format, *lang)
 	}
-	return fmt.Errorf("unknown menus command %q (check, graph or import-xpdl)", args[0])
 }
 
 // importXPDL turns an XPDL file's processes into service files, and prints
 // the import's report. It fails only when nothing usable came out.
 func importXPDL(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("menus import-xpdl", flag.ContinueOnError)
+	fs := newFlags("menus import-xpdl", importUsage, stdout)
 	out := fs.String("out", "", "where to write: a FILE.yaml (other services beside it) or a folder; standard output if empty")
 	service := fs.String("service", "", "the id of the main process's service (default: from the process's name)")
 	limit := fs.Int("limit", menus.DefaultLimit, "screen limit of the check the report announces")
@@ -76,12 +104,12 @@ func importXPDL(args []string, stdout io.Writer) error {
 		rest = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		return fmt.Errorf("usage: guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl")
+		return fmt.Errorf("%s", importUsage)
 	}
 	file := files[0]
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the XPDL file: %w", err)
 	}
 	cat, err := loadCatalogue(*dir)
 	if err != nil {

@@ -81,12 +81,20 @@ func loadCatalogue(dir string) (*menus.Catalogue, error) {
 	var cat *menus.Catalogue
 	var err error
 	if dir == "" {
-		cat, err = menus.Builtin()
-	} else {
-		cat, err = menus.Load(os.DirFS(dir), ".")
+		if cat, err = menus.Builtin(); err != nil {
+			return nil, fmt.Errorf("loading menus: %w", err)
+		}
+		return cat, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("loading menus: %w", err)
+	// The folder is read through os.DirFS, whose errors say "open .":
+	// a wrong path is named here.
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("menu folder: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("menu folder %s: not a folder", dir)
+	}
+	if cat, err = menus.Load(os.DirFS(dir), "."); err != nil {
+		return nil, fmt.Errorf("loading menus from %s: %w", dir, err)
 	}
 	return cat, nil
 }
@@ -139,6 +147,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}
 
 	m := metrics.New()
+	b := readBuild()
+	metrics.RegisterBuildInfo(m.Registry(), b.Version, b.Commit, b.GoVersion)
 	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
 	closers = append(closers, journal.Close)
 	metrics.RegisterJournal(m.Registry(), journal.Dropped)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,11 +19,17 @@ import (
 	"github.com/guichet/guichet/sms"
 )
 
+const smscUsage = `usage: guichet smsc [--smpp ADDR] [--http ADDR] [--system-id ID] [--password P] [--receipt-delay D] [--throttle-every N] [--drop-after N] [--resp-delay D] [--window N] [--rate N] [--keep N] [--quiet]
+
+An SMSC simulator for demos and tests: SMPP on one address, and on the
+other an HTTP endpoint that injects inbound SMS and USSD and lists what
+was submitted.`
+
 // smscCmd runs the SMSC simulator for demos and tests: SMPP on one address,
 // and on another an HTTP endpoint that injects inbound SMS and USSD and
 // lists what was submitted. It prints every SMS it is sent.
 func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("smsc", flag.ContinueOnError)
+	fs := newFlags("smsc", smscUsage, stdout)
 	smppAddr := fs.String("smpp", "127.0.0.1:2775", "SMPP listen `address`")
 	httpAddr := fs.String("http", "127.0.0.1:2776", "HTTP `address` for injecting inbound SMS and USSD")
 	systemID := fs.String("system-id", "", "system_id binds must give (empty: any)")

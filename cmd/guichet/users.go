@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,16 +70,29 @@ func noAccountYet(ctx context.Context, store accountAdder, log *slog.Logger) err
 func usersCmd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
 	const usage = "usage: guichet users add NAME --role operator|supervisor|admin [--lang fr|en] [--full-name TEXT] [--one-time-for 24h] [--database URL] < password\n" +
 		"       guichet users password NAME [--one-time-for 24h] [--database URL] < password"
-	if len(args) < 2 || args[0] != "add" && args[0] != "password" {
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupHelp(args, usage, stdout)
+	}
+	if args[0] != "add" && args[0] != "password" {
 		return fmt.Errorf("%s", usage)
 	}
-	verb, name := args[0], args[1]
-	fs := flag.NewFlagSet("users "+verb, flag.ContinueOnError)
-	role := fs.String("role", "operator", "`role`: operator, supervisor or admin")
-	lang := fs.String("lang", "fr", "the console's `language` for this user: fr or en")
-	full := fs.String("full-name", "", "the person's full `name`")
+	verb := args[0]
+	fs := newFlags("users "+verb, usage, stdout)
+	var role, lang, full *string
+	if verb == "add" {
+		role = fs.String("role", "operator", "`role`: operator, supervisor or admin")
+		lang = fs.String("lang", "fr", "the console's `language` for this user: fr or en")
+		full = fs.String("full-name", "", "the person's full `name`")
+	}
 	valid := fs.Duration("one-time-for", staff.OneTimeFor, "how long a generated one-time password signs in")
 	dbURL := fs.String("database", getenv("DATABASE_URL"), "PostgreSQL `URL` (default: $DATABASE_URL)")
+	if len(args) < 2 || isHelp(args[1]) { // users add --help
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s", usage)
+	}
+	name := args[1]
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
