@@ -89,16 +89,16 @@ func (s *Service) allow(ctx context.Context, c menus.Call) error {
 	if !ok || s.Counter == nil || c.Who != "" || c.Phone == "" {
 		return nil
 	}
-	max := limit(s.Limits)
-	if max < 0 {
+	most := limit(s.Limits)
+	if most < 0 {
 		return nil
 	}
 	n, err := s.Counter.Add(ctx, c.Op+":"+c.Phone, time.Hour)
 	if err != nil {
 		return guichet.Errorf(guichet.EUNAVAILABLE, "counting a number's requests: %v", err)
 	}
-	if n > max {
-		return guichet.Errorf(guichet.ELIMITED, "this number made %d such requests this hour, over its %d", n, max)
+	if n > most {
+		return guichet.Errorf(guichet.ELIMITED, "this number made %d such requests this hour, over its %d", n, most)
 	}
 	return nil
 }
