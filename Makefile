@@ -15,7 +15,7 @@ run: build
 	$(BIN)/guichet serve
 
 build:
-	$(GO) build -o $(BIN)/guichet ./cmd/guichet
+	$(GO) build -buildvcs=auto -o $(BIN)/guichet ./cmd/guichet # the commit in the binary (guichet version), when built from a checkout
 
 ## test: start what the tests need (Redis, PostgreSQL), lint, and run every test
 test: services check
