@@ -11,6 +11,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -106,6 +107,12 @@ type Config struct {
 	Client *http.Client
 	// Clock measures the hops; nil: time.Now (tests inject their own).
 	Clock func() time.Time
+
+	// Progress, if set, is told every ProgressEvery (5 s) of the wall
+	// clock how far the run is: the hops answered right and the errors so
+	// far, warm-up included, and the time since it began.
+	Progress      func(hops, errors int, elapsed time.Duration)
+	ProgressEvery time.Duration
 }
 
 // Phone returns the number of index i: +2376770 then i on five digits, a
@@ -210,6 +217,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	samples := make([][]time.Duration, cfg.Callers)
 	lasts := make([]time.Time, cfg.Callers)
+	if cfg.Progress != nil {
+		stop := r.report(cfg.Progress, cmp.Or(cfg.ProgressEvery, 5*time.Second))
+		defer stop()
+	}
 	var wg sync.WaitGroup
 	for i := range cfg.Callers {
 		wg.Add(1)
@@ -287,15 +298,39 @@ func (cfg *Config) check() error {
 	return nil
 }
 
+// report calls progress every every until the returned stop is called.
+func (r *run) report(progress func(hops, errors int, elapsed time.Duration), every time.Duration) (stop func()) {
+	begun := time.Now()
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				errs := r.errors
+				r.mu.Unlock()
+				progress(int(r.answered.Load()), errs, time.Since(begun))
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
 // run is the state the callers share.
 type run struct {
-	cfg     Config
-	client  *http.Client
-	tag     string    // in session ids, unique to the run
-	warm    time.Time // measuring starts
-	end     time.Time // measuring stops; zero: no time bound
-	claimed atomic.Int64
-	phones  atomic.Int64 // numbers handed out, from FirstPhone
+	cfg      Config
+	client   *http.Client
+	tag      string    // in session ids, unique to the run
+	warm     time.Time // measuring starts
+	end      time.Time // measuring stops; zero: no time bound
+	claimed  atomic.Int64
+	phones   atomic.Int64 // numbers handed out, from FirstPhone
+	answered atomic.Int64 // hops answered right, warm-up included (Progress)
 
 	mu       sync.Mutex
 	errors   int
@@ -453,6 +488,7 @@ func (c *caller) hop(ctx context.Context, code, session, text string, h Hop, end
 		r.fail(FailScreen, fmt.Sprintf("%s: %.80q (want %q)", where(), body, h.Want))
 		return "", errors.New("unexpected screen")
 	}
+	r.answered.Add(1)
 	if measured {
 		c.samples = append(c.samples, lat)
 		c.last = done

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +299,31 @@ func TestCancel(t *testing.T) {
 func TestPhone(t *testing.T) {
 	if got := loadgen.Phone(42); got != "+237677000042" {
 		t.Errorf("Phone(42) = %s", got)
+	}
+}
+
+// Progress hears how the run goes while it runs: answered hops that only
+// grow, up to what the run answered.
+func TestProgress(t *testing.T) {
+	f := newFake()
+	var mu sync.Mutex
+	var seen []int
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{URL: start(t, f), Callers: 4, Scripts: tiny,
+		Duration: 300 * time.Millisecond, Think: 5 * time.Millisecond, ProgressEvery: 50 * time.Millisecond,
+		Progress: func(hops, errors int, elapsed time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			if errors != 0 || elapsed <= 0 {
+				t.Errorf("progress: %d errors after %v", errors, elapsed)
+			}
+			seen = append(seen, hops)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 3 || !slices.IsSorted(seen) || seen[len(seen)-1] == 0 || seen[len(seen)-1] > f.hops {
+		t.Errorf("progress reports %v over a run that answered %d (measured %d): want several, growing, up to it", seen, f.hops, rep.Hops)
 	}
 }

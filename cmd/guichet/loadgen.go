@@ -168,6 +168,10 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	if err != nil {
 		return err
 	}
+	// A run takes a while: say how it goes every few seconds.
+	run.Progress = func(hops, errors int, elapsed time.Duration) {
+		fmt.Fprintf(stdout, "  … %s: %d hops answered, %d errors\n", elapsed.Round(time.Second), hops, errors)
+	}
 	gw, err := loadgen.Run(ctx, run)
 	stopProfile()
 	if err != nil {
