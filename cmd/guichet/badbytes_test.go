@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/apikey"
-	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 )
 
@@ -27,14 +25,7 @@ func TestBadBytesOnPostgres(t *testing.T) {
 	if err := postgres.New(pool).Keys().AddAPIKey(t.Context(), apikey.Key{Owner: "civil-status", Created: time.Now(), PerSecond: 1000}, apikey.Hash(key)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	logs := phonetest.NewLog(t)
-	go func() { done <- serve(ctx, cfg, ln, logs) }()
-	waitServing(t, base, done)
-	defer func() { cancel(); <-done }()
+	base, logs, _ := serveTest(t, cfg)
 
 	for _, tt := range []struct{ method, path, body string }{
 		{"GET", "/api/v1/cases?status=%00", ""},

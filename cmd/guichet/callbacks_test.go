@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -178,14 +177,7 @@ func TestCallbackMetrics(t *testing.T) {
 	cfg.HTTP, cfg.DatabaseURL = "127.0.0.1:0", url
 	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Source: "8080"}}}
 	cfg.API = APIConfig{CallbackAllow: []string{"127.0.0.0/8"}, CallbackCA: ca}
-	sctx, cancel := context.WithCancel(context.Background())
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	logs := &syncBuffer{}
-	go func() { done <- serve(sctx, cfg, ln, logs) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitServing(t, base, done)
+	base, logs, _ := serveTest(t, cfg)
 	if code, b := apiCall(t, "POST", base+"/api/v1/messages", key, `{"to": ["+237677500001", "+237677500002"], "text": {"fr": "Vos documents sont prêts."}}`); code != http.StatusAccepted {
 		t.Fatalf("POST /api/v1/messages: %d %s", code, b)
 	}

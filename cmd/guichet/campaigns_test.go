@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/guichet/guichet/apikey"
 	"github.com/guichet/guichet/cases"
-	"github.com/guichet/guichet/phone/phonetest"
 	"github.com/guichet/guichet/postgres"
 	"github.com/guichet/guichet/smpp/smsctest"
 	"github.com/guichet/guichet/staff"
@@ -54,14 +52,7 @@ func TestCampaignAPI(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.HTTP, cfg.DatabaseURL, cfg.Clock = "127.0.0.1:0", url, middayClock()
 	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Source: "8080", Rate: 50}}}
-	sctx, cancel := context.WithCancel(context.Background())
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	logs := phonetest.NewLog(t)
-	go func() { done <- serve(sctx, cfg, ln, logs) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitServing(t, base, done)
+	base, logs, _ := serveTest(t, cfg)
 	call := func(method, path, owner, body string) (int, map[string]any) {
 		t.Helper()
 		code, b := apiCall(t, method, base+path, secret[owner], body)
@@ -160,14 +151,7 @@ func TestCampaignChargedToItsKeysDay(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.HTTP, cfg.DatabaseURL, cfg.Clock = "127.0.0.1:0", url, middayClock()
 	cfg.SMPP = SMPPConfig{Operators: []SMSCConfig{{Name: "mtn", Addr: srv.Addr(), SystemID: "guichet", Source: "8080"}}}
-	sctx, cancel := context.WithCancel(context.Background())
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	logs := &syncBuffer{}
-	go func() { done <- serve(sctx, cfg, ln, logs) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitServing(t, base, done)
+	base, logs, _ := serveTest(t, cfg)
 	call := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
 		code, b := apiCall(t, method, base+path, key, body)

@@ -62,14 +62,7 @@ func TestFirstAdminOnPostgres(t *testing.T) {
 	url, pool := migrated(t)
 	cfg := defaultConfig()
 	cfg.HTTP, cfg.DatabaseURL, cfg.Hotline.InsecureCookies = "127.0.0.1:0", url, true
-	sctx, cancel := context.WithCancel(context.Background())
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	logs := &syncBuffer{}
-	go func() { done <- serve(sctx, cfg, ln, logs) }()
-	t.Cleanup(func() { cancel(); <-done })
-	waitServing(t, base, done)
+	base, logs, _ := serveTest(t, cfg)
 
 	store := postgres.New(pool).Console()
 	if us, err := store.Users(t.Context()); err != nil || len(us) != 0 {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,15 @@ func bootServer(t *testing.T) (base string, logs *syncBuffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	base, logs, _ = serveTest(t, cfg)
+	return base, logs
+}
+
+// serveTest runs serve with cfg on a free loopback port until the test
+// ends (or stop, which waits for serve to return, is called), once it
+// answers; its log is checked for phone numbers (phonetest.Log).
+func serveTest(t *testing.T, cfg Config) (base string, logs *syncBuffer, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = phonetest.NewLog(t)
 	ln := freePort(t)
@@ -45,13 +55,17 @@ func bootServer(t *testing.T) (base string, logs *syncBuffer) {
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, ln, logs) }()
 	waitServing(t, base, done)
-	t.Cleanup(func() {
-		cancel() // as SIGTERM does
-		if err := <-done; err != nil {
-			t.Errorf("serve did not stop cleanly: %v", err)
-		}
-	})
-	return base, logs
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel() // as SIGTERM does
+			if err := <-done; err != nil {
+				t.Errorf("serve did not stop cleanly: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return base, logs, stop
 }
 
 // freePort opens a listener on a free loopback port, for serve.
@@ -568,14 +582,7 @@ func TestNoSMSCKeepsSMSQueued(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	logs := phonetest.NewLog(t)
-	ln := freePort(t)
-	base := "http://" + ln.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, logs) }()
-	waitServing(t, base, done)
-	defer func() { cancel(); <-done }()
+	base, logs, _ := serveTest(t, cfg)
 
 	const citizen = "+237699555002"
 	text := ""

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -37,17 +36,10 @@ smpp:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	logs := &syncBuffer{}
-	ln := freePort(t)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, logs) }()
-	waitServing(t, "http://"+ln.Addr().String(), done)
-	defer func() { cancel(); <-done }()
+	base, _, _ := serveTest(t, cfg)
 
 	// Each applies by USSD on the demo's operator, from a number of each
 	// operator (Cameroon's routes: 677 MTN, 699 Orange, 662 Nexttel).
-	base := "http://" + ln.Addr().String()
 	want := map[string]struct {
 		srv    *smsctest.Server
 		source string
@@ -90,14 +82,8 @@ func TestJSONLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	logs := &syncBuffer{}
-	ln := freePort(t)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, logs) }()
-	waitServing(t, "http://"+ln.Addr().String(), done)
-	cancel()
-	<-done
+	_, logs, stop := serveTest(t, cfg)
+	stop()
 	n, operator := 0, false
 	for line := range strings.Lines(logs.String()) {
 		if !strings.HasPrefix(line, "{") {
