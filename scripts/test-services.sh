@@ -4,6 +4,9 @@
 #   PostgreSQL  127.0.0.1:5432, trust auth from 127.0.0.1, a database "test"
 # and that the browser the console's end-to-end tests drive is installed:
 #   Chromium    /usr/bin/chromium (or chromium in PATH, or $CHROMIUM)
+# and the operations' tools the deploy/ tests run (docs/OPERATIONS.md):
+#   podman (make image), promtool (alert rules), dot (menus graph --format svg),
+#   kubectl (manifests, --dry-run=client), systemd-analyze (the unit)
 # It installs them from Debian packages when missing and starts them when down
 # (run as root), waits until they answer, and exits non-zero saying why if one
 # does not. Idempotent; prints nothing when all is already up.
@@ -160,6 +163,24 @@ ensure_chromium() {
 		die "chromium is installed but not found"
 }
 
+# ensure_tools installs the Debian packages whose commands the operations'
+# tests run, each only when its command is missing (kubectl may come from
+# elsewhere, such as the Google Cloud SDK, whose file Debian's package would
+# overwrite).
+ensure_tools() {
+	local want=() cmd pkg
+	for pair in podman:podman promtool:prometheus dot:graphviz kubectl:kubernetes-client systemd-analyze:systemd; do
+		cmd=${pair%%:*} pkg=${pair#*:}
+		command -v "$cmd" >/dev/null || want+=("$pkg")
+	done
+	[[ ${#want[@]} -eq 0 ]] && return 0
+	apt_install "${want[@]}"
+	for pair in podman promtool dot kubectl systemd-analyze; do
+		command -v "$pair" >/dev/null || die "$pair is still missing after installing ${want[*]}"
+	done
+}
+
 ensure_redis
 ensure_postgres
 ensure_chromium
+ensure_tools
