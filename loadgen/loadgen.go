@@ -1,7 +1,7 @@
 // Package loadgen is a closed-loop load generator for the gateway: simulated
 // callers, one goroutine each, walk scripted paths through a catalogue over
-// HTTP in Africa's Talking's dialect, each with its own phone number and a
-// fresh session id per dial. Every reply is checked against the screen the
+// HTTP in an operator's dialect (Africa's Talking's unless told otherwise),
+// each with its own phone number and a fresh session id per dial. Every reply is checked against the screen the
 // script expects, so that a broken gateway cannot look fast, and every hop's
 // latency is kept: the percentiles are exact, computed from all samples.
 //
@@ -11,6 +11,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -74,9 +75,19 @@ type Script struct {
 
 // Config is one run of the generator.
 type Config struct {
-	URL     string // the operator's endpoint; its host must be a loopback address
+	URL     string // the operator's endpoint; its host must be a loopback address unless Remote
 	Callers int    // simulated callers, each in its own goroutine
 	Scripts []Script
+
+	// Dialect writes the hops and reads the screens; nil: Africa's
+	// Talking.
+	Dialect Dialect
+	// Header is sent with every hop: the operator's credential
+	// (X-Api-Key), for a gateway that asks for one.
+	Header http.Header
+	// Remote lets URL be off loopback: a gateway elsewhere, whose callers
+	// then open real cases for the generator's numbers and send their SMS.
+	Remote bool
 
 	// Bounds: the run stops at the first one reached; at least one is set.
 	Duration time.Duration // measured time, after Warmup
@@ -123,7 +134,7 @@ func Phone(i int) string { return fmt.Sprintf("+2376770%05d", i) }
 const (
 	FailTransport = "transport" // no answer: connection refused, timeout…
 	FailStatus    = "status"    // a status other than 200
-	FailPrefix    = "prefix"    // a body without the CON/END prefix, or the wrong one
+	FailPrefix    = "prefix"    // a reply the dialect cannot read, or one ending the session when it should not (or not ending it)
 	FailScreen    = "screen"    // not one of the expected screens
 )
 
@@ -191,6 +202,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.Dialect == nil {
+		cfg.Dialect = AfricasTalking{}
 	}
 	client := cfg.Client
 	if client == nil {
@@ -265,8 +279,11 @@ func (cfg *Config) check() error {
 	if err != nil {
 		return fmt.Errorf("loadgen: bad URL: %w", err)
 	}
-	if ip := net.ParseIP(u.Hostname()); u.Scheme != "http" || ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("loadgen: %q is not an http URL on a loopback address (127.0.0.1): the generator only loads a local gateway", cfg.URL)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("loadgen: %q is not an http or https URL", cfg.URL)
+	}
+	if ip := net.ParseIP(u.Hostname()); !cfg.Remote && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("loadgen: %q is not on a loopback address (127.0.0.1): loading a gateway elsewhere opens real cases and sends SMS to the generator's numbers; say so (Remote) to go on", cfg.URL)
 	}
 	switch {
 	case cfg.Callers <= 0:
@@ -415,12 +432,16 @@ func (c *caller) walk(ctx context.Context, sc Script, p Path) error {
 				inputs = append(inputs, in)
 			}
 			last := i == len(hops)-1
-			body, err := c.hop(ctx, d.Code, session, strings.Join(inputs, "*"), h, last && !d.Hangup, i < prelude)
+			sent := Sent{Session: session, Phone: Phone(c.phone), Code: d.Code, Seq: i, Text: strings.Join(inputs, "*")}
+			if i > 0 {
+				sent.Input = inputs[i-1]
+			}
+			screen, err := c.hop(ctx, sent, h, last && !d.Hangup, i < prelude)
 			if err != nil {
 				return err
 			}
 			if h.Save != nil {
-				if m := h.Save.FindStringSubmatch(body); len(m) > 1 {
+				if m := h.Save.FindStringSubmatch(screen); len(m) > 1 {
 					saved[h.As] = m[1]
 				}
 			}
@@ -429,8 +450,8 @@ func (c *caller) walk(ctx context.Context, sc Script, p Path) error {
 	return nil
 }
 
-// hop sends one request and checks its reply.
-func (c *caller) hop(ctx context.Context, code, session, text string, h Hop, end, prelude bool) (string, error) {
+// hop sends one request and checks its reply; it returns the screen.
+func (c *caller) hop(ctx context.Context, sent Sent, h Hop, end, prelude bool) (string, error) {
 	r := c.r
 	cfg := r.cfg
 	if err := c.think(ctx); err != nil {
@@ -444,15 +465,17 @@ func (c *caller) hop(ctx context.Context, code, session, text string, h Hop, end
 	if measured && cfg.MaxHops > 0 && r.claimed.Add(1) > int64(cfg.MaxHops) {
 		return "", errStop
 	}
-	form := url.Values{"sessionId": {session}, "phoneNumber": {Phone(c.phone)}, "networkCode": {"62401"},
-		"serviceCode": {code}, "text": {text}}
+	payload, media := cfg.Dialect.Write(sent)
 	hctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(hctx, http.MethodPost, cfg.URL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(hctx, http.MethodPost, cfg.URL, bytes.NewReader(payload))
 	if err != nil {
 		return "", err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range cfg.Header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", media)
 	resp, err := r.client.Do(req)
 	var b []byte
 	if err == nil {
@@ -464,28 +487,32 @@ func (c *caller) hop(ctx context.Context, code, session, text string, h Hop, end
 	if ctx.Err() != nil {
 		return "", errStop // cut short by the caller of Run: not the gateway's fault
 	}
-	where := func() string { return fmt.Sprintf("%s %s %s text=%q", Phone(c.phone), session, code, text) }
+	where := func() string {
+		return fmt.Sprintf("%s %s %s hop %d %q", Phone(c.phone), sent.Session, sent.Code, sent.Seq, sent.Input)
+	}
 	if err != nil {
 		r.fail(FailTransport, fmt.Sprintf("%s: %v", where(), err))
 		return "", err
 	}
-	body := string(b)
 	if resp.StatusCode != http.StatusOK {
-		r.fail(FailStatus, fmt.Sprintf("%s: HTTP %d %.80q", where(), resp.StatusCode, body))
+		r.fail(FailStatus, fmt.Sprintf("%s: HTTP %d %.80q", where(), resp.StatusCode, b))
 		return "", fmt.Errorf("status %d", resp.StatusCode)
 	}
 	wantEnd := end && !prelude
-	con, ended := strings.HasPrefix(body, "CON "), strings.HasPrefix(body, "END ")
-	if !con && !ended || !cfg.Lax && ended != wantEnd {
-		want := "CON"
+	screen, ended, err := cfg.Dialect.Read(b)
+	if err != nil || !cfg.Lax && ended != wantEnd {
+		want := "a screen waiting for input"
 		if wantEnd {
-			want = "END"
+			want = "a last screen"
 		}
-		r.fail(FailPrefix, fmt.Sprintf("%s: %.80q (want %s)", where(), body, want))
-		return "", errors.New("wrong prefix")
+		if err != nil {
+			want += ": " + err.Error()
+		}
+		r.fail(FailPrefix, fmt.Sprintf("%s: %.80q (want %s)", where(), b, want))
+		return "", errors.New("wrong kind of reply")
 	}
-	if !cfg.Lax && len(h.Want) > 0 && !slices.ContainsFunc(h.Want, func(w string) bool { return strings.Contains(body, w) }) {
-		r.fail(FailScreen, fmt.Sprintf("%s: %.80q (want %q)", where(), body, h.Want))
+	if !cfg.Lax && len(h.Want) > 0 && !slices.ContainsFunc(h.Want, func(w string) bool { return strings.Contains(screen, w) }) {
+		r.fail(FailScreen, fmt.Sprintf("%s: %.80q (want %q)", where(), screen, h.Want))
 		return "", errors.New("unexpected screen")
 	}
 	r.answered.Add(1)
@@ -493,7 +520,7 @@ func (c *caller) hop(ctx context.Context, code, session, text string, h Hop, end
 		c.samples = append(c.samples, lat)
 		c.last = done
 	}
-	return body, nil
+	return screen, nil
 }
 
 func (c *caller) think(ctx context.Context) error {

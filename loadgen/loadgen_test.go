@@ -273,7 +273,9 @@ func TestRefusesOutsideLoopbackAndUnboundedRuns(t *testing.T) {
 	tests := []loadgen.Config{
 		{URL: "http://192.0.2.1:8080/ussd", Callers: 1, Scripts: tiny, Rounds: 1},
 		{URL: "http://example.com/ussd", Callers: 1, Scripts: tiny, Rounds: 1},
-		{URL: "https://127.0.0.1/ussd", Callers: 1, Scripts: tiny, Rounds: 1},
+		{URL: "ftp://127.0.0.1/ussd", Callers: 1, Scripts: tiny, Rounds: 1},
+		{URL: "http:///ussd", Callers: 1, Scripts: tiny, Rounds: 1, Remote: true},
+		{URL: "http://localhost:8080/ussd", Callers: 1, Scripts: tiny, Rounds: 1}, // a name, not a loopback address
 		{URL: "http://127.0.0.1:8080/ussd", Callers: 1, Scripts: tiny},
 		{URL: "http://127.0.0.1:8080/ussd", Callers: 0, Scripts: tiny, Rounds: 1},
 		{URL: "http://127.0.0.1:8080/ussd", Callers: 1, Scripts: tiny, Rounds: 1, FirstPhone: 99999, Phones: 2},
@@ -325,5 +327,31 @@ func TestProgress(t *testing.T) {
 	defer mu.Unlock()
 	if len(seen) < 3 || !slices.IsSorted(seen) || seen[len(seen)-1] == 0 || seen[len(seen)-1] > f.hops {
 		t.Errorf("progress reports %v over a run that answered %d (measured %d): want several, growing, up to it", seen, f.hops, rep.Hops)
+	}
+}
+
+// A gateway elsewhere (here "localhost", a name) is loaded only when told
+// so, and every hop carries the operator's credential.
+func TestRemoteWithCredential(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "op-key" {
+			http.Error(w, "missing or invalid credential", http.StatusUnauthorized)
+			return
+		}
+		f.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	url := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	cfg := loadgen.Config{URL: url, Callers: 2, Scripts: tiny, Rounds: 2, Remote: true,
+		Header: http.Header{"X-Api-Key": {"op-key"}}}
+	rep, err := loadgen.Run(context.Background(), cfg)
+	if err != nil || rep.Errors != 0 || rep.Hops != 2*(3+2) {
+		t.Fatalf("with the credential: %s, %v; want 10 hops (the prelude, then two walks) and no error", rep, err)
+	}
+	cfg.Header = nil
+	rep, err = loadgen.Run(context.Background(), cfg)
+	if err != nil || rep.Failures[loadgen.FailStatus] != 2*2 || rep.Hops != 0 {
+		t.Errorf("without the credential: %s, %v; want the first hop of each walk refused", rep, err)
 	}
 }

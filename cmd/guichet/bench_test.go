@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guichet/guichet/loadgen"
 	"github.com/guichet/guichet/sessions/sessionstest"
@@ -99,6 +100,74 @@ func hop(b *testing.B, h http.Handler, session, phone, text string) string {
 		b.Fatalf("hop %q: HTTP %d %q", text, w.Code, body)
 	}
 	return body
+}
+
+// TestLoadgenURL loads a running gateway, each of its operators in its own
+// dialect with its credential: the catalogue walked without a wrong
+// screen. A wrong credential is counted as refused hops, and flags that do
+// not go together are refused before anything runs.
+func TestLoadgenURL(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Limits = LimitsConfig{CasesPerHour: -1, BookingsPerHour: -1, CallbacksPerHour: -1}
+	// Dialects without a hop id: the same input twice within the window
+	// is a retried request; the callers answer within a millisecond (the
+	// window counts whole milliseconds: under one, no input is a retry).
+	cfg.Engine.RetryWindow = time.Nanosecond
+	dialects := []string{"hubtel", "madapi", "nalo", "arkesel", "generic", "africastalking"}
+	for _, d := range dialects {
+		cfg.Operators = append(cfg.Operators, OperatorConfig{Name: "op-" + d, Dialect: d, Path: "/ussd/op-" + d, Credential: "key-" + d, Account: "acct"})
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := serveTest(t, cfg)
+	for i, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			var out strings.Builder
+			getenv := func(k string) string {
+				return map[string]string{"OP_KEY": "key-" + d, "REDIS_URL": "redis://127.0.0.1:1"}[k]
+			}
+			// Numbers of its own per dialect: a number's session and
+			// language live on in the gateway.
+			err := run(context.Background(), []string{"loadgen", "--url", base + "/ussd/op-" + d, "--dialect", d, "--credential-env", "OP_KEY",
+				"--callers", "4", "--duration", "300ms", "--warmup", "0s", "--first-phone", fmt.Sprint(90000 + 1000*i)},
+				strings.NewReader(""), &out, io.Discard, getenv)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, &out)
+			}
+			for _, want := range []string{"in " + d + "'s dialect", "Gateway sessions: running at " + base, "| gateway, sessions in running |", "0 errors",
+				"not measured (the gateway runs elsewhere)"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("no %q in:\n%s", want, &out)
+				}
+			}
+		})
+	}
+	t.Run("wrong credential", func(t *testing.T) {
+		var out strings.Builder
+		err := run(context.Background(), []string{"loadgen", "--url", base + "/ussd/op-hubtel", "--dialect", "hubtel", "--credential-env", "OP_KEY",
+			"--callers", "2", "--duration", "200ms", "--warmup", "0s", "--first-phone", "97000"},
+			strings.NewReader(""), &out, io.Discard, func(string) string { return "key-madapi" })
+		if err == nil || !strings.Contains(out.String(), "HTTP 401") {
+			t.Errorf("with another operator's credential: %v\n%s", err, &out)
+		}
+	})
+	for _, c := range []struct{ args, want string }{
+		{"--dialect hubtel", "--dialect only with --url"},
+		{"--remote --credential-env K", "--credential-env, --remote only with --url"},
+		{"--url http://127.0.0.1:1/ussd/x --redis redis://127.0.0.1:6379", "--redis not with --url"},
+		{"--url http://127.0.0.1:1/ussd/x --baseline", "--baseline not with --url"},
+		{"--url http://127.0.0.1:1/ussd/x --dialect kannel", `--dialect "kannel": want one of africastalking, arkesel, generic, hubtel, madapi, nalo`},
+		{"--url http://127.0.0.1:1/ussd/x --credential-env NOPE", "--credential-env: NOPE is not set"},
+		{"--url http://192.0.2.1/ussd/x --duration 1s", "not on a loopback address"},
+	} {
+		var out strings.Builder
+		err := run(context.Background(), append([]string{"loadgen"}, strings.Fields(c.args)...), strings.NewReader(""), &out, io.Discard,
+			func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("loadgen %s: %v; want %q", c.args, err, c.want)
+		}
+	}
 }
 
 // TestLoadgenCmd runs the load generator briefly, with and without Redis:

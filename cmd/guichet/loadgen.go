@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,14 +51,25 @@ func bareHandler() http.Handler {
 }
 
 const loadgenUsage = `usage: guichet loadgen [--callers N] [--duration D] [--warmup D] [--think D] [--baseline] [--redis URL] [--sessions N] [--cpuprofile FILE] [--first-phone N]
+       guichet loadgen --url URL [--dialect NAME] [--credential-env VAR] [--remote] [--callers N] [--duration D] [--warmup D] [--think D] [--first-phone N]
 
-Load the gateway, in this process, with simulated callers walking the
-built-in catalogue (make bench).`
+Load the gateway with simulated callers walking the built-in catalogue
+(make bench): a gateway in this process, or with --url a running one, at
+one operator's endpoint (http://127.0.0.1:8080/ussd/mtn), in that
+operator's dialect. A running gateway should have the built-in catalogue
+and no hourly limits (limits: {cases_per_hour: -1, bookings_per_hour: -1,
+callbacks_per_hour: -1}): the callers walk it again and again from a few
+numbers, +2376770 and five digits from --first-phone, which open real cases
+and whose SMS leave if the gateway has an SMSC. In the dialects without a
+hop id (all but hubtel and generic), the gateway takes the same input twice
+within engine.retry_window (3 s) for a retried request: shorten it on the
+gateway under load, or give the callers --think time.`
 
-// loadgenCmd loads the gateway, in this process, with simulated callers
-// walking the built-in catalogue in Africa's Talking's dialect; with
-// --baseline it loads a bare chi handler the same way first, and compares.
-// With Redis it then measures the memory of live sessions.
+// loadgenCmd loads a gateway with simulated callers walking the built-in
+// catalogue: one it starts in this process (Africa's Talking's dialect),
+// or a running one at --url, in its operator's dialect. With --baseline it
+// loads a bare chi handler the same way first, and compares. With Redis it
+// then measures the memory of live sessions of the gateway it started.
 func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := newFlags("loadgen", loadgenUsage, stdout)
 	callers := fs.Int("callers", 1000, "simulated callers, each walking the catalogue in a loop")
@@ -69,15 +81,26 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	live := fs.Int("sessions", 1000, "live `sessions` whose Redis memory is measured (0: skip)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the gateway's run (loader included) to `file`")
 	firstPhone := fs.Int("first-phone", loadFirstPhone, "index of the first number dialled, +2376770 then `N` on five digits")
+	target := fs.String("url", "", "load the running gateway at this operator's endpoint `URL` instead of one in this process")
+	dialect := fs.String("dialect", "africastalking", "the operator's dialect with --url: "+strings.Join(loadgen.DialectNames(), ", "))
+	credentialEnv := fs.String("credential-env", "", "the environment `variable` holding the operator's credential, sent as X-Api-Key with --url")
+	remote := fs.Bool("remote", false, "let --url be off loopback (a gateway elsewhere: its cases are real)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s", loadgenUsage)
 	}
+	wire, header, err := loadgenWire(fs.FlagSet, *target, *dialect, *credentialEnv, getenv)
+	if err != nil {
+		return err
+	}
 	redisSet := false
 	fs.Visit(func(f *flag.Flag) { redisSet = redisSet || f.Name == "redis" })
-	if !redisSet {
+	switch {
+	case *target != "":
+		*redisURL = "" // the running gateway has its own
+	case !redisSet:
 		*redisURL = getenv("REDIS_URL")
 	}
 	phones := 10 * *callers
@@ -92,53 +115,26 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	}
 	memoryFirstPhone := *firstPhone + phones
 
-	cfg := defaultConfig()
-	cfg.RedisURL = *redisURL
-	cfg.Operators = []OperatorConfig{demoOperator}
-	// Callers walk the catalogue again and again from a few numbers: the
-	// hourly limits per number would answer most of them "later".
-	cfg.Limits = LimitsConfig{CasesPerHour: -1, BookingsPerHour: -1, CallbacksPerHour: -1}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	tally := &logTally{}
-	g, err := build(ctx, cfg, slog.New(tally), false)
+	gw, err := startLoaded(ctx, *target, *redisURL)
 	if err != nil {
 		return err
 	}
-	defer g.close()
-	tally.reset() // build's notices about the embedded defaults
-	gwURL, stopGW, err := listen(g.handler)
-	if err != nil {
-		return err
-	}
-	defer stopGW()
-
-	var rdb *redis.Client
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("parsing the Redis URL: %w", err)
-		}
-		rdb = redis.NewClient(opts)
-		defer rdb.Close()
-	}
-	store := "memory"
-	if rdb != nil {
-		store = "Redis " + rdb.Options().Addr
-	}
+	defer gw.stop()
 	run := loadgen.Config{Callers: *callers, Scripts: loadgen.Catalogue(), Duration: *duration, Warmup: *warmup,
-		Think: *think, FirstPhone: *firstPhone, Phones: phones}
+		Think: *think, FirstPhone: *firstPhone, Phones: phones, Dialect: wire, Header: header, Remote: *remote}
 
 	fmt.Fprintf(stdout, "# guichet loadgen %s\n\n", strings.Join(args, " "))
-	fmt.Fprintf(stdout, "Machine: %s, %d CPUs, GOMAXPROCS %d, %s, %s/%s, load average %s before the runs. The loader runs\n"+
-		"in the same process as the servers and shares these cores with them (and with Redis): the figures are a floor,\n"+
-		"not the gateway alone.\n",
-		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAverage())
+	where := "in the same process as the servers and shares these cores with them (and with Redis): the figures are a floor,\n" +
+		"not the gateway alone."
+	if *target != "" {
+		where = "in this process; the gateway is the one at " + *target + "."
+	}
+	fmt.Fprintf(stdout, "Machine: %s, %d CPUs, GOMAXPROCS %d, %s, %s/%s, load average %s before the runs. The loader runs\n%s\n",
+		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAverage(), where)
 	fmt.Fprintf(stdout, "Load: %d callers walking the built-in catalogue (birth certificate, visit booked and cancelled,\n"+
-		"tracking 10000048, COVID-19 self-check; French and English) in Africa's Talking's dialect over loopback HTTP,\n"+
+		"tracking 10000048, COVID-19 self-check; French and English) in %s's dialect over HTTP,\n"+
 		"think time %s, %s of warm-up then %s measured per run. Gateway sessions: %s. Numbers from %s.\n\n",
-		*callers, *think, *warmup, *duration, store, loadgen.Phone(*firstPhone))
+		*callers, wire.Name(), *think, *warmup, *duration, gw.store, loadgen.Phone(*firstPhone))
 
 	var base loadgen.Report
 	if *baseline {
@@ -158,12 +154,12 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 		runtime.GC()
 	}
 
-	if rdb != nil {
-		if err := deleteKeys(ctx, rdb, *firstPhone, phones); err != nil {
+	if gw.rdb != nil {
+		if err := deleteKeys(ctx, gw.rdb, *firstPhone, phones); err != nil {
 			return err
 		}
 	}
-	run.URL = gwURL + demoOperator.Path
+	run.URL = gw.url
 	stopProfile, err := startProfile(*cpuprofile)
 	if err != nil {
 		return err
@@ -172,19 +168,19 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	run.Progress = func(hops, errors int, elapsed time.Duration) {
 		fmt.Fprintf(stdout, "  … %s: %d hops answered, %d errors\n", elapsed.Round(time.Second), hops, errors)
 	}
-	gw, err := loadgen.Run(ctx, run)
+	got, err := loadgen.Run(ctx, run)
 	stopProfile()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "gateway (%s): %s\n", store, gw)
-	examples(stdout, gw)
+	fmt.Fprintf(stdout, "gateway (%s): %s\n", gw.store, got)
+	examples(stdout, got)
 	fmt.Fprintf(stdout, "load average %s after the runs\n", loadAverage())
-	if n, first := tally.result(); n > 0 {
+	if n, first := gw.tally.result(); n > 0 {
 		fmt.Fprintf(stdout, "the gateway logged %d warnings or errors; the first: %s\n", n, first)
 	}
-	if rdb != nil {
-		if err := deleteKeys(ctx, rdb, *firstPhone, gw.Phones); err != nil {
+	if gw.rdb != nil {
+		if err := deleteKeys(ctx, gw.rdb, *firstPhone, got.Phones); err != nil {
 			return err
 		}
 	}
@@ -195,28 +191,30 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	if *baseline {
 		fmt.Fprintln(stdout, row("bare chi handler, constant screen", base))
 	}
-	fmt.Fprintln(stdout, row("gateway, sessions in "+strings.Fields(store)[0], gw))
+	fmt.Fprintln(stdout, row("gateway, sessions in "+strings.Fields(gw.store)[0], got))
 	if *baseline && base.HopsPerSec > 0 && base.P99 > 0 {
 		fmt.Fprintf(stdout, "| gateway ÷ bare | | %.2f | %.1f× | %.1f× | %.1f× | | |\n",
-			gw.HopsPerSec/base.HopsPerSec, ratio(gw.P50, base.P50), ratio(gw.P90, base.P90), ratio(gw.P99, base.P99))
+			got.HopsPerSec/base.HopsPerSec, ratio(got.P50, base.P50), ratio(got.P90, base.P90), ratio(got.P99, base.P99))
 	}
 	fmt.Fprintln(stdout)
 
 	var perSession float64
-	if rdb != nil && *live > 0 {
+	if gw.rdb != nil && *live > 0 {
 		runtime.GC()
-		m, err := measureSessions(ctx, rdb, gwURL+demoOperator.Path, memoryFirstPhone, *live)
+		m, err := measureSessions(ctx, gw.rdb, gw.url, memoryFirstPhone, *live)
 		if err != nil {
 			return err
 		}
 		fmt.Fprint(stdout, m)
 		perSession = m.perSession()
+	} else if *live > 0 && *target != "" {
+		fmt.Fprintln(stdout, "Redis memory per session: not measured (the gateway runs elsewhere).")
 	} else if *live > 0 {
 		fmt.Fprintln(stdout, "Redis memory per session: not measured (sessions in memory).")
 	}
 
 	fmt.Fprintln(stdout, "\nTargets:")
-	fmt.Fprintf(stdout, "- p99 under 10 ms: %s (%s", yes(gw.P99 > 0 && gw.P99 < 10*time.Millisecond), gw.P99.Round(10*time.Microsecond))
+	fmt.Fprintf(stdout, "- p99 under 10 ms: %s (%s", yes(got.P99 > 0 && got.P99 < 10*time.Millisecond), got.P99.Round(10*time.Microsecond))
 	if *baseline {
 		fmt.Fprintf(stdout, "; the bare handler's: %s", base.P99.Round(10*time.Microsecond))
 	}
@@ -225,16 +223,111 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	case *baseline && *think > 0:
 		fmt.Fprintln(stdout, "- throughput: not measured by a paced run (both serve what the callers offer); see a run without --think")
 	case *baseline && base.HopsPerSec > 0:
-		r := gw.HopsPerSec / base.HopsPerSec
+		r := got.HopsPerSec / base.HopsPerSec
 		fmt.Fprintf(stdout, "- at least 40%% of the bare handler's hops/s: %s (%.0f%%)\n", yes(r >= 0.4), 100*r)
 	}
 	if perSession > 0 {
 		fmt.Fprintf(stdout, "- under 1 KB of Redis per active session: %s (%.0f B, session and language keys)\n", yes(perSession < 1024), perSession)
 	}
-	if gw.Errors > 0 || base.Errors > 0 {
-		return fmt.Errorf("%d hops of the gateway and %d of the baseline were answered wrongly: the figures do not count", gw.Errors, base.Errors)
+	if got.Errors > 0 || base.Errors > 0 {
+		return fmt.Errorf("%d hops of the gateway and %d of the baseline were answered wrongly: the figures do not count", got.Errors, base.Errors)
 	}
 	return nil
+}
+
+// loaded is the gateway a load generator run loads.
+type loaded struct {
+	url   string        // its operator's endpoint
+	store string        // where its sessions are, for the report
+	rdb   *redis.Client // its Redis, when it is in this process and has one
+	tally *logTally     // its warnings, when it is in this process
+	stop  func()
+}
+
+// startLoaded starts the gateway to load in this process, on loopback, with
+// the demo operator; or, given target, takes the one running there.
+func startLoaded(ctx context.Context, target, redisURL string) (*loaded, error) {
+	if target != "" {
+		return &loaded{url: target, store: "running at " + target, tally: &logTally{}, stop: func() {}}, nil
+	}
+	cfg := defaultConfig()
+	cfg.RedisURL = redisURL
+	cfg.Operators = []OperatorConfig{demoOperator}
+	// Callers walk the catalogue again and again from a few numbers: the
+	// hourly limits per number would answer most of them "later".
+	cfg.Limits = LimitsConfig{CasesPerHour: -1, BookingsPerHour: -1, CallbacksPerHour: -1}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	tally := &logTally{}
+	g, err := build(ctx, cfg, slog.New(tally), false)
+	if err != nil {
+		return nil, err
+	}
+	tally.reset() // build's notices about the embedded defaults
+	gwURL, stopGW, err := listen(g.handler)
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	l := &loaded{url: gwURL + demoOperator.Path, store: "memory", tally: tally}
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			stopGW()
+			g.close()
+			return nil, fmt.Errorf("parsing the Redis URL: %w", err)
+		}
+		l.rdb = redis.NewClient(opts)
+		l.store = "Redis " + opts.Addr
+	}
+	l.stop = func() {
+		if l.rdb != nil {
+			l.rdb.Close()
+		}
+		stopGW()
+		g.close()
+	}
+	return l, nil
+}
+
+// loadgenWire reads the flags that say how to reach a running gateway: its
+// dialect and the operator's credential. It refuses flags that do not go
+// with the target: those of a gateway in this process with --url, and the
+// reverse.
+func loadgenWire(fs *flag.FlagSet, target, dialect, credentialEnv string, getenv func(string) string) (loadgen.Dialect, http.Header, error) {
+	wire, ok := loadgen.Dialects[dialect]
+	if !ok {
+		return nil, nil, fmt.Errorf("--dialect %q: want one of %s", dialect, strings.Join(loadgen.DialectNames(), ", "))
+	}
+	urlOnly := map[string]bool{"dialect": true, "credential-env": true, "remote": true}
+	var wrong []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "url" && urlOnly[f.Name] == (target == "") {
+			wrong = append(wrong, "--"+f.Name)
+		}
+	})
+	// Of the in-process flags, those that do not go with --url.
+	if target != "" {
+		wrong = slices.DeleteFunc(wrong, func(f string) bool { return f != "--redis" && f != "--sessions" && f != "--baseline" })
+	}
+	switch {
+	case len(wrong) > 0 && target == "":
+		return nil, nil, fmt.Errorf("%s only with --url: the gateway in this process has the demo operator, in Africa's Talking's dialect", strings.Join(wrong, ", "))
+	case len(wrong) > 0:
+		return nil, nil, fmt.Errorf("%s not with --url: they compare with or measure a gateway in this process", strings.Join(wrong, ", "))
+	case target == "":
+		return wire, nil, nil
+	}
+	var header http.Header
+	if credentialEnv != "" {
+		c := getenv(credentialEnv)
+		if c == "" {
+			return nil, nil, fmt.Errorf("--credential-env: %s is not set", credentialEnv)
+		}
+		header = http.Header{"X-Api-Key": {c}}
+	}
+	return wire, header, nil // loadgen.Run checks the URL (loopback unless --remote)
 }
 
 func examples(w io.Writer, r loadgen.Report) {
