@@ -87,7 +87,7 @@ func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case "citizen":
 		return citizenCmd(ctx, args[1:], stdout, getenv, time.Now)
 	case "menus":
-		return menusCmd(args[1:], stdout)
+		return menusCmd(ctx, args[1:], stdout)
 	case "loadgen":
 		return loadgenCmd(ctx, args[1:], stdout, getenv)
 	case "version", "--version":

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -390,9 +391,36 @@ func TestMenusCommand(t *testing.T) {
 		!strings.HasPrefix(out.String(), "digraph guichet {") || !strings.Contains(out.String(), "track/lookup: cases.track") {
 		t.Errorf("menus graph: %v\n%.200s", err, out.String())
 	}
+	// Pictures, drawn by Graphviz (scripts/test-services.sh installs it):
+	// the SVG holds the nodes' labels, the PNG is one.
+	out.Reset()
+	if err := run(context.Background(), []string{"menus", "graph", "--format", "svg", "--lang", "en"}, nil, &out, io.Discard, nil); err != nil ||
+		!strings.Contains(out.String(), "<svg") || !strings.Contains(out.String(), "track/lookup: cases.track") {
+		t.Errorf("menus graph --format svg: %v\n%.300s", err, out.String())
+	}
+	png := filepath.Join(t.TempDir(), "menus.png")
+	out.Reset()
+	if err := run(context.Background(), []string{"menus", "graph", "--format", "png", "--out", png}, nil, &out, io.Discard, nil); err != nil || out.Len() != 0 {
+		t.Errorf("menus graph --format png --out: %v, printed %.100q", err, out.String())
+	}
+	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) || len(b) < 10_000 {
+		t.Errorf("the PNG file: %d bytes, %v", len(b), err)
+	}
+	err := run(context.Background(), []string{"menus", "graph", "--format", "gif"}, nil, &out, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), `--format "gif": want mermaid, dot, svg or png`) {
+		t.Errorf("an unknown format: %v", err)
+	}
+	t.Run("no graphviz", func(t *testing.T) {
+		t.Setenv("PATH", t.TempDir())
+		err := run(context.Background(), []string{"menus", "graph", "--format", "svg"}, nil, &out, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), "needs Graphviz's dot, not found (apt-get install graphviz)") {
+			t.Errorf("without dot: %v", err)
+		}
+	})
+
 	dir := t.TempDir()
 	writeFile(dir+"/catalogue.yaml", "catalogue: x\ncode: \"*1#\"\n")
-	err := run(context.Background(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil)
+	err = run(context.Background(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), `texts: missing "back"`) {
 		t.Errorf("a broken catalogue passed: %v", err)
 	}

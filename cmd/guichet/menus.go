@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/guichet/guichet/cases"
@@ -15,29 +19,31 @@ import (
 
 const (
 	menusUsage = "usage: guichet menus check [--limit N] [DIR]\n" +
-		"       guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]\n" +
+		"       guichet menus graph [--format mermaid|dot|svg|png] [--out FILE] [--lang fr|en] [DIR]\n" +
 		"       guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl\n" +
 		"(guichet menus VERB --help for each one's flags)"
 	checkUsage = `usage: guichet menus check [--limit N] [DIR]
 
 Validate the service files of DIR (default: the built-in catalogue): every
 screen within the limit, every node reachable, the backends consistent.`
-	graphUsage = `usage: guichet menus graph [--format mermaid|dot] [--lang fr|en] [DIR]
+	graphUsage = `usage: guichet menus graph [--format mermaid|dot|svg|png] [--out FILE] [--lang fr|en] [DIR]
 
-Print the menus of DIR (default: the built-in catalogue) as a diagram.`
+Print the menus of DIR (default: the built-in catalogue) as a diagram:
+Mermaid or Graphviz text, or a picture drawn by Graphviz's dot (Debian's
+graphviz package), which must then be installed.`
 	importUsage = `usage: guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl
 
 Turn an XPDL file's workflows into service files, with a report of what
 was kept, guessed and left out.`
 )
 
-func menusCmd(args []string, stdout io.Writer) error {
+func menusCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || isHelp(args[0]) {
 		return groupHelp(args, menusUsage, stdout)
 	}
 	var fs *flags
 	var limit *int
-	var format, lang *string
+	var format, lang, out *string
 	switch args[0] {
 	case "import-xpdl":
 		return importXPDL(args[1:], stdout)
@@ -46,8 +52,9 @@ func menusCmd(args []string, stdout io.Writer) error {
 		limit = fs.Int("limit", menus.DefaultLimit, "screen limit in GSM-7 characters (160 for operators that cut there)")
 	case "graph":
 		fs = newFlags("menus graph", graphUsage, stdout)
-		format = fs.String("format", "mermaid", "graph format: mermaid or dot")
+		format = fs.String("format", "mermaid", "graph format: mermaid or dot (text), svg or png (a picture, drawn by Graphviz)")
 		lang = fs.String("lang", "fr", "language of the graph's labels: fr or en")
+		out = fs.String("out", "", "write to `FILE` instead of standard output")
 	default:
 		return fmt.Errorf("unknown menus command %q (check, graph or import-xpdl)\n%s", args[0], menusUsage)
 	}
@@ -58,6 +65,9 @@ func menusCmd(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%s", fs.usage)
 	}
 	dir := fs.Arg(0)
+	if format != nil && !slices.Contains([]string{"mermaid", "dot", "svg", "png"}, *format) {
+		return fmt.Errorf("--format %q: want mermaid, dot, svg or png", *format)
+	}
 	cat, err := loadCatalogue(dir)
 	if err != nil {
 		return err
@@ -78,8 +88,43 @@ func menusCmd(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "ok: %d services, every screen within %d characters\n", len(cat.Services), *limit)
 		return nil
 	default: // graph
-		return menus.Graph(stdout, cat, *format, *lang)
+		return graph(ctx, cat, *format, *lang, *out, stdout)
 	}
+}
+
+// graph writes the catalogue's diagram to the file out, or to stdout when
+// out is empty; a picture (svg, png) is the dot text drawn by Graphviz.
+func graph(ctx context.Context, cat *menus.Catalogue, format, lang, out string, stdout io.Writer) error {
+	var text bytes.Buffer
+	textFormat := format
+	if format == "svg" || format == "png" {
+		textFormat = "dot"
+	}
+	if err := menus.Graph(&text, cat, textFormat, lang); err != nil {
+		return err
+	}
+	b := text.Bytes()
+	if textFormat != format {
+		dot, err := exec.LookPath("dot")
+		if err != nil {
+			return fmt.Errorf("drawing %s needs Graphviz's dot, not found (apt-get install graphviz); --format dot prints what it would draw", format)
+		}
+		var picture, problems bytes.Buffer
+		cmd := exec.CommandContext(ctx, dot, "-T"+format)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = &text, &picture, &problems
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("drawing the graph with %s: %w: %s", dot, err, strings.TrimSpace(problems.String()))
+		}
+		b = picture.Bytes()
+	}
+	if out == "" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		return fmt.Errorf("writing the graph: %w", err)
+	}
+	return nil
 }
 
 // importXPDL turns an XPDL file's processes into service files, and prints
