@@ -169,7 +169,10 @@ func openStores(ctx context.Context, cfg Config, log *slog.Logger) (stores, erro
 			return stores{}, fmt.Errorf("seeding the demo offices and cases: %w", err)
 		}
 	}
+	// /readyz asks PostgreSQL on a connection of its own: a pool busy
+	// with work is not a database down.
+	probe := postgres.NewProbe(pool)
 	log.Info("cases in PostgreSQL", "host", pool.Config().ConnConfig.Host, "database", pool.Config().ConnConfig.Database)
 	return stores{cases: cs, replies: cs, records: cs, optOuts: cs, outbox: db.Outbox(), sends: db.Outbox(), accounts: console, trail: console,
-		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, citizens: db.Citizens(), retention: db.Retention(), bindHold: db.BindHold, ping: pool.Ping, close: pool.Close}, nil
+		keys: db.Keys(), webhooks: db.Outbox(), callbacks: db.Keys(), campaigns: db.Campaigns(), languages: cs, citizens: db.Citizens(), retention: db.Retention(), bindHold: db.BindHold, ping: probe.Ping, close: func() { probe.Close(); pool.Close() }}, nil
 }
