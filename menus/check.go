@@ -56,8 +56,9 @@ func (c *checker) add(file string, line int, format string, args ...any) {
 	c.ps = append(c.ps, Problem{file, line, fmt.Sprintf(format, args...)})
 }
 
-func (c *checker) translated(file string, line int, what string, t Text) {
-	for _, l := range Languages {
+// translated reports the languages of langs t lacks.
+func (c *checker) translated(file string, line int, what string, t Text, langs []string) {
+	for _, l := range langs {
 		if strings.TrimSpace(t[l]) == "" {
 			c.add(file, line, "%s: missing translation %q", what, l)
 		}
@@ -82,10 +83,10 @@ func (c *checker) fits(file string, line int, what, lang string, pages []Page) {
 
 func (c *checker) catalogue() {
 	cat := c.cat
-	c.translated(cat.File, cat.Line, "title", cat.Title)
+	c.translated(cat.File, cat.Line, "title", cat.Title, Languages)
 	for _, k := range SystemTexts {
 		if t, ok := cat.Texts[k]; ok {
-			c.translated(cat.File, cat.Line, "texts."+k, t)
+			c.translated(cat.File, cat.Line, "texts."+k, t, Languages)
 		}
 	}
 	seen := map[string]bool{}
@@ -124,6 +125,24 @@ func (c *checker) catalogue() {
 	}
 }
 
+// Notes are what menus check says of a catalogue without refusing it: the
+// services callers of some language get in another.
+func Notes(cat *Catalogue) Problems {
+	var ps Problems
+	for _, id := range cat.Order {
+		s := cat.Services[id]
+		if s == nil || len(s.Languages) == 0 {
+			continue
+		}
+		for _, l := range Languages {
+			if !contains(s.Languages, l) {
+				ps = append(ps, Problem{s.File, s.Line, fmt.Sprintf("service %s is not written in %q: those callers get its screens in %q", id, l, s.Languages[0])})
+			}
+		}
+	}
+	return ps
+}
+
 var categories = []string{"G2C", "G2B", "G2G"}
 
 func (c *checker) service(s *Service) {
@@ -134,7 +153,7 @@ func (c *checker) service(s *Service) {
 	if s.Owner == "" {
 		c.add(f, s.Line, "owner: missing (the administration that moves the cases)")
 	}
-	c.translated(f, s.Line, "title", s.Title)
+	c.translated(f, s.Line, "title", s.Title, s.languages())
 	if s.Nodes[s.Start] == nil {
 		c.add(f, s.Line, "start: %q is not a node of this service", s.Start)
 	}
@@ -170,8 +189,8 @@ func (c *checker) service(s *Service) {
 	}
 
 	for name, st := range s.Statuses {
-		c.translated(f, st.Line, "status "+name, st.Label)
-		for _, lang := range Languages {
+		c.translated(f, st.Line, "status "+name, st.Label, s.languages())
+		for _, lang := range s.languages() {
 			// Labels show on screens through {{status}}.
 			if _, bad := sms.Septets(st.Label[lang]); bad != 0 {
 				c.add(f, st.Line, "status %s (%s): %q is not in the GSM-7 alphabet, and the label shows on screens", name, lang, bad)
@@ -184,7 +203,7 @@ func (c *checker) service(s *Service) {
 		}
 	}
 	for name, m := range s.Messages {
-		c.translated(f, s.Line, "messages."+name, m)
+		c.translated(f, s.Line, "messages."+name, m, s.languages())
 	}
 	if r := s.Retention; r.Closed > 0 {
 		switch {
@@ -262,13 +281,13 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 		return // the loader already said why
 	}
 	if n.Kind != KindAction {
-		c.translated(f, n.Line, "node "+n.Name, n.Text)
+		c.translated(f, n.Line, "node "+n.Name, n.Text, s.languages())
 	}
 	var labels []string
 	switch n.Kind {
 	case KindMenu:
 		for i, o := range n.Options {
-			c.translated(f, o.Line, fmt.Sprintf("node %s option %d", n.Name, i+1), o.Label)
+			c.translated(f, o.Line, fmt.Sprintf("node %s option %d", n.Name, i+1), o.Label, s.languages())
 			c.linkAt(s, n, o.Line, fmt.Sprintf("option %d", i+1), o.Next, true)
 		}
 	case KindInput:
@@ -285,7 +304,7 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 			c.add(f, n.Line, "node %s: input needs save (the variable that keeps it)", n.Name)
 		}
 		if n.Input.Error != nil {
-			c.translated(f, n.Line, "node "+n.Name+" input.error", n.Input.Error)
+			c.translated(f, n.Line, "node "+n.Name+" input.error", n.Input.Error, s.languages())
 		}
 	case KindChoose:
 		c.link(s, n, "next", n.Next, true)
@@ -321,7 +340,7 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 		return
 	}
 
-	for _, lang := range Languages {
+	for _, lang := range s.languages() {
 		long := map[string]string{}
 		for _, name := range Placeholders(n.Text.Get(lang)) {
 			max, ok := vars[name]

@@ -257,6 +257,24 @@ func (r *reader) list(n *yaml.Node, what string) []string {
 	return out
 }
 
+// languages reads a service's languages: ones the catalogue speaks, each
+// once, at least one.
+func (r *reader) languages(n *yaml.Node) []string {
+	ls := r.list(n, "languages")
+	if n != nil && n.Kind == yaml.SequenceNode && len(ls) == 0 {
+		r.errorf(n, "languages: empty: leave it out for a service in every language")
+	}
+	for i, l := range ls {
+		switch {
+		case !contains(Languages, l):
+			r.errorf(n.Content[i], "languages: %q is not one of %s", l, strings.Join(Languages, ", "))
+		case contains(ls[:i], l):
+			r.errorf(n.Content[i], "languages: %q is listed twice", l)
+		}
+	}
+	return ls
+}
+
 func (r *reader) strmap(n *yaml.Node, what string) map[string]string {
 	if n == nil {
 		return nil
@@ -358,21 +376,22 @@ func ParseService(file string, data []byte) (*Service, error) {
 	if n == nil {
 		return nil, r.problems()
 	}
-	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels",
+	f := r.fields(n, "service", "service", "category", "critical", "owner", "channels", "languages",
 		"title", "start", "nodes", "statuses", "messages", "transliterate", "backend", "retention")
 	s := &Service{
-		ID:       r.str(f["service"], "service"),
-		Category: r.str(f["category"], "category"),
-		Critical: r.boolean(f["critical"], "critical"),
-		Owner:    r.str(f["owner"], "owner"),
-		Channels: r.list(f["channels"], "channels"),
-		Title:    r.text(f["title"], "title"),
-		Start:    r.str(f["start"], "start"),
-		Nodes:    map[string]*Node{},
-		Statuses: map[string]*Status{},
-		Messages: map[string]Text{},
-		File:     file,
-		Line:     n.Line,
+		ID:        r.str(f["service"], "service"),
+		Category:  r.str(f["category"], "category"),
+		Critical:  r.boolean(f["critical"], "critical"),
+		Owner:     r.str(f["owner"], "owner"),
+		Channels:  r.list(f["channels"], "channels"),
+		Languages: r.languages(f["languages"]),
+		Title:     r.text(f["title"], "title"),
+		Start:     r.str(f["start"], "start"),
+		Nodes:     map[string]*Node{},
+		Statuses:  map[string]*Status{},
+		Messages:  map[string]Text{},
+		File:      file,
+		Line:      n.Line,
 	}
 	if !ValidName(s.ID) {
 		r.errorf(n, "service: %q is not a name (lower-case letters, digits, '-' and '_')", s.ID)

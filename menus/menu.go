@@ -23,12 +23,14 @@ var Languages = []string{"fr", "en"}
 // Text is a string per language ("fr", "en").
 type Text map[string]string
 
-// Get returns the text in lang, falling back to the default language.
+// Get returns the text in lang, falling back to the first of Languages it
+// has: a one-language service's texts are in that language alone.
 func (t Text) Get(lang string) string {
 	if s, ok := t[lang]; ok {
 		return s
 	}
-	return t[Languages[0]]
+	s, _ := t.In(lang)
+	return s
 }
 
 // In returns the text in lang, else in the first of Languages it has, with
@@ -95,7 +97,11 @@ type Service struct {
 	Critical bool
 	Owner    string // the administration that moves its cases
 	Channels []string
-	Title    Text
+	// Languages are those its texts are written in, in order of
+	// preference (languages: in the file); empty: every one of Languages.
+	// Callers of another language get its screens in the first.
+	Languages []string
+	Title     Text
 	Start    string
 	Nodes    map[string]*Node
 	Order    []string // node names in file order
@@ -113,6 +119,24 @@ type Service struct {
 	Backend *yaml.Node
 	File    string
 	Line    int
+}
+
+// Speaks returns the language the service's screens are shown in to a
+// caller of lang: lang when the service is written in it, else its first
+// language.
+func (s *Service) Speaks(lang string) string {
+	if len(s.Languages) == 0 || contains(s.Languages, lang) {
+		return lang
+	}
+	return s.Languages[0]
+}
+
+// languages are those the service's texts must be written in.
+func (s *Service) languages() []string {
+	if len(s.Languages) == 0 {
+		return Languages
+	}
+	return s.Languages
 }
 
 // Node is one step of a service.

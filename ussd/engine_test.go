@@ -456,3 +456,42 @@ func FuzzInputLimit(f *testing.F) {
 		}
 	})
 }
+
+// A service written in one language shows its screens, footer included,
+// in that language to callers of the other, who keep their own on the home
+// menu.
+func TestOneLanguageService(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	track := cat.Services["track"]
+	track.Languages = []string{"fr"}
+	for _, n := range track.Nodes {
+		delete(n.Text, "en") // as a service file with fr: alone
+	}
+	if ps := menus.Check(cat, cases.Operations, menus.DefaultLimit); len(ps) > 0 {
+		t.Fatalf("the French-only service fails the check: %v", ps)
+	}
+	if notes := menus.Notes(cat); len(notes) != 1 || !strings.Contains(notes[0].Msg, `service track is not written in "en": those callers get its screens in "fr"`) {
+		t.Errorf("notes: %v", notes)
+	}
+	store := sessions.NewMemory(nil)
+	eng := ussd.NewEngine(cat, store, &backend{do: func(context.Context, menus.Call) (menus.Result, error) {
+		return menus.Result{}, nil
+	}}, &recorder{}, ussd.Config{}, phonetest.NewLog(t).Logger())
+	step := func(text string) string {
+		rep, err := eng.Step(context.Background(), at("one-lang", "+237677000123", text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Text
+	}
+	step("")
+	if home := step("2"); !strings.Contains(home, "4 Track a case") {
+		t.Fatalf("the English home menu: %q", home)
+	}
+	if got, want := step("2*4"), "Numéro du dossier ?\n0 Retour 00 Accueil"; got != want {
+		t.Errorf("an English caller in the French-only service saw %q, want %q", got, want)
+	}
+}

@@ -44,6 +44,9 @@ func (t *turn) screens() menus.Screens {
 	if lang == "" {
 		lang = menus.Languages[0]
 	}
+	if svc := t.service(); svc != nil {
+		lang = svc.Speaks(lang) // the whole screen in the service's language, footer included
+	}
 	return menus.Screens{Cat: t.e.cat, Lang: lang, Limit: t.e.limit(t.req.Operator)}
 }
 

@@ -418,6 +418,19 @@ func TestMenusCommand(t *testing.T) {
 		}
 	})
 
+	// A service in one language passes, with a warning.
+	one := t.TempDir()
+	if err := os.CopyFS(one, os.DirFS("../../menus/catalogue")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(one+"/courrier.yaml", "service: courrier\ncategory: G2C\nowner: mail\nlanguages: [fr]\ntitle: {fr: Courrier}\nstart: done\nnodes:\n  done:\n    end: {fr: \"Fait.\"}\n")
+	out.Reset()
+	if err := run(context.Background(), []string{"menus", "check", one}, nil, &out, io.Discard, nil); err != nil ||
+		!strings.Contains(out.String(), `warning: courrier.yaml:1: service courrier is not written in "en": those callers get its screens in "fr"`) ||
+		!strings.Contains(out.String(), "ok: 6 services") {
+		t.Errorf("menus check of a French-only service: %v\n%s", err, out.String())
+	}
+
 	dir := t.TempDir()
 	writeFile(dir+"/catalogue.yaml", "catalogue: x\ncode: \"*1#\"\n")
 	err = run(context.Background(), []string{"menus", "check", dir}, nil, &out, io.Discard, nil)

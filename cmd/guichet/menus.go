@@ -78,6 +78,9 @@ func menusCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, p := range ps {
 			fmt.Fprintln(stdout, p)
 		}
+		for _, n := range menus.Notes(cat) {
+			fmt.Fprintln(stdout, "warning:", n)
+		}
 		if len(ps) > 0 {
 			return fmt.Errorf("%d problem(s) in the menus", len(ps))
 		}

@@ -116,6 +116,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if ps := menus.Check(cat, cases.Operations, minLimit(cfg)); len(ps) > 0 {
 		return nil, fmt.Errorf("menus do not pass the check:\n%w", ps)
 	}
+	for _, n := range menus.Notes(cat) {
+		log.Warn("menus: "+n.Msg, "file", n.File, "line", n.Line)
+	}
 	conns, err := connectors(cat)
 	if err != nil {
 		return nil, err
