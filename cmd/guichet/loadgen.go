@@ -114,18 +114,18 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 	}
 	defer stopGW()
 
-	var rdb *redis.Client
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("parsing the Redis URL: %w", err)
-		}
-		rdb = redis.NewClient(opts)
-		defer rdb.Close()
-	}
+	var rdb redis.UniversalClient
 	store := "memory"
-	if rdb != nil {
-		store = "Redis " + rdb.Options().Addr
+	if cfg.RedisURL != "" {
+		// The gateway's own opener: the same URL forms (one server,
+		// Sentinel, Cluster) as serve's.
+		client, target, err := openRedis(ctx, cfg.RedisURL, 0)
+		if err != nil {
+			return err
+		}
+		rdb = client
+		defer rdb.Close()
+		store = "Redis " + target.String()
 	}
 	run := loadgen.Config{Callers: *callers, Scripts: loadgen.Catalogue(), Duration: *duration, Warmup: *warmup,
 		Think: *think, FirstPhone: *firstPhone, Phones: phones}
@@ -305,7 +305,7 @@ func sessionKeys(first, n int) (sessions, langs []string) {
 }
 
 // deleteKeys deletes the keys of the n numbers from first, and no other.
-func deleteKeys(ctx context.Context, rdb *redis.Client, first, n int) error {
+func deleteKeys(ctx context.Context, rdb redis.UniversalClient, first, n int) error {
 	s, l := sessionKeys(first, n)
 	keys := append(s, l...)
 	for len(keys) > 0 {
@@ -352,7 +352,7 @@ func (m memory) String() string {
 
 // measureSessions leaves n sessions waiting in the middle of a dialogue,
 // measures their keys, and deletes them.
-func measureSessions(ctx context.Context, rdb *redis.Client, url string, first, n int) (m memory, err error) {
+func measureSessions(ctx context.Context, rdb redis.UniversalClient, url string, first, n int) (m memory, err error) {
 	if err := deleteKeys(ctx, rdb, first, n); err != nil {
 		return m, err
 	}
@@ -401,7 +401,7 @@ func measureSessions(ctx context.Context, rdb *redis.Client, url string, first, 
 	return m, nil
 }
 
-func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
 	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
 		return 0, fmt.Errorf("reading Redis's INFO memory: %w", err)
