@@ -46,12 +46,12 @@ type Config struct {
 	// DatabaseURLFile is a file holding DatabaseURL, instead of it.
 	DatabaseURLFile string           `yaml:"database_url_file"`
 	Migrate         bool             `yaml:"migrate"` // apply the schema at start-up
-	Seed        bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
-	Menus       string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
-	LogLevel    slog.Level       `yaml:"log_level"`
-	LogFormat   string           `yaml:"log_format"` // text (the default) or json: one object a line
-	Engine      EngineConfig     `yaml:"engine"`
-	Operators   []OperatorConfig `yaml:"operators"`
+	Seed            bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
+	Menus           string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
+	LogLevel        slog.Level       `yaml:"log_level"`
+	LogFormat       string           `yaml:"log_format"` // text (the default) or json: one object a line
+	Engine          EngineConfig     `yaml:"engine"`
+	Operators       []OperatorConfig `yaml:"operators"`
 
 	SMPP SMPPConfig `yaml:"smpp"`
 
@@ -286,8 +286,8 @@ type SMSCConfig struct {
 	PasswordEnv string `yaml:"password_env"` // or the variable that holds it
 	// PasswordFile is a file that holds it.
 	PasswordFile string `yaml:"password_file"`
-	SystemType  string `yaml:"system_type"`
-	Binds       int    `yaml:"binds"` // transceivers (1), or transmitters when Receivers > 0
+	SystemType   string `yaml:"system_type"`
+	Binds        int    `yaml:"binds"` // transceivers (1), or transmitters when Receivers > 0
 	// Receivers, when set, binds a transmitter + receiver pair: Binds
 	// transmitters carry submit_sm, this many receivers take receipts,
 	// SMS and USSD.
@@ -315,7 +315,7 @@ type EngineConfig struct {
 type OperatorConfig struct {
 	Name          string `yaml:"name"`
 	Dialect       string `yaml:"dialect"`
-	Path          string `yaml:"path"`           // default /ussd/NAME
+	Path          string `yaml:"path"`                     // default /ussd/NAME
 	Credential    string `yaml:"credential" secret:"true"` // shared secret the operator sends
 	CredentialEnv string `yaml:"credential_env"`           // or the variable that holds it
 	// CredentialFile is a file that holds it.
