@@ -389,7 +389,7 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		}
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // EOF: nothing but comments
 			return cfg, fmt.Errorf("reading configuration %s: %w", *file, err)
 		}
 	}
