@@ -311,7 +311,14 @@ func deleteKeys(ctx context.Context, rdb redis.UniversalClient, first, n int) er
 	for len(keys) > 0 {
 		batch := keys[:min(len(keys), 1000)]
 		keys = keys[len(batch):]
-		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+		// One UNLINK a key, pipelined: on a Cluster the keys sit in
+		// different slots, which one multi-key UNLINK refuses.
+		if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.Unlink(ctx, k)
+			}
+			return nil
+		}); err != nil {
 			return fmt.Errorf("deleting the load generator's keys: %w", err)
 		}
 	}
