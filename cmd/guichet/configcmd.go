@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
@@ -35,7 +34,7 @@ func configCmd(args []string, stdout io.Writer, getenv func(string) string) erro
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New(configCheckUsage)
+		return fmt.Errorf("%s", configCheckUsage)
 	}
 	if getenv == nil {
 		getenv = func(string) string { return "" }

@@ -76,7 +76,7 @@ func parseRedisURL(raw string) (redisTarget, error) {
 	switch kind {
 	case redisSentinel:
 		if u.Query().Get("master_name") == "" {
-			return fail(errors.New("Sentinel needs master_name=NAME, the master it watches"))
+			return fail(errors.New("a Sentinel URL needs master_name=NAME, the master it watches"))
 		}
 		t.failover, err = redis.ParseFailoverURL(u.String())
 	case redisCluster:
