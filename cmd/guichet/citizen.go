@@ -90,15 +90,18 @@ func forgetCached(ctx context.Context, db *postgres.DB, url, prefix, ph string) 
 	if err != nil {
 		return err
 	}
-	opts, err := redis.ParseURL(url)
+	client, _, err := openRedis(ctx, url, 0)
 	if err != nil {
-		return fmt.Errorf("parsing the Redis URL: %w", err)
+		return err
 	}
-	client := redis.NewClient(opts)
 	defer client.Close()
-	keys := hotline.CachedKeys(ph, users)
-	for i := range keys {
-		keys[i] = prefix + keys[i]
-	}
-	return client.Del(ctx, keys...).Err()
+	// One DEL a key, pipelined: on a Cluster the keys sit in different
+	// slots, which one multi-key DEL refuses (CROSSSLOT).
+	_, err = client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range hotline.CachedKeys(ph, users) {
+			p.Del(ctx, prefix+k)
+		}
+		return nil
+	})
+	return err
 }

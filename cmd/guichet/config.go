@@ -32,20 +32,26 @@ type Config struct {
 	// operators' port: those two are then not served on HTTP. Plain
 	// HTTP: a network of the operations' own.
 	AdminHTTP string `yaml:"admin_http"`
-	RedisURL  string `yaml:"redis_url"`
+	// RedisURL is where sessions, counters and caches live: one server,
+	// a Sentinel master or a Cluster (redis.go); empty: in memory.
+	RedisURL string `yaml:"redis_url" secret:"url"`
+	// RedisURLFile is a file holding RedisURL, instead of it.
+	RedisURLFile string `yaml:"redis_url_file"`
 	// RedisPrefix starts every key the gateway writes in Redis
 	// ("guichet:"): deployments sharing one Redis each take their own.
 	RedisPrefix string `yaml:"redis_prefix"`
 	// DatabaseURL puts cases, bookings, API keys and the outbox in
 	// PostgreSQL; empty: in memory.
-	DatabaseURL string           `yaml:"database_url"`
-	Migrate     bool             `yaml:"migrate"` // apply the schema at start-up
-	Seed        bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
-	Menus       string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
-	LogLevel    slog.Level       `yaml:"log_level"`
-	LogFormat   string           `yaml:"log_format"` // text (the default) or json: one object a line
-	Engine      EngineConfig     `yaml:"engine"`
-	Operators   []OperatorConfig `yaml:"operators"`
+	DatabaseURL string `yaml:"database_url" secret:"url"`
+	// DatabaseURLFile is a file holding DatabaseURL, instead of it.
+	DatabaseURLFile string           `yaml:"database_url_file"`
+	Migrate         bool             `yaml:"migrate"` // apply the schema at start-up
+	Seed            bool             `yaml:"seed"`    // add the demo offices and cases (always in memory)
+	Menus           string           `yaml:"menus"`   // a folder; empty: the built-in catalogue
+	LogLevel        slog.Level       `yaml:"log_level"`
+	LogFormat       string           `yaml:"log_format"` // text (the default) or json: one object a line
+	Engine          EngineConfig     `yaml:"engine"`
+	Operators       []OperatorConfig `yaml:"operators"`
 
 	SMPP SMPPConfig `yaml:"smpp"`
 
@@ -276,10 +282,12 @@ type SMSCConfig struct {
 	Name        string `yaml:"name"`
 	Addr        string `yaml:"addr"` // host:port
 	SystemID    string `yaml:"system_id"`
-	Password    string `yaml:"password"`
-	PasswordEnv string `yaml:"password_env"`
-	SystemType  string `yaml:"system_type"`
-	Binds       int    `yaml:"binds"` // transceivers (1), or transmitters when Receivers > 0
+	Password    string `yaml:"password" secret:"true"`
+	PasswordEnv string `yaml:"password_env"` // or the variable that holds it
+	// PasswordFile is a file that holds it.
+	PasswordFile string `yaml:"password_file"`
+	SystemType   string `yaml:"system_type"`
+	Binds        int    `yaml:"binds"` // transceivers (1), or transmitters when Receivers > 0
 	// Receivers, when set, binds a transmitter + receiver pair: Binds
 	// transmitters carry submit_sm, this many receivers take receipts,
 	// SMS and USSD.
@@ -307,9 +315,11 @@ type EngineConfig struct {
 type OperatorConfig struct {
 	Name          string `yaml:"name"`
 	Dialect       string `yaml:"dialect"`
-	Path          string `yaml:"path"`           // default /ussd/NAME
-	Credential    string `yaml:"credential"`     // shared secret the operator sends
-	CredentialEnv string `yaml:"credential_env"` // or the variable that holds it
+	Path          string `yaml:"path"`                     // default /ussd/NAME
+	Credential    string `yaml:"credential" secret:"true"` // shared secret the operator sends
+	CredentialEnv string `yaml:"credential_env"`           // or the variable that holds it
+	// CredentialFile is a file that holds it.
+	CredentialFile string `yaml:"credential_file"`
 	// ClientCAFile is a PEM bundle of the CAs whose client certificates
 	// prove this operator (mutual TLS; needs tls:): instead of a
 	// credential, or with it when both are set.
@@ -328,8 +338,9 @@ type OperatorConfig struct {
 
 func defaultConfig() Config {
 	return Config{
-		HTTP:     "127.0.0.1:8080",
-		LogLevel: slog.LevelInfo,
+		HTTP:        "127.0.0.1:8080",
+		RedisPrefix: sessionPrefix,
+		LogLevel:    slog.LevelInfo,
 		Engine: EngineConfig{Budget: 2 * time.Second, ResumeWindow: 120 * time.Second, RetryWindow: 3 * time.Second,
 			IdleTimeout: 60 * time.Second, MaxInFlight: 2000, ScreenLimit: menus.DefaultLimit},
 		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
@@ -378,24 +389,31 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		}
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // EOF: nothing but comments
 			return cfg, fmt.Errorf("reading configuration %s: %w", *file, err)
 		}
 	}
+	// The file's URLs, then the environment's (REDIS_URL, or the
+	// content of REDIS_URL_FILE: fileEnv), then the flags'.
+	errs := cfg.readURLFiles()
 	if v := getenv("REDIS_URL"); v != "" {
-		cfg.RedisURL = v
+		cfg.RedisURL, cfg.RedisURLFile = v, ""
 	}
 	if v := getenv("DATABASE_URL"); v != "" {
-		cfg.DatabaseURL = v
+		cfg.DatabaseURL, cfg.DatabaseURLFile = v, ""
 	}
 	cfg.Migrate = cfg.Migrate || *migrate
 	cfg.Seed = cfg.Seed || *seed
 	for _, f := range []struct {
 		flag string
 		dst  *string
-	}{{*httpAddr, &cfg.HTTP}, {*redisURL, &cfg.RedisURL}, {*menuDir, &cfg.Menus}, {*dbURL, &cfg.DatabaseURL}} {
+		file *string
+	}{{*httpAddr, &cfg.HTTP, nil}, {*redisURL, &cfg.RedisURL, &cfg.RedisURLFile}, {*menuDir, &cfg.Menus, nil}, {*dbURL, &cfg.DatabaseURL, &cfg.DatabaseURLFile}} {
 		if f.flag != "" {
 			*f.dst = f.flag
+			if f.file != nil {
+				*f.file = ""
+			}
 		}
 	}
 	if *demo {
@@ -403,11 +421,6 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 	}
 	if cfg.demo() && len(cfg.Operators) == 0 {
 		cfg.Operators = []OperatorConfig{demoOperator}
-	}
-	for i := range cfg.SMPP.Operators {
-		if o := &cfg.SMPP.Operators[i]; o.PasswordEnv != "" {
-			o.Password = getenv(o.PasswordEnv)
-		}
 	}
 	for i := range cfg.Operators {
 		op := &cfg.Operators[i]
@@ -417,9 +430,9 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		if op.Region == "" {
 			op.Region = "CM"
 		}
-		if op.CredentialEnv != "" {
-			op.Credential = getenv(op.CredentialEnv)
-		}
+	}
+	if errs = append(errs, cfg.resolveSecrets(getenv)...); len(errs) > 0 {
+		return cfg, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return cfg, cfg.validate()
 }
@@ -466,7 +479,7 @@ func (c Config) validate() error {
 		case op.Credential == "" && op.CredentialEnv != "" && op.ClientCAFile == "":
 			errs = append(errs, fmt.Sprintf("operator %s: credential_env %s is not set (or empty) in the environment", op.Name, op.CredentialEnv))
 		case op.Credential == "" && op.ClientCAFile == "" && !(op.Open && c.demo()):
-			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential or credential_env), a client_ca_file, or both", op.Name))
+			errs = append(errs, fmt.Sprintf("operator %s: needs a credential (credential, credential_env or credential_file), a client_ca_file, or both", op.Name))
 		case !strings.HasPrefix(op.Path, "/"):
 			errs = append(errs, fmt.Sprintf("operator %s: path must start with /", op.Name))
 		}
@@ -478,6 +491,11 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Sprintf("operator %s: screen_limit %d is outside 60…182", op.Name, op.ScreenLimit))
 		}
 		seen[op.Path] = true
+	}
+	if c.RedisURL != "" {
+		if _, err := parseRedisURL(c.RedisURL); err != nil {
+			errs = append(errs, err.Error()) // its passwords masked
+		}
 	}
 	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Sprintf("log_format %q: text or json", c.LogFormat))

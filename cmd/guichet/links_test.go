@@ -280,7 +280,7 @@ func TestLinkRefusals(t *testing.T) {
 		{"a subject without a CA", op("credential: k, client_subject: ussd.mtn.cm"), "operator mtn: client_subject needs a client_ca_file"},
 		{"a subject of two stars", op("client_ca_file: " + nationalPEM + ", client_subject: '*.*.cm'"), "operator mtn: client_subject"},
 		{"an empty credential_env beside a CA", op("client_ca_file: " + nationalPEM + ", credential_env: MTN_KEY"), "operator mtn: credential_env MTN_KEY is empty"},
-		{"neither credential nor CA", op("allow: [10.0.0.0/8]"), "needs a credential (credential or credential_env), a client_ca_file, or both"},
+		{"neither credential nor CA", op("allow: [10.0.0.0/8]"), "needs a credential (credential, credential_env or credential_file), a client_ca_file, or both"},
 		{"two operators of one CA, no subject", tlsOK + "operators:\n" +
 			"  - {name: mtn, dialect: africastalking, client_ca_file: " + nationalPEM + "}\n" +
 			"  - {name: nexttel, dialect: africastalking, client_ca_file: " + nationalPEM + ", client_subject: ussd.nexttel.cm}\n",

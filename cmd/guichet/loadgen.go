@@ -239,7 +239,7 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 type loaded struct {
 	url   string        // its operator's endpoint
 	store string        // where its sessions are, for the report
-	rdb   *redis.Client // its Redis, when it is in this process and has one
+	rdb   redis.UniversalClient // its Redis, when it is in this process and has one
 	tally *logTally     // its warnings, when it is in this process
 	stop  func()
 }
@@ -272,14 +272,15 @@ func startLoaded(ctx context.Context, target, redisURL string) (*loaded, error) 
 	}
 	l := &loaded{url: gwURL + demoOperator.Path, store: "memory", tally: tally}
 	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
+		// The gateway's own opener: the same URL forms (one server,
+		// Sentinel, Cluster) as serve's.
+		client, where, err := openRedis(ctx, cfg.RedisURL, 0)
 		if err != nil {
 			stopGW()
 			g.close()
-			return nil, fmt.Errorf("parsing the Redis URL: %w", err)
+			return nil, err
 		}
-		l.rdb = redis.NewClient(opts)
-		l.store = "Redis " + opts.Addr
+		l.rdb, l.store = client, "Redis "+where.String()
 	}
 	l.stop = func() {
 		if l.rdb != nil {
@@ -398,13 +399,20 @@ func sessionKeys(first, n int) (sessions, langs []string) {
 }
 
 // deleteKeys deletes the keys of the n numbers from first, and no other.
-func deleteKeys(ctx context.Context, rdb *redis.Client, first, n int) error {
+func deleteKeys(ctx context.Context, rdb redis.UniversalClient, first, n int) error {
 	s, l := sessionKeys(first, n)
 	keys := append(s, l...)
 	for len(keys) > 0 {
 		batch := keys[:min(len(keys), 1000)]
 		keys = keys[len(batch):]
-		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+		// One UNLINK a key, pipelined: on a Cluster the keys sit in
+		// different slots, which one multi-key UNLINK refuses.
+		if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range batch {
+				p.Unlink(ctx, k)
+			}
+			return nil
+		}); err != nil {
 			return fmt.Errorf("deleting the load generator's keys: %w", err)
 		}
 	}
@@ -445,7 +453,7 @@ func (m memory) String() string {
 
 // measureSessions leaves n sessions waiting in the middle of a dialogue,
 // measures their keys, and deletes them.
-func measureSessions(ctx context.Context, rdb *redis.Client, url string, first, n int) (m memory, err error) {
+func measureSessions(ctx context.Context, rdb redis.UniversalClient, url string, first, n int) (m memory, err error) {
 	if err := deleteKeys(ctx, rdb, first, n); err != nil {
 		return m, err
 	}
@@ -494,7 +502,7 @@ func measureSessions(ctx context.Context, rdb *redis.Client, url string, first, 
 	return m, nil
 }
 
-func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+func usedMemory(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
 	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
 		return 0, fmt.Errorf("reading Redis's INFO memory: %w", err)

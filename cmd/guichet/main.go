@@ -1,4 +1,4 @@
-// Command guichet is the gateway: serve, dial, menus check, menus graph,
+// Command guichet is the gateway: serve, config check, dial, menus check, menus graph,
 // menus import-xpdl, users add, apikey add, citizen export|erase, migrate, smsc, loadgen, version.
 // main only wires the parts together.
 package main
@@ -21,6 +21,8 @@ const usage = `guichet — USSD gateway to public services
                                       run the gateway (in-memory stores unless configured)
   guichet smsc [--smpp ADDR] [--http ADDR] [--receipt-delay D] [--throttle-every N] [--drop-after N]
                                       an SMSC simulator for demos and tests
+  guichet config check FILE           validate a configuration as serve reads it (file, then environment)
+                                      and print it in effect, secrets masked
   guichet migrate [--database URL]    apply the database schema (DATABASE_URL)
   guichet apikey add --owner ADMIN [--label TEXT] [--expires DATE | --days N] [--per-day N] [--per-second R]
                                       create a ministry API key (printed once)
@@ -67,6 +69,12 @@ func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command")
 	}
+	// DATABASE_URL_FILE and REDIS_URL_FILE stand for DATABASE_URL and
+	// REDIS_URL, for every command.
+	getenv, err := fileEnv(getenv)
+	if err != nil {
+		return err
+	}
 	switch args[0] {
 	case "serve":
 		cfg, err := parseConfig(args[1:], getenv, stdout)
@@ -74,6 +82,8 @@ func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return err
 		}
 		return serve(ctx, cfg, nil, stdout)
+	case "config":
+		return configCmd(args[1:], stdout, getenv)
 	case "dial":
 		return dial(ctx, args[1:], stdin, stdout)
 	case "smsc":

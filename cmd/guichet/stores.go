@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/guichet/guichet/api"
 	"github.com/guichet/guichet/apikey"
@@ -41,24 +38,14 @@ func openSessions(ctx context.Context, cfg Config, log *slog.Logger) (sessionSto
 		log.Warn("EMBEDDED DEFAULT: sessions in memory (set REDIS_URL for Redis)")
 		return sessions.NewMemory(cfg.Clock), func() {}, nil
 	}
-	opts, err := redis.ParseURL(cfg.RedisURL)
+	// Every hop holds a connection for two short round trips; the
+	// go-redis default (10 per CPU) makes hops queue for one at a few
+	// thousand hops a second. ?pool_size= in the URL overrides.
+	client, target, err := openRedis(ctx, cfg.RedisURL, 128)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing the Redis URL: %w", err)
+		return nil, nil, err
 	}
-	if opts.PoolSize == 0 {
-		// Every hop holds a connection for two short round trips; the
-		// go-redis default (10 per CPU) makes hops queue for one at a
-		// few thousand hops a second. ?pool_size= in the URL overrides.
-		opts.PoolSize = 128
-	}
-	client := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		client.Close()
-		return nil, nil, fmt.Errorf("reaching Redis: %w", err)
-	}
-	log.Info("sessions in Redis", "addr", opts.Addr)
+	log.Info("sessions in Redis", "addr", target.String(), "kind", target.kind)
 	return sessions.NewRedis(client, cmp.Or(cfg.RedisPrefix, sessionPrefix)), func() { client.Close() }, nil
 }
 

@@ -16,6 +16,7 @@ import (
 // subcommands is every subcommand, as a user types it before its flags.
 var subcommands = []string{
 	"serve", "dial", "smsc", "migrate", "version", "loadgen",
+	"config", "config check",
 	"apikey", "apikey add", "apikey list", "apikey revoke",
 	"users", "users add", "users password",
 	"citizen", "citizen export", "citizen erase",
@@ -120,6 +121,7 @@ func TestWrongPathNamed(t *testing.T) {
 		{[]string{"serve", "--config", missing + ".yaml"}, missing + ".yaml"},
 		{[]string{"serve", "--menus", missing}, missing},
 		{[]string{"menus", "check", missing}, missing},
+		{[]string{"config", "check", missing + ".yaml"}, missing + ".yaml"},
 		{[]string{"menus", "check", file}, file},
 		{[]string{"menus", "graph", missing}, missing},
 		{[]string{"menus", "import-xpdl", missing + ".xpdl"}, missing + ".xpdl"},
