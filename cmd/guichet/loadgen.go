@@ -237,10 +237,10 @@ func loadgenCmd(ctx context.Context, args []string, stdout io.Writer, getenv fun
 
 // loaded is the gateway a load generator run loads.
 type loaded struct {
-	url   string        // its operator's endpoint
-	store string        // where its sessions are, for the report
+	url   string                // its operator's endpoint
+	store string                // where its sessions are, for the report
 	rdb   redis.UniversalClient // its Redis, when it is in this process and has one
-	tally *logTally     // its warnings, when it is in this process
+	tally *logTally             // its warnings, when it is in this process
 	stop  func()
 }
 
