@@ -147,7 +147,7 @@ func TestLoadgenURL(t *testing.T) {
 		var out strings.Builder
 		err := run(context.Background(), []string{"loadgen", "--url", base + "/ussd/op-hubtel", "--dialect", "hubtel", "--credential-env", "OP_KEY",
 			"--callers", "2", "--duration", "200ms", "--warmup", "0s", "--first-phone", "97000"},
-			strings.NewReader(""), &out, io.Discard, func(string) string { return "key-madapi" })
+			strings.NewReader(""), &out, io.Discard, func(k string) string { return map[string]string{"OP_KEY": "key-madapi"}[k] })
 		if err == nil || !strings.Contains(out.String(), "HTTP 401") {
 			t.Errorf("with another operator's credential: %v\n%s", err, &out)
 		}
