@@ -79,11 +79,21 @@ func (s *Service) moveCase(ctx context.Context, st Store, ref string, m Move, ow
 	}
 	notify := func(c Case) []outbox.Message {
 		lang := language(c.Lang)
-		return s.message(c.Service, KindMoved, lang, c.Phone, c.Ref, now, map[string]string{
+		// A message named after the status is that move's SMS; else the
+		// service's "moved".
+		key := KindMoved
+		if _, ok := cat.Template(c.Service, c.Status, lang); ok {
+			key = c.Status
+		}
+		msgs := s.message(c.Service, key, lang, c.Phone, c.Ref, now, map[string]string{
 			"ref":    c.Ref,
 			"status": or(cat.StatusLabel(c.Service, c.Status, lang), c.Status),
 			"note":   m.Note,
 		})
+		for i := range msgs {
+			msgs[i].Kind = KindMoved
+		}
+		return msgs
 	}
 	c, err := st.Cases.MoveCase(ctx, ref, m, check, notify)
 	if err != nil {

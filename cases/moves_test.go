@@ -31,12 +31,21 @@ func TestMoveCase(t *testing.T) {
 		sms  *outbox.Message
 	}{
 		{
-			name:  "by its owner, with the SMS in the citizen's language",
+			name:  "by its owner, with the SMS in the citizen's language, the status's own",
 			ref:   DemoLicenceProcessing,
 			move:  Move{Status: "ready", Note: "Bring your ID.", Who: "wouri-desk", Channel: "api", At: later},
 			owner: "wouri",
 			want:  Event{Status: "ready", At: later, Channel: "api", Who: "wouri-desk", Note: "Bring your ID."},
-			sms: &outbox.Message{Phone: trader, Lang: "en", Body: "Case 10000048: Ready for pickup. Bring your ID.",
+			sms: &outbox.Message{Phone: trader, Lang: "en", Body: "Your licence 10000048 is ready: bring your ID to the Wouri desk. Bring your ID.",
+				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: outbox.MessagePending},
+		},
+		{
+			name:  "to a status without a message of its own: the service's moved",
+			ref:   DemoLicenceProcessing,
+			move:  Move{Status: "rejected", Note: "Missing lease.", Who: "wouri-desk", Channel: "api", At: later},
+			owner: "wouri",
+			want:  Event{Status: "rejected", At: later, Channel: "api", Who: "wouri-desk", Note: "Missing lease."},
+			sms: &outbox.Message{Phone: trader, Lang: "en", Body: "Case 10000048: rejected. Missing lease.",
 				Kind: "moved", CaseRef: DemoLicenceProcessing, Created: monday, Status: outbox.MessagePending},
 		},
 		{

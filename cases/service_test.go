@@ -123,6 +123,7 @@ func (catalogue) Template(service, key, lang string) (string, bool) {
 		"birth-certificate/opened/en": "Case {{ref}} received. Track: *123*4*{{ref}}#",
 		"business-licence/moved/fr":   "Dossier {{ref}}: {{status}}. {{note}}",
 		"business-licence/moved/en":   "Case {{ref}}: {{status}}. {{note}}",
+		"business-licence/ready/en":   "Your licence {{ref}} is ready: bring your ID to the Wouri desk. {{note}}",
 		"visit/booked/fr":             "RDV {{ref}}: {{slot}}, {{office}}.",
 		"visit/booked/en":             "Visit {{ref}}: {{slot}}, {{office}}.",
 		"visit/reminder/fr":           "Rappel: RDV demain {{slot}}, {{office}}.",
