@@ -242,7 +242,7 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 		return nil, err
 	}
 	d := sm.dispatcher(st.outbox, commits, st.optOuts, cfg, log.With("comp", "outbox"))
-	metrics.RegisterOutbox(m.Registry(), d.Stats)
+	metrics.RegisterOutcomes(m.Registry(), d.Outcomes, receipts.Results)
 	metrics.RegisterReceipts(m.Registry(), receipts.Stats)
 	metrics.RegisterInbox(m.Registry(), answers.Counts)
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
