@@ -243,6 +243,7 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 	}
 	d := sm.dispatcher(st.outbox, commits, st.optOuts, cfg, log.With("comp", "outbox"))
 	metrics.RegisterOutcomes(m.Registry(), d.Outcomes, receipts.Results)
+	metrics.RegisterBacklog(m.Registry(), st.outbox, sm.routes, sm.names(), cfg.Clock)
 	metrics.RegisterReceipts(m.Registry(), receipts.Stats)
 	metrics.RegisterInbox(m.Registry(), answers.Counts)
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil

@@ -113,6 +113,15 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 	return s, nil
 }
 
+// names are the operators' names.
+func (s *smscs) names() []string {
+	out := make([]string, 0, len(s.ops))
+	for _, op := range s.ops {
+		out = append(out, op.Name)
+	}
+	return out
+}
+
 // gatewayName names this gateway in a fleet: its host and process.
 func gatewayName() string {
 	host, _ := os.Hostname()

@@ -14,6 +14,7 @@ import (
 	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
@@ -109,6 +110,7 @@ type outboxStore interface {
 	delivery.ReceiptStore
 	hotline.Outbox
 	api.Messages
+	metrics.Backlogs
 }
 
 // optOutStore tells the numbers that sent STOP, one or many at once.
