@@ -116,7 +116,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if ps := menus.Check(cat, cases.Operations, minLimit(cfg)); len(ps) > 0 {
 		return nil, fmt.Errorf("menus do not pass the check:\n%w", ps)
 	}
-	conns, err := connectors(cat)
+	m := metrics.New()
+	conns, err := connectors(cat, metrics.NewBackends(m.Registry()))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		log.Info("service backed by its ministry's system", "service", id)
 	}
 
-	m := metrics.New()
 	b := readBuild()
 	metrics.RegisterBuildInfo(m.Registry(), b.Version, b.Commit, b.GoVersion)
 	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
