@@ -291,7 +291,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
 		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail,
 		// PostgreSQL checks a send's key as it writes it (postgres.Outbox.SendOnce).
-		CacheKeys: cfg.DatabaseURL != "", Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		CacheKeys: cfg.DatabaseURL != "", Observe: metrics.NewAPI(m.Registry()).Observe, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
