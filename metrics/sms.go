@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/sms"
@@ -79,4 +80,19 @@ func RegisterCallbacks(reg prometheus.Registerer, stats func() webhook.Stats) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "guichet_callbacks_queued", Help: "Delivery callbacks in the queue, due or waiting for a retry (the fleet's).",
 	}, func() float64 { return float64(stats().Queued) }))
+}
+
+// RegisterSignIns exposes the console's refused sign-ins:
+// guichet_signin_failures_total (a wrong name or password) and
+// guichet_signin_delayed_total (attempts told to wait after too many
+// failures: the console delays, it never locks an account).
+func RegisterSignIns(reg prometheus.Registerer, stats func() hotline.SignInStats) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_signin_failures_total", Help: "Console sign-ins refused for a wrong name or password.",
+		}, func() float64 { return float64(stats().Failed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_signin_delayed_total", Help: "Console sign-ins told to wait (no password checked) after too many failures on the name, the address, or both.",
+		}, func() float64 { return float64(stats().Delayed) }),
+	)
 }

@@ -218,6 +218,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Citizens: st.citizens, Cache: sess, Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
 		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: consoleProxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	metrics.RegisterSignIns(m.Registry(), console.SignInStats)
 	if g.handler, err = routes(cfg, g, cat, console, proxies, m, log); err != nil {
 		return nil, err
 	}
