@@ -53,8 +53,8 @@ func RegisterBacklog(reg prometheus.Registerer, store Backlogs, routes Router, o
 		now = time.Now
 	}
 	reg.MustRegister(&backlog{store: store, routes: routes, operators: operators, now: now, timeout: BacklogTimeout,
-		count: prometheus.NewDesc("guichet_outbox_backlog", "SMS waiting to be sent (pending, or claimed by a dispatcher), by operator: the fleet's.", []string{"operator"}, nil),
-		age: prometheus.NewDesc("guichet_outbox_oldest_age_seconds", "How long the oldest SMS waiting to be sent has waited, by operator (0: none waits).", []string{"operator"}, nil),
+		count:  prometheus.NewDesc("guichet_outbox_backlog", "SMS waiting to be sent (pending, or claimed by a dispatcher), by operator: the fleet's.", []string{"operator"}, nil),
+		age:    prometheus.NewDesc("guichet_outbox_oldest_age_seconds", "How long the oldest SMS waiting to be sent has waited, by operator (0: none waits).", []string{"operator"}, nil),
 		errors: prometheus.NewDesc("guichet_outbox_backlog_errors_total", "Scrapes whose backlog query failed or took over "+BacklogTimeout.String()+".", nil, nil),
 	})
 }

@@ -64,8 +64,10 @@ type gateway struct {
 	callbacks *webhook.Sender
 	// days counts the API keys' messages of the day for the campaigns
 	// they made, where the API counts their sends (the session store).
-	days  *api.Days
-	close func()
+	days *api.Days
+	// metrics are the gateway's, served at /metrics.
+	metrics *metrics.Metrics
+	close   func()
 }
 
 // smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
@@ -167,7 +169,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
 	}, log.With("comp", "ussd"))
-	metrics.RegisterHops(m.Registry(), engine)
+	var operators []string
+	for _, op := range cfg.Operators {
+		operators = append(operators, op.Name)
+	}
+	metrics.RegisterHops(m.Registry(), engine, operators...)
 
 	var sp *smsParts
 	var warnings []string
@@ -195,11 +201,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if purge != nil {
 		metrics.RegisterRetention(m.Registry(), purge.Totals)
 	}
-	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
+	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll, metrics: m,
 		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
 	if cfg.RedisURL != "" {
 		g.sessionsName = "Redis"
 	}
+	metrics.RegisterReady(m.Registry(), func() bool { return g.notReady(context.Background()) == "" })
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
 			return nil, err
@@ -338,9 +345,21 @@ const readyCheckTimeout = time.Second
 // store the gateway was configured with (Redis, PostgreSQL) that does not
 // answer within readyCheckTimeout, else "ready" and the warnings.
 func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
-	if g.draining.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	if why := g.notReady(r.Context()); why != "" {
+		http.Error(w, why, http.StatusServiceUnavailable)
 		return
+	}
+	io.WriteString(w, "ready\n")
+	for _, warning := range g.warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+}
+
+// notReady says why the gateway is not ready, "" when it is: /readyz's
+// answer, and guichet_ready on /metrics.
+func (g *gateway) notReady(ctx context.Context) string {
+	if g.draining.Load() {
+		return "shutting down"
 	}
 	type check struct {
 		name string
@@ -354,7 +373,7 @@ func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, c := range checks {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
+			ctx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
 			defer cancel()
 			if err := c.ping(ctx); err != nil {
 				g.log.Warn("not ready: a store does not answer", "store", c.name, "err", err)
@@ -364,13 +383,9 @@ func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	if down = slices.DeleteFunc(down, func(s string) bool { return s == "" }); len(down) > 0 {
-		http.Error(w, "not ready: "+strings.Join(down, ", ")+" unreachable", http.StatusServiceUnavailable)
-		return
+		return "not ready: " + strings.Join(down, ", ") + " unreachable"
 	}
-	io.WriteString(w, "ready\n")
-	for _, warning := range g.warnings {
-		fmt.Fprintf(w, "warning: %s\n", warning)
-	}
+	return ""
 }
 
 func minLimit(cfg Config) int {
