@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,9 +15,27 @@ import (
 // kind} (failed attempts by backend.Kind…, "open" for those the breaker
 // refused) and guichet_backend_breaker_state{backend}.
 type Backends struct {
-	reg      prometheus.Registerer
 	duration *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
+	states   *breakerStates
+}
+
+// breakerStates is guichet_backend_breaker_state, each breaker read when
+// scraped.
+type breakerStates struct {
+	desc     *prometheus.Desc
+	mu       sync.Mutex
+	breakers map[string]*backend.Breaker
+}
+
+func (b *breakerStates) Describe(ch chan<- *prometheus.Desc) { ch <- b.desc }
+
+func (b *breakerStates) Collect(ch chan<- prometheus.Metric) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for name, br := range b.breakers {
+		ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, BreakerValue(br.State()), name)
+	}
 }
 
 // kinds are every kind an attempt fails with.
@@ -26,7 +45,9 @@ var kinds = []string{backend.KindTimeout, backend.KindConnect, backend.KindTLS, 
 // NewBackends registers the connectors' histogram and errors on reg.
 func NewBackends(reg prometheus.Registerer) *Backends {
 	b := &Backends{
-		reg: reg,
+		states: &breakerStates{breakers: map[string]*backend.Breaker{},
+			desc: prometheus.NewDesc("guichet_backend_breaker_state",
+				"A backend's circuit breaker: 0 closed, 1 half-open (a probe may go), 2 open (calls refused).", []string{"backend"}, nil)},
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "guichet_backend_request_duration_seconds",
 			Help:    "Time of each attempt at a ministry's backend (answered or failed), by backend.",
@@ -37,7 +58,7 @@ func NewBackends(reg prometheus.Registerer) *Backends {
 			Help: "Attempts at a ministry's backend that failed, by backend and kind (open: refused by the breaker, not attempted).",
 		}, []string{"backend", "kind"}),
 	}
-	reg.MustRegister(b.duration, b.errors)
+	reg.MustRegister(b.duration, b.errors, b.states)
 	return b
 }
 
@@ -85,8 +106,7 @@ func BreakerValue(s backend.State) float64 {
 // Breaker exposes the breaker of the backend named name, read when
 // scraped: guichet_backend_breaker_state{backend} (BreakerValue).
 func (b *Backends) Breaker(name string, br *backend.Breaker) {
-	b.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "guichet_backend_breaker_state", Help: "A backend's circuit breaker: 0 closed, 1 half-open (a probe may go), 2 open (calls refused).",
-		ConstLabels: prometheus.Labels{"backend": name},
-	}, func() float64 { return BreakerValue(br.State()) }))
+	b.states.mu.Lock()
+	defer b.states.mu.Unlock()
+	b.states.breakers[name] = br
 }
