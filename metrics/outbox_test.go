@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
@@ -15,7 +16,8 @@ import (
 
 // TestOutboxMetrics queues SMS in a memory outbox, reads the backlog by
 // operator, drains it through a real Dispatcher to an SMSC simulator that
-// throttles, and reads the outcomes by operator and result.
+// throttles and sends receipts, and reads the outcomes by operator and
+// result, receipts' included.
 func TestOutboxMetrics(t *testing.T) {
 	t0 := time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC)
 	now := t0
@@ -26,12 +28,13 @@ func TestOutboxMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := bindsTo(t, smsctest.Options{ThrottleEvery: 3}, 0)
+	receipts := &delivery.Receipts{Store: store}
+	b, _ := bindsTo(t, smsctest.Options{ThrottleEvery: 3, Receipts: true}, 0, receipts.Handle("mtn"))
 	reg := prometheus.NewRegistry()
-	metricsOf(reg, store, routes, clock)
+	metrics.RegisterBacklog(reg, store, routes, []string{"mtn", "orange", "nexttel"}, clock)
 	d := &delivery.Dispatcher{Store: store, Routes: routes, Senders: map[string]delivery.Sender{"mtn": b}, Source: "8080",
 		ThrottlePause: time.Millisecond, BackoffBase: time.Millisecond, Now: clock}
-	register(reg, d)
+	metrics.RegisterOutcomes(reg, d.Outcomes, receipts.Results)
 
 	enqueue := func(phones ...string) {
 		t.Helper()
@@ -90,6 +93,17 @@ func TestOutboxMetrics(t *testing.T) {
 	if got := value(t, reg, "guichet_sms_outcomes_total", "operator", "orange", "result", delivery.ResultDeferred); got < 1 {
 		t.Errorf("orange's deferred = %v, want at least 1 (no bind)", got)
 	}
+	// The SMSC's receipts (DELIVRD) come back for the three sent.
+	deadline := time.Now().Add(5 * time.Second)
+	for value(t, reg, "guichet_sms_outcomes_total", "operator", "mtn", "result", delivery.ResultDelivered) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("mtn's delivered = %v, want 3", value(t, reg, "guichet_sms_outcomes_total", "operator", "mtn", "result", delivery.ResultDelivered))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := value(t, reg, "guichet_sms_outcomes_total", "operator", "mtn", "result", delivery.ResultUndeliverable); got != 0 {
+		t.Errorf("mtn's undeliverable = %v, want 0", got)
+	}
 	if got := value(t, reg, "guichet_outbox_backlog", "operator", "mtn"); got != 0 {
 		t.Errorf("after the drain, mtn's backlog = %v, want 0", got)
 	}
@@ -109,7 +123,7 @@ func (failingBacklog) Backlog(ctx context.Context, _ int) ([]outbox.Backlog, err
 func TestBacklogError(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	routes, _ := smpp.NewRoutes(smpp.Cameroon, "")
-	metricsOf(reg, failingBacklog{}, routes, nil)
+	metrics.RegisterBacklog(reg, failingBacklog{}, routes, []string{"mtn"}, nil)
 	value(t, reg, "guichet_outbox_backlog", "operator", "mtn")
 	if got := value(t, reg, "guichet_outbox_backlog_errors_total"); got != 2 {
 		t.Errorf("errors after two scrapes = %v, want 2", got)

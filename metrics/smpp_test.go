@@ -13,8 +13,9 @@ import (
 )
 
 // bindsTo returns one bind to an SMSC simulator with opts, up, its
-// submits told to the operator mtn's metrics on a registry of its own.
-func bindsTo(t *testing.T, opts smsctest.Options, respTimeout time.Duration) (*smpp.Binds, *prometheus.Registry) {
+// submits told to the operator mtn's metrics on a registry of its own,
+// what the SMSC sends to h (nil: refused).
+func bindsTo(t *testing.T, opts smsctest.Options, respTimeout time.Duration, h smpp.Handler) (*smpp.Binds, *prometheus.Registry) {
 	t.Helper()
 	srv := smsctest.NewServer(opts)
 	t.Cleanup(srv.Close)
@@ -22,7 +23,7 @@ func bindsTo(t *testing.T, opts smsctest.Options, respTimeout time.Duration) (*s
 	sm := metrics.NewSMPP(reg)
 	b := smpp.NewBinds("mtn", smpp.BindConfig{Addr: srv.Addr(), SystemID: "guichet", Window: 4, RespTimeout: respTimeout, Observer: sm.Observer("mtn")}, 1, nil)
 	sm.Binds("mtn", b, b)
-	b.Start(nil)
+	b.Start(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -56,7 +57,7 @@ func TestSMPPMetrics(t *testing.T) {
 		{name: "silent SMSC", opts: smsctest.Options{Ignore: []uint32{smpp.CmdSubmitSM}}, respTimeout: 100 * time.Millisecond, submits: 2, timeouts: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, reg := bindsTo(t, tc.opts, tc.respTimeout)
+			b, reg := bindsTo(t, tc.opts, tc.respTimeout, nil)
 			for range tc.submits {
 				b.Submit(t.Context(), &smpp.SubmitSM{SourceAddr: "8080", DestAddr: "237677000001", ShortMessage: []byte("Bonjour")})
 			}
@@ -84,7 +85,7 @@ func TestSMPPMetrics(t *testing.T) {
 // TestSMPPWindowInUse holds submits on a silent SMSC and reads them in
 // the window while they wait.
 func TestSMPPWindowInUse(t *testing.T) {
-	b, reg := bindsTo(t, smsctest.Options{Ignore: []uint32{smpp.CmdSubmitSM}}, 2*time.Second)
+	b, reg := bindsTo(t, smsctest.Options{Ignore: []uint32{smpp.CmdSubmitSM}}, 2*time.Second, nil)
 	done := make(chan struct{})
 	for range 3 {
 		go func() {
