@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 # does not: it is the embedded default, in memory.
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test check services bench bench-sms kannel build fuzz clean
+.PHONY: run test check rules services bench bench-sms kannel build fuzz clean
 
 ## run: build and start the gateway on its embedded default (in-memory stores, built-in catalogue)
 run: build
@@ -27,13 +27,19 @@ services:
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## check: gofmt, go vet, staticcheck and the imports that must never exist (docs/ARCHITECTURE.md); fails on any finding
-check: $(STATICCHECK)
+## check: gofmt, go vet, staticcheck, the imports that must never exist (docs/ARCHITECTURE.md) and the alert rules; fails on any finding
+check: $(STATICCHECK) rules
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	@bash scripts/check-imports.sh
+
+## rules: the Prometheus alert rules checked and held to their unit tests (promtool: Debian's prometheus package)
+rules:
+	@command -v promtool >/dev/null 2>&1 || { echo "rules: promtool not found (apt-get install prometheus, or make services)"; exit 1; }
+	promtool check rules deploy/prometheus/alerts.yaml
+	promtool test rules deploy/prometheus/alerts_test.yaml
 
 ## bench: the benchmarks (SMS side by side with Kannel among them) and the load generator; figures go in docs/BENCHMARKS.md
 bench: services build kannel

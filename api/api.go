@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/guichet/guichet"
 	"github.com/guichet/guichet/apikey"
@@ -71,8 +72,12 @@ type Server struct {
 	// the messages of a key revoked or expired (PostgreSQL), so that a key
 	// revoked on one gateway is refused at once by every one.
 	CacheKeys bool
-	Log       *slog.Logger
-	Now       func() time.Time // nil: time.Now
+	// Observe, if set, is told of each request answered: its route as
+	// mounted ("GET /api/v1/cases/{ref}": never the path, which holds
+	// references), its status and how long it took (metrics).
+	Observe func(route string, code int, d time.Duration)
+	Log     *slog.Logger
+	Now     func() time.Time // nil: time.Now
 
 	localOnce sync.Once
 	local     Counter // Counts when none is given: this Server's own
@@ -94,7 +99,7 @@ const MaxNote = 300
 
 // Routes mounts the API on r, each route behind plainInput.
 func (s *Server) Routes(r chi.Router) {
-	r = r.With(plainInput)
+	r = r.With(s.observe, plainInput)
 	r.Get("/api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(OpenAPI)
@@ -115,6 +120,24 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/api/v1/campaigns", s.listCampaigns)
 		r.Get("/api/v1/campaigns/{id}", s.getCampaign)
 		r.Post("/api/v1/campaigns/{id}/{action}", s.moveCampaign)
+	})
+}
+
+// observe tells Observe of each request, under its route's pattern.
+func (s *Server) observe(next http.Handler) http.Handler {
+	if s.Observe == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := r.Method + " " + chi.RouteContext(r.Context()).RoutePattern()
+		code := ww.Status()
+		if code == 0 {
+			code = http.StatusOK // nothing written: net/http answers 200
+		}
+		s.Observe(route, code, time.Since(began))
 	})
 }
 

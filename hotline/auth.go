@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -85,6 +86,22 @@ var (
 	errExpired        = guichet.Errorf(guichet.EINVALID, "one-time password expired")
 )
 
+// signInCounts are what sign-ins were refused for, since start.
+type signInCounts struct {
+	failed, delayed atomic.Uint64
+}
+
+// SignInStats are the console's refused sign-ins since start (metrics).
+type SignInStats struct {
+	Failed  uint64 // a wrong name or password
+	Delayed uint64 // told to wait: too many failures on the name, the name from the address, or the address (no password checked)
+}
+
+// SignInStats returns the refused sign-ins since start.
+func (c *Console) SignInStats() SignInStats {
+	return SignInStats{Failed: c.signIns.failed.Load(), Delayed: c.signIns.delayed.Load()}
+}
+
 // waitError says until when attempts must wait.
 type waitError struct{ until time.Time }
 
@@ -113,6 +130,7 @@ func (c *Console) SignIn(ctx context.Context, name, password string, addr netip.
 		for _, key := range v.Waiting {
 			c.notice(ctx, key, name, "signin.throttled", fmt.Sprintf("%s: %d failures in a row, next attempt from %s", key, v.Failures[key], v.Until.In(c.location()).Format(time.TimeOnly)), now)
 		}
+		c.signIns.delayed.Add(1)
 		return staff.Session{}, "", staff.User{}, waitError{v.Until}
 	}
 	var u staff.User
@@ -124,11 +142,13 @@ func (c *Console) SignIn(ctx context.Context, name, password string, addr netip.
 	switch {
 	case guichet.ErrorCode(err) == guichet.ENOTFOUND:
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		c.signIns.failed.Add(1)
 		return staff.Session{}, "", staff.User{}, errBadCredentials
 	case err != nil:
 		return staff.Session{}, "", staff.User{}, fmt.Errorf("signing in: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil || !u.Role.Valid() {
+		c.signIns.failed.Add(1)
 		c.notice(ctx, strikes[0].Key, name, "signin.failed", fmt.Sprintf("%d failures in a row, the latest from %s", v.Failures[strikes[0].Key], addr), now)
 		return staff.Session{}, "", u, errBadCredentials
 	}

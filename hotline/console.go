@@ -131,7 +131,8 @@ type Console struct {
 	Now                                     func() time.Time
 	Log                                     *slog.Logger
 
-	pages map[string]*template.Template
+	pages   map[string]*template.Template
+	signIns signInCounts
 }
 
 // MaxUpload bounds a form with a file: a campaign's audience.

@@ -5,9 +5,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/outbox/delivery"
-	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/sms"
 	"github.com/guichet/guichet/webhook"
 )
@@ -20,16 +20,6 @@ func counters[S any](reg prometheus.Registerer, prefix, help string, stats func(
 			Name: prefix + name + "_total", Help: help + strings.ReplaceAll(name, "_", " ") + ".",
 		}, func() float64 { return float64(get(stats())) }))
 	}
-}
-
-// RegisterOutbox exposes the dispatcher's counters:
-// guichet_sms_{sent,deferred,throttled,failed,expired,maybe_sent}_total.
-func RegisterOutbox(reg prometheus.Registerer, stats func() delivery.Stats) {
-	counters(reg, "guichet_sms_", "The outbox dispatcher's ", stats, map[string]func(delivery.Stats) uint64{
-		"sent": func(s delivery.Stats) uint64 { return s.Sent }, "deferred": func(s delivery.Stats) uint64 { return s.Deferred },
-		"throttled": func(s delivery.Stats) uint64 { return s.Throttled }, "failed": func(s delivery.Stats) uint64 { return s.Failed },
-		"expired": func(s delivery.Stats) uint64 { return s.Expired }, "maybe_sent": func(s delivery.Stats) uint64 { return s.MaybeSent },
-	})
 }
 
 // RegisterReceipts exposes what delivery receipts matched:
@@ -66,35 +56,6 @@ func RegisterJournal(reg prometheus.Registerer, dropped func() uint64) {
 	}, func() float64 { return float64(dropped()) }))
 }
 
-// RegisterBinds exposes an operator's SMPP binds: the round trip of their
-// submits (rate(rtt) / rate(answered) is the mean round trip) and how many
-// binds of each are up, by mode. submits are the binds that submit; all
-// holds them and the receivers.
-func RegisterBinds(reg prometheus.Registerer, operator string, submits *smpp.Binds, all ...*smpp.Binds) {
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "guichet_smpp_submit_rtt_seconds_total", Help: "Round trips of answered submit_sm, summed, by operator.",
-		ConstLabels: prometheus.Labels{"operator": operator},
-	}, func() float64 { return submits.Stats().SubmitRTT.Seconds() }))
-	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "guichet_smpp_submits_answered_total", Help: "submit_sm answered ESME_ROK, by operator.",
-		ConstLabels: prometheus.Labels{"operator": operator},
-	}, func() float64 { return float64(submits.Stats().SubmitOK) }))
-	for _, b := range all {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "guichet_smpp_binds_bound", Help: "Binds up, by operator and mode.",
-			ConstLabels: prometheus.Labels{"operator": operator, "mode": b.Status()[0].Mode},
-		}, func() float64 {
-			n := 0
-			for _, st := range b.Status() {
-				if st.State == smpp.StateBound.String() {
-					n++
-				}
-			}
-			return float64(n)
-		}))
-	}
-}
-
 // RegisterUSSDDropped exposes guichet_smpp_ussd_dropped_total{operator}:
 // the USSD PDUs an operator's SMSC sent that could not be tied to a
 // dialogue or read, the first sign of a misconfigured session key.
@@ -119,4 +80,19 @@ func RegisterCallbacks(reg prometheus.Registerer, stats func() webhook.Stats) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "guichet_callbacks_queued", Help: "Delivery callbacks in the queue, due or waiting for a retry (the fleet's).",
 	}, func() float64 { return float64(stats().Queued) }))
+}
+
+// RegisterSignIns exposes the console's refused sign-ins:
+// guichet_signin_failures_total (a wrong name or password) and
+// guichet_signin_delayed_total (attempts told to wait after too many
+// failures: the console delays, it never locks an account).
+func RegisterSignIns(reg prometheus.Registerer, stats func() hotline.SignInStats) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_signin_failures_total", Help: "Console sign-ins refused for a wrong name or password.",
+		}, func() float64 { return float64(stats().Failed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "guichet_signin_delayed_total", Help: "Console sign-ins told to wait (no password checked) after too many failures on the name, the address, or both.",
+		}, func() float64 { return float64(stats().Delayed) }),
+	)
 }

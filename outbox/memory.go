@@ -322,3 +322,36 @@ func (m *Memory) CampaignCounts(ctx context.Context, id int64) ([]DeliveryCount,
 	}
 	return out, nil
 }
+
+// Backlog counts the messages waiting to be sent (pending or claimed),
+// grouped by the first digits of their number, the + left out: digits
+// long enough to route them (smpp.Routes), never a whole number.
+func (m *Memory) Backlog(ctx context.Context, digits int) ([]Backlog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	by := map[string]*Backlog{}
+	m.mu.Lock()
+	for _, q := range m.queue {
+		if q.Status != MessagePending && q.Status != MessageSending {
+			continue
+		}
+		p := BacklogPrefix(q.Phone, digits)
+		b := by[p]
+		if b == nil {
+			b = &Backlog{Prefix: p, Oldest: q.Created}
+			by[p] = b
+		}
+		b.N++
+		if q.Created.Before(b.Oldest) {
+			b.Oldest = q.Created
+		}
+	}
+	m.mu.Unlock()
+	out := make([]Backlog, 0, len(by))
+	for _, b := range by {
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b Backlog) int { return cmp.Compare(a.Prefix, b.Prefix) })
+	return out, nil
+}

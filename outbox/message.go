@@ -144,3 +144,22 @@ func ReceiptNumber(dest string) string {
 	}
 	return "+" + dest
 }
+
+// Backlog is the messages waiting to be sent (pending or claimed) to the
+// numbers that start with Prefix: how many, and when the oldest was
+// written.
+type Backlog struct {
+	Prefix string // the number's first digits, without its +
+	N      int
+	Oldest time.Time
+}
+
+// BacklogPrefix is the first digits of an E.164 number, its + left out,
+// as Backlog groups them.
+func BacklogPrefix(e164 string, digits int) string {
+	n := strings.TrimPrefix(e164, "+")
+	if len(n) > digits {
+		n = n[:digits]
+	}
+	return n
+}

@@ -312,6 +312,23 @@ func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outb
 	return counts, nil
 }
 
+// Backlog counts the messages waiting to be sent (pending or claimed) by
+// the first digits of their number, with the oldest's time: one statement
+// over the queue's partial index (queued), whose rows are the backlog
+// alone, so that a scrape costs what is waiting, not the table.
+func (s *Outbox) Backlog(ctx context.Context, digits int) ([]outbox.Backlog, error) {
+	rows, err := s.q().Query(ctx, `SELECT left(ltrim(phone, '+'), $1) COLLATE "C" AS prefix, count(*)::int, min(created) FROM outbox
+		WHERE queued GROUP BY 1 ORDER BY 1`, digits)
+	if err != nil {
+		return nil, fail(ctx, "counting the backlog", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outbox.Backlog])
+	if err != nil {
+		return nil, fail(ctx, "counting the backlog", err)
+	}
+	return out, nil
+}
+
 // Enqueue writes msgs to the outbox, pending (or logged), checked and
 // readied as the messages of a change are (outbox.Prepare):
 // replies to inbound SMS. They are written at once, or none is.

@@ -169,3 +169,59 @@ func TestExtendLeases(t *testing.T) {
 		t.Errorf("after the first lease: claimed %v, %v; want only the message not extended", again, err)
 	}
 }
+
+// TestBacklog holds both outboxes to one backlog: the messages pending or
+// claimed, by their numbers' first digits, with the oldest's time; a sent
+// one is not waiting any more.
+func TestBacklog(t *testing.T) {
+	type store interface {
+		Enqueue(ctx context.Context, msgs []outbox.Message) error
+		ClaimMessages(ctx context.Context, limit int, lease time.Duration, now time.Time) ([]outbox.Message, error)
+		Record(ctx context.Context, outcomes []outbox.Outcome) (int, error)
+		Backlog(ctx context.Context, digits int) ([]outbox.Backlog, error)
+	}
+	for _, tc := range []struct {
+		name string
+		new  func(t *testing.T) store
+	}{
+		{"memory", func(*testing.T) store { return outbox.NewMemory() }},
+		{"postgres", func(t *testing.T) store { out, _ := newOutbox(t); return out }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := tc.new(t)
+			if got, err := s.Backlog(ctx, 5); err != nil || len(got) != 0 {
+				t.Fatalf("empty Backlog = %v, %v; want none", got, err)
+			}
+			for _, phone := range []string{"+237677000091", "+237677000092", "+237699000093"} {
+				if err := s.Enqueue(ctx, []outbox.Message{{Phone: phone, Body: "Bonjour"}}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(2 * time.Millisecond) // each its own time: the oldest is the first
+			}
+			claimed, err := s.ClaimMessages(ctx, 10, time.Minute, time.Now())
+			if err != nil || len(claimed) != 3 {
+				t.Fatalf("claimed %v, %v; want 3", claimed, err)
+			}
+			var first time.Time
+			for _, m := range claimed {
+				if m.Phone == "+237677000091" {
+					first = m.Created
+				}
+				if m.Phone == "+237677000092" { // sent: off the backlog
+					if _, err := s.Record(ctx, []outbox.Outcome{{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "1"}}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			got, err := s.Backlog(ctx, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[0].Prefix != "23767" || got[0].N != 1 || !got[0].Oldest.Equal(first) ||
+				got[1].Prefix != "23769" || got[1].N != 1 {
+				t.Errorf("Backlog = %+v; want 23767: 1 since %v, 23769: 1", got, first)
+			}
+		})
+	}
+}

@@ -79,6 +79,16 @@ type BindConfig struct {
 	// refused with ESME_RX_T_APPN so that the SMSC keeps them.
 	Handler Handler
 	Logger  *slog.Logger
+	// Observer, if set, is told of every answered submit_sm (metrics).
+	Observer Observer
+}
+
+// Observer is told, on the submitting goroutine, of each submit_sm the
+// SMSC answered: how long the answer took from the write, and its
+// command_status (StatusOK, an error, or a generic_nack's). It must be
+// cheap: it runs once per submit on the SMS path.
+type Observer interface {
+	Submitted(rtt time.Duration, status uint32)
 }
 
 // Hold takes, for a fleet of gateways, the right to hold one bind of an
@@ -145,6 +155,7 @@ type Stats struct {
 	SubmitOK        uint64 // submit_sm_resp ESME_ROK
 	SubmitFailed    uint64 // error status, timeout or connection loss
 	Timeouts        uint64 // requests of any kind without a response in time
+	SubmitTimeouts  uint64 // submit_sm without a response in time (among Timeouts)
 	InboundAcked    uint64 // deliver_sm/data_sm answered ESME_ROK
 	InboundRefused  uint64 // answered with an error status
 	EnquireLinkSent uint64
@@ -164,6 +175,7 @@ type Stats struct {
 
 type counters struct {
 	submitSent, submitOK, submitFailed, timeouts            atomic.Uint64
+	submitTimeouts                                          atomic.Uint64
 	inboundAcked, inboundRefused                            atomic.Uint64
 	enquireSent, enquireRecv, nackSent, nackRecv, unmatched atomic.Uint64
 	alerts                                                  atomic.Uint64
@@ -321,6 +333,7 @@ func (b *Bind) Stats() Stats {
 		SubmitOK:        b.c.submitOK.Load(),
 		SubmitFailed:    b.c.submitFailed.Load(),
 		Timeouts:        b.c.timeouts.Load(),
+		SubmitTimeouts:  b.c.submitTimeouts.Load(),
 		InboundAcked:    b.c.inboundAcked.Load(),
 		InboundRefused:  b.c.inboundRefused.Load(),
 		EnquireLinkSent: b.c.enquireSent.Load(),
@@ -419,7 +432,11 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 	select {
 	case p := <-pd.ch:
 		if id == CmdSubmitSM {
-			b.c.submitRTT.Add(int64(time.Since(written)))
+			rtt := time.Since(written)
+			b.c.submitRTT.Add(int64(rtt))
+			if b.cfg.Observer != nil {
+				b.cfg.Observer.Submitted(rtt, p.Status)
+			}
 		}
 		return response(id, p)
 	case <-b.done:
@@ -431,6 +448,9 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 		return PDU{}, &ConnError{Sent: true, Err: b.Err()}
 	case <-t.C:
 		b.c.timeouts.Add(1)
+		if id == CmdSubmitSM {
+			b.c.submitTimeouts.Add(1)
+		}
 		return PDU{}, fmt.Errorf("smpp: %s seq %d after %v: %w", commandName(id), seq, b.cfg.RespTimeout, ErrTimeout)
 	case <-ctx.Done():
 		return PDU{}, fmt.Errorf("smpp: %s sent, the SMSC may have accepted it: %w", commandName(id), ctx.Err())

@@ -218,6 +218,7 @@ func (s *Stats) add(o Stats) {
 	s.SubmitOK += o.SubmitOK
 	s.SubmitFailed += o.SubmitFailed
 	s.Timeouts += o.Timeouts
+	s.SubmitTimeouts += o.SubmitTimeouts
 	s.InboundAcked += o.InboundAcked
 	s.InboundRefused += o.InboundRefused
 	s.EnquireLinkSent += o.EnquireLinkSent

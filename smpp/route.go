@@ -64,6 +64,15 @@ func (r *Routes) Operator(e164 string) (string, bool) {
 	return r.fallback, r.fallback != ""
 }
 
+// Longest is the longest prefix's length: a number's first Longest
+// digits route it as the whole number does.
+func (r *Routes) Longest() int {
+	if len(r.lengths) == 0 {
+		return 0
+	}
+	return r.lengths[0]
+}
+
 // Cameroon is the shipped example: the operators' mobile prefixes as
 // libphonenumber's carrier data gives them. Camtel's mobile range is not in
 // public data: add it in configuration.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -113,7 +114,11 @@ type Engine struct {
 	cfg      Config
 	log      *slog.Logger
 	inflight atomic.Int64
-	base     []string // the catalogue code's parts: *123# → ["123"]
+	// busy counts the hops turned away, by operator: read without a lock,
+	// copied to add an operator (a handful, each once).
+	busy   atomic.Pointer[map[string]*atomic.Uint64]
+	busyMu sync.Mutex
+	base   []string // the catalogue code's parts: *123# → ["123"]
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -137,6 +142,45 @@ type nopRecorder struct{}
 
 func (nopRecorder) Started(context.Context, string, string) {}
 func (nopRecorder) Ended(context.Context, Outcome)          {}
+
+// InFlight is the hops being answered now.
+func (e *Engine) InFlight() int { return int(e.inflight.Load()) }
+
+// Busy is the hops turned away with the busy screen since start (over
+// Config.MaxInFlight), by operator.
+func (e *Engine) Busy() map[string]uint64 {
+	out := map[string]uint64{}
+	if m := e.busy.Load(); m != nil {
+		for op, n := range *m {
+			out[op] = n.Load()
+		}
+	}
+	return out
+}
+
+func (e *Engine) countBusy(operator string) {
+	if m := e.busy.Load(); m != nil {
+		if n := (*m)[operator]; n != nil {
+			n.Add(1)
+			return
+		}
+	}
+	e.busyMu.Lock()
+	defer e.busyMu.Unlock()
+	next := map[string]*atomic.Uint64{}
+	if m := e.busy.Load(); m != nil {
+		for op, n := range *m {
+			next[op] = n
+		}
+	}
+	n := next[operator]
+	if n == nil {
+		n = new(atomic.Uint64)
+		next[operator] = n
+	}
+	n.Add(1)
+	e.busy.Store(&next)
+}
 
 // SessionKey and LanguageKey are the keys under which the engine keeps a
 // caller's session and language choice in its Store (a store may prefix
@@ -180,6 +224,7 @@ type effects struct {
 func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
 	if e.inflight.Add(1) > int64(e.cfg.MaxInFlight) {
 		e.inflight.Add(-1)
+		e.countBusy(req.Operator)
 		return Reply{Text: e.bilingual("busy"), End: true}, nil
 	}
 	defer e.inflight.Add(-1)

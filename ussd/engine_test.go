@@ -252,6 +252,9 @@ func TestShedsLoad(t *testing.T) {
 	if !rep.End || !strings.Contains(rep.Text, "Recomposez *123# dans une minute") || !strings.Contains(rep.Text, "Service busy") {
 		t.Errorf("second caller got %+v, want the busy screen", rep)
 	}
+	if n, busy := f.eng.InFlight(), f.eng.Busy(); n != 1 || len(busy) != 1 || busy["demo"] != 1 {
+		t.Errorf("while loaded: %d in flight, busy %v; want 1, demo: 1", n, busy)
+	}
 	close(release)
 	if rep := <-done; rep.End || !strings.Contains(rep.Text, "Centre d'état civil") {
 		t.Errorf("first caller got %+v", rep)
@@ -259,6 +262,9 @@ func TestShedsLoad(t *testing.T) {
 	// Once the first is done, there is room again.
 	if rep := f.step(t, at("s3", "+237677000014", "")); rep.End {
 		t.Errorf("after the load, a caller got %+v", rep)
+	}
+	if n, busy := f.eng.InFlight(), f.eng.Busy(); n != 0 || busy["demo"] != 1 {
+		t.Errorf("after the load: %d in flight, busy %v; want 0, demo: 1", n, busy)
 	}
 }
 

@@ -72,6 +72,9 @@ type Config struct {
 	ErrorCode string `yaml:"error_code"`
 	// Operations maps our operation names ("cases.open") to the backend's.
 	Operations map[string]Operation `yaml:"operations"`
+	// Observer, if set, is told of each attempt (metrics); never in a
+	// service file.
+	Observer Observer `yaml:"-"`
 }
 
 // BreakerConfig sets the circuit breaker: after Failures consecutive failed

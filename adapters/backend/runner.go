@@ -64,6 +64,46 @@ type Failure struct {
 	Retry  bool   // transient: another attempt may succeed
 	Unsent bool   // the request never left: another attempt cannot repeat its effect
 	Err    error  // the cause, if any
+	kind   string // Kind's, when the failure's maker knew it
+}
+
+// Kinds of failed attempts, as an Observer is told them: few, so that
+// they can be a metric's label.
+const (
+	KindTimeout   = "timeout"   // no answer in time
+	KindConnect   = "connect"   // no connection: nothing sent
+	KindTLS       = "tls"       // the handshake failed
+	KindStatus    = "status"    // an HTTP status (or SOAP fault) that says the server failed
+	KindTransient = "transient" // another failure another attempt may not meet
+	KindBroken    = "broken"    // an answer that cannot be used
+	KindCancelled = "cancelled" // the caller gave up
+	KindOpen      = "open"      // not attempted: the breaker is open
+	KindInternal  = "internal"  // our own mistake, not the backend's
+)
+
+// Kind is the failure's kind (KindTimeout…).
+func (f *Failure) Kind() string {
+	switch {
+	case f.kind != "":
+		return f.kind
+	case f.Retry:
+		return KindTransient
+	}
+	return KindBroken
+}
+
+// Observer is told how each attempt at a backend went: how long one
+// that the breaker let through took, and its failure's kind, or "" when
+// the backend answered (a refusal it mapped included); Refused, when the
+// breaker refused one. It runs on the caller's goroutine.
+type Observer interface {
+	Attempted(d time.Duration, kind string)
+	Refused()
+}
+
+func kinded(f *Failure, kind string) *Failure {
+	f.kind = kind
+	return f
 }
 
 func (f *Failure) Error() string {
@@ -102,16 +142,16 @@ func Transport(err error) *Failure {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return Transient(err, "no answer in time")
+		return kinded(Transient(err, "no answer in time"), KindTimeout)
 	case errors.Is(err, context.Canceled):
-		return Transient(err, "call cancelled")
+		return kinded(Transient(err, "call cancelled"), KindCancelled)
 	case errors.As(err, &alert), errors.As(err, &verify), errors.As(err, &unknown),
 		errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &header):
-		return Broken(err, "TLS handshake failed")
+		return kinded(Broken(err, "TLS handshake failed"), KindTLS)
 	case errors.As(err, &opErr) && opErr.Op == "remote error":
-		return Broken(err, "refused by the server's TLS") // a TLS alert: our certificate, most likely
+		return kinded(Broken(err, "refused by the server's TLS"), KindTLS) // a TLS alert: our certificate, most likely
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		f := Transient(err, "cannot connect")
+		f := kinded(Transient(err, "cannot connect"), KindConnect)
 		f.Unsent = true
 		return f
 	}
@@ -124,9 +164,9 @@ func Status(resp *http.Response) *Failure {
 	err := fmt.Errorf("HTTP %s", resp.Status)
 	switch resp.StatusCode {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return Transient(nil, "%v", err)
+		return kinded(Transient(nil, "%v", err), KindStatus)
 	}
-	return Broken(nil, "%v", err)
+	return kinded(Broken(nil, "%v", err), KindStatus)
 }
 
 // ReadBody reads resp's body, at most MaxBody bytes, and closes it.
@@ -186,6 +226,7 @@ type Runner struct {
 	retries int
 	backoff time.Duration
 	breaker *Breaker
+	obs     Observer
 }
 
 // NewRunner returns a runner for cfg, whose breaker reads the time from now
@@ -198,6 +239,7 @@ func NewRunner(cfg Config, now func() time.Time) *Runner {
 		retries: *cfg.Retries,
 		backoff: cfg.Backoff,
 		breaker: NewBreaker(cfg.Breaker, now),
+		obs:     cfg.Observer,
 	}
 }
 
@@ -219,14 +261,22 @@ func (r *Runner) Run(ctx context.Context, op string, repeatable bool, attempt fu
 	for n := 1; ; n++ {
 		done, err := r.breaker.Allow()
 		if err != nil {
+			if r.obs != nil {
+				r.obs.Refused()
+			}
 			if last != nil { // the last failure opened it: say what it was
 				return menus.Result{}, r.unavailable(op, last, n-1)
 			}
 			return menus.Result{}, r.unavailable(op, Broken(err, "not called after repeated failures"), 0)
 		}
 		actx, cancel := context.WithTimeout(ctx, r.timeout)
+		began := time.Now()
 		res, err := attempt(actx)
+		took := time.Since(began)
 		cancel()
+		if r.obs != nil {
+			r.obs.Attempted(took, r.kind(ctx, err))
+		}
 		if err == nil {
 			done(Succeeded)
 			return res, nil
@@ -260,6 +310,24 @@ func (r *Runner) Run(ctx context.Context, op string, repeatable bool, attempt fu
 			return menus.Result{}, r.unavailable(op, f, n)
 		}
 	}
+}
+
+// kind is what an attempt's err says of it, for the Observer: "" when
+// the backend answered.
+func (r *Runner) kind(ctx context.Context, err error) string {
+	var (
+		e *Error
+		f *Failure
+	)
+	switch {
+	case err == nil, errors.As(err, &e):
+		return ""
+	case !errors.As(err, &f):
+		return KindInternal
+	case errors.Is(ctx.Err(), context.Canceled):
+		return KindCancelled
+	}
+	return f.Kind()
 }
 
 // wait returns the backoff before retry n (1 for the first): the backoff

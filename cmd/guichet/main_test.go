@@ -511,12 +511,15 @@ func TestSMSLeaveAndReceiptsComeBack(t *testing.T) {
 		t.Error("the SMS AIDE got no answer in /simulator/submitted")
 	}
 	_, m := get(t, base+"/metrics")
-	if regexp.MustCompile(`guichet_smpp_submits_answered_total\{operator="simulator"\} [1-9]`).FindString(m) == "" {
+	if regexp.MustCompile(`guichet_smpp_submit_duration_seconds_count\{operator="simulator"\} [1-9]`).FindString(m) == "" {
 		t.Error("/metrics counts no answered submit_sm for the simulator")
 	}
-	for _, want := range []string{"guichet_sms_sent_total ", "guichet_sms_receipts_total ", "guichet_sms_unmatched_receipts_total 0",
+	if regexp.MustCompile(`guichet_sms_outcomes_total\{operator="simulator",result="sent"\} [1-9]`).FindString(m) == "" {
+		t.Error("/metrics counts no SMS sent to the simulator")
+	}
+	for _, want := range []string{"guichet_sms_receipts_total ", "guichet_sms_unmatched_receipts_total 0",
 		`guichet_sms_inbound_total{keyword="help"} 1`, "guichet_journal_dropped_total 0",
-		`guichet_smpp_submit_rtt_seconds_total{operator="simulator"}`, `guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0",
+		`guichet_sms_inbound_total{keyword="track"} 0`, "guichet_sms_inbound_duplicate_total 0",
 		`guichet_smpp_ussd_dropped_total{operator="simulator"} 0`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -84,7 +84,7 @@ func menusCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(ps) > 0 {
 			return fmt.Errorf("%d problem(s) in the menus", len(ps))
 		}
-		if _, err := connectors(cat); err != nil {
+		if _, err := connectors(cat, nil); err != nil {
 			fmt.Fprintln(stdout, err)
 			return fmt.Errorf("the menus' backends do not hold together")
 		}

@@ -64,8 +64,10 @@ type gateway struct {
 	callbacks *webhook.Sender
 	// days counts the API keys' messages of the day for the campaigns
 	// they made, where the API counts their sends (the session store).
-	days  *api.Days
-	close func()
+	days *api.Days
+	// metrics are the gateway's, served at /metrics.
+	metrics *metrics.Metrics
+	close   func()
 }
 
 // smsParts are what SMS need: the binds to the SMSCs, the dispatcher that
@@ -119,7 +121,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	for _, n := range menus.Notes(cat) {
 		log.Warn("menus: "+n.Msg, "file", n.File, "line", n.Line)
 	}
-	conns, err := connectors(cat)
+	m := metrics.New()
+	conns, err := connectors(cat, metrics.NewBackends(m.Registry()))
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +152,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		log.Info("service backed by its ministry's system", "service", id)
 	}
 
-	m := metrics.New()
 	b := readBuild()
 	metrics.RegisterBuildInfo(m.Registry(), b.Version, b.Commit, b.GoVersion)
 	journal := hotline.NewJournal(st.trail, m, cfg.Clock, log.With("comp", "journal"))
@@ -170,6 +172,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
 	}, log.With("comp", "ussd"))
+	var operators []string
+	for _, op := range cfg.Operators {
+		operators = append(operators, op.Name)
+	}
+	metrics.RegisterHops(m.Registry(), engine, operators...)
 
 	var sp *smsParts
 	var warnings []string
@@ -197,11 +204,12 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	if purge != nil {
 		metrics.RegisterRetention(m.Registry(), purge.Totals)
 	}
-	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll,
+	g := &gateway{sessions: sess, sessionsName: "session store", log: log.With("comp", "readyz"), stores: st, cases: service, engine: engine, journal: journal, purger: purge, sms: sp, warnings: warnings, close: closeAll, metrics: m,
 		days: &api.Days{Keys: st.keys, Counts: sess, Now: cfg.Clock}}
 	if cfg.RedisURL != "" {
 		g.sessionsName = "Redis"
 	}
+	metrics.RegisterReady(m.Registry(), func() bool { return g.notReady(context.Background()) == "" })
 	if st.webhooks != nil {
 		if g.callbacks, err = callbackSender(cfg, st.webhooks, log.With("comp", "callbacks")); err != nil {
 			return nil, err
@@ -220,6 +228,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
 		Citizens: st.citizens, Cache: sess, Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
 		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: consoleProxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
+	metrics.RegisterSignIns(m.Registry(), console.SignInStats)
 	if g.handler, err = routes(cfg, g, cat, console, proxies, m, log); err != nil {
 		return nil, err
 	}
@@ -245,7 +254,8 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 		return nil, err
 	}
 	d := sm.dispatcher(st.outbox, commits, st.optOuts, cfg, log.With("comp", "outbox"))
-	metrics.RegisterOutbox(m.Registry(), d.Stats)
+	metrics.RegisterOutcomes(m.Registry(), d.Outcomes, receipts.Results)
+	metrics.RegisterBacklog(m.Registry(), st.outbox, sm.routes, sm.names(), cfg.Clock)
 	metrics.RegisterReceipts(m.Registry(), receipts.Stats)
 	metrics.RegisterInbox(m.Registry(), answers.Counts)
 	return &smsParts{smscs: sm, dispatcher: d, receipts: receipts, inbox: answers}, nil
@@ -292,7 +302,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	(&api.Server{Catalogue: cat, Cases: g.cases, Keys: g.stores.keys, Notify: sender, Messages: g.stores.outbox,
 		Callbacks: g.stores.callbacks, CallbackAllow: allow, Counts: g.sessions, Campaigns: g.stores.campaigns, Days: g.days, Audit: g.stores.trail,
 		// PostgreSQL checks a send's key as it writes it (postgres.Outbox.SendOnce).
-		CacheKeys: cfg.DatabaseURL != "", Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
+		CacheKeys: cfg.DatabaseURL != "", Observe: metrics.NewAPI(m.Registry()).Observe, Log: log.With("comp", "api"), Now: cfg.Clock}).Routes(r)
 	var consoleErr error
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
@@ -338,9 +348,21 @@ const readyCheckTimeout = time.Second
 // store the gateway was configured with (Redis, PostgreSQL) that does not
 // answer within readyCheckTimeout, else "ready" and the warnings.
 func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
-	if g.draining.Load() {
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	if why := g.notReady(r.Context()); why != "" {
+		http.Error(w, why, http.StatusServiceUnavailable)
 		return
+	}
+	io.WriteString(w, "ready\n")
+	for _, warning := range g.warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+}
+
+// notReady says why the gateway is not ready, "" when it is: /readyz's
+// answer, and guichet_ready on /metrics.
+func (g *gateway) notReady(ctx context.Context) string {
+	if g.draining.Load() {
+		return "shutting down"
 	}
 	type check struct {
 		name string
@@ -354,7 +376,7 @@ func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, c := range checks {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
+			ctx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
 			defer cancel()
 			if err := c.ping(ctx); err != nil {
 				g.log.Warn("not ready: a store does not answer", "store", c.name, "err", err)
@@ -364,13 +386,9 @@ func (g *gateway) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	wg.Wait()
 	if down = slices.DeleteFunc(down, func(s string) bool { return s == "" }); len(down) > 0 {
-		http.Error(w, "not ready: "+strings.Join(down, ", ")+" unreachable", http.StatusServiceUnavailable)
-		return
+		return "not ready: " + strings.Join(down, ", ") + " unreachable"
 	}
-	io.WriteString(w, "ready\n")
-	for _, warning := range g.warnings {
-		fmt.Fprintf(w, "warning: %s\n", warning)
-	}
+	return ""
 }
 
 func minLimit(cfg Config) int {

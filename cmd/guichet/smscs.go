@@ -75,10 +75,11 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 			}
 		}
 	}
+	sm := metrics.NewSMPP(reg)
 	for _, op := range ops {
 		olog := log.With("comp", "smpp", "operator", op.Name)
 		bc := smpp.BindConfig{Addr: op.Addr, SystemID: op.SystemID, Password: op.Password,
-			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Logger: olog}
+			SystemType: op.SystemType, Window: op.Window, EnquireLink: op.EnquireLink, Logger: olog, Observer: sm.Observer(op.Name)}
 		newBinds := func(c smpp.BindConfig, n int) *smpp.Binds {
 			if hold == nil {
 				return smpp.NewBinds(op.Name, c, n, log.With("comp", "smpp"))
@@ -103,13 +104,22 @@ func startSMSCs(cfg Config, eng *ussd.Engine, reg prometheus.Registerer, log *sl
 		if rx != nil {
 			s.rx[op.Name] = rx
 			rx.Start(handler)
-			metrics.RegisterBinds(reg, op.Name, tx, rx, tx)
+			sm.Binds(op.Name, tx, rx, tx)
 		} else {
-			metrics.RegisterBinds(reg, op.Name, tx, tx)
+			sm.Binds(op.Name, tx, tx)
 		}
 		tx.Start(handler)
 	}
 	return s, nil
+}
+
+// names are the operators' names.
+func (s *smscs) names() []string {
+	out := make([]string, 0, len(s.ops))
+	for _, op := range s.ops {
+		out = append(out, op.Name)
+	}
+	return out
 }
 
 // gatewayName names this gateway in a fleet: its host and process.

@@ -12,6 +12,7 @@ import (
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/hotline"
 	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
@@ -96,6 +97,7 @@ type outboxStore interface {
 	delivery.ReceiptStore
 	hotline.Outbox
 	api.Messages
+	metrics.Backlogs
 }
 
 // optOutStore tells the numbers that sent STOP, one or many at once.

@@ -151,6 +151,7 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	binds    map[string]*bindState // by operator
+	tallies  map[string]*tally     // by operator, "" for the messages of no route
 	c        counters
 	initOnce sync.Once
 	own      *Commits // without Commits
@@ -177,6 +178,7 @@ type bindState struct {
 	cwnd     float64
 	max      float64 // the sender's window: cwnd starts and stops there
 	inflight int
+	tally    *tally     // the operator's results
 	room     *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
 }
 
@@ -199,6 +201,79 @@ type sharer interface{ Share() float64 }
 
 type counters struct {
 	sent, deferred, throttled, failed, expired, maybeSent, stale atomic.Uint64
+}
+
+// Results name what became of one attempt at a message, as
+// guichet_sms_outcomes_total counts them: each attempt has one result.
+const (
+	ResultSent      = "sent"       // the SMSC accepted it
+	ResultDeferred  = "deferred"   // put back to wait (retryable status, no bind, behind an earlier message…)
+	ResultThrottled = "throttled"  // put back: ESME_RTHROTTLED (or a status the Policy throttles on)
+	ResultMaybeSent = "maybe_sent" // put back after a timeout or a connection lost after sending: maybe a duplicate
+	ResultStale     = "stale"      // put back unsent: its claim ran out before its turn
+	ResultFailed    = "failed"     // given up: a final status, an opt-out, no route
+	ResultExpired   = "expired"    // given up: older than its validity
+)
+
+// Results lists every result, in the order of tally.
+var Results = [...]string{ResultSent, ResultDeferred, ResultThrottled, ResultMaybeSent, ResultStale, ResultFailed, ResultExpired}
+
+const (
+	rSent = iota
+	rDeferred
+	rThrottled
+	rMaybeSent
+	rStale
+	rFailed
+	rExpired
+)
+
+// tally counts one operator's results, indexed as Results.
+type tally [len(Results)]atomic.Uint64
+
+// Outcomes are one operator's results since start, by result.
+type Outcomes struct {
+	Operator string // "" for the messages whose number has no route
+	Counts   [len(Results)]uint64
+}
+
+// Outcomes returns the results of the attempts by operator, for metrics.
+func (d *Dispatcher) Outcomes() []Outcomes {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Outcomes, 0, len(d.tallies))
+	for op, t := range d.tallies {
+		o := Outcomes{Operator: op}
+		for i := range t {
+			o.Counts[i] = t[i].Load()
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// talliesLocked returns op's tally, made if need be; d.mu is held.
+func (d *Dispatcher) talliesLocked(op string) *tally {
+	if d.tallies == nil {
+		d.tallies = map[string]*tally{}
+	}
+	t := d.tallies[op]
+	if t == nil {
+		t = new(tally)
+		d.tallies[op] = t
+	}
+	return t
+}
+
+// tallyOf returns the tally of op, from its bind's state when there is one
+// (no lock: the state holds it).
+func (d *Dispatcher) tallyOf(op string, st *bindState) *tally {
+	if st != nil {
+		return st.tally
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.talliesLocked(op)
 }
 
 // Stats are the Dispatcher's counters.
@@ -474,13 +549,20 @@ type chain struct {
 // behind is when the number's message before this one was deferred to:
 // this one is deferred with it, so that they keep their order.
 func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, behind time.Time, stopped map[string]bool) (time.Time, error) {
+	op, routed := d.Routes.Operator(m.Phone)
+	if !routed {
+		op = ""
+	}
+	s, st := d.sender(op)
+	t := d.tallyOf(op, st)
 	validity := orDefault(d.Validity, DefaultValidity)
 	if age := d.now().Sub(m.Created); age > validity {
 		d.c.expired.Add(1)
+		t[rExpired].Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageExpired, fmt.Sprintf("not sent within its validity of %v", validity))
 	}
 	if !behind.IsZero() {
-		return d.retry(ctx, m, "waits behind an earlier message to the same number", behind.Sub(d.now()))
+		return d.retry(ctx, m, t, rDeferred, "waits behind an earlier message to the same number", behind.Sub(d.now()))
 	}
 	if d.OptOuts != nil && m.Kind != outbox.KindOptOut {
 		out, err := stopped[m.Phone], error(nil)
@@ -492,21 +574,22 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		}
 		if out {
 			d.c.failed.Add(1)
+			t[rFailed].Add(1)
 			return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, outbox.ReasonOptedOut)
 		}
 	}
-	op, ok := d.Routes.Operator(m.Phone)
-	if !ok {
+	if !routed {
 		d.c.failed.Add(1)
+		t[rFailed].Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, "no route for this number")
 	}
-	s, st := d.sender(op)
 	if s == nil {
-		return d.retry(ctx, m, "no bind for operator "+op, d.backoff(m.Attempts))
+		return d.retry(ctx, m, t, rDeferred, "no bind for operator "+op, d.backoff(m.Attempts))
 	}
 	enc, err := sms.Encode(m.Body, sms.Options{Transliterate: d.Transliterate || d.TransliterateTo[op] || m.Transliterate})
 	if err != nil {
 		d.c.failed.Add(1)
+		t[rFailed].Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())
 	}
 	var id string
@@ -540,7 +623,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 				// now (fenced by the attempt: if another claim took it
 				// meanwhile, this changes nothing), sent whole later.
 				d.c.stale.Add(1)
-				return d.retry(ctx, m, "its claim would end before its turn", 0)
+				return d.retry(ctx, m, t, rStale, "its claim would end before its turn", 0)
 			}
 			return d.failure(ctx, m, op, st, err)
 		}
@@ -549,6 +632,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 		return time.Time{}, fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
 	d.c.sent.Add(1)
+	t[rSent].Add(1)
 	d.log().Info("SMS sent", "msg_id", m.ID, "kind", m.Kind, "case_ref", m.CaseRef, "phone", phone.Mask(m.Phone),
 		"operator", op, "smsc_id", id, "parts", len(enc.Parts))
 	return time.Time{}, nil
@@ -727,6 +811,7 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 		se *smpp.StatusError
 		ce *smpp.ConnError
 	)
+	t := st.tally
 	switch {
 	case errors.As(err, &se):
 		reason := StatusName(se.Status)
@@ -743,36 +828,38 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 			}
 			d.mu.Unlock()
 			d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
-			return d.retry(ctx, m, reason, pause)
+			return d.retry(ctx, m, t, rThrottled, reason, pause)
 		case Retry:
-			return d.retry(ctx, m, reason, d.backoff(m.Attempts))
+			return d.retry(ctx, m, t, rDeferred, reason, d.backoff(m.Attempts))
 		}
 		d.c.failed.Add(1)
+		t[rFailed].Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, reason)
 	case errors.As(err, &ce):
 		// What the SMSC answered before the connection went was read and
 		// recorded; this one had no answer: back to the queue at once, for
 		// the next bind up (the binds redial within a second).
-		reason := "connection lost before sending"
+		reason, r := "connection lost before sending", rDeferred
 		if ce.Sent {
 			d.c.maybeSent.Add(1)
-			reason = "connection lost after sending: the SMSC may have accepted it"
+			reason, r = "connection lost after sending: the SMSC may have accepted it", rMaybeSent
 		}
-		return d.retry(ctx, m, reason, 0)
+		return d.retry(ctx, m, t, r, reason, 0)
 	case errors.Is(err, smpp.ErrTimeout):
 		d.c.maybeSent.Add(1)
-		return d.retry(ctx, m, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
+		return d.retry(ctx, m, t, rMaybeSent, "no answer in time: the SMSC may have accepted it", d.backoff(m.Attempts))
 	case errors.Is(err, smpp.ErrNoBind):
 		// None of the operator's binds is up here (redialling, or held by
 		// another gateway of the fleet): soon again, by whoever has one.
-		return d.retry(ctx, m, "no bind up for operator "+op, time.Second)
+		return d.retry(ctx, m, t, rDeferred, "no bind up for operator "+op, time.Second)
 	case errors.Is(err, smpp.ErrInvalid):
 		d.c.failed.Add(1)
+		t[rFailed].Add(1)
 		return time.Time{}, d.mark(ctx, m, outbox.MessageFailed, err.Error())
 	case ctx.Err() != nil: // stopping: whoever runs next sends it
-		return d.retry(ctx, m, "dispatcher stopped before sending", 0)
+		return d.retry(ctx, m, t, rDeferred, "dispatcher stopped before sending", 0)
 	}
-	return d.retry(ctx, m, err.Error(), d.backoff(m.Attempts))
+	return d.retry(ctx, m, t, rDeferred, err.Error(), d.backoff(m.Attempts))
 }
 
 func (d *Dispatcher) action(se *smpp.StatusError) string {
@@ -788,9 +875,10 @@ func (d *Dispatcher) action(se *smpp.StatusError) string {
 	return GiveUp
 }
 
-// retry defers m by wait and returns when to.
-func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, reason string, wait time.Duration) (time.Time, error) {
+// retry defers m by wait and returns when to; t counts it as result r.
+func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, t *tally, r int, reason string, wait time.Duration) (time.Time, error) {
 	d.c.deferred.Add(1)
+	t[r].Add(1)
 	until := d.now().Add(max(wait, 0))
 	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessagePending, Reason: reason, NotBefore: until}); err != nil {
 		return until, fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
@@ -832,7 +920,7 @@ func (d *Dispatcher) sender(op string) (Sender, *bindState) {
 	}
 	st := d.binds[op]
 	if st == nil {
-		st = &bindState{rate: d.Rate[op], slow: 1, share: 1, max: maxCwnd, room: sync.NewCond(&d.mu)}
+		st = &bindState{rate: d.Rate[op], slow: 1, share: 1, max: maxCwnd, room: sync.NewCond(&d.mu), tally: d.talliesLocked(op)}
 		if w, ok := s.(windowed); ok && w.Window() > 0 {
 			st.max = float64(w.Window())
 		}

@@ -49,6 +49,52 @@ type Receipts struct {
 	matched, unmatched, waited atomic.Uint64
 	initOnce                   sync.Once
 	own                        *Commits // without Commits
+	mu                         sync.Mutex
+	finals                     map[string]*finals // by bind, made by Handle
+}
+
+// Results of a receipt that ends its message, as
+// guichet_sms_outcomes_total counts them with the Dispatcher's.
+const (
+	ResultDelivered     = "delivered"     // DELIVRD
+	ResultUndeliverable = "undeliverable" // UNDELIV, REJECTD, DELETED
+	// The receipt's EXPIRED counts as ResultExpired: the SMSC kept it
+	// past its validity.
+)
+
+// finals counts the receipts of one bind that ended their message:
+// delivered, undeliverable, expired.
+type finals [3]atomic.Uint64
+
+// ReceiptResults are the receipts of one bind that ended their message,
+// by result (ResultDelivered, ResultUndeliverable, ResultExpired).
+type ReceiptResults struct {
+	Bind   string
+	Counts map[string]uint64
+}
+
+// Results returns the receipts that ended their message, by bind.
+func (r *Receipts) Results() []ReceiptResults {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]ReceiptResults, 0, len(r.finals))
+	for bind, f := range r.finals {
+		out = append(out, ReceiptResults{Bind: bind, Counts: map[string]uint64{
+			ResultDelivered: f[0].Load(), ResultUndeliverable: f[1].Load(), ResultExpired: f[2].Load()}})
+	}
+	return out
+}
+
+// count counts a matched receipt's state in f, if it ends its message.
+func (f *finals) count(state string) {
+	switch st, _ := outbox.ReceiptStatus(state); st {
+	case outbox.MessageDelivered:
+		f[0].Add(1)
+	case outbox.MessageUndeliverable:
+		f[1].Add(1)
+	case outbox.MessageExpired:
+		f[2].Add(1)
+	}
 }
 
 // ReceiptStats are what Receipts did since start.
@@ -69,6 +115,16 @@ func (r *Receipts) Stats() ReceiptStats {
 // (Stats.Unmatched), logged and acknowledged; an error is returned only
 // when the store failed, so that the SMSC delivers the receipt again.
 func (r *Receipts) Handle(bind string) smpp.Handler {
+	r.mu.Lock()
+	if r.finals == nil {
+		r.finals = map[string]*finals{}
+	}
+	f := r.finals[bind]
+	if f == nil {
+		f = new(finals)
+		r.finals[bind] = f
+	}
+	r.mu.Unlock()
 	return func(ctx context.Context, in smpp.Inbound) error {
 		id, state, err := readReceipt(in)
 		if err != nil {
@@ -84,6 +140,7 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 			}
 			if matched {
 				r.matched.Add(1)
+				f.count(state)
 				r.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
 					"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
 				return nil
