@@ -23,6 +23,9 @@ func (s *service) entry(sc *scope, a *Activity) string {
 	if sc.prefix == "" {
 		s.visited[a] = true
 	}
+	if s.handsOff(sc.proc, a) {
+		return s.handOff(sc, a)
+	}
 	s.reportUnsupported(sc.proc, a)
 	switch a.Kind {
 	case kindManual:
@@ -258,7 +261,11 @@ func (s *service) auto(sc *scope, a *Activity) string {
 		n := nodes[i]
 		n.action, n.args = s.operation(sc, a, t)
 		if n.action == "cases.open" {
-			s.review(t.Line, actName(a), "opens a case (cases.open): add the service's statuses: (its life cycle, from received) so that staff can move it")
+			// The case is open: what follows is its life cycle.
+			n.next = s.done(a)
+			s.seeds = append(s.seeds, seed{proc: sc.proc, act: a})
+			s.review(t.Line, actName(a), "opens a case (cases.open): the call ends there, and the steps after it become the case's statuses")
+			return nodes[0].name
 		}
 		if i+1 < len(nodes) {
 			n.next = nodes[i+1].name
@@ -273,17 +280,10 @@ func (s *service) auto(sc *scope, a *Activity) string {
 func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]string) {
 	where := actName(a)
 	var app *Application
-	name := t.App
-	if name != "" {
-		app = sc.proc.app(name)
+	if t.App != "" {
+		app = sc.proc.app(t.App)
 	}
-	if name == "" {
-		name = firstNonEmpty(t.Op, a.ID)
-	}
-	op := opName(name)
-	if op == "" {
-		op = slug(firstNonEmpty(a.Label[""], a.ID), 30)
-	}
+	op := s.operationName(sc.proc, a, t)
 	if t.App != "" && app == nil {
 		s.review(t.Line, where, "application %q is not declared in the file", t.App)
 	}
@@ -330,6 +330,25 @@ func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]
 		s.review(t.Line, where, "arguments left out of operation %q, fields that no screen keeps: %s", op, strings.Join(unkept, ", "))
 	}
 	return op, args
+}
+
+// operationName is the operation an application becomes: the one --map
+// gives it, else one named after it.
+func (s *service) operationName(pr *Process, a *Activity, t Tool) string {
+	name := t.App
+	if name == "" {
+		name = firstNonEmpty(t.Op, a.ID)
+	}
+	op := opName(name)
+	if op == "" {
+		op = slug(firstNonEmpty(a.Label[""], a.ID), 30)
+	}
+	for _, k := range []string{name, op} {
+		if to, ok := s.imp.opts.Map[k]; ok {
+			return to
+		}
+	}
+	return op
 }
 
 // subflow maps a call to another process: a link to its service when
