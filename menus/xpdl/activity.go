@@ -34,6 +34,18 @@ func (s *service) entry(sc *scope, a *Activity) string {
 		}
 		return s.manual(sc, a)
 	case kindAuto:
+		if s.unserved(sc.proc, a) {
+			if r := s.imp.roleOf(sc.proc, a); r.key != "" && !r.system {
+				// A person's work through an application (a worklist's
+				// form): the citizen's, since another's hands off.
+				s.review(a.Line, actName(a), "done by the citizen through application %s, which no operation of the gateway serves: a screen that shows the step (--map APPLICATION=OPERATION names a served one)",
+					describeTools(sc.proc, a))
+				return s.manual(sc, a)
+			}
+			s.review(a.Line, actName(a), "automatic step (%s) that no operation of the gateway does: the back office's systems do it, not the call; passed through (--map APPLICATION=OPERATION names a served one)",
+				describeTools(sc.proc, a))
+			return s.passThrough(sc, a)
+		}
 		return s.auto(sc, a)
 	case kindSubFlow:
 		return s.subflow(sc, a)
@@ -330,6 +342,15 @@ func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]
 		s.review(t.Line, where, "arguments left out of operation %q, fields that no screen keeps: %s", op, strings.Join(unkept, ", "))
 	}
 	return op, args
+}
+
+// describeTools names an activity's applications for the report.
+func describeTools(pr *Process, a *Activity) string {
+	var names []string
+	for _, t := range a.Tools {
+		names = append(names, firstNonEmpty(t.App, t.Op, t.Kind))
+	}
+	return strings.Join(names, ", ")
 }
 
 // operationName is the operation an application becomes: the one --map

@@ -103,10 +103,7 @@ func Map(pkg *Package, opts Options) (*Result, error) {
 	rep := &Report{File: opts.File, Version: pkg.Version, Namespace: pkg.Namespace, Package: pkgName(pkg),
 		Line: pkg.Line, Limit: opts.Limit, Notes: slices.Clone(pkg.notes)}
 	imp.rep = rep
-	if pkg.Lang == "en" {
-		rep.Notes = append(rep.Notes, item(pkg.LangLine, "PackageHeader",
-			"the editor says its names are in English: they fill the English texts, and the French ones until they are translated"))
-	}
+	imp.sourceLanguage()
 	if len(pkg.Processes) == 0 {
 		rep.Skipped = append(rep.Skipped, item(pkg.Line, "Package", "no WorkflowProcess in the file: nothing to map"))
 	}
@@ -144,6 +141,9 @@ type importer struct {
 	rep   *Report
 	built []*service
 	main  string // the main process's id
+	// lang is the language of the file's names, which screens show
+	// (language.go).
+	lang string
 	// diagram indexes pools, lanes and message flows (roles.go).
 	diagram *diagram
 	// backOffice are the processes whose pools are the administration's
@@ -285,6 +285,9 @@ type service struct {
 	respelt map[string]string // texts spelt in GSM-7: original → screen
 	suffix  map[string]int    // node name base → the next suffix to try
 	asked   map[string]bool   // fields a screen asks for
+	// onScreen are the fields a screen of this service asks for once the
+	// flow is mapped (asked also counts those of the back office's steps).
+	onScreen map[string]bool
 	title   menus.Text        // the service's title, spelt in GSM-7
 	full    bool              // too many nodes: no more inlining
 	owner   string
@@ -300,7 +303,7 @@ type service struct {
 // build maps process pr to service id, and reports on it.
 func (imp *importer) build(pr *Process, id string) (*service, error) {
 	s := &service{imp: imp, id: id, proc: pr, byName: map[string]*node{}, visited: map[*Activity]bool{},
-		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}, suffix: map[string]int{}, asked: map[string]bool{}}
+		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}, suffix: map[string]int{}, asked: map[string]bool{}, onScreen: map[string]bool{}}
 	s.rep = &ServiceReport{ID: id, File: id + ".yaml", Process: firstNonEmpty(pr.Label[""], pr.ID), Line: pr.Line}
 	s.collectSaved(pr, map[string]bool{})
 	s.setOwner()

@@ -47,17 +47,30 @@ func (s *service) done(a *Activity) string {
 		return s.submit
 	}
 	n := s.newNode("submit", menus.KindAction, a.Line, actName(a)+": the request leaves the citizen's hands")
-	n.action = "cases.open"
-	n.args = map[string]string{}
-	for _, v := range s.saved {
-		n.args[v] = "{{" + v + "}}"
-	}
+	n.action = "cases.open" // its args, once the screens are known: caseData
 	end := s.newNode("done", menus.KindEnd, a.Line, actName(a)+": the case is open")
 	end.text = both("Dossier {{ref}} enregistré. Vous recevrez un SMS à chaque étape."+s.trackHint("fr"),
 		"Case {{ref}} recorded. You will get an SMS at each step."+s.trackHint("en"))
 	n.next = end.name
 	s.submit = n.name
 	return n.name
+}
+
+// caseData gives the node that opens the case what the screens asked:
+// the case's data, for staff.
+func (s *service) caseData() {
+	n := s.byName[s.submit]
+	if n == nil {
+		return
+	}
+	for id := range s.onScreen {
+		if v := s.saved[id]; v != "" {
+			if n.args == nil {
+				n.args = map[string]string{}
+			}
+			n.args[v] = "{{" + v + "}}"
+		}
+	}
 }
 
 // trackHint is how the caller tracks the case from the catalogue's
@@ -92,14 +105,24 @@ func (s *service) lifeCycle() {
 	if len(s.seeds) == 0 {
 		return
 	}
+	s.caseData()
 	names := map[stage]string{}
 	var order []stage
 	taken := map[string]bool{"received": true}
+	ends := "" // the status of the end events with no name of their own
 	nameOf := func(st stage) string {
 		if n, ok := names[st]; ok {
 			return n
 		}
-		base := slug(firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]), 30)
+		if l := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]); st.act.Kind == kindEnd && ends != "" && (l == "" || editorDefault(l)) {
+			names[st] = ends
+			return ends
+		}
+		name := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"])
+		base := slug(name, 30)
+		if st.act.Kind == kindEnd && len([]rune(name)) > 40 {
+			base = "done" // its label is "done"; the name is its SMS
+		}
 		if base == "" || !menus.ValidName(base) {
 			base = "step"
 			if st.act.Kind == kindEnd {
@@ -113,6 +136,9 @@ func (s *service) lifeCycle() {
 		taken[n] = true
 		names[st] = n
 		order = append(order, st)
+		if l := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]); st.act.Kind == kindEnd && (l == "" || editorDefault(l)) {
+			ends = n
+		}
 		return n
 	}
 	// next lists the statuses reached from the steps after st (or st
@@ -128,7 +154,8 @@ func (s *service) lifeCycle() {
 				continue
 			}
 			seen[st] = true
-			if isStatus(st.act) {
+			s.visited[st.act] = true
+			if s.isStatus(st) {
 				if n := nameOf(st); !slices.Contains(out, n) {
 					out = append(out, n)
 				}
@@ -153,9 +180,13 @@ func (s *service) lifeCycle() {
 		st := order[i]
 		s.visited[st.act] = true
 		label := s.statusLabel(st.act)
-		sms := joinTexts(" ", both("Dossier {{ref}}:", "Case {{ref}}:"), label)
+		said := label
+		if name := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]); st.act.Kind == kindEnd && len([]rune(name)) > 40 {
+			said = s.screenText(st.act.Label, st.act.ID)
+		}
+		sms := joinTexts(" ", both("Dossier {{ref}}:", "Case {{ref}}:"), sentence(said))
 		if d := strings.TrimSpace(st.act.Description); d != "" {
-			sms = joinTexts(" ", sms, s.screenText(Label{"": shorten(clean(d), 100)}, ""))
+			sms = joinTexts(" ", sms, s.screenText(Label{"": sentence1(shorten(clean(d), 100))}, ""))
 		}
 		s.statuses = append(s.statuses, &status{name: names[st], label: label, sms: sms,
 			next: next(s.successors(st)), line: st.act.Line, from: actName(st.act)})
@@ -171,12 +202,36 @@ func (s *service) lifeCycle() {
 		len(s.statuses), shorten(strings.Join(moves, ", "), 300))
 }
 
+// sentence ends each text with a full stop unless it has one.
+func sentence(t menus.Text) menus.Text {
+	out := menus.Text{}
+	for k, v := range t {
+		out[k] = sentence1(v)
+	}
+	return out
+}
+
+func sentence1(s string) string {
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?…") {
+		return s
+	}
+	return s + "."
+}
+
 // isStatus reports whether an activity of the life cycle is a status: a
-// step someone does, or an end; gateways and events are passed through.
-func isStatus(a *Activity) bool {
-	switch a.Kind {
-	case kindManual, kindAuto, kindSubFlow, kindEnd:
+// step someone does, or an end; gateways, events and automatic steps are
+// passed through.
+//
+// isStatus is that test.
+func (s *service) isStatus(st stage) bool {
+	switch st.act.Kind {
+	case kindManual, kindSubFlow, kindEnd:
 		return true
+	case kindAuto:
+		// A person's work through an application; the systems' own
+		// steps are passed through.
+		r := s.imp.roleOf(st.proc, st.act)
+		return r.key != "" && !r.system
 	}
 	return false
 }
@@ -202,8 +257,8 @@ func (s *service) successors(st stage) []stage {
 // enough for the screens that show it; an end event's name, or "done".
 func (s *service) statusLabel(a *Activity) menus.Text {
 	name := firstNonEmpty(a.Label[""], a.Label["fr"], a.Label["en"])
-	if a.Kind == kindEnd && (name == "" || editorDefault(name)) {
-		return both("Terminé", "Completed")
+	if a.Kind == kindEnd && (name == "" || editorDefault(name) || len([]rune(name)) > 40) {
+		return both("Terminé", "Completed") // a long name is a message: the SMS says it
 	}
 	if name == "" {
 		return both("En cours", "In progress")

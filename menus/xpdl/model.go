@@ -22,6 +22,7 @@ type Package struct {
 	// xpdExt:Language="en_US"), or "".
 	Lang     string
 	LangLine int
+	LangFrom string // what said it: "xpdExt:Language", "xml:lang"
 	// Pools are the package's pools, each with the process it draws and
 	// its lanes; MessageFlows the messages between pools.
 	Pools        []*Pool

@@ -29,7 +29,9 @@ func newPackage(root *element) (*Package, error) {
 		p.Script = firstNonEmpty(sc.attr("Type"), sc.attr("Grammar"))
 	}
 	if l := header.vendorAttr("Language"); l != "" {
-		p.Lang, p.LangLine = langCode(l), header.Line
+		p.Lang, p.LangLine, p.LangFrom = langCode(l), header.Line, "the PackageHeader's Language attribute"
+	} else if l := root.vendorAttr("lang"); l != "" {
+		p.Lang, p.LangLine, p.LangFrom = langCode(l), root.Line, "xml:lang"
 	}
 	for _, td := range root.all("TypeDeclarations", "TypeDeclaration") {
 		if id := td.attr("Id"); id != "" {

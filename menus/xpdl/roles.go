@@ -15,7 +15,7 @@ import (
 // (Performer), else a lane, else the pool of its process when the file
 // draws several pools. The zero role is nobody said.
 type role struct {
-	key    string // "participant:ID", "lane:ID", "pool:ID"
+	key    string // "role:" and the name's slug, else "participant:ID", "lane:ID", "pool:ID"
 	kind   string // participant, lane, pool
 	id     string
 	name   string
@@ -58,22 +58,62 @@ func (imp *importer) indexDiagram() {
 	imp.diagram = d
 }
 
-// roleOf says who does activity a of process pr.
+// roleOf says who does activity a of process pr; an editor's placeholder
+// ("Lane", "Pool 1") says nobody.
 func (imp *importer) roleOf(pr *Process, a *Activity) role {
+	r := imp.namedRole(pr, a)
+	if placeholderName(r.name) {
+		return role{}
+	}
+	// A lane drawn for a participant bears its name: one role.
+	if k := slug(r.name, 60); k != "" {
+		r.key = "role:" + k
+	}
+	return r
+}
+
+// placeholderName reports whether a role's name is an editor's default.
+func placeholderName(name string) bool {
+	s := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r
+		}
+		return -1
+	}, slug(name, 40))
+	switch s {
+	case "lane", "pool", "participant", "role", "swimlane", "mainprocess", "process":
+		return true
+	}
+	return false
+}
+
+func (imp *importer) namedRole(pr *Process, a *Activity) role {
 	for _, p := range a.Performers {
 		if pt := pr.participant(p); pt != nil {
+			name := firstNonEmpty(pt.Label[""], pt.Label["fr"], pt.Name, pt.ID)
 			return role{key: "participant:" + pt.ID, kind: "participant", id: pt.ID,
-				name: firstNonEmpty(pt.Label[""], pt.Label["fr"], pt.Name, pt.ID), system: strings.EqualFold(pt.Type, "SYSTEM")}
+				name: name, system: strings.EqualFold(pt.Type, "SYSTEM") || systemName(name)}
 		}
 		return role{key: "participant:" + p, kind: "participant", id: p, name: p}
 	}
 	if l := imp.diagram.lanes[a.Lane]; l != nil {
-		return role{key: "lane:" + l.ID, kind: "lane", id: l.ID, name: firstNonEmpty(l.Label[""], l.Label["fr"], l.Name, l.ID)}
+		name := firstNonEmpty(l.Label[""], l.Label["fr"], l.Name, l.ID)
+		return role{key: "lane:" + l.ID, kind: "lane", id: l.ID, name: name, system: systemName(name)}
 	}
 	if p := imp.diagram.pools[pr.ID]; p != nil && imp.diagram.collaboration {
 		return role{key: "pool:" + p.ID, kind: "pool", id: p.ID, name: firstNonEmpty(p.Label[""], p.Label["fr"], p.Name, p.ID)}
 	}
 	return role{}
+}
+
+// systemName reports whether a lane or participant is named as the
+// system: "System", "Système", "SI".
+func systemName(name string) bool {
+	switch slug(name, 20) {
+	case "system", "systeme", "systemes", "systems", "si", "automatique", "automatic":
+		return true
+	}
+	return false
 }
 
 // roles lists the roles that do the activities of pr, in file order.
@@ -177,7 +217,7 @@ func (s *service) chooseCitizen() error {
 			continue
 		}
 		seen[a] = true
-		if r := s.imp.roleOf(pr, a); r.key != "" && !r.system && (a.Kind == kindManual || a.Kind == kindStart) {
+		if r := s.imp.roleOf(pr, a); r.key != "" && !r.system && (a.Kind == kindManual || a.Kind == kindAuto) {
 			s.citizen = r
 			if len(rs) > 1 {
 				s.review(a.Line, actName(a),
@@ -205,22 +245,26 @@ func others(rs []role, r role) string {
 }
 
 // handsOff reports whether entering activity a of process pr leaves the
-// citizen's hands: someone else does it, or the system does what no
-// served operation does.
+// citizen's hands: another person does it. What the system does (a
+// SYSTEM participant, a lane named System) is not a hand-off: it runs when
+// it is an operation the gateway serves, and is passed through otherwise.
 func (s *service) handsOff(pr *Process, a *Activity) bool {
 	switch a.Kind {
 	case kindManual, kindAuto, kindSubFlow:
 	default:
 		return false
 	}
-	if r := s.imp.roleOf(pr, a); r.key != "" && s.citizen.key != "" && r.key != s.citizen.key {
-		return true
-	}
-	if a.Kind == kindAuto {
-		for _, t := range a.Tools {
-			if _, served := s.imp.known[s.operationName(pr, a, t)]; !served {
-				return true
-			}
+	r := s.imp.roleOf(pr, a)
+	return r.key != "" && !r.system && s.citizen.key != "" && r.key != s.citizen.key
+}
+
+// unserved reports whether an automatic activity calls an operation the
+// gateway does not serve (nor --map gives it): the back office's systems
+// do it, not the call.
+func (s *service) unserved(pr *Process, a *Activity) bool {
+	for _, t := range a.Tools {
+		if _, served := s.imp.known[s.operationName(pr, a, t)]; !served {
+			return true
 		}
 	}
 	return false

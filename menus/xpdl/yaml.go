@@ -26,6 +26,13 @@ func (s *service) yaml() []byte {
 	put(doc, "critical", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
 	put(doc, "owner", str(s.owner))
 	put(doc, "channels", &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{str("ussd")}})
+	if langs := s.languages(); langs != nil {
+		ls := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, l := range langs {
+			ls.Content = append(ls.Content, str(l))
+		}
+		put(doc, "languages", ls)
+	}
 	put(doc, "title", text(s.title))
 	put(doc, "start", str(s.start))
 	nodes := mapping(false)
