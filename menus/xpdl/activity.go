@@ -23,6 +23,9 @@ func (s *service) entry(sc *scope, a *Activity) string {
 	if sc.prefix == "" {
 		s.visited[a] = true
 	}
+	if s.handsOff(sc.proc, a) {
+		return s.handOff(sc, a)
+	}
 	s.reportUnsupported(sc.proc, a)
 	switch a.Kind {
 	case kindManual:
@@ -31,6 +34,18 @@ func (s *service) entry(sc *scope, a *Activity) string {
 		}
 		return s.manual(sc, a)
 	case kindAuto:
+		if s.unserved(sc.proc, a) {
+			if r := s.imp.roleOf(sc.proc, a); r.key != "" && !r.system {
+				// A person's work through an application (a worklist's
+				// form): the citizen's, since another's hands off.
+				s.review(a.Line, actName(a), "done by the citizen through application %s, which no operation of the gateway serves: a screen that shows the step (--map APPLICATION=OPERATION names a served one)",
+					describeTools(sc.proc, a))
+				return s.manual(sc, a)
+			}
+			s.review(a.Line, actName(a), "automatic step (%s) that no operation of the gateway does: the back office's systems do it, not the call; passed through (--map APPLICATION=OPERATION names a served one)",
+				describeTools(sc.proc, a))
+			return s.passThrough(sc, a)
+		}
 		return s.auto(sc, a)
 	case kindSubFlow:
 		return s.subflow(sc, a)
@@ -258,7 +273,11 @@ func (s *service) auto(sc *scope, a *Activity) string {
 		n := nodes[i]
 		n.action, n.args = s.operation(sc, a, t)
 		if n.action == "cases.open" {
-			s.review(t.Line, actName(a), "opens a case (cases.open): add the service's statuses: (its life cycle, from received) so that staff can move it")
+			// The case is open: what follows is its life cycle.
+			n.next = s.done(a)
+			s.seeds = append(s.seeds, seed{proc: sc.proc, act: a})
+			s.review(t.Line, actName(a), "opens a case (cases.open): the call ends there, and the steps after it become the case's statuses")
+			return nodes[0].name
 		}
 		if i+1 < len(nodes) {
 			n.next = nodes[i+1].name
@@ -273,17 +292,10 @@ func (s *service) auto(sc *scope, a *Activity) string {
 func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]string) {
 	where := actName(a)
 	var app *Application
-	name := t.App
-	if name != "" {
-		app = sc.proc.app(name)
+	if t.App != "" {
+		app = sc.proc.app(t.App)
 	}
-	if name == "" {
-		name = firstNonEmpty(t.Op, a.ID)
-	}
-	op := opName(name)
-	if op == "" {
-		op = slug(firstNonEmpty(a.Label[""], a.ID), 30)
-	}
+	op := s.operationName(sc.proc, a, t)
 	if t.App != "" && app == nil {
 		s.review(t.Line, where, "application %q is not declared in the file", t.App)
 	}
@@ -330,6 +342,34 @@ func (s *service) operation(sc *scope, a *Activity, t Tool) (string, map[string]
 		s.review(t.Line, where, "arguments left out of operation %q, fields that no screen keeps: %s", op, strings.Join(unkept, ", "))
 	}
 	return op, args
+}
+
+// describeTools names an activity's applications for the report.
+func describeTools(pr *Process, a *Activity) string {
+	var names []string
+	for _, t := range a.Tools {
+		names = append(names, firstNonEmpty(t.App, t.Op, t.Kind))
+	}
+	return strings.Join(names, ", ")
+}
+
+// operationName is the operation an application becomes: the one --map
+// gives it, else one named after it.
+func (s *service) operationName(pr *Process, a *Activity, t Tool) string {
+	name := t.App
+	if name == "" {
+		name = firstNonEmpty(t.Op, a.ID)
+	}
+	op := opName(name)
+	if op == "" {
+		op = slug(firstNonEmpty(a.Label[""], a.ID), 30)
+	}
+	for _, k := range []string{name, op} {
+		if to, ok := s.imp.opts.Map[k]; ok {
+			return to
+		}
+	}
+	return op
 }
 
 // subflow maps a call to another process: a link to its service when

@@ -65,6 +65,7 @@ func (s *service) updatedFields(sc *scope, a *Activity) []*DataField {
 // askField sets up the screen that asks for one data field.
 func (s *service) askField(n *node, f *DataField, prompt menus.Text, a *Activity) {
 	where := fmt.Sprintf("DataField %s, asked by %s", f.ID, actName(a))
+	s.onScreen[f.ID] = true
 	if f.Array {
 		s.review(f.Line, where, "a list (IsArray): one value is asked")
 	}

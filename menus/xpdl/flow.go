@@ -200,6 +200,16 @@ func (s *service) after(sc *scope, a *Activity) string {
 	if next := sc.redirect[a.ID]; next != nil {
 		return s.entry(sc, next)
 	}
+	// A message to another participant's pool: the request leaves the
+	// citizen's hands.
+	for _, f := range s.imp.diagram.flowsFrom[a.ID] {
+		if pr := s.imp.diagram.owner[f.Target]; pr != nil && pr != sc.proc {
+			s.seeds = append(s.seeds, seed{proc: pr, act: pr.acts[f.Target], self: true}, seed{proc: sc.proc, act: a})
+			s.review(f.Line, elemName("MessageFlow", f.ID, Label{"": f.Name}),
+				"the request goes to another participant's pool: the call ends with cases.open, and its steps become the case's statuses")
+			return s.done(a)
+		}
+	}
 	outs := s.outs(sc, a)
 	switch len(outs) {
 	case 0:

@@ -57,6 +57,20 @@ func (s *service) choice(sc *scope, a *Activity, outs []*Transition, typ string)
 	if a.Split != nil {
 		line = a.Split.Line
 	}
+	if typ == "XOR" {
+		// Decided by what the back office learns: staff take the branch,
+		// once the case is open.
+		// Conditions left unwritten say nothing of who decides: the
+		// caller does when the file says who the caller is.
+		if what := s.decidedOffPhone(sc, a, outs); what != "" && what != "no condition" &&
+			(what != unwrittenConditions || s.citizen.key == "") {
+			s.seeds = append(s.seeds, seed{proc: sc.proc, act: a})
+			s.review(line, actName(a), "the workflow decides this branch from %s, which the caller is not asked: the call ends with cases.open here, and staff take the branch as they move the case", what)
+			t := s.done(a)
+			sc.memo[a.ID] = t
+			return t
+		}
+	}
 	header, named := s.choiceHeader(sc, a)
 	base := "choice"
 	if name := slug(firstNonEmpty(a.Label[""], a.Label["fr"]), 28); name != "" && a.Kind == kindRoute {
@@ -70,14 +84,9 @@ func (s *service) choice(sc *scope, a *Activity, outs []*Transition, typ string)
 	}
 	switch typ {
 	case "XOR":
-		if what := s.decidedOffPhone(sc, a, outs); what != "" {
-			why := "the workflow decides this branch from " + what + ", which the caller is not asked"
-			if what == "no condition" {
-				why = "no condition decides this branch: in the workflow, whoever runs the case does, not the caller"
-			}
-			s.unmapped(line, actName(a), "no phone equivalent: %s; the import lets the caller choose (node %s); "+
-				"the administration should rather end the call with cases.open and move the case through statuses: "+
-				"(one per branch) for staff to decide", why, n.name)
+		if what := s.decidedOffPhone(sc, a, outs); what == "no condition" || what == unwrittenConditions {
+			s.review(line, actName(a), "%s decide this branch: the caller chooses (node %s); if staff decide it instead, end the call with cases.open before it and make its branches statuses",
+				strings.Replace(what, "no condition", "no conditions", 1), n.name)
 		}
 	case "OR", "Complex":
 		s.unmapped(line, actName(a), "%s split: the caller takes one branch, where XPDL may take several", describeGateway(typ))
@@ -181,15 +190,19 @@ func (s *service) decidedOffPhone(sc *scope, a *Activity, outs []*Transition) st
 		}
 	}
 	var what []string
-	conditions := 0
+	conditions, unwritten := 0, 0
 	for _, t := range outs {
-		if t.CondType != "CONDITION" || strings.TrimSpace(t.Cond) == "" {
+		if t.CondType == "CONDITION" && strings.TrimSpace(t.Cond) == "" {
+			unwritten++ // the editor's condition, left for the engine's users to write
+			continue
+		}
+		if t.CondType != "CONDITION" {
 			continue
 		}
 		conditions++
 		for _, id := range identifiers(t.Cond) {
-			if s.asked[id] {
-				continue
+			if s.onScreen[id] {
+				continue // asked on the phone before the split
 			}
 			var d string
 			switch f := sc.proc.field(id); {
@@ -206,6 +219,8 @@ func (s *service) decidedOffPhone(sc *scope, a *Activity, outs []*Transition) st
 		}
 	}
 	switch {
+	case conditions == 0 && unwritten > 0:
+		return unwrittenConditions
 	case conditions == 0:
 		return "no condition"
 	case len(what) > 0:
@@ -213,6 +228,10 @@ func (s *service) decidedOffPhone(sc *scope, a *Activity, outs []*Transition) st
 	}
 	return ""
 }
+
+// unwrittenConditions is what decides a split whose conditions the file
+// leaves empty.
+const unwrittenConditions = "conditions the file leaves unwritten"
 
 // resultApp names the application whose OUT parameter sets field id.
 func (s *service) resultApp(pr *Process, id string) string {

@@ -32,6 +32,13 @@ type Options struct {
 	// Catalogue lends its texts and services to that check (the built-in
 	// catalogue if nil).
 	Catalogue *menus.Catalogue
+	// Citizen names the participant, lane or pool that is the citizen on
+	// the phone (its id or its name); empty: the importer guesses, and
+	// the report says how.
+	Citizen string
+	// Map turns an application (its id, or the operation named after it)
+	// into a served operation: default_application → cases.open.
+	Map map[string]string
 }
 
 // File is a service file the import writes.
@@ -84,20 +91,32 @@ func Map(pkg *Package, opts Options) (*Result, error) {
 	for _, op := range opts.Operations {
 		imp.known[op.Name] = op
 	}
+	for app, op := range opts.Map {
+		if _, ok := imp.known[op]; !ok {
+			return nil, fmt.Errorf("--map %s=%s: %q is not an operation the gateway serves", app, op, op)
+		}
+	}
+	for _, pr := range pkg.Processes {
+		imp.procs[pr.ID] = pr
+	}
+	imp.indexDiagram()
 	rep := &Report{File: opts.File, Version: pkg.Version, Namespace: pkg.Namespace, Package: pkgName(pkg),
 		Line: pkg.Line, Limit: opts.Limit, Notes: slices.Clone(pkg.notes)}
 	imp.rep = rep
-	if pkg.Lang == "en" {
-		rep.Notes = append(rep.Notes, item(pkg.LangLine, "PackageHeader",
-			"the editor says its names are in English: they fill the English texts, and the French ones until they are translated"))
-	}
+	imp.sourceLanguage()
 	if len(pkg.Processes) == 0 {
 		rep.Skipped = append(rep.Skipped, item(pkg.Line, "Package", "no WorkflowProcess in the file: nothing to map"))
 	}
-	imp.nameServices()
+	if err := imp.nameServices(); err != nil {
+		return nil, err
+	}
 
 	res := &Result{Package: pkg, Report: rep}
-	imp.built = imp.buildAll()
+	built, err := imp.buildAll()
+	if err != nil {
+		return nil, err
+	}
+	imp.built = built
 	for _, s := range imp.built {
 		data := s.yaml()
 		res.Files = append(res.Files, File{Service: s.id, Name: s.id + ".yaml", Process: s.proc.ID, YAML: data,
@@ -122,6 +141,15 @@ type importer struct {
 	rep   *Report
 	built []*service
 	main  string // the main process's id
+	// lang is the language of the file's names, which screens show
+	// (language.go).
+	lang string
+	// diagram indexes pools, lanes and message flows (roles.go).
+	diagram *diagram
+	// backOffice are the processes whose pools are the administration's
+	// in a collaboration, by id: their steps are the life cycle of the
+	// citizen's service, not services of their own.
+	backOffice map[string]bool
 }
 
 // pkgName is the package's readable name, else its id.
@@ -140,12 +168,22 @@ func firstNonEmpty(ss ...string) string {
 // nameServices gives each process with activities its service id: the
 // main one the --service id when there is one, the others (and the main
 // one without it) a slug of their name, made unique.
-func (imp *importer) nameServices() {
-	for _, pr := range imp.pkg.Processes {
-		imp.procs[pr.ID] = pr
-	}
+func (imp *importer) nameServices() error {
 	taken := map[string]bool{}
 	main := mainProcess(imp.pkg.Processes)
+	citizen, err := imp.citizenProcess()
+	if err != nil {
+		return err
+	}
+	imp.backOffice = map[string]bool{}
+	if citizen != "" {
+		main = citizen
+		for _, pr := range imp.pkg.Processes {
+			if pr.ID != citizen && imp.diagram.pools[pr.ID] != nil {
+				imp.backOffice[pr.ID] = true
+			}
+		}
+	}
 	imp.main = main
 	if imp.opts.Service != "" && main != "" {
 		imp.ids[main] = imp.opts.Service
@@ -155,6 +193,12 @@ func (imp *importer) nameServices() {
 		if len(pr.Activities) == 0 {
 			imp.rep.Skipped = append(imp.rep.Skipped, item(pr.Line, elemName("WorkflowProcess", pr.ID, pr.Label),
 				"has no activities: no service"))
+			continue
+		}
+		if imp.backOffice[pr.ID] {
+			imp.rep.Skipped = append(imp.rep.Skipped, item(pr.Line, elemName("WorkflowProcess", pr.ID, pr.Label),
+				"the pool of %q, another participant than the citizen's: its steps become the life cycle of the citizen's service, not a service",
+				firstNonEmpty(imp.diagram.pools[pr.ID].Label[""], imp.diagram.pools[pr.ID].Name, pr.ID)))
 			continue
 		}
 		if imp.ids[pr.ID] != "" {
@@ -171,6 +215,7 @@ func (imp *importer) nameServices() {
 		taken[id] = true
 		imp.ids[pr.ID] = id
 	}
+	return nil
 }
 
 // mainProcess picks the id of the main process: the first with activities
@@ -200,14 +245,17 @@ func mainProcess(procs []*Process) string {
 // buildAll builds the service of each named process, the main one first
 // wherever its process is in the file: it is the one --out FILE.yaml
 // names.
-func (imp *importer) buildAll() []*service {
+func (imp *importer) buildAll() ([]*service, error) {
 	var built []*service
 	for _, pr := range imp.pkg.Processes {
 		id := imp.ids[pr.ID]
 		if id == "" {
 			continue
 		}
-		s := imp.build(pr, id)
+		s, err := imp.build(pr, id)
+		if err != nil {
+			return nil, err
+		}
 		built = append(built, s)
 	}
 	slices.SortStableFunc(built, func(a, b *service) int {
@@ -219,7 +267,7 @@ func (imp *importer) buildAll() []*service {
 		}
 		return 0
 	})
-	return built
+	return built, nil
 }
 
 // service is one service being built.
@@ -237,19 +285,33 @@ type service struct {
 	respelt map[string]string // texts spelt in GSM-7: original → screen
 	suffix  map[string]int    // node name base → the next suffix to try
 	asked   map[string]bool   // fields a screen asks for
+	// onScreen are the fields a screen of this service asks for once the
+	// flow is mapped (asked also counts those of the back office's steps).
+	onScreen map[string]bool
 	title   menus.Text        // the service's title, spelt in GSM-7
 	full    bool              // too many nodes: no more inlining
 	owner   string
+	// citizen is the role on the phone (roles.go); submit the node that
+	// opens the case where the workflow leaves the citizen's hands, and
+	// seeds where the case's life cycle starts (lifecycle.go).
+	citizen  role
+	submit   string
+	seeds    []seed
+	statuses []*status
 }
 
 // build maps process pr to service id, and reports on it.
-func (imp *importer) build(pr *Process, id string) *service {
+func (imp *importer) build(pr *Process, id string) (*service, error) {
 	s := &service{imp: imp, id: id, proc: pr, byName: map[string]*node{}, visited: map[*Activity]bool{},
-		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}, suffix: map[string]int{}, asked: map[string]bool{}}
+		saved: map[string]string{}, once: map[string]bool{}, respelt: map[string]string{}, suffix: map[string]int{}, asked: map[string]bool{}, onScreen: map[string]bool{}}
 	s.rep = &ServiceReport{ID: id, File: id + ".yaml", Process: firstNonEmpty(pr.Label[""], pr.ID), Line: pr.Line}
 	s.collectSaved(pr, map[string]bool{})
 	s.setOwner()
+	if err := s.chooseCitizen(); err != nil {
+		return nil, err
+	}
 	s.mapFlow()
+	s.lifeCycle()
 	s.reportLeftOut()
 	s.title = s.screenText(pr.Label, pr.ID) // before the respelt names are listed
 	s.reportRespelt()
@@ -259,7 +321,7 @@ func (imp *importer) build(pr *Process, id string) *service {
 	byLine(s.rep.Unmapped)
 	byLine(s.rep.Review)
 	s.rep.Start, s.rep.Nodes = s.start, len(s.nodes)
-	return s
+	return s, nil
 }
 
 // setOwner takes the service's owner from the package's name, for the

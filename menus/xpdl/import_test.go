@@ -211,77 +211,79 @@ func TestQuirks(t *testing.T) {
 	tests := []struct {
 		file      string
 		version   string
+		files     []string          // the service files, all of them
 		report    []string          // in the report
 		yaml      map[string]string // service file → text it must hold
 		notYAML   []string          // in no service file
 		notReport []string          // not in the report
 	}{
 		{
+			// Two pools talking through a message: the trader's is the
+			// service, the market office's its life cycle.
 			file:    "fixture-stall-permit_xpdl2.2.xpdl",
 			version: "2.2",
+			files:   []string{"commercant.yaml"},
 			report: []string{
 				`"Main Process": has no activities: no service`,
+				`the pool of "Service des marchés", another participant than the citizen's: its steps become the life cycle of the citizen's service`,
+				`MessageFlow 7d0e5f7a-1111-4c2b-9e3d-5a6b7c8d9e01 "Dossier de demande": the request goes to another participant's pool: the call ends with cases.open`,
 				"gateway with no type: taken as exclusive",
-				"timer event: no phone equivalent",
-				`throws link "Vers_x0020_le_x0020_stand", which nothing in this process catches`,
 				`catches link "Arriv_x00E9_e_x0020_au_x0020_march_x00E9_" thrown elsewhere`,
 				"task of no stated kind (<Task/>)",
-				"start event triggered by Message",
-				"no phone equivalent: no condition decides this branch",
+				"conditions the file leaves unwritten decide this branch: the caller chooses (node arrivee_au_marche_choice)",
 				`names spelt in the GSM-7 alphabet, which screens keep to: "Commerçant" → "Commercant"`,
-				"decides this branch from a timer that runs out after the call",
-				"end the call with cases.open and move the case through statuses:",
+				"the names are taken to be in French (the file does not say; guessed from their words",
+				"written in French alone (languages: [fr])",
 			},
 			yaml: map[string]string{
-				"commercant.yaml":          `label: {fr: "Première demande"}`,
-				"service_des_marches.yaml": `start: verifier_les_pieces`,
+				"commercant.yaml": `label: {fr: "Première demande"}`,
 			},
+			notYAML: []string{"verifier_les_pieces:\n    menu"},
 		},
 		{
 			file:    "fixture-birth-declaration_xpdl2.2.xpdl",
 			version: "2.2",
+			files:   []string{"declaration_de_naissance.yaml"},
 			report: []string{
+				`the citizen on the phone is taken to be participant "Déclarant", who does the first step after the start; the steps of participant "Registre" become the case's life cycle`,
 				"parallel (AND) split: no phone equivalent; the caller goes through the branches one after the other",
-				"parallel (AND) join",
 				"exclusive split on in_hospital: its conditions test only the answer to node in_hospital",
 				"exclusive split on declarant",
-				`node informer_le_centre_de_sante: unknown operation "notify_health_centre" [adapter]`,
-				"message event: no phone equivalent",
+				"opens a case (cases.open): the call ends there, and the steps after it become the case's statuses",
 				"DATETIME: a date screen",
 			},
-			notReport: []string{`unknown operation "cases.open"`},
 			yaml: map[string]string{
 				"declaration_de_naissance.yaml": "    ask: {fr: \"L'enfant\\nNom de l'enfant ?\", en: \"The child\\nChild's name?\"}\n" +
 					"    input: {type: text, min: 1, max: 30, save: child_name}",
 			},
-			notYAML: []string{"ExternalReference", "PortTypeOperation"},
+			notYAML: []string{"ExternalReference", "PortTypeOperation", "notify_health_centre"},
 		},
 		{
 			file:    "fixture-water-connection_xpdl1.0.xpdl",
 			version: "1.0",
+			files:   []string{"demande_de_branchement.yaml", "visite_technique.yaml"},
 			report: []string{
 				"the header says XPDL 2.1 but the namespace is XPDL 1.0's: read as 1.0",
 				`Deadline of Activity saisir_demande "Votre demande": no phone equivalent`,
-				"condition `caution_payee == true && personnes > 0` (JavaScript) is not evaluated",
 				"exception path (DEFAULTEXCEPTION)",
 				"exclusive split on usage",
 				"exclusive split on titre_foncier",
 				"task with no Implementation",
 				`calls process "paiement_mobile", which is not in this file`,
-				`calls "visite_technique" last: a link to its service @visite_technique`,
 				"its screens are copied here",
-				"decides this branch from the result caution_payee of application verifier_compte, which the caller is not asked",
+				"the workflow decides this branch from the result caution_payee of application verifier_compte, which the caller is not asked: the call ends with cases.open here",
 			},
 			yaml: map[string]string{
-				"demande_de_branchement.yaml": "      - label: {fr: \"domestique\"}\n        next: titre_foncier\n      - label: {fr: \"commercial\"}\n        next: verifier_le_compte",
+				"demande_de_branchement.yaml": "      - label: {fr: \"domestique\"}\n        next: titre_foncier\n      - label: {fr: \"commercial\"}\n        next: submit",
 			},
-			notYAML: []string{"debut", "JaWE"},
+			notYAML: []string{"debut", "JaWE", "verifier_compte"},
 		},
 		{
 			file:    "fixture-residence-certificate_xpdl2.2.xpdl",
 			version: "2.2",
+			files:   []string{"certificat_de_residence.yaml"},
 			report:  []string{"task with no Implementation with no data field to fill", `Activity 533 "Payez le timbre communal de 500 FCFA"`},
-			notYAML: []string{`end: {fr: "EndEvent3"`, "Revision", "ModelOwner"},
+			notYAML: []string{`end: {fr: "EndEvent3"`, "Revision", "ModelOwner", "statuses:"},
 			yaml: map[string]string{
 				"certificat_de_residence.yaml": `menu: {fr: "Faites signer la fiche par deux témoins du quartier"}` + "\n" +
 					"    options:\n      - label: {fr: \"Continuer\", en: \"Continue\"}\n        next: payez_le_timbre_communal_de_50\n",
@@ -290,43 +292,51 @@ func TestQuirks(t *testing.T) {
 		{
 			file:    "fixture-business-registration_xpdl2.0.xpdl",
 			version: "2.0",
+			files:   []string{"immatriculer_une_entreprise.yaml"},
 			report: []string{
 				"inclusive (OR) split", "complex split", "complex join", "event-based split",
 				"loop: no phone equivalent", "transaction: no phone equivalent", "BlockActivity",
 				`timer event attached to activity "saisie"`, "end event with result Error",
-				"script task", "(recursion)", "whose branches do not meet at one join",
+				"(recursion)", "whose branches do not meet at one join",
 				"(Python) is not evaluated", "assignments are not computed",
 				`comes from "nulle_part"`, `leads to "ailleurs"`, "a list (IsArray)",
 				"type RecordType has no screen of its own", "an enumeration with no values",
 				"Length 300 is more than a phone sends",
+				"automatic step (registerCompany) that no operation of the gateway does: the back office's systems do it, not the call; passed through",
 			},
-			yaml: map[string]string{
-				"immatriculer_une_entreprise.yaml": `action: register_company`,
-			},
+			notYAML: []string{"action: register_company"},
 		},
 		{
+			// Each reviewer is a participant: the author is the caller,
+			// the reviews the case's statuses.
 			file:    "zope-wfmc_publication_xpdl1.0.xpdl",
 			version: "1.0",
-			report:  []string{`"Technical Review 1", then "Technical Review 2"`, "condition `not publish` is not evaluated"},
-			yaml: map[string]string{
-				"publication.yaml": "  technical_review_1:\n    action: tech_review\n    next: technical_review_2",
+			files:   []string{"publication.yaml"},
+			report: []string{
+				`the citizen on the phone is taken to be participant "Author", who does the first step after the start`,
+				"the names are taken to be in English",
 			},
-			notYAML: []string{"  start:\n"},
+			yaml: map[string]string{
+				"publication.yaml": "  technical_review_1: {en: \"Technical Review 1\", next: [editorial_review]}",
+			},
+			notYAML: []string{"  start:\n", "action: tech_review"},
 		},
 		{
 			file:    "shoobx-wfmc_publication_xpdl2.1.xpdl",
 			version: "2.1",
+			files:   []string{"publication.yaml"},
 			report:  []string{"the header says XPDL 1.0 but the namespace is XPDL 2.1's"},
 			yaml: map[string]string{
-				"publication.yaml": "  editorial_review_choice:\n    menu: {fr: \"Editorial Review\"}",
+				"publication.yaml": "  editorial_review: {en: \"Editorial Review\", next: [prepare, final_preparation, done]}",
 			},
+			notYAML: []string{"editorial_review_choice"},
 		},
 		{
 			file:    "shoobx-wfmc_subflow_xpdl2.1.xpdl",
 			version: "2.1",
-			report:  []string{`calls "subflow" and goes on after it: its screens are copied here`},
+			files:   []string{"main_flow.yaml", "sub_flow.yaml", "inner_subflow.yaml"},
+			report:  []string{`done by the citizen through application output`},
 			yaml: map[string]string{
-				"main_flow.yaml":     "sub_flow-inner_subf",
 				"inner_subflow.yaml": "start: first_innerflow_activity",
 			},
 		},
@@ -344,8 +354,20 @@ func TestQuirks(t *testing.T) {
 				}
 			}
 			files := map[string]string{}
+			var names []string
 			for _, f := range res.Files {
 				files[f.Name] = string(f.YAML)
+				names = append(names, f.Name)
+			}
+			if !slices.Equal(names, tt.files) {
+				t.Errorf("service files %v, want %v", names, tt.files)
+			}
+			// Every service runs as imported: menus check has nothing
+			// to say, no unknown operation nor missing translation.
+			for _, sr := range res.Report.Services {
+				if len(sr.Check) > 0 {
+					t.Errorf("menus check will report about %s: %v", sr.File, sr.Check)
+				}
 			}
 			for name, s := range tt.yaml {
 				if !strings.Contains(files[name], s) {
@@ -470,5 +492,88 @@ func TestFixturesAreOwnText(t *testing.T) {
 		if strings.Contains(string(data), id) {
 			t.Errorf("fixture-residence-certificate holds %s, as the study-only Global 360 sample does", id)
 		}
+	}
+}
+
+// TestCitizenAndMap: --citizen names who is on the phone, --map turns an
+// application into a served operation; both refuse what does not exist.
+func TestCitizenAndMap(t *testing.T) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	pub := read("zope-wfmc_publication_xpdl1.0.xpdl")
+	for _, tt := range []struct {
+		name    string
+		data    []byte
+		opts    xpdl.Options
+		err     string
+		report  string
+		yaml    []string
+		notYAML []string
+	}{
+		{
+			name:    "the editor on the phone: the author's step hands off at once",
+			data:    pub,
+			opts:    xpdl.Options{Citizen: "editorial reviewer"},
+			report:  `the citizen on the phone is participant "Editorial Reviewer" (--citizen)`,
+			yaml:    []string{"start: submit", "  prepare: {en: \"Prepare\""},
+			notYAML: []string{"  prepare:\n    menu"},
+		},
+		{
+			name: "nobody of that name",
+			data: pub,
+			opts: xpdl.Options{Citizen: "Reader"},
+			err:  `--citizen "Reader": process "Publication" has no participant, lane or pool of that name or id (it has "Author", "Technical Reviewer 1"`,
+		},
+		{
+			name:   "an application mapped to cases.open: the case opens there",
+			data:   read("fixture-business-registration_xpdl2.0.xpdl"),
+			opts:   xpdl.Options{Map: map[string]string{"registerCompany": "cases.open"}},
+			report: "opens a case (cases.open): the call ends there",
+			yaml:   []string{"action: cases.open", "statuses:\n"},
+		},
+		{
+			name: "mapped to what the gateway does not serve",
+			data: pub,
+			opts: xpdl.Options{Map: map[string]string{"prepare": "cases.publish"}},
+			err:  `--map prepare=cases.publish: "cases.publish" is not an operation the gateway serves`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Operations = cases.Operations
+			res, err := xpdl.Import(tt.data, tt.opts)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := res.Report.String(); !strings.Contains(r, tt.report) {
+				t.Errorf("the report does not say %q:\n%s", tt.report, r)
+			}
+			y := string(res.Files[0].YAML)
+			for _, w := range tt.yaml {
+				if !strings.Contains(y, w) {
+					t.Errorf("no %q in:\n%s", w, y)
+				}
+			}
+			for _, w := range tt.notYAML {
+				if strings.Contains(y, w) {
+					t.Errorf("%q in:\n%s", w, y)
+				}
+			}
+			for _, sr := range res.Report.Services {
+				if len(sr.Check) > 0 {
+					t.Errorf("menus check will report about %s: %v", sr.File, sr.Check)
+				}
+			}
+		})
 	}
 }

@@ -156,14 +156,12 @@ func opName(s string) string {
 // the package says its names are English), else left out for menus check
 // to report. Both are spelt in GSM-7.
 func (s *service) screenText(l Label, fallback string) menus.Text {
-	fr := firstNonEmpty(l["fr"], l[""], clean(fallback))
-	en := l["en"]
-	if en == "" && s.imp.pkg.Lang == "en" {
-		en = l[""]
-	}
-	t := menus.Text{"fr": s.gsm7(fr)}
-	if en != "" {
-		t["en"] = s.gsm7(en)
+	src := s.imp.lang
+	t := menus.Text{src: s.gsm7(firstNonEmpty(l[src], l[""], clean(fallback)))}
+	for _, lang := range menus.Languages {
+		if v := l[lang]; v != "" && lang != src {
+			t[lang] = s.gsm7(v)
+		}
 	}
 	return t
 }

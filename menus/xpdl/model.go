@@ -22,6 +22,11 @@ type Package struct {
 	// xpdExt:Language="en_US"), or "".
 	Lang     string
 	LangLine int
+	LangFrom string // what said it: "xpdExt:Language", "xml:lang"
+	// Pools are the package's pools, each with the process it draws and
+	// its lanes; MessageFlows the messages between pools.
+	Pools        []*Pool
+	MessageFlows []*MessageFlow
 
 	notes        []Item // what reading noticed
 	fields       map[string]*DataField
@@ -86,7 +91,12 @@ type Activity struct {
 	Tools                []Tool
 	SubFlow              *SubFlow
 	Performers           []string
-	Updates              []FieldRef
+	// Lane is the lane the activity is drawn in (NodeGraphicsInfo
+	// LaneId), if said.
+	Lane string
+	// Description is what the file says of the step, for its SMS.
+	Description string
+	Updates []FieldRef
 	// Lines of what has no phone equivalent, by what it is.
 	Deadlines   []int
 	Loop        int
@@ -174,6 +184,32 @@ type Param struct {
 // Participant is a performer.
 type Participant struct {
 	ID, Name, Type string
+	Label          Label
+	Line           int
+}
+
+// Pool is a pool of a diagram: the process it draws, for a participant of
+// a collaboration (the citizen, the administration), and its lanes.
+type Pool struct {
+	ID, Name, Process string
+	Label             Label
+	Line              int
+	Lanes             []*Lane
+}
+
+// Lane is a lane of a pool: a participant's share of a process.
+type Lane struct {
+	ID, Name string
+	Label    Label
+	Line     int
+}
+
+// MessageFlow is a message between two pools: from an activity (or a
+// pool) to another.
+type MessageFlow struct {
+	ID, Name       string
+	Source, Target string
+	Line           int
 }
 
 // Label is an element's readable name per language: "fr", "en", and ""

@@ -16,6 +16,14 @@ func (p *Package) readActivity(e *element) *Activity {
 			a.Performers = append(a.Performers, t)
 		}
 	}
+	if d := e.child("Description"); d != nil {
+		a.Description = d.text()
+	}
+	for _, g := range e.all("NodeGraphicsInfos", "NodeGraphicsInfo") {
+		if l := g.attr("LaneId"); l != "" && a.Lane == "" {
+			a.Lane = l
+		}
+	}
 	readRestrictions(a, e)
 	readUnsupported(a, e)
 	readUpdates(a, e)

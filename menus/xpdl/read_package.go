@@ -29,7 +29,9 @@ func newPackage(root *element) (*Package, error) {
 		p.Script = firstNonEmpty(sc.attr("Type"), sc.attr("Grammar"))
 	}
 	if l := header.vendorAttr("Language"); l != "" {
-		p.Lang, p.LangLine = langCode(l), header.Line
+		p.Lang, p.LangLine, p.LangFrom = langCode(l), header.Line, "the PackageHeader's Language attribute"
+	} else if l := root.vendorAttr("lang"); l != "" {
+		p.Lang, p.LangLine, p.LangFrom = langCode(l), root.Line, "xml:lang"
 	}
 	for _, td := range root.all("TypeDeclarations", "TypeDeclaration") {
 		if id := td.attr("Id"); id != "" {
@@ -37,6 +39,17 @@ func newPackage(root *element) (*Package, error) {
 		}
 	}
 	p.readDeclarations(root, p.participants, p.apps, p.fields)
+	for _, x := range root.all("Pools", "Pool") {
+		pool := &Pool{ID: x.attr("Id"), Name: x.attr("Name"), Process: x.attr("Process"), Label: p.readLabel(x), Line: x.Line}
+		for _, l := range x.all("Lanes", "Lane") {
+			pool.Lanes = append(pool.Lanes, &Lane{ID: l.attr("Id"), Name: l.attr("Name"), Label: p.readLabel(l), Line: l.Line})
+		}
+		p.Pools = append(p.Pools, pool)
+	}
+	for _, x := range root.all("MessageFlows", "MessageFlow") {
+		p.MessageFlows = append(p.MessageFlows, &MessageFlow{ID: x.attr("Id"), Name: x.attr("Name"),
+			Source: x.attr("Source"), Target: x.attr("Target"), Line: x.Line})
+	}
 	for _, e := range root.all("WorkflowProcesses", "WorkflowProcess") {
 		p.Processes = append(p.Processes, p.readProcess(e))
 	}
@@ -112,7 +125,8 @@ func langCode(s string) string {
 // id replacing an earlier one.
 func (p *Package) readDeclarations(e *element, parts map[string]*Participant, apps map[string]*Application, fields map[string]*DataField) {
 	for _, x := range e.all("Participants", "Participant") {
-		pt := readParticipant(x)
+		pt := &Participant{ID: x.attr("Id"), Name: x.attr("Name"), Type: x.path("ParticipantType").attr("Type"),
+			Label: p.readLabel(x), Line: x.Line}
 		parts[pt.ID] = pt
 	}
 	for _, x := range e.all("Applications", "Application") {
@@ -125,11 +139,6 @@ func (p *Package) readDeclarations(e *element, parts map[string]*Participant, ap
 			fields[f.ID] = f
 		}
 	}
-}
-
-// readParticipant reads a Participant.
-func readParticipant(e *element) *Participant {
-	return &Participant{ID: e.attr("Id"), Name: e.attr("Name"), Type: e.path("ParticipantType").attr("Type")}
 }
 
 // readApplication reads an Application with its formal parameters.

@@ -123,17 +123,23 @@ func TestVendorNames(t *testing.T) {
 		t.Errorf("the title is not the DisplayName:\n%s", y)
 	}
 
-	// A vendor that says its names are English: they fill both texts.
-	en := strings.Replace(data, `Id="p">`, `Id="p"><PackageHeader v:Language="en_GB"/>`, 1)
-	res, err = xpdl.Import([]byte(en), xpdl.Options{Operations: cases.Operations})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if y := string(res.Files[0].YAML); !strings.Contains(y, `title: {fr: "Readable", en: "Readable"}`) {
-		t.Errorf("English names do not fill the English texts:\n%s", y)
-	}
-	if r := res.Report.String(); !strings.Contains(r, "the editor says its names are in English") {
-		t.Errorf("the report does not say the names are English:\n%s", r)
+	// A vendor that says its names are English, or xml:lang: they are the
+	// English texts, not the French ones, and the service is in English.
+	for _, header := range []string{`<PackageHeader v:Language="en_GB"/>`, ``} {
+		en := strings.Replace(data, `Id="p">`, `Id="p">`+header, 1)
+		if header == "" {
+			en = strings.Replace(data, `<Package `, `<Package xml:lang="en-US" `, 1)
+		}
+		res, err = xpdl.Import([]byte(en), xpdl.Options{Operations: cases.Operations})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y := string(res.Files[0].YAML); !strings.Contains(y, `title: {en: "Readable"}`) || !strings.Contains(y, "languages: [en]") {
+			t.Errorf("English names are not the English texts of a service in English:\n%s", y)
+		}
+		if r := res.Report.String(); !strings.Contains(r, "the names are in English, as") {
+			t.Errorf("the report does not say the names are English:\n%s", r)
+		}
 	}
 }
 

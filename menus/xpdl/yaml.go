@@ -26,6 +26,13 @@ func (s *service) yaml() []byte {
 	put(doc, "critical", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
 	put(doc, "owner", str(s.owner))
 	put(doc, "channels", &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle, Content: []*yaml.Node{str("ussd")}})
+	if langs := s.languages(); langs != nil {
+		ls := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, l := range langs {
+			ls.Content = append(ls.Content, str(l))
+		}
+		put(doc, "languages", ls)
+	}
 	put(doc, "title", text(s.title))
 	put(doc, "start", str(s.start))
 	nodes := mapping(false)
@@ -35,6 +42,30 @@ func (s *service) yaml() []byte {
 		nodes.Content = append(nodes.Content, key, n.yaml())
 	}
 	put(doc, "nodes", nodes)
+	if len(s.statuses) > 0 {
+		sts := mapping(false)
+		msgs := mapping(false)
+		put(msgs, "opened", text(both("Dossier {{ref}} enregistré.", "Case {{ref}} recorded.")))
+		put(msgs, "moved", text(both("Dossier {{ref}}: {{status}}.", "Case {{ref}}: {{status}}.")))
+		for _, st := range s.statuses {
+			key := str(st.name)
+			key.HeadComment = printable(fmt.Sprintf("line %d: %s", st.line, st.from))
+			v := text(st.label)
+			next := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, n := range st.next {
+				next.Content = append(next.Content, str(n))
+			}
+			if len(next.Content) > 0 {
+				put(v, "next", next)
+			}
+			sts.Content = append(sts.Content, key, v)
+			if st.sms != nil {
+				put(msgs, st.name, text(st.sms))
+			}
+		}
+		put(doc, "statuses", sts)
+		put(doc, "messages", msgs)
+	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
