@@ -102,11 +102,11 @@ type Service struct {
 	// Callers of another language get its screens in the first.
 	Languages []string
 	Title     Text
-	Start    string
-	Nodes    map[string]*Node
-	Order    []string // node names in file order
-	Statuses map[string]*Status
-	Messages map[string]Text
+	Start     string
+	Nodes     map[string]*Node
+	Order     []string // node names in file order
+	Statuses  map[string]*Status
+	Messages  map[string]Text
 	// Transliterate names the messages to spell in GSM-7 (ê → e) whatever
 	// the operator: 160 characters a part instead of UCS-2's 70.
 	Transliterate []string

@@ -288,9 +288,9 @@ type service struct {
 	// onScreen are the fields a screen of this service asks for once the
 	// flow is mapped (asked also counts those of the back office's steps).
 	onScreen map[string]bool
-	title   menus.Text        // the service's title, spelt in GSM-7
-	full    bool              // too many nodes: no more inlining
-	owner   string
+	title    menus.Text // the service's title, spelt in GSM-7
+	full     bool       // too many nodes: no more inlining
+	owner    string
 	// citizen is the role on the phone (roles.go); submit the node that
 	// opens the case where the workflow leaves the citizen's hands, and
 	// seeds where the case's life cycle starts (lifecycle.go).

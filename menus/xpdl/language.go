@@ -127,4 +127,3 @@ func other(lang string) string {
 	}
 	return "en"
 }
-

@@ -96,7 +96,7 @@ type Activity struct {
 	Lane string
 	// Description is what the file says of the step, for its SMS.
 	Description string
-	Updates []FieldRef
+	Updates     []FieldRef
 	// Lines of what has no phone equivalent, by what it is.
 	Deadlines   []int
 	Loop        int
