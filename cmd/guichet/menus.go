@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/guichet/guichet/cases"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/menus/xpdl"
@@ -20,7 +22,7 @@ import (
 const (
 	menusUsage = "usage: guichet menus check [--limit N] [DIR]\n" +
 		"       guichet menus graph [--format mermaid|dot|svg|png] [--out FILE] [--lang fr|en] [DIR]\n" +
-		"       guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl\n" +
+		"       guichet menus import-xpdl [--out FILE|DIR | --into MENUDIR] [--force] [--service ID] [--citizen NAME] [--map APP=OP]… [--limit N] [--menus DIR] FILE.xpdl\n" +
 		"(guichet menus VERB --help for each one's flags)"
 	checkUsage = `usage: guichet menus check [--limit N] [DIR]
 
@@ -31,10 +33,12 @@ screen within the limit, every node reachable, the backends consistent.`
 Print the menus of DIR (default: the built-in catalogue) as a diagram:
 Mermaid or Graphviz text, or a picture drawn by Graphviz's dot (Debian's
 graphviz package), which must then be installed.`
-	importUsage = `usage: guichet menus import-xpdl [--out FILE|DIR] [--force] [--service ID] [--limit N] [--menus DIR] FILE.xpdl
+	importUsage = `usage: guichet menus import-xpdl [--out FILE|DIR | --into MENUDIR] [--force] [--service ID] [--citizen NAME] [--map APP=OP]… [--limit N] [--menus DIR] FILE.xpdl
 
 Turn an XPDL file's workflows into service files, with a report of what
-was kept, guessed and left out.`
+was kept, guessed and left out: the citizen's steps as screens, the back
+office's as the case's statuses. --into writes them into a menu folder,
+adds them to its catalogue.yaml and checks the folder.`
 )
 
 func menusCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -139,6 +143,10 @@ func importXPDL(args []string, stdout io.Writer) error {
 	limit := fs.Int("limit", menus.DefaultLimit, "screen limit of the check the report announces")
 	dir := fs.String("menus", "", "the catalogue folder the report checks against (default: the built-in catalogue)")
 	force := fs.Bool("force", false, "overwrite service files that already exist")
+	into := fs.String("into", "", "a menu `folder` (with its catalogue.yaml) to write the services into, on its home menu")
+	citizen := fs.String("citizen", "", "the participant, lane or pool (id or name) that is the citizen on the phone (default: guessed)")
+	maps := mapFlag{}
+	fs.Var(maps, "map", "`APPLICATION=OPERATION`: call a served operation for an application (default_application=cases.open); repeatable")
 	// Flags may come before or after the file.
 	var files []string
 	for rest := args; ; {
@@ -159,14 +167,23 @@ func importXPDL(args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading the XPDL file: %w", err)
 	}
+	if *into != "" {
+		if *out != "" || *dir != "" {
+			return errors.New("--into writes into the menu folder it checks against: not with --out or --menus")
+		}
+		*dir = *into
+	}
 	cat, err := loadCatalogue(*dir)
 	if err != nil {
 		return err
 	}
 	res, err := xpdl.Import(data, xpdl.Options{File: file, Service: *service, Operations: cases.Operations,
-		Limit: *limit, Catalogue: cat})
+		Limit: *limit, Catalogue: cat, Citizen: *citizen, Map: maps})
 	if res == nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if *into != "" {
+		return importInto(*into, cat, res, *force, *limit, stdout, err)
 	}
 	if *out == "" {
 		// The report as comments, then the files: standard output stays YAML.
@@ -189,6 +206,105 @@ func importXPDL(args []string, stdout io.Writer) error {
 // writeServices writes the service files to out: a folder, or a file for
 // the main service with the others beside it. It writes nothing when two
 // services would go to one path, or, unless force, when a file exists.
+// importInto writes an import's services into a menu folder, adds them
+// to its home menu and checks the folder as serve would.
+func importInto(dir string, cat *menus.Catalogue, res *xpdl.Result, force bool, limit int, stdout io.Writer, importErr error) error {
+	res.Report.WriteTo(stdout)
+	if importErr != nil {
+		return importErr
+	}
+	for _, f := range res.Files {
+		if cat.Services[f.Service] != nil && !force {
+			return fmt.Errorf("the menu folder %s already has a service %s: nothing written; --service names this one otherwise, --force replaces it", dir, f.Service)
+		}
+	}
+	paths, err := writeServices(dir, res.Files, true)
+	for _, p := range paths {
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, f := range res.Files {
+		if !slices.Contains(cat.Order, f.Service) {
+			ids = append(ids, f.Service)
+		}
+	}
+	if err := addToHome(filepath.Join(dir, menus.CatalogueFile), ids); err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(stdout, "added %s to services: in %s\n", strings.Join(ids, ", "), filepath.Join(dir, menus.CatalogueFile))
+	}
+	after, err := loadCatalogue(dir)
+	if err != nil {
+		return err
+	}
+	if ps := menus.Check(after, cases.Operations, limit); len(ps) > 0 {
+		for _, p := range ps {
+			fmt.Fprintln(stdout, p)
+		}
+		return fmt.Errorf("%d problem(s) in the menus of %s", len(ps), dir)
+	}
+	if _, err := connectors(after, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ok: menus check passes on %s (%d services); guichet serve --menus %s serves them\n", dir, len(after.Services), dir)
+	return nil
+}
+
+// addToHome appends service ids to the services: list of a catalogue
+// file, keeping its comments.
+func addToHome(file string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("reading the catalogue: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: not a catalogue mapping (%v)", file, err)
+	}
+	root := doc.Content[0]
+	var list *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "services" {
+			list = root.Content[i+1]
+		}
+	}
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%s: no services: list to add %s to", file, strings.Join(ids, ", "))
+	}
+	for _, id := range ids {
+		list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: id})
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return fmt.Errorf("writing the catalogue: %w", err)
+	}
+	enc.Close()
+	return os.WriteFile(file, b.Bytes(), 0o644)
+}
+
+// mapFlag reads repeated --map APPLICATION=OPERATION.
+type mapFlag map[string]string
+
+func (m mapFlag) String() string { return "" }
+
+func (m mapFlag) Set(v string) error {
+	app, op, ok := strings.Cut(v, "=")
+	if app, op = strings.TrimSpace(app), strings.TrimSpace(op); !ok || app == "" || op == "" {
+		return fmt.Errorf("%q: want APPLICATION=OPERATION, as default_application=cases.open", v)
+	}
+	m[app] = op
+	return nil
+}
+
 func writeServices(out string, files []xpdl.File, force bool) ([]string, error) {
 	dir, first := out, ""
 	if st, err := os.Stat(out); (err != nil || !st.IsDir()) && (strings.HasSuffix(out, ".yaml") || strings.HasSuffix(out, ".yml")) {
