@@ -120,7 +120,6 @@ func TestImportXPDLCommand(t *testing.T) {
 	}
 }
 
-
 // copyBuiltin copies the built-in catalogue into dir and adds the ids to
 // its home menu.
 func copyBuiltin(t *testing.T, dir string, ids ...string) {
