@@ -343,4 +343,3 @@ func (g gateway) grace(t *testing.T) time.Duration {
 	}
 	return d
 }
-
