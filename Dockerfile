@@ -10,16 +10,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags='-s -w' -o /out/guichet ./cmd/guichet \
- && mkdir -p /out/tmp && chmod 1777 /out/tmp
+RUN CGO_ENABLED=0 go build -buildvcs=false -trimpath -ldflags='-s -w' -o /out/guichet ./cmd/guichet
 
-# The image: distroless "static" (CA certificates, tzdata, no shell, no
-# package manager), as its non-root user.
+# The image: distroless "static" (CA certificates, tzdata, /tmp, no shell,
+# no package manager), as its non-root user.
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev
 ARG REVISION=unknown
-COPY --from=build /out/tmp /tmp
 COPY --from=build /out/guichet /usr/local/bin/guichet
 USER 65532:65532
 EXPOSE 8080 9090
