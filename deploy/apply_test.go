@@ -27,7 +27,8 @@ func TestKubectlApply(t *testing.T) {
 	api := newFakeAPI()
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters: [{name: fake, cluster: {server: %q}}]
@@ -38,7 +39,7 @@ current-context: fake
 		t.Fatal(err)
 	}
 	out := run(t, "", []string{"KUBECONFIG=" + kubeconfig}, kubectl,
-		"apply", "--dry-run=client", "--validate=false", "-k", "kubernetes", "-o", "name")
+		"apply", "--dry-run=client", "--validate=false", "--cache-dir", filepath.Join(dir, "cache"), "-k", "kubernetes", "-o", "name")
 	got := strings.Fields(out)
 	slices.Sort(got)
 	want := []string{"configmap/guichet-config", "deployment.apps/guichet", "horizontalpodautoscaler.autoscaling/guichet",
