@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,7 +124,8 @@ func TestImage(t *testing.T) {
 
 	archive := filepath.Join(tmp, "image.tar")
 	podman("save", "--quiet", "--format", "docker-archive", "-o", archive, image+":"+version)
-	files := imageFiles(t, archive)
+	rootfs := filepath.Join(tmp, "rootfs")
+	files := imageFiles(t, archive, rootfs)
 	want, err := os.Stat(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +164,7 @@ func TestImage(t *testing.T) {
 			t.Errorf("the image has %s: it should hold the binary and its certificates only", name)
 		}
 	}
+	runRootfs(t, rootfs, c.User)
 }
 
 // checkStatic fails unless the ELF file asks for no loader and no shared
@@ -192,8 +197,9 @@ func checkUser(t *testing.T, what, user string) {
 	}
 }
 
-// imageFiles reads a docker-archive's layers: each file's last header.
-func imageFiles(t *testing.T, archive string) map[string]*tar.Header {
+// imageFiles reads a docker-archive's layers: each file's last header. It
+// writes their directories and regular files under dir, with their modes.
+func imageFiles(t *testing.T, archive, dir string) map[string]*tar.Header {
 	t.Helper()
 	outer := readTar(t, archive)
 	var manifest []struct{ Layers []string }
@@ -211,10 +217,98 @@ func imageFiles(t *testing.T, archive string) map[string]*tar.Header {
 			if err != nil {
 				t.Fatalf("layer %s: %v", layer, err)
 			}
-			files[strings.TrimPrefix(h.Name, "./")] = h
+			name := strings.TrimPrefix(h.Name, "./")
+			files[name] = h
+			if !filepath.IsLocal(name) {
+				t.Fatalf("layer %s: %q is outside the image", layer, h.Name)
+			}
+			path := filepath.Join(dir, name)
+			switch h.Typeflag {
+			case tar.TypeDir:
+				err = os.MkdirAll(path, 0o755)
+			case tar.TypeReg:
+				var b []byte
+				if b, err = io.ReadAll(tr); err == nil {
+					err = os.WriteFile(path, b, 0o600)
+				}
+			default:
+				continue
+			}
+			if err == nil {
+				err = os.Chmod(path, h.FileInfo().Mode())
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return files
+}
+
+// TestImage's last part: the image's files, as a container would have
+// them, run the gateway as the image's user (chroot, since no container
+// starts here): it answers /healthz and /readyz, and stops on SIGTERM.
+func runRootfs(t *testing.T, rootfs, user string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("running the image's files needs root (chroot), as the project's machines and CI are")
+	}
+	chroot := tool(t, "chroot")
+	out := run(t, "", nil, chroot, "--userspec="+user, rootfs, binary, "version")
+	if !strings.HasPrefix(out, "guichet ") {
+		t.Errorf("guichet version in the image: %q", out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	// The embedded default (a demo in memory), on that port, with no grace.
+	config := "/tmp/guichet.yaml"
+	if err := os.WriteFile(filepath.Join(rootfs, config), []byte("http: "+addr+"\nshutdown_grace: 0s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cmd := exec.Command(chroot, "--userspec="+user, rootfs, binary, "serve", "--config", config)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		var status int
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if resp, err := http.Get("http://" + addr + path); err == nil {
+				status = resp.StatusCode
+				resp.Body.Close()
+				break
+			}
+		}
+		if status != http.StatusOK {
+			t.Fatalf("GET %s from the gateway in the image's files: %d\n%s", path, status, tail(log.String()))
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case err := <-done:
+		t.Logf("the gateway in the image's files answered /healthz and /readyz, and stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			t.Errorf("the gateway stopped on SIGTERM with %v\n%s", err, tail(log.String()))
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("the gateway did not stop within 20 s of SIGTERM\n%s", tail(log.String()))
+	}
 }
 
 func readTar(t *testing.T, name string) map[string][]byte {
