@@ -11,13 +11,22 @@ import (
 	"time"
 )
 
-// TestCompose reads compose.yaml as compose would (no compose tool is
-// installed here, and no container can run): the services the stack
+// TestCompose has docker-compose check compose.yaml against the Compose
+// schema (config: no container runs here) and Caddy its Caddyfile, then
+// reads compose.yaml for what a schema does not say: the services the stack
 // needs, every file a service names, the gateways' command and mounts,
 // their order of start, the simulator they bind to, the proxy they
 // believe, and the placeholders in the env files. cmd/guichet's
 // TestDeployConfigs loads compose/gateway.yaml with serve's loader.
 func TestCompose(t *testing.T) {
+	// Debian's docker-compose is 1.29, whose schema is the Compose
+	// Specification's without its later keys (a top-level name:): what
+	// it accepts, compose v2 and podman-compose accept too.
+	run(t, "", nil, tool(t, "docker-compose"), "--project-directory", ".", "-f", "compose.yaml", "config", "--quiet")
+	home := t.TempDir() // caddy keeps its local CA there
+	run(t, "", []string{"HOME=" + home, "XDG_DATA_HOME=" + home, "XDG_CONFIG_HOME=" + home}, tool(t, "caddy"),
+		"validate", "--config", filepath.Join("compose", "Caddyfile"), "--adapter", "caddyfile")
+
 	f := decodeAll(t, mustOpen(t, "compose.yaml"))
 	if len(f) != 1 {
 		t.Fatalf("compose.yaml holds %d documents", len(f))
