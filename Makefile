@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 # does not: it is the embedded default, in memory.
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test check rules services bench bench-sms kannel build fuzz clean
+.PHONY: run test check rules services bench bench-sms kannel build image fuzz clean
 
 ## run: build and start the gateway on its embedded default (in-memory stores, built-in catalogue)
 run: build
@@ -16,6 +16,22 @@ run: build
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/guichet ./cmd/guichet # the commit in the binary (guichet version), when built from a checkout
+
+## image: a container image FROM scratch (deploy/Containerfile) holding the static binary, built by podman
+## without pulling anything: $(IMAGE):$(VERSION) and :latest (docs/OPERATIONS.md; the Dockerfile builds from source)
+IMAGE ?= localhost/guichet
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+PODMAN ?= podman
+PODMAN_FLAGS ?=
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+image:
+	rm -rf $(BIN)/image && mkdir -p $(BIN)/image/rootfs/tmp && chmod 1777 $(BIN)/image/rootfs/tmp
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags '-s -w' -o $(BIN)/image/rootfs/usr/local/bin/guichet ./cmd/guichet
+	install -D -m 0444 $(CA_CERTS) $(BIN)/image/rootfs/etc/ssl/certs/ca-certificates.crt
+	$(PODMAN) $(PODMAN_FLAGS) build --pull=never -f deploy/Containerfile \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+	  -t $(IMAGE):$(VERSION) -t $(IMAGE):latest $(BIN)/image
 
 ## test: start what the tests need (Redis, PostgreSQL), lint, and run every test
 test: services check

@@ -6,7 +6,8 @@
 #   Chromium    /usr/bin/chromium (or chromium in PATH, or $CHROMIUM)
 # and the operations' tools the deploy/ tests run (docs/OPERATIONS.md):
 #   podman (make image), promtool (alert rules), dot (menus graph --format svg),
-#   kubectl (manifests, --dry-run=client), systemd-analyze (the unit)
+#   kubectl (manifests, --dry-run=client), systemd-analyze (the unit),
+#   docker-compose (compose.yaml's schema, `config`), caddy (its Caddyfile)
 # It installs them from Debian packages when missing and starts them when down
 # (run as root), waits until they answer, and exits non-zero saying why if one
 # does not. Idempotent; prints nothing when all is already up.
@@ -169,13 +170,14 @@ ensure_chromium() {
 # overwrite).
 ensure_tools() {
 	local want=() cmd pkg
-	for pair in podman:podman promtool:prometheus dot:graphviz kubectl:kubernetes-client systemd-analyze:systemd; do
+	for pair in podman:podman promtool:prometheus dot:graphviz kubectl:kubernetes-client systemd-analyze:systemd \
+		docker-compose:docker-compose caddy:caddy; do
 		cmd=${pair%%:*} pkg=${pair#*:}
 		command -v "$cmd" >/dev/null || want+=("$pkg")
 	done
 	[[ ${#want[@]} -eq 0 ]] && return 0
 	apt_install "${want[@]}"
-	for pair in podman promtool dot kubectl systemd-analyze; do
+	for pair in podman promtool dot kubectl systemd-analyze docker-compose caddy; do
 		command -v "$pair" >/dev/null || die "$pair is still missing after installing ${want[*]}"
 	done
 }
