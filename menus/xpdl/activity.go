@@ -107,7 +107,7 @@ func (s *service) reportUnsupported(pr *Process, a *Activity) {
 	}
 	join, line := "", a.Line
 	switch {
-	case a.Join != nil:
+	case a.Join != nil && len(pr.in[a.ID]) > 1: // a join of one transition joins nothing
 		join, line = a.Join.Type, a.Join.Line
 	case a.Kind == kindRoute && len(pr.in[a.ID]) > 1:
 		join = a.Gateway

@@ -178,21 +178,46 @@ func (s *service) outs(sc *scope, a *Activity) []*Transition {
 
 // passThrough enters an activity with no screen of its own: what follows it.
 func (s *service) passThrough(sc *scope, a *Activity) string {
+	pending := "\x00loop:" + sc.prefix + a.ID
 	if sc.passing[a.ID] {
-		// A loop of activities with no screen: nothing for a caller.
-		s.unmapped(a.Line, actName(a), "a loop with no screen in it: ended here")
-		n := s.newNode(sc.prefixed("loop"), menus.KindEnd, a.Line, actName(a))
-		n.text = endText()
-		sc.memo[a.ID] = n.name
-		return n.name
+		// The flow comes back here before a's target is known (a
+		// transition back into a gateway): a placeholder, resolved below.
+		return pending
 	}
 	sc.passing[a.ID] = true
 	t := s.after(sc, a)
 	delete(sc.passing, a.ID)
-	if _, ok := sc.memo[a.ID]; !ok {
+	if t == pending {
+		// A loop of activities with no screen: nothing for a caller.
+		s.unmapped(a.Line, actName(a), "a loop with no screen in it: ended here")
+		n := s.newNode(sc.prefixed("loop"), menus.KindEnd, a.Line, actName(a))
+		n.text = endText()
+		t = n.name
+	}
+	s.resolve(pending, t)
+	if m, ok := sc.memo[a.ID]; !ok || m == pending {
 		sc.memo[a.ID] = t
 	}
 	return sc.memo[a.ID]
+}
+
+// resolve points what leads to placeholder at target instead.
+func (s *service) resolve(placeholder, target string) {
+	for _, n := range s.nodes {
+		for _, p := range []*string{&n.next, &n.yes, &n.no} {
+			if *p == placeholder {
+				*p = target
+			}
+		}
+		for i := range n.options {
+			if n.options[i].next == placeholder {
+				n.options[i].next = target
+			}
+		}
+	}
+	if s.start == placeholder {
+		s.start = target
+	}
 }
 
 // after returns where the flow goes once a's own screens are done.

@@ -211,7 +211,7 @@ func (s *service) decidedOffPhone(sc *scope, a *Activity, outs []*Transition) st
 			case s.resultApp(sc.proc, id) != "":
 				d = "the result " + id + " of application " + s.resultApp(sc.proc, id)
 			default:
-				d = "field " + id + ", which no screen asks for"
+				d = "field " + id + " (no screen asks for it)"
 			}
 			if !slices.Contains(what, d) {
 				what = append(what, d)

@@ -313,6 +313,7 @@ func (imp *importer) build(pr *Process, id string) (*service, error) {
 	s.mapFlow()
 	s.lifeCycle()
 	s.reportLeftOut()
+	s.reportProcess()
 	s.title = s.screenText(pr.Label, pr.ID) // before the respelt names are listed
 	s.reportRespelt()
 	byLine := func(items []Item) {
@@ -378,6 +379,59 @@ func (s *service) reportLeftOut() {
 			s.unmapped(a.Line, elemName("Activity", a.ID, a.Label), "not reached from the start: not imported")
 		}
 	}
+}
+
+// reportProcess reports what the process as a whole carries that the
+// phone does not keep: its time limit, and the messages between pools
+// that do not hand the request over.
+func (s *service) reportProcess() {
+	pr := s.proc
+	if pr.Limit > 0 {
+		s.unmapped(pr.Limit, "Limit of "+elemName("WorkflowProcess", pr.ID, pr.Label),
+			"time limit of the whole process: not enforced on the phone; staff keep it as they move the case")
+	}
+	for _, f := range s.imp.pkg.MessageFlows {
+		from, to := s.imp.diagram.owner[f.Source], s.imp.diagram.owner[f.Target]
+		if from != pr && to != pr && !s.imp.backOffice[idOf(from)] && !s.imp.backOffice[idOf(to)] {
+			continue // between others' pools
+		}
+		if s.handedBy(f) {
+			continue // reported where the request leaves the citizen's hands
+		}
+		s.unmapped(f.Line, elemName("MessageFlow", f.ID, Label{"": f.Name}),
+			"message from %s to %s: no phone equivalent; the case's statuses and their SMS tell the citizen instead", flowEnd(s.imp, f.Source), flowEnd(s.imp, f.Target))
+	}
+}
+
+// handedBy reports whether message flow f hands the request to the back
+// office (after, in flow.go).
+func (s *service) handedBy(f *MessageFlow) bool {
+	for _, sd := range s.seeds {
+		if sd.self && sd.act != nil && sd.act.ID == f.Target {
+			return true
+		}
+	}
+	return false
+}
+
+func idOf(pr *Process) string {
+	if pr == nil {
+		return ""
+	}
+	return pr.ID
+}
+
+// flowEnd names the activity or pool at one end of a message flow.
+func flowEnd(imp *importer, id string) string {
+	if pr := imp.diagram.owner[id]; pr != nil {
+		return actName(pr.acts[id])
+	}
+	for _, p := range imp.pkg.Pools {
+		if p.ID == id {
+			return fmt.Sprintf("pool %q", firstNonEmpty(p.Label[""], p.Name, p.ID))
+		}
+	}
+	return fmt.Sprintf("%q", id)
 }
 
 // reportRespelt lists, for review, the names that screens spell

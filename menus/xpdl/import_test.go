@@ -241,6 +241,24 @@ func TestQuirks(t *testing.T) {
 			notYAML: []string{"verifier_les_pieces:\n    menu"},
 		},
 		{
+			// What the tries found: a loop back into a gateway, a join of
+			// one transition, LoopType None, a process time limit and a
+			// message back from the office.
+			file:    "fixture-registry-copy_xpdl2.2.xpdl",
+			version: "2.2",
+			files:   []string{"demande_de_copie_d_acte.yaml"},
+			report: []string{
+				`Limit of WorkflowProcess rc-app "Demande de copie d'acte": time limit of the whole process: not enforced on the phone`,
+				`MessageFlow rc-mf-answer "Copie prête": message from Activity rc-r-notify "Prévenir le demandeur" to Activity rc-a-wait "Attendre la copie": no phone equivalent; the case's statuses and their SMS tell the citizen instead`,
+				`MessageFlow rc-mf-request "Demande de copie": the request goes to another participant's pool`,
+			},
+			notReport: []string{"join", "loop", "Loop of"},
+			yaml: map[string]string{
+				"demande_de_copie_d_acte.yaml": "      - label: {fr: \"Non, saisir à nouveau\"}\n        next: numero_acte\n",
+			},
+			notYAML: []string{"loop", "Attendre la copie\"", "received: {fr: \"Déposé\", en: \"Received\", next: [rechercher_l_acte_au_registre, retirer"},
+		},
+		{
 			file:    "fixture-birth-declaration_xpdl2.2.xpdl",
 			version: "2.2",
 			files:   []string{"declaration_de_naissance.yaml"},

@@ -237,13 +237,16 @@ func (s *service) isStatus(st stage) bool {
 }
 
 // successors are the activities after st: by its transitions (exception
-// paths included: staff take them), and by its messages to another pool.
+// paths included: staff take them), and by its messages to another pool;
+// an event that waits for a message is reached by the message only.
 func (s *service) successors(st stage) []stage {
 	var out []stage
 	for _, t := range st.proc.out[st.act.ID] {
-		if a := st.proc.acts[t.To]; a != nil {
-			out = append(out, stage{st.proc, a})
+		a := st.proc.acts[t.To]
+		if a == nil || a.Kind == kindIntermediate && s.imp.diagram.awaited[a.ID] {
+			continue // a wait for another pool's message: reached by that message
 		}
+		out = append(out, stage{st.proc, a})
 	}
 	for _, f := range s.imp.diagram.flowsFrom[st.act.ID] {
 		if pr := s.imp.diagram.owner[f.Target]; pr != nil {

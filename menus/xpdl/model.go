@@ -45,6 +45,9 @@ type Process struct {
 	Transitions []*Transition
 	// Called lists the processes this one starts through SubFlow.
 	Called []string
+	// Limit is the line of the process's time limit (ProcessHeader/Limit),
+	// if it has one.
+	Limit int
 
 	pkg          *Package
 	acts         map[string]*Activity

@@ -71,8 +71,8 @@ func readUnsupported(a *Activity, e *element) {
 	for _, d := range e.children("Deadline") {
 		a.Deadlines = append(a.Deadlines, d.Line)
 	}
-	if l := e.child("Loop"); l != nil {
-		a.Loop = l.Line
+	if l := e.child("Loop"); l != nil && !strings.EqualFold(l.attr("LoopType"), "None") {
+		a.Loop = l.Line // LoopType="None" is an editor's way to say no loop
 	}
 	if strings.EqualFold(e.attr("IsATransaction"), "true") {
 		a.Transaction = e.Line

@@ -239,6 +239,9 @@ func (p *Package) readProcess(e *element) *Process {
 		acts: map[string]*Activity{}, out: map[string][]*Transition{}, in: map[string][]*Transition{},
 		fields: map[string]*DataField{}, apps: map[string]*Application{}, participants: map[string]*Participant{}}
 	p.readDeclarations(e, pr.participants, pr.apps, pr.fields)
+	if l := e.path("ProcessHeader", "Limit"); l != nil && l.text() != "" && l.text() != "0" {
+		pr.Limit = l.Line
+	}
 	for _, x := range e.all("Activities", "Activity") {
 		a := p.readActivity(x)
 		if a.ID == "" || pr.acts[a.ID] != nil {

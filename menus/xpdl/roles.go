@@ -30,12 +30,13 @@ type diagram struct {
 	// message flows; each pool is then a participant.
 	collaboration bool
 	flowsFrom     map[string][]*MessageFlow // by source activity
+	awaited       map[string]bool           // activities a message flow leads to
 	owner         map[string]*Process       // an activity's process, by activity id
 }
 
 func (imp *importer) indexDiagram() {
 	d := &diagram{lanes: map[string]*Lane{}, pools: map[string]*Pool{}, flowsFrom: map[string][]*MessageFlow{},
-		owner: map[string]*Process{}}
+		owner: map[string]*Process{}, awaited: map[string]bool{}}
 	drawn := 0
 	for _, p := range imp.pkg.Pools {
 		for _, l := range p.Lanes {
@@ -53,6 +54,7 @@ func (imp *importer) indexDiagram() {
 	}
 	for _, f := range imp.pkg.MessageFlows {
 		d.flowsFrom[f.Source] = append(d.flowsFrom[f.Source], f)
+		d.awaited[f.Target] = true
 	}
 	d.collaboration = drawn > 1 && len(imp.pkg.MessageFlows) > 0
 	imp.diagram = d
@@ -88,7 +90,8 @@ func placeholderName(name string) bool {
 }
 
 func (imp *importer) namedRole(pr *Process, a *Activity) role {
-	for _, p := range a.Performers {
+	if len(a.Performers) > 0 {
+		p := a.Performers[0] // the first performer does the step
 		if pt := pr.participant(p); pt != nil {
 			name := firstNonEmpty(pt.Label[""], pt.Label["fr"], pt.Name, pt.ID)
 			return role{key: "participant:" + pt.ID, kind: "participant", id: pt.ID,
@@ -144,14 +147,12 @@ func (imp *importer) citizenProcess() (string, error) {
 	if !d.collaboration {
 		return "", nil
 	}
-	var names []string
 	for _, pr := range imp.pkg.Processes {
 		p := d.pools[pr.ID]
 		if p == nil {
 			continue
 		}
 		r := role{kind: "pool", id: p.ID, name: firstNonEmpty(p.Label[""], p.Label["fr"], p.Name, p.ID)}
-		names = append(names, r.name)
 		if imp.opts.Citizen != "" && (r.matches(imp.opts.Citizen) || role{id: pr.ID, name: firstNonEmpty(pr.Label[""], pr.Name)}.matches(imp.opts.Citizen)) {
 			return pr.ID, nil
 		}
