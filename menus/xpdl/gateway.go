@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/guichet/guichet/menus"
 )
@@ -142,13 +143,84 @@ func (s *service) optionLabels(sc *scope, outs []*Transition) []menus.Text {
 	for i, t := range outs {
 		name := firstNonEmpty(t.Label[""], t.Label["fr"], t.Label["en"])
 		key := strings.ToLower(firstNonEmpty(t.Label[""], t.Label["fr"]))
-		if name != "" && !strings.EqualFold(name, "transition") && count[key] <= 1 {
+		switch {
+		case readable(name, t.ID) && count[key] <= 1:
 			out[i] = s.screenText(t.Label, "")
-			continue
+		case conditionValue(t) != nil:
+			out[i] = conditionValue(t)
+			if v, ok := out[i][s.imp.lang]; ok && out[i]["fr"] == out[i]["en"] {
+				out[i] = s.screenText(Label{"": v}, "") // a value the file compares, in its language
+			}
+		default:
+			out[i] = s.targetLabel(sc, sc.proc.acts[t.To], i+1)
 		}
-		out[i] = s.targetLabel(sc, sc.proc.acts[t.To], i+1)
 	}
 	return out
+}
+
+// readable reports whether a name can be read by a citizen: not empty,
+// not an editor's default ("Transition 2", "Tool 1"), not an identifier
+// (SalesReview_Pay, the element's id) and not code (status === "ok").
+func readable(name, id string) bool {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "" || name == id || defaultLabel(name):
+		return false
+	case strings.ContainsAny(name, "=<>(){}[]&|;\"$"):
+		return false
+	case !strings.Contains(name, " ") && (strings.Contains(name, "_") || camelCase(name)):
+		return false
+	}
+	return true
+}
+
+// defaultLabel reports whether a name is one an editor gives by default.
+func defaultLabel(name string) bool {
+	s := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '_' || r == '-' || r >= '0' && r <= '9' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, name)
+	switch s {
+	case "transition", "tool", "task", "activity", "activite", "gateway", "sequenceflow", "flow", "choice", "choix", "option", "route", "condition":
+		return true
+	}
+	return false
+}
+
+// camelCase reports whether s mixes cases inside a word: registerCompany.
+func camelCase(s string) bool {
+	rs := []rune(s)
+	for i := 1; i < len(rs); i++ {
+		if unicode.IsLower(rs[i-1]) && unicode.IsUpper(rs[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// conditionValue is the option label a transition's condition gives: the
+// value it compares (parseTest reads the simple tests), yes or no for a
+// boolean, "other" for the otherwise branch; nil when it says nothing a
+// citizen can read.
+func conditionValue(t *Transition) menus.Text {
+	if t.CondType == "OTHERWISE" {
+		return both("Autre cas", "Other")
+	}
+	tt, ok := parseTest(strings.TrimSpace(t.Cond))
+	switch {
+	case !ok:
+		return nil
+	case tt.Value == "true" || tt.Value == "false":
+		if (tt.Value == "true") != tt.Not {
+			return both("Oui", "Yes")
+		}
+		return both("Non", "No")
+	case tt.Not || !readable(tt.Value, ""):
+		return nil // "anything but X" names no branch
+	}
+	return menus.Text{"fr": tt.Value, "en": tt.Value}
 }
 
 // targetLabel names the first named activity a transition leads to.
@@ -157,7 +229,7 @@ func (s *service) targetLabel(sc *scope, a *Activity, n int) menus.Text {
 		if a == nil {
 			break
 		}
-		if firstNonEmpty(a.Label[""], a.Label["fr"], a.Label["en"]) != "" {
+		if name := firstNonEmpty(a.Label[""], a.Label["fr"], a.Label["en"]); readable(name, a.ID) {
 			return s.screenText(a.Label, a.ID)
 		}
 		if a.Kind == kindEnd {
@@ -169,7 +241,10 @@ func (s *service) targetLabel(sc *scope, a *Activity, n int) menus.Text {
 		}
 		a = sc.proc.acts[outs[0].To]
 	}
-	return both("Choix "+strconv.Itoa(n), "Choice "+strconv.Itoa(n))
+	if a != nil {
+		s.review(a.Line, actName(a), "option %d leads to nothing with a readable name: it reads \"Option %d\"; give the transition a Name", n, n)
+	}
+	return both("Option "+strconv.Itoa(n), "Option "+strconv.Itoa(n))
 }
 
 // decidedOffPhone says what an exclusive split decides its branch from

@@ -96,3 +96,40 @@ func TestEditorDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionLabels: a citizen reads a branch's meaning, never an id, an
+// editor's default or code.
+func TestOptionLabels(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Refusé", true}, {"Oui, prendre rendez-vous", true}, {"approved", true},
+		{"SalesReview_Pay", false}, {"registerCompany", false}, {"Tool 1", false}, {"Transition 3", false},
+		{"Choix 2", false}, {`status === "ok"`, false}, {"t17", false}, {"", false},
+	} {
+		if got := readable(tt.name, "t17"); got != tt.ok {
+			t.Errorf("readable(%q) = %v", tt.name, got)
+		}
+	}
+	for _, tt := range []struct {
+		typ, cond string
+		want      string // the French label, "" for none
+	}{
+		{"CONDITION", `status === "approved"`, "approved"},
+		{"CONDITION", `decision.equals('Refusé')`, "Refusé"},
+		{"CONDITION", `paid == true`, "Oui"},
+		{"CONDITION", `!paid`, "Non"},
+		{"CONDITION", `not publish`, "Non"},
+		{"CONDITION", `publish`, "Oui"},
+		{"CONDITION", `kind == Commercial`, "Commercial"},
+		{"OTHERWISE", ``, "Autre cas"},
+		{"CONDITION", `amount > 300 && urgent`, ""},
+		{"CONDITION", `status != "closed"`, ""},
+	} {
+		got := conditionValue(&Transition{CondType: tt.typ, Cond: tt.cond})
+		if got["fr"] != tt.want {
+			t.Errorf("conditionValue(%s %q) = %v, want %q", tt.typ, tt.cond, got, tt.want)
+		}
+	}
+}
