@@ -259,6 +259,17 @@ func TestQuirks(t *testing.T) {
 			notYAML: []string{"loop", "Attendre la copie\"", "received: {fr: \"Déposé\", en: \"Received\", next: [rechercher_l_acte_au_registre, retirer"},
 		},
 		{
+			// Bonita 4: the form's fields are property attributes.
+			file:    "fixture-pension-claim_xpdl1.0.xpdl",
+			version: "1.0",
+			files:   []string{"demande_de_pension.yaml"},
+			report:  []string{`the citizen on the phone is taken to be participant "Initiator"`},
+			yaml: map[string]string{
+				"demande_de_pension.yaml": "    input: {type: text, min: 1, max: 10, save: matricule}",
+			},
+			notYAML: []string{"decision:\n", "hook", "CheckMatricule"},
+		},
+		{
 			file:    "fixture-birth-declaration_xpdl2.2.xpdl",
 			version: "2.2",
 			files:   []string{"declaration_de_naissance.yaml"},

@@ -89,10 +89,12 @@ func readUnsupported(a *Activity, e *element) {
 }
 
 // readUpdates reads the fields the activity's form updates: Together's
-// form attributes and the standard DataMappings.
+// (and Joget's, which Shark runs) VariableToProcess_UPDATE, Bonita 4's
+// property attributes (the form shows and edits each property the
+// activity names), and the standard DataMappings.
 func readUpdates(a *Activity, e *element) {
 	for _, ea := range e.all("ExtendedAttributes", "ExtendedAttribute") {
-		if ea.attr("Name") == "VariableToProcess_UPDATE" {
+		if n := ea.attr("Name"); n == "VariableToProcess_UPDATE" || strings.EqualFold(n, "property") {
 			if v := extAttrValue(ea); v != "" {
 				a.Updates = append(a.Updates, FieldRef{ID: v, Line: ea.Line})
 			}
