@@ -121,6 +121,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	for _, n := range menus.Notes(cat) {
 		log.Warn("menus: "+n.Msg, "file", n.File, "line", n.Line)
 	}
+	from := "the built-in catalogue"
+	if cfg.Menus != "" {
+		from = cfg.Menus
+	}
+	log.Info("menus loaded", "from", from, "services", len(cat.Services))
 	m := metrics.New()
 	conns, err := connectors(cat, metrics.NewBackends(m.Registry()))
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -187,5 +188,25 @@ func TestImportInto(t *testing.T) {
 	}
 	if _, err := runGuichet(t, "menus", "import-xpdl", "--into", filepath.Join(dir, "none"), publicationSample); err == nil || !strings.Contains(err.Error(), "none") {
 		t.Errorf("into a folder that does not exist: %v", err)
+	}
+}
+
+// TestMenusFolderLogged: serve says which menus it serves, the folder's
+// and not the built-in catalogue's.
+func TestMenusFolderLogged(t *testing.T) {
+	dir := t.TempDir()
+	copyBuiltin(t, dir)
+	for _, tt := range []struct{ menus, want string }{{dir, `from=` + dir}, {"", `from="the built-in catalogue"`}} {
+		var logs strings.Builder
+		cfg := defaultConfig()
+		cfg.Menus, cfg.Operators = tt.menus, []OperatorConfig{demoOperator}
+		g, err := build(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.close()
+		if !strings.Contains(logs.String(), `msg="menus loaded" `+tt.want+" services=6") {
+			t.Errorf("menus %q: the log says\n%s", tt.menus, logs.String())
+		}
 	}
 }
