@@ -365,7 +365,7 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		}
 	}
 	var s *session
-	if prev != nil && !prev.End && prev.Svc != "" && len(extras) == 0 &&
+	if prev != nil && !prev.End && e.worthResuming(prev) && len(extras) == 0 &&
 		now.UnixMilli()-prev.LastAt <= e.cfg.ResumeWindow.Milliseconds() {
 		s = prev.clone()
 		s.Mode = modeResume
@@ -388,6 +388,15 @@ func (e *Engine) hop(ctx, budget context.Context, req Request, prev *session, no
 		t.shortcut(extras)
 	}
 	return t.finish()
+}
+
+// worthResuming reports whether a dropped dialogue holds an answer worth
+// keeping: the caller went past the service's first screen. Dropped at
+// the home menu, or on the first screen before typing anything, there is
+// nothing to continue, and asking would only cost a screen.
+func (e *Engine) worthResuming(prev *session) bool {
+	svc := e.cat.Services[prev.Svc]
+	return svc != nil && (len(prev.Vars) > 0 || prev.Node != svc.Start)
 }
 
 // derive returns the latest input from a cumulative text, given the text of

@@ -268,6 +268,32 @@ func TestShedsLoad(t *testing.T) {
 	}
 }
 
+// A dialogue dropped before an answer worth keeping is not offered back:
+// at the home menu, or on a service's first screen.
+func TestNothingToResume(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		inputs []string
+		resume bool
+	}{
+		{"at the home menu", []string{"1"}, false},
+		{"on the service's first screen", []string{"1", "2"}, false},
+		{"after the first answer", []string{"1", "2", "1"}, true},
+		{"inside a menu of the service", []string{"1", "1", "2"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil, ussd.Config{ResumeWindow: 120 * time.Second}, nil)
+			const ph = "+237677000016"
+			f.walk(t, "s1", ph, tt.inputs...)
+			f.now = f.now.Add(10 * time.Second)
+			rep := f.step(t, at("s2", ph, ""))
+			if got := strings.Contains(rep.Text, "Reprendre"); got != tt.resume {
+				t.Errorf("after %v: offered resume = %v: %q", tt.inputs, got, rep.Text)
+			}
+		})
+	}
+}
+
 func TestResumeWindow(t *testing.T) {
 	tests := []struct {
 		name   string
