@@ -257,6 +257,23 @@ func (r *reader) list(n *yaml.Node, what string) []string {
 	return out
 }
 
+// channels reads where a service is offered: known channels, each once.
+func (r *reader) channels(n *yaml.Node) []string {
+	cs := r.list(n, "channels")
+	for i, c := range cs {
+		switch {
+		case !contains(Channels, c):
+			r.errorf(n.Content[i], "channels: %q is not one of %s", c, strings.Join(Channels, ", "))
+		case contains(cs[:i], c):
+			r.errorf(n.Content[i], "channels: %q is listed twice", c)
+		}
+	}
+	if n != nil && n.Kind == yaml.SequenceNode && len(cs) == 0 {
+		r.errorf(n, "channels: empty: the service would be offered nowhere (leave it out for every channel)")
+	}
+	return cs
+}
+
 // languages reads a service's languages: ones the catalogue speaks, each
 // once, at least one.
 func (r *reader) languages(n *yaml.Node) []string {
@@ -383,7 +400,7 @@ func ParseService(file string, data []byte) (*Service, error) {
 		Category:  r.str(f["category"], "category"),
 		Critical:  r.boolean(f["critical"], "critical"),
 		Owner:     r.str(f["owner"], "owner"),
-		Channels:  r.list(f["channels"], "channels"),
+		Channels:  r.channels(f["channels"]),
 		Languages: r.languages(f["languages"]),
 		Title:     r.text(f["title"], "title"),
 		Start:     r.str(f["start"], "start"),

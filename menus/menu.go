@@ -121,6 +121,31 @@ type Service struct {
 	Line    int
 }
 
+// Channels a service can be offered on (channels: in its file): USSD, the
+// hotline's assisted sessions, the SMS dialogue and the web page.
+var Channels = []string{"ussd", "hotline", "sms", "web"}
+
+// Offers reports whether the service is offered on a channel: every one
+// when its file names none.
+func (s *Service) Offers(channel string) bool {
+	return len(s.Channels) == 0 || contains(s.Channels, channel)
+}
+
+// Offered lists the home menu's services on a channel, in order; every
+// service for "".
+func (c *Catalogue) Offered(channel string) []string {
+	if channel == "" {
+		return c.Order
+	}
+	var out []string
+	for _, id := range c.Order {
+		if s := c.Services[id]; s != nil && s.Offers(channel) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // Speaks returns the language the service's screens are shown in to a
 // caller of lang: lang when the service is written in it, else its first
 // language.

@@ -34,6 +34,9 @@ type Screens struct {
 	Cat   *Catalogue
 	Lang  string
 	Limit int // septets per screen
+	// Channel filters the home menu to the services offered there; ""
+	// lists them all (the validator, which sizes the largest).
+	Channel string
 }
 
 func (sc Screens) text(key string) string { return sc.Cat.Texts[key].Get(sc.Lang) }
@@ -62,8 +65,9 @@ func Numbered(labels []string) []string {
 
 // HomeItems are the home menu's lines: one per service, then the language.
 func (sc Screens) HomeItems() []string {
-	labels := make([]string, 0, len(sc.Cat.Order)+1)
-	for _, id := range sc.Cat.Order {
+	order := sc.Cat.Offered(sc.Channel)
+	labels := make([]string, 0, len(order)+1)
+	for _, id := range order {
 		if s := sc.Cat.Services[id]; s != nil {
 			labels = append(labels, s.Title.Get(sc.Lang))
 		}

@@ -527,3 +527,46 @@ func TestOneLanguageService(t *testing.T) {
 		t.Errorf("an English caller in the French-only service saw %q, want %q", got, want)
 	}
 }
+
+// A service is offered only on the channels its file names: the home menu
+// and the shortcuts of a channel leave the others out.
+func TestChannels(t *testing.T) {
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Services["covid"].Channels = []string{"hotline"}
+	cat.Services["track"].Channels = []string{"ussd", "sms"}
+	eng := ussd.NewEngine(cat, sessions.NewMemory(nil), &backend{do: func(context.Context, menus.Call) (menus.Result, error) {
+		return menus.Result{}, nil
+	}}, &recorder{}, ussd.Config{}, phonetest.NewLog(t).Logger())
+	hop := func(channel, session, text string) string {
+		req := at(session, "+237677000124", text)
+		req.Channel = channel
+		if channel == "hotline" {
+			req.Slot = "hotline:awa"
+		}
+		rep, err := eng.Step(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Text
+	}
+	hop("", "u1", "")
+	home := hop("", "u1", "1")
+	if strings.Contains(home, "COVID") || !strings.HasPrefix(home, "Guichet: services publics\n1 Acte de naissance") {
+		t.Errorf("the USSD home menu: %q", home)
+	}
+	if got := hop("", "u1", "1*1"); strings.Contains(got, "Se protéger") {
+		t.Errorf("option 1 on USSD is the first service offered there, not COVID-19: %q", got)
+	}
+	if got := hop("hotline", "h1", ""); !strings.Contains(got, "1 COVID-19") || strings.Contains(got, "Suivre un dossier") {
+		t.Errorf("the hotline's home menu: %q", got)
+	}
+	// *123*4*REF# tracks on USSD; the hotline has no tracking service.
+	req := at("h2", "+237677000125", "")
+	req.ServiceCode, req.Channel, req.Slot = "*123*4*10000048#", "hotline", "hotline:awa"
+	if rep, _ := eng.Step(context.Background(), req); strings.Contains(rep.Text, "10000048") && !strings.Contains(rep.Text, "Saisie invalide") {
+		t.Errorf("a shortcut to a service the hotline does not offer: %q", rep.Text)
+	}
+}

@@ -47,7 +47,7 @@ func (t *turn) screens() menus.Screens {
 	if svc := t.service(); svc != nil {
 		lang = svc.Speaks(lang) // the whole screen in the service's language, footer included
 	}
-	return menus.Screens{Cat: t.e.cat, Lang: lang, Limit: t.e.limit(t.req.Operator)}
+	return menus.Screens{Cat: t.e.cat, Lang: lang, Limit: t.e.limit(t.req.Operator), Channel: t.channel()}
 }
 
 // input applies the caller's input to the session.
@@ -184,12 +184,20 @@ func (t *turn) home() {
 	s.Vars = map[string]string{}
 }
 
+// channel is where the caller is: the request's, USSD unless said.
+func (t *turn) channel() string {
+	if t.req.Channel == "" {
+		return "ussd"
+	}
+	return t.req.Channel
+}
+
 func (t *turn) homeInput(in string) {
 	if in == menus.KeyMore && t.s.Page+1 < len(t.pages()) {
 		t.s.Page++
 		return
 	}
-	order := t.e.cat.Order
+	order := t.e.cat.Offered(t.channel())
 	i, ok := choice(in, len(order)+1)
 	switch {
 	case !ok:
@@ -219,6 +227,10 @@ func (t *turn) shortcut(extras []string) {
 	}
 	if dest, ok := t.e.cat.Shortcuts[extras[0]]; ok {
 		svc, node, _ := strings.Cut(dest, "/")
+		if s := t.e.cat.Services[svc]; s != nil && !s.Offers(t.channel()) {
+			t.bad(3) // not offered here: as a shortcut that does not exist
+			return
+		}
 		t.enterService(svc, node)
 	} else {
 		t.input(extras[0])
