@@ -13,6 +13,9 @@ import (
 // operators cut at 160: the limit is set per operator.
 const DefaultLimit = 182
 
+// SMSLimit is a screen of the SMS dialogue: one SMS of GSM-7 characters.
+const SMSLimit = 160
+
 // Check validates a loaded catalogue against the operations the adapters
 // serve and a screen limit: dangling links, unreachable nodes, screens that
 // can outgrow the limit in any language once paged and filled with their
@@ -67,8 +70,13 @@ func (c *checker) translated(file string, line int, what string, t Text, langs [
 
 // fits reports pages that outgrow the screen.
 func (c *checker) fits(file string, line int, what, lang string, pages []Page) {
+	c.fitsIn(file, line, what, lang, pages, c.limit)
+}
+
+// fitsIn reports pages that outgrow a screen of limit septets.
+func (c *checker) fitsIn(file string, line int, what, lang string, pages []Page, limit int) {
 	for i, p := range pages {
-		size, max, bad := ScreenSize(p.Text, c.limit)
+		size, max, bad := ScreenSize(p.Text, limit)
 		if bad != 0 {
 			c.add(file, line, "%s (%s): %q is not in the GSM-7 alphabet: the screen would go as UCS-2, limited to %d characters", what, lang, bad, UCS2Limit)
 		}
@@ -357,16 +365,21 @@ func (c *checker) node(s *Service, n *Node, vars map[string]int) {
 				long[name] = strings.Repeat("W", min(vars[name], c.limit+1))
 			}
 		}
-		sc := Screens{Cat: c.cat, Lang: lang, Limit: c.limit}
 		prefix := ""
 		if n.Kind == KindInput {
 			// The longest it gets is the re-prompt after bad input.
-			prefix = sc.text("invalid") + " "
+			prefix = Screens{Cat: c.cat, Lang: lang}.text("invalid") + " "
 			if n.Input.Error != nil {
 				prefix = n.Input.Error.Get(lang) + " "
 			}
 		}
-		c.fits(f, n.Line, "node "+n.Name, lang, sc.Node(n, long, labels, prefix))
+		// A service offered by SMS has its screens in one SMS each.
+		limit, what := c.limit, "node "+n.Name
+		if s.Offers("sms") && SMSLimit < limit {
+			limit, what = SMSLimit, "node "+n.Name+" by SMS"
+		}
+		sc := Screens{Cat: c.cat, Lang: lang, Limit: limit}
+		c.fitsIn(f, n.Line, what, lang, sc.Node(n, long, labels, prefix), limit)
 	}
 }
 

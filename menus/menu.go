@@ -125,10 +125,17 @@ type Service struct {
 // hotline's assisted sessions, the SMS dialogue and the web page.
 var Channels = []string{"ussd", "hotline", "sms", "web"}
 
-// Offers reports whether the service is offered on a channel: every one
-// when its file names none.
+// DefaultChannels are those of a service whose file names none: USSD and
+// the hotline, where every service was before channels: existed. The SMS
+// dialogue and the web page are offered by naming them.
+var DefaultChannels = []string{"ussd", "hotline"}
+
+// Offers reports whether the service is offered on a channel.
 func (s *Service) Offers(channel string) bool {
-	return len(s.Channels) == 0 || contains(s.Channels, channel)
+	if len(s.Channels) == 0 {
+		return contains(DefaultChannels, channel)
+	}
+	return contains(s.Channels, channel)
 }
 
 // Offered lists the home menu's services on a channel, in order; every

@@ -47,7 +47,7 @@ func (t *turn) screens() menus.Screens {
 	if svc := t.service(); svc != nil {
 		lang = svc.Speaks(lang) // the whole screen in the service's language, footer included
 	}
-	return menus.Screens{Cat: t.e.cat, Lang: lang, Limit: t.e.limit(t.req.Operator), Channel: t.channel()}
+	return menus.Screens{Cat: t.e.cat, Lang: lang, Limit: t.limit(), Channel: t.channel()}
 }
 
 // input applies the caller's input to the session.
@@ -182,6 +182,21 @@ func (t *turn) home() {
 	s.Svc, s.Node, s.Mode, s.Page, s.Tries = "", "", "", 0, 0
 	s.Stack, s.Opts, s.ActKey = nil, nil, ""
 	s.Vars = map[string]string{}
+}
+
+// WebLimit is the size of a screen of the web page, in characters: light
+// enough for 2G, and for any screen the menus hold.
+const WebLimit = 1000
+
+// limit is the size of a screen where the caller is.
+func (t *turn) limit() int {
+	switch t.channel() {
+	case "sms":
+		return menus.SMSLimit
+	case "web":
+		return WebLimit
+	}
+	return t.e.limit(t.req.Operator)
 }
 
 // channel is where the caller is: the request's, USSD unless said.
