@@ -194,15 +194,21 @@ func (s *service) passThrough(sc *scope, a *Activity) string {
 		n.text = endText()
 		t = n.name
 	}
-	s.resolve(pending, t)
+	s.resolve(sc, pending, t)
 	if m, ok := sc.memo[a.ID]; !ok || m == pending {
 		sc.memo[a.ID] = t
 	}
 	return sc.memo[a.ID]
 }
 
-// resolve points what leads to placeholder at target instead.
-func (s *service) resolve(placeholder, target string) {
+// resolve points what leads to placeholder at target instead: nodes, the
+// start, and what the scope remembers of the activities in the loop.
+func (s *service) resolve(sc *scope, placeholder, target string) {
+	for id, m := range sc.memo {
+		if m == placeholder {
+			sc.memo[id] = target
+		}
+	}
 	for _, n := range s.nodes {
 		for _, p := range []*string{&n.next, &n.yes, &n.no} {
 			if *p == placeholder {

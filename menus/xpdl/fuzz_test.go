@@ -74,6 +74,9 @@ func mapped(t *testing.T, p *xpdl.Package, cat *menus.Catalogue, lines int) {
 		if _, err := menus.ParseService(file.Name, file.YAML); err != nil {
 			t.Fatalf("%s does not load: %v\n%s", file.Name, err, file.YAML)
 		}
+		if bytes.ContainsRune(file.YAML, 0) {
+			t.Fatalf("%s holds a NUL (a placeholder left behind):\n%s", file.Name, file.YAML)
+		}
 	}
 	for _, s := range res.Report.Services {
 		for _, list := range [][]xpdl.Item{s.Unmapped, s.Review, s.Check} {
@@ -158,6 +161,92 @@ func FuzzMap(f *testing.F) {
 				t.Fatalf("error %v (%T)", err, err)
 			}
 			return // a name XML refuses (a control character)
+		}
+		mapped(t, p, cat, strings.Count(data, "\n")+1)
+	})
+}
+
+// collaboration is a well-formed package of two pools (the citizen's and
+// an office's) that talk through messages, with performers, lanes, a
+// loop back into a gateway and fuzzed names for the roles and the steps,
+// which become status and message names.
+func collaboration(citizen, office, step, step2, lane string) string {
+	esc := func(s string) string {
+		var b bytes.Buffer
+		xml.EscapeText(&b, []byte(strings.ToValidUTF8(s, "?")))
+		return b.String()
+	}
+	return `<?xml version="1.0" encoding="UTF-8"?>
+<Package xmlns="http://www.wfmc.org/2009/XPDL2.2" Id="p" Name="` + esc(step) + `">
+<Participants>
+<Participant Id="cit" Name="` + esc(citizen) + `"><ParticipantType Type="HUMAN"/></Participant>
+<Participant Id="off" Name="` + esc(office) + `"><ParticipantType Type="ROLE"/></Participant>
+</Participants>
+<Pools>
+<Pool Id="pc" Name="` + esc(citizen) + `" Process="a"><Lanes><Lane Id="l1" Name="` + esc(lane) + `"/></Lanes></Pool>
+<Pool Id="po" Name="` + esc(office) + `" Process="b"/>
+</Pools>
+<MessageFlows>
+<MessageFlow Id="m1" Name="` + esc(step2) + `" Source="a3" Target="b1"/>
+<MessageFlow Id="m2" Source="b3" Target="a4"/>
+</MessageFlows>
+<WorkflowProcesses>
+<WorkflowProcess Id="a" Name="` + esc(citizen) + `">
+<Activities>
+<Activity Id="a0"><Event><StartEvent/></Event></Activity>
+<Activity Id="a1"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="a2" Name="` + esc(step) + `"><Implementation><No/></Implementation><Performers><Performer>cit</Performer></Performers>
+<NodeGraphicsInfos><NodeGraphicsInfo LaneId="l1"/></NodeGraphicsInfos></Activity>
+<Activity Id="g"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="a3" Name="` + esc(step2) + `"><Implementation><Task/></Implementation></Activity>
+<Activity Id="a4" Name="` + esc(step) + `"><Event><IntermediateEvent Trigger="Message"/></Event></Activity>
+<Activity Id="a5" Name="` + esc(step2) + `"><Implementation><No/></Implementation><Performers><Performer>off</Performer></Performers></Activity>
+<Activity Id="a6" Name="` + esc(office) + `"><Event><EndEvent/></Event></Activity>
+</Activities>
+<Transitions>
+<Transition Id="t1" From="a0" To="a1"/><Transition Id="t2" From="a1" To="a2"/><Transition Id="t3" From="a2" To="g"/>
+<Transition Id="t4" From="g" To="a3" Name="` + esc(step) + `"/><Transition Id="t5" From="g" To="a1" Name="` + esc(step2) + `"/>
+<Transition Id="t6" From="a3" To="a4"/><Transition Id="t7" From="a4" To="a5"/><Transition Id="t8" From="a5" To="a6"/>
+<Transition Id="t9" From="a5" To="a2"/>
+</Transitions>
+</WorkflowProcess>
+<WorkflowProcess Id="b" Name="` + esc(office) + `">
+<Activities>
+<Activity Id="b1" Name="` + esc(step2) + `"><Event><StartEvent Trigger="Message"/></Event></Activity>
+<Activity Id="b2" Name="` + esc(step) + `"><Implementation><Task/></Implementation></Activity>
+<Activity Id="r1"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="r2"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="b3" Name="` + esc(office) + `"><Event><IntermediateEvent Trigger="Message"/></Event></Activity>
+<Activity Id="b4" Name="` + esc(step2) + `"><Event><EndEvent/></Event></Activity>
+</Activities>
+<Transitions>
+<Transition Id="u1" From="b1" To="b2"/><Transition Id="u2" From="b2" To="r1"/><Transition Id="u3" From="r1" To="r2"/>
+<Transition Id="u4" From="r2" To="r1"/><Transition Id="u5" From="r2" To="b3"/><Transition Id="u6" From="b3" To="b4"/>
+</Transitions>
+</WorkflowProcess>
+</WorkflowProcesses>
+</Package>
+`
+}
+
+// FuzzRoles maps collaborations whose roles and steps are fuzzed: the
+// citizen is found or not, the life cycle built or not, and the service
+// files always load (a status named like a message included).
+func FuzzRoles(f *testing.F) {
+	f.Add("Citoyen", "Mairie", "Remplir la demande", "Opened", "Guichet")
+	f.Add("Lane", "Pool", "received", "moved", "System")
+	f.Add("", "", "", "", "")
+	f.Add("x", "x", "booked", "reminder", "x")
+	f.Add("Système", "SI", "Transition 2", "Tool 1", "callback")
+	cat, err := menus.Builtin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, citizen, office, step, step2, lane string) {
+		data := collaboration(citizen, office, step, step2, lane)
+		p, err := xpdl.Read([]byte(data))
+		if err != nil {
+			return // a name XML refuses
 		}
 		mapped(t, p, cat, strings.Count(data, "\n")+1)
 	})

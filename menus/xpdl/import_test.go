@@ -1,6 +1,7 @@
 package xpdl_test
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"os"
@@ -601,6 +602,59 @@ func TestCitizenAndMap(t *testing.T) {
 			for _, sr := range res.Report.Services {
 				if len(sr.Check) > 0 {
 					t.Errorf("menus check will report about %s: %v", sr.File, sr.Check)
+				}
+			}
+		})
+	}
+}
+
+// TestLoopsAndReservedNames: two gateways that lead to each other end the
+// call where they loop, whichever branch enters them (no placeholder is
+// left in the file); steps named like the service's messages get statuses
+// of their own names.
+func TestLoopsAndReservedNames(t *testing.T) {
+	loop := `<Package xmlns="http://www.wfmc.org/2009/XPDL2.2" Id="p" Name="Demande"><WorkflowProcesses>
+<WorkflowProcess Id="main" Name="Demande de test"><Activities>
+<Activity Id="s"><Event><StartEvent/></Event></Activity>
+<Activity Id="m" Name="Choisir le type"><Implementation><No/></Implementation></Activity>
+<Activity Id="g"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="r1"><Route GatewayType="Exclusive"/></Activity>
+<Activity Id="r2"><Route GatewayType="Exclusive"/></Activity>
+</Activities><Transitions>
+<Transition Id="t1" From="s" To="m"/><Transition Id="t2" From="m" To="g"/>
+<Transition Id="t3" From="g" To="r1" Name="Premier"/><Transition Id="t4" From="g" To="r2" Name="Second"/>
+<Transition Id="t5" From="r1" To="r2"/><Transition Id="t6" From="r2" To="r1"/>
+</Transitions></WorkflowProcess></WorkflowProcesses></Package>`
+	named := `<Package xmlns="http://www.wfmc.org/2009/XPDL2.2" Id="p" Name="Demande">
+<Participants><Participant Id="cit" Name="Citoyen"/><Participant Id="off" Name="Mairie"/></Participants>
+<WorkflowProcesses><WorkflowProcess Id="main" Name="Demande de test"><Activities>
+<Activity Id="s"><Event><StartEvent/></Event></Activity>
+<Activity Id="m" Name="Remplir la demande"><Implementation><No/></Implementation><Performers><Performer>cit</Performer></Performers></Activity>
+<Activity Id="o" Name="Opened"><Implementation><No/></Implementation><Performers><Performer>off</Performer></Performers></Activity>
+<Activity Id="v" Name="Moved"><Implementation><No/></Implementation><Performers><Performer>off</Performer></Performers></Activity>
+<Activity Id="e"><Event><EndEvent/></Event></Activity>
+</Activities><Transitions>
+<Transition Id="t1" From="s" To="m"/><Transition Id="t2" From="m" To="o"/><Transition Id="t3" From="o" To="v"/><Transition Id="t4" From="v" To="e"/>
+</Transitions></WorkflowProcess></WorkflowProcesses></Package>`
+	for _, tt := range []struct {
+		name, data string
+		yaml       []string
+	}{
+		{"gateways looping", loop, []string{"next: loop\n", "  loop:\n    end:"}},
+		{"steps named like messages", named, []string{"  opened_2: {fr: \"Opened\", next: [moved_2]}", "  opened: {fr: \"Dossier {{ref}} enregistré.\""}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := xpdl.Import([]byte(tt.data), xpdl.Options{Operations: cases.Operations})
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := res.Files[0].YAML
+			if _, err := menus.ParseService("x.yaml", y); err != nil || bytes.ContainsRune(y, 0) {
+				t.Fatalf("the file does not load (%v):\n%s", err, y)
+			}
+			for _, w := range tt.yaml {
+				if !strings.Contains(string(y), w) {
+					t.Errorf("no %q in:\n%s", w, y)
 				}
 			}
 		})

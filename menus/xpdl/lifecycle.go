@@ -6,9 +6,11 @@
 package xpdl
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/guichet/guichet/menus"
 )
@@ -80,8 +82,10 @@ func (s *service) trackHint(lang string) string {
 	if cat == nil {
 		return ""
 	}
-	for key, target := range cat.Shortcuts {
-		if svc, _, _ := strings.Cut(target, "/"); svc == "track" {
+	keys := slices.Sorted(maps.Keys(cat.Shortcuts))
+	slices.SortStableFunc(keys, func(a, b string) int { return len(a) - len(b) }) // the shortest to dial
+	for _, key := range keys {
+		if svc, _, _ := strings.Cut(cat.Shortcuts[key], "/"); svc == "track" {
 			code := strings.TrimSuffix(cat.Code, "#")
 			if lang == "fr" {
 				return " Suivi: " + code + "*" + key + "*{{ref}}#"
@@ -108,7 +112,9 @@ func (s *service) lifeCycle() {
 	s.caseData()
 	names := map[stage]string{}
 	var order []stage
-	taken := map[string]bool{"received": true}
+	// received is the first status; the service's other messages are
+	// named like these, and a status's SMS is named after it.
+	taken := map[string]bool{"received": true, "opened": true, "moved": true, "booked": true, "reminder": true, "callback": true}
 	ends := "" // the status of the end events with no name of their own
 	nameOf := func(st stage) string {
 		if n, ok := names[st]; ok {
@@ -180,8 +186,8 @@ func (s *service) lifeCycle() {
 		st := order[i]
 		s.visited[st.act] = true
 		label := s.statusLabel(st.act)
-		said := label
-		if name := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]); st.act.Kind == kindEnd && len([]rune(name)) > 40 {
+		said := label // the SMS says the whole name, the label its first 40 characters
+		if name := firstNonEmpty(st.act.Label[""], st.act.Label["fr"], st.act.Label["en"]); name != "" && !editorDefault(name) {
 			said = s.screenText(st.act.Label, st.act.ID)
 		}
 		sms := joinTexts(" ", both("Dossier {{ref}}:", "Case {{ref}}:"), sentence(said))
@@ -212,7 +218,7 @@ func sentence(t menus.Text) menus.Text {
 }
 
 func sentence1(s string) string {
-	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?…") {
+	if r, _ := utf8.DecodeLastRuneInString(s); s == "" || strings.ContainsRune(".!?…", r) {
 		return s
 	}
 	return s + "."

@@ -206,6 +206,10 @@ func (s *service) chooseCitizen() error {
 		}
 	}
 	if len(rs) == 0 {
+		if s.imp.opts.Citizen != "" {
+			s.review(pr.Line, elemName("WorkflowProcess", pr.ID, pr.Label),
+				"--citizen %q: the process says nobody's role (no performer, lane or pool), so every step is the caller's", s.imp.opts.Citizen)
+		}
 		return nil
 	}
 	// The first step a person does, in the order the flow reaches them.
