@@ -394,7 +394,15 @@ func parseConfig(args []string, getenv func(string) string, stdout io.Writer) (C
 		}
 	}
 	// The file's URLs, then the environment's (REDIS_URL, or the
-	// content of REDIS_URL_FILE: fileEnv), then the flags'.
+	// content of REDIS_URL_FILE: fileEnv), then the flags'. A *_file is
+	// read only when neither replaces it: a missing file that the
+	// environment or a flag overrides does not stop the gateway.
+	if v := getenv("REDIS_URL"); v != "" || *redisURL != "" {
+		cfg.RedisURLFile = ""
+	}
+	if v := getenv("DATABASE_URL"); v != "" || *dbURL != "" {
+		cfg.DatabaseURLFile = ""
+	}
 	errs := cfg.readURLFiles()
 	if v := getenv("REDIS_URL"); v != "" {
 		cfg.RedisURL, cfg.RedisURLFile = v, ""

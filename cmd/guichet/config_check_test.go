@@ -125,6 +125,7 @@ func TestSecretFiles(t *testing.T) {
 		{"REDIS_URL over redis_url_file", "redis_url_file: " + rurl, map[string]string{"REDIS_URL": "redis://other:6379/0"}, func(c Config) string { return c.RedisURL + " " + c.RedisURLFile }, "redis://other:6379/0 ", false},
 		{"REDIS_URL_FILE over redis_url", "redis_url: redis://yaml:6379/0", map[string]string{"REDIS_URL_FILE": rurl}, func(c Config) string { return c.RedisURL }, "redis://:r-Pass-1@127.0.0.1:6379/2", false},
 		{"DATABASE_URL_FILE", "", map[string]string{"DATABASE_URL_FILE": durl}, func(c Config) string { return c.DatabaseURL }, "postgres://g:d-Pass-1@db/g", false},
+		{"a missing redis_url_file REDIS_URL replaces", "redis_url_file: " + nowhere, map[string]string{"REDIS_URL": "redis://other:6379/0"}, func(c Config) string { return c.RedisURL }, "redis://other:6379/0", false},
 
 		{"credential_file missing", op("credential_file: " + nowhere), nil, nil, "operator x: credential_file: open " + nowhere, true},
 		{"credential_file empty", op("credential_file: " + empty), nil, nil, "operator x: credential_file " + empty + " is empty", true},
@@ -181,6 +182,9 @@ func TestMaskURL(t *testing.T) {
 		"host=db password='s3 cret' dbname=guichet":                "host=db password=**** dbname=guichet",
 		"redis://u:pa@ss:w%rd@h:6379/0":                            "redis://u:****@h:6379/0",
 		"redis://127.0.0.1:6379/0":                                 "redis://127.0.0.1:6379/0",
+		"redis://:pa/ss#wd@redis:6379/0":                           "redis://:****@redis:6379/0",
+		"postgres://guichet:s3cr/et@db:5432/guichet":               "postgres://guichet:****@db:5432/guichet",
+		"postgres://guichet:s3?cr@et@db/guichet?user=a@b":          "postgres://guichet:****@b",
 		"postgres://guichet:s3cret@db/guichet?application_name=gw": "postgres://guichet:****@db/guichet?application_name=gw",
 	} {
 		if got := maskURL(in); got != want {

@@ -207,7 +207,9 @@ func importXPDL(args []string, stdout io.Writer) error {
 // the main service with the others beside it. It writes nothing when two
 // services would go to one path, or, unless force, when a file exists.
 // importInto writes an import's services into a menu folder, adds them
-// to its home menu and checks the folder as serve would.
+// to its home menu and checks the folder as serve would. It works on a
+// copy of the folder and puts the files in place only once the copy
+// passes: a failed import leaves the folder as it was.
 func importInto(dir string, cat *menus.Catalogue, res *xpdl.Result, force bool, limit int, stdout io.Writer, importErr error) error {
 	res.Report.WriteTo(stdout)
 	if importErr != nil {
@@ -218,12 +220,17 @@ func importInto(dir string, cat *menus.Catalogue, res *xpdl.Result, force bool, 
 			return fmt.Errorf("the menu folder %s already has a service %s: nothing written; --service names this one otherwise, --force replaces it", dir, f.Service)
 		}
 	}
-	paths, err := writeServices(dir, res.Files, true)
-	for _, p := range paths {
-		fmt.Fprintf(stdout, "wrote %s\n", p)
-	}
+	work, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".import-")
 	if err != nil {
-		return err
+		return fmt.Errorf("preparing the import: %w", err)
+	}
+	defer os.RemoveAll(work)
+	if err := os.CopyFS(work, os.DirFS(dir)); err != nil {
+		return fmt.Errorf("copying the menu folder: %w", err)
+	}
+	written, err := writeServices(work, res.Files, force)
+	if err != nil {
+		return errors.New(strings.ReplaceAll(err.Error(), work, dir)) // name the folder, not the copy
 	}
 	var ids []string
 	for _, f := range res.Files {
@@ -231,26 +238,54 @@ func importInto(dir string, cat *menus.Catalogue, res *xpdl.Result, force bool, 
 			ids = append(ids, f.Service)
 		}
 	}
-	if err := addToHome(filepath.Join(dir, menus.CatalogueFile), ids); err != nil {
+	home := filepath.Join(work, menus.CatalogueFile)
+	if err := addToHome(home, ids); err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		fmt.Fprintf(stdout, "added %s to services: in %s\n", strings.Join(ids, ", "), filepath.Join(dir, menus.CatalogueFile))
-	}
-	after, err := loadCatalogue(dir)
+	after, err := loadCatalogue(work)
 	if err != nil {
-		return err
+		return fmt.Errorf("the menu folder %s with the import: %s: nothing written", dir, strings.ReplaceAll(err.Error(), work, dir))
 	}
 	if ps := menus.Check(after, cases.Operations, limit); len(ps) > 0 {
 		for _, p := range ps {
 			fmt.Fprintln(stdout, p)
 		}
-		return fmt.Errorf("%d problem(s) in the menus of %s", len(ps), dir)
+		return fmt.Errorf("%d problem(s) in the menus of %s with the import: nothing written", len(ps), dir)
 	}
 	if _, err := connectors(after, nil); err != nil {
-		return err
+		return fmt.Errorf("%v: nothing written", err)
+	}
+	for _, p := range append(written, home) {
+		rel, _ := filepath.Rel(work, p)
+		if err := replaceFile(filepath.Join(dir, rel), p); err != nil {
+			return err
+		}
+		if p != home {
+			fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, rel))
+		}
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(stdout, "added %s to services: in %s\n", strings.Join(ids, ", "), filepath.Join(dir, menus.CatalogueFile))
 	}
 	fmt.Fprintf(stdout, "ok: menus check passes on %s (%d services); guichet serve --menus %s serves them\n", dir, len(after.Services), dir)
+	return nil
+}
+
+// replaceFile puts the file from in place of to, through a rename in to's
+// folder so that no reader sees half a file.
+func replaceFile(to, from string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	tmp := to + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", to, err)
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", to, err)
+	}
 	return nil
 }
 

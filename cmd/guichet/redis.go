@@ -43,8 +43,9 @@ func parseRedisURL(raw string) (redisTarget, error) {
 	fail := func(err error) (redisTarget, error) {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
-			// url.Parse's errors quote the whole URL, password included.
-			err = fmt.Errorf("%s %s", uerr.Op, uerr.Err)
+			// url.Parse's errors quote the URL, or a piece of it that may
+			// be the password: say what to do instead.
+			err = fmt.Errorf("%s: not a URL (a password holding / ? # or @ must be percent-encoded)", uerr.Op)
 		}
 		return redisTarget{}, fmt.Errorf("redis URL %s: %w", maskURL(raw), err)
 	}

@@ -391,3 +391,22 @@ func freeTCPPort(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
 }
+
+// A URL whose password holds characters it should have encoded does not
+// parse: the error says so and shows no piece of the password.
+func TestRedisURLErrorHidesPassword(t *testing.T) {
+	for _, raw := range []string{"redis://:pa/ss#wd@redis:6379/0", "redis://u:s3cr?et@h:6379/0"} {
+		_, err := parseRedisURL(raw)
+		if err == nil {
+			t.Fatalf("%s parsed", raw)
+		}
+		for _, piece := range []string{"pa", "ss", "wd", "s3cr", "et@"} {
+			if strings.Contains(strings.TrimPrefix(err.Error(), "redis URL "), ":"+piece) || strings.Contains(err.Error(), `"`+piece) {
+				t.Errorf("%s: the error shows %q: %v", raw, piece, err)
+			}
+		}
+		if !strings.Contains(err.Error(), "must be percent-encoded") || !strings.Contains(err.Error(), "****") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}

@@ -219,11 +219,22 @@ func maskURL(raw string) string {
 	s := raw
 	if i := strings.Index(s, "://"); i >= 0 {
 		start := i + 3
+		// The userinfo ends at the authority's @: the first one after
+		// which no more appear before the path, the query or the
+		// fragment. A password may hold / ? # unencoded, which would end
+		// the authority early, so the last @ is taken when the one found
+		// there does not close a user:password.
 		end := len(s)
 		if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
 			end = start + j
 		}
-		if at := strings.LastIndex(s[start:end], "@"); at >= 0 {
+		at := strings.LastIndex(s[start:end], "@")
+		if last := strings.LastIndex(s[start:], "@"); last >= 0 && (at < 0 || !strings.Contains(s[start:start+at], ":")) {
+			if strings.Contains(s[start:start+last], ":") {
+				at = last
+			}
+		}
+		if at >= 0 {
 			userinfo := s[start : start+at]
 			if user, _, ok := strings.Cut(userinfo, ":"); ok {
 				s = s[:start] + user + ":" + mask + s[start+at:]

@@ -189,6 +189,40 @@ func TestImportInto(t *testing.T) {
 	if _, err := runGuichet(t, "menus", "import-xpdl", "--into", filepath.Join(dir, "none"), publicationSample); err == nil || !strings.Contains(err.Error(), "none") {
 		t.Errorf("into a folder that does not exist: %v", err)
 	}
+
+	// A file of that name holding another service is not overwritten
+	// without --force; a folder the import would break is left as it was.
+	other := t.TempDir()
+	copyBuiltin(t, other)
+	if err := os.Rename(filepath.Join(other, "courrier.yaml"), filepath.Join(other, "main_flow.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		files, _ := filepath.Glob(filepath.Join(other, "*"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			b.WriteString(f + "\n" + string(data))
+		}
+		return b.String()
+	}
+	before := snapshot()
+	_, err = runGuichet(t, "menus", "import-xpdl", "--into", other, subflowSample)
+	if err == nil || !strings.Contains(err.Error(), "main_flow.yaml already exist(s): nothing written; --force overwrites") || strings.Contains(err.Error(), ".import-") {
+		t.Errorf("over another service's file: %v", err)
+	}
+	if snapshot() != before {
+		t.Error("the refused import changed the folder")
+	}
+	if _, err = runGuichet(t, "menus", "import-xpdl", "--limit", "60", "--into", other, publicationSample); err == nil || !strings.Contains(err.Error(), "with the import: nothing written") {
+		t.Errorf("an import that fails the check: %v", err)
+	}
+	if snapshot() != before {
+		t.Error("the import that fails the check changed the folder")
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(other), ".import-*")); len(leftovers) > 0 {
+		t.Errorf("work folders left behind: %v", leftovers)
+	}
 }
 
 // TestMenusFolderLogged: serve says which menus it serves, the folder's
