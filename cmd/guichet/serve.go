@@ -182,7 +182,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	// slot of its own, with its own idle time: an SMS is answered in
 	// minutes, a USSD screen in seconds.
 	dialogues := ussd.NewEngine(cat, sess, router, journal, ussd.Config{
-		Budget: ec.Budget, ResumeWindow: cfg.SMSDialogue.Idle, RetryWindow: ec.RetryWindow, IdleTimeout: cfg.SMSDialogue.Idle,
+		Budget: ec.Budget, ResumeWindow: 2 * cfg.SMSDialogue.Idle, RetryWindow: ec.RetryWindow, IdleTimeout: cfg.SMSDialogue.Idle,
 		MaxInFlight: ec.MaxInFlight, Now: cfg.Clock, Languages: st.languages,
 	}, log.With("comp", "smsdialogue"))
 	var operators []string

@@ -1,0 +1,183 @@
+package inbox_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/inbox"
+	"github.com/guichet/guichet/menus"
+	"github.com/guichet/guichet/sessions"
+	"github.com/guichet/guichet/smpp"
+	"github.com/guichet/guichet/ussd"
+)
+
+// talkRig is the rig with SMS dialogues, wired as serve wires them: the
+// engine keeps the languages and the sessions, in the store the inboxes
+// share.
+func talkRig(t *testing.T) (*rig, *failing) {
+	t.Helper()
+	r := newRig(t)
+	cat, err := menus.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return r.now }
+	shared := sessions.NewMemory(now)
+	engine := ussd.NewEngine(cat, shared, r.x.Cases, nil, ussd.Config{IdleTimeout: 10 * time.Minute, ResumeWindow: 20 * time.Minute,
+		Budget: time.Minute, Now: now}, slog.New(slog.DiscardHandler))
+	store := &failing{Store: r.store}
+	r.x = &inbox.Inbox{Store: store, Cases: r.x.Cases, Languages: engine, Shared: shared, Region: "CM", Now: now,
+		Dialogues: engine, Code: cat.Code, Idle: 10 * time.Minute}
+	return r, store
+}
+
+// step is one SMS of a dialogue test: what the citizen sends, and what
+// the one answer must hold (none: want ""), of which kind.
+type step struct {
+	send, want, kind string
+	fail             bool          // the case store fails: the SMS is not answered, Handle errs
+	wait             time.Duration // before sending
+}
+
+func TestSMSDialogue(t *testing.T) {
+	const (
+		lang = "Choisissez la langue"
+		home = "Guichet: services publics"
+		help = "SUIVI <numero>: un dossier."
+		huh  = "Message non compris."
+		dlg  = inbox.KindDialogue
+	)
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"MENU walks the menus, the same input twice is two inputs", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "1", want: "COVID-19\n1 Se prot", kind: dlg},
+			{send: "2", want: "fièvre", kind: dlg},
+			{send: "1", want: "Toussez-vous", kind: dlg},
+		}},
+		{"the catalogue's code starts a dialogue, an end screen closes it", []step{
+			{send: "*123#", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "4", want: "Numéro du dossier ?", kind: dlg},
+			{send: "10000048", want: "Dossier 10000048 (Entreprises): En traitement", kind: dlg},
+			{send: "1", want: huh, kind: "moved"}, // over: a keyword again
+		}},
+		{"a shortcut goes straight to its screen", []step{
+			{send: "*123*4*10000048#", want: lang, kind: dlg}, // a newcomer chooses a language first
+			{send: "1", want: "Dossier 10000048 (Entreprises)", kind: dlg},
+			{send: "MENU", want: home, kind: dlg}, // the language chosen on the way is kept
+		}},
+		{"AIDE and START are answered inside a dialogue and leave it where it was", []step{
+			{send: "menu", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "AIDE", want: help, kind: "moved"},
+			{send: "START", want: "Les SMS de Guichet reprennent", kind: "optout"},
+			{send: "4", want: "Numéro du dossier ?", kind: dlg},
+		}},
+		{"other keywords are inputs inside a dialogue", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "EN", want: "Choisissez la langue", kind: dlg}, // not a choice of this screen: asked again
+			{send: "2", want: "Guichet: public services", kind: dlg},
+			{send: "TRACK 10000048", want: "Guichet: public services", kind: dlg}, // not a choice either
+		}},
+		{"STOP opts out and ends the dialogue", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "STOP", want: "Vous ne recevrez plus de SMS", kind: "optout"},
+			{send: "1", want: huh, kind: "moved"},
+		}},
+		{"MENU again starts again at the home menu", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "MENU", want: home, kind: dlg},
+			{send: "4", want: "Numéro du dossier ?", kind: dlg},
+		}},
+		{"an idle dialogue is over; MENU offers to continue it", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "2", want: "Centre d'état civil", kind: dlg},
+			{send: "1", want: "", kind: dlg},
+			{send: "Ngo Bassa", want: "", kind: dlg, wait: 9 * time.Minute}, // within the idle time
+			{send: "1", want: huh, kind: "moved", wait: 10*time.Minute + time.Second},
+			{send: "MENU", want: "Reprendre la ou vous en etiez ?", kind: dlg},
+			{send: "1", want: "", kind: dlg}, // where it was
+		}},
+		{"an SMS delivered again while its answer failed is one input, answered once", []step{
+			{send: "MENU", want: lang, kind: dlg},
+			{send: "1", want: home, kind: dlg},
+			{send: "1", fail: true},
+			{send: "1", want: "COVID-19\n1 Se prot", kind: dlg}, // the same SMS again: the same hop
+			{send: "2", want: "fièvre", kind: dlg},             // one place on, not two
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, store := talkRig(t)
+			from := "2376771005" + string(rune('0'+i/10)) + string(rune('0'+i%10))
+			for _, s := range tt.steps {
+				r.now = r.now.Add(s.wait + 5*time.Second)
+				if s.fail {
+					store.fail.Store(true)
+					if err := r.x.Handle(t.Context(), inboundText(from, s.send)); err == nil {
+						t.Fatalf("%q: Handle succeeded while the store fails", s.send)
+					}
+					store.fail.Store(false)
+					continue
+				}
+				got := r.send(t, from, s.send)
+				if len(got) != 1 || !strings.Contains(got[0].Body, s.want) || got[0].Kind != s.kind {
+					t.Fatalf("%q: replies %+v, want one %s containing %q", s.send, got, s.kind, s.want)
+				}
+				if n := len([]rune(got[0].Body)); n > menus.SMSLimit {
+					t.Errorf("%q: the answer is %d characters, over one SMS", s.send, n)
+				}
+			}
+		})
+	}
+}
+
+// Without an engine for dialogues MENU is not understood, as before.
+func TestMenuWithoutDialogues(t *testing.T) {
+	r := newRig(t)
+	got := r.send(t, "237677100601", "MENU")
+	if len(got) != 1 || !strings.Contains(got[0].Body, "Message non compris.") {
+		t.Fatalf("replies %+v", got)
+	}
+}
+
+// A case opened through an SMS dialogue says it came by SMS, and the
+// inputs are counted apart from the keywords.
+func TestSMSDialogueOpensACase(t *testing.T) {
+	r, _ := talkRig(t)
+	const from = "237677100701"
+	var last string
+	for _, in := range []string{"MENU", "1", "2", "1", "Ngo Bassa", "01011990", "1"} {
+		r.now = r.now.Add(10 * time.Second)
+		got := r.send(t, from, in)
+		if len(got) < 1 {
+			t.Fatalf("%q: no answer", in)
+		}
+		last = got[len(got)-1].Body
+	}
+	if !strings.Contains(last, "déposé") {
+		t.Fatalf("the dialogue ended on %q", last)
+	}
+	cs, err := r.store.Cases(t.Context(), cases.CaseFilter{Phone: "+" + from, Limit: 10})
+	if err != nil || len(cs) != 1 || cs[0].Channel != "sms" {
+		t.Fatalf("cases of the number: %+v, %v; want one opened by sms", cs, err)
+	}
+	c := r.x.Counts()
+	if c.Keywords["Menu"] != 1 || c.Inputs != 6 || c.Keywords["Unknown"] != 0 {
+		t.Errorf("counts %+v: want 1 menu, 6 inputs", c)
+	}
+}
+
+func inboundText(from, text string) smpp.Inbound {
+	return smpp.Inbound{SourceAddr: from, DestAddr: "8080", ShortMessage: []byte(text)}
+}
