@@ -43,12 +43,17 @@ const KindDialogue = "dialogue"
 // caller's USSD ones: texting never cuts or resumes a live USSD dialogue.
 const dialogueSlot = "sms"
 
-// talk is a number's open SMS dialogue, kept in Shared for Idle: the
-// engine's session id, and how many of its SMS were answered, which is
-// its place in the dialogue.
+// talk is a number's SMS dialogue, kept in Shared: the engine's session
+// id, how many of its SMS were answered (its place in the dialogue), when
+// the last one was, and whether it is over (an end screen, STOP). It is
+// kept DedupWindow past its idle time, so that the place of an SMS still
+// names it after the dialogue: MENU texted again after an end screen is a
+// new SMS, not a copy of the one that started it.
 type talk struct {
-	ID string `json:"id"`
-	N  int    `json:"n"`
+	ID     string `json:"id"`
+	N      int    `json:"n"`
+	At     int64  `json:"at"` // Unix milliseconds
+	Closed bool   `json:"closed,omitempty"`
 }
 
 func (d talk) scope() string { return fmt.Sprintf("%s:%d", d.ID, d.N) }
@@ -86,29 +91,40 @@ func (x *Inbox) idle() time.Duration {
 	return DialogueIdle
 }
 
-// dialogue returns the number's open dialogue.
-func (x *Inbox) dialogue(ctx context.Context, from string) (talk, bool, error) {
+// dialogue returns the number's last dialogue, if one is kept, and
+// whether it is open: not over, and its last SMS within Idle.
+func (x *Inbox) dialogue(ctx context.Context, from string) (talk, bool, bool, error) {
 	if x.Dialogues == nil {
-		return talk{}, false, nil
+		return talk{}, false, false, nil
 	}
 	b, err := x.Shared.Get(ctx, talkKey+from)
 	if errors.Is(err, sessions.ErrNotFound) || err == nil && len(b) == 0 {
-		return talk{}, false, nil
+		return talk{}, false, false, nil
 	}
 	if err != nil {
-		return talk{}, false, err
+		return talk{}, false, false, err
 	}
 	var d talk
 	if err := json.Unmarshal(b, &d); err != nil || d.ID == "" {
 		x.Log.Warn("an SMS dialogue unreadable: forgotten", "err", err)
-		return talk{}, false, nil
+		return talk{}, false, false, nil
 	}
-	return d, true, nil
+	open := !d.Closed && x.now().Sub(time.UnixMilli(d.At)) < x.idle()
+	return d, true, open, nil
 }
 
-// close forgets the number's dialogue.
-func (x *Inbox) close(ctx context.Context, from string) error {
-	return x.Shared.Delete(ctx, talkKey+from)
+// moved records that the SMS at d's place was answered: the dialogue is
+// one place on, and over if closed. A copy answered after the dialogue
+// moved on leaves it where it is.
+func (x *Inbox) moved(ctx context.Context, from string, d talk, closed bool) error {
+	_, err := x.Shared.Update(ctx, talkKey+from, x.idle()+DedupWindow, func(old []byte) ([]byte, error) {
+		var cur talk
+		if json.Unmarshal(old, &cur) == nil && cur.ID == d.ID && cur.N > d.N {
+			return old, nil
+		}
+		return json.Marshal(talk{ID: d.ID, N: d.N + 1, At: x.now().UnixMilli(), Closed: closed})
+	})
+	return err
 }
 
 // start opens a dialogue at the home menu (or where the shortcut texted
@@ -160,15 +176,5 @@ func (x *Inbox) reply(ctx context.Context, from, key string, d talk, rep ussd.Re
 	if err != nil {
 		return false, err
 	}
-	if rep.End {
-		return ran, x.close(ctx, from)
-	}
-	_, err = x.Shared.Update(ctx, talkKey+from, x.idle(), func(old []byte) ([]byte, error) {
-		var cur talk
-		if json.Unmarshal(old, &cur) == nil && cur.ID == d.ID && cur.N > d.N {
-			return old, nil // moved on already (this was a copy)
-		}
-		return json.Marshal(talk{ID: d.ID, N: d.N + 1})
-	})
-	return ran, err
+	return ran, x.moved(ctx, from, d, rep.End)
 }

@@ -66,7 +66,8 @@ func TestSMSDialogue(t *testing.T) {
 			{send: "1", want: home, kind: dlg},
 			{send: "4", want: "Numéro du dossier ?", kind: dlg},
 			{send: "10000048", want: "Dossier 10000048 (Entreprises): En traitement", kind: dlg},
-			{send: "1", want: huh, kind: "moved"}, // over: a keyword again
+			{send: "1", want: huh, kind: "moved"},  // over: a keyword again
+			{send: "*123#", want: home, kind: dlg}, // the same text as the start: a new dialogue
 		}},
 		{"a shortcut goes straight to its screen", []step{
 			{send: "*123*4*10000048#", want: lang, kind: dlg}, // a newcomer chooses a language first
@@ -91,6 +92,7 @@ func TestSMSDialogue(t *testing.T) {
 			{send: "1", want: home, kind: dlg},
 			{send: "STOP", want: "Vous ne recevrez plus de SMS", kind: "optout"},
 			{send: "1", want: huh, kind: "moved"},
+			{send: "MENU", want: home, kind: dlg},
 		}},
 		{"MENU again starts again at the home menu", []step{
 			{send: "MENU", want: lang, kind: dlg},
@@ -113,7 +115,7 @@ func TestSMSDialogue(t *testing.T) {
 			{send: "1", want: home, kind: dlg},
 			{send: "1", fail: true},
 			{send: "1", want: "COVID-19\n1 Se prot", kind: dlg}, // the same SMS again: the same hop
-			{send: "2", want: "fièvre", kind: dlg},             // one place on, not two
+			{send: "2", want: "fièvre", kind: dlg},              // one place on, not two
 		}},
 	}
 	for i, tt := range tests {
@@ -121,7 +123,7 @@ func TestSMSDialogue(t *testing.T) {
 			r, store := talkRig(t)
 			from := "2376771005" + string(rune('0'+i/10)) + string(rune('0'+i%10))
 			for _, s := range tt.steps {
-				r.now = r.now.Add(s.wait + 5*time.Second)
+				r.now = r.now.Add(s.wait + 15*time.Second) // within the flood limit
 				if s.fail {
 					store.fail.Store(true)
 					if err := r.x.Handle(t.Context(), inboundText(from, s.send)); err == nil {

@@ -201,12 +201,12 @@ func (x *Inbox) handle(ctx context.Context, op string, in smpp.Inbound) error {
 	// dialogue tells the same text sent again later ("1" on the next
 	// screen) from a copy the SMSC delivers again.
 	cmd := sms.ParseKeyword(text)
-	d, talking, err := x.dialogue(ctx, from)
+	d, known, talking, err := x.dialogue(ctx, from)
 	if err != nil {
 		return fmt.Errorf("inbox: reading an SMS dialogue: %w", err)
 	}
 	scope, starts := "", x.starts(cmd, text)
-	if talking {
+	if known {
 		scope = d.scope()
 	}
 	key, fresh, err := x.seen(ctx, from, scope, text)
@@ -234,7 +234,7 @@ func (x *Inbox) handle(ctx context.Context, op string, in smpp.Inbound) error {
 				Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
 		})
 		if err == nil && talking && cmd.Kind == sms.Stop {
-			err = x.close(ctx, from) // STOP ends the dialogue too
+			err = x.moved(ctx, from, d, true) // STOP ends the dialogue too
 		}
 	}
 	if err != nil {
@@ -432,8 +432,12 @@ func (x *Inbox) answer(ctx context.Context, w cases.Replies, from string, cmd sm
 }
 
 func (x *Inbox) help(lang, prefix string) reply {
-	if lang == "en" {
-		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. Menus: *123#. Free help: 1510.", lang}
+	menus := map[string]string{"fr": "Menus: *123#.", "en": "Menus: *123#."}
+	if x.Dialogues != nil {
+		menus = map[string]string{"fr": "MENU ou *123#: les menus.", "en": "MENU or *123#: the menus."}
 	}
-	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. Menus: *123#. Aide gratuite: 1510.", lang}
+	if lang == "en" {
+		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. " + menus["en"] + " Free help: 1510.", lang}
+	}
+	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. " + menus["fr"] + " Aide gratuite: 1510.", lang}
 }
