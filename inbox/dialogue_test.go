@@ -20,18 +20,26 @@ import (
 func talkRig(t *testing.T) (*rig, *failing) {
 	t.Helper()
 	r := newRig(t)
+	return r, talkOn(t, r, sessions.NewMemory(func() time.Time { return r.now }))
+}
+
+// talkOn sets the rig's inbox to hold dialogues in shared.
+func talkOn(t *testing.T, r *rig, shared interface {
+	inbox.Shared
+	ussd.Store
+}) *failing {
+	t.Helper()
 	cat, err := menus.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return r.now }
-	shared := sessions.NewMemory(now)
 	engine := ussd.NewEngine(cat, shared, r.x.Cases, nil, ussd.Config{IdleTimeout: 10 * time.Minute, ResumeWindow: 20 * time.Minute,
 		Budget: time.Minute, Now: now}, slog.New(slog.DiscardHandler))
 	store := &failing{Store: r.store}
 	r.x = &inbox.Inbox{Store: store, Cases: r.x.Cases, Languages: engine, Shared: shared, Region: "CM", Now: now,
 		Dialogues: engine, Code: cat.Code, Idle: 10 * time.Minute}
-	return r, store
+	return store
 }
 
 // step is one SMS of a dialogue test: what the citizen sends, and what
@@ -182,4 +190,37 @@ func TestSMSDialogueOpensACase(t *testing.T) {
 
 func inboundText(from, text string) smpp.Inbound {
 	return smpp.Inbound{SourceAddr: from, DestAddr: "8080", ShortMessage: []byte(text)}
+}
+
+// A dialogue whose SMS reach two gateways in turn goes on as on one: its
+// place is in the store they share (Redis in a fleet).
+func TestSMSDialogueOnTwoGateways(t *testing.T) {
+	for name, shared := range sharedStores(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t)
+			st := shared(r)
+			talkOn(t, r, st.(interface {
+				inbox.Shared
+				ussd.Store
+			}))
+			one := r.x
+			two := &inbox.Inbox{Store: one.Store, Cases: one.Cases, Languages: one.Languages, Shared: one.Shared, Region: one.Region,
+				Now: one.Now, Dialogues: one.Dialogues, Code: one.Code, Idle: one.Idle}
+			gateways := []*inbox.Inbox{r.x, two}
+			const from = "237677100801"
+			for i, s := range []step{
+				{send: "MENU", want: "Choisissez la langue"},
+				{send: "1", want: "Guichet: services publics"},
+				{send: "1", want: "COVID-19\n1 Se prot"},
+				{send: "2", want: "fièvre"},
+			} {
+				r.now = r.now.Add(15 * time.Second)
+				r.x = gateways[i%2]
+				got := r.send(t, from, s.send)
+				if len(got) != 1 || !strings.Contains(got[0].Body, s.want) {
+					t.Fatalf("%q on gateway %d: replies %+v, want one containing %q", s.send, i%2+1, got, s.want)
+				}
+			}
+		})
+	}
 }
