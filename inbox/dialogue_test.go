@@ -224,3 +224,27 @@ func TestSMSDialogueOnTwoGateways(t *testing.T) {
 		})
 	}
 }
+
+// An SMS dialogue keeps its session in a slot of its own: the caller's
+// live USSD dialogue goes on untouched by it.
+func TestSMSDialogueLeavesUSSDAlone(t *testing.T) {
+	r, _ := talkRig(t)
+	const from = "+237677100901"
+	ussdHop := func(kind ussd.Kind, in, want string) {
+		t.Helper()
+		rep, err := r.x.Dialogues.Step(t.Context(), ussd.Request{Kind: kind, SessionID: "u1", Phone: from, ServiceCode: "*123#", Input: in})
+		if err != nil || !strings.Contains(rep.Text, want) {
+			t.Fatalf("USSD %q: %+v, %v; want %q", in, rep, err, want)
+		}
+	}
+	ussdHop(ussd.Begin, "", "Choisissez la langue")
+	ussdHop(ussd.Continue, "1", "Guichet: services publics")
+	ussdHop(ussd.Continue, "4", "Numéro du dossier ?")
+	for _, s := range []step{{send: "MENU", want: "Guichet: services publics"}, {send: "1", want: "COVID-19"}} {
+		r.now = r.now.Add(15 * time.Second)
+		if got := r.send(t, from, s.send); len(got) != 1 || !strings.Contains(got[0].Body, s.want) {
+			t.Fatalf("SMS %q: %+v, want %q", s.send, got, s.want)
+		}
+	}
+	ussdHop(ussd.Continue, "10000048", "Dossier 10000048 (Entreprises)")
+}

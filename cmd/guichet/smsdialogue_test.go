@@ -242,3 +242,16 @@ func (g *smsGateway) checkChannels(t *testing.T, phones []string) {
 		}
 	}
 }
+
+// The SMS dialogue waits longer than a USSD screen: an idle time no
+// longer than engine.idle_timeout is refused.
+func TestSMSDialogueIdleChecked(t *testing.T) {
+	cfg := defaultConfig()
+	if err := cfg.validate(); err != nil {
+		t.Fatalf("the default configuration: %v", err)
+	}
+	cfg.SMSDialogue.Idle = cfg.Engine.IdleTimeout
+	if err := cfg.validate(); err == nil || !strings.Contains(err.Error(), "sms_dialogue.idle 1m0s: longer than engine.idle_timeout") {
+		t.Errorf("sms_dialogue.idle as short as USSD's: %v", err)
+	}
+}
