@@ -115,12 +115,15 @@ func (x *Inbox) dialogue(ctx context.Context, from string) (talk, bool, bool, er
 
 // moved records that the SMS at d's place was answered: the dialogue is
 // one place on, and over if closed. A copy answered after the dialogue
-// moved on leaves it where it is.
+// moved on, or an input of a dialogue MENU started again meanwhile (d.N
+// is 0 only for a start), leaves the number's dialogue as it is.
 func (x *Inbox) moved(ctx context.Context, from string, d talk, closed bool) error {
 	_, err := x.Shared.Update(ctx, talkKey+from, x.idle()+DedupWindow, func(old []byte) ([]byte, error) {
 		var cur talk
-		if json.Unmarshal(old, &cur) == nil && cur.ID == d.ID && cur.N > d.N {
-			return old, nil
+		if json.Unmarshal(old, &cur) == nil && cur.ID != "" {
+			if cur.ID == d.ID && cur.N > d.N || cur.ID != d.ID && d.N > 0 {
+				return old, nil // one place on already, or started again meanwhile
+			}
 		}
 		return json.Marshal(talk{ID: d.ID, N: d.N + 1, At: x.now().UnixMilli(), Closed: closed})
 	})

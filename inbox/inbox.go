@@ -6,6 +6,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -129,7 +130,7 @@ const (
 	partsKey = "sms:parts:"    // + number:ref:total
 	floodKey = "sms:flood:"    // + number:minute
 	seenKey  = "sms:seen:"     // + number:hash of the text
-	talkKey  = "sms:dialogue:" // + number: its open SMS dialogue
+	talkKey  = "sms:dialogue:" // + number: its last SMS dialogue
 )
 
 func (x *Inbox) now() time.Time {
@@ -432,12 +433,13 @@ func (x *Inbox) answer(ctx context.Context, w cases.Replies, from string, cmd sm
 }
 
 func (x *Inbox) help(lang, prefix string) reply {
-	menus := map[string]string{"fr": "Menus: *123#.", "en": "Menus: *123#."}
+	dial := map[string]string{"fr": "Menus: *123#.", "en": "Menus: *123#."}
 	if x.Dialogues != nil {
-		menus = map[string]string{"fr": "MENU ou *123#: les menus.", "en": "MENU or *123#: the menus."}
+		code := cmp.Or(x.Code, "*123#")
+		dial = map[string]string{"fr": "MENU ou " + code + ": les menus.", "en": "MENU or " + code + ": the menus."}
 	}
 	if lang == "en" {
-		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. " + menus["en"] + " Free help: 1510.", lang}
+		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. " + dial["en"] + " Free help: 1510.", lang}
 	}
-	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. " + menus["fr"] + " Aide gratuite: 1510.", lang}
+	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. " + dial["fr"] + " Aide gratuite: 1510.", lang}
 }
