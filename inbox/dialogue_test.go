@@ -1,6 +1,7 @@
 package inbox_test
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -247,4 +248,50 @@ func TestSMSDialogueLeavesUSSDAlone(t *testing.T) {
 		}
 	}
 	ussdHop(ussd.Continue, "10000048", "Dossier 10000048 (Entreprises)")
+}
+
+// recorder is a Dialogues that keeps the requests it steps.
+type recorder struct {
+	inbox.Dialogues
+	reqs []ussd.Request
+}
+
+func (r *recorder) Step(ctx context.Context, req ussd.Request) (ussd.Reply, error) {
+	r.reqs = append(r.reqs, req)
+	return r.Dialogues.Step(ctx, req)
+}
+
+// The engine is asked on the SMS channel, in the SMS slot, for the SMSC's
+// operator, one session id a dialogue, and the same hop key for an SMS
+// delivered again.
+func TestSMSDialogueRequests(t *testing.T) {
+	r, store := talkRig(t)
+	rec := &recorder{Dialogues: r.x.Dialogues}
+	r.x.Dialogues = rec
+	handle := r.x.From("mtn")
+	const from = "237677101001"
+	for i, text := range []string{"MENU", "1", "1", "1", "MENU"} {
+		r.now = r.now.Add(15 * time.Second)
+		store.fail.Store(i == 2) // the third SMS fails once, and comes again
+		if err := handle(t.Context(), inboundText(from, text)); (err != nil) != (i == 2) {
+			t.Fatalf("SMS %d %q: %v", i+1, text, err)
+		}
+	}
+	if len(rec.reqs) != 5 {
+		t.Fatalf("%d steps, want 5", len(rec.reqs))
+	}
+	for i, q := range rec.reqs {
+		if q.Channel != "sms" || q.Slot != "sms" || q.Operator != "mtn" || q.Phone != "+"+from || q.HopKey == "" {
+			t.Errorf("step %d: %+v", i+1, q)
+		}
+		if wantID := rec.reqs[0].SessionID; i < 4 && q.SessionID != wantID || i == 4 && q.SessionID == wantID {
+			t.Errorf("step %d: session %q (the first: %q); one a dialogue", i+1, q.SessionID, wantID)
+		}
+	}
+	if k := rec.reqs; k[2].HopKey != k[3].HopKey || k[1].HopKey == k[2].HopKey || k[3].HopKey == k[4].HopKey {
+		t.Errorf("hop keys %q %q %q %q: the SMS delivered again must have its first delivery's, and only it", k[1].HopKey, k[2].HopKey, k[3].HopKey, k[4].HopKey)
+	}
+	if k := rec.reqs; k[0].Kind != ussd.Begin || k[1].Kind != ussd.Continue || k[1].Input != "1" {
+		t.Errorf("kinds and inputs: %+v", k[:2])
+	}
 }
