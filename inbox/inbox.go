@@ -1,10 +1,12 @@
 // Package inbox answers the SMS citizens send: keywords in French and
 // English to track a case, list their visits, get help, stop or restart
-// notifications and choose a language. Every answer goes out through the
-// outbox like any other message.
+// notifications and choose a language; MENU (or the catalogue's code)
+// walks the menus by SMS, one screen an SMS (dialogue.go). Every answer
+// goes out through the outbox like any other message.
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -51,8 +53,10 @@ type Languages interface {
 // time to live (a sessions.Store: in Redis for a fleet, in memory for one
 // gateway): the parts of a long SMS until the last one is in, wherever each
 // arrived; each number's SMS of the minute, for the flood limit; and when an
-// SMS was first seen, which names it for answering it once.
+// SMS was first seen, which names it for answering it once; and each
+// number's open SMS dialogue.
 type Shared interface {
+	Get(ctx context.Context, key string) ([]byte, error) // sessions.ErrNotFound when absent
 	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
 	Delete(ctx context.Context, key string) error
 }
@@ -68,6 +72,16 @@ type Inbox struct {
 	Now       func() time.Time // nil: time.Now
 	Log       *slog.Logger
 
+	// Dialogues walks the menus for an SMS dialogue (a ussd.Engine whose
+	// idle timeout is the dialogue's); nil: MENU is not understood.
+	Dialogues Dialogues
+	// Code is the catalogue's code (*123#): texting it, or one of its
+	// shortcuts (*123*4*10000048#), starts a dialogue as MENU does.
+	Code string
+	// Idle is how long an SMS dialogue waits for the next input before it
+	// is over (DialogueIdle).
+	Idle time.Duration
+
 	once sync.Once
 	c    counters
 }
@@ -81,17 +95,18 @@ type Counts struct {
 	Duplicates uint64 // sent again by the SMSC within DedupWindow: answered once
 	Flooded    uint64 // over PerMinute from one number (or ten times as many parts): not answered
 	Unreadable uint64 // from an unusable number, or undecodable: not answered
+	Inputs     uint64 // answered as the next input of an SMS dialogue
 }
 
 type counters struct {
-	keywords                        [sms.Language + 1]atomic.Uint64
-	duplicates, flooded, unreadable atomic.Uint64
+	keywords                                [sms.Menu + 1]atomic.Uint64
+	duplicates, flooded, unreadable, inputs atomic.Uint64
 }
 
 // Counts reports what the inbox did, for /metrics.
 func (x *Inbox) Counts() Counts {
 	c := Counts{Keywords: map[string]uint64{}, Duplicates: x.c.duplicates.Load(), Flooded: x.c.flooded.Load(),
-		Unreadable: x.c.unreadable.Load()}
+		Unreadable: x.c.unreadable.Load(), Inputs: x.c.inputs.Load()}
 	for k := range x.c.keywords {
 		c.Keywords[sms.Kind(k).String()] = x.c.keywords[k].Load()
 	}
@@ -112,9 +127,10 @@ const partsPerMessage = 10
 
 // Keys of what the inboxes share.
 const (
-	partsKey = "sms:parts:" // + number:ref:total
-	floodKey = "sms:flood:" // + number:minute
-	seenKey  = "sms:seen:"  // + number:hash of the text
+	partsKey = "sms:parts:"    // + number:ref:total
+	floodKey = "sms:flood:"    // + number:minute
+	seenKey  = "sms:seen:"     // + number:hash of the text
+	talkKey  = "sms:dialogue:" // + number: its last SMS dialogue
 )
 
 func (x *Inbox) now() time.Time {
@@ -138,7 +154,15 @@ func (x *Inbox) init() {
 // Handle is the smpp.Handler of inbound SMS (receipts go elsewhere). It
 // returns an error only when the SMS could not be kept or answered (the
 // shared store or the case store failed), so that the SMSC sends it again.
-func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
+func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error { return x.handle(ctx, "", in) }
+
+// From is Handle for the SMS that come from the SMSC of operator op: an
+// SMS dialogue's sessions name it.
+func (x *Inbox) From(op string) smpp.Handler {
+	return func(ctx context.Context, in smpp.Inbound) error { return x.handle(ctx, op, in) }
+}
+
+func (x *Inbox) handle(ctx context.Context, op string, in smpp.Inbound) error {
 	x.init()
 	from, err := phone.Normalize(in.SourceAddr, x.Region)
 	if err != nil {
@@ -173,7 +197,20 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 			return nil // a part: the whole comes with the last one, here or at another gateway
 		}
 	}
-	key, fresh, err := x.seen(ctx, from, text)
+	// An open dialogue takes the SMS as its next input, but for the
+	// keywords that win inside it (dialogue.go); its place in the
+	// dialogue tells the same text sent again later ("1" on the next
+	// screen) from a copy the SMSC delivers again.
+	cmd := sms.ParseKeyword(text)
+	d, known, talking, err := x.dialogue(ctx, from)
+	if err != nil {
+		return fmt.Errorf("inbox: reading an SMS dialogue: %w", err)
+	}
+	scope, starts := "", x.starts(cmd, text)
+	if known {
+		scope = d.scope()
+	}
+	key, fresh, err := x.seen(ctx, from, scope, text)
 	if err != nil {
 		return fmt.Errorf("inbox: recognising an SMS sent twice: %w", err)
 	}
@@ -185,12 +222,22 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 			return x.flooded(from, err)
 		}
 	}
-	cmd := sms.ParseKeyword(text)
-	ran, err := x.Store.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
-		reply, kind := x.answer(ctx, w, from, cmd)
-		return w.Enqueue(ctx, []outbox.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
-			Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
-	})
+	var ran bool
+	switch {
+	case starts:
+		ran, err = x.start(ctx, op, from, key, cmd, text)
+	case talking && !wins(cmd.Kind):
+		ran, err = x.input(ctx, op, from, key, d, text)
+	default:
+		ran, err = x.Store.AnswerOnce(ctx, key, func(ctx context.Context, w cases.Replies) error {
+			reply, kind := x.answer(ctx, w, from, cmd)
+			return w.Enqueue(ctx, []outbox.Message{{Phone: from, Lang: reply.lang, Body: reply.text,
+				Kind: kind, Created: x.now(), Status: outbox.MessagePending}})
+		})
+		if err == nil && talking && cmd.Kind == sms.Stop {
+			err = x.moved(ctx, from, d, true) // STOP ends the dialogue too
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("inbox: answering an SMS: %w", err)
 	}
@@ -201,9 +248,14 @@ func (x *Inbox) Handle(ctx context.Context, in smpp.Inbound) error {
 			x.Log.Warn("forgetting the parts of an answered SMS", "phone", phone.Mask(from), "err", err)
 		}
 	}
-	if !ran {
+	switch {
+	case !ran:
 		x.c.duplicates.Add(1)
-	} else if int(cmd.Kind) < len(x.c.keywords) {
+	case starts:
+		x.c.keywords[sms.Menu].Add(1)
+	case talking && !wins(cmd.Kind):
+		x.c.inputs.Add(1)
+	case int(cmd.Kind) < len(x.c.keywords):
 		x.c.keywords[cmd.Kind].Add(1)
 	}
 	return nil
@@ -274,9 +326,15 @@ func (x *Inbox) flooded(from string, err error) error {
 // text's hash and when the fleet first saw that text from that number
 // within DedupWindow, so that a copy the SMSC sends again, to any gateway,
 // has the same key, and the same text sent again later is a new SMS; and
-// whether this is its first sighting.
-func (x *Inbox) seen(ctx context.Context, from, text string) (string, bool, error) {
-	sum := sha256.Sum256([]byte(text))
+// whether this is its first sighting. Within an SMS dialogue the text is
+// hashed with scope, its place in the dialogue: the same text on the
+// next screen is a new SMS.
+func (x *Inbox) seen(ctx context.Context, from, scope, text string) (string, bool, error) {
+	data := text
+	if scope != "" {
+		data = scope + "\n" + text
+	}
+	sum := sha256.Sum256([]byte(data))
 	hash := hex.EncodeToString(sum[:8])
 	now := x.now()
 	first, fresh := now, true
@@ -375,8 +433,13 @@ func (x *Inbox) answer(ctx context.Context, w cases.Replies, from string, cmd sm
 }
 
 func (x *Inbox) help(lang, prefix string) reply {
-	if lang == "en" {
-		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. Menus: *123#. Free help: 1510.", lang}
+	dial := map[string]string{"fr": "Menus: *123#.", "en": "Menus: *123#."}
+	if x.Dialogues != nil {
+		code := cmp.Or(x.Code, "*123#")
+		dial = map[string]string{"fr": "MENU ou " + code + ": les menus.", "en": "MENU or " + code + ": the menus."}
 	}
-	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. Menus: *123#. Aide gratuite: 1510.", lang}
+	if lang == "en" {
+		return reply{prefix + "TRACK <number>: a case. BOOKINGS: your visits. STOP: no more SMS. FR: francais. " + dial["en"] + " Free help: 1510.", lang}
+	}
+	return reply{prefix + "SUIVI <numero>: un dossier. RDV: vos rendez-vous. STOP: plus de SMS. EN: English. " + dial["fr"] + " Aide gratuite: 1510.", lang}
 }

@@ -105,7 +105,7 @@ func TestKeywords(t *testing.T) {
 	if got := r.x.Languages.Language(t.Context(), "+237677000108"); got != "en" {
 		t.Errorf("after EN the language is %q", got)
 	}
-	want := map[string]uint64{"Track": 4, "Help": 1, "Unknown": 1, "Bookings": 1, "Stop": 1, "Language": 1, "Start": 0}
+	want := map[string]uint64{"Track": 4, "Help": 1, "Unknown": 1, "Bookings": 1, "Stop": 1, "Language": 1, "Start": 0, "Menu": 0}
 	if got := r.x.Counts().Keywords; !maps.Equal(got, want) {
 		t.Errorf("keyword counts %v, want %v", got, want)
 	}

@@ -35,7 +35,7 @@ func RegisterReceipts(reg prometheus.Registerer, stats func() delivery.ReceiptSt
 // guichet_sms_inbound_total{keyword} and
 // guichet_sms_inbound_{duplicate,flooded,unreadable}_total.
 func RegisterInbox(reg prometheus.Registerer, counts func() inbox.Counts) {
-	for k := sms.Unknown; k <= sms.Language; k++ {
+	for k := sms.Unknown; k <= sms.Menu; k++ {
 		name := k.String()
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "guichet_sms_inbound_total", Help: "Inbound SMS answered, by the keyword they carried (Unknown: none).",

@@ -19,9 +19,10 @@ const (
 	Stop          // no more notifications: STOP / ARRET
 	Start         // notifications again: START
 	Language      // answer in this language from now on: FR / EN
+	Menu          // walk the menus by SMS: MENU (both languages)
 )
 
-var kindNames = [...]string{"Unknown", "Track", "Bookings", "Help", "Stop", "Start", "Language"}
+var kindNames = [...]string{"Unknown", "Track", "Bookings", "Help", "Stop", "Start", "Language", "Menu"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
@@ -56,6 +57,8 @@ var keywords = map[string]Command{
 	"FRANCAIS": {Kind: Language, Arg: "fr", Lang: "fr"},
 	"EN":       {Kind: Language, Arg: "en", Lang: "en"},
 	"ENGLISH":  {Kind: Language, Arg: "en", Lang: "en"},
+	"MENU":     {Kind: Menu},
+	"MENUS":    {Kind: Menu},
 }
 
 // ParseKeyword reads the keyword an SMS starts with, in French or English,

@@ -35,6 +35,9 @@ func TestParseKeyword(t *testing.T) {
 		{"fr.", Command{Language, "fr", "fr"}},
 		{"Français", Command{Language, "fr", "fr"}},
 		{"english", Command{Language, "en", "en"}},
+		{"MENU", Command{Menu, "", ""}},
+		{"menu.", Command{Menu, "", ""}},
+		{"Menus", Command{Menu, "", ""}},
 		{"", Command{}},
 		{"   ", Command{}},
 		{"bonjour", Command{}},
@@ -52,7 +55,7 @@ func TestParseKeyword(t *testing.T) {
 }
 
 func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{Unknown: "Unknown", Track: "Track", Language: "Language", Kind(42): "Kind(?)"} {
+	for k, want := range map[Kind]string{Unknown: "Unknown", Track: "Track", Language: "Language", Menu: "Menu", Kind(42): "Kind(?)"} {
 		if got := k.String(); got != want {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
 		}

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/guichet/guichet/hotline"
+	"github.com/guichet/guichet/inbox"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
@@ -54,6 +55,8 @@ type Config struct {
 	Operators       []OperatorConfig `yaml:"operators"`
 
 	SMPP SMPPConfig `yaml:"smpp"`
+	// SMSDialogue tunes the menus walked by SMS (MENU to the short code).
+	SMSDialogue SMSDialogueConfig `yaml:"sms_dialogue"`
 
 	Hotline HotlineConfig `yaml:"hotline"`
 
@@ -311,6 +314,16 @@ type EngineConfig struct {
 	ScreenLimit  int           `yaml:"screen_limit"`
 }
 
+// SMSDialogueConfig tunes the SMS dialogue: the menus walked one SMS a
+// screen.
+type SMSDialogueConfig struct {
+	// Idle is how long a dialogue waits for the citizen's next SMS
+	// (10 min); within as long again MENU offers to continue it. Longer
+	// than engine.idle_timeout: an SMS takes longer to answer than a
+	// USSD screen.
+	Idle time.Duration `yaml:"idle"`
+}
+
 // OperatorConfig declares one operator's USSD gateway.
 type OperatorConfig struct {
 	Name          string `yaml:"name"`
@@ -346,6 +359,7 @@ func defaultConfig() Config {
 		Timeouts: HTTPTimeouts{ReadHeader: 5 * time.Second, Read: 10 * time.Second, Write: 15 * time.Second,
 			UploadRate: 8 << 10, Upload: 20 * time.Minute},
 		Hotline:       HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
+		SMSDialogue:   SMSDialogueConfig{Idle: inbox.DialogueIdle},
 		ShutdownGrace: defaultShutdownGrace,
 	}
 }
@@ -542,6 +556,9 @@ func (c Config) validate() error {
 	}
 	if _, err := c.Retention.policy(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if d := c.SMSDialogue.Idle; d <= c.Engine.IdleTimeout || d > 24*time.Hour {
+		errs = append(errs, fmt.Sprintf("sms_dialogue.idle %v: longer than engine.idle_timeout (%v), 24h at most", d, c.Engine.IdleTimeout))
 	}
 	if c.Engine.ScreenLimit < 60 || c.Engine.ScreenLimit > 182 {
 		errs = append(errs, fmt.Sprintf("engine.screen_limit %d is outside 60…182", c.Engine.ScreenLimit))

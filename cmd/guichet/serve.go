@@ -173,10 +173,18 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		}
 	}
 	ec := cfg.Engine
-	engine := ussd.NewEngine(cat, sess, adapters.Router{Native: service, Services: conns}, journal, ussd.Config{
+	router := adapters.Router{Native: service, Services: conns}
+	engine := ussd.NewEngine(cat, sess, router, journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
 		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
 	}, log.With("comp", "ussd"))
+	// The SMS dialogue walks the same catalogue on the same store, in a
+	// slot of its own, with its own idle time: an SMS is answered in
+	// minutes, a USSD screen in seconds.
+	dialogues := ussd.NewEngine(cat, sess, router, journal, ussd.Config{
+		Budget: ec.Budget, ResumeWindow: 2 * cfg.SMSDialogue.Idle, RetryWindow: ec.RetryWindow, IdleTimeout: cfg.SMSDialogue.Idle,
+		MaxInFlight: ec.MaxInFlight, Now: cfg.Clock, Languages: st.languages,
+	}, log.With("comp", "smsdialogue"))
 	var operators []string
 	for _, op := range cfg.Operators {
 		operators = append(operators, op.Name)
@@ -192,7 +200,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		log.Error("NO SMSC: " + w)
 		warnings = append(warnings, w)
 	} else if withSMS {
-		if sp, err = buildSMS(cfg, st, sess, service, engine, m, log); err != nil {
+		if sp, err = buildSMS(cfg, st, sess, service, engine, dialogues, cat.Code, m, log); err != nil {
 			return nil, err
 		}
 		closers = append(closers, func() {
@@ -243,7 +251,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 // buildSMS wires the SMS side: what answers inbound messages first, then
 // the binds that bring them (and carry USSD over SMPP), then the
 // dispatcher that sends on those binds.
-func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service, engine *ussd.Engine, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
+func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service, engine, dialogues *ussd.Engine, code string, m *metrics.Metrics, log *slog.Logger) (*smsParts, error) {
 	// Outcomes of submits and the receipts that follow them commit
 	// together, many at once.
 	commits := &delivery.Commits{Outcomes: st.outbox, Receipts: st.outbox}
@@ -251,9 +259,10 @@ func buildSMS(cfg Config, st stores, shared inbox.Shared, service *cases.Service
 	// Inboxes share the parts of long SMS, flood counts and what they
 	// have seen through the session store (Redis in a fleet).
 	answers := &inbox.Inbox{Store: st.replies, Cases: service, Languages: engine, Shared: shared, Region: "CM",
-		Now: cfg.Clock, Log: log.With("comp", "inbox")}
+		Now: cfg.Clock, Log: log.With("comp", "inbox"),
+		Dialogues: dialogues, Code: code, Idle: cfg.SMSDialogue.Idle}
 	sm, err := startSMSCs(cfg, engine, m.Registry(), log, func(op string) smpp.Handler {
-		return smpp.Demux(receipts.Handle(op), answers.Handle)
+		return smpp.Demux(receipts.Handle(op), answers.From(op))
 	}, st.bindHold)
 	if err != nil {
 		return nil, err
