@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -121,9 +122,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	for _, n := range menus.Notes(cat) {
 		log.Warn("menus: "+n.Msg, "file", n.File, "line", n.Line)
 	}
+	// The folder by its name: a full path may hold long runs of digits,
+	// which the logs' checks take for a phone number.
 	from := "the built-in catalogue"
 	if cfg.Menus != "" {
-		from = cfg.Menus
+		from = "folder " + filepath.Base(filepath.Clean(cfg.Menus))
 	}
 	log.Info("menus loaded", "from", from, "services", len(cat.Services))
 	m := metrics.New()

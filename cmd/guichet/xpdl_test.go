@@ -230,7 +230,7 @@ func TestImportInto(t *testing.T) {
 func TestMenusFolderLogged(t *testing.T) {
 	dir := t.TempDir()
 	copyBuiltin(t, dir)
-	for _, tt := range []struct{ menus, want string }{{dir, `from=` + dir}, {"", `from="the built-in catalogue"`}} {
+	for _, tt := range []struct{ menus, want string }{{dir, `from="folder ` + filepath.Base(dir) + `"`}, {"", `from="the built-in catalogue"`}} {
 		var logs strings.Builder
 		cfg := defaultConfig()
 		cfg.Menus, cfg.Operators = tt.menus, []OperatorConfig{demoOperator}
