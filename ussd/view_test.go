@@ -25,9 +25,9 @@ func TestView(t *testing.T) {
 		in, input string
 		end       bool
 	}{
-		{"1", "", false},      // French: the home menu
-		{"2", "", false},      // birth certificate: offices
-		{"1", "text", false},  // the name
+		{"1", "", false},     // French: the home menu
+		{"2", "", false},     // birth certificate: offices
+		{"1", "text", false}, // the name
 		{"Awa Ngono", "date", false},
 		{"02031990", "", false}, // confirm
 		{"1", "", true},         // the case
