@@ -134,4 +134,3 @@ func Text(page string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
