@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/guichet/guichet/web"
+	"github.com/guichet/guichet/web/webtest"
+)
+
+// TestWebDialogues plays every transcript in testdata/web through the
+// whole gateway, over HTTP on the web channel's pages, and compares each
+// page's visible text with the one written after it. A transcript is made
+// of:
+//
+//	phone +237677100001   the citizen from now on
+//	lang en               the sign-in page's language (French unless said)
+//	signin                ask a code, read it from the outbox, type it
+//	> 1                   an option's button, or a typed answer
+//	new                   the end page's button: a new dialogue
+//	< …                   the page's text expected after the line above
+//
+// go test ./cmd/guichet -run TestWebDialogues -update rewrites the pages.
+func TestWebDialogues(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/web/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no web dialogues found: %v", err)
+	}
+	services := map[string]bool{}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".txt")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := playWeb(t, string(want), newTestGateway(t, nil))
+			if *update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from the gateway's pages (go test -update rewrites it):\n%s", file, firstDiff(string(want), got))
+			}
+		})
+		services[strings.TrimSuffix(strings.TrimSuffix(name, "-fr"), "-en")] = true
+	}
+	// Every built-in service has its web dialogue.
+	for _, svc := range []string{"covid", "birth-certificate", "visit", "track", "courrier-business"} {
+		if !services[svc] {
+			t.Errorf("no web dialogue of %s in testdata/web", svc)
+		}
+	}
+}
+
+var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+// webCode is the last sign-in code the gateway's outbox holds for ph.
+func webCode(t *testing.T, g *testGateway, ph string) func() string {
+	return func() string {
+		t.Helper()
+		msgs, err := g.stores.outbox.Messages(context.Background(), ph, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs { // newest first
+			if m.Kind == web.KindCode {
+				return sixDigits.FindString(m.Body)
+			}
+		}
+		t.Fatalf("no sign-in code in the outbox (%d messages)", len(msgs))
+		return ""
+	}
+}
+
+func playWeb(t *testing.T, script string, g *testGateway) string {
+	t.Helper()
+	var out strings.Builder
+	c := webtest.New(t, g.url+"/m/")
+	ph := "+237677100001"
+	show := func(p webtest.Page) {
+		if p.Status != http.StatusOK {
+			fmt.Fprintf(&out, "< HTTP %d\n", p.Status)
+		}
+		if len(p.HTML) > 4096 {
+			t.Errorf("a page of %d bytes, over 4 KB", len(p.HTML))
+		}
+		for _, l := range strings.Split(webtest.Text(p.HTML), "\n") {
+			out.WriteString("< " + l + "\n")
+		}
+	}
+	for _, line := range strings.Split(strings.TrimRight(script, "\n"), "\n") {
+		if strings.HasPrefix(line, "<") {
+			continue // expected output: rewritten below
+		}
+		out.WriteString(line + "\n")
+		cmd, arg, _ := strings.Cut(line, " ")
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case cmd == "phone":
+			ph = arg
+		case cmd == "lang":
+			show(c.Get("?lang=" + arg))
+		case cmd == "signin":
+			show(c.SignIn(ph, webCode(t, g, ph)))
+		case cmd == ">":
+			show(c.Send(arg))
+		case cmd == "new":
+			show(c.Post("new", nil))
+		default:
+			t.Fatalf("unknown web dialogue line %q", line)
+		}
+	}
+	return out.String()
+}
