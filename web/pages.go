@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/peer"
@@ -170,12 +172,16 @@ func (s *Site) step(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	v, found := s.Engine.View(ctx, "", se.Phone)
-	hop := r.PostForm.Get("hop")
+	hop, in := r.PostForm.Get("hop"), r.PostForm.Get("in")
+	if !utf8.ValidString(in) || utf8.RuneCountInString(in) > ussd.MaxInput || strings.IndexByte(in, 0) >= 0 {
+		s.home(w, r) // no handset sends it, and the engine refuses it: the screen again
+		return
+	}
 	if !found || v.SessionID != se.Dialogue || v.End || hop != strconv.Itoa(v.Hops) {
 		s.home(w, r)
 		return
 	}
-	if _, err := s.Engine.Step(ctx, s.request(ussd.Continue, se, r.PostForm.Get("in"), se.Dialogue+":"+hop)); err != nil {
+	if _, err := s.Engine.Step(ctx, s.request(ussd.Continue, se, in, se.Dialogue+":"+hop)); err != nil {
 		s.log().Warn("a web hop failed", "phone", phone.Mask(se.Phone), "session_id", se.Dialogue, "err", err)
 		s.fail(w, http.StatusServiceUnavailable, s.lang(ctx, r, se.Phone), "err.down")
 		return

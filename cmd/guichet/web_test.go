@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guichet/guichet/web"
 	"github.com/guichet/guichet/web/webtest"
@@ -121,4 +122,66 @@ func playWeb(t *testing.T, script string, g *testGateway) string {
 		}
 	}
 	return out.String()
+}
+
+// web: in the configuration: a path of its own, origins that may frame
+// the pages, an idle timeout within bounds; disabled, nothing checks it.
+func TestWebConfig(t *testing.T) {
+	for _, tc := range []struct {
+		label string
+		edit  func(*WebConfig)
+		want  string // "" : valid
+	}{
+		{"the default", func(*WebConfig) {}, ""},
+		{"another path", func(w *WebConfig) { w.Path = "/services/" }, ""},
+		{"a portal", func(w *WebConfig) { w.FrameAncestors = []string{"https://portail.example.cm"} }, ""},
+		{"no trailing slash", func(w *WebConfig) { w.Path = "/m" }, `web.path "/m"`},
+		{"the root", func(w *WebConfig) { w.Path = "/" }, `web.path "/"`},
+		{"the console's", func(w *WebConfig) { w.Path = "/hotline/m/" }, `web.path "/hotline/m/"`},
+		{"a pattern", func(w *WebConfig) { w.Path = "/{x}/" }, `web.path "/{x}/"`},
+		{"disabled, any path", func(w *WebConfig) { w.Disabled, w.Path = true, "" }, ""},
+		{"not an origin", func(w *WebConfig) { w.FrameAncestors = []string{"https://portail.example.cm/page"} }, "web.frame_ancestors"},
+		{"a policy injected", func(w *WebConfig) { w.FrameAncestors = []string{"https://a.example; script-src *"} }, "web.frame_ancestors"},
+		{"idle too long", func(w *WebConfig) { w.IdleTimeout = 13 * time.Hour }, "web.idle_timeout"},
+	} {
+		cfg := defaultConfig()
+		tc.edit(&cfg.Web)
+		err := cfg.validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.label, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want an error about %s", tc.label, err, tc.want)
+		}
+	}
+}
+
+// The gateway mounts the pages at web.path, sends /m to /m/, and mounts
+// nothing when disabled.
+func TestWebMounted(t *testing.T) {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	g := newTestGateway(t, func(c *Config) { c.Web.Path = "/services/" })
+	for path, want := range map[string]int{"/services/": http.StatusOK, "/services": http.StatusMovedPermanently,
+		"/services/web.css": http.StatusOK, "/m/": http.StatusNotFound} {
+		resp, err := noRedirect.Get(g.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		if want == http.StatusOK && resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s: no content security policy", path)
+		}
+	}
+	off := newTestGateway(t, func(c *Config) { c.Web.Disabled = true })
+	resp, err := http.Get(off.url + "/m/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("disabled, GET /m/: %d", resp.StatusCode)
+	}
 }
