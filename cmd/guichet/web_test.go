@@ -88,7 +88,10 @@ func playWeb(t *testing.T, script string, g *testGateway) string {
 	var out strings.Builder
 	c := webtest.New(t, g.url+"/m/")
 	ph := "+237677100001"
+	heaviest := 0
+	defer func() { t.Logf("the heaviest page: %d bytes", heaviest) }()
 	show := func(p webtest.Page) {
+		heaviest = max(heaviest, len(p.HTML))
 		if p.Status != http.StatusOK {
 			fmt.Fprintf(&out, "< HTTP %d\n", p.Status)
 		}
