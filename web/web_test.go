@@ -33,7 +33,6 @@ type rig struct {
 	outbox *outbox.Memory
 	cases  *cases.Memory
 	srv    *httptest.Server
-	codes  []string
 }
 
 func (r *rig) clock() time.Time {
