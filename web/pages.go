@@ -256,7 +256,7 @@ func (s *Site) askCode(w http.ResponseWriter, r *http.Request) {
 }
 
 // KindCode is the outbox kind of a sign-in code's SMS.
-const KindCode = "web_code"
+const KindCode = outbox.KindSignIn
 
 // signIn checks the code typed; right, it opens the browser's session for
 // the number, whose language becomes the page's if it never chose one.
