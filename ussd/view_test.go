@@ -3,6 +3,7 @@ package ussd_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/guichet/guichet/ussd"
 )
@@ -44,5 +45,26 @@ func TestView(t *testing.T) {
 	}
 	if _, ok := f.eng.View(ctx, "hotline:awa", ph); ok {
 		t.Error("a view in a slot the phone's dialogue is not in")
+	}
+}
+
+// A web page's dialogue waits for the next page longer than a handset's:
+// ten minutes on, it is still there; a USSD dialogue is not.
+func TestWebDialogueWaits(t *testing.T) {
+	f := newFixture(t, nil, ussd.Config{}, nil)
+	ctx := context.Background()
+	const web, ussdPhone = "+237677000001", "+237677000002"
+	f.step(t, ussd.Request{SessionID: "w1", Phone: web, Operator: "web", Dialect: "web", Channel: "web", HopKey: "0"})
+	f.step(t, at("u1", ussdPhone, ""))
+	f.now = f.now.Add(10 * time.Minute)
+	if _, ok := f.eng.View(ctx, "", web); !ok {
+		t.Error("the web dialogue is gone after ten minutes")
+	}
+	if _, ok := f.eng.View(ctx, "", ussdPhone); ok {
+		t.Error("a USSD dialogue is kept ten minutes")
+	}
+	f.now = f.now.Add(21 * time.Minute)
+	if _, ok := f.eng.View(ctx, "", web); ok {
+		t.Error("the web dialogue is kept past 30 minutes")
 	}
 }

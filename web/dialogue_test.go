@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guichet/guichet/ussd"
 	"github.com/guichet/guichet/web/webtest"
@@ -151,4 +152,18 @@ func TestAcrossChannels(t *testing.T) {
 	contains(t, p, "Reprendre")
 	p = c.Send("1")
 	contains(t, p, "Copie d'acte pour Awa Ngono, né(e) le 02/03/1990", "1. Oui")
+}
+
+// A page read for ten minutes is still the dialogue's; after the idle
+// timeout the citizen signs in again.
+func TestSlowReader(t *testing.T) {
+	r := newRig(t)
+	c := r.client()
+	c.SignIn(awa, r.code(awa))
+	c.Send("2")
+	r.advance(10 * time.Minute)
+	p := c.Send("1")
+	contains(t, p, "Nom complet sur l'acte ?")
+	r.advance(31 * time.Minute)
+	contains(t, c.Get(""), "Recevoir un code")
 }

@@ -177,7 +177,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	ec := cfg.Engine
 	engine := ussd.NewEngine(cat, sess, adapters.Router{Native: service, Services: conns}, journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
-		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
+		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages, WebIdle: cfg.Web.IdleTimeout,
 	}, log.With("comp", "ussd"))
 	var operators []string
 	for _, op := range cfg.Operators {
