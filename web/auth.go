@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -140,14 +141,17 @@ func (s *Site) verify(ctx context.Context, ph, typed string) error {
 // limit counts a code asked for ph from addr, and refuses it over the
 // hourly limits.
 func (s *Site) limit(ctx context.Context, ph, addr string) error {
-	n, err := s.Counter.Add(ctx, "web-code-addr:"+addr, time.Hour)
+	if perAddr := cmp.Or(s.PerAddr, CodesPerAddr); perAddr > 0 {
+		n, err := s.Counter.Add(ctx, "web-code-addr:"+addr, time.Hour)
+		if err != nil {
+			return err
+		}
+		if n > perAddr {
+			return errLimited
+		}
+	}
+	n, err := s.Counter.Add(ctx, "web-code:"+ph, time.Hour)
 	if err != nil {
-		return err
-	}
-	if n > CodesPerAddr {
-		return errLimited
-	}
-	if n, err = s.Counter.Add(ctx, "web-code:"+ph, time.Hour); err != nil {
 		return err
 	}
 	if n > CodesPerPhone {

@@ -73,8 +73,12 @@ type Site struct {
 	Region         string // phone numbers without a country code ("CM")
 	TrustedProxies []netip.Prefix
 	IdleTimeout    time.Duration // IdleFor when 0
-	Now            func() time.Time
-	Log            *slog.Logger
+	// PerAddr is how many codes one client address may ask an hour
+	// (CodesPerAddr when 0, no limit when negative): proxies that carry
+	// many citizens (Opera Mini's) may need more.
+	PerAddr int
+	Now     func() time.Time
+	Log     *slog.Logger
 	// Code makes a one-time code; tests replace it. nil: 6 random digits.
 	Code func() string
 }

@@ -147,6 +147,9 @@ type WebConfig struct {
 	FrameAncestors []string `yaml:"frame_ancestors"`
 	// IdleTimeout ends a web session unused this long (30 min).
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// CodesPerAddress is how many sign-in codes one client address may
+	// ask an hour (0: 10; -1: no limit).
+	CodesPerAddress int `yaml:"codes_per_address"`
 }
 
 // reservedPaths are the first segments of the gateway's other routes,
@@ -559,6 +562,9 @@ func (c Config) validate() error {
 		if u, err := url.Parse(a); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || strings.ContainsAny(a, " ;,'") {
 			errs = append(errs, fmt.Sprintf("web.frame_ancestors: %q is not an origin such as https://portal.example", a))
 		}
+	}
+	if c.Web.CodesPerAddress < -1 {
+		errs = append(errs, fmt.Sprintf("web.codes_per_address %d: a count, 0 for the default or -1 for no limit", c.Web.CodesPerAddress))
 	}
 	if c.Web.IdleTimeout < 0 || c.Web.IdleTimeout > 12*time.Hour {
 		errs = append(errs, fmt.Sprintf("web.idle_timeout %v is outside 0…12h", c.Web.IdleTimeout))

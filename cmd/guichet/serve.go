@@ -318,7 +318,7 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	if !cfg.Web.Disabled {
 		site := &web.Site{Engine: g.engine, Store: g.sessions, Outbox: g.stores.outbox, Counter: &flood.Counter{Store: g.sessions, Now: cfg.Clock},
 			Prefix: cfg.Web.Path, Secure: secureCookies(cfg), FrameAncestors: cfg.Web.FrameAncestors, Region: phone.DefaultRegion,
-			TrustedProxies: proxies, IdleTimeout: cfg.Web.IdleTimeout, Now: cfg.Clock, Log: log.With("comp", "web")}
+			TrustedProxies: proxies, IdleTimeout: cfg.Web.IdleTimeout, PerAddr: cfg.Web.CodesPerAddress, Now: cfg.Clock, Log: log.With("comp", "web")}
 		base := strings.TrimSuffix(cfg.Web.Path, "/")
 		r.Handle(base+"/*", site.Handler())
 		r.Get(base, func(w http.ResponseWriter, r *http.Request) {

@@ -146,6 +146,8 @@ func TestWebConfig(t *testing.T) {
 		{"not an origin", func(w *WebConfig) { w.FrameAncestors = []string{"https://portail.example.cm/page"} }, "web.frame_ancestors"},
 		{"a policy injected", func(w *WebConfig) { w.FrameAncestors = []string{"https://a.example; script-src *"} }, "web.frame_ancestors"},
 		{"idle too long", func(w *WebConfig) { w.IdleTimeout = 13 * time.Hour }, "web.idle_timeout"},
+		{"no limit by address", func(w *WebConfig) { w.CodesPerAddress = -1 }, ""},
+		{"a negative limit", func(w *WebConfig) { w.CodesPerAddress = -2 }, "web.codes_per_address"},
 	} {
 		cfg := defaultConfig()
 		tc.edit(&cfg.Web)
