@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,7 +48,10 @@ func (r *rig) advance(d time.Duration) {
 	r.now = r.now.Add(d)
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith builds a rig whose site edit changes first.
+func newRigWith(t *testing.T, edit func(*web.Site)) *rig {
 	t.Helper()
 	r := &rig{t: t, now: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)}
 	cat, err := menus.Builtin()
@@ -65,6 +69,9 @@ func newRig(t *testing.T) *rig {
 	r.eng = ussd.NewEngine(cat, r.store, native, nil, ussd.Config{Now: r.clock}, log)
 	site := &web.Site{Engine: r.eng, Store: r.store, Outbox: r.outbox, Counter: &flood.Counter{Store: r.store, Now: r.clock},
 		Prefix: "/m/", Region: "CM", Now: r.clock, Log: log, FrameAncestors: []string{"https://portail.example.cm"}}
+	if edit != nil {
+		edit(site)
+	}
 	r.srv = httptest.NewServer(site.Handler())
 	t.Cleanup(r.srv.Close)
 	return r
@@ -267,4 +274,16 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// Without a limit by address, only each number's holds.
+func TestNoLimitByAddress(t *testing.T) {
+	r := newRigWith(t, func(s *web.Site) { s.PerAddr = -1 })
+	c := r.client()
+	for i := range 12 {
+		c.Get("")
+		if p := c.Post("code", url.Values{"phone": {fmt.Sprintf("+2376770002%02d", i)}}); p.Status != http.StatusOK {
+			t.Fatalf("code %d from one address: %d", i+1, p.Status)
+		}
+	}
 }
