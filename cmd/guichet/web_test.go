@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guichet/guichet/postgres/pgtest"
 	"github.com/guichet/guichet/web"
 	"github.com/guichet/guichet/web/webtest"
 )
@@ -28,7 +29,21 @@ import (
 //	< …                   the page's text expected after the line above
 //
 // go test ./cmd/guichet -run TestWebDialogues -update rewrites the pages.
-func TestWebDialogues(t *testing.T) {
+func TestWebDialogues(t *testing.T) { playWebAll(t, nil) }
+
+// TestWebDialoguesOnPostgres plays the same pages with cases, bookings and
+// the outbox in PostgreSQL.
+func TestWebDialoguesOnPostgres(t *testing.T) {
+	if *update {
+		return // the transcripts are rewritten from the memory run
+	}
+	playWebAll(t, func(t *testing.T, c *Config) {
+		c.DatabaseURL, c.Migrate, c.Seed = pgtest.DB(t), true, true
+		forceDemo(c)
+	})
+}
+
+func playWebAll(t *testing.T, edit func(*testing.T, *Config)) {
 	files, err := filepath.Glob("../../testdata/web/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no web dialogues found: %v", err)
@@ -42,8 +57,14 @@ func TestWebDialogues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := playWeb(t, string(want), newTestGateway(t, nil))
-			if *update {
+			var g *testGateway
+			if edit == nil {
+				g = newTestGateway(t, nil)
+			} else {
+				g = newTestGateway(t, func(c *Config) { edit(t, c) })
+			}
+			got := playWeb(t, string(want), g)
+			if *update && edit == nil {
 				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
