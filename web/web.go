@@ -145,6 +145,9 @@ func (s *Site) headers(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", policy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		if len(s.FrameAncestors) == 0 {
+			h.Set("X-Frame-Options", "SAMEORIGIN") // for browsers that know no frame-ancestors
+		}
 		if !strings.HasSuffix(r.URL.Path, ".css") {
 			h.Set("Cache-Control", "no-store")
 		}

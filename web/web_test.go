@@ -121,7 +121,7 @@ func TestSignIn(t *testing.T) {
 		strings.Contains(csp, "script-src") || !strings.Contains(csp, "frame-ancestors 'self' https://portail.example.cm") {
 		t.Errorf("CSP: %q", csp)
 	}
-	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" {
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" || h.Get("X-Frame-Options") != "" {
 		t.Errorf("headers: %v", h)
 	}
 	if strings.Contains(p.HTML, "<script") || strings.Contains(p.HTML, "style=") {

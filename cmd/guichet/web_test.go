@@ -197,8 +197,8 @@ func TestWebMounted(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
 		}
-		if want == http.StatusOK && resp.Header.Get("Content-Security-Policy") == "" {
-			t.Errorf("GET %s: no content security policy", path)
+		if want == http.StatusOK && (resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN") {
+			t.Errorf("GET %s: no content security policy, or frames from anywhere: %v", path, resp.Header)
 		}
 	}
 	off := newTestGateway(t, func(c *Config) { c.Web.Disabled = true })
