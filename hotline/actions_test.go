@@ -424,3 +424,19 @@ func TestMoveBookingRaceKeepsTheOldSlot(t *testing.T) {
 		t.Errorf("audit %v lacks the cancel or the restore", got)
 	}
 }
+
+// A web sign-in code's SMS shows on the caller's page as sent, its code
+// hidden: it is the citizen's alone.
+func TestSignInCodeHidden(t *testing.T) {
+	r := newRig(t)
+	if err := r.out.Enqueue(t.Context(), []outbox.Message{{Phone: "+237677000001", Lang: "fr", Kind: outbox.KindSignIn,
+		Body: "Guichet: votre code est 482913. Il expire dans 5 minutes."}}); err != nil {
+		t.Fatal(err)
+	}
+	b := r.browser(t)
+	b.mustSignIn("awa")
+	_, body, _ := b.get("/hotline/callers/%2B237677000001")
+	if strings.Contains(body, "482913") || !strings.Contains(body, "Guichet: votre code est ******. Il expire dans 5 minutes.") {
+		t.Error("the caller page shows a sign-in code, or not the SMS")
+	}
+}

@@ -182,6 +182,9 @@ func (c *Console) caller(ctx context.Context, p, lang string) (callerData, error
 	if d.Messages, err = c.Outbox.Messages(ctx, p, 20); err != nil {
 		return d, err
 	}
+	for i := range d.Messages {
+		d.Messages[i].Body = outbox.Hidden(d.Messages[i]) // a web sign-in code is the citizen's alone
+	}
 	if d.Sessions, err = c.Trail.RecentSessions(ctx, p, 10); err != nil {
 		return d, err
 	}

@@ -6,6 +6,7 @@
 package outbox
 
 import (
+	"regexp"
 	"strings"
 	"time"
 
@@ -86,6 +87,24 @@ const ReasonOptedOut = "the citizen sent STOP"
 // KindOptOut is the kind of the message that confirms a STOP or a START:
 // it goes out even to a phone that opted out.
 const KindOptOut = "optout"
+
+// KindSignIn is the kind of a one-time sign-in code's SMS (the web
+// channel's): the code is the citizen's alone, so what shows messages to
+// others (the console) shows that it was sent, its digits hidden
+// (Hidden).
+const KindSignIn = "signin_code"
+
+// Hidden returns the body of m as others may read it: a sign-in code's
+// with its codes (4 digits or more in a row) as asterisks, any other as
+// it is.
+func Hidden(m Message) string {
+	if m.Kind != KindSignIn {
+		return m.Body
+	}
+	return codeDigits.ReplaceAllStringFunc(m.Body, func(d string) string { return strings.Repeat("*", len(d)) })
+}
+
+var codeDigits = regexp.MustCompile(`[0-9]{4,}`)
 
 // What follows serves the stores of the outbox (Memory, postgres), so
 // that they all check what they are given the same way.

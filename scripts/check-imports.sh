@@ -32,6 +32,9 @@ rules=(
   "adapters/...      | ^(cases|postgres|outbox|hotline|smpp|api|inbox|staff|ussd|sessions|apikey|metrics)(/|$)"
   # SMS to citizens go through the outbox: the console never reaches SMPP
   "hotline/...       | ^(smpp|outbox/delivery|api|inbox|ussd/[a-z]+)(/|$)"
+  # the web channel walks the engine and writes its codes to the outbox: no
+  # SMPP, no store of its own, no other channel
+  "web/...           | ^(smpp|outbox/delivery|hotline|api|inbox|cases|postgres|sessions|adapters|ussd/[a-z]+)(/|$)"
   "api               | ^(smpp|outbox/delivery|hotline|inbox|ussd)(/|$)"
   "inbox             | ^(hotline|api|outbox/delivery|ussd/[a-z]+)(/|$)"
   "smpp/...          | ^(hotline|api|inbox|outbox|cases|postgres|staff|sessions|apikey|metrics)(/|$)"

@@ -4,6 +4,8 @@
 #   PostgreSQL  127.0.0.1:5432, trust auth from 127.0.0.1, a database "test"
 # and that the browser the console's end-to-end tests drive is installed:
 #   Chromium    /usr/bin/chromium (or chromium in PATH, or $CHROMIUM)
+#   axe-core    bin/npm/node_modules/axe-core (npm), the web channel's
+#               accessibility checks in its browser test
 # and the operations' tools the deploy/ tests run (docs/OPERATIONS.md):
 #   podman (make image), promtool (alert rules), dot (menus graph --format svg),
 #   kubectl (manifests, --dry-run=client), systemd-analyze (the unit),
@@ -182,7 +184,23 @@ ensure_tools() {
 	done
 }
 
+# ensure_axe installs axe-core from npm into bin/npm (ignored by git): the
+# web channel's browser test injects it into each kind of page.
+ensure_axe() {
+	local root
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	[[ -f $root/bin/npm/node_modules/axe-core/axe.min.js ]] && return 0
+	if ! command -v npm >/dev/null; then
+		apt_install npm
+	fi
+	say "installing axe-core@4 into bin/npm"
+	npm install --silent --no-audit --no-fund --prefix "$root/bin/npm" axe-core@4 >/dev/null ||
+		die "npm install axe-core@4 failed"
+	[[ -f $root/bin/npm/node_modules/axe-core/axe.min.js ]] || die "axe-core is installed but axe.min.js is missing"
+}
+
 ensure_redis
 ensure_postgres
 ensure_chromium
+ensure_axe
 ensure_tools

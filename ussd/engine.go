@@ -64,6 +64,7 @@ type Config struct {
 	ResumeWindow time.Duration    // a dropped session can be resumed this long (120 s)
 	RetryWindow  time.Duration    // for dialects without a hop id: same input this soon is a retry (3 s)
 	IdleTimeout  time.Duration    // a session idle this long was timed out, not abandoned (60 s)
+	WebIdle      time.Duration    // a web page's dialogue is kept this long between pages (30 min)
 	MaxInFlight  int              // steps at once before shedding load (2000)
 	Limit        int              // screen limit in septets (182)
 	Limits       map[string]int   // per operator
@@ -94,6 +95,9 @@ func (c *Config) defaults() {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second
+	}
+	if c.WebIdle <= 0 {
+		c.WebIdle = 30 * time.Minute
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 2000
@@ -234,7 +238,13 @@ func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
 	now := e.Now()
 	var rep Reply
 	var fx effects
-	_, err := e.store.Update(ctx, sessionKey(req.Slot, req.Phone), e.cfg.ResumeWindow+e.cfg.IdleTimeout, func(old []byte) ([]byte, error) {
+	ttl := e.cfg.ResumeWindow + e.cfg.IdleTimeout
+	if req.Channel == "web" {
+		// A page is read and typed at a person's pace, not a handset's
+		// timer: its dialogue waits longer for the next page.
+		ttl = max(ttl, e.cfg.WebIdle)
+	}
+	_, err := e.store.Update(ctx, sessionKey(req.Slot, req.Phone), ttl, func(old []byte) ([]byte, error) {
 		fx = effects{}
 		prev, err := decodeSession(old)
 		if err != nil {

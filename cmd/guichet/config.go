@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/staff"
+	"github.com/guichet/guichet/web"
 )
 
 // Config is the whole gateway's configuration: defaults, then the YAML file
@@ -59,6 +61,9 @@ type Config struct {
 	SMSDialogue SMSDialogueConfig `yaml:"sms_dialogue"`
 
 	Hotline HotlineConfig `yaml:"hotline"`
+
+	// Web is the citizens' web channel (/m/).
+	Web WebConfig `yaml:"web"`
 
 	API APIConfig `yaml:"api"`
 
@@ -131,6 +136,28 @@ type HotlineConfig struct {
 	// that all sign-ins share one address's backoff.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
+
+// WebConfig tunes the citizens' web channel: the catalogue's dialogues as
+// pages, signed in with a code by SMS.
+type WebConfig struct {
+	// Disabled leaves the web channel out: nothing is mounted at Path.
+	Disabled bool `yaml:"disabled"`
+	// Path is where the pages are served, with a trailing slash ("/m/").
+	Path string `yaml:"path"`
+	// FrameAncestors are the origins, besides the gateway's own, that may
+	// show the pages in a frame (a portal of the same site: see
+	// docs/CONFIG.md on cookies).
+	FrameAncestors []string `yaml:"frame_ancestors"`
+	// IdleTimeout ends a web session unused this long (30 min).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// CodesPerAddress is how many sign-in codes one client address may
+	// ask an hour (0: 10; -1: no limit).
+	CodesPerAddress int `yaml:"codes_per_address"`
+}
+
+// reservedPaths are the first segments of the gateway's other routes,
+// which web.path may not take.
+var reservedPaths = []string{"api", "healthz", "hotline", "metrics", "readyz", "simulator", "status", "ussd"}
 
 // proxies reads TrustedProxies.
 func (c HotlineConfig) proxies() ([]netip.Prefix, error) {
@@ -360,6 +387,7 @@ func defaultConfig() Config {
 			UploadRate: 8 << 10, Upload: 20 * time.Minute},
 		Hotline:       HotlineConfig{IdleTimeout: hotline.IdleFor, OneTimeFor: staff.OneTimeFor},
 		SMSDialogue:   SMSDialogueConfig{Idle: inbox.DialogueIdle},
+		Web:           WebConfig{Path: "/m/", IdleTimeout: web.IdleFor},
 		ShutdownGrace: defaultShutdownGrace,
 	}
 }
@@ -547,6 +575,21 @@ func (c Config) validate() error {
 	}
 	if _, err := c.Hotline.proxies(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if p := c.Web.Path; !c.Web.Disabled && (!strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 3 ||
+		strings.ContainsAny(p, " {}?#*") || slices.Contains(reservedPaths, strings.SplitN(strings.Trim(p, "/"), "/", 2)[0])) {
+		errs = append(errs, fmt.Sprintf("web.path %q: a path of its own such as /m/, starting and ending with /", p))
+	}
+	for _, a := range c.Web.FrameAncestors {
+		if u, err := url.Parse(a); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || strings.ContainsAny(a, " ;,'") {
+			errs = append(errs, fmt.Sprintf("web.frame_ancestors: %q is not an origin such as https://portal.example", a))
+		}
+	}
+	if c.Web.CodesPerAddress < -1 {
+		errs = append(errs, fmt.Sprintf("web.codes_per_address %d: a count, 0 for the default or -1 for no limit", c.Web.CodesPerAddress))
+	}
+	if c.Web.IdleTimeout < 0 || c.Web.IdleTimeout > 12*time.Hour {
+		errs = append(errs, fmt.Sprintf("web.idle_timeout %v is outside 0…12h", c.Web.IdleTimeout))
 	}
 	if c.Hotline.IdleTimeout < 0 || c.Hotline.IdleTimeout > 12*time.Hour {
 		errs = append(errs, fmt.Sprintf("hotline.idle_timeout %v is outside 0…12h", c.Hotline.IdleTimeout))

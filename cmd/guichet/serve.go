@@ -32,9 +32,11 @@ import (
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/notify"
 	"github.com/guichet/guichet/outbox/delivery"
+	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/retention"
 	"github.com/guichet/guichet/smpp"
 	"github.com/guichet/guichet/ussd"
+	"github.com/guichet/guichet/web"
 	"github.com/guichet/guichet/webhook"
 )
 
@@ -179,7 +181,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	router := adapters.Router{Native: service, Services: conns}
 	engine := ussd.NewEngine(cat, sess, router, journal, ussd.Config{
 		Budget: ec.Budget, ResumeWindow: ec.ResumeWindow, RetryWindow: ec.RetryWindow, IdleTimeout: ec.IdleTimeout,
-		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages,
+		MaxInFlight: ec.MaxInFlight, Limit: ec.ScreenLimit, Limits: limits, Now: cfg.Clock, Languages: st.languages, WebIdle: cfg.Web.IdleTimeout,
 	}, log.With("comp", "ussd"))
 	// The SMS dialogue walks the same catalogue on the same store, in a
 	// slot of its own, with its own idle time: an SMS is answered in
@@ -324,6 +326,16 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 	r.Route("/hotline", func(r chi.Router) { consoleErr = console.Routes(r) })
 	if consoleErr != nil {
 		return nil, fmt.Errorf("hotline console: %w", consoleErr)
+	}
+	if !cfg.Web.Disabled {
+		site := &web.Site{Engine: g.engine, Store: g.sessions, Outbox: g.stores.outbox, Counter: &flood.Counter{Store: g.sessions, Now: cfg.Clock},
+			Prefix: cfg.Web.Path, Secure: secureCookies(cfg), FrameAncestors: cfg.Web.FrameAncestors, Region: phone.DefaultRegion,
+			TrustedProxies: proxies, IdleTimeout: cfg.Web.IdleTimeout, PerAddr: cfg.Web.CodesPerAddress, Now: cfg.Clock, Log: log.With("comp", "web")}
+		base := strings.TrimSuffix(cfg.Web.Path, "/")
+		r.Handle(base+"/*", site.Handler())
+		r.Get(base, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, cfg.Web.Path, http.StatusMovedPermanently)
+		})
 	}
 	for _, op := range cfg.Operators {
 		o := ussd.Operator{Name: op.Name, Dialect: dialects[op.Dialect](op), Credential: op.Credential,
