@@ -37,7 +37,7 @@ type Dialogues interface {
 const DialogueIdle = 10 * time.Minute
 
 // KindDialogue is the outbox kind of an SMS dialogue's screens.
-const KindDialogue = "dialogue"
+const KindDialogue = outbox.KindDialogue
 
 // dialogueSlot keeps the engine's sessions of SMS dialogues apart from the
 // caller's USSD ones: texting never cuts or resumes a live USSD dialogue.

@@ -88,6 +88,18 @@ const ReasonOptedOut = "the citizen sent STOP"
 // it goes out even to a phone that opted out.
 const KindOptOut = "optout"
 
+// KindDialogue is the kind of a screen of the SMS dialogue, which the
+// citizen asked for by texting.
+const KindDialogue = "dialogue"
+
+// Requested reports whether a message of kind is one the citizen asked
+// for there and then: the confirmation of their STOP or START, a sign-in
+// code, a screen of their SMS dialogue. These go out to a phone that
+// opted out: STOP stops notifications, not the answers to the citizen.
+func Requested(kind string) bool {
+	return kind == KindOptOut || kind == KindSignIn || kind == KindDialogue
+}
+
 // KindSignIn is the kind of a one-time sign-in code's SMS (the web
 // channel's): the code is the citizen's alone, so what shows messages to
 // others (the console) shows that it was sent, its digits hidden

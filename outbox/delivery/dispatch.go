@@ -127,8 +127,9 @@ type Dispatcher struct {
 	Transliterate bool
 	// OptOuts, if set, tells the phones that sent STOP (cases.Memory
 	// and postgres.Cases do): a message to one of them is marked failed
-	// instead of sent, except the confirmation of STOP or START itself
-	// (Kind KindOptOut).
+	// instead of sent, except what the citizen asked for there and then
+	// (outbox.Requested: the confirmation of STOP or START, a sign-in
+	// code, a screen of their SMS dialogue).
 	OptOuts OptOuts
 	// Commits, if set, commits the outcomes with the receipts of the same
 	// binds (serve shares one with Receipts); nil: the dispatcher groups
@@ -564,7 +565,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 	if !behind.IsZero() {
 		return d.retry(ctx, m, t, rDeferred, "waits behind an earlier message to the same number", behind.Sub(d.now()))
 	}
-	if d.OptOuts != nil && m.Kind != outbox.KindOptOut {
+	if d.OptOuts != nil && !outbox.Requested(m.Kind) {
 		out, err := stopped[m.Phone], error(nil)
 		if stopped == nil {
 			out, err = d.OptOuts.OptedOut(ctx, m.Phone)

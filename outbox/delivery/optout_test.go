@@ -36,6 +36,9 @@ func optOutCase(t *testing.T, s optOutStore, created time.Time) (stopped, restar
 		s.SetOptOut(ctx, restarted, true),
 		s.SetOptOut(ctx, restarted, false),
 		s.Enqueue(ctx, []outbox.Message{{Phone: stopped, Lang: "fr", Body: "Vous ne recevrez plus de SMS. START pour reprendre.", Kind: outbox.KindOptOut, Created: created}}),
+		// What the citizen asks for after STOP still reaches them.
+		s.Enqueue(ctx, []outbox.Message{{Phone: stopped, Lang: "fr", Body: "Code Guichet: 123456", Kind: outbox.KindSignIn, Created: created}}),
+		s.Enqueue(ctx, []outbox.Message{{Phone: stopped, Lang: "fr", Body: "Guichet: services publics\n1 COVID-19", Kind: outbox.KindDialogue, Created: created}}),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -48,14 +51,14 @@ func optOutCase(t *testing.T, s optOutStore, created time.Time) (stopped, restar
 func wantOptOutOutcome(t *testing.T, s optOutStore, stopped, restarted, never string) {
 	t.Helper()
 	msgs, err := s.Messages(t.Context(), stopped, 0)
-	if err != nil || len(msgs) != 2 {
-		t.Fatalf("messages to %s: %+v, %v; want 2", stopped, msgs, err)
+	if err != nil || len(msgs) != 4 {
+		t.Fatalf("messages to %s: %+v, %v; want 4", stopped, msgs, err)
 	}
 	for _, m := range msgs {
 		switch m.Kind {
-		case outbox.KindOptOut:
+		case outbox.KindOptOut, outbox.KindSignIn, outbox.KindDialogue:
 			if m.Status != outbox.MessageSent && m.Status != outbox.MessageDelivered {
-				t.Errorf("the STOP confirmation is %s (%q), want sent", m.Status, m.Reason)
+				t.Errorf("the %s message the citizen asked for is %s (%q), want sent", m.Kind, m.Status, m.Reason)
 			}
 		default:
 			if m.Status != outbox.MessageFailed || m.Reason != "the citizen sent STOP" {
@@ -87,15 +90,15 @@ func TestDispatchOptOut(t *testing.T) {
 			sent = append(sent, "+"+m.DestAddr)
 			return "id" + m.DestAddr, nil
 		}}}}
-	if n, err := d.Drain(t.Context()); err != nil || n != 4 {
-		t.Fatalf("Drain = %d, %v; want 4", n, err)
+	if n, err := d.Drain(t.Context()); err != nil || n != 6 {
+		t.Fatalf("Drain = %d, %v; want 6", n, err)
 	}
 	wantOptOutOutcome(t, s, stopped, restarted, never)
-	if got := strings.Count(strings.Join(sent, " "), stopped); got != 1 {
-		t.Errorf("%d submits to the opted-out phone, want the confirmation only: %v", got, sent)
+	if got := strings.Count(strings.Join(sent, " "), stopped); got != 3 {
+		t.Errorf("%d submits to the opted-out phone, want what it asked for only (confirmation, code, screen): %v", got, sent)
 	}
-	if st := d.Stats(); st.Sent != 3 || st.Failed != 1 {
-		t.Errorf("stats %+v, want 3 sent and 1 failed", st)
+	if st := d.Stats(); st.Sent != 5 || st.Failed != 1 {
+		t.Errorf("stats %+v, want 5 sent and 1 failed", st)
 	}
 }
 
@@ -106,8 +109,8 @@ func TestDispatchNoOptOuts(t *testing.T) {
 	stopped, _, _ := optOutCase(t, s, now)
 	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Now: func() time.Time { return now },
 		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) { return "1", nil }}}}
-	if n, err := d.Drain(t.Context()); err != nil || n != 4 {
-		t.Fatalf("Drain = %d, %v; want 4", n, err)
+	if n, err := d.Drain(t.Context()); err != nil || n != 6 {
+		t.Fatalf("Drain = %d, %v; want 6", n, err)
 	}
 	msgs, _ := s.Messages(t.Context(), stopped, 0)
 	for _, m := range msgs {
@@ -162,12 +165,12 @@ func TestDispatchPostgresOptOut(t *testing.T) {
 	stopped, restarted, never := optOutCase(t, s, time.Now())
 	r := newRig(t, s, smsctest.Options{})
 	r.d.OptOuts = s
-	if n, err := r.d.Drain(t.Context()); err != nil || n != 4 {
-		t.Fatalf("Drain = %d, %v; want 4", n, err)
+	if n, err := r.d.Drain(t.Context()); err != nil || n != 6 {
+		t.Fatalf("Drain = %d, %v; want 6", n, err)
 	}
 	wantOptOutOutcome(t, s, stopped, restarted, never)
 	ids, _ := accepted(r.srv)
-	if len(ids[stopped]) != 1 || len(ids[restarted]) != 1 || len(ids[never]) != 1 {
-		t.Errorf("SMSC accepted %v, want one message to each phone", ids)
+	if len(ids[stopped]) != 3 || len(ids[restarted]) != 1 || len(ids[never]) != 1 {
+		t.Errorf("SMSC accepted %v, want to the opted-out phone what it asked for (3), one to each other", ids)
 	}
 }
