@@ -26,7 +26,8 @@ import (
 
 // Allowed are the keys whose values are ids that may hold long digit runs
 // (an SMSC's message ids, an operator's session ids, case references of
-// any width, an API key's random id) and the record's own time: their
+// any width, an API key's random id, an SMPP sequence number) and the
+// record's own time: their
 // values are not read.
 var Allowed = map[string]bool{
 	"time":       true,
@@ -37,6 +38,7 @@ var Allowed = map[string]bool{
 	"session_id": true,
 	"smsc_id":    true,
 	"key_id":     true,
+	"seq":        true, // an SMPP PDU's sequence number, up to 2^31
 }
 
 // Log is an io.Writer for a gateway's log output, safe for concurrent use,

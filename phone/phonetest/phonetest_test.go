@@ -28,6 +28,7 @@ func TestLeaks(t *testing.T) {
 		{"Guichet is listening on http://127.0.0.1:40123 as a DEMO (in-memory stores)", ""},
 		{at + `msg="cases in PostgreSQL" host=127.0.0.1 database=guichet_test_bd12345678824d3d6e7`, ""},
 		{at + `msg="SMS sent" smsc_id=0000012345 phone=+237******456`, ""},
+		{at + `msg="inbound message refused for redelivery" comp=smpp operator=mtn command=deliver_sm seq=2147480001 err="context deadline exceeded"`, ""},
 		{at + `msg="refused an API key" key_id=key_ac12345304e4 owner=commerce`, ""}, // a key's random id
 		{"", ""},
 
