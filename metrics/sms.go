@@ -46,6 +46,9 @@ func RegisterInbox(reg prometheus.Registerer, counts func() inbox.Counts) {
 		"duplicate": func(c inbox.Counts) uint64 { return c.Duplicates }, "flooded": func(c inbox.Counts) uint64 { return c.Flooded },
 		"unreadable": func(c inbox.Counts) uint64 { return c.Unreadable },
 	})
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "guichet_sms_dialogue_inputs_total", Help: "Inbound SMS answered as the next input of an SMS dialogue.",
+	}, func() float64 { return float64(counts().Inputs) }))
 }
 
 // RegisterJournal exposes guichet_journal_dropped_total: the ended USSD

@@ -42,3 +42,17 @@ func RegisterHops(reg prometheus.Registerer, hops Hops, operators ...string) {
 			"USSD hops turned away with the busy screen (the engine's in-flight limit reached), by operator.", []string{"operator"}, nil)},
 	)
 }
+
+// RegisterDialogueHops exposes the SMS dialogue engine's load, as
+// RegisterHops does USSD's: guichet_sms_dialogue_in_flight and
+// guichet_sms_dialogue_busy_total{operator} (SMS answered with the busy
+// screen, by the SMPP operator they came from).
+func RegisterDialogueHops(reg prometheus.Registerer, hops Hops, operators ...string) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "guichet_sms_dialogue_in_flight", Help: "SMS dialogue inputs being answered now by this gateway's engine.",
+		}, func() float64 { return float64(hops.InFlight()) }),
+		busy{hops: hops, operators: operators, desc: prometheus.NewDesc("guichet_sms_dialogue_busy_total",
+			"SMS dialogue inputs answered with the busy screen (the engine's in-flight limit reached), by SMPP operator.", []string{"operator"}, nil)},
+	)
+}

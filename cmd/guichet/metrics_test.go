@@ -21,6 +21,7 @@ var required = []string{
 	"guichet_smpp_submit_duration_seconds", "guichet_smpp_window_in_use", "guichet_smpp_window_size",
 	"guichet_smpp_submit_timeouts_total", "guichet_smpp_submit_failures_total", "guichet_smpp_binds_bound",
 	"guichet_ussd_hops_busy_total", "guichet_ussd_hops_in_flight",
+	"guichet_sms_dialogue_inputs_total", "guichet_sms_dialogue_in_flight", "guichet_sms_dialogue_busy_total",
 	"guichet_backend_request_duration_seconds", "guichet_backend_errors_total",
 	"guichet_api_requests_total", "guichet_api_request_duration_seconds",
 	"guichet_backend_breaker_state", "guichet_signin_failures_total", "guichet_signin_delayed_total", "guichet_ready",

@@ -195,6 +195,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 		operators = append(operators, op.Name)
 	}
 	metrics.RegisterHops(m.Registry(), engine, operators...)
+	var smscs []string
+	for _, op := range cfg.SMPP.Operators {
+		smscs = append(smscs, op.Name)
+	}
+	metrics.RegisterDialogueHops(m.Registry(), dialogues, smscs...)
 
 	var sp *smsParts
 	var warnings []string
