@@ -26,7 +26,7 @@ import (
 // rig is the web channel on the built-in catalogue, the native cases in
 // memory, a memory session store and outbox, on a loopback server.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	mu     sync.Mutex
 	now    time.Time
 	eng    *ussd.Engine
@@ -48,10 +48,10 @@ func (r *rig) advance(d time.Duration) {
 	r.now = r.now.Add(d)
 }
 
-func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+func newRig(t testing.TB) *rig { return newRigWith(t, nil) }
 
 // newRigWith builds a rig whose site edit changes first.
-func newRigWith(t *testing.T, edit func(*web.Site)) *rig {
+func newRigWith(t testing.TB, edit func(*web.Site)) *rig {
 	t.Helper()
 	r := &rig{t: t, now: time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)}
 	cat, err := menus.Builtin()
