@@ -121,6 +121,21 @@ func TestDoubleSubmit(t *testing.T) {
 	if bad.Status != http.StatusForbidden {
 		t.Errorf("a forged form: %d", bad.Status)
 	}
+
+	// A form of an earlier dialogue, at the same hop count as the current
+	// one's screen, does not move the current one.
+	old := p // the offices, at the earlier dialogue's second hop
+	c.Last = p
+	c.Send("00")       // home
+	c.Post("new", nil) // a new dialogue, at its home menu
+	c.Send("1")        // its second hop: COVID-19's menu
+	before, _ := r.eng.View(context.Background(), "", awa)
+	c.Last = old
+	c.Send("2") // the earlier dialogue's offices form, "2"
+	after, _ := r.eng.View(context.Background(), "", awa)
+	if after.Hops != before.Hops || after.SessionID != before.SessionID {
+		t.Errorf("a form of an earlier dialogue moved the current one: %+v, then %+v", before, after)
+	}
 }
 
 // A dialogue begun on the web goes on by USSD and back: the engine's

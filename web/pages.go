@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -104,7 +106,7 @@ func (s *Site) page(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sc := parse(v.Text, v.Input != "")
-	pv := view{Lang: s.lang(ctx, r, se.Phone), CSRF: se.CSRF, Screen: &sc, End: v.End, Hop: strconv.Itoa(v.Hops)}
+	pv := view{Lang: s.lang(ctx, r, se.Phone), CSRF: se.CSRF, Screen: &sc, End: v.End, Hop: hopToken(v.SessionID, v.Hops)}
 	if v.Input != "" {
 		pv.Input = inputMode(v.Input)
 	}
@@ -177,7 +179,7 @@ func (s *Site) step(w http.ResponseWriter, r *http.Request) {
 		s.home(w, r) // no handset sends it, and the engine refuses it: the screen again
 		return
 	}
-	if !found || v.SessionID != se.Dialogue || v.End || hop != strconv.Itoa(v.Hops) {
+	if !found || v.SessionID != se.Dialogue || v.End || hop != hopToken(v.SessionID, v.Hops) {
 		s.home(w, r)
 		return
 	}
@@ -299,4 +301,12 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 	s.clearCookie(w, csrfCookie)
 	s.log().Info("web sign-in", "phone", phone.Mask(ph))
 	s.home(w, r)
+}
+
+// hopToken names a screen of a dialogue in its form: the dialogue (a
+// short hash of its id) and the hop. A form left from an earlier dialogue,
+// whose hop counts started again, cannot move the current one.
+func hopToken(dialogue string, hops int) string {
+	sum := sha256.Sum256([]byte(dialogue))
+	return hex.EncodeToString(sum[:6]) + "-" + strconv.Itoa(hops)
 }
