@@ -216,8 +216,10 @@ func (x *Inbox) handle(ctx context.Context, op string, in smpp.Inbound) error {
 	}
 	// A new SMS counts against its number's limit; one the SMSC sends
 	// again (an answer that could not be stored) does not, so that it is
-	// not dropped as a flood when it finally can be.
-	if fresh {
+	// not dropped as a flood when it finally can be. STOP is never
+	// dropped: a citizen who floods, or walks a dialogue fast, can still
+	// stop (its answer once, as every SMS).
+	if fresh && cmd.Kind != sms.Stop {
 		if ok, err := x.allow(ctx, from, 1, 0); err != nil || !ok {
 			return x.flooded(from, err)
 		}

@@ -141,6 +141,11 @@ func TestDuplicatesAndFloods(t *testing.T) {
 	if replies != 5 {
 		t.Errorf("8 SMS in a minute got %d answers, want 5", replies)
 	}
+	// Over its limit, the number can still stop.
+	r.send(t, "237677000302", "STOP")
+	if out, err := r.store.OptedOut(t.Context(), "+237677000302"); err != nil || !out {
+		t.Errorf("a STOP over the flood limit was dropped: opted out %v, %v", out, err)
+	}
 	if err := r.x.Handle(t.Context(), smpp.Inbound{SourceAddr: "not a number", ShortMessage: []byte("AIDE")}); err != nil {
 		t.Fatal(err)
 	}
