@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/guichet/guichet/outbox"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,9 @@ func export(ctx context.Context, q querier, phone string) (citizens.Record, erro
 		var m citizens.Message
 		err := row.Scan(&m.ID, &m.Kind, &m.Lang, &m.Body, &m.Case, &m.Created, &m.Status)
 		m.Created = m.Created.UTC()
+		// A sign-in code is the citizen's key, not their data: whoever
+		// reads the export (an administrator) sees that it was sent.
+		m.Body = outbox.Hidden(outbox.Message{Kind: m.Kind, Body: m.Body})
 		return m, err
 	})
 	if err != nil {

@@ -182,6 +182,11 @@ func citizenData(t *testing.T, now time.Time) (string, *pgxpool.Pool) {
 	if err := cs.SetOptOut(ctx, citizenPhone, true); err != nil {
 		t.Fatal(err)
 	}
+	// A web sign-in code: the export says it was sent, not the code.
+	if err := db.Outbox().Enqueue(ctx, []outbox.Message{{Phone: citizenPhone, Lang: "en", Kind: outbox.KindSignIn,
+		Body: "Guichet code: 482913. Valid 5 minutes.", Created: at}}); err != nil {
+		t.Fatal(err)
+	}
 	console := db.Console()
 	if err := console.RecordSessions(ctx, []staff.SessionRecord{{At: at, Phone: citizenPhone, Operator: "mtn", Service: "birth-certificate",
 		Node: "done", Result: "completed", Hops: 6, Duration: 40 * time.Second}}); err != nil {
