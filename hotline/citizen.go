@@ -131,7 +131,11 @@ func (c *Console) forgetCached(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range CachedKeys(p, users) {
+	var more []string
+	if c.CacheKeys != nil {
+		more = c.CacheKeys(p)
+	}
+	for _, k := range CachedKeys(p, users, more...) {
 		if err := c.Cache.Delete(ctx, k); err != nil {
 			return err
 		}

@@ -108,6 +108,10 @@ type Console struct {
 	// those assisted by the hotline) goes with it.
 	Citizens Citizens
 	Cache    Cache
+	// CacheKeys, if set, names more keys of a phone that an erasure
+	// deletes from Cache: those of the channels the console does not know
+	// (the SMS dialogue's, the web's sign-in code).
+	CacheKeys func(phone string) []string
 	Region   string // numbers typed without a country code (CM)
 	Prefix   string // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served

@@ -117,13 +117,14 @@ func userSlot(slot, user string) string { return slot + ":" + user }
 // dialogue each of users walked for it (an assisted session, in that
 // account's slot), what an erasure deletes. Accounts are disabled, never
 // deleted nor renamed, so all of them (Accounts.Users) name every slot
-// there can be: the keys are known, without scanning the store.
-func CachedKeys(phone string, users []staff.User) []string {
+// there can be: the keys are known, without scanning the store. more are
+// the other channels' keys of phone.
+func CachedKeys(phone string, users []staff.User, more ...string) []string {
 	keys := []string{ussd.LanguageKey(phone), ussd.SessionKey(phone)}
 	for _, u := range users {
 		keys = append(keys, ussd.SlotKey(userSlot("hotline", u.Name), phone))
 	}
-	return keys
+	return append(keys, more...)
 }
 
 // assistPage offers to start walking the menus for a caller: starting is a

@@ -39,6 +39,13 @@ const DialogueIdle = 10 * time.Minute
 // KindDialogue is the outbox kind of an SMS dialogue's screens.
 const KindDialogue = outbox.KindDialogue
 
+// CachedKeys are the keys under which the shared store holds something of
+// phone's SMS dialogue: where it is, and the engine's session of it (what
+// an erasure deletes).
+func CachedKeys(phone string) []string {
+	return []string{talkKey + phone, ussd.SlotKey(dialogueSlot, phone)}
+}
+
 // dialogueSlot keeps the engine's sessions of SMS dialogues apart from the
 // caller's USSD ones: texting never cuts or resumes a live USSD dialogue.
 const dialogueSlot = "sms"

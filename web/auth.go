@@ -217,3 +217,8 @@ func (s *Site) clearCookie(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: s.prefix(), MaxAge: -1, HttpOnly: true, Secure: s.Secure,
 		SameSite: http.SameSiteLaxMode})
 }
+
+// CachedKeys are the keys under which the store holds something of phone
+// by number: its sign-in code (what an erasure deletes; a signed-in
+// session, found by its token only, ends within IdleFor).
+func CachedKeys(phone string) []string { return []string{codeKey + phone} }

@@ -98,7 +98,7 @@ func forgetCached(ctx context.Context, db *postgres.DB, url, prefix, ph string) 
 	// One DEL a key, pipelined: on a Cluster the keys sit in different
 	// slots, which one multi-key DEL refuses (CROSSSLOT).
 	_, err = client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range hotline.CachedKeys(ph, users) {
+		for _, k := range hotline.CachedKeys(ph, users, channelKeys(ph)...) {
 			p.Del(ctx, prefix+k)
 		}
 		return nil

@@ -262,8 +262,8 @@ func TestCitizenExportAndErase(t *testing.T) {
 		t.Error("erase without --yes went ahead")
 	}
 	// The session store: the cached language, the caller's own dialogue,
-	// the one awa walked for them on the hotline; and awa's for the
-	// neighbour, which stays.
+	// the one awa walked for them on the hotline, their SMS dialogue and
+	// web sign-in code; and awa's for the neighbour, which stays.
 	awa, err := staff.NewUser("awa", "Awa", staff.Operator, "fr", "correct horse battery", now)
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +271,8 @@ func TestCitizenExportAndErase(t *testing.T) {
 	if err := postgres.New(pool).Console().AddUser(ctx, awa); err != nil {
 		t.Fatal(err)
 	}
-	cached := []string{"l:" + citizenPhone, "s:" + citizenPhone, "s:hotline:awa:" + citizenPhone}
+	cached := []string{"l:" + citizenPhone, "s:" + citizenPhone, "s:hotline:awa:" + citizenPhone,
+		"s:sms:" + citizenPhone, "sms:dialogue:" + citizenPhone, "web:code:" + citizenPhone} // the SMS dialogue's and the web's too
 	for _, k := range append(cached, "s:hotline:awa:"+neighbourPhone) {
 		if err := client.Set(ctx, prefix+k, "{}", time.Hour).Err(); err != nil {
 			t.Fatal(err)

@@ -249,7 +249,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, withSMS bool) (_ *
 	}
 	consoleProxies = append(consoleProxies, proxies...)
 	console := &hotline.Console{Accounts: st.accounts, Trail: st.trail, Cases: service, Records: st.records, Outbox: st.outbox, Campaigns: st.campaigns,
-		Citizens: st.citizens, Cache: sess, Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
+		Citizens: st.citizens, Cache: sess, CacheKeys: channelKeys, Engine: engine, Catalogue: cat, Prefix: "/hotline", Secure: secureCookies(cfg), IdleTimeout: cfg.Hotline.IdleTimeout,
 		OneTimeFor: cfg.Hotline.OneTimeFor, TrustedProxies: consoleProxies, Now: cfg.Clock, Log: log.With("comp", "hotline")}
 	metrics.RegisterSignIns(m.Registry(), console.SignInStats)
 	if g.handler, err = routes(cfg, g, cat, console, proxies, m, log); err != nil {
@@ -708,4 +708,10 @@ func (redisLog) Printf(ctx context.Context, format string, v ...any) {
 	if l := redisLogs.Load(); l != nil {
 		l.WarnContext(ctx, fmt.Sprintf(format, v...))
 	}
+}
+
+// channelKeys are a phone's keys in the session store that the SMS
+// dialogue and the web channel keep, for an erasure.
+func channelKeys(phone string) []string {
+	return append(inbox.CachedKeys(phone), web.CachedKeys(phone)...)
 }
