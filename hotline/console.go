@@ -112,8 +112,8 @@ type Console struct {
 	// deletes from Cache: those of the channels the console does not know
 	// (the SMS dialogue's, the web's sign-in code).
 	CacheKeys func(phone string) []string
-	Region   string // numbers typed without a country code (CM)
-	Prefix   string // where the console is mounted: "/hotline"
+	Region    string // numbers typed without a country code (CM)
+	Prefix    string // where the console is mounted: "/hotline"
 	// Secure marks cookies Secure: set it whenever the console is served
 	// over HTTPS (everywhere but a loopback demo).
 	Secure bool
