@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/netip"
 	"time"
 )
 
@@ -140,9 +141,25 @@ func (s *Site) verify(ctx context.Context, ph, typed string) error {
 
 // limit counts a code asked for ph from addr, and refuses it over the
 // hourly limits.
-func (s *Site) limit(ctx context.Context, ph, addr string) error {
+// An IPv6 client is counted by its /64, the network one line is given: its
+// addresses are as many as it likes. The gateway's own hourly budget
+// bounds what many addresses and numbers can cost together.
+func (s *Site) limit(ctx context.Context, ph string, addr netip.Addr) error {
+	n, err := s.Counter.Add(ctx, "web-code-all", time.Hour)
+	if err != nil {
+		return err
+	}
+	if n > cmp.Or(s.PerHour, CodesPerHour) {
+		s.log().Warn("sign-in codes over the gateway's hourly budget: refused", "budget", cmp.Or(s.PerHour, CodesPerHour))
+		return errLimited
+	}
 	if perAddr := cmp.Or(s.PerAddr, CodesPerAddr); perAddr > 0 {
-		n, err := s.Counter.Add(ctx, "web-code-addr:"+addr, time.Hour)
+		from := addr.Unmap().String()
+		if addr.Unmap().Is6() {
+			p, _ := addr.Prefix(64)
+			from = p.String()
+		}
+		n, err := s.Counter.Add(ctx, "web-code-addr:"+from, time.Hour)
 		if err != nil {
 			return err
 		}
@@ -150,7 +167,7 @@ func (s *Site) limit(ctx context.Context, ph, addr string) error {
 			return errLimited
 		}
 	}
-	n, err := s.Counter.Add(ctx, "web-code:"+ph, time.Hour)
+	n, err = s.Counter.Add(ctx, "web-code:"+ph, time.Hour)
 	if err != nil {
 		return err
 	}

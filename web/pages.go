@@ -232,7 +232,7 @@ func (s *Site) askCode(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnprocessableEntity, "signin", view{Lang: lang, CSRF: s.preCSRF(w, r), Error: say(lang, "err.phone")})
 		return
 	}
-	if err := s.limit(ctx, ph, peer.Addr(r, s.TrustedProxies).String()); err != nil {
+	if err := s.limit(ctx, ph, peer.Addr(r, s.TrustedProxies)); err != nil {
 		if !errors.Is(err, errLimited) {
 			s.log().Error("counting a web sign-in code", "err", err)
 			s.fail(w, http.StatusServiceUnavailable, lang, "err.down")

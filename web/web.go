@@ -51,7 +51,8 @@ const (
 	CodeFor       = 5 * time.Minute  // a code is good this long
 	CodeTries     = 3                // wrong codes before it is void
 	CodesPerPhone = 3                // codes a number is sent an hour
-	CodesPerAddr  = 10               // codes one client address asks an hour
+	CodesPerAddr  = 10               // codes one client address (an IPv6 /64) asks an hour
+	CodesPerHour  = 2000             // codes the whole gateway sends an hour, whoever asks
 	IdleFor       = 30 * time.Minute // a signed-in session unused this long ends
 )
 
@@ -77,6 +78,10 @@ type Site struct {
 	// (CodesPerAddr when 0, no limit when negative): proxies that carry
 	// many citizens (Opera Mini's) may need more.
 	PerAddr int
+	// PerHour is how many codes the gateway sends an hour, all numbers
+	// and addresses together (CodesPerHour when 0): what SMS bombing
+	// through many addresses can cost at most.
+	PerHour int
 	Now     func() time.Time
 	Log     *slog.Logger
 	// Code makes a one-time code; tests replace it. nil: 6 random digits.
