@@ -36,6 +36,10 @@ type Dialogues interface {
 // next SMS, much longer than a USSD screen's minute.
 const DialogueIdle = 10 * time.Minute
 
+// ErrBusy refuses an SMS of a dialogue while the SMS engine is over its
+// in-flight limit, for the SMSC to deliver it again.
+var ErrBusy = errors.New("inbox: the SMS dialogue's engine is busy: delivered again later")
+
 // KindDialogue is the outbox kind of an SMS dialogue's screens.
 const KindDialogue = outbox.KindDialogue
 
@@ -175,6 +179,11 @@ func (x *Inbox) input(ctx context.Context, op, from, key string, d talk, text st
 // the same (the dialogue has not moved), so the engine takes it as a
 // retry and the screen is not queued twice.
 func (x *Inbox) reply(ctx context.Context, from, key string, d talk, rep ussd.Reply) (bool, error) {
+	if rep.Busy {
+		// Refused, not answered: the SMSC delivers it again later, when
+		// the engine has room, and the dialogue stays where it was.
+		return false, ErrBusy
+	}
 	lang := x.Languages.Language(ctx, from)
 	if lang == "" {
 		lang = "fr"

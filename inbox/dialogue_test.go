@@ -2,6 +2,7 @@ package inbox_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -293,5 +294,43 @@ func TestSMSDialogueRequests(t *testing.T) {
 	}
 	if k := rec.reqs; k[0].Kind != ussd.Begin || k[1].Kind != ussd.Continue || k[1].Input != "1" {
 		t.Errorf("kinds and inputs: %+v", k[:2])
+	}
+}
+
+// busyOnce answers its first step with the engine's busy screen.
+type busyOnce struct {
+	inbox.Dialogues
+	done bool
+}
+
+func (b *busyOnce) Step(ctx context.Context, req ussd.Request) (ussd.Reply, error) {
+	if !b.done && req.Kind == ussd.Continue {
+		b.done = true
+		return ussd.Reply{Text: "Service tres demande.", End: true, Busy: true}, nil
+	}
+	return b.Dialogues.Step(ctx, req)
+}
+
+// The SMS engine over its limit refuses the SMS for the SMSC to deliver
+// again: the dialogue is neither answered nor closed, and the SMS
+// delivered again is its input.
+func TestSMSDialogueBusy(t *testing.T) {
+	r, _ := talkRig(t)
+	r.x.Dialogues = &busyOnce{Dialogues: r.x.Dialogues}
+	handle := r.x.From("mtn")
+	const from = "237677101002"
+	if err := handle(t.Context(), inboundText(from, "MENU")); err != nil {
+		t.Fatal(err)
+	}
+	r.now = r.now.Add(15 * time.Second)
+	if err := handle(t.Context(), inboundText(from, "1")); !errors.Is(err, inbox.ErrBusy) {
+		t.Fatalf("the busy engine's SMS: %v, want refused as busy", err)
+	}
+	r.now = r.now.Add(15 * time.Second)
+	if err := handle(t.Context(), inboundText(from, "1")); err != nil {
+		t.Fatalf("the SMS delivered again: %v", err)
+	}
+	if c := r.x.Counts(); c.Inputs != 1 {
+		t.Errorf("counts %+v: want the one input answered", c)
 	}
 }

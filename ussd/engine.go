@@ -229,7 +229,7 @@ func (e *Engine) Step(ctx context.Context, req Request) (Reply, error) {
 	if e.inflight.Add(1) > int64(e.cfg.MaxInFlight) {
 		e.inflight.Add(-1)
 		e.countBusy(req.Operator)
-		return Reply{Text: e.bilingual("busy"), End: true}, nil
+		return Reply{Text: e.bilingual("busy"), End: true, Busy: true}, nil
 	}
 	defer e.inflight.Add(-1)
 

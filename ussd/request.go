@@ -87,6 +87,10 @@ type Request struct {
 type Reply struct {
 	Text string
 	End  bool
+	// Busy marks the busy screen, the engine over its in-flight limit: a
+	// channel that can ask for the input again later (the SMSC redelivers
+	// an SMS refused) should rather refuse than answer it.
+	Busy bool
 }
 
 // Normalize checks the fields every dialect must fill and puts the phone
