@@ -54,7 +54,14 @@ type session struct {
 	Phone    string `json:"p"`
 	Dialogue string `json:"d"`
 	CSRF     string `json:"c"`
+	// Opened is when the citizen signed in (unix seconds): a session
+	// ends SessionFor after it, however busy.
+	Opened int64 `json:"o,omitempty"`
 }
+
+// SessionFor is the longest a web session lasts, used or not: a phone
+// lent or lost does not stay signed in for good.
+const SessionFor = 12 * time.Hour
 
 var (
 	errNoCode   = errors.New("no code waiting for this number, or it expired")
@@ -178,9 +185,15 @@ func (s *Site) limit(ctx context.Context, ph string, addr netip.Addr) error {
 }
 
 // open starts a signed-in session for ph and sets its cookie.
-func (s *Site) open(ctx context.Context, w http.ResponseWriter, ph string) error {
+// The browser's previous session, if any, ends: one browser, one session.
+func (s *Site) open(ctx context.Context, w http.ResponseWriter, r *http.Request, ph string) error {
+	if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := s.Store.Delete(ctx, sessionKey+hashOf(ck.Value)); err != nil {
+			return fmt.Errorf("ending the previous web session: %w", err)
+		}
+	}
 	token := newToken()
-	if err := s.save(ctx, token, session{Phone: ph, CSRF: newToken()}); err != nil {
+	if err := s.save(ctx, token, session{Phone: ph, CSRF: newToken(), Opened: s.now().Unix()}); err != nil {
 		return err
 	}
 	s.cookie(w, sessionCookie, token)
@@ -220,6 +233,10 @@ func (s *Site) signedIn(r *http.Request) (session, string, error) {
 		return session{}, "", err
 	}
 	if err := json.Unmarshal(b, &se); err != nil || se.Phone == "" {
+		return session{}, "", errNotKnown
+	}
+	if se.Opened > 0 && s.now().Sub(time.Unix(se.Opened, 0)) > SessionFor {
+		s.Store.Delete(r.Context(), key) // over: sign in again
 		return session{}, "", errNotKnown
 	}
 	return se, ck.Value, nil

@@ -182,3 +182,19 @@ func TestSlowReader(t *testing.T) {
 	r.advance(31 * time.Minute)
 	contains(t, c.Get(""), "Recevoir un code")
 }
+
+// A session used all day still ends SessionFor after its sign-in.
+func TestSessionLifetime(t *testing.T) {
+	r := newRig(t)
+	c := r.client()
+	c.SignIn(awa, r.code(awa))
+	for range 12*3 - 1 { // a page every 20 minutes, for just under 12 hours
+		r.advance(20 * time.Minute)
+		if p := c.Get(""); strings.Contains(p.HTML, "Recevoir un code") {
+			t.Fatalf("signed out after %v of use", r.clock().Sub(time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)))
+		}
+	}
+	r.advance(21 * time.Minute)
+	contains(t, c.Get(""), "Recevoir un code")
+
+}

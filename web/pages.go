@@ -293,7 +293,7 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 			s.log().Warn("could not remember a web citizen's language", "phone", phone.Mask(ph), "err", err)
 		}
 	}
-	if err := s.open(ctx, w, ph); err != nil {
+	if err := s.open(ctx, w, r, ph); err != nil {
 		s.log().Error("opening a web session", "phone", phone.Mask(ph), "err", err)
 		s.fail(w, http.StatusServiceUnavailable, lang, "err.down")
 		return
