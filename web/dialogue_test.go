@@ -139,7 +139,8 @@ func TestDoubleSubmit(t *testing.T) {
 }
 
 // A dialogue begun on the web goes on by USSD and back: the engine's
-// session is the number's, and each channel offers to resume the other's.
+// session is the number's, and each channel offers to resume the other's;
+// the web page asks before it takes over a live USSD dialogue.
 func TestAcrossChannels(t *testing.T) {
 	r := newRig(t)
 	c := r.client()
@@ -163,7 +164,14 @@ func TestAcrossChannels(t *testing.T) {
 		t.Fatalf("resumed by USSD: %q", s)
 	}
 	dial("1*02031990") // the confirmation, by USSD
+	// Opening the page does not cut the USSD dialogue: the citizen says
+	// to go on here, and is offered to resume it.
 	p := c.Get("")
+	contains(t, p, "Un dialogue est en cours sur ce numéro", "Continuer ici")
+	if v, _ := r.eng.View(ctx, "", awa); v.SessionID != "ussd-1" || v.End {
+		t.Errorf("the page's GET cut the USSD dialogue: %+v", v)
+	}
+	p = c.Post("new", nil)
 	contains(t, p, "Reprendre")
 	p = c.Send("1")
 	contains(t, p, "Copie d'acte pour Awa Ngono, né(e) le 02/03/1990", "1. Oui")

@@ -37,6 +37,8 @@ var words = map[string][2]string{
 	"signed.in.as": {"Connecté : %s", "Signed in: %s"},
 	"page.choose":  {"Choisissez une option", "Choose an option"},
 	"screen.ended": {"Fin du service", "End of the service"},
+	"elsewhere":    {"Un dialogue est en cours sur ce numéro, au téléphone (*123#). Le continuer ici l'interrompra là-bas.", "A dialogue is going on for this number, on the phone (*123#). Going on here will end it there."},
+	"go.on.here":   {"Continuer ici", "Go on here"},
 }
 
 // say returns a page text in lang.

@@ -27,6 +27,7 @@ type view struct {
 	End                       bool
 	Input                     string // the inputmode of a typed answer; "" for options
 	Hop                       string
+	Again                     string // the end form's button, when not "again"
 }
 
 func (v view) Say(key string) string { return say(v.Lang, key) }
@@ -98,6 +99,14 @@ func (s *Site) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, ok := s.Engine.View(ctx, "", se.Phone)
+	if ok && v.SessionID != se.Dialogue && !v.End && !strings.HasPrefix(v.SessionID, "web-") {
+		// A live dialogue on USSD: a GET (a reload, a prefetch, a link)
+		// must not cut it; the citizen says so (a POST to /new).
+		lang := s.lang(ctx, r, se.Phone)
+		s.render(w, http.StatusOK, "screen", view{Lang: lang, CSRF: se.CSRF, End: true, Again: say(lang, "go.on.here"),
+			Screen: &screen{Heading: []string{say(lang, "elsewhere")}}})
+		return
+	}
 	if !ok || v.SessionID != se.Dialogue || se.Dialogue == "" {
 		if v, err = s.begin(ctx, token, &se); err != nil {
 			s.log().Error("starting a web dialogue", "phone", phone.Mask(se.Phone), "err", err)
