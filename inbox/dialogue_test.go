@@ -334,3 +334,36 @@ func TestSMSDialogueBusy(t *testing.T) {
 		t.Errorf("counts %+v: want the one input answered", c)
 	}
 }
+
+// One SMS of a number at a time: while another is being answered (its
+// hold in the shared store, as another gateway would leave it), the next
+// is refused for the SMSC to deliver again, then answered in turn.
+func TestSMSOfANumberOneAtATime(t *testing.T) {
+	r := newRig(t)
+	shared := sessions.NewMemory(func() time.Time { return r.now })
+	talkOn(t, r, shared)
+	handle := r.x.From("mtn")
+	const from = "237677101003"
+	if err := handle(t.Context(), inboundText(from, "MENU")); err != nil {
+		t.Fatal(err)
+	}
+	if err := shared.Set(t.Context(), "sms:held:+"+from, []byte{1}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	r.now = r.now.Add(15 * time.Second)
+	if err := handle(t.Context(), inboundText(from, "1")); !errors.Is(err, inbox.ErrNumberBusy) {
+		t.Fatalf("an SMS while the number is held: %v, want refused", err)
+	}
+	if err := shared.Delete(t.Context(), "sms:held:+"+from); err != nil {
+		t.Fatal(err)
+	}
+	if err := handle(t.Context(), inboundText(from, "1")); err != nil {
+		t.Fatalf("delivered again: %v", err)
+	}
+	if c := r.x.Counts(); c.Inputs != 1 {
+		t.Errorf("counts %+v: want the one input", c)
+	}
+	if _, err := shared.Get(t.Context(), "sms:held:+"+from); !errors.Is(err, sessions.ErrNotFound) {
+		t.Errorf("the number is still held after its SMS: %v", err)
+	}
+}

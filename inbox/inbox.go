@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -59,6 +60,37 @@ type Shared interface {
 	Get(ctx context.Context, key string) ([]byte, error) // sessions.ErrNotFound when absent
 	Update(ctx context.Context, key string, ttl time.Duration, fn func(old []byte) ([]byte, error)) ([]byte, error)
 	Delete(ctx context.Context, key string) error
+}
+
+// ErrNumberBusy refuses an SMS while another of the same number is being
+// answered, for the SMSC to deliver it again.
+var ErrNumberBusy = errors.New("inbox: another SMS of this number is being answered: delivered again later")
+
+// holdFor bounds how long a number stays held by an SMS being answered,
+// should the gateway answering it die.
+const holdFor = 30 * time.Second
+
+// hold takes the number for the SMS being answered, or answers
+// ErrNumberBusy; release gives it back.
+func (x *Inbox) hold(ctx context.Context, from string) (release func(), err error) {
+	key := holdKey + from
+	_, err = x.Shared.Update(ctx, key, holdFor, func(old []byte) ([]byte, error) {
+		if old != nil {
+			return nil, ErrNumberBusy
+		}
+		return []byte{1}, nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNumberBusy) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("inbox: holding a number's SMS: %w", err)
+	}
+	return func() {
+		if err := x.Shared.Delete(context.WithoutCancel(ctx), key); err != nil {
+			x.Log.Warn("releasing a number's SMS", "phone", phone.Mask(from), "err", err)
+		}
+	}, nil
 }
 
 // Inbox answers inbound SMS.
@@ -131,6 +163,7 @@ const (
 	floodKey = "sms:flood:"    // + number:minute
 	seenKey  = "sms:seen:"     // + number:hash of the text
 	talkKey  = "sms:dialogue:" // + number: its last SMS dialogue
+	holdKey  = "sms:held:"     // + number: an SMS of it is being answered
 )
 
 func (x *Inbox) now() time.Time {
@@ -202,6 +235,16 @@ func (x *Inbox) handle(ctx context.Context, op string, in smpp.Inbound) error {
 	// dialogue tells the same text sent again later ("1" on the next
 	// screen) from a copy the SMSC delivers again.
 	cmd := sms.ParseKeyword(text)
+	// One SMS of a number at a time, across the fleet: two handled at once
+	// would both read the dialogue at the same place. The one that finds
+	// the number busy is refused, and the SMSC delivers it again.
+	if x.Dialogues != nil {
+		release, err := x.hold(ctx, from)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	d, known, talking, err := x.dialogue(ctx, from)
 	if err != nil {
 		return fmt.Errorf("inbox: reading an SMS dialogue: %w", err)
