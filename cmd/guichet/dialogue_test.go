@@ -70,12 +70,25 @@ func TestDialoguesOnPostgres(t *testing.T) {
 }
 
 func playAll(t *testing.T, edit func(*testing.T, *Config)) {
-	files, err := filepath.Glob("../../testdata/dialogues/*.txt")
+	playGolden(t, "../../testdata/dialogues/*.txt", "answers", edit, playDialogue)
+}
+
+// playGolden plays each transcript of glob through a test gateway of its
+// own (edit, if set, changes its configuration), in parallel, and holds
+// it to what play records of the gateway's what: -update rewrites the
+// transcripts from the run with no edit. It returns the transcripts'
+// names.
+func playGolden(t *testing.T, glob, what string, edit func(*testing.T, *Config), play func(*testing.T, string, *testGateway) string) []string {
+	t.Helper()
+	files, err := filepath.Glob(glob)
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no dialogues found: %v", err)
+		t.Fatalf("no transcripts %s: %v", glob, err)
 	}
+	var names []string
 	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+		name := strings.TrimSuffix(filepath.Base(file), ".txt")
+		names = append(names, name)
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			want, err := os.ReadFile(file)
 			if err != nil {
@@ -87,7 +100,7 @@ func playAll(t *testing.T, edit func(*testing.T, *Config)) {
 			} else {
 				g = newTestGateway(t, func(c *Config) { edit(t, c) })
 			}
-			got := playDialogue(t, string(want), g)
+			got := play(t, string(want), g)
 			if *update && edit == nil {
 				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -95,10 +108,11 @@ func playAll(t *testing.T, edit func(*testing.T, *Config)) {
 				return
 			}
 			if got != string(want) {
-				t.Errorf("%s differs from the gateway's answers (go test -update rewrites it):\n%s", file, firstDiff(string(want), got))
+				t.Errorf("%s differs from the gateway's %s (go test -update rewrites it):\n%s", file, what, firstDiff(string(want), got))
 			}
 		})
 	}
+	return names
 }
 
 // testGateway is a gateway on a loopback server with a test clock.

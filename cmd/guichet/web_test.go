@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -44,36 +42,8 @@ func TestWebDialoguesOnPostgres(t *testing.T) {
 }
 
 func playWebAll(t *testing.T, edit func(*testing.T, *Config)) {
-	files, err := filepath.Glob("../../testdata/web/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no web dialogues found: %v", err)
-	}
 	services := map[string]bool{}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".txt")
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var g *testGateway
-			if edit == nil {
-				g = newTestGateway(t, nil)
-			} else {
-				g = newTestGateway(t, func(c *Config) { edit(t, c) })
-			}
-			got := playWeb(t, string(want), g)
-			if *update && edit == nil {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the gateway's pages (go test -update rewrites it):\n%s", file, firstDiff(string(want), got))
-			}
-		})
+	for _, name := range playGolden(t, "../../testdata/web/*.txt", "pages", edit, playWeb) {
 		services[strings.TrimSuffix(strings.TrimSuffix(name, "-fr"), "-en")] = true
 	}
 	// Every built-in service has its web dialogue.
