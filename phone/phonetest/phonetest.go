@@ -97,6 +97,9 @@ var (
 	// A hex word (a hash, a random name): 16 hex digits or more, a letter
 	// among them.
 	hex = regexp.MustCompile(`(?i)[0-9a-f]{16,}`)
+	// An API key's id (apikey: key_ and random hex), wherever a line
+	// names it: in a message's text too, not only under key_id.
+	keyID = regexp.MustCompile(`\bkey_[0-9a-f]{8,}\b`)
 	// The fraction of a duration or of a decimal number.
 	fraction = regexp.MustCompile(`\d\.\d+`)
 	// 8 digits or more, single spaces or dashes between them allowed.
@@ -139,6 +142,7 @@ func shows(v string) (why, digits string) {
 		}
 		return s
 	})
+	v = keyID.ReplaceAllStringFunc(v, blank)
 	v = fraction.ReplaceAllStringFunc(v, func(s string) string { return s[:1] + "." + blank(s[2:]) })
 	for _, m := range run.FindAllString(v, -1) {
 		if len(m) == 8 && reference.Valid(m) {
