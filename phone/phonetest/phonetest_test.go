@@ -29,7 +29,7 @@ func TestLeaks(t *testing.T) {
 		{at + `msg="cases in PostgreSQL" host=127.0.0.1 database=guichet_test_bd12345678824d3d6e7`, ""},
 		{at + `msg="SMS sent" smsc_id=0000012345 phone=+237******456`, ""},
 		{at + `msg="inbound message refused for redelivery" comp=smpp operator=mtn command=deliver_sm seq=2147480001 err="context deadline exceeded"`, ""},
-		{at + `msg="refused an API key" key_id=key_ac12345304e4 owner=commerce`, ""}, // a key's random id
+		{at + `msg="refused an API key" key_id=key_ac12345304e4 owner=commerce`, ""},                                                                                 // a key's random id
 		{at + `msg="campaign paused" key_id=key_31d123456789396 reason="the 25 messages a day of API key key_31d123456789396, the one that made it, are spent"`, ""}, // and in a text
 		{"", ""},
 
