@@ -9,9 +9,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/guichet/guichet/browsertest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -48,24 +48,6 @@ const (
 	viewportWidth, viewportHeight = 1280, 800
 )
 
-// chromiumPath finds the browser: $CHROMIUM, Debian's /usr/bin/chromium, or
-// chromium in PATH.
-func chromiumPath() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if full, err := exec.LookPath(p); err == nil {
-			return full, nil
-		}
-		return "", fmt.Errorf("CHROMIUM=%s is not an executable", p)
-	}
-	if st, err := os.Stat("/usr/bin/chromium"); err == nil && !st.IsDir() {
-		return "/usr/bin/chromium", nil
-	}
-	if full, err := exec.LookPath("chromium"); err == nil {
-		return full, nil
-	}
-	return "", fmt.Errorf("no /usr/bin/chromium and no chromium in PATH")
-}
-
 // tab is one Chromium tab on a rig's console.
 type tab struct {
 	t   *testing.T
@@ -86,31 +68,14 @@ type refusals struct {
 // but under CI it fails: a browser test never goes missing silently there.
 func (r *rig) chromium(t *testing.T) *tab {
 	t.Helper()
-	exe, err := chromiumPath()
+	exe, err := browsertest.Path()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the browser tests need Chromium under CI: %v (install it with `apt-get install -y chromium`, or set CHROMIUM to its path)", err)
 		}
 		t.Skipf("%v: install it with `apt-get install -y chromium` (or `make services`), or set CHROMIUM to its path", err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		// Chromium calls home in the background (updates, sync, field
-		// trials); a closed network refuses it and the test waits. A
-		// test talks to 127.0.0.1 only: no proxy, no other name resolves.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(viewportWidth, viewportHeight),
-	)
+	opts := browsertest.Options(t, exe, viewportWidth, viewportHeight)
 	// The first action starts the browser and its life is the context of
 	// that action: a hard stop a little after the test's deadline, should
 	// Chromium hang.

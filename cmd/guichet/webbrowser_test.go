@@ -8,11 +8,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/guichet/guichet/browsertest"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,30 +37,11 @@ func needed(t *testing.T, what string, err error) {
 
 func webChromium(t *testing.T) context.Context {
 	t.Helper()
-	exe := os.Getenv("CHROMIUM")
-	if exe == "" {
-		exe = "/usr/bin/chromium"
-	}
-	if _, err := exec.LookPath(exe); err != nil {
+	exe, err := browsertest.Path()
+	if err != nil {
 		needed(t, "Chromium", err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		// A test talks to 127.0.0.1 only: nothing in the background, no
-		// proxy, no other name resolves.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(360, 640), // a small phone's
-	)
+	opts := browsertest.Options(t, exe, 360, 640) // a small phone's
 	hard, hardCancel := context.WithTimeout(context.Background(), 50*time.Second)
 	actx, acancel := chromedp.NewExecAllocator(hard, opts...)
 	ctx, cancel := chromedp.NewContext(actx)
