@@ -67,7 +67,8 @@ const (
 	DefaultValidity      = 24 * time.Hour
 	DefaultBackoffBase   = 5 * time.Second
 	DefaultBackoffMax    = 10 * time.Minute
-	DefaultThrottlePause = 100 * time.Millisecond
+	DefaultThrottlePause = 10 * time.Millisecond
+	DefaultThrottleMax   = time.Second
 	DefaultSubmitTimeout = 30 * time.Second
 	DefaultFlushEvery    = 2 * time.Millisecond
 	DefaultFlushRows     = 1000
@@ -112,10 +113,13 @@ type Dispatcher struct {
 	// Backoff of a retried message: BackoffBase × 2^(attempts-1), at most
 	// BackoffMax (defaults 5 s, 10 min).
 	BackoffBase, BackoffMax time.Duration
-	// ThrottlePause is how long ESME_RTHROTTLED stops every send on the
-	// bind (default 100 ms); the bind's congestion window, halved by it,
-	// does the rest.
-	ThrottlePause time.Duration
+	// ThrottlePause is how long ESME_RTHROTTLED first stops every send on
+	// the bind (default 10 ms): a short pause, for the bind's congestion
+	// window and rate, halved by it, do the rest. A bind throttled again
+	// right after its pause (within the pause's length of its end) pauses
+	// twice as long, up to ThrottleMax (default 1 s); one that went a
+	// pause's length without a throttle starts again at ThrottlePause.
+	ThrottlePause, ThrottleMax time.Duration
 	// SubmitTimeout bounds one submit_sm, the wait for the window included
 	// (default 30 s).
 	SubmitTimeout time.Duration
@@ -165,10 +169,11 @@ type bindState struct {
 	// when the SMSC throttles, grown back by a twentieth of it each
 	// second's worth of answers (AIMD, as the window).
 	slow   float64
-	share  float64   // of the fleet's binds held here (1 alone)
-	next   time.Time // the next submit's slot under the rate
-	gen    uint64    // slowdowns so far: a slot taken before the last one is taken again
-	paused time.Time // no submit before it
+	share  float64       // of the fleet's binds held here (1 alone)
+	next   time.Time     // the next submit's slot under the rate
+	gen    uint64        // slowdowns so far: a slot taken before the last one is taken again
+	paused time.Time     // no submit before it
+	pause  time.Duration // the length of the last pause (ThrottlePause, doubled while throttles come back at once)
 	// pausedWall is paused on the wall's clock (the Dispatcher's may be a
 	// test's): the rate's slots are on the wall's.
 	pausedWall time.Time
@@ -178,9 +183,14 @@ type bindState struct {
 	// is smaller than ours is converged to rather than fought.
 	cwnd     float64
 	max      float64 // the sender's window: cwnd starts and stops there
-	inflight int
-	tally    *tally     // the operator's results
-	room     *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
+	inflight int     // submits waiting for their answer: at most cwnd
+	// held counts the submits not done: waiting for their answer, or
+	// answered and their outcome not committed yet. At most max, so that
+	// what a crash may send again is never more than a window; the
+	// commit's wait does not count against cwnd, which measures the SMSC.
+	held  int
+	tally *tally     // the operator's results
+	room  *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
 }
 
 // minSlow is how far throttling slows a bind's rate down at most.
@@ -688,30 +698,30 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 		st.cwnd = min(st.cwnd, st.max)
 		d.mu.Unlock()
 	}
-	gen, err := d.pace(ctx, s, st, deadline)
-	if err != nil {
+	if _, err := d.pace(ctx, s, st, deadline); err != nil {
 		return "", err
 	}
 	if !deadline.IsZero() && d.now().After(deadline) {
 		return "", errStale
 	}
-	d.acquire(st)
+	gen := d.acquire(st)
 	if !deadline.IsZero() && d.now().After(deadline) {
 		// The window was full long enough for the claim to run out
 		// meanwhile (its outcomes waiting for a busy database): another
 		// claim may hold the message now.
-		d.release(st, false, gen)
+		d.unacquire(st)
 		return "", errStale
 	}
 	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
 	defer cancel()
 	id, err := s.Submit(sctx, sm)
 	var se *smpp.StatusError
+	d.answered(st, errors.As(err, &se) && se.Throttled(), gen)
 	if err == nil && hold != nil {
-		*hold = func() { d.release(st, false, gen) }
+		*hold = func() { d.release(st) }
 		return id, nil
 	}
-	d.release(st, errors.As(err, &se) && se.Throttled(), gen)
+	d.release(st)
 	return id, err
 }
 
@@ -769,32 +779,57 @@ func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline
 	}
 }
 
-// acquire waits for room in the bind's congestion window. Each ending
-// submit wakes one waiter (sync.Cond.Signal), not all of them: thousands
-// may wait behind a small window.
-func (d *Dispatcher) acquire(st *bindState) {
+// acquire waits for room in the bind's congestion window (cwnd) and in
+// its window (max, see held), and returns the slowdowns so far: a
+// throttle of this submit slows the bind down only if none came since.
+// Each answer and each release wakes one waiter (sync.Cond.Signal), not
+// all of them: thousands may wait behind a small window.
+func (d *Dispatcher) acquire(st *bindState) uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for st.inflight >= int(st.cwnd) && st.inflight > 0 {
+	for (st.inflight >= int(st.cwnd) && st.inflight > 0) || (st.held >= int(st.max) && st.held > 0) {
 		st.room.Wait()
 	}
 	st.inflight++
+	st.held++
+	return st.gen
 }
 
-// release ends a submit: a throttled one halves the window (down to one)
-// and the rate (down to a sixty-fourth; once for all the submits paced
-// before the slowdown), an answered one grows the window by 1/cwnd, one
-// more a window's worth, and the rate by a twentieth of the configured one
-// a second's worth of answers.
-func (d *Dispatcher) release(st *bindState, throttled bool, gen uint64) {
+// unacquire gives back what acquire took, for a submit not made.
+func (d *Dispatcher) unacquire(st *bindState) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st.inflight--
+	st.held--
+	st.room.Signal()
+}
+
+// release ends a submit once its outcome is committed (or it had none to
+// commit): its place in the window is free.
+func (d *Dispatcher) release(st *bindState) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st.held--
+	st.room.Signal()
+}
+
+// answered ends a submit's wait for its answer: a throttled one halves
+// the congestion window (down to one) and the rate (down to a
+// sixty-fourth), once for all the submits made before the slowdown, an
+// answered one grows the window by 1/cwnd, one more a window's worth, and
+// the rate by a twentieth of the configured one a second's worth of
+// answers.
+func (d *Dispatcher) answered(st *bindState, throttled bool, gen uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if throttled {
-		st.cwnd = max(1, min(st.cwnd, float64(st.inflight))/2)
-		if st.rate > 0 && gen == st.gen {
-			st.slow = max(minSlow, st.slow/2)
+		if gen == st.gen { // once for the submits made before the slowdown
+			st.cwnd = max(1, min(st.cwnd, float64(st.inflight))/2)
+			if st.rate > 0 {
+				st.slow = max(minSlow, st.slow/2)
+				st.next = time.Now() // the slots waited for are taken again, at the new rate
+			}
 			st.gen++
-			st.next = time.Now() // the slots waited for are taken again, at the new rate
 		}
 	} else {
 		st.cwnd = min(st.max, st.cwnd+1/st.cwnd)
@@ -819,16 +854,10 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 		switch d.action(se) {
 		case Throttle:
 			d.c.throttled.Add(1)
-			pause := orDefault(d.ThrottlePause, DefaultThrottlePause)
-			d.mu.Lock()
-			if until := d.now().Add(pause); until.After(st.paused) {
-				st.paused = until
+			pause, started := d.throttle(st)
+			if started {
+				d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
 			}
-			if until := time.Now().Add(pause); until.After(st.pausedWall) {
-				st.pausedWall = until // the same, on the wall's clock, for pace
-			}
-			d.mu.Unlock()
-			d.log().Warn("bind throttled: pausing it", "operator", op, "pause", pause)
 			return d.retry(ctx, m, t, rThrottled, reason, pause)
 		case Retry:
 			return d.retry(ctx, m, t, rDeferred, reason, d.backoff(m.Attempts))
@@ -861,6 +890,30 @@ func (d *Dispatcher) failure(ctx context.Context, m outbox.Message, op string, s
 		return d.retry(ctx, m, t, rDeferred, "dispatcher stopped before sending", 0)
 	}
 	return d.retry(ctx, m, t, rDeferred, err.Error(), d.backoff(m.Attempts))
+}
+
+// throttle pauses the bind after a throttled submit and returns the
+// pause, and whether this throttle started it: a throttle during a pause
+// (a submit sent before it began) only waits for its end; one that comes
+// within a pause's length of the end of the last doubles it (up to
+// ThrottleMax); a later one pauses ThrottlePause.
+func (d *Dispatcher) throttle(st *bindState) (time.Duration, bool) {
+	base := orDefault(d.ThrottlePause, DefaultThrottlePause)
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if now.Before(st.paused) {
+		return st.paused.Sub(now), false
+	}
+	switch {
+	case st.pause == 0 || now.Sub(st.paused) > st.pause:
+		st.pause = base
+	default:
+		st.pause = min(2*st.pause, max(base, orDefault(d.ThrottleMax, DefaultThrottleMax)))
+	}
+	st.paused = now.Add(st.pause)
+	st.pausedWall = time.Now().Add(st.pause) // the same, on the wall's clock, for pace
+	return st.pause, true
 }
 
 func (d *Dispatcher) action(se *smpp.StatusError) string {

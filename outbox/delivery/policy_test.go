@@ -52,7 +52,7 @@ func TestDispatchPolicy(t *testing.T) {
 		{"submit failed", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, nil, outbox.MessageFailed, "ESME_RSUBMITFAIL (0x45)", 0},
 		{"configured retry", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusSubmitFail}, map[uint32]string{smpp.StatusSubmitFail: delivery.Retry}, outbox.MessagePending, "ESME_RSUBMITFAIL (0x45)", 5 * time.Second},
 		{"configured give up", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}, map[uint32]string{smpp.StatusMsgQFul: delivery.GiveUp}, outbox.MessageFailed, "ESME_RMSGQFUL (0x14)", 0},
-		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", 100 * time.Millisecond},
+		{"throttled", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}, nil, outbox.MessagePending, "ESME_RTHROTTLED (0x58)", delivery.DefaultThrottlePause},
 		{"timeout", fmt.Errorf("smpp: submit_sm: %w", smpp.ErrTimeout), nil, outbox.MessagePending, "no answer in time: the SMSC may have accepted it", 5 * time.Second},
 		// A lost connection sends back at once what had no answer: the
 		// next bind takes it (the binds redial within a second).
@@ -153,6 +153,62 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 		t.Errorf("%d submits within %v of the throttle, want at most the one in flight", early, pause)
 	}
 	if st := d.Stats(); st.Throttled != 1 || st.Sent != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// A bind throttled again as soon as its pause ends pauses twice as long
+// each time; once it went a pause's length without a throttle, the next
+// pause is ThrottlePause again.
+func TestDispatchThrottlePauseGrows(t *testing.T) {
+	s := newMemory()
+	const pause = 50 * time.Millisecond
+	var (
+		mu    sync.Mutex
+		calls []time.Time
+	)
+	throttled := map[int]bool{1: true, 2: true, 3: true, 5: true}
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Batch: 1, ThrottlePause: pause,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if throttled[len(calls)] {
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
+			}
+			return fmt.Sprint(len(calls)), nil
+		}}}}
+	drain := func(sent uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); d.Stats().Sent < sent; time.Sleep(2 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stats %+v", d.Stats())
+			}
+			if _, err := d.Drain(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	queue(t, s, 1, time.Now())
+	drain(1)
+	time.Sleep(10 * pause) // quiet: the next throttle starts again at ThrottlePause
+	queue(t, s, 1, time.Now())
+	drain(2)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 6 {
+		t.Fatalf("%d submits, want 6", len(calls))
+	}
+	gap := func(i int) time.Duration { return calls[i].Sub(calls[i-1]) }
+	for i, want := range []time.Duration{pause, 2 * pause, 4 * pause} {
+		if g := gap(i + 1); g < want {
+			t.Errorf("submit %d came %v after throttle %d, want at least %v", i+2, g, i+1, want)
+		}
+	}
+	if g := gap(5); g < pause || g >= 6*pause {
+		t.Errorf("after a quiet spell the pause was %v, want ThrottlePause (%v), not a longer one", g, pause)
+	}
+	if st := d.Stats(); st.Throttled != 4 || st.Sent != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }
