@@ -10,8 +10,9 @@ import (
 )
 
 // Audience is what the runner asks of the gateway for each chunk of
-// numbers, in one look: which sent STOP, and each one's latest case's
-// language (cases.Memory, postgres.Cases).
+// numbers, in one look: which sent STOP, and each one's language
+// (cases.Memory: the latest case's; postgres.Cases: the one chosen on the
+// phone, else the latest case's).
 type Audience interface {
 	Citizens(ctx context.Context, phones []string) (optedOut map[string]bool, langs map[string]string, err error)
 }
@@ -45,7 +46,7 @@ type Allowance interface {
 type Runner struct {
 	Store     Store
 	Audience  Audience
-	Languages Languages // nil: only the cases' languages
+	Languages Languages // each number's choice on the phone, over Audience's; nil: Audience's alone
 	Routes    Routes    // for the campaigns' per-operator rates; nil: those rates are not applied
 	// Allowance charges the messages of a campaign made through the API
 	// to its key's day: a step takes what it queues from it, and a

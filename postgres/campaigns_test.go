@@ -38,6 +38,13 @@ func TestCitizens(t *testing.T) {
 	if err := cs.SetOptOut(ctx, phones[0], true); err != nil {
 		t.Fatal(err)
 	}
+	// A choice on the phone wins over the latest case's language.
+	chose := phones[len(phones)-1]
+	other := map[string]string{"fr": "en", "en": "fr", "": "en"}[want[chose]]
+	if err := cs.SetLanguage(ctx, chose, other); err != nil {
+		t.Fatal(err)
+	}
+	want[chose] = other
 	out, langs, err := cs.Citizens(ctx, append(phones, "+237699999990"))
 	if err != nil {
 		t.Fatal(err)

@@ -54,14 +54,16 @@ func (s *Cases) OptedOutAmong(ctx context.Context, phones []string) (map[string]
 }
 
 // Citizens returns, in one query, those of phones that sent STOP and the
-// language of the latest case of those that opened one.
+// language of each that the gateway knows: the one chosen on the phone,
+// else the latest case's.
 func (s *Cases) Citizens(ctx context.Context, phones []string) (map[string]bool, map[string]string, error) {
 	out, langs := map[string]bool{}, map[string]string{}
 	if len(phones) == 0 {
 		return out, langs, nil
 	}
 	rows, _ := s.q().Query(ctx, `SELECT p, EXISTS (SELECT 1 FROM optouts o WHERE o.phone = p),
-			coalesce((SELECT lang FROM cases c WHERE c.phone = p AND c.lang <> '' ORDER BY opened DESC LIMIT 1), '')
+			coalesce((SELECT g.lang FROM languages g WHERE g.phone = p AND g.lang IN ('fr', 'en')),
+				(SELECT lang FROM cases c WHERE c.phone = p AND c.lang <> '' ORDER BY opened DESC LIMIT 1), '')
 		FROM unnest($1::text[]) AS p`, phones)
 	type row struct {
 		Phone string

@@ -65,7 +65,8 @@ func (s *Outbox) SendOnce(ctx context.Context, owner, key string, snd outbox.Sen
 }
 
 // writeSends writes the messages of a batch's sends in one statement:
-// each number looked up (STOP, its latest case's language), each send's
+// each number looked up (STOP; its language: the one the send knows, else
+// the one chosen on the phone, else its latest case's), each send's
 // key checked, the messages inserted in order. $1–$3 are the numbers of
 // every send, the language known for each and its send (from 1); $4–$12
 // each send's fields. It answers rows (what, n, opted out, language, ids):
@@ -81,8 +82,9 @@ const writeSends = `WITH s AS (
 			WHERE k.id = s.key_id AND k.revoked IS NULL AND (k.expires IS NULL OR k.expires > s.created))
 	), r AS (
 		SELECT r.n, r.phone, r.s, EXISTS (SELECT 1 FROM optouts o WHERE o.phone = r.phone) AS out,
-			CASE WHEN r.known IN ('fr', 'en') THEN r.known ELSE coalesce((SELECT c.lang FROM cases c
-				WHERE c.phone = r.phone AND c.lang <> '' ORDER BY c.opened DESC LIMIT 1), '') END AS lang
+			CASE WHEN r.known IN ('fr', 'en') THEN r.known ELSE coalesce(
+				(SELECT g.lang FROM languages g WHERE g.phone = r.phone AND g.lang IN ('fr', 'en')),
+				(SELECT c.lang FROM cases c WHERE c.phone = r.phone AND c.lang <> '' ORDER BY c.opened DESC LIMIT 1), '') END AS lang
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS r(phone, known, s, n)
 		WHERE r.s NOT IN (SELECT i FROM refused)
 	), w AS (

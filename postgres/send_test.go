@@ -92,14 +92,23 @@ func TestSendOnceCitizens(t *testing.T) {
 	if withCase == "" {
 		t.Fatal("no seeded case in English")
 	}
-	const stop, nobody, chose = "+237699000101", "+237699000102", "+237699000103"
+	const stop, nobody, chose, onPhone = "+237699000101", "+237699000102", "+237699000103", "+237699000104"
 	if err := cs.SetOptOut(ctx, stop, true); err != nil {
+		t.Fatal(err)
+	}
+	// onPhone chose French on the phone and opened a case in English: the
+	// choice wins, read by the statement itself (no Known).
+	if _, err := cs.OpenCase(ctx, cases.Case{Service: "birth-certificate", Status: "received", Phone: onPhone, Lang: "en", Channel: "ussd",
+		Opened: time.Now(), Updated: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.SetLanguage(ctx, onPhone, "fr"); err != nil {
 		t.Fatal(err)
 	}
 	sends := []outbox.Send{
 		{To: []string{nobody, stop, withCase, chose}, Known: []string{"", "en", "", "en"}, Default: "fr", Body: texts(), Owner: "health", Kind: "api", Bulk: true},
 		{To: []string{withCase}, Default: "fr", Body: map[string]string{"fr": "Salut", "en": "Hi"}, Owner: "health", Kind: "api"},
-		{To: []string{nobody}, Default: "en", Body: texts(), Owner: "health", Kind: "api"},
+		{To: []string{nobody, onPhone}, Default: "en", Body: texts(), Owner: "health", Kind: "api"},
 	}
 	placed := make([][]outbox.Placed, len(sends))
 	var wg sync.WaitGroup
@@ -114,7 +123,7 @@ func TestSendOnceCitizens(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	want := [][]string{{"fr", "", "en", "en"}, {"en"}, {"en"}}
+	want := [][]string{{"fr", "", "en", "en"}, {"en"}, {"en", "fr"}}
 	bodies := map[int64]string{}
 	msgs, err := out.OwnMessages(ctx, "health", nil, 0, 100)
 	if err != nil {
@@ -123,8 +132,8 @@ func TestSendOnceCitizens(t *testing.T) {
 	for _, m := range msgs {
 		bodies[m.ID] = m.Lang + ":" + m.Body + ":" + m.Phone
 	}
-	if len(msgs) != 5 {
-		t.Errorf("%d messages written, want 5", len(msgs))
+	if len(msgs) != 6 {
+		t.Errorf("%d messages written, want 6", len(msgs))
 	}
 	for i, ps := range placed {
 		for j, p := range ps {

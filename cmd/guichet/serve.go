@@ -317,8 +317,14 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		onCall(a)
 		g.admin = a
 	}
-	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Languages: g.engine,
-		Region: "CM", Now: cfg.Clock}
+	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Region: "CM", Now: cfg.Clock}
+	if g.stores.languages == nil {
+		// Without PostgreSQL the choices are in the session store alone.
+		// PostgreSQL reads them in the statement that writes the messages
+		// (postgres.Outbox.SendOnce, postgres.Cases.Citizens): asked here
+		// number by number, a list of 100 cost 100 round trips or more.
+		sender.Languages = g.engine
+	}
 	allow, err := cfg.API.allow()
 	if err != nil {
 		return nil, err
@@ -504,8 +510,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, stdout io.Writer) e
 		wg.Go(func() { g.sms.dispatcher.Run(jobs) })
 	}
 	wg.Go(func() { remind(jobs, g.cases, log.With("comp", "reminders")) })
-	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Languages: g.engine, Now: cfg.Clock,
+	runner := &campaigns.Runner{Store: g.stores.campaigns, Audience: g.stores.optOuts, Now: cfg.Clock,
 		Allowance: g.days, Log: log.With("comp", "campaigns")}
+	if g.stores.languages == nil {
+		runner.Languages = g.engine // as the sender's
+	}
 	if g.sms != nil {
 		runner.Routes = g.sms.smscs.routes // the campaigns' per-operator rates
 	}
