@@ -191,7 +191,16 @@ type bindState struct {
 	held  int
 	tally *tally     // the operator's results
 	room  *sync.Cond // on the Dispatcher's mu: signalled when a submit ends
+	// upAgain, while the sender is down, is closed once it is up again or
+	// redialWait has passed: the submits waiting for it go on together.
+	upAgain chan struct{}
 }
+
+// redialWait is how long a submit waits for a bind that dropped to come
+// back (they redial within a second) before its message goes back to the
+// outbox: what the claim holds goes on at once when it does, instead of
+// waiting a second more in the outbox and being claimed again.
+const redialWait = 2 * time.Second
 
 // minSlow is how far throttling slows a bind's rate down at most.
 const minSlow = 1.0 / 64
@@ -668,7 +677,8 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 	return commits.Record(wctx, o)
 }
 
-// submit waits for the bind's pause and rate, then submits with its own
+// submit waits for a bind that dropped to be up again (redialWait at
+// most), for the bind's pause and rate, then submits with its own
 // deadline.
 //
 // With hold, an answered submit keeps its place in the congestion window
@@ -676,6 +686,9 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 // that what a crash may send again (submitted, or answered and not yet
 // committed) is never more than a window.
 func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time, hold *func()) (string, error) {
+	if u, ok := s.(upper); ok && !u.Up() {
+		d.waitUp(ctx, u, st)
+	}
 	for {
 		d.mu.Lock()
 		wait := st.paused.Sub(d.now())
@@ -723,6 +736,43 @@ func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *sm
 	}
 	d.release(st)
 	return id, err
+}
+
+// waitUp waits until u is up again, redialWait at most: one goroutine
+// looks, every submit of the bind waits for it.
+func (d *Dispatcher) waitUp(ctx context.Context, u upper, st *bindState) {
+	d.mu.Lock()
+	ch := st.upAgain
+	if ch == nil {
+		ch = make(chan struct{})
+		st.upAgain = ch
+		go func() {
+			defer func() {
+				d.mu.Lock()
+				st.upAgain = nil
+				d.mu.Unlock()
+				close(ch)
+			}()
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			limit := time.NewTimer(redialWait)
+			defer limit.Stop()
+			for !u.Up() {
+				select {
+				case <-tick.C:
+				case <-limit.C:
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	d.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
 }
 
 // pace waits for the submit's slot under the bind's rate: its share of

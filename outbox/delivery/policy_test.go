@@ -213,6 +213,54 @@ func TestDispatchThrottlePauseGrows(t *testing.T) {
 	}
 }
 
+// flakySender drops after its fifth submit and is up again 300 ms later:
+// its submits fail with ErrNoBind meanwhile, as *smpp.Binds' do while
+// they redial.
+type flakySender struct {
+	mu        sync.Mutex
+	sent      int
+	downUntil time.Time
+}
+
+func (f *flakySender) Name() string { return "fake-1" }
+func (f *flakySender) Up() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !time.Now().Before(f.downUntil)
+}
+func (f *flakySender) Submit(context.Context, *smpp.SubmitSM) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Now().Before(f.downUntil) {
+		return "", smpp.ErrNoBind
+	}
+	f.sent++
+	if f.sent == 5 {
+		f.downUntil = time.Now().Add(300 * time.Millisecond)
+	}
+	return fmt.Sprint(f.sent), nil
+}
+
+// A bind that dropped in the middle of a drain and is up again within
+// redialWait gets the claim's other messages at once: none goes back to
+// the outbox to wait another second there and be claimed again.
+func TestDispatchWaitsForTheRedial(t *testing.T) {
+	s := newMemory()
+	queue(t, s, 50, time.Now())
+	f := &flakySender{}
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Senders: map[string]delivery.Sender{"fake": f}}
+	start := time.Now()
+	if n, err := d.Drain(t.Context()); err != nil || n != 50 {
+		t.Fatalf("Drain = %d, %v", n, err)
+	}
+	if st := d.Stats(); st.Sent != 50 || st.Deferred != 0 {
+		t.Errorf("stats %+v, want 50 sent and none deferred", st)
+	}
+	if el := time.Since(start); el < 300*time.Millisecond {
+		t.Errorf("sent in %v, before the bind was up again", el)
+	}
+}
+
 // halfSender holds half of its operator's binds, as a gateway of a fleet
 // of two does.
 type halfSender struct{ *sender }
