@@ -31,6 +31,7 @@ import (
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/metrics"
 	"github.com/guichet/guichet/notify"
+	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/outbox/delivery"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/retention"
@@ -317,7 +318,11 @@ func routes(cfg Config, g *gateway, cat *menus.Catalogue, console *hotline.Conso
 		onCall(a)
 		g.admin = a
 	}
-	sender := &notify.Sender{Catalogue: cat, Store: g.stores.sends, Region: "CM", Now: cfg.Clock}
+	var sends notify.Store = g.stores.sends
+	if g.sms != nil {
+		sends = wakingSends{sends, g.sms.dispatcher}
+	}
+	sender := &notify.Sender{Catalogue: cat, Store: sends, Region: "CM", Now: cfg.Clock}
 	if g.stores.languages == nil {
 		// Without PostgreSQL the choices are in the session store alone.
 		// PostgreSQL reads them in the statement that writes the messages
@@ -723,4 +728,19 @@ func (redisLog) Printf(ctx context.Context, format string, v ...any) {
 // dialogue and the web channel keep, for an erasure.
 func channelKeys(phone string) []string {
 	return append(inbox.CachedKeys(phone), web.CachedKeys(phone)...)
+}
+
+// wakingSends wakes the dispatcher once a ministry's messages are written:
+// they leave at once, not at the end of the dispatcher's wait.
+type wakingSends struct {
+	notify.Store
+	d *delivery.Dispatcher
+}
+
+func (w wakingSends) SendOnce(ctx context.Context, owner, key string, s outbox.Send, answer func([]outbox.Placed) ([]byte, error)) ([]byte, error) {
+	b, err := w.Store.SendOnce(ctx, owner, key, s, answer)
+	if err == nil {
+		w.d.Wake()
+	}
+	return b, err
 }

@@ -425,3 +425,27 @@ func TestTransliteratePerOperator(t *testing.T) {
 		}
 	}
 }
+
+// Run looks at once when woken: a message written while it waits leaves
+// now, not at the end of Every.
+func TestDispatchWake(t *testing.T) {
+	s := newMemory()
+	var n atomic.Int64
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Every: time.Hour,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			return fmt.Sprint(n.Add(1)), nil
+		}}}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(50 * time.Millisecond) // Run found the outbox empty and waits its hour
+	queue(t, s, 1, time.Now())
+	d.Wake()
+	d.Wake() // never blocks
+	for deadline := time.Now().Add(5 * time.Second); d.Stats().Sent < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("woken, Run did not send the message")
+		}
+	}
+}
