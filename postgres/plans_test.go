@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/guichet/guichet/outbox"
-	"github.com/guichet/guichet/postgres/pgtest"
 )
 
 // The statements that write a batch of outcomes, receipts or leases find
@@ -19,15 +18,7 @@ import (
 // (1,000 × 1,000 comparisons, 618 ms where the index takes 30).
 func TestBatchStatementsUseTheKey(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.DB(t)
-	if err := Migrate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	_, pool := migrated(t)
 	out := New(pool).Outbox()
 	msgs := make([]outbox.Message, 20000)
 	for i := range msgs {
