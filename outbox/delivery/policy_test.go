@@ -162,7 +162,9 @@ func TestDispatchThrottlePausesBind(t *testing.T) {
 // pause is ThrottlePause again.
 func TestDispatchThrottlePauseGrows(t *testing.T) {
 	s := newMemory()
-	const pause = 50 * time.Millisecond
+	// Long enough that a loaded machine's delay before the next submit
+	// (the drain below looks every 2 ms) stays well within it.
+	const pause = 100 * time.Millisecond
 	var (
 		mu    sync.Mutex
 		calls []time.Time
