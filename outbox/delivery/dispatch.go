@@ -682,10 +682,11 @@ var errStale = errors.New("outbox: the claim's lease ran out before the submit")
 
 // record commits an outcome with those of other submits: it returns once
 // it is committed, even if ctx ends meanwhile (what the SMSC answered must
-// be kept).
+// be kept). The wait needs no clock of its own: the batch it joins runs
+// under 30 s (batch.Group) and answers every request it holds, a timer a
+// message the less.
 func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
+	wctx := context.WithoutCancel(ctx)
 	commits := d.Commits
 	if commits == nil {
 		d.initOnce.Do(func() {
