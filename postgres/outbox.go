@@ -192,7 +192,7 @@ var exactReceipts = `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3:
 			ORDER BY id DESC LIMIT 1) o),
 	u AS (UPDATE outbox o SET status = m.status, reason = m.reason,
 			done = CASE WHEN m.status IN ('delivered', 'undeliverable', 'expired') THEN $6 ELSE o.done END
-		FROM m WHERE o.id = ANY (ARRAY(SELECT id FROM m)) AND o.id = m.id AND m.status <> ''
+		FROM m WHERE o.id = m.id AND m.status <> ''
 			AND o.status NOT IN ('delivered', 'undeliverable', 'expired', 'failed')
 		RETURNING o.id, o.key_id, o.status),
 	` + webhooksOf6 + `
@@ -285,7 +285,7 @@ func (s *Outbox) applyByCandidates(ctx context.Context, all []outbox.Receipt, ma
 	if len(ids) > 0 {
 		if _, err := s.q().Exec(ctx, `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason,
 				done = CASE WHEN u.status IN ('delivered', 'undeliverable', 'expired') THEN $4 ELSE o.done END
-			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = ANY ($1) AND o.id = u.id
+			FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, status, reason) WHERE o.id = u.id
 				AND o.status NOT IN ('delivered', 'undeliverable', 'expired', 'failed')
 			RETURNING o.id, o.key_id, o.status),
 		`+queueWebhooks("$4")+`
@@ -407,14 +407,6 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 // recordOutcomes applies outcomes ($1 id, $2 attempt, $3 status, $4
 // reason, $5 bind, $6 SMSC id, $7 not before, $8 the time) to the messages
 // still under the claims they end, queues their callbacks and counts them.
-// "o.id = ANY ($1)" keeps the rows read by their key, whatever the
-// planner makes of the batch's size; the receipts' and the leases'
-// statements do the same. (SELECT 'sending') hides the status from the
-// planner's statistics, which, taken while nothing was being sent, rate
-// 'sending' so rare that it expected one row and joined the batch in a
-// nested loop (a batch of 50 compared 2,500 times); as an InitPlan it
-// is rated by the column's number of values, and the batch is hashed
-// (TestBatchStatementsUseTheKey).
 var recordOutcomes = `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
 			not_before = u.not_before,
 			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
@@ -423,7 +415,7 @@ var recordOutcomes = `WITH u AS (UPDATE outbox o SET status = u.status, reason =
 			done = CASE WHEN u.status IN ('failed', 'expired') THEN $8 ELSE o.done END
 		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
-		WHERE o.id = ANY ($1) AND o.id = u.id AND o.status = (SELECT 'sending') AND o.attempts = u.attempt
+		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt
 		RETURNING o.id, o.key_id, o.status),
 	` + webhooksOf8 + `
 	SELECT count(*) FROM u`
@@ -453,13 +445,6 @@ func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applie
 	return nil
 }
 
-// extendLeases extends to $3 the leases of the messages ($1 ids, $2
-// attempts) still under the claims that hold them.
-const extendLeases = `UPDATE outbox o SET lease_until = $3
-	FROM unnest($1::bigint[], $2::int[]) AS h(id, attempt)
-	WHERE o.id = ANY ($1) AND o.id = h.id AND o.status = (SELECT 'sending') AND o.attempts = h.attempt
-		AND o.lease_until < (SELECT $3::timestamptz)`
-
 // ExtendLeases implements what delivery.Dispatcher asks of a store whose
 // leases it keeps alive (outbox.Memory.ExtendLeases), in one statement:
 // the lease is not indexed, so the rows are rewritten in place.
@@ -474,7 +459,9 @@ func (s *Outbox) ExtendLeases(ctx context.Context, held []outbox.Held, until tim
 	}
 	var n int64
 	err := retried(ctx, func() error {
-		tag, err := s.q().Exec(ctx, extendLeases, ids, attempts, until)
+		tag, err := s.q().Exec(ctx, `UPDATE outbox o SET lease_until = $3
+			FROM unnest($1::bigint[], $2::int[]) AS h(id, attempt)
+			WHERE o.id = h.id AND o.status = 'sending' AND o.attempts = h.attempt AND o.lease_until < $3`, ids, attempts, until)
 		n = tag.RowsAffected()
 		return err
 	})
