@@ -706,6 +706,17 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 // that what a crash may send again (submitted, or answered and not yet
 // committed) is never more than a window.
 func (d *Dispatcher) submit(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time, hold *func()) (string, error) {
+	id, err := d.submitOnce(ctx, s, st, sm, deadline, hold)
+	if _, ok := s.(upper); ok && errors.Is(err, smpp.ErrNoBind) {
+		// The bind dropped between the look and the submit (nothing
+		// left): once more, after waiting for the redial.
+		id, err = d.submitOnce(ctx, s, st, sm, deadline, hold)
+	}
+	return id, err
+}
+
+// submitOnce is one try of submit.
+func (d *Dispatcher) submitOnce(ctx context.Context, s Sender, st *bindState, sm *smpp.SubmitSM, deadline time.Time, hold *func()) (string, error) {
 	if u, ok := s.(upper); ok && !u.Up() {
 		d.waitUp(ctx, u, st)
 	}
