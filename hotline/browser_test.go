@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/guichet/guichet/browsertest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,9 +25,11 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/guichet/guichet/browsertest"
 	"github.com/guichet/guichet/campaigns"
 	"github.com/guichet/guichet/campaigns/campaignstest"
 	"github.com/guichet/guichet/cases"
+	"github.com/guichet/guichet/citest"
 	"github.com/guichet/guichet/citizens"
 	"github.com/guichet/guichet/menus"
 	"github.com/guichet/guichet/outbox"
@@ -70,10 +71,7 @@ func (r *rig) chromium(t *testing.T) *tab {
 	t.Helper()
 	exe, err := browsertest.Path()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the browser tests need Chromium under CI: %v (install it with `apt-get install -y chromium`, or set CHROMIUM to its path)", err)
-		}
-		t.Skipf("%v: install it with `apt-get install -y chromium` (or `make services`), or set CHROMIUM to its path", err)
+		citest.Missing(t, fmt.Sprintf("the browser tests need Chromium: %v (install it with `apt-get install -y chromium` or `make services`, or set CHROMIUM to its path)", err))
 	}
 	opts := browsertest.Options(t, exe, viewportWidth, viewportHeight)
 	// The first action starts the browser and its life is the context of

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/guichet/guichet/apikey"
+	"github.com/guichet/guichet/citest"
 	"github.com/guichet/guichet/sessions"
 	"github.com/guichet/guichet/sessions/sessionstest"
 )
@@ -308,10 +309,7 @@ func runRedis(t *testing.T, port string, args ...string) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatal("redis-server is not installed")
-		}
-		t.Skip("redis-server is not installed")
+		citest.Missing(t, "redis-server is not installed (run scripts/test-services.sh)")
 	}
 	cmd := exec.Command(bin, args...)
 	out, _ := cmd.StdoutPipe()

@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/guichet/guichet/browsertest"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,6 +18,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/guichet/guichet/browsertest"
+	"github.com/guichet/guichet/citest"
 )
 
 // axePath is where scripts/test-services.sh installs axe-core
@@ -29,10 +31,7 @@ const axePath = "../../bin/npm/node_modules/axe-core/axe.min.js"
 // a browser test never goes missing silently in CI.
 func needed(t *testing.T, what string, err error) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("the web browser test needs %s under CI: %v (run scripts/test-services.sh)", what, err)
-	}
-	t.Skipf("%s: %v (run scripts/test-services.sh)", what, err)
+	citest.Missing(t, fmt.Sprintf("the web browser test needs %s: %v (run scripts/test-services.sh)", what, err))
 }
 
 func webChromium(t *testing.T) context.Context {

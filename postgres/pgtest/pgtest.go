@@ -9,12 +9,15 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/guichet/guichet/citest"
 )
 
 // DefaultURL is the server the tests use when DATABASE_URL is unset: the
@@ -74,11 +77,7 @@ func drop(tb testing.TB, admin, name string) {
 // unreachable skips tb, or fails it on CI.
 func unreachable(tb testing.TB, u *url.URL, err error) {
 	tb.Helper()
-	where := u.Redacted()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("pgtest: PostgreSQL is unreachable at %s, and CI=true forbids skipping: %v", where, err)
-	}
-	tb.Skipf("pgtest: PostgreSQL is unreachable at %s (run `make services`, or set DATABASE_URL): %v", where, err)
+	citest.Missing(tb, fmt.Sprintf("pgtest: PostgreSQL is unreachable at %s (run `make services`, or set DATABASE_URL): %v", u.Redacted(), err))
 }
 
 // random is a database name's suffix: letters only, since the gateway
