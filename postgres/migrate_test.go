@@ -10,27 +10,10 @@ import (
 	"testing/fstest"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/guichet/guichet/postgres/pgtest"
 )
-
-// migrated makes a database of its own for the test, migrated, and a pool
-// on it, closed at the test's end.
-func migrated(t *testing.T) (string, *pgxpool.Pool) {
-	t.Helper()
-	url := pgtest.DB(t)
-	if err := Migrate(t.Context(), url); err != nil {
-		t.Fatal(err)
-	}
-	pool, err := Open(t.Context(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return url, pool
-}
 
 // snapshot tells a database's schema, its goose version and its offices,
 // to compare before and after a migration.
@@ -87,8 +70,16 @@ func withBroken(t *testing.T) fs.FS {
 // A migration that fails leaves the database as it was: its table, column,
 // index and row are gone, and goose's version has not moved.
 func TestMigrateFailureChangesNothing(t *testing.T) {
+	url := pgtest.DB(t)
 	ctx := t.Context()
-	url, pool := migrated(t)
+	if err := Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
 	if err := New(pool).Cases().Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +87,7 @@ func TestMigrateFailureChangesNothing(t *testing.T) {
 	if !strings.Contains(before, "goose 1 true") || !strings.Contains(before, "office wouri") {
 		t.Fatalf("the schema was not migrated and seeded:\n%s", before)
 	}
-	err := migrate(ctx, url, withBroken(t))
+	err = migrate(ctx, url, withBroken(t))
 	if err == nil || !strings.Contains(err.Error(), "no_such_function") {
 		t.Fatalf("migrating with a broken migration = %v, want its failure", err)
 	}

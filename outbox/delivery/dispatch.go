@@ -742,7 +742,7 @@ func (d *Dispatcher) submitOnce(ctx context.Context, s Sender, st *bindState, sm
 		st.cwnd = min(st.cwnd, st.max)
 		d.mu.Unlock()
 	}
-	if _, err := d.pace(ctx, s, st, deadline); err != nil {
+	if err := d.pace(ctx, s, st, deadline); err != nil {
 		return "", err
 	}
 	if !deadline.IsZero() && d.now().After(deadline) {
@@ -807,13 +807,12 @@ func (d *Dispatcher) waitUp(ctx context.Context, u upper, st *bindState) {
 }
 
 // pace waits for the submit's slot under the bind's rate: its share of
-// the operator's, slowed down by throttling, submits evenly spaced. It
-// returns the slowdown the slot was taken under; a slowdown while it
+// the operator's, slowed down by throttling, submits evenly spaced. A slowdown while it
 // waits (the slots were taken at a rate the SMSC refused) takes another.
 //
 // A slot past deadline (a non-zero claim's end) is not taken: errStale at
 // once, rather than a sleep that ends in it.
-func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline time.Time) (uint64, error) {
+func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline time.Time) error {
 	share := 1.0
 	if sh, ok := s.(sharer); ok && sh.Share() > 0 {
 		share = sh.Share()
@@ -823,7 +822,7 @@ func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline
 		gen := st.gen
 		if st.rate <= 0 {
 			d.mu.Unlock()
-			return gen, nil
+			return nil
 		}
 		st.share = share
 		now := time.Now()
@@ -836,26 +835,26 @@ func (d *Dispatcher) pace(ctx context.Context, s Sender, st *bindState, deadline
 		// (deadline is on the Dispatcher's clock, the slots on the wall's.)
 		if !deadline.IsZero() && d.now().Add(slot.Sub(now)).After(deadline) {
 			d.mu.Unlock()
-			return 0, errStale
+			return errStale
 		}
 		st.next = slot.Add(time.Duration(float64(time.Second) / (float64(st.rate) * share * st.slow)))
 		d.mu.Unlock()
 		wait := slot.Sub(now)
 		if wait <= 0 {
-			return gen, nil
+			return nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return 0, fmt.Errorf("outbox: waiting for the bind's rate: %w", ctx.Err())
+			return fmt.Errorf("outbox: waiting for the bind's rate: %w", ctx.Err())
 		}
 		d.mu.Lock()
 		same := st.gen == gen
 		d.mu.Unlock()
 		if same {
-			return gen, nil
+			return nil
 		}
 	}
 }
