@@ -349,6 +349,23 @@ func SelfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// SelfWrites is how many write system calls this process has made
+// (/proc/self/io): on a socket each carries one or more PDUs, so that
+// their count a message says how well writes are shared.
+func SelfWrites() int {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
+
 // Spread sends the numbers fmt.Sprintf(format, 0…total-1), per to a call
 // of send, from workers goroutines at once; an error fails tb.
 func Spread(tb testing.TB, total, per, workers int, format string, send func(numbers []string) error) {

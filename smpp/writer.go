@@ -3,6 +3,7 @@ package smpp
 import (
 	"encoding/binary"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -62,9 +63,17 @@ func (w *Writer) Write(p PDU, deadline time.Time) (sent bool, err error) {
 }
 
 // flush writes what is queued, with the lock released meanwhile; called
-// with w.mu held.
+// with w.mu held. It first lets the goroutines that are ready to run queue
+// their PDUs too (runtime.Gosched: no wait when none is): submits answered
+// together wake their successors together, and without it a write carried
+// 1.4 PDUs on average, with it about 13 (BenchmarkSMSSideBySide's
+// writes/msg, 1.39 → 0.15 a message; the gateway's CPU a message fell by a
+// tenth, the SMSC's too).
 func (w *Writer) flush(deadline time.Time) {
 	w.busy = true
+	w.mu.Unlock()
+	runtime.Gosched()
+	w.mu.Lock()
 	out, upto := w.buf, w.queued
 	w.buf = w.spare[:0]
 	w.mu.Unlock()

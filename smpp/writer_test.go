@@ -3,7 +3,9 @@ package smpp
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -71,6 +73,35 @@ func TestWriterCombines(t *testing.T) {
 		t.Errorf("%d writes for %d PDUs: none combined", c, writers*each)
 	} else {
 		t.Logf("%d writes for %d PDUs", c, writers*each)
+	}
+}
+
+// PDUs of goroutines woken together (as submits answered by one read wake
+// their successors) go in one write, not one each: the writer lets them
+// queue before it writes. One processor, so that without that they would
+// run one after another, each writing alone.
+func TestWriterWaitsForTheReady(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	a, b := tcpPair(t)
+	counting := &countingConn{Conn: a}
+	w := NewWriter(counting)
+	const writers = 100
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			<-start
+			if _, err := w.Write(PDU{ID: CmdSubmitSM, Seq: uint32(g + 1)}, time.Now().Add(5*time.Second)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	go func() { _, _ = io.Copy(io.Discard, b) }()
+	time.Sleep(10 * time.Millisecond) // all of them waiting for start
+	close(start)
+	wg.Wait()
+	if c := counting.writes(); c > 3 {
+		t.Errorf("%d writes for %d PDUs made ready at once, want at most 3", c, writers)
 	}
 }
 
