@@ -382,11 +382,17 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		n          = 0
 		round      = 0 // claimed since the last short claim
 		sentBefore = d.c.sent.Load()
-		held       map[int64]int // the claimed messages not done yet: id → attempt
+		held       map[int64]int        // the claimed messages not done yet: id → attempt
+		lanes      = map[string]*lane{} // by operator
 	)
 	if !d.anyUp() {
 		return 0, nil // no bind up here: leave the outbox to the gateways that have one
 	}
+	defer func() {
+		for _, ln := range lanes {
+			close(ln.jobs)
+		}
+	}()
 	if ext, ok := d.Store.(LeaseExtender); ok {
 		held = map[int64]int{}
 		stop := d.renew(ctx, ext, lease, &mu, held)
@@ -421,7 +427,13 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			next := &chain{done: make(chan struct{})}
 			tails[m.Phone] = next
 			mu.Unlock()
-			wg.Go(func() {
+			op, _ := d.route(m.Phone)
+			ln := lanes[op]
+			if ln == nil {
+				ln = d.startLane(op, 2*batch, &wg)
+				lanes[op] = ln
+			}
+			ln.run(func() {
 				defer func() { <-slots }()
 				var after time.Time // the wait of the number's message before this one
 				if prev != nil {
@@ -465,6 +477,59 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		}
 		round, sentBefore = 0, d.c.sent.Load()
 	}
+}
+
+// lane starts the deliveries of one operator's messages in the order they
+// were claimed, each in a goroutine, at most limit at once: a bind with a
+// window of 100 needs 100 submits waiting for their answer and 100 more
+// ready to take their places, not a goroutine for each of the claim's
+// thousand messages parked in the window's queue, whose stacks the
+// garbage collector scans at every cycle (the gateway's CPU a message fell
+// by a sixth). One lane a operator, so that a slow one never holds back
+// another's messages.
+type lane struct {
+	jobs chan func()
+	wg   *sync.WaitGroup // the drain's: a job counts from when it is queued
+}
+
+// startLane starts op's lane; queued bounds the jobs it may be given
+// before it starts them.
+func (d *Dispatcher) startLane(op string, queued int, wg *sync.WaitGroup) *lane {
+	limit := queued
+	if s, _ := d.sender(op); s != nil {
+		if w, ok := s.(windowed); ok && w.Window() > 0 {
+			limit = min(limit, 2*w.Window())
+		}
+	}
+	ln := &lane{jobs: make(chan func(), queued), wg: wg}
+	go func() {
+		running := make(chan struct{}, limit)
+		for job := range ln.jobs {
+			running <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-running }()
+				job()
+			}()
+		}
+	}()
+	return ln
+}
+
+// run queues job on the lane; it never blocks while fewer than the lane's
+// queued bound wait.
+func (ln *lane) run(job func()) {
+	ln.wg.Add(1)
+	ln.jobs <- job
+}
+
+// route is the operator of phone as Routes says, "" if none routes it.
+func (d *Dispatcher) route(phone string) (string, bool) {
+	op, routed := d.Routes.Operator(phone)
+	if !routed {
+		op = ""
+	}
+	return op, routed
 }
 
 // LeaseExtender keeps the leases of claimed messages alive while their
@@ -588,10 +653,7 @@ type chain struct {
 // behind is when the number's message before this one was deferred to:
 // this one is deferred with it, so that they keep their order.
 func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, behind time.Time, stopped map[string]bool) (time.Time, error) {
-	op, routed := d.Routes.Operator(m.Phone)
-	if !routed {
-		op = ""
-	}
+	op, routed := d.route(m.Phone)
 	s, st := d.sender(op)
 	t := d.tallyOf(op, st)
 	validity := orDefault(d.Validity, DefaultValidity)
