@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,36 +15,63 @@ import (
 )
 
 // BenchmarkOutboxCycle is PostgreSQL's share of a message's life in the
-// outbox, statement by statement, without SMPP: 20,000 messages written,
-// claimed 1,000 at a time, their outcomes committed 50 at a time (the group
+// outbox, statement by statement, without SMPP: 20,000 messages written
+// (enqueued 1,000 at a time as the inbox and case moves do, or sent by the
+// ministries' API in lists of 100, SendOnce, each under its idempotency
+// key), claimed 1,000 at a time, their outcomes committed 50 at a time (the group
 // commit's usual batch under load), then their receipts 50 at a time. It
 // reports the server's CPU a message for each step (all its processes:
 // backends, WAL writer, checkpointer), which the SMS benchmark can only
 // give as a sum. Run:
 // go test -run '^$' -bench OutboxCycle -benchtime 1x ./postgres/
 func BenchmarkOutboxCycle(b *testing.B) {
+	b.Run("enqueue", func(b *testing.B) { benchCycle(b, false) })
+	b.Run("api-lists-of-100", func(b *testing.B) { benchCycle(b, true) })
+}
+
+func benchCycle(b *testing.B, api bool) {
 	const total, claim, group = 20000, 1000, 50
 	ctx := context.Background()
 	pgCPU := kanneltest.PostgresCPU(b, pgtest.URL())
 	for range b.N {
-		b.StopTimer()
 		s := newStore(b).Outbox()
-		msgs := make([]outbox.Message, total)
-		for i := range msgs {
-			msgs[i] = outbox.Message{Phone: fmt.Sprintf("+237677%06d", i), Lang: "fr", Kind: "moved", CaseRef: "20000011",
-				Created: time.Now(), Body: "Dossier 20000011: disponible au guichet."}
-		}
-		for c := range slices.Chunk(msgs, 1000) {
-			if err := s.Enqueue(ctx, c); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StartTimer()
-		var claims, outcomes, receipts time.Duration
+		var writes, claims, outcomes, receipts time.Duration
 		step := func(into *time.Duration, do func()) {
 			before := pgCPU()
 			do()
 			*into += pgCPU() - before
+		}
+		phones := make([]string, total)
+		for i := range phones {
+			phones[i] = fmt.Sprintf("+237677%06d", i)
+		}
+		if api {
+			var wg sync.WaitGroup
+			step(&writes, func() {
+				for k, c := range slices.Collect(slices.Chunk(phones, 100)) {
+					wg.Go(func() {
+						snd := outbox.Send{To: c, Default: "fr", Body: map[string]string{"fr": "Vaccination samedi au centre de sante.", "en": "Vaccination on Saturday at the health centre."},
+							Owner: "minsante", Kind: "api", Bulk: true}
+						if _, err := s.SendOnce(ctx, "minsante", strconv.Itoa(k), snd, func([]outbox.Placed) ([]byte, error) { return []byte("{}"), nil }); err != nil {
+							b.Error(err)
+						}
+					})
+				}
+				wg.Wait()
+			})
+		} else {
+			msgs := make([]outbox.Message, total)
+			for i := range msgs {
+				msgs[i] = outbox.Message{Phone: phones[i], Lang: "fr", Kind: "moved", CaseRef: "20000011",
+					Created: time.Now(), Body: "Dossier 20000011: disponible au guichet."}
+			}
+			step(&writes, func() {
+				for c := range slices.Chunk(msgs, 1000) {
+					if err := s.Enqueue(ctx, c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 		var sent []outbox.Message
 		for len(sent) < total {
@@ -83,9 +111,10 @@ func BenchmarkOutboxCycle(b *testing.B) {
 			})
 		}
 		per := func(d time.Duration) float64 { return float64(d.Microseconds()) / total }
+		b.ReportMetric(per(writes), "write-µs/msg")
 		b.ReportMetric(per(claims), "claim-µs/msg")
 		b.ReportMetric(per(outcomes), "outcome-µs/msg")
 		b.ReportMetric(per(receipts), "receipt-µs/msg")
-		b.ReportMetric(per(claims+outcomes+receipts), "postgres-cpu-µs/msg")
+		b.ReportMetric(per(writes+claims+outcomes+receipts), "postgres-cpu-µs/msg")
 	}
 }
