@@ -141,8 +141,10 @@ func (r *Receipts) Handle(bind string) smpp.Handler {
 			if matched {
 				r.matched.Add(1)
 				f.count(state)
-				r.log().Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
-					"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
+				if l := r.log(); l.Enabled(ctx, slog.LevelInfo) { // a receipt's line costs even unwritten
+					l.Info("delivery receipt", "bind", bind, "smsc_id", id, "state", state,
+						"phone", phone.Mask(outbox.ReceiptNumber(in.SourceAddr)))
+				}
 				return nil
 			}
 			if attempt == 2 {
