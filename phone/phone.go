@@ -119,7 +119,8 @@ func quick(s, region string) (string, bool) {
 			return
 		}
 		c := int32(cc)
-		if phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &c, NationalNumber: &nn}) {
+		if v := validityFor(cc); v != nil && v.valid(national) ||
+			v == nil && phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &c, NationalNumber: &nn}) {
 			found, valid = "+"+code+national, valid+1
 		}
 	}

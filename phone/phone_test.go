@@ -2,6 +2,8 @@ package phone
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -176,4 +178,64 @@ func BenchmarkNormalizeFresh(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The validity compiled once answers as libphonenumber does, for
+// countries of one region each (of every plan's shape: fixed lengths,
+// lengths that vary, mobile and fixed patterns alike or not), on every
+// three-digit start with tails of every length.
+func TestValidityAsLibphonenumber(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	valid := 0
+	for _, cc := range []int{237, 233, 234, 225, 221, 33, 49, 86, 91, 27} {
+		v := validityFor(cc)
+		if v == nil {
+			t.Fatalf("no validity for +%d", cc)
+		}
+		c := int32(cc)
+		for head := 100; head <= 999; head++ {
+			for tail := 2; tail <= 10; tail++ {
+				national := fmt.Sprint(head)
+				for range tail {
+					national += fmt.Sprint(rng.IntN(10))
+				}
+				nn, _ := strconv.ParseUint(national, 10, 64)
+				want := phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &c, NationalNumber: &nn})
+				if got := v.valid(national); got != want {
+					t.Fatalf("+%d %s: valid %v, libphonenumber says %v", cc, national, got, want)
+				}
+				if want {
+					valid++
+				}
+			}
+		}
+	}
+	if valid < 1000 {
+		t.Errorf("only %d valid numbers among those compared", valid)
+	}
+	for _, cc := range []int{1, 7, 44, 800, 999} { // several regions, none, or not a country's
+		if validityFor(cc) != nil {
+			t.Errorf("+%d: a validity of its own, want the library's", cc)
+		}
+	}
+}
+
+func FuzzValidity(f *testing.F) {
+	for _, s := range []string{"677123456", "222123456", "2", "699999999999", "800123456"} {
+		f.Add(s)
+	}
+	v := validityFor(237)
+	c := int32(237)
+	f.Fuzz(func(t *testing.T, national string) {
+		if len(national) == 0 || len(national) > 17 || national[0] == '0' || !allDigits(national) {
+			return
+		}
+		nn, err := strconv.ParseUint(national, 10, 64)
+		if err != nil {
+			return
+		}
+		if got, want := v.valid(national), phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &c, NationalNumber: &nn}); got != want {
+			t.Fatalf("+237 %s: valid %v, libphonenumber says %v", national, got, want)
+		}
+	})
 }
