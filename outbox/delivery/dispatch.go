@@ -388,11 +388,6 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	if !d.anyUp() {
 		return 0, nil // no bind up here: leave the outbox to the gateways that have one
 	}
-	defer func() {
-		for _, ln := range lanes {
-			close(ln.jobs)
-		}
-	}()
 	if ext, ok := d.Store.(LeaseExtender); ok {
 		held = map[int64]int{}
 		stop := d.renew(ctx, ext, lease, &mu, held)
@@ -479,21 +474,25 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-// lane starts the deliveries of one operator's messages in the order they
-// were claimed, each in a goroutine, at most limit at once: a bind with a
-// window of 100 needs 100 submits waiting for their answer and 100 more
-// ready to take their places, not a goroutine for each of the claim's
-// thousand messages parked in the window's queue, whose stacks the
-// garbage collector scans at every cycle (the gateway's CPU a message fell
-// by a sixth). One lane a operator, so that a slow one never holds back
-// another's messages.
+// lane runs the deliveries of one operator's messages in the order they
+// were claimed, on at most limit goroutines that take them one after
+// another: a bind with a window of 100 needs 100 submits waiting for their
+// answer and 100 more ready to take their places, not a goroutine for each
+// of the claim's thousand messages parked in the window's queue, whose
+// stacks the garbage collector scans at every cycle, each grown anew
+// through the submit's calls (the gateway's CPU a message fell by a
+// sixth). One lane an operator, so that a slow one never holds back
+// another's messages. A job waits only for earlier ones (its number's
+// message before it), which a goroutine took first: a lane always goes on.
 type lane struct {
-	jobs chan func()
-	wg   *sync.WaitGroup // the drain's: a job counts from when it is queued
+	jobs    chan func()
+	wg      *sync.WaitGroup // the drain's: a job counts from when it is queued
+	limit   int32
+	running atomic.Int32 // goroutines taking jobs
 }
 
-// startLane starts op's lane; queued bounds the jobs it may be given
-// before it starts them.
+// startLane returns op's lane; queued bounds the jobs it may be given
+// before it runs them.
 func (d *Dispatcher) startLane(op string, queued int, wg *sync.WaitGroup) *lane {
 	limit := queued
 	if s, _ := d.sender(op); s != nil {
@@ -501,26 +500,51 @@ func (d *Dispatcher) startLane(op string, queued int, wg *sync.WaitGroup) *lane 
 			limit = min(limit, 2*w.Window())
 		}
 	}
-	ln := &lane{jobs: make(chan func(), queued), wg: wg}
-	go func() {
-		running := make(chan struct{}, limit)
-		for job := range ln.jobs {
-			running <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-running }()
-				job()
-			}()
-		}
-	}()
-	return ln
+	return &lane{jobs: make(chan func(), queued), wg: wg, limit: int32(limit)}
 }
 
-// run queues job on the lane; it never blocks while fewer than the lane's
-// queued bound wait.
+// run queues job on the lane, and one goroutine more to take the lane's
+// jobs while fewer than its limit do; it never blocks while fewer than
+// the lane's queued bound wait.
 func (ln *lane) run(job func()) {
 	ln.wg.Add(1)
 	ln.jobs <- job
+	if ln.more() {
+		go ln.work()
+	}
+}
+
+// more counts one goroutine more taking jobs, if the limit allows it.
+func (ln *lane) more() bool {
+	for {
+		n := ln.running.Load()
+		if n >= ln.limit {
+			return false
+		}
+		if ln.running.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// work takes the lane's jobs until none is queued. A job queued by a run
+// that found the limit reached is taken by a goroutine still counted: one
+// that finds the queue empty stops counting itself, then looks again.
+func (ln *lane) work() {
+	for {
+		select {
+		case job := <-ln.jobs:
+			func() {
+				defer ln.wg.Done()
+				job()
+			}()
+		default:
+			ln.running.Add(-1)
+			if len(ln.jobs) == 0 || !ln.more() {
+				return
+			}
+		}
+	}
 }
 
 // route is the operator of phone as Routes says, "" if none routes it.
