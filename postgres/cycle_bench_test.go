@@ -17,19 +17,23 @@ import (
 // BenchmarkOutboxCycle is PostgreSQL's share of a message's life in the
 // outbox, statement by statement, without SMPP: 20,000 messages written
 // (enqueued 1,000 at a time as the inbox and case moves do, or sent by the
-// ministries' API in lists of 100, SendOnce, each under its idempotency
-// key), claimed 1,000 at a time, their outcomes committed 50 at a time (the group
+// ministries' API, SendOnce, one number a request or in lists of 100, from
+// 32 requests at once, without idempotency keys as BenchmarkAPISideBySide
+// sends them), claimed 1,000 at a time, their outcomes committed 50 at a time (the group
 // commit's usual batch under load), then their receipts 50 at a time. It
 // reports the server's CPU a message for each step (all its processes:
 // backends, WAL writer, checkpointer), which the SMS benchmark can only
 // give as a sum. Run:
 // go test -run '^$' -bench OutboxCycle -benchtime 1x ./postgres/
 func BenchmarkOutboxCycle(b *testing.B) {
-	b.Run("enqueue", func(b *testing.B) { benchCycle(b, false) })
-	b.Run("api-lists-of-100", func(b *testing.B) { benchCycle(b, true) })
+	b.Run("enqueue", func(b *testing.B) { benchCycle(b, 0) })
+	b.Run("api-one-a-request", func(b *testing.B) { benchCycle(b, 1) })
+	b.Run("api-lists-of-100", func(b *testing.B) { benchCycle(b, 100) })
 }
 
-func benchCycle(b *testing.B, api bool) {
+// benchCycle writes by the API per numbers a request from 32 requests at
+// once, or enqueues (per 0).
+func benchCycle(b *testing.B, per int) {
 	const total, claim, group = 20000, 1000, 50
 	ctx := context.Background()
 	pgCPU := kanneltest.PostgresCPU(b, pgtest.URL())
@@ -45,14 +49,17 @@ func benchCycle(b *testing.B, api bool) {
 		for i := range phones {
 			phones[i] = fmt.Sprintf("+237677%06d", i)
 		}
-		if api {
+		if per > 0 {
 			var wg sync.WaitGroup
+			sem := make(chan struct{}, 32)
 			step(&writes, func() {
-				for k, c := range slices.Collect(slices.Chunk(phones, 100)) {
+				for _, c := range slices.Collect(slices.Chunk(phones, per)) {
+					sem <- struct{}{}
 					wg.Go(func() {
+						defer func() { <-sem }()
 						snd := outbox.Send{To: c, Default: "fr", Body: map[string]string{"fr": "Vaccination samedi au centre de sante.", "en": "Vaccination on Saturday at the health centre."},
 							Owner: "minsante", Kind: "api", Bulk: true}
-						if _, err := s.SendOnce(ctx, "minsante", strconv.Itoa(k), snd, func([]outbox.Placed) ([]byte, error) { return []byte("{}"), nil }); err != nil {
+						if _, err := s.SendOnce(ctx, "minsante", "", snd, func([]outbox.Placed) ([]byte, error) { return []byte("{}"), nil }); err != nil {
 							b.Error(err)
 						}
 					})
