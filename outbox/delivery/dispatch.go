@@ -116,9 +116,11 @@ type Dispatcher struct {
 	// ThrottlePause is how long ESME_RTHROTTLED first stops every send on
 	// the bind (default 10 ms): a short pause, for the bind's congestion
 	// window and rate, halved by it, do the rest. A bind throttled again
-	// right after its pause (within the pause's length of its end) pauses
-	// twice as long, up to ThrottleMax (default 1 s); one that went a
-	// pause's length without a throttle starts again at ThrottlePause.
+	// right after its pause (within the pause's length of its end, before
+	// a congestion window's worth of submits were taken) pauses twice as
+	// long, up to ThrottleMax (default 1 s); one that went a pause's length
+	// without a throttle, or took a window's worth, starts again at
+	// ThrottlePause.
 	ThrottlePause, ThrottleMax time.Duration
 	// SubmitTimeout bounds one submit_sm, the wait for the window included
 	// (default 30 s).
@@ -176,6 +178,9 @@ type bindState struct {
 	gen    uint64        // slowdowns so far: a slot taken before the last one is taken again
 	paused time.Time     // no submit before it
 	pause  time.Duration // the length of the last pause (ThrottlePause, doubled while throttles come back at once)
+	// okSince counts the submits taken (answered, not throttled) since the
+	// last pause began.
+	okSince int
 	// pausedWall is paused on the wall's clock (the Dispatcher's may be a
 	// test's): the rate's slots are on the wall's.
 	pausedWall time.Time
@@ -1000,6 +1005,7 @@ func (d *Dispatcher) answered(st *bindState, throttled bool, gen uint64) {
 			st.gen++
 		}
 	} else {
+		st.okSince++
 		st.cwnd = min(st.max, st.cwnd+1/st.cwnd)
 		if st.rate > 0 {
 			st.slow = min(1, st.slow+1/(20*st.slow*st.share*float64(st.rate)))
@@ -1073,12 +1079,17 @@ func (d *Dispatcher) throttle(st *bindState) (time.Duration, bool) {
 	if now.Before(st.paused) {
 		return st.paused.Sub(now), false
 	}
-	switch {
-	case st.pause == 0 || now.Sub(st.paused) > st.pause:
-		st.pause = base
-	default:
+	// Again right after the pause: within its length of its end, and
+	// before a congestion window's worth of submits were taken since. An
+	// SMSC that takes many, then refuses one, is slowed by the window and
+	// the rate, which halved: a longer pause would only idle the bind.
+	again := st.pause != 0 && now.Sub(st.paused) <= st.pause && st.okSince < max(1, int(st.cwnd))
+	if again {
 		st.pause = min(2*st.pause, max(base, orDefault(d.ThrottleMax, DefaultThrottleMax)))
+	} else {
+		st.pause = base
 	}
+	st.okSince = 0
 	st.paused = now.Add(st.pause)
 	st.pausedWall = time.Now().Add(st.pause) // the same, on the wall's clock, for pace
 	return st.pause, true

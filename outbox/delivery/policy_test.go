@@ -215,6 +215,53 @@ func TestDispatchThrottlePauseGrows(t *testing.T) {
 	}
 }
 
+// An SMSC that takes a window's worth of submits between two THROTTLED
+// (every 5th refused, the others answered at once, window 4) is slowed by
+// the congestion window, not by pauses that double: each pause stays
+// ThrottlePause, however soon after the last one the next throttle comes.
+func TestDispatchThrottlePauseStaysWhenTaken(t *testing.T) {
+	s := newMemory()
+	const pause = 50 * time.Millisecond
+	var (
+		mu    sync.Mutex
+		calls []time.Time
+	)
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, ThrottlePause: pause,
+		Senders: map[string]delivery.Sender{"fake": &windowSender{window: 4, sender: sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if len(calls)%5 == 0 {
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
+			}
+			return fmt.Sprint(len(calls)), nil
+		}}}}}
+	queue(t, s, 40, time.Now())
+	for deadline := time.Now().Add(20 * time.Second); d.Stats().Sent < 40; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", d.Stats())
+		}
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(calls); i++ {
+		if g := calls[i].Sub(calls[i-1]); g >= 3*pause {
+			t.Fatalf("submit %d came %v after the one before: a pause grew past ThrottlePause (%v)", i+1, g, pause)
+		}
+	}
+}
+
+// windowSender is a sender with a window of its own.
+type windowSender struct {
+	window int
+	sender
+}
+
+func (w *windowSender) Window() int { return w.window }
+
 // flakySender drops after its fifth submit and is up again 300 ms later:
 // its submits fail with ErrNoBind meanwhile, as *smpp.Binds' do while
 // they redial.
