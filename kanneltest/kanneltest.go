@@ -206,9 +206,13 @@ password = bench
 		time.Sleep(500 * time.Millisecond)
 	}
 	k.sendsms = fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms", ports[2])
-	for deadline := time.Now().Add(20 * time.Second); k.Send([]string{"237699999999"}) != nil; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := k.Send([]string{"237699999999"})
+		if err == nil {
+			break
+		}
 		if time.Now().After(deadline) {
-			tb.Fatal("Kannel did not come up")
+			tb.Fatalf("Kannel did not come up: %v", err)
 		}
 	}
 	return k
