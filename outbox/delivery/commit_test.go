@@ -274,3 +274,61 @@ func TestDispatchConvergesToTheSMSCRate(t *testing.T) {
 	}
 	t.Logf("%d throttled for %d messages", refused[smpp.StatusThrottled], total)
 }
+
+// gatedStore holds its first Record until open is closed, counting the
+// calls running at once and the rows of each.
+type gatedStore struct {
+	open    chan struct{}
+	mu      sync.Mutex
+	running int
+	most    int
+	rows    []int
+}
+
+func (g *gatedStore) Record(_ context.Context, outcomes []outbox.Outcome) (int, error) {
+	g.mu.Lock()
+	g.running++
+	g.most = max(g.most, g.running)
+	first := len(g.rows) == 0
+	g.rows = append(g.rows, len(outcomes))
+	g.mu.Unlock()
+	if first {
+		<-g.open
+	}
+	g.mu.Lock()
+	g.running--
+	g.mu.Unlock()
+	return len(outcomes), nil
+}
+
+// Commits run one at a time and wait for no clock: the outcomes written
+// while a commit runs, however long it takes, go together in the next
+// one, started as soon as it ends, never in a second commit beside it.
+func TestCommitsOneAtATime(t *testing.T) {
+	g := &gatedStore{open: make(chan struct{})}
+	c := &delivery.Commits{Outcomes: g}
+	first := make(chan error, 1)
+	go func() {
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent})
+	}()
+	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			if err := c.Record(context.Background(), outbox.Outcome{ID: int64(i + 2), Attempt: 1, Status: outbox.MessageSent}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // many clocks' worth: a clock would have started a commit beside it
+	close(g.open)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.most != 1 || len(g.rows) != 2 || g.rows[1] != 50 {
+		t.Errorf("commits of %v rows, %d at once at most; want [1 50], one at a time", g.rows, g.most)
+	}
+}

@@ -70,8 +70,8 @@ const (
 	DefaultThrottlePause = 10 * time.Millisecond
 	DefaultThrottleMax   = time.Second
 	DefaultSubmitTimeout = 30 * time.Second
-	DefaultFlushEvery    = 2 * time.Millisecond
 	DefaultFlushRows     = 1000
+	DefaultInFlight      = 1
 )
 
 // Dispatcher drains the outbox to the operators' binds over SMPP.
@@ -141,9 +141,10 @@ type Dispatcher struct {
 	// binds (serve shares one with Receipts); nil: the dispatcher groups
 	// its outcomes on its own, with FlushEvery and FlushRows.
 	Commits *Commits
-	// FlushEvery and FlushRows bound how long the outcomes of submits wait
-	// to be committed together: at most FlushEvery (default 2 ms), or
-	// until FlushRows (default 1,000) are waiting; one commit for all.
+	// FlushEvery and FlushRows, for the dispatcher's own grouping, are
+	// Commits': by default an outcome is committed at once when no commit
+	// runs, with those that came meanwhile otherwise (FlushRows at most,
+	// default 1,000); FlushEvery set, every FlushEvery instead.
 	FlushEvery time.Duration
 	FlushRows  int
 	Every      time.Duration // how often Run looks while the outbox is empty (default 250 ms)

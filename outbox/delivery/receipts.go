@@ -39,9 +39,9 @@ type Receipts struct {
 	// nil: receipts are grouped on their own, with FlushEvery and
 	// FlushRows.
 	Commits *Commits
-	// FlushEvery and FlushRows bound how long receipts wait to be applied
-	// together, as Commits' (2 ms, 1,000): each is acknowledged to the SMSC only once what it
-	// changed is committed.
+	// FlushEvery and FlushRows group the receipts as Commits' do (by
+	// default at once while no commit runs, 1,000 at most): each is
+	// acknowledged to the SMSC only once what it changed is committed.
 	FlushEvery time.Duration
 	FlushRows  int
 	Log        *slog.Logger // nil: discard
