@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,39 +166,16 @@ func TestDispatchThrottlePauseGrows(t *testing.T) {
 	// Long enough that a loaded machine's delay before the next submit
 	// (the drain below looks every 2 ms) stays well within it.
 	const pause = 100 * time.Millisecond
-	var (
-		mu    sync.Mutex
-		calls []time.Time
-	)
 	throttled := map[int]bool{1: true, 2: true, 3: true, 5: true}
+	th := &throttling{refuse: func(n int) bool { return throttled[n] }}
 	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Batch: 1, ThrottlePause: pause,
-		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, time.Now())
-			if throttled[len(calls)] {
-				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
-			}
-			return fmt.Sprint(len(calls)), nil
-		}}}}
-	drain := func(sent uint64) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); d.Stats().Sent < sent; time.Sleep(2 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("stats %+v", d.Stats())
-			}
-			if _, err := d.Drain(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+		Senders: map[string]delivery.Sender{"fake": th}}
 	queue(t, s, 1, time.Now())
-	drain(1)
+	drainSent(t, d, 1, 2*time.Millisecond)
 	time.Sleep(10 * pause) // quiet: the next throttle starts again at ThrottlePause
 	queue(t, s, 1, time.Now())
-	drain(2)
-	mu.Lock()
-	defer mu.Unlock()
+	drainSent(t, d, 2, 2*time.Millisecond)
+	calls := th.times()
 	if len(calls) != 6 {
 		t.Fatalf("%d submits, want 6", len(calls))
 	}
@@ -222,31 +200,12 @@ func TestDispatchThrottlePauseGrows(t *testing.T) {
 func TestDispatchThrottlePauseStaysWhenTaken(t *testing.T) {
 	s := newMemory()
 	const pause = 50 * time.Millisecond
-	var (
-		mu    sync.Mutex
-		calls []time.Time
-	)
+	th := &throttling{window: 4, refuse: func(n int) bool { return n%5 == 0 }}
 	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, ThrottlePause: pause,
-		Senders: map[string]delivery.Sender{"fake": &windowSender{window: 4, sender: sender{SubmitFn: func(context.Context, *smpp.SubmitSM) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls = append(calls, time.Now())
-			if len(calls)%5 == 0 {
-				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
-			}
-			return fmt.Sprint(len(calls)), nil
-		}}}}}
+		Senders: map[string]delivery.Sender{"fake": th}}
 	queue(t, s, 40, time.Now())
-	for deadline := time.Now().Add(20 * time.Second); d.Stats().Sent < 40; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %+v", d.Stats())
-		}
-		if _, err := d.Drain(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
+	drainSent(t, d, 40, time.Millisecond)
+	calls := th.times()
 	for i := 1; i < len(calls); i++ {
 		if g := calls[i].Sub(calls[i-1]); g >= 3*pause {
 			t.Fatalf("submit %d came %v after the one before: a pause grew past ThrottlePause (%v)", i+1, g, pause)
@@ -254,13 +213,47 @@ func TestDispatchThrottlePauseStaysWhenTaken(t *testing.T) {
 	}
 }
 
-// windowSender is a sender with a window of its own.
-type windowSender struct {
+// throttling is a sender, with a window if window is set, that notes when
+// each submit came and answers ESME_RTHROTTLED to those refuse picks by
+// their number (from 1), the others at once.
+type throttling struct {
 	window int
-	sender
+	refuse func(n int) bool
+	mu     sync.Mutex
+	calls  []time.Time
 }
 
-func (w *windowSender) Window() int { return w.window }
+func (th *throttling) Name() string { return "fake-1" }
+func (th *throttling) Window() int  { return th.window }
+func (th *throttling) Submit(context.Context, *smpp.SubmitSM) (string, error) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	th.calls = append(th.calls, time.Now())
+	if th.refuse(len(th.calls)) {
+		return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusThrottled}
+	}
+	return fmt.Sprint(len(th.calls)), nil
+}
+
+func (th *throttling) times() []time.Time {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	return slices.Clone(th.calls)
+}
+
+// drainSent drains d, looking again every every, until sent messages
+// were sent (10 s at most).
+func drainSent(t *testing.T, d *delivery.Dispatcher, sent uint64, every time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); d.Stats().Sent < sent; time.Sleep(every) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", d.Stats())
+		}
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // flakySender drops after its fifth submit and is up again 300 ms later:
 // its submits fail with ErrNoBind meanwhile, as *smpp.Binds' do while
