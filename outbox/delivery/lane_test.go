@@ -68,9 +68,9 @@ func TestDispatchLanes(t *testing.T) {
 		drained <- err
 	}()
 	eventually(t, "orange's messages sent while mtn's SMSC is stuck", func() bool { return d.Stats().Sent == 50 })
-	if n := runtime.NumGoroutine() - before; n > 4*mtn.window+10 {
-		t.Errorf("%d goroutines for a stuck bind with a window of %d", n, mtn.window)
-	}
+	// The other lane's goroutines end once its queue is empty; the stuck
+	// one's stay, a few.
+	eventually(t, "a few goroutines for the stuck bind", func() bool { return runtime.NumGoroutine()-before <= 4*mtn.window+10 })
 	close(mtn.release)
 	if err := <-drained; err != nil {
 		t.Fatal(err)
