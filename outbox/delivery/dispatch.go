@@ -901,8 +901,9 @@ func (d *Dispatcher) waitUp(ctx context.Context, u upper, st *bindState) {
 }
 
 // pace waits for the submit's slot under the bind's rate: its share of
-// the operator's, slowed down by throttling, submits evenly spaced. A slowdown while it
-// waits (the slots were taken at a rate the SMSC refused) takes another.
+// the operator's, slowed down by throttling, submits evenly spaced. A
+// slowdown while it waits (the slots were taken at a rate the SMSC
+// refused) takes another.
 //
 // A slot past deadline (a non-zero claim's end) is not taken: errStale at
 // once, rather than a sleep that ends in it.
