@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,8 +21,12 @@ import (
 // result, receipts' included.
 func TestOutboxMetrics(t *testing.T) {
 	t0 := time.Date(2026, time.December, 1, 9, 0, 0, 0, time.UTC)
-	now := t0
-	clock := func() time.Time { return now }
+	// The clock is read by the receipts applied in the background, while
+	// the test moves it on.
+	var at atomic.Int64
+	set := func(t time.Time) { at.Store(t.UnixNano()) }
+	clock := func() time.Time { return time.Unix(0, at.Load()).UTC() }
+	set(t0)
 	store := outbox.NewMemory()
 	store.Now = clock
 	routes, err := smpp.NewRoutes(smpp.Cameroon, "")
@@ -47,10 +52,10 @@ func TestOutboxMetrics(t *testing.T) {
 		}
 	}
 	enqueue("+237677000001", "+237677000002", "+237677000003") // mtn
-	now = t0.Add(90 * time.Second)
+	set(t0.Add(90 * time.Second))
 	enqueue("+237699000001") // orange, not bound here
 	enqueue("+33612345678")  // no route
-	now = t0.Add(5 * time.Minute)
+	set(t0.Add(5 * time.Minute))
 
 	for _, c := range []struct {
 		name, op string
@@ -75,7 +80,7 @@ func TestOutboxMetrics(t *testing.T) {
 		if _, err := d.Drain(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		now = now.Add(time.Minute) // past every backoff
+		set(clock().Add(time.Minute)) // past every backoff
 	}
 	for _, c := range []struct {
 		op, result string
