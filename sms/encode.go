@@ -91,7 +91,7 @@ func Encode(text string, opts Options) (Message, error) {
 			return Message{}, err
 		}
 		m := Message{DataCoding: CodingDefault, Septets: len(septets)}
-		m.build(bounds, opts.Ref, func(from, to int) []byte { return septets[from:to] })
+		m.build(bounds, opts.Ref, func(from, to int) []byte { return septets[from:to:to] })
 		return m, nil
 	}
 	units := utf16.Encode([]rune(text))
@@ -141,7 +141,7 @@ func checkParts(bounds []int, maxParts, n int, unit string) error {
 func (m *Message) build(bounds []int, ref func() byte, body func(from, to int) []byte) {
 	total := len(bounds) - 1
 	if total == 1 {
-		m.Parts = [][]byte{append([]byte(nil), body(bounds[0], bounds[1])...)}
+		m.Parts = [][]byte{body(bounds[0], bounds[1])} // body's own, made for this message
 		return
 	}
 	if ref == nil {

@@ -150,3 +150,13 @@ func airParts(m Message) [][]byte {
 	}
 	return out
 }
+
+// BenchmarkEncode encodes a notification as the outbox sends one.
+func BenchmarkEncode(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode("Dossier 20000011: disponible au guichet.", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -37,20 +37,63 @@ var septetOf = func() map[rune][]byte {
 	return m
 }()
 
+// asciiSeptets is septetOf for the characters below 0x80, most of any text
+// here, as an array: the map's lookups were most of Encode's time. An
+// entry is 0 for a character GSM-7 lacks (the ASCII control characters but
+// line feed and carriage return, and `), else its septet with ok set, and
+// escaped when the escape goes before it.
+var asciiSeptets = func() (t [0x80]uint16) {
+	for r, c := range septetOf {
+		switch {
+		case r >= 0x80:
+		case len(c) == 1:
+			t[r] = septetOK | uint16(c[0])
+		default:
+			t[r] = septetOK | septetEscaped | uint16(c[1])
+		}
+	}
+	return t
+}()
+
+const (
+	septetOK      = 1 << 8
+	septetEscaped = 1 << 9
+)
+
+// septetsOf returns r's septets (one, or the escape and one) and how many
+// there are, 0 when GSM-7 cannot carry r.
+func septetsOf(r rune) ([2]byte, int) {
+	if r >= 0 && r < 0x80 {
+		switch v := asciiSeptets[r]; {
+		case v&septetEscaped != 0:
+			return [2]byte{esc, byte(v)}, 2
+		case v&septetOK != 0:
+			return [2]byte{byte(v)}, 1
+		}
+		return [2]byte{}, 0
+	}
+	c, found := septetOf[r]
+	if !found {
+		return [2]byte{}, 0
+	}
+	var b [2]byte
+	return b, copy(b[:], c)
+}
+
 // Septets returns the length of s in GSM-7 septets (two for a character of
 // the extension table: the escape and itself), and the first character that
 // GSM-7 cannot carry (0 when every one fits), counted as one septet.
 func Septets(s string) (n int, bad rune) {
 	for _, r := range s {
-		c, ok := septetOf[r]
-		if !ok {
+		_, k := septetsOf(r)
+		if k == 0 {
 			if bad == 0 {
 				bad = r
 			}
 			n++
 			continue
 		}
-		n += len(c)
+		n += k
 	}
 	return n, bad
 }
@@ -98,12 +141,26 @@ func ToGSM7(s string) string {
 // false if a character has no GSM-7 form.
 func toSeptets(text string) ([]byte, bool) {
 	out := make([]byte, 0, len(text))
-	for _, r := range text {
-		s, ok := septetOf[r]
-		if !ok {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 0x80 {
+			for _, r := range text[i:] {
+				s, n := septetsOf(r)
+				if n == 0 {
+					return nil, false
+				}
+				out = append(out, s[:n]...)
+			}
+			break
+		}
+		v := asciiSeptets[c]
+		if v == 0 {
 			return nil, false
 		}
-		out = append(out, s...)
+		if v&septetEscaped != 0 {
+			out = append(out, esc)
+		}
+		out = append(out, byte(v))
 	}
 	return out, true
 }

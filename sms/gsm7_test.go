@@ -28,6 +28,33 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// The array that spares the map a lookup for the characters below 0x80
+// says what the map says, for each of them.
+func TestASCIISeptets(t *testing.T) {
+	for r := rune(0); r < 0x80; r++ {
+		got, n := septetsOf(r)
+		want, ok := septetOf[r]
+		if ok != (n > 0) || !bytes.Equal(got[:n], want) {
+			t.Errorf("%q: septets %x (%d), the table %x (%v)", r, got[:n], n, want, ok)
+		}
+		// And in a text, where the encoder reads bytes, after a character
+		// above 0x80 too.
+		for _, prefix := range []string{"a", "é"} {
+			s, sok := toSeptets(prefix + string(r))
+			first, _ := septetsOf([]rune(prefix)[0])
+			if sok != ok || ok && !bytes.Equal(s, append(first[:1:1], want...)) {
+				t.Errorf("%q: encoded %x (%v), want %x", prefix+string(r), s, sok, want)
+			}
+		}
+	}
+	if _, n := septetsOf('`'); n != 0 {
+		t.Error("` has septets")
+	}
+	if s, n := septetsOf('€'); n != 2 || s != [2]byte{esc, 0x65} {
+		t.Errorf("€ is %x", s[:n])
+	}
+}
+
 func TestSeptets(t *testing.T) {
 	for _, c := range []struct {
 		s   string
