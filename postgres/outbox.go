@@ -117,6 +117,9 @@ const claimMessages = `WITH due AS (
 	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate,
 		o.bulk, o.owner, o.key_id, o.done, coalesce(o.campaign, 0)`
 
+// maxClaimRows bounds the room a claim makes before its rows come.
+const maxClaimRows = 4096
+
 // ClaimMessages implements delivery.DeliveryStore: FOR UPDATE SKIP LOCKED lets
 // senders in several processes claim at once, each its own messages, and a
 // message is claimed only with every earlier one to its number that is not
@@ -129,7 +132,9 @@ func (s *Outbox) ClaimMessages(ctx context.Context, limit int, lease time.Durati
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}
-	msgs, err := pgx.CollectRows(rows, scanMessage)
+	// Sized for the claim (a claim is rarely short), not grown from
+	// nothing: a message is some 300 bytes.
+	msgs, err := pgx.AppendRows(make([]outbox.Message, 0, min(limit, maxClaimRows)), rows, scanMessage)
 	if err != nil {
 		return nil, fail(ctx, "claiming messages", err)
 	}
@@ -378,7 +383,10 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 	}
 	// Rows are locked in the order of their ids, as claims lock them, so
 	// that the two cross as little as they can.
-	outcomes = slices.SortedFunc(slices.Values(outcomes), func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) })
+	byID := func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(outcomes, byID) { // Commits sorts its own
+		outcomes = slices.SortedFunc(slices.Values(outcomes), byID)
+	}
 	b := &pgx.Batch{}
 	var applied int
 	if len(outcomes) > 0 {

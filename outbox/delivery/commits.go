@@ -1,7 +1,9 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,22 +54,24 @@ type Commits struct {
 	g    *batch.Group[commit, bool]
 }
 
-// commit is one write: an outcome or a receipt.
+// commit is one write: an outcome, or a receipt if isReceipt (values, not
+// pointers: one allocation a write the less).
 type commit struct {
-	outcome *outbox.Outcome
-	receipt *outbox.Receipt
+	isReceipt bool
+	outcome   outbox.Outcome
+	receipt   outbox.Receipt
 }
 
 // Record commits an outcome with the others of its batch.
 func (c *Commits) Record(ctx context.Context, o outbox.Outcome) error {
-	_, err := c.group().Do(ctx, commit{outcome: &o})
+	_, err := c.group().Do(ctx, commit{outcome: o})
 	return err
 }
 
 // Apply commits a receipt with the others of its batch, after the batch's
 // outcomes, and reports whether it matched a message.
 func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
-	return c.group().Do(ctx, commit{receipt: &r})
+	return c.group().Do(ctx, commit{isReceipt: true, receipt: r})
 }
 
 func (c *Commits) group() *batch.Group[commit, bool] {
@@ -88,27 +92,34 @@ func (c *Commits) group() *batch.Group[commit, bool] {
 // The outcomes' callers go on once theirs are committed (a submit keeps
 // its place in the window until then), before the receipts are applied.
 func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, error)) error {
-	var (
-		outcomes []outbox.Outcome
-		receipts []outbox.Receipt
-		at       []int // where each receipt's answer goes
-	)
-	for i, w := range batch {
-		if w.outcome != nil {
-			outcomes = append(outcomes, *w.outcome)
-		} else {
-			receipts = append(receipts, *w.receipt)
-			at = append(at, i)
+	nr := 0
+	for i := range batch {
+		if batch[i].isReceipt {
+			nr++
 		}
 	}
+	outcomes := make([]outbox.Outcome, 0, len(batch)-nr)
+	receipts := make([]outbox.Receipt, 0, nr)
+	at := make([]int, 0, nr) // where each receipt's answer goes
+	for i := range batch {
+		if w := &batch[i]; w.isReceipt {
+			receipts = append(receipts, w.receipt)
+			at = append(at, i)
+		} else {
+			outcomes = append(outcomes, w.outcome)
+		}
+	}
+	// In the order of their ids, as the store locks them (it would sort a
+	// copy).
+	slices.SortFunc(outcomes, func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) })
 	if both, ok := c.Outcomes.(BatchStore); ok && len(outcomes) > 0 && len(receipts) > 0 && any(c.Outcomes) == any(c.Receipts) {
 		_, matched, err := both.Commit(ctx, outcomes, receipts)
 		if err != nil {
 			return err
 		}
 		k := 0
-		for i, w := range batch {
-			if w.outcome != nil {
+		for i := range batch {
+			if !batch[i].isReceipt {
 				done(i, false, nil)
 			} else {
 				done(i, matched[k], nil)
@@ -119,8 +130,8 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 	}
 	if len(outcomes) > 0 {
 		_, err := c.Outcomes.Record(ctx, outcomes)
-		for i, w := range batch {
-			if w.outcome != nil {
+		for i := range batch {
+			if !batch[i].isReceipt {
 				done(i, false, err)
 			}
 		}

@@ -421,7 +421,8 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			}
 			mu.Unlock()
 		}
-		for _, m := range msgs {
+		for i := range msgs {
+			m := &msgs[i] // not a copy a message for its closure to keep on the heap
 			slots <- struct{}{}
 			mu.Lock()
 			prev := tails[m.Phone]
@@ -442,7 +443,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 					after = prev.deferred
 				}
 				var derr error
-				next.deferred, derr = d.deliver(ctx, m, deadline, after, stopped)
+				next.deferred, derr = d.deliver(ctx, *m, deadline, after, stopped)
 				mu.Lock()
 				if derr != nil {
 					errs = append(errs, derr)
