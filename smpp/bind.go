@@ -205,12 +205,56 @@ type Bind struct {
 	readDone chan struct{}
 	hctx     context.Context
 	hcancel  context.CancelFunc
+	epoch    time.Time // of clock
 	c        counters
 }
 
+// clock is the bind's monotonic time, in nanoseconds since Dial.
+func (b *Bind) clock() int64 { return int64(time.Since(b.epoch)) }
+
+// reapEvery is how often the reaper looks for requests past their
+// deadline: a tenth of timeout, between 1 ms and 1 s.
+func reapEvery(timeout time.Duration) time.Duration {
+	return min(max(timeout/10, time.Millisecond), time.Second)
+}
+
+// reap answers the requests past their deadline, every reapEvery, until
+// the bind is done.
+func (b *Bind) reap() {
+	t := time.NewTicker(reapEvery(b.cfg.RespTimeout))
+	defer t.Stop()
+	var late []*pending
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-t.C:
+		}
+		now := b.clock()
+		b.mu.Lock()
+		for seq, pd := range b.pending {
+			if d := pd.deadline.Load(); d != 0 && now >= d {
+				delete(b.pending, seq)
+				late = append(late, pd)
+			}
+		}
+		b.mu.Unlock()
+		for i, pd := range late {
+			pd.ch <- PDU{} // its only sender: the entry is gone from pending
+			late[i] = nil
+		}
+		late = late[:0]
+	}
+}
+
+// pending is a request waiting for its response on ch. Once written, its
+// deadline is set (Bind.clock's nanoseconds); the reaper then answers it
+// with a PDU whose ID is 0 if no response came by then: one goroutine a
+// bind looks at the deadlines, instead of a timer a request.
 type pending struct {
-	respID uint32
-	ch     chan PDU
+	respID   uint32
+	ch       chan PDU
+	deadline atomic.Int64
 }
 
 // Dial connects to cfg.Addr and binds. A bind refused by the SMSC returns a
@@ -248,6 +292,7 @@ func Dial(ctx context.Context, cfg BindConfig) (*Bind, error) {
 		pending:  make(map[uint32]*pending),
 		done:     make(chan struct{}),
 		readDone: make(chan struct{}),
+		epoch:    time.Now(),
 	}
 	b.hctx, b.hcancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := b.bind(ctx); err != nil {
@@ -259,6 +304,7 @@ func Dial(ctx context.Context, cfg BindConfig) (*Bind, error) {
 	b.state.Store(int32(StateBound))
 	go b.readLoop()
 	go b.keepAlive()
+	go b.reap()
 	return b, nil
 }
 
@@ -427,10 +473,16 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 		return PDU{}, &ConnError{Sent: sent, Err: err}
 	}
 	written := time.Now()
-	t := time.NewTimer(b.cfg.RespTimeout)
-	defer t.Stop()
+	pd.deadline.Store(b.clock() + int64(b.cfg.RespTimeout))
 	select {
 	case p := <-pd.ch:
+		if p.ID == 0 { // the reaper's: no response by the deadline
+			b.c.timeouts.Add(1)
+			if id == CmdSubmitSM {
+				b.c.submitTimeouts.Add(1)
+			}
+			return PDU{}, fmt.Errorf("smpp: %s seq %d after %v: %w", commandName(id), seq, b.cfg.RespTimeout, ErrTimeout)
+		}
 		if id == CmdSubmitSM {
 			rtt := time.Since(written)
 			b.c.submitRTT.Add(int64(rtt))
@@ -442,16 +494,12 @@ func (b *Bind) request(ctx context.Context, id uint32, body []byte, windowed boo
 	case <-b.done:
 		select {
 		case p := <-pd.ch:
-			return response(id, p)
+			if p.ID != 0 { // answered as the bind went, not the reaper's
+				return response(id, p)
+			}
 		default:
 		}
 		return PDU{}, &ConnError{Sent: true, Err: b.Err()}
-	case <-t.C:
-		b.c.timeouts.Add(1)
-		if id == CmdSubmitSM {
-			b.c.submitTimeouts.Add(1)
-		}
-		return PDU{}, fmt.Errorf("smpp: %s seq %d after %v: %w", commandName(id), seq, b.cfg.RespTimeout, ErrTimeout)
 	case <-ctx.Done():
 		return PDU{}, fmt.Errorf("smpp: %s sent, the SMSC may have accepted it: %w", commandName(id), ctx.Err())
 	}
