@@ -119,8 +119,10 @@ func (r *bodyReader) tlvs() map[uint16][]byte {
 	if r.err != nil {
 		return nil
 	}
-	m := map[uint16][]byte{}
-	at := map[uint16]int{}
+	// One map, sized for a receipt's two TLVs: the offsets of the TLVs
+	// read, for the error of a repeated one, are found again only then.
+	var m map[uint16][]byte
+	from := r.off
 	for r.off < len(r.b) && r.err == nil {
 		start := r.off
 		if left := len(r.b) - start; left < tlvHeaderLen {
@@ -129,8 +131,8 @@ func (r *bodyReader) tlvs() map[uint16][]byte {
 		}
 		tag := binary.BigEndian.Uint16(r.b[start:])
 		n := int(binary.BigEndian.Uint16(r.b[start+2:]))
-		if first, ok := at[tag]; ok {
-			r.fail(tlvName(tag), start, false, "repeated (first at offset %d)", first)
+		if _, ok := m[tag]; ok {
+			r.fail(tlvName(tag), start, false, "repeated (first at offset %d)", firstTLV(r.b, from, tag))
 			break
 		}
 		if left := len(r.b) - start - tlvHeaderLen; n > left {
@@ -138,10 +140,26 @@ func (r *bodyReader) tlvs() map[uint16][]byte {
 			break
 		}
 		r.off += tlvHeaderLen
+		if m == nil {
+			m = make(map[uint16][]byte, 2)
+		}
 		m[tag] = r.octets("TLV value", n) // its length was checked: it cannot fail
-		at[tag] = start
+	}
+	if m == nil {
+		m = map[uint16][]byte{} // never nil, as before
 	}
 	return m
+}
+
+// firstTLV returns the offset of the first TLV tagged tag in b from
+// offset from, whose TLVs were read up to a repeat of it: for the error.
+func firstTLV(b []byte, from int, tag uint16) int {
+	for off := from; off+tlvHeaderLen <= len(b); off += tlvHeaderLen + int(binary.BigEndian.Uint16(b[off+2:])) {
+		if binary.BigEndian.Uint16(b[off:]) == tag {
+			return off
+		}
+	}
+	return -1
 }
 
 // tlvName names a TLV in an error, spelt only when there is one: a
