@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,7 +191,8 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin fun
 				b.Fatal(err)
 			}
 		}
-		commits := &delivery.Commits{Outcomes: s, Receipts: s}
+		timed := &timedCommits{s: s}
+		commits := &delivery.Commits{Outcomes: timed, Receipts: timed}
 		rc := &delivery.Receipts{Store: s, Commits: commits}
 		bind := startBinds("mtn", smpp.BindConfig{Addr: addr, SystemID: "guichet", Window: window, Handler: rc.Handle("mtn")}, 1, nil)
 		waitBound(b, bind)
@@ -198,6 +200,7 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin fun
 		if begin != nil {
 			begin()
 		}
+		before := bind.Stats()
 		b.StartTimer()
 		start := time.Now()
 		for deadline := time.Now().Add(2 * time.Minute); d.Stats().Sent < uint64(total) && time.Now().Before(deadline); {
@@ -239,6 +242,17 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin fun
 		// Receipts that came before their message's outcome was committed,
 		// and waited for it: each costs two statements more.
 		b.ReportMetric(float64(rc.Stats().Waited), "receipts-waited")
+		// Where a submit's place in the window goes: its round trip to the
+		// SMSC, then the commit of its outcome (which waits for the one
+		// running, if any).
+		after := bind.Stats()
+		if n := after.SubmitOK - before.SubmitOK; n > 0 {
+			b.ReportMetric(float64((after.SubmitRTT-before.SubmitRTT).Microseconds())/float64(n)/1000, "submit-rtt-ms")
+		}
+		if n := timed.n.Load(); n > 0 {
+			b.ReportMetric(float64(timed.took.Load())/float64(n)/1e6, "commit-ms")
+			b.ReportMetric(float64(timed.rows.Load())/float64(n), "rows/commit")
+		}
 		bind.Close(context.Background())
 		b.ReportMetric(float64(total)/sent.Seconds(), "msgs/s")
 		b.ReportMetric(float64(total)/all.Seconds(), "with-receipts-msgs/s")
@@ -262,4 +276,32 @@ func waitBound(b *testing.B, binds *smpp.Binds) {
 			b.Fatal("no bind")
 		}
 	}
+}
+
+// timedCommits is the outbox's Commit, timed: how long each took and how
+// many outcomes and receipts it wrote.
+type timedCommits struct {
+	s       stores
+	n, rows atomic.Int64
+	took    atomic.Int64 // nanoseconds
+}
+
+func (t *timedCommits) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts []outbox.Receipt) (int, []bool, error) {
+	start := time.Now()
+	defer func() {
+		t.n.Add(1)
+		t.rows.Add(int64(len(outcomes) + len(receipts)))
+		t.took.Add(int64(time.Since(start)))
+	}()
+	return t.s.deliveryStore.(delivery.BatchStore).Commit(ctx, outcomes, receipts)
+}
+
+func (t *timedCommits) Record(ctx context.Context, outcomes []outbox.Outcome) (int, error) {
+	n, _, err := t.Commit(ctx, outcomes, nil)
+	return n, err
+}
+
+func (t *timedCommits) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error) {
+	_, matched, err := t.Commit(ctx, nil, rs)
+	return matched, err
 }
