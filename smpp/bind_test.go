@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -595,5 +596,35 @@ func TestSubmitRoundTripMeasured(t *testing.T) {
 	}
 	if st.WindowBusy < st.SubmitRTT {
 		t.Errorf("window held %v, less than the round trips it waited for (%v)", st.WindowBusy, st.SubmitRTT)
+	}
+}
+
+// Inbound messages that come one after another are handled by the same
+// goroutine, not one each: 300 receipts start a handful of goroutines.
+func TestInboundHandlersReused(t *testing.T) {
+	srv := newServer(t, smsctest.Options{})
+	var handled atomic.Int64
+	dial(t, srv, smpp.BindConfig{Handler: func(ctx context.Context, in smpp.Inbound) error {
+		handled.Add(1)
+		return nil
+	}})
+	created := func() uint64 {
+		s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := created()
+	const n = 300
+	for i := range n {
+		in := smpp.Inbound{SourceAddr: "237650000001", DestAddr: "8000", ShortMessage: []byte(fmt.Sprintf("message %d", i))}
+		if err := srv.Inject(ctxT(t), in); err != nil {
+			t.Fatalf("Inject %d: %v", i, err)
+		}
+	}
+	if got := created() - before; got > n/10 {
+		t.Errorf("%d goroutines started for %d inbound messages one after another", got, n)
+	}
+	if handled.Load() != n {
+		t.Errorf("%d handled, want %d", handled.Load(), n)
 	}
 }
