@@ -43,6 +43,7 @@ rules=(
   "phone             | ^[a-z]"
   "reference         | ^[a-z]"
   "chart             | ^[a-z]"
+  "deadline          | ^[a-z]"
 )
 
 fail=0

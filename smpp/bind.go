@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/guichet/guichet/deadline"
 )
 
 // Mode is the kind of bind.
@@ -208,34 +210,8 @@ type Bind struct {
 	hcancel  context.CancelFunc
 	epoch    time.Time // of clock
 	// handlerCtx bounds each handler's call by RespTimeout.
-	handlerCtx deadlines
+	handlerCtx deadline.Shared
 	c          counters
-}
-
-// deadlines hands out contexts that end between timeout and 1.1 × timeout
-// after they are asked for: the same one to all who ask within a tenth of
-// timeout of each other, instead of a context, a timer and a place in the
-// parent's children a handler's call, under the parent's lock that every
-// handler of the bind took.
-type deadlines struct {
-	cur atomic.Pointer[deadline]
-}
-
-type deadline struct {
-	ctx    context.Context
-	cancel context.CancelFunc // never called: the context ends with its deadline or its parent
-	until  time.Time
-}
-
-func (d *deadlines) get(parent context.Context, timeout time.Duration) context.Context {
-	now := time.Now()
-	if c := d.cur.Load(); c != nil && c.until.Sub(now) >= timeout {
-		return c.ctx
-	}
-	until := now.Add(timeout + timeout/10)
-	ctx, cancel := context.WithDeadline(parent, until)
-	d.cur.Store(&deadline{ctx: ctx, cancel: cancel, until: until}) // two at once: either does
-	return ctx
 }
 
 // clock is the bind's monotonic time, in nanoseconds since Dial.
@@ -684,7 +660,7 @@ func (b *Bind) decide(p PDU) uint32 {
 		b.log.Warn("inbound message without handler refused", "command", commandName(p.ID), "seq", p.Seq)
 		return StatusXTAppn
 	}
-	if err := callHandler(b.handlerCtx.get(b.hctx, b.cfg.RespTimeout), b.cfg.Handler, in); err != nil {
+	if err := callHandler(b.handlerCtx.Context(b.hctx, b.cfg.RespTimeout), b.cfg.Handler, in); err != nil {
 		b.log.Warn("inbound message refused for redelivery", "command", commandName(p.ID), "seq", p.Seq, "err", err)
 		return StatusXTAppn
 	}

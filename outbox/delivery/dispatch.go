@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/guichet/guichet/deadline"
 	"github.com/guichet/guichet/outbox"
 	"github.com/guichet/guichet/phone"
 	"github.com/guichet/guichet/smpp"
@@ -163,8 +164,10 @@ type Dispatcher struct {
 	c        counters
 	initOnce sync.Once
 	own      *Commits // without Commits
-	wakeOnce sync.Once
-	wake     chan struct{} // Wake's: Run looks at once
+	// submitCtx bounds each submit by SubmitTimeout.
+	submitCtx deadline.Shared
+	wakeOnce  sync.Once
+	wake      chan struct{} // Wake's: Run looks at once
 }
 
 // bindState is what the Dispatcher knows of one operator's bind.
@@ -851,9 +854,7 @@ func (d *Dispatcher) submitOnce(ctx context.Context, s Sender, st *bindState, sm
 		d.unacquire(st)
 		return "", errStale
 	}
-	sctx, cancel := context.WithTimeout(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout))
-	defer cancel()
-	id, err := s.Submit(sctx, sm)
+	id, err := s.Submit(d.submitCtx.Context(ctx, orDefault(d.SubmitTimeout, DefaultSubmitTimeout)), sm)
 	var se *smpp.StatusError
 	d.answered(st, errors.As(err, &se) && se.Throttled(), gen)
 	if err == nil && hold != nil {
