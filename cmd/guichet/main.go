@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 )
@@ -81,6 +82,9 @@ func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if err != nil {
 			return err
 		}
+		if getenv("GOGC") == "" { // else the runtime took it
+			defer debug.SetGCPercent(debug.SetGCPercent(defaultGCPercent))
+		}
 		return serve(ctx, cfg, nil, stdout)
 	case "config":
 		return configCmd(args[1:], stdout, getenv)
@@ -109,3 +113,11 @@ func command(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
 }
+
+// defaultGCPercent is the GC's target of serve when GOGC is not set: the
+// gateway's live heap is small (sessions and cases are in Redis and
+// PostgreSQL), and at GOGC's 100 the collector ran every few thousand SMS:
+// 400 took a sixth off the gateway's CPU a message in the SMS benchmark
+// (docs/BENCHMARKS.md). GOMEMLIMIT, which the Kubernetes manifest sets to
+// the pod's memory limit, still bounds the heap.
+const defaultGCPercent = 400
