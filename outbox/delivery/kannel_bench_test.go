@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"os"
+	"runtime/debug"
 	"strconv"
 	"testing"
 	"time"
@@ -45,6 +46,9 @@ func BenchmarkSMSSideBySide(b *testing.B) {
 }
 
 func benchGuichet(b *testing.B, total, window int, flags []string) {
+	// The dispatcher runs in this process: with the collector's target
+	// guichet serve runs it with (cmd/guichet's defaultGCPercent).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	smsc := kanneltest.StartSMSC(b, true, flags...)
 	pgCPU := kanneltest.PostgresCPU(b, pgtest.URL())
 	var pg, self, sc time.Duration
