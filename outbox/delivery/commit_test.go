@@ -338,3 +338,68 @@ func TestCommitsOneAtATime(t *testing.T) {
 		t.Errorf("commits of %v rows, %d at once at most; want one at a time, the 50 together (about [1 50])", g.rows, g.most)
 	}
 }
+
+// receiptsGated holds its receipts until open closes; its outcomes (the
+// first batch's aside, which waits for first) are committed at once. As
+// postgres.Outbox it could commit both in one call, which waits for the
+// receipts too.
+type receiptsGated struct {
+	gatedStore
+	receipts chan struct{}
+}
+
+func (g *receiptsGated) ApplyReceipts(_ context.Context, rs []outbox.Receipt) ([]bool, error) {
+	<-g.receipts
+	return make([]bool, len(rs)), nil
+}
+
+func (g *receiptsGated) Commit(ctx context.Context, outcomes []outbox.Outcome, rs []outbox.Receipt) (int, []bool, error) {
+	n, _ := g.Record(ctx, outcomes)
+	m, err := g.ApplyReceipts(ctx, rs)
+	return n, m, err
+}
+
+// A submit's outcome is committed and its caller goes on (its place in
+// the window with it) before the receipts of the same batch are applied:
+// however long they take, it waits for its own commit only.
+func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
+	g := &receiptsGated{gatedStore: gatedStore{open: make(chan struct{})}, receipts: make(chan struct{})}
+	c := &delivery.Commits{Outcomes: g, Receipts: g}
+	first := make(chan error, 1)
+	go func() { first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}) }()
+	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	applied := make(chan error, 1)
+	go func() {
+		_, err := c.Apply(context.Background(), outbox.Receipt{Bind: "mtn-1", Phone: "+237677000001", SMSCID: "1", State: "DELIVRD"})
+		applied <- err
+	}()
+	recorded := make(chan error, 1)
+	go func() { recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent}) }()
+	time.Sleep(50 * time.Millisecond) // both wait for the next batch
+	close(g.open)
+	select {
+	case err := <-recorded:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the outcome waited for the receipts of its batch")
+	}
+	select {
+	case <-applied:
+		t.Fatal("the receipt was applied while its store held it")
+	default:
+	}
+	close(g.receipts)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.rows) != 2 || g.rows[1] != 1 {
+		t.Errorf("outcomes committed %v at a time, want [1 1]", g.rows)
+	}
+}
