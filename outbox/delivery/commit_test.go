@@ -366,7 +366,9 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	g := &receiptsGated{gatedStore: gatedStore{open: make(chan struct{})}, receipts: make(chan struct{})}
 	c := &delivery.Commits{Outcomes: g, Receipts: g}
 	first := make(chan error, 1)
-	go func() { first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}) }()
+	go func() {
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent})
+	}()
 	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
 	applied := make(chan error, 1)
 	go func() {
@@ -374,7 +376,9 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 		applied <- err
 	}()
 	recorded := make(chan error, 1)
-	go func() { recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent}) }()
+	go func() {
+		recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent})
+	}()
 	time.Sleep(50 * time.Millisecond) // both wait for the next batch
 	close(g.open)
 	select {
