@@ -8,6 +8,7 @@ package deadline
 
 import (
 	"context"
+	"reflect"
 	"sync/atomic"
 	"time"
 )
@@ -30,11 +31,19 @@ type shared struct {
 // parent and ends late enough, else a new one.
 func (s *Shared) Context(parent context.Context, timeout time.Duration) context.Context {
 	now := time.Now()
-	if c := s.cur.Load(); c != nil && c.parent == parent && c.until.Sub(now) >= timeout {
+	if c := s.cur.Load(); c != nil && same(c.parent, parent) && c.until.Sub(now) >= timeout {
 		return c.ctx
 	}
 	until := now.Add(timeout + timeout/10)
 	ctx, cancel := context.WithDeadline(parent, until)
 	s.cur.Store(&shared{parent: parent, ctx: ctx, cancel: cancel, until: until}) // two at once: either does
 	return ctx
+}
+
+// same reports whether a and b are one context; a context of a type that
+// cannot be compared (a struct holding a map, say) is never the same, where
+// == would panic.
+func same(a, b context.Context) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }

@@ -64,3 +64,23 @@ func BenchmarkWithTimeout(b *testing.B) {
 		cancel()
 	}
 }
+
+// uncomparable is a context that == cannot compare.
+type uncomparable struct {
+	context.Context
+	m map[string]string
+}
+
+// A parent that cannot be compared gets a context of its own each time,
+// not a panic.
+func TestSharedUncomparableParent(t *testing.T) {
+	var s Shared
+	parent := uncomparable{Context: context.Background(), m: map[string]string{}}
+	first := s.Context(parent, time.Second)
+	if again := s.Context(parent, time.Second); again == first {
+		t.Error("an uncomparable parent's context was shared")
+	}
+	if _, ok := first.Deadline(); !ok {
+		t.Error("no deadline")
+	}
+}
