@@ -339,10 +339,10 @@ func TestCommitsOneAtATime(t *testing.T) {
 	}
 }
 
-// receiptsGated holds its receipts until open closes; its outcomes (the
-// first batch's aside, which waits for first) are committed at once. As
-// postgres.Outbox it could commit both in one call, which waits for the
-// receipts too.
+// receiptsGated holds its receipts until receipts closes; its outcomes are
+// committed at once, but the first batch's, which wait for open. It also
+// commits both in one call, as postgres.Outbox can, a call that waits for
+// the receipts too: Commits must not use it.
 type receiptsGated struct {
 	gatedStore
 	receipts chan struct{}
