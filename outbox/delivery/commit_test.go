@@ -379,7 +379,7 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	go func() {
 		recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent})
 	}()
-	time.Sleep(50 * time.Millisecond) // both wait for the next batch
+	time.Sleep(200 * time.Millisecond) // both wait for the next batch (a loaded machine may take long to start them)
 	close(g.open)
 	select {
 	case err := <-recorded:
