@@ -214,7 +214,8 @@ func (s *Citizens) Erase(ctx context.Context, phone, by string) (citizens.Erasur
 			held = CASE WHEN message_id IS NULL AND skipped = '' THEN NULL ELSE held END
 			WHERE phone = $1`, []any{phone, p, campaigns.Erased}},
 		// A message still queued is not sent to a number erased.
-		{&e.Messages, `UPDATE outbox SET phone = $2, body = '',
+		{&e.Messages, `WITH q AS (DELETE FROM outbox_queue WHERE phone = $1)
+			UPDATE outbox SET phone = $2, body = '',
 			status = CASE WHEN queued THEN 'failed' ELSE status END,
 			reason = CASE WHEN queued THEN 'erased' ELSE reason END,
 			done = CASE WHEN queued THEN $3 ELSE done END

@@ -124,16 +124,24 @@ func TestMigrateOptOutsDownAndUp(t *testing.T) {
 	downAndUp(t, 2, "optouts.phone text NO", "optouts", "bookings_phone")
 }
 
-// Migration 7 (the index of the claim's order by number) goes down and up
-// again, leaving the schema as it was.
+// Migration 7 (the index of the claim's order by number, since moved to
+// the queue's table by migration 22) goes down and up again, leaving the
+// schema as it was.
 func TestMigrateClaimOrderDownAndUp(t *testing.T) {
-	downAndUp(t, 6, "CREATE INDEX outbox_unsent ON public.outbox USING btree (phone, id)", "outbox_unsent")
+	downAndUp(t, 6, "CREATE INDEX outbox_queue_phone ON public.outbox_queue USING btree (phone, id)", "outbox_unsent", "outbox_queue")
+}
+
+// Migration 22 (the queue in a table of its own) goes down and up again;
+// down, the queue's state is back in the outbox's rows, under its partial
+// indexes.
+func TestMigrateQueueDownAndUp(t *testing.T) {
+	downAndUp(t, 21, "outbox_queue_due", "outbox_queue")
 }
 
 // Migrations 8 (the outbox's rows in place) and 9 (keys that expire, are
 // revoked, say their last use) go down and up again.
 func TestMigrateHotAndKeysDownAndUp(t *testing.T) {
-	downAndUp(t, 7, "WHERE queued", "queued", "api_keys.revoked", "last_used")
+	downAndUp(t, 7, "outbox.queued", "queued", "api_keys.revoked", "last_used")
 }
 
 // Migration 19 (the subjects an audit entry showed) goes down and up

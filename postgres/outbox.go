@@ -17,12 +17,20 @@ import (
 
 // insertMessages adds messages to the outbox, in order, from arrays of
 // their fields; messageArgs makes them.
-const insertMessages = `INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, campaign)
+// The pending ones join the queue (outbox_queue).
+const insertMessages = `WITH w AS (INSERT INTO outbox (phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, campaign)
 	SELECT m.phone, m.lang, m.body, m.kind, m.case_ref, m.created, m.status, m.transliterate, m.bulk, m.owner, m.key_id, nullif(m.campaign, 0)
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::boolean[],
 			$9::boolean[], $10::text[], $11::text[], $12::bigint[])
 		WITH ORDINALITY AS m(phone, lang, body, kind, case_ref, created, status, transliterate, bulk, owner, key_id, campaign, n)
-	ORDER BY m.n`
+	ORDER BY m.n
+	RETURNING id, phone, bulk, created, status)
+	` + queueWritten
+
+// queueWritten is the end of a statement whose CTE w returns the id,
+// phone, bulk, created and status of the messages it wrote: it queues the
+// pending ones.
+const queueWritten = `INSERT INTO outbox_queue (id, phone, bulk, created) SELECT id, phone, bulk, created FROM w WHERE status = 'pending'`
 
 func messageArgs(msgs []outbox.Message) []any {
 	n := len(msgs)
@@ -88,32 +96,38 @@ func scanMessage(row pgx.CollectableRow) (outbox.Message, error) {
 //     transaction that committed after this statement began, holds the
 //     later ones back.
 //
-// Each NOT EXISTS probes the number's unsent messages before the candidate
-// (outbox_unsent); OFFSET 0 keeps it a probe per candidate, which the
+// All of it reads the queue (outbox_queue: the messages not final, and
+// their state), narrow and without the outbox's history; the claimed rows
+// of the queue and of the outbox are then updated in place. Each NOT
+// EXISTS probes the number's queued messages before the candidate
+// (outbox_queue_phone); OFFSET 0 keeps it a probe per candidate, which the
 // planner would otherwise turn into an anti-join over every deferred or
-// unsent message in the outbox: 1.1 s instead of 37 ms for a claim of
-// 1,000 with 2,000 numbers deferred and 5,000 messages behind one of them.
-// The update takes its rows by id from an array, so that the planner
-// cannot join the claim to a scan of the whole table (its history
-// included): it chose that hash join once the candidates were filtered.
+// unsent message: 1.1 s instead of 37 ms for a claim of 1,000 with 2,000
+// numbers deferred and 5,000 messages behind one of them. The updates
+// take their rows by id from an array, so that the planner cannot join
+// the claim to a scan of the whole table (its history included): it chose
+// that hash join once the candidates were filtered.
 const claimMessages = `WITH due AS (
-		SELECT o.id, o.phone, o.bulk FROM outbox o
-		WHERE o.queued AND ((o.status = 'pending' AND (o.not_before IS NULL OR o.not_before <= $1))
-				OR (o.status = 'sending' AND o.lease_until <= $1))
-			AND NOT EXISTS (SELECT FROM outbox e
-				WHERE e.phone = o.phone AND e.id < o.id AND e.queued AND (NOT e.bulk OR o.bulk)
+		SELECT q.id, q.phone, q.bulk FROM outbox_queue q
+		WHERE ((q.status = 'pending' AND (q.not_before IS NULL OR q.not_before <= $1))
+				OR (q.status = 'sending' AND q.lease_until <= $1))
+			AND NOT EXISTS (SELECT FROM outbox_queue e
+				WHERE e.phone = q.phone AND e.id < q.id AND (NOT e.bulk OR q.bulk)
 					AND ((e.status = 'pending' AND e.not_before > $1) OR (e.status = 'sending' AND e.lease_until > $1))
 				OFFSET 0)
-		ORDER BY o.bulk, o.id LIMIT $2
-		FOR UPDATE OF o SKIP LOCKED),
+		ORDER BY q.bulk, q.id LIMIT $2
+		FOR UPDATE OF q SKIP LOCKED),
 	claimable AS (
 		SELECT d.id FROM due d
-		WHERE NOT EXISTS (SELECT FROM outbox e
-			WHERE e.phone = d.phone AND e.id < d.id AND e.queued AND (NOT e.bulk OR d.bulk)
+		WHERE NOT EXISTS (SELECT FROM outbox_queue e
+			WHERE e.phone = d.phone AND e.id < d.id AND (NOT e.bulk OR d.bulk)
 				AND e.id NOT IN (SELECT id FROM due)
-			OFFSET 0))
+			OFFSET 0)),
+	c AS (UPDATE outbox_queue q SET status = 'sending', lease_until = $3, attempts = q.attempts + 1, not_before = NULL
+		WHERE q.id = ANY (ARRAY(SELECT id FROM claimable))
+		RETURNING q.id)
 	UPDATE outbox o SET status = 'sending', lease_until = $3, attempts = o.attempts + 1, not_before = NULL
-	WHERE o.id = ANY (ARRAY(SELECT id FROM claimable))
+	WHERE o.id = ANY (ARRAY(SELECT id FROM c)) AND o.queued -- never a final message, whatever its queue row says
 	RETURNING o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, o.status, o.attempts, o.reason, o.bind, o.smsc_id, o.sent, o.transliterate,
 		o.bulk, o.owner, o.key_id, o.done, coalesce(o.campaign, 0)`
 
@@ -319,11 +333,11 @@ func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outb
 
 // Backlog counts the messages waiting to be sent (pending or claimed) by
 // the first digits of their number, with the oldest's time: one statement
-// over the queue's partial index (queued), whose rows are the backlog
-// alone, so that a scrape costs what is waiting, not the table.
+// over the queue's table (outbox_queue), whose rows are the backlog alone,
+// so that a scrape costs what is waiting, not the outbox.
 func (s *Outbox) Backlog(ctx context.Context, digits int) ([]outbox.Backlog, error) {
-	rows, err := s.q().Query(ctx, `SELECT left(ltrim(phone, '+'), $1) COLLATE "C" AS prefix, count(*)::int, min(created) FROM outbox
-		WHERE queued GROUP BY 1 ORDER BY 1`, digits)
+	rows, err := s.q().Query(ctx, `SELECT left(ltrim(phone, '+'), $1) COLLATE "C" AS prefix, count(*)::int, min(created) FROM outbox_queue
+		GROUP BY 1 ORDER BY 1`, digits)
 	if err != nil {
 		return nil, fail(ctx, "counting the backlog", err)
 	}
@@ -414,16 +428,26 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 
 // recordOutcomes applies outcomes ($1 id, $2 attempt, $3 status, $4
 // reason, $5 bind, $6 SMSC id, $7 not before, $8 the time) to the messages
-// still under the claims they end, queues their callbacks and counts them.
-var recordOutcomes = `WITH u AS (UPDATE outbox o SET status = u.status, reason = u.reason, lease_until = NULL,
-			not_before = u.not_before,
-			bind = CASE WHEN u.status = 'sent' THEN u.bind ELSE o.bind END,
-			smsc_id = CASE WHEN u.status = 'sent' THEN u.smsc_id ELSE o.smsc_id END,
-			sent = CASE WHEN u.status = 'sent' THEN $8 ELSE o.sent END,
-			done = CASE WHEN u.status IN ('failed', 'expired') THEN $8 ELSE o.done END
-		FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-			AS u(id, attempt, status, reason, bind, smsc_id, not_before)
-		WHERE o.id = u.id AND o.status = 'sending' AND o.attempts = u.attempt
+// still under the claims they end (the queue's rows are the fence: sending,
+// at that attempt), queues their callbacks and counts them. A final one
+// takes its message out of the queue, a deferred one gives it back; the
+// message's row is rewritten in place.
+var recordOutcomes = `WITH v AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+			AS v(id, attempt, status, reason, bind, smsc_id, not_before)),
+	gone AS (DELETE FROM outbox_queue q USING v
+		WHERE q.id = v.id AND q.status = 'sending' AND q.attempts = v.attempt AND v.status <> 'pending'
+		RETURNING q.id),
+	back AS (UPDATE outbox_queue q SET status = 'pending', not_before = v.not_before, lease_until = NULL FROM v
+		WHERE q.id = v.id AND q.status = 'sending' AND q.attempts = v.attempt AND v.status = 'pending'
+		RETURNING q.id),
+	v2 AS (SELECT v.* FROM v WHERE v.id IN (SELECT id FROM gone UNION ALL SELECT id FROM back)),
+	u AS (UPDATE outbox o SET status = v2.status, reason = v2.reason, lease_until = NULL,
+			not_before = v2.not_before,
+			bind = CASE WHEN v2.status = 'sent' THEN v2.bind ELSE o.bind END,
+			smsc_id = CASE WHEN v2.status = 'sent' THEN v2.smsc_id ELSE o.smsc_id END,
+			sent = CASE WHEN v2.status = 'sent' THEN $8 ELSE o.sent END,
+			done = CASE WHEN v2.status IN ('failed', 'expired') THEN $8 ELSE o.done END
+		FROM v2 WHERE o.id = v2.id
 		RETURNING o.id, o.key_id, o.status),
 	` + webhooksOf8 + `
 	SELECT count(*) FROM u`
@@ -467,9 +491,9 @@ func (s *Outbox) ExtendLeases(ctx context.Context, held []outbox.Held, until tim
 	}
 	var n int64
 	err := retried(ctx, func() error {
-		tag, err := s.q().Exec(ctx, `UPDATE outbox o SET lease_until = $3
+		tag, err := s.q().Exec(ctx, `UPDATE outbox_queue q SET lease_until = $3
 			FROM unnest($1::bigint[], $2::int[]) AS h(id, attempt)
-			WHERE o.id = h.id AND o.status = 'sending' AND o.attempts = h.attempt AND o.lease_until < $3`, ids, attempts, until)
+			WHERE q.id = h.id AND q.status = 'sending' AND q.attempts = h.attempt AND q.lease_until < $3`, ids, attempts, until)
 		n = tag.RowsAffected()
 		return err
 	})

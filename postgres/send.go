@@ -94,7 +94,9 @@ const writeSends = `WITH s AS (
 		FROM r JOIN s ON s.i = r.s CROSS JOIN LATERAL (SELECT CASE WHEN r.lang IN ('fr', 'en') THEN r.lang ELSE s.def END AS lang) l
 		WHERE NOT r.out
 		ORDER BY r.n
-		RETURNING id
+		RETURNING id, phone, bulk, created, status
+	), q AS (
+		` + queueWritten + `
 	)
 	SELECT 0, r.n, r.out, r.lang, NULL::bigint[] FROM r
 	UNION ALL SELECT 1, 0, false, '', array(SELECT id FROM w)
