@@ -249,9 +249,14 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin fun
 		if n := after.SubmitOK - before.SubmitOK; n > 0 {
 			b.ReportMetric(float64((after.SubmitRTT-before.SubmitRTT).Microseconds())/float64(n)/1000, "submit-rtt-ms")
 		}
-		if n := timed.n.Load(); n > 0 {
-			b.ReportMetric(float64(timed.took.Load())/float64(n)/1e6, "commit-ms")
-			b.ReportMetric(float64(timed.rows.Load())/float64(n), "rows/commit")
+		for _, k := range []struct {
+			name string
+			c    *timedKind
+		}{{"outcome", &timed.outcomes}, {"receipt", &timed.receipts}} {
+			if n := k.c.n.Load(); n > 0 {
+				b.ReportMetric(float64(k.c.took.Load())/float64(n)/1e6, k.name+"-commit-ms")
+				b.ReportMetric(float64(k.c.rows.Load())/float64(n), k.name+"s/commit")
+			}
 		}
 		bind.Close(context.Background())
 		b.ReportMetric(float64(total)/sent.Seconds(), "msgs/s")
@@ -279,25 +284,29 @@ func waitBound(b *testing.B, binds *smpp.Binds) {
 }
 
 // timedCommits is the outbox's writes of outcomes and of receipts, timed:
-// how long each commit took and how many rows it wrote.
+// how long each kind's commits took and how many rows they wrote.
 type timedCommits struct {
-	s       stores
+	s                  stores
+	outcomes, receipts timedKind
+}
+
+type timedKind struct {
 	n, rows atomic.Int64
 	took    atomic.Int64 // nanoseconds
 }
 
-func (t *timedCommits) timed(rows int, start time.Time) {
-	t.n.Add(1)
-	t.rows.Add(int64(rows))
-	t.took.Add(int64(time.Since(start)))
+func (k *timedKind) timed(rows int, start time.Time) {
+	k.n.Add(1)
+	k.rows.Add(int64(rows))
+	k.took.Add(int64(time.Since(start)))
 }
 
 func (t *timedCommits) Record(ctx context.Context, outcomes []outbox.Outcome) (int, error) {
-	defer t.timed(len(outcomes), time.Now())
+	defer t.outcomes.timed(len(outcomes), time.Now())
 	return t.s.Record(ctx, outcomes)
 }
 
 func (t *timedCommits) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool, error) {
-	defer t.timed(len(rs), time.Now())
+	defer t.receipts.timed(len(rs), time.Now())
 	return t.s.deliveryStore.(delivery.ReceiptStore).ApplyReceipts(ctx, rs)
 }
