@@ -29,16 +29,17 @@ import (
 // The tests here run gateways as processes of their own, as a fleet does,
 // from the binary built once (kanneltest.Guichet).
 
-// gatewayProcess starts `guichet serve` with the configuration yaml; its
-// output goes to the returned buffer. The test kills it at its end.
-func gatewayProcess(t testing.TB, yaml string) (*exec.Cmd, *syncBuffer) {
+// gatewayProcess starts `guichet serve` with the configuration yaml and
+// env's variables beside PATH and HOME; its output goes to the returned
+// buffer. The test kills it at its end.
+func gatewayProcess(t testing.TB, yaml string, env ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "guichet.yaml")
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(kanneltest.Guichet(t), "serve", "--config", file)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	out := phonetest.NewLog(t)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

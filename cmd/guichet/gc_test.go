@@ -4,15 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/guichet/guichet/kanneltest"
-	"github.com/guichet/guichet/phone/phonetest"
 )
 
 // serve collects garbage at GOGC 400 unless GOGC says otherwise, as its
@@ -27,18 +23,7 @@ func TestServeGCPercent(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.env), func(t *testing.T) {
 			port := kanneltest.FreePorts(t, 1)[0]
-			file := filepath.Join(t.TempDir(), "guichet.yaml")
-			if err := os.WriteFile(file, fmt.Appendf(nil, "http: 127.0.0.1:%d\n", port), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(kanneltest.Guichet(t), "serve", "--config", file)
-			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, tc.env...)
-			out := phonetest.NewLog(t)
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			_, out := gatewayProcess(t, fmt.Sprintf("http: 127.0.0.1:%d\n", port), tc.env...)
 			gogc := regexp.MustCompile(`(?m)^go_gc_gogc_percent (\S+)$`)
 			var page string
 			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
