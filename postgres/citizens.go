@@ -113,7 +113,7 @@ func export(ctx context.Context, q querier, phone string) (citizens.Record, erro
 	if err != nil {
 		return r, fmt.Errorf("bookings: %w", err)
 	}
-	rows, _ = q.Query(ctx, `SELECT id, kind, lang, body, case_ref, created, status FROM outbox WHERE phone = $1 ORDER BY id`, phone)
+	rows, _ = q.Query(ctx, `SELECT o.id, o.kind, o.lang, o.body, o.case_ref, o.created, `+messageStatus+` FROM `+messageFrom+` WHERE o.phone = $1 ORDER BY o.id`, phone)
 	r.Messages, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (citizens.Message, error) {
 		var m citizens.Message
 		err := row.Scan(&m.ID, &m.Kind, &m.Lang, &m.Body, &m.Case, &m.Created, &m.Status)

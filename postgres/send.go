@@ -350,7 +350,7 @@ func (db *DB) sendAllOnce(ctx context.Context, sends []send) ([]sent, error) {
 
 // OwnMessage returns message id if owner sent it: ENOTFOUND otherwise.
 func (s *Outbox) OwnMessage(ctx context.Context, owner string, id int64) (outbox.Message, error) {
-	rows, _ := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox WHERE id = $1 AND owner = $2 AND owner <> ''`, id, owner)
+	rows, _ := s.q().Query(ctx, `SELECT `+messageColumns+` FROM `+messageFrom+` WHERE o.id = $1 AND o.owner = $2 AND o.owner <> ''`, id, owner)
 	m, err := pgx.CollectExactlyOneRow(rows, scanMessage)
 	if notFound(err) {
 		return m, fail(ctx, "reading a message", guichet.Errorf(guichet.ENOTFOUND, "no message %d of yours", id))
@@ -364,9 +364,9 @@ func (s *Outbox) OwnMessage(ctx context.Context, owner string, id int64) (outbox
 // OwnMessages returns a page of the messages owner sent, by id after
 // after, those in one of statuses if any are given.
 func (s *Outbox) OwnMessages(ctx context.Context, owner string, statuses []string, after int64, limit int) ([]outbox.Message, error) {
-	rows, _ := s.q().Query(ctx, `SELECT `+messageColumns+` FROM outbox
-		WHERE owner = $1 AND owner <> '' AND id > $2 AND (coalesce(cardinality($3::text[]), 0) = 0 OR status = ANY($3))
-		ORDER BY id LIMIT $4`, owner, after, statuses, guichet.PageSize(limit))
+	rows, _ := s.q().Query(ctx, `SELECT `+messageColumns+` FROM `+messageFrom+`
+		WHERE o.owner = $1 AND o.owner <> '' AND o.id > $2 AND (coalesce(cardinality($3::text[]), 0) = 0 OR `+messageStatus+` = ANY($3))
+		ORDER BY o.id LIMIT $4`, owner, after, statuses, guichet.PageSize(limit))
 	msgs, err := pgx.CollectRows(rows, scanMessage)
 	if err != nil {
 		return nil, fail(ctx, "listing messages", err)
