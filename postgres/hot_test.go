@@ -91,6 +91,17 @@ func TestOutboxUpdatesInPlace(t *testing.T) {
 	if len(keyed) > 0 {
 		t.Errorf("indexes on what the outcome writes: %v", keyed)
 	}
+	// The numbers the claim's probes and the receipts look up compare as
+	// bytes, whatever the database's locale.
+	var collated []string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(c.table_name || '.phone ' || coalesce(c.collation_name, 'default') ORDER BY c.table_name), '{}')
+		FROM information_schema.columns c
+		WHERE c.table_name IN ('outbox', 'outbox_queue') AND c.column_name = 'phone' AND coalesce(c.collation_name, '') <> 'C'`).Scan(&collated); err != nil {
+		t.Fatal(err)
+	}
+	if len(collated) > 0 {
+		t.Errorf("numbers compared through a locale: %v, want COLLATE \"C\"", collated)
+	}
 }
 
 // The gateway's connections do not compile statements (jit off): a claim
