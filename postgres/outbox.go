@@ -219,7 +219,7 @@ func (s *Outbox) ApplyReceipts(ctx context.Context, rs []outbox.Receipt) ([]bool
 // status to record or ” for none, $5 reason, $6 the time) to the newest
 // message sent on the bind to the phone with that SMSC id, queues their
 // callbacks, and returns the (1-based) index of each receipt that matched.
-var exactReceipts = `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+var exactReceipts = `WITH r AS (SELECT * FROM unnest($1::text::text[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[])
 			WITH ORDINALITY AS r(bind, phone, smsc_id, status, reason, i)),
 	m AS (SELECT r.i, o.id, r.status, r.reason FROM r CROSS JOIN LATERAL (SELECT id FROM outbox
 			WHERE bind = r.bind AND phone = r.phone AND smsc_id <> '' AND smsc_id = r.smsc_id
@@ -250,7 +250,7 @@ func queueReceipts(b *pgx.Batch, rs []outbox.Receipt, matched []bool, at time.Ti
 		}
 		last[k] = i
 	}
-	b.Queue(exactReceipts, binds, phones, ids, status, reason, at).Query(func(rows pgx.Rows) error {
+	b.Queue(exactReceipts, textArray(binds), textArray(phones), textArray(ids), textArray(status), textArray(reason), at).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var i int64
 			if err := rows.Scan(&i); err != nil {
@@ -448,7 +448,8 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 // takes its message out of the queue, a deferred one gives it back; the
 // message's row is rewritten in place, with the attempts its claim counted
 // in the queue.
-var recordOutcomes = `WITH v AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+var recordOutcomes = `WITH v AS MATERIALIZED (SELECT * FROM unnest($1::text::bigint[], $2::text::int[], $3::text::text[], $4::text::text[], $5::text::text[], $6::text::text[],
+			$7::text::timestamptz[])
 			AS v(id, attempt, status, reason, bind, smsc_id, not_before)),
 	gone AS (DELETE FROM outbox_queue q USING v
 		WHERE q.id = v.id AND q.status = 'sending' AND q.attempts = v.attempt AND v.status <> 'pending'
@@ -475,19 +476,25 @@ var webhooksOf6, webhooksOf8 = queueWebhooks("$6"), queueWebhooks("$8")
 // (recordOutcomes), whose count goes to applied, once checked.
 func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applied *int) error {
 	n := len(outcomes)
-	ids, attempts := make([]int64, n), make([]int32, n)
-	status, reason, bind, smscID := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	notBefore := make([]*time.Time, n)
-	for i, o := range outcomes {
+	ids, attempts, status, reason := newArray(n, 8), newArray(n, 1), newArray(n, 4), newArray(n, 0)
+	bind, smscID, notBefore := newArray(n, 6), newArray(n, 10), newArray(n, 4)
+	for _, o := range outcomes {
 		if err := outbox.CheckOutcome(o); err != nil {
 			return err
 		}
-		ids[i], attempts[i], status[i], reason[i], bind[i], smscID[i] = o.ID, int32(o.Attempt), o.Status, o.Reason, o.Bind, o.SMSCID
-		if o.Status == outbox.MessagePending && !o.NotBefore.IsZero() {
-			notBefore[i] = &o.NotBefore
+		ids.int(o.ID)
+		attempts.int(int64(o.Attempt))
+		status.text(o.Status)
+		reason.text(o.Reason)
+		bind.text(o.Bind)
+		smscID.text(o.SMSCID)
+		if o.Status == outbox.MessagePending {
+			notBefore.time(o.NotBefore)
+		} else {
+			notBefore.time(time.Time{})
 		}
 	}
-	b.Queue(recordOutcomes, ids, attempts, status, reason, bind, smscID, notBefore, at).QueryRow(func(row pgx.Row) error {
+	b.Queue(recordOutcomes, ids.String(), attempts.String(), status.String(), reason.String(), bind.String(), smscID.String(), notBefore.String(), at).QueryRow(func(row pgx.Row) error {
 		return row.Scan(applied)
 	})
 	return nil
