@@ -312,11 +312,13 @@ func PostgresCPU(tb testing.TB, dsn string) func() time.Duration {
 	}
 	var backend int
 	err = conn.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&backend)
+	// The parent is read while the backend lives: once its connection is
+	// closed it exits, and its /proc entry with it (a run failed so).
+	postmaster := parent(backend)
 	conn.Close(context.Background())
 	if err != nil {
 		tb.Fatalf("PostgreSQL for CPU counts: %v", err)
 	}
-	postmaster := parent(backend)
 	if postmaster <= 1 {
 		tb.Fatalf("PostgreSQL for CPU counts: no postmaster above backend %d", backend)
 	}
