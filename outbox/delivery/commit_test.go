@@ -407,3 +407,67 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 		t.Errorf("outcomes committed %v at a time, want [1 1]", g.rows)
 	}
 }
+
+// slowRoute routes every number to the fake operator, taking its time for
+// one number: the Drain's loop, which routes each message before queueing
+// it, is held there while the lanes go on with what it queued before.
+type slowRoute struct {
+	slow  string
+	pause time.Duration
+}
+
+func (r slowRoute) Operator(phone string) (string, bool) {
+	if phone == r.slow {
+		time.Sleep(r.pause)
+	}
+	return "fake", true
+}
+
+// A message refused and deferred before the Drain's loop reaches the next
+// one to its number (here another number's message between them holds the
+// loop) still holds that one back: the second message is deferred behind
+// it, not sent first. It went first when the refused message's link was
+// forgotten on its deferral (TestDispatchKeepsOrderPerNumber caught it
+// once in 300 runs under -race).
+func TestDispatchKeepsOrderBehindADeferredMessageDone(t *testing.T) {
+	s := newMemory()
+	const to, other = "+237677000031", "+237677000032"
+	for _, m := range []outbox.Message{{Phone: to, Body: "Dossier recu"}, {Phone: other, Body: "Autre"}, {Phone: to, Body: "Dossier pret"}} {
+		m.Created = time.Now()
+		if err := s.Enqueue(t.Context(), []outbox.Message{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		order []string // to's messages, in the order submitted
+		calls int
+	)
+	d := &delivery.Dispatcher{Store: s, Routes: slowRoute{slow: other, pause: 100 * time.Millisecond}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 { // to's first, refused at once, while the loop waits on other's route
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+			}
+			if "+"+m.DestAddr == to {
+				order = append(order, string(m.ShortMessage))
+			}
+			return fmt.Sprint(calls), nil
+		}}}}
+	for range 20 {
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d.Stats().Sent == 3 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
+		t.Errorf("sent %q to %s, want the first written first", order, to)
+	}
+}

@@ -386,7 +386,6 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		wg         sync.WaitGroup
 		mu         sync.Mutex
 		errs       []error
-		tails      = map[string]*chain{} // each number's latest message in flight
 		slots      = make(chan struct{}, 2*batch)
 		n          = 0
 		round      = 0 // claimed since the last short claim
@@ -424,6 +423,12 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			}
 			mu.Unlock()
 		}
+		// Each number's latest message of this claim. The claim is the
+		// store's: it never holds a message behind one of its number's
+		// still in flight or deferred (ClaimMessages), so the links are
+		// the claim's own, and a message claimed again later in this
+		// Drain is not held behind its own earlier attempt.
+		tails := map[string]*chain{}
 		for i := range msgs {
 			m := &msgs[i] // not a copy a message for its closure to keep on the heap
 			slots <- struct{}{}
@@ -451,7 +456,12 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 				if derr != nil {
 					errs = append(errs, derr)
 				}
-				if tails[m.Phone] == next {
+				// A number's last message is forgotten once it is done,
+				// unless it was deferred: a later message to the number
+				// still to be queued from this claim must then be deferred
+				// behind it. Forgotten at once, a message refused before
+				// the loop reached the next one let the next go first.
+				if tails[m.Phone] == next && next.deferred.IsZero() {
 					delete(tails, m.Phone)
 				}
 				if held != nil && held[m.ID] == m.Attempts {
@@ -674,8 +684,9 @@ func (d *Dispatcher) anyUp() bool {
 	return false
 }
 
-// chain links the messages to one number in one Drain: each waits for the
-// one before it, and is deferred behind it when it was.
+// chain links the messages to one number in one claim: each waits for the
+// one before it, and is deferred behind it when it was (a chain whose
+// message was deferred stays the number's tail for the rest of the claim).
 type chain struct {
 	done     chan struct{}
 	deferred time.Time // when the message was deferred to; zero if it was not
