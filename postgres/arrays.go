@@ -73,6 +73,7 @@ func (a *arrayWriter) time(t time.Time) {
 	a.b.WriteByte('"')
 }
 
+// String ends the literal and returns it: call it once.
 func (a *arrayWriter) String() string {
 	a.b.WriteByte('}')
 	return a.b.String()

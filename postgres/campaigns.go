@@ -129,7 +129,7 @@ func (s *Campaigns) Progress(ctx context.Context, id int64) (campaigns.Progress,
 			count(*) FILTER (WHERE skipped NOT IN ('', $2)) FROM campaign_numbers WHERE campaign_id = $1`, id, campaigns.Erased).Scan(&p.Audience, &p.Waiting, &p.Skipped); err != nil {
 		return p, fail(ctx, "counting a campaign", err)
 	}
-	rows, _ := s.q().Query(ctx, `SELECT o.bind, `+messageStatus+`, count(*) FROM `+messageFrom+` WHERE o.campaign = $1 GROUP BY 1, 2`, id)
+	rows, _ := s.q().Query(ctx, `SELECT o.bind, `+queuedStatus+`, count(*) FROM outbox o WHERE o.campaign = $1 GROUP BY 1, 2`, id)
 	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[outbox.DeliveryCount])
 	if err != nil {
 		return p, fail(ctx, "counting a campaign", err)

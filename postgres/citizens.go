@@ -214,8 +214,9 @@ func (s *Citizens) Erase(ctx context.Context, phone, by string) (citizens.Erasur
 			held = CASE WHEN message_id IS NULL AND skipped = '' THEN NULL ELSE held END
 			WHERE phone = $1`, []any{phone, p, campaigns.Erased}},
 		// A message still queued is not sent to a number erased.
-		{&e.Messages, `WITH q AS (DELETE FROM outbox_queue WHERE phone = $1)
+		{&e.Messages, `WITH q AS (DELETE FROM outbox_queue WHERE phone = $1 RETURNING id, attempts)
 			UPDATE outbox SET phone = $2, body = '',
+			attempts = coalesce((SELECT q.attempts FROM q WHERE q.id = outbox.id), attempts),
 			status = CASE WHEN queued THEN 'failed' ELSE status END,
 			reason = CASE WHEN queued THEN 'erased' ELSE reason END,
 			done = CASE WHEN queued THEN $3 ELSE done END

@@ -67,10 +67,13 @@ func writeMessages(ctx context.Context, q querier, msgs []outbox.Message) error 
 // attempts) is its queue row's: a claim updates that row alone, and the
 // message's own row is rewritten once, by the outcome. Reads join the two
 // (messageFrom, aliases o and q) and take the state from messageStatus and
-// messageColumns.
+// messageColumns; counts over many messages take it from queuedStatus,
+// which looks up the queue for the queued ones alone (a join hashed the
+// whole queue, a campaign's backlog, for an hour's counts).
 const (
 	messageFrom    = `outbox o LEFT JOIN outbox_queue q ON q.id = o.id AND o.queued`
 	messageStatus  = `coalesce(q.status, o.status)`
+	queuedStatus   = `CASE WHEN o.queued THEN coalesce((SELECT q.status FROM outbox_queue q WHERE q.id = o.id), o.status) ELSE o.status END`
 	messageColumns = `o.id, o.phone, o.lang, o.body, o.kind, o.case_ref, o.created, ` + messageStatus + `, coalesce(q.attempts, o.attempts), o.reason, o.bind, o.smsc_id, o.sent,
 		o.transliterate, o.bulk, o.owner, o.key_id, o.done, coalesce(o.campaign, 0)`
 )
@@ -333,9 +336,9 @@ func (s *Outbox) applyByCandidates(ctx context.Context, all []outbox.Receipt, ma
 // DeliveryCounts counts the messages created in [from, to) by bind and
 // status, sorted by bind then status (byte order, as outbox.Memory).
 func (s *Outbox) DeliveryCounts(ctx context.Context, from, to time.Time) ([]outbox.DeliveryCount, error) {
-	rows, err := s.q().Query(ctx, `SELECT o.bind, `+messageStatus+` AS status, count(*) FROM `+messageFrom+`
+	rows, err := s.q().Query(ctx, `SELECT o.bind, `+queuedStatus+` AS status, count(*) FROM outbox o
 		WHERE o.created >= $1 AND o.created < $2
-		GROUP BY 1, 2 ORDER BY o.bind COLLATE "C", `+messageStatus+` COLLATE "C"`, from, to)
+		GROUP BY 1, 2 ORDER BY o.bind COLLATE "C", `+queuedStatus+` COLLATE "C"`, from, to)
 	if err != nil {
 		return nil, fail(ctx, "counting deliveries", err)
 	}

@@ -225,3 +225,30 @@ func TestBacklog(t *testing.T) {
 		})
 	}
 }
+
+// Erasing a number fails its queued messages with the attempts their
+// claims counted (kept in the queue's row while they waited), not the
+// count from before they were claimed.
+func TestEraseKeepsClaimedAttempts(t *testing.T) {
+	ctx := t.Context()
+	out, pool := newOutbox(t)
+	const phone = "+237677000051"
+	if err := out.Enqueue(ctx, []outbox.Message{{Phone: phone, Body: "Dossier recu", Created: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := out.ClaimMessages(ctx, 10, time.Minute, time.Now())
+	if err != nil || len(claimed) != 1 || claimed[0].Attempts != 1 {
+		t.Fatalf("claimed %+v, %v", claimed, err)
+	}
+	if _, err := postgres.New(pool).Citizens().Erase(ctx, phone, "dpo"); err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	var attempts int
+	if err := pool.QueryRow(ctx, `SELECT status, attempts FROM outbox WHERE id = $1`, claimed[0].ID).Scan(&status, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if status != outbox.MessageFailed || attempts != 1 {
+		t.Errorf("erased message %s with %d attempts, want failed with its claim's 1", status, attempts)
+	}
+}

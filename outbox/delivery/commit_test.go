@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -469,5 +470,61 @@ func TestDispatchKeepsOrderBehindADeferredMessageDone(t *testing.T) {
 	defer mu.Unlock()
 	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
 		t.Errorf("sent %q to %s, want the first written first", order, to)
+	}
+}
+
+// In one claim, a case's notification to a number does not wait behind a
+// campaign message to it that was written before and deferred (a campaign
+// never delays a case's notification, as the store claims them); the
+// campaign's next message still waits behind the deferred one. On
+// PostgreSQL, whose claim takes the three at once (outbox.Memory's takes
+// the notification alone first).
+func TestDispatchTransactionalNotBehindDeferredBulk(t *testing.T) {
+	s := newPostgres(t)
+	const to = "+237677000041"
+	for _, m := range []outbox.Message{{Phone: to, Body: "Campagne 1", Bulk: true}, {Phone: to, Body: "Dossier recu"}, {Phone: to, Body: "Campagne 2", Bulk: true}} {
+		m.Created = time.Now()
+		if err := s.Enqueue(t.Context(), []outbox.Message{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu      sync.Mutex
+		order   []string
+		refused bool
+	)
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
+		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if body := string(m.ShortMessage); body == "Campagne 1" && !refused {
+				refused = true
+				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+			}
+			order = append(order, string(m.ShortMessage))
+			return fmt.Sprint(len(order)), nil
+		}}}}
+	if _, err := d.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	first := slices.Clone(order)
+	mu.Unlock()
+	if !slices.Equal(first, []string{"Dossier recu"}) {
+		t.Errorf("the first drain sent %q, want the case's notification alone (the campaign's first deferred, its second behind it)", first)
+	}
+	for range 20 {
+		if d.Stats().Sent == 3 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(order, []string{"Dossier recu", "Campagne 1", "Campagne 2"}) {
+		t.Errorf("sent %q, want the notification, then the campaign's two in order", order)
 	}
 }

@@ -423,19 +423,28 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			}
 			mu.Unlock()
 		}
-		// Each number's latest message of this claim. The claim is the
-		// store's: it never holds a message behind one of its number's
-		// still in flight or deferred (ClaimMessages), so the links are
-		// the claim's own, and a message claimed again later in this
-		// Drain is not held behind its own earlier attempt.
-		tails := map[string]*chain{}
+		// Each number's latest transactional and latest bulk message of
+		// this claim: a transactional message follows the number's
+		// transactional ones only (a campaign never delays a case's
+		// notification), a bulk one follows both, as the store orders
+		// them. The claim is the store's: it never holds a message behind
+		// one of its number's still in flight or deferred
+		// (ClaimMessages), so the links are the claim's own, and a
+		// message claimed again later in this Drain is not held behind
+		// its own earlier attempt.
+		lastT, lastBulk := map[string]*chain{}, map[string]*chain{}
 		for i := range msgs {
 			m := &msgs[i] // not a copy a message for its closure to keep on the heap
 			slots <- struct{}{}
 			mu.Lock()
-			prev := tails[m.Phone]
+			prevs := [2]*chain{lastT[m.Phone]}
 			next := &chain{done: make(chan struct{})}
-			tails[m.Phone] = next
+			if m.Bulk {
+				prevs[1] = lastBulk[m.Phone]
+				lastBulk[m.Phone] = next
+			} else {
+				lastT[m.Phone] = next
+			}
 			mu.Unlock()
 			op, _ := d.route(m.Phone)
 			ln := lanes[op]
@@ -445,12 +454,20 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 			}
 			ln.run(func() {
 				defer func() { <-slots }()
-				var after time.Time // the wait of the number's message before this one
-				if prev != nil {
-					<-prev.done
-					after = prev.deferred
+				var after time.Time // the latest wait of the number's messages before this one
+				for _, prev := range prevs {
+					if prev != nil {
+						<-prev.done
+						if prev.deferred.After(after) {
+							after = prev.deferred
+						}
+					}
 				}
 				var derr error
+				// A message whose store failed stays claimed until its
+				// lease ends and holds none back here: the next one to its
+				// number fails the same way, unless it needs no lookup (a
+				// STOP's confirmation goes, TestDispatchOptOutsFail).
 				next.deferred, derr = d.deliver(ctx, *m, deadline, after, stopped)
 				mu.Lock()
 				if derr != nil {
@@ -461,8 +478,13 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 				// still to be queued from this claim must then be deferred
 				// behind it. Forgotten at once, a message refused before
 				// the loop reached the next one let the next go first.
-				if tails[m.Phone] == next && next.deferred.IsZero() {
-					delete(tails, m.Phone)
+				if next.deferred.IsZero() {
+					if lastT[m.Phone] == next {
+						delete(lastT, m.Phone)
+					}
+					if lastBulk[m.Phone] == next {
+						delete(lastBulk, m.Phone)
+					}
 				}
 				if held != nil && held[m.ID] == m.Attempts {
 					delete(held, m.ID) // not a later claim's of the same message
