@@ -250,13 +250,19 @@ func (p *tab) query(a chromedp.Action[chromedp.Void]) error {
 // text is the visible text of the first element sel selects.
 func (p *tab) text(sel string) string {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, queryTimeout)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	s, err := p.tryText(sel)
 	if err != nil {
 		p.t.Fatalf("no %s on %s: %v", sel, p.location(), err)
 	}
 	return s
+}
+
+// tryText is text, or the error of a page that may be reloading itself
+// (its node gone between the query and the read).
+func (p *tab) tryText(sel string) (string, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, queryTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 }
 
 // value is the current value of a form field.
@@ -769,7 +775,8 @@ func TestBrowserCampaign(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for p.text("#state") != "done" {
+	// It may be reloading when read: a node gone is read again.
+	for state, _ := p.tryText("#state"); state != "done"; state, _ = p.tryText("#state") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the page says %q, %q: it did not refresh to done", p.text("#state"), p.text("#percent"))
 		}
