@@ -83,7 +83,7 @@ func FuzzTextArray(f *testing.F) {
 	f.Cleanup(func() { conn.Close(f.Context()) })
 	f.Fuzz(func(t *testing.T, a, b string) {
 		if !utf8.ValidString(a) || !utf8.ValidString(b) || strings.ContainsRune(a+b, 0) {
-			t.Skip()
+			return // not text PostgreSQL can hold
 		}
 		want := []string{a, b}
 		var got []string

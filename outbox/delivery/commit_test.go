@@ -144,15 +144,7 @@ func TestDispatchKeepsOrderPerNumber(t *testing.T) {
 			order = append(order, string(m.ShortMessage))
 			return fmt.Sprint(calls), nil
 		}}}}
-	for range 20 {
-		if _, err := d.Drain(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if d.Stats().Sent == 2 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	drainUntilSent(t, d, 2)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
@@ -457,15 +449,7 @@ func TestDispatchKeepsOrderBehindADeferredMessageDone(t *testing.T) {
 			}
 			return fmt.Sprint(calls), nil
 		}}}}
-	for range 20 {
-		if _, err := d.Drain(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		if d.Stats().Sent == 3 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	drainUntilSent(t, d, 3)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
@@ -513,18 +497,28 @@ func TestDispatchTransactionalNotBehindDeferredBulk(t *testing.T) {
 	if !slices.Equal(first, []string{"Dossier recu"}) {
 		t.Errorf("the first drain sent %q, want the case's notification alone (the campaign's first deferred, its second behind it)", first)
 	}
-	for range 20 {
-		if d.Stats().Sent == 3 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-		if _, err := d.Drain(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	drainUntilSent(t, d, 3)
 	mu.Lock()
 	defer mu.Unlock()
 	if !slices.Equal(order, []string{"Dossier recu", "Campagne 1", "Campagne 2"}) {
 		t.Errorf("sent %q, want the notification, then the campaign's two in order", order)
+	}
+}
+
+// drainUntilSent drains d until it has sent n, 20 times at most, 10 ms
+// apart: what was deferred for a moment goes in a later drain.
+func drainUntilSent(t *testing.T, d *delivery.Dispatcher, n uint64) {
+	t.Helper()
+	for range 20 {
+		if d.Stats().Sent == n {
+			return
+		}
+		if _, err := d.Drain(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if d.Stats().Sent == n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
