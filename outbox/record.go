@@ -20,13 +20,21 @@ type Outcome struct {
 	// NotBefore), MessageFailed or MessageExpired.
 	Status string
 	Reason string
-	// Bind and SMSCID say where a sent message went.
-	Bind, SMSCID string
-	NotBefore    time.Time
+	// Bind and SMSCID say where a sent message went; Phone is its
+	// number, which a receipt names with them.
+	Bind, SMSCID, Phone string
+	NotBefore           time.Time
+	// Receipt is the state (DELIVRD, UNDELIV…) of the receipt of a sent
+	// message that the SMSC sent before the outcome was committed: both
+	// are applied at once, the message written once (delivery.Commits).
+	Receipt string
 }
 
 // CheckOutcome checks what Record is given.
 func CheckOutcome(o Outcome) error {
+	if o.Receipt != "" && o.Status != MessageSent {
+		return guichet.Errorf(guichet.EINVALID, "a receipt with an outcome %q: only a sent message has one", o.Status)
+	}
 	switch o.Status {
 	case MessageSent, MessagePending, MessageFailed, MessageExpired:
 		return nil
@@ -64,6 +72,9 @@ func (m *Memory) Record(ctx context.Context, outcomes []Outcome) (int, error) {
 		if Final(o.Status) {
 			q.Done = now
 		}
+		if status, ok := ReceiptStatus(o.Receipt); ok {
+			q.Status, q.Reason, q.Done = status, "receipt: "+o.Receipt, now
+		}
 		n++
 	}
 	return n, nil
@@ -74,6 +85,11 @@ func (m *Memory) Record(ctx context.Context, outcomes []Outcome) (int, error) {
 // (hex or decimal, as the SMSC writes it) and its state (DELIVRD, UNDELIV…).
 type Receipt struct {
 	Bind, Phone, SMSCID, State string
+	// ID is the message's, if the gateway that sent it knew which one the
+	// SMSC id names (delivery.Commits keeps those of its recent outcomes);
+	// 0: it is looked for among the number's. A message matches only with
+	// the receipt's bind and SMSC id, whichever way it is found.
+	ID int64
 }
 
 // ApplyReceipts records receipts at once, each on the message sent on its

@@ -227,44 +227,82 @@ var exactReceipts = `WITH r AS (SELECT * FROM unnest($1::text::text[], $2::text:
 	m AS (SELECT r.i, o.id, r.status, r.reason FROM r CROSS JOIN LATERAL (SELECT id FROM outbox
 			WHERE bind = r.bind AND phone = r.phone AND smsc_id <> '' AND smsc_id = r.smsc_id
 			ORDER BY id DESC LIMIT 1) o),
-	u AS (UPDATE outbox o SET status = m.status, reason = m.reason,
+	` + applyReceiptsOf6 + `
+	SELECT i FROM m`
+
+// idReceipts is exactReceipts for receipts whose message's id the sender
+// still knew ($1 id, $2 bind, $3 SMSC id, $4 status, $5 reason, $6 the
+// time): the message is read by its key, not looked for among its
+// number's (the lookup was half of exactReceipts' time), and matches only
+// if it still has that SMSC id on that bind.
+var idReceipts = `WITH r AS (SELECT * FROM unnest($1::text::bigint[], $2::text::text[], $3::text::text[], $4::text::text[], $5::text::text[])
+			WITH ORDINALITY AS r(id, bind, smsc_id, status, reason, i)),
+	m AS (SELECT r.i, o.id, r.status, r.reason FROM r CROSS JOIN LATERAL (SELECT id FROM outbox
+			WHERE id = r.id AND bind = r.bind AND smsc_id = r.smsc_id OFFSET 0) o),
+	` + applyReceiptsOf6 + `
+	SELECT i FROM m`
+
+// applyReceiptsOf6 is the receipts' statements' update of the messages
+// they matched (CTE m: id, status, reason; $6 the time) and their
+// callbacks.
+var applyReceiptsOf6 = `u AS (UPDATE outbox o SET status = m.status, reason = m.reason,
 			done = CASE WHEN m.status IN ('delivered', 'undeliverable', 'expired') THEN $6 ELSE o.done END
 		FROM m WHERE o.id = m.id AND m.status <> ''
 			AND o.status NOT IN ('delivered', 'undeliverable', 'expired', 'failed')
 		RETURNING o.id, o.key_id, o.status),
-	` + webhooksOf6 + `
-	SELECT i FROM m`
+	` + webhooksOf6
 
-// queueReceipts adds to b the statement that applies rs by exact id
-// (exactReceipts), whose rows set matched. Of several receipts for one
-// message in rs, the last one's state is recorded.
+// queueReceipts adds to b the statements that apply rs by exact id, those
+// whose message is known by its id (idReceipts), the others by their
+// number (exactReceipts), whose rows set matched. Of several receipts for
+// one message in rs, the last one's state is recorded.
 func queueReceipts(b *pgx.Batch, rs []outbox.Receipt, matched []bool, at time.Time) {
 	n := len(rs)
-	binds, phones, ids, status, reason := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, status, reason := make([]string, n), make([]string, n), make([]string, n)
 	last := make(map[[3]string]int, n)
+	var byNumber, byID []int // where each statement's receipts are in rs
 	for i, r := range rs {
-		binds[i], phones[i], ids[i] = r.Bind, r.Phone, strings.TrimSpace(r.SMSCID)
+		ids[i] = strings.TrimSpace(r.SMSCID)
 		if st, ok := outbox.ReceiptStatus(r.State); ok {
 			status[i], reason[i] = st, "receipt: "+r.State
 		}
-		k := [3]string{binds[i], phones[i], ids[i]}
+		k := [3]string{r.Bind, r.Phone, ids[i]}
 		if j, ok := last[k]; ok {
 			status[j] = ""
 		}
 		last[k] = i
-	}
-	b.Queue(exactReceipts, textArray(binds), textArray(phones), textArray(ids), textArray(status), textArray(reason), at).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var i int64
-			if err := rows.Scan(&i); err != nil {
-				return err
-			}
-			if i >= 1 && int(i) <= n {
-				matched[i-1] = true
-			}
+		if r.ID > 0 {
+			byID = append(byID, i)
+		} else {
+			byNumber = append(byNumber, i)
 		}
-		return rows.Err()
-	})
+	}
+	queue := func(sql string, sel []int, key func(r outbox.Receipt, a, b *arrayWriter)) {
+		if len(sel) == 0 {
+			return
+		}
+		k1, k2, smscIDs, st, rsn := newArray(len(sel), 8), newArray(len(sel), 12), newArray(len(sel), 10), newArray(len(sel), 9), newArray(len(sel), 16)
+		for _, i := range sel {
+			key(rs[i], k1, k2)
+			smscIDs.text(ids[i])
+			st.text(status[i])
+			rsn.text(reason[i])
+		}
+		b.Queue(sql, k1.String(), k2.String(), smscIDs.String(), st.String(), rsn.String(), at).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var i int64
+				if err := rows.Scan(&i); err != nil {
+					return err
+				}
+				if i >= 1 && int(i) <= len(sel) {
+					matched[sel[i-1]] = true
+				}
+			}
+			return rows.Err()
+		})
+	}
+	queue(exactReceipts, byNumber, func(r outbox.Receipt, bind, phone *arrayWriter) { bind.text(r.Bind); phone.text(r.Phone) })
+	queue(idReceipts, byID, func(r outbox.Receipt, id, bind *arrayWriter) { id.int(r.ID); bind.text(r.Bind) })
 }
 
 // applyByCandidates applies the receipts of rs that matched nothing yet,
@@ -445,15 +483,17 @@ func (s *Outbox) Commit(ctx context.Context, outcomes []outbox.Outcome, receipts
 }
 
 // recordOutcomes applies outcomes ($1 id, $2 attempt, $3 status, $4
-// reason, $5 bind, $6 SMSC id, $7 not before, $8 the time) to the messages
-// still under the claims they end (the queue's rows are the fence: sending,
-// at that attempt), queues their callbacks and counts them. A final one
-// takes its message out of the queue, a deferred one gives it back; the
-// message's row is rewritten in place, with the attempts its claim counted
-// in the queue.
+// reason, $5 bind, $6 SMSC id, $7 not before, $8 the time, and of a sent
+// message whose receipt came with its outcome $9 the status the receipt
+// gives, ” for none, and $10 its reason) to the messages still under the
+// claims they end (the queue's rows are the fence: sending, at that
+// attempt), queues their callbacks and counts them. A final one takes its
+// message out of the queue, a deferred one gives it back; the message's
+// row is rewritten in place, with the attempts its claim counted in the
+// queue.
 var recordOutcomes = `WITH v AS MATERIALIZED (SELECT * FROM unnest($1::text::bigint[], $2::text::int[], $3::text::text[], $4::text::text[], $5::text::text[], $6::text::text[],
-			$7::text::timestamptz[])
-			AS v(id, attempt, status, reason, bind, smsc_id, not_before)),
+			$7::text::timestamptz[], $9::text::text[], $10::text::text[])
+			AS v(id, attempt, status, reason, bind, smsc_id, not_before, receipt_status, receipt_reason)),
 	gone AS (DELETE FROM outbox_queue q USING v
 		WHERE q.id = v.id AND q.status = 'sending' AND q.attempts = v.attempt AND v.status <> 'pending'
 		RETURNING q.id),
@@ -461,12 +501,13 @@ var recordOutcomes = `WITH v AS MATERIALIZED (SELECT * FROM unnest($1::text::big
 		WHERE q.id = v.id AND q.status = 'sending' AND q.attempts = v.attempt AND v.status = 'pending'
 		RETURNING q.id),
 	v2 AS (SELECT v.* FROM v WHERE v.id IN (SELECT id FROM gone UNION ALL SELECT id FROM back)),
-	u AS (UPDATE outbox o SET status = v2.status, reason = v2.reason, attempts = v2.attempt, lease_until = NULL,
-			not_before = v2.not_before,
+	u AS (UPDATE outbox o SET status = CASE WHEN v2.receipt_status <> '' THEN v2.receipt_status ELSE v2.status END,
+			reason = CASE WHEN v2.receipt_status <> '' THEN v2.receipt_reason ELSE v2.reason END,
+			attempts = v2.attempt, lease_until = NULL, not_before = v2.not_before,
 			bind = CASE WHEN v2.status = 'sent' THEN v2.bind ELSE o.bind END,
 			smsc_id = CASE WHEN v2.status = 'sent' THEN v2.smsc_id ELSE o.smsc_id END,
 			sent = CASE WHEN v2.status = 'sent' THEN $8 ELSE o.sent END,
-			done = CASE WHEN v2.status IN ('failed', 'expired') THEN $8 ELSE o.done END
+			done = CASE WHEN v2.status IN ('failed', 'expired') OR v2.receipt_status <> '' THEN $8 ELSE o.done END
 		FROM v2 WHERE o.id = v2.id
 		RETURNING o.id, o.key_id, o.status),
 	` + webhooksOf8 + `
@@ -481,9 +522,17 @@ func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applie
 	n := len(outcomes)
 	ids, attempts, status, reason := newArray(n, 8), newArray(n, 1), newArray(n, 4), newArray(n, 0)
 	bind, smscID, notBefore := newArray(n, 6), newArray(n, 10), newArray(n, 4)
+	receiptStatus, receiptReason := newArray(n, 0), newArray(n, 0)
 	for _, o := range outcomes {
 		if err := outbox.CheckOutcome(o); err != nil {
 			return err
+		}
+		if st, ok := outbox.ReceiptStatus(o.Receipt); ok {
+			receiptStatus.text(st)
+			receiptReason.text("receipt: " + o.Receipt)
+		} else {
+			receiptStatus.text("")
+			receiptReason.text("")
 		}
 		ids.int(o.ID)
 		attempts.int(int64(o.Attempt))
@@ -497,7 +546,8 @@ func queueOutcomes(b *pgx.Batch, outcomes []outbox.Outcome, at time.Time, applie
 			notBefore.time(time.Time{})
 		}
 	}
-	b.Queue(recordOutcomes, ids.String(), attempts.String(), status.String(), reason.String(), bind.String(), smscID.String(), notBefore.String(), at).QueryRow(func(row pgx.Row) error {
+	b.Queue(recordOutcomes, ids.String(), attempts.String(), status.String(), reason.String(), bind.String(), smscID.String(), notBefore.String(), at,
+		receiptStatus.String(), receiptReason.String()).QueryRow(func(row pgx.Row) error {
 		return row.Scan(applied)
 	})
 	return nil

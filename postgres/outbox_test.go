@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/guichet/guichet/outbox"
@@ -91,8 +92,16 @@ func TestClaimBehindLocked(t *testing.T) {
 // for one message, the later state is recorded; a receipt that writes its
 // id in another base (decimal for the SMSC's hex) still matches; one that
 // names no message is reported unmatched; an outcome for a claim that has
-// ended is not applied.
+// ended is not applied. The same whether the receipts name their message's
+// id (the sender remembered it) or not; a receipt whose id names a message
+// that has another SMSC id, or was sent on another bind, does not match.
 func TestCommitOutcomesAndReceipts(t *testing.T) {
+	for _, byID := range []bool{false, true} {
+		t.Run(map[bool]string{false: "by-number", true: "by-id"}[byID], func(t *testing.T) { testCommitOutcomesAndReceipts(t, byID) })
+	}
+}
+
+func testCommitOutcomesAndReceipts(t *testing.T, byID bool) {
 	ctx := t.Context()
 	out, _ := newOutbox(t)
 	now := time.Now()
@@ -122,6 +131,11 @@ func TestCommitOutcomesAndReceipts(t *testing.T) {
 		{Bind: "orange", Phone: phones[2], SMSCID: "3ea", State: "DELIVRD"}, // another bind
 		{Bind: "mtn", Phone: phones[3], SMSCID: "ffff", State: "DELIVRD"},   // its outcome was not applied
 	}
+	if byID {
+		for i, id := range []int64{claimed[0].ID, claimed[0].ID, claimed[1].ID, claimed[2].ID, claimed[2].ID, claimed[3].ID} {
+			receipts[i].ID = id
+		}
+	}
 	applied, matched, err := out.Commit(ctx, outcomes, receipts)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +154,69 @@ func TestCommitOutcomesAndReceipts(t *testing.T) {
 		if got[0].Status != want {
 			t.Errorf("message %d: %s, want %s", i, got[0].Status, want)
 		}
+	}
+}
+
+// An outcome that carries its receipt (the SMSC sent it before the outcome
+// was committed) writes the message once in the receipt's state: ended,
+// dated, and its callback queued for a key that has a callback URL. A
+// receipt that ends nothing (ENROUTE) leaves it sent; an outcome whose
+// claim has ended changes nothing, its receipt neither.
+func TestRecordOutcomeWithItsReceipt(t *testing.T) {
+	ctx := t.Context()
+	out, pool := newOutbox(t)
+	if _, err := pool.Exec(ctx, `INSERT INTO api_keys (hash, id, owner, callback_url) VALUES (decode(repeat('ab', 32), 'hex'), 'k1', 'civil-status', 'https://example.org/cb')`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	phones := []string{"+237677000021", "+237677000022", "+237677000023"}
+	var msgs []outbox.Message
+	for _, p := range phones {
+		msgs = append(msgs, outbox.Message{Phone: p, Body: "x", Created: now, Owner: "civil-status", KeyID: "k1"})
+	}
+	if err := out.Enqueue(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := out.ClaimMessages(ctx, 10, time.Minute, now)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	outcomes := []outbox.Outcome{
+		{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "a1", Phone: claimed[0].Phone, Receipt: "UNDELIV"},
+		{ID: claimed[1].ID, Attempt: claimed[1].Attempts, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "a2", Phone: claimed[1].Phone, Receipt: "ENROUTE"},
+		{ID: claimed[2].ID, Attempt: claimed[2].Attempts + 1, Status: outbox.MessageSent, Bind: "mtn", SMSCID: "a3", Phone: claimed[2].Phone, Receipt: "DELIVRD"},
+	}
+	if n, err := out.Record(ctx, outcomes); err != nil || n != 2 {
+		t.Fatalf("Record = %d, %v; want the two under their claims", n, err)
+	}
+	want := map[int64]struct {
+		status, reason string
+		done           bool
+	}{
+		claimed[0].ID: {outbox.MessageUndeliverable, "receipt: UNDELIV", true},
+		claimed[1].ID: {outbox.MessageSent, "", false},
+		claimed[2].ID: {outbox.MessageSending, "", false},
+	}
+	for _, m := range claimed {
+		got, err := out.Messages(ctx, m.Phone, 1)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("messages to %s: %v, %v", m.Phone, got, err)
+		}
+		w := want[m.ID]
+		if g := got[0]; g.Status != w.status || g.Reason != w.reason || g.Done.IsZero() == w.done {
+			t.Errorf("message %d: %s %q done %v, want %s %q done %v", m.ID, g.Status, g.Reason, g.Done, w.status, w.reason, w.done)
+		}
+	}
+	var queued []string
+	rows, err := pool.Query(ctx, `SELECT status FROM webhooks WHERE key_id = 'k1' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if queued, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || !slices.Equal(queued, []string{outbox.MessageUndeliverable}) {
+		t.Errorf("callbacks queued %v (%v), want the undeliverable one's alone", queued, err)
+	}
+	if _, err := out.Record(ctx, []outbox.Outcome{{ID: claimed[0].ID, Attempt: claimed[0].Attempts, Status: outbox.MessageFailed, Receipt: "DELIVRD"}}); err == nil {
+		t.Error("a receipt with a failed outcome was taken")
 	}
 }
 

@@ -242,6 +242,9 @@ func benchOutboxPostgres(b *testing.B, addr string, total, window int, begin fun
 		// Receipts that came before their message's outcome was committed,
 		// and waited for it: each costs two statements more.
 		b.ReportMetric(float64(rc.Stats().Waited), "receipts-waited")
+		// Receipts committed with their message's outcome, in its
+		// statement: they came before it was committed.
+		b.ReportMetric(float64(commits.Folded()), "receipts-folded")
 		// Where a submit's place in the window goes: its round trip to the
 		// SMSC, then the commit of its outcome (which waits for the one
 		// running, if any).

@@ -515,3 +515,117 @@ func drainUntilSent(t *testing.T, d *delivery.Dispatcher, n uint64) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// recordingStore keeps what Commits gives it: the outcomes of each Record
+// and the receipts of each ApplyReceipts, which all match. With short, a
+// Record applies one outcome fewer than it is given (a claim ran out).
+type recordingStore struct {
+	short    bool
+	mu       sync.Mutex
+	outcomes [][]outbox.Outcome
+	receipts [][]outbox.Receipt
+}
+
+func (s *recordingStore) Record(_ context.Context, outcomes []outbox.Outcome) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outcomes = append(s.outcomes, slices.Clone(outcomes))
+	if s.short {
+		return len(outcomes) - 1, nil
+	}
+	return len(outcomes), nil
+}
+
+func (s *recordingStore) ApplyReceipts(_ context.Context, rs []outbox.Receipt) ([]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receipts = append(s.receipts, slices.Clone(rs))
+	matched := make([]bool, len(rs))
+	for i := range matched {
+		matched[i] = true
+	}
+	return matched, nil
+}
+
+// A receipt that comes in the same batch as its message's outcome (the
+// SMSC sent it before the outcome was committed) is folded into the
+// outcome: the message is written once, the receipt is answered matched
+// with the outcome's commit, and no receipts' statement runs for it. Only
+// on the bind, number and SMSC id of a sent message; if an outcome of the
+// batch was not applied, the folded receipts are applied as any. A
+// receipt of a later batch names its message by its id.
+func TestCommitsFoldReceipts(t *testing.T) {
+	const phone = "+237677000031"
+	sent := outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent, Bind: "mtn-1", SMSCID: "a1", Phone: phone}
+	receipt := func(bind, id, state string) outbox.Receipt {
+		return outbox.Receipt{Bind: bind, Phone: phone, SMSCID: id, State: state}
+	}
+	for _, tc := range []struct {
+		name     string
+		receipts []outbox.Receipt
+		short    bool
+		folded   string           // the outcome's Receipt
+		applied  []outbox.Receipt // what ApplyReceipts got
+	}{
+		{name: "its outcome's", receipts: []outbox.Receipt{receipt("mtn-1", " a1 ", "DELIVRD")}, folded: "DELIVRD"},
+		{name: "another bind's", receipts: []outbox.Receipt{receipt("mtn-2", "a1", "DELIVRD")},
+			applied: []outbox.Receipt{receipt("mtn-2", "a1", "DELIVRD")}},
+		{name: "another id", receipts: []outbox.Receipt{receipt("mtn-1", "a2", "DELIVRD")},
+			applied: []outbox.Receipt{{ID: 0, Bind: "mtn-1", Phone: phone, SMSCID: "a2", State: "DELIVRD"}}},
+		{name: "a claim ran out", short: true, receipts: []outbox.Receipt{receipt("mtn-1", "a1", "DELIVRD")}, folded: "DELIVRD",
+			applied: []outbox.Receipt{receipt("mtn-1", "a1", "DELIVRD")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &recordingStore{short: tc.short}
+			// A clock long enough for every write here to join one batch.
+			c := &delivery.Commits{Outcomes: s, Receipts: s, FlushEvery: 300 * time.Millisecond}
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				if err := c.Record(t.Context(), sent); err != nil {
+					t.Error(err)
+				}
+			})
+			for _, r := range tc.receipts {
+				wg.Go(func() {
+					if matched, err := c.Apply(t.Context(), r); err != nil || !matched {
+						t.Errorf("Apply(%+v) = %v, %v; want matched", r, matched, err)
+					}
+				})
+			}
+			wg.Wait()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if len(s.outcomes) != 1 || len(s.outcomes[0]) != 1 {
+				t.Fatalf("outcomes recorded %v, want the one in one batch", s.outcomes)
+			}
+			if got := s.outcomes[0][0].Receipt; got != tc.folded {
+				t.Errorf("the outcome carried receipt %q, want %q", got, tc.folded)
+			}
+			var applied []outbox.Receipt
+			for _, b := range s.receipts {
+				applied = append(applied, b...)
+			}
+			if !slices.Equal(applied, tc.applied) {
+				t.Errorf("receipts applied apart %+v, want %+v", applied, tc.applied)
+			}
+			if want := uint64(len(tc.receipts) - len(tc.applied)); c.Folded() != want {
+				t.Errorf("Folded() = %d, want %d", c.Folded(), want)
+			}
+		})
+	}
+	t.Run("a later batch's", func(t *testing.T) {
+		s := &recordingStore{}
+		c := &delivery.Commits{Outcomes: s, Receipts: s}
+		if err := c.Record(t.Context(), sent); err != nil {
+			t.Fatal(err)
+		}
+		if matched, err := c.Apply(t.Context(), receipt("mtn-1", "a1", "DELIVRD")); err != nil || !matched {
+			t.Fatalf("Apply = %v, %v", matched, err)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if want := [][]outbox.Receipt{{{ID: 1, Bind: "mtn-1", Phone: phone, SMSCID: "a1", State: "DELIVRD"}}}; !slices.EqualFunc(s.receipts, want, slices.Equal) {
+			t.Errorf("receipts applied %+v, want %+v: named by its message's id", s.receipts, want)
+		}
+	})
+}

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/guichet/guichet/batch"
@@ -30,7 +32,11 @@ type OutcomeStore interface {
 // default 1,000): PostgreSQL's own group commit. With FlushEvery set
 // instead, every FlushEvery or FlushRows. A Dispatcher and the Receipts of
 // the same binds share one, so that a receipt that arrives while its
-// submit's outcome waits for the same commit still finds its message.
+// submit's outcome waits for the same commit still finds its message: it
+// is folded into that outcome (the message written once, delivered, in
+// the outcomes' statement), and answered with it. The receipt of an
+// outcome committed before names its message by its id, which Commits
+// remembers for the latest sent messages (recentSent).
 type Commits struct {
 	// Outcomes and Receipts are where each kind is written (the same
 	// outbox, usually); one left nil takes none of its kind.
@@ -48,9 +54,16 @@ type Commits struct {
 	FlushEvery time.Duration
 	FlushRows  int
 
-	once sync.Once
-	g    *batch.Group[commit, bool]
+	once   sync.Once
+	g      *batch.Group[commit, bool]
+	folded atomic.Uint64
+	recent recentSent
 }
+
+// Folded returns how many receipts were committed with their message's
+// outcome, in its statement (the SMSC sent them before the outcome was
+// committed), since start.
+func (c *Commits) Folded() uint64 { return c.folded.Load() }
 
 // commit is one write: an outcome, or a receipt if isReceipt (values, not
 // pointers: one allocation a write the less).
@@ -110,8 +123,9 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 	// In the order of their ids, as the store locks them (it would sort a
 	// copy).
 	slices.SortFunc(outcomes, func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) })
+	receipts, at, folded := fold(outcomes, receipts, at)
 	if len(outcomes) > 0 {
-		_, err := c.Outcomes.Record(ctx, outcomes)
+		applied, err := c.Outcomes.Record(ctx, outcomes)
 		for i := range batch {
 			if !batch[i].isReceipt {
 				done(i, false, err)
@@ -120,8 +134,25 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 		if err != nil {
 			return err
 		}
+		c.recent.remember(outcomes)
+		if applied == len(outcomes) {
+			// Every folded receipt's message was written with it.
+			for _, f := range folded {
+				done(f.at, true, nil)
+			}
+			c.folded.Add(uint64(len(folded)))
+		} else {
+			// One outcome or more came too late for its claim: which is
+			// not known here, so the folded receipts are applied as the
+			// others (one whose message is already written with its
+			// receipt matches it and changes nothing).
+			for _, f := range folded {
+				receipts, at = append(receipts, f.receipt), append(at, f.at)
+			}
+		}
 	}
 	if len(receipts) > 0 {
+		c.recent.name(receipts)
 		matched, err := c.Receipts.ApplyReceipts(ctx, receipts)
 		if err != nil {
 			return err
@@ -131,4 +162,130 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 		}
 	}
 	return nil
+}
+
+// foldedReceipt is a receipt of a batch given to its message's outcome in
+// the same batch, and where its answer goes.
+type foldedReceipt struct {
+	receipt outbox.Receipt
+	at      int
+}
+
+// fold gives each receipt whose message's outcome is in the same batch (a
+// sent message on the receipt's bind, to its number, with its SMSC id as
+// the SMSC answered submit_sm) to that outcome (Outcome.Receipt), so that
+// the message is written once with both: the SMSC sent the receipt before
+// the outcome was committed. It returns the receipts left, where the
+// answer of each goes, and those it folded. Of several receipts for one
+// message, the first that ends it is kept, as the store keeps a message's
+// first final state.
+func fold(outcomes []outbox.Outcome, receipts []outbox.Receipt, at []int) ([]outbox.Receipt, []int, []foldedReceipt) {
+	if len(outcomes) == 0 || len(receipts) == 0 {
+		return receipts, at, nil
+	}
+	sent := make(map[sentKey]int, len(outcomes))
+	for k, o := range outcomes {
+		if key, ok := sentKeyOf(o); ok {
+			sent[key] = k
+		}
+	}
+	if len(sent) == 0 {
+		return receipts, at, nil
+	}
+	var folded []foldedReceipt
+	left, leftAt := receipts[:0], at[:0]
+	for j, r := range receipts {
+		k, ok := sent[receiptKey(r)]
+		if !ok {
+			left, leftAt = append(left, r), append(leftAt, at[j])
+			continue
+		}
+		if _, final := outbox.ReceiptStatus(outcomes[k].Receipt); !final {
+			outcomes[k].Receipt = r.State
+		}
+		folded = append(folded, foldedReceipt{receipt: r, at: at[j]})
+	}
+	return left, leftAt, folded
+}
+
+// sentKey is how a receipt names its message: the bind it was sent on, its
+// number, and the SMSC's id of it as the SMSC answered submit_sm.
+type sentKey struct{ bind, phone, id string }
+
+// sentKeyOf is the key of a sent outcome's message, if it has one.
+func sentKeyOf(o outbox.Outcome) (sentKey, bool) {
+	return sentKey{o.Bind, o.Phone, o.SMSCID}, o.Status == outbox.MessageSent && o.SMSCID != "" && o.Phone != ""
+}
+
+func receiptKey(r outbox.Receipt) sentKey {
+	return sentKey{r.Bind, r.Phone, strings.TrimSpace(r.SMSCID)}
+}
+
+// recentSents bounds the sent messages recentSent remembers.
+const recentSents = 1 << 16
+
+// recentSent remembers the messages of the latest sent outcomes Commits
+// committed (recentSents at most, the oldest forgotten first), so that
+// their receipts name them by their id (outbox.Receipt.ID): the store
+// reads the message by its key instead of looking among its number's,
+// half of a receipt's statement. A receipt that ends its message forgets
+// it. What is not here (forgotten, sent by another gateway of a fleet,
+// before a restart) is looked for by number, as before.
+type recentSent struct {
+	size int // how many at most; recentSents if 0
+	mu   sync.Mutex
+	ids  map[sentKey]recentID
+	ring []sentKey // where each was remembered, oldest at next
+	next int
+}
+
+type recentID struct {
+	id  int64
+	pos int // in ring
+}
+
+// remember remembers the messages of the sent outcomes among outcomes,
+// but those whose receipt came with them and ended them.
+func (r *recentSent) remember(outcomes []outbox.Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, o := range outcomes {
+		k, ok := sentKeyOf(o)
+		if _, final := outbox.ReceiptStatus(o.Receipt); !ok || final {
+			continue
+		}
+		if r.ids == nil {
+			r.ids, r.ring = make(map[sentKey]recentID), make([]sentKey, cmp.Or(r.size, recentSents))
+		}
+		if old := r.ring[r.next]; old.id != "" {
+			if v, ok := r.ids[old]; ok && v.pos == r.next {
+				delete(r.ids, old)
+			}
+		}
+		r.ring[r.next] = k
+		r.ids[k] = recentID{id: o.ID, pos: r.next}
+		r.next = (r.next + 1) % len(r.ring)
+	}
+}
+
+// name sets the ID of the receipts whose message it remembers, and
+// forgets those the receipt ends.
+func (r *recentSent) name(receipts []outbox.Receipt) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range receipts {
+		rc := &receipts[i]
+		if rc.ID != 0 {
+			continue
+		}
+		k := receiptKey(*rc)
+		v, ok := r.ids[k]
+		if !ok {
+			continue
+		}
+		rc.ID = v.id
+		if _, final := outbox.ReceiptStatus(rc.State); final {
+			delete(r.ids, k)
+		}
+	}
 }

@@ -796,7 +796,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 			return d.failure(ctx, m, op, st, err)
 		}
 	}
-	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id}); err != nil {
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id, Phone: m.Phone}); err != nil {
 		return time.Time{}, fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
 	d.c.sent.Add(1)
