@@ -577,8 +577,8 @@ func TestCommitsFoldReceipts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &recordingStore{short: tc.short}
-			// A clock long enough for every write here to join one batch.
-			c := &delivery.Commits{Outcomes: s, Receipts: s, FlushEvery: 300 * time.Millisecond}
+			// One batch of every write here: it starts once all have come.
+			c := &delivery.Commits{Outcomes: s, Receipts: s, FlushEvery: time.Minute, FlushRows: 1 + len(tc.receipts)}
 			var wg sync.WaitGroup
 			wg.Go(func() {
 				if err := c.Record(t.Context(), sent); err != nil {
