@@ -123,32 +123,59 @@ func TestDispatchStaleClaimNotSent(t *testing.T) {
 func TestDispatchKeepsOrderPerNumber(t *testing.T) {
 	s := newMemory()
 	const to = "+237677000031"
-	for _, body := range []string{"Dossier recu", "Dossier pret"} {
-		if err := s.Enqueue(t.Context(), []outbox.Message{{Phone: to, Body: body, Created: time.Now()}}); err != nil {
+	enqueueEach(t, s, []outbox.Message{{Phone: to, Body: "Dossier recu"}, {Phone: to, Body: "Dossier pret"}})
+	snd, sent := refusingOnce("Dossier recu") // the first, refused for now
+	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
+		Senders: map[string]delivery.Sender{"fake": snd}}
+	drainUntilSent(t, d, 2)
+	if order := sent(""); len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
+		t.Errorf("sent %q, want the first written first", order)
+	}
+}
+
+// enqueueEach writes msgs one at a time, in order, created now.
+func enqueueEach(t *testing.T, s interface {
+	Enqueue(context.Context, []outbox.Message) error
+}, msgs []outbox.Message) {
+	t.Helper()
+	for _, m := range msgs {
+		m.Created = time.Now()
+		if err := s.Enqueue(t.Context(), []outbox.Message{m}); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// refusingOnce is a sender that refuses the first submit of body with
+// ESME_RMSGQFUL (deferred, tried again) and accepts everything else; sent
+// returns the bodies it accepted to phone (to any number with ""), in the
+// order it accepted them.
+func refusingOnce(body string) (snd *sender, sent func(phone string) []string) {
 	var (
-		mu    sync.Mutex
-		order []string
-		calls int
+		mu       sync.Mutex
+		accepted [][2]string // number, body
+		refused  bool
 	)
-	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
-		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls++
-			if calls == 1 { // the first, refused for now
-				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+	snd = &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if string(m.ShortMessage) == body && !refused {
+			refused = true
+			return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
+		}
+		accepted = append(accepted, [2]string{"+" + m.DestAddr, string(m.ShortMessage)})
+		return fmt.Sprint(len(accepted)), nil
+	}}
+	return snd, func(phone string) []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var bodies []string
+		for _, a := range accepted {
+			if phone == "" || a[0] == phone {
+				bodies = append(bodies, a[1])
 			}
-			order = append(order, string(m.ShortMessage))
-			return fmt.Sprint(calls), nil
-		}}}}
-	drainUntilSent(t, d, 2)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
-		t.Errorf("sent %q, want the first written first", order)
+		}
+		return bodies
 	}
 }
 
@@ -425,34 +452,12 @@ func (r slowRoute) Operator(phone string) (string, bool) {
 func TestDispatchKeepsOrderBehindADeferredMessageDone(t *testing.T) {
 	s := newMemory()
 	const to, other = "+237677000031", "+237677000032"
-	for _, m := range []outbox.Message{{Phone: to, Body: "Dossier recu"}, {Phone: other, Body: "Autre"}, {Phone: to, Body: "Dossier pret"}} {
-		m.Created = time.Now()
-		if err := s.Enqueue(t.Context(), []outbox.Message{m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var (
-		mu    sync.Mutex
-		order []string // to's messages, in the order submitted
-		calls int
-	)
+	enqueueEach(t, s, []outbox.Message{{Phone: to, Body: "Dossier recu"}, {Phone: other, Body: "Autre"}, {Phone: to, Body: "Dossier pret"}})
+	snd, sent := refusingOnce("Dossier recu") // refused at once, while the loop waits on other's route
 	d := &delivery.Dispatcher{Store: s, Routes: slowRoute{slow: other, pause: 100 * time.Millisecond}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
-		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			calls++
-			if calls == 1 { // to's first, refused at once, while the loop waits on other's route
-				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
-			}
-			if "+"+m.DestAddr == to {
-				order = append(order, string(m.ShortMessage))
-			}
-			return fmt.Sprint(calls), nil
-		}}}}
+		Senders: map[string]delivery.Sender{"fake": snd}}
 	drainUntilSent(t, d, 3)
-	mu.Lock()
-	defer mu.Unlock()
-	if len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
+	if order := sent(to); len(order) != 2 || order[0] != "Dossier recu" || order[1] != "Dossier pret" {
 		t.Errorf("sent %q to %s, want the first written first", order, to)
 	}
 }
@@ -466,34 +471,14 @@ func TestDispatchKeepsOrderBehindADeferredMessageDone(t *testing.T) {
 func TestDispatchTransactionalNotBehindDeferredBulk(t *testing.T) {
 	s := newPostgres(t)
 	const to = "+237677000041"
-	for _, m := range []outbox.Message{{Phone: to, Body: "Campagne 1", Bulk: true}, {Phone: to, Body: "Dossier recu"}, {Phone: to, Body: "Campagne 2", Bulk: true}} {
-		m.Created = time.Now()
-		if err := s.Enqueue(t.Context(), []outbox.Message{m}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var (
-		mu      sync.Mutex
-		order   []string
-		refused bool
-	)
+	enqueueEach(t, s, []outbox.Message{{Phone: to, Body: "Campagne 1", Bulk: true}, {Phone: to, Body: "Dossier recu"}, {Phone: to, Body: "Campagne 2", Bulk: true}})
+	snd, sent := refusingOnce("Campagne 1")
 	d := &delivery.Dispatcher{Store: s, Routes: routeAll{}, Source: "8080", Batch: 10, BackoffBase: 20 * time.Millisecond,
-		Senders: map[string]delivery.Sender{"fake": &sender{SubmitFn: func(_ context.Context, m *smpp.SubmitSM) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if body := string(m.ShortMessage); body == "Campagne 1" && !refused {
-				refused = true
-				return "", &smpp.StatusError{Command: smpp.CmdSubmitSM, Status: smpp.StatusMsgQFul}
-			}
-			order = append(order, string(m.ShortMessage))
-			return fmt.Sprint(len(order)), nil
-		}}}}
+		Senders: map[string]delivery.Sender{"fake": snd}}
 	// Whether the deferred campaign message is due again within the first
 	// drain depends on the machine's speed; the order sent does not.
 	drainUntilSent(t, d, 3)
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Equal(order, []string{"Dossier recu", "Campagne 1", "Campagne 2"}) {
+	if order := sent(""); !slices.Equal(order, []string{"Dossier recu", "Campagne 1", "Campagne 2"}) {
 		t.Errorf("sent %q, want the notification, then the campaign's two in order", order)
 	}
 }
