@@ -148,3 +148,51 @@ func TestGroupInFlight(t *testing.T) {
 		t.Errorf("%d batches ran at once, want at most 1", most)
 	}
 }
+
+// With InFlight, a request RunEarly hands ErrAgain runs again with the
+// next batch, ahead of what came meanwhile, and its caller gets that
+// batch's result; without InFlight, ErrAgain is an error like another.
+func TestGroupAgain(t *testing.T) {
+	var mu sync.Mutex
+	var batches [][]int
+	g := &batch.Group[int, int]{InFlight: 1, RunEarly: func(_ context.Context, in []int, done func(int, int, error)) error {
+		mu.Lock()
+		batches = append(batches, slices.Clone(in))
+		first := len(batches) == 1
+		mu.Unlock()
+		for i, v := range in {
+			if first && v == 7 {
+				done(i, 0, batch.ErrAgain)
+				continue
+			}
+			done(i, v*10, nil)
+		}
+		return nil
+	}}
+	got := make(chan int, 1)
+	go func() {
+		v, err := g.Do(t.Context(), 7)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	if v := <-got; v != 70 {
+		t.Errorf("Do(7) = %d, want 70 from its second batch", v)
+	}
+	mu.Lock()
+	if len(batches) != 2 || !slices.Equal(batches[1], []int{7}) {
+		t.Errorf("batches %v, want [[7] [7]]", batches)
+	}
+	mu.Unlock()
+
+	clock := &batch.Group[int, int]{Every: time.Millisecond, RunEarly: func(_ context.Context, in []int, done func(int, int, error)) error {
+		for i := range in {
+			done(i, 0, batch.ErrAgain)
+		}
+		return nil
+	}}
+	if _, err := clock.Do(t.Context(), 1); !errors.Is(err, batch.ErrAgain) {
+		t.Errorf("without InFlight, Do = %v, want ErrAgain", err)
+	}
+}

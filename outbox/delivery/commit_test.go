@@ -428,6 +428,98 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	}
 }
 
+// turnStore logs each call as it starts ("R" and the outcomes' ids, "A"
+// and the receipts' SMSC ids); each Record waits for a turn.
+type turnStore struct {
+	turn chan struct{}
+	mu   sync.Mutex
+	log  []string
+}
+
+func (s *turnStore) add(e string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, e)
+}
+
+func (s *turnStore) calls() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func (s *turnStore) Record(_ context.Context, outcomes []outbox.Outcome) (int, error) {
+	e := "R"
+	for _, o := range outcomes {
+		e += fmt.Sprint(o.ID)
+	}
+	s.add(e)
+	<-s.turn
+	return len(outcomes), nil
+}
+
+func (s *turnStore) ApplyReceipts(_ context.Context, rs []outbox.Receipt) ([]bool, error) {
+	e := "A"
+	for _, r := range rs {
+		e += r.SMSCID
+	}
+	s.add(e)
+	return make([]bool, len(rs)), nil
+}
+
+// While outcomes come, a receipt waits for them to be committed first,
+// ReceiptHold at most, then goes with the later receipts; alone it goes at
+// once. The outcomes' commits set the rate (each submit holds its place in
+// the window until then) and are at most a window each; receipts are
+// cheaper in fewer, larger commits.
+func TestCommitsHoldReceiptsWhileOutcomesCome(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hold time.Duration
+		want []string
+	}{
+		{"held behind the outcomes that come", time.Minute, []string{"R1", "R2", "R3", "Ax"}},
+		{"older than the hold", time.Nanosecond, []string{"R1", "R2", "Ax", "R3"}},
+		{"never held", -1, []string{"R1", "R2", "Ax", "R3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &turnStore{turn: make(chan struct{})}
+			c := &delivery.Commits{Outcomes: s, Receipts: s, ReceiptHold: tc.hold}
+			var wg sync.WaitGroup
+			record := func(id int64) {
+				wg.Go(func() {
+					if err := c.Record(context.Background(), outbox.Outcome{ID: id, Attempt: 1, Status: outbox.MessageSent}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			started := func(n int) {
+				eventually(t, fmt.Sprintf("call %d", n), func() bool { return len(s.calls()) >= n })
+			}
+			record(1)
+			started(1)
+			wg.Go(func() {
+				if _, err := c.Apply(context.Background(), outbox.Receipt{Bind: "fake-1", Phone: "+237677000001", SMSCID: "x", State: "DELIVRD"}); err != nil {
+					t.Error(err)
+				}
+			})
+			record(2)
+			time.Sleep(100 * time.Millisecond) // both wait for the commit running
+			s.turn <- struct{}{}               // R1 ends: the receipt and outcome 2 go next
+			started(2)
+			record(3)
+			time.Sleep(100 * time.Millisecond) // outcome 3 waits for R2
+			s.turn <- struct{}{}
+			started(3)
+			s.turn <- struct{}{}
+			wg.Wait()
+			if got := s.calls(); !slices.Equal(got, tc.want) {
+				t.Errorf("calls %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // slowRoute routes every number to the fake operator, taking its time for
 // one number: the Drain's loop, which routes each message before queueing
 // it, is held there while the lanes go on with what it queued before.
