@@ -5,18 +5,10 @@ package batch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 )
-
-// ErrAgain, handed by RunEarly to a request of a Group with InFlight set,
-// puts the request back in front of those waiting: it runs again with the
-// next batch, which starts when this one ends. A batch may so leave for
-// later what is cheaper done in bulk and waits for nobody meanwhile.
-var ErrAgain = errors.New("batch: run again with the next batch")
 
 // Group runs what many goroutines ask at once in one call, as
 // PostgreSQL's own group commit does: the first request of a batch leads
@@ -37,8 +29,7 @@ type Group[T, R any] struct {
 	Run      func(ctx context.Context, batch []T) ([]R, error)
 	// RunEarly, instead of Run, may hand some results before the batch
 	// ends (done(i, r, err) for batch[i]): their callers go on at once.
-	// Those it did not hand get its error when it returns. With InFlight
-	// set, those it hands ErrAgain run again with the next batch.
+	// Those it did not hand get its error when it returns.
 	RunEarly func(ctx context.Context, batch []T, done func(i int, r R, err error)) error
 
 	mu      sync.Mutex
@@ -150,12 +141,11 @@ func (g *Group[T, R]) wait(ctx context.Context, c *call[T, R]) (R, error) {
 func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	handed := make([]bool, len(batch))
-	var again []*call[T, R] // handed ErrAgain, in their order
 	defer func() {
 		// A panic in a batch fails its calls, not the process.
 		if p := recover(); p != nil {
 			for i, b := range batch {
-				if !handed[i] || slices.Contains(again, b) {
+				if !handed[i] {
 					handed[i] = true
 					b.err = fmt.Errorf("batch: a batch panicked: %v", p)
 					close(b.done)
@@ -164,28 +154,13 @@ func (g *Group[T, R]) run(ctx context.Context, batch []*call[T, R], ins []T) {
 		}
 	}()
 	if g.RunEarly != nil {
-		var mu sync.Mutex // done may be called from other goroutines
 		err := g.RunEarly(rctx, ins, func(i int, r R, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if i < 0 || i >= len(batch) || handed[i] {
-				return
+			if i >= 0 && i < len(batch) && !handed[i] {
+				handed[i] = true
+				batch[i].out, batch[i].err = r, err
+				close(batch[i].done)
 			}
-			handed[i] = true
-			if g.InFlight > 0 && errors.Is(err, ErrAgain) {
-				again = append(again, batch[i])
-				return
-			}
-			batch[i].out, batch[i].err = r, err
-			close(batch[i].done)
 		})
-		mu.Lock()
-		defer mu.Unlock()
-		if len(again) > 0 {
-			g.mu.Lock()
-			g.pending = append(again, g.pending...)
-			g.mu.Unlock()
-		}
 		for i, b := range batch {
 			if !handed[i] {
 				handed[i] = true

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	batchpkg "github.com/guichet/guichet/batch"
+	"github.com/guichet/guichet/batch"
 	"github.com/guichet/guichet/outbox"
 )
 
@@ -53,17 +53,9 @@ type Commits struct {
 	InFlight   int
 	FlushEvery time.Duration
 	FlushRows  int
-	// ReceiptHold is how long a receipt may wait, while outcomes come, to
-	// be applied with the later ones (default DefaultReceiptHold; negative:
-	// never). Outcomes set the rate (their submits hold the window until
-	// they are committed) and a batch of them is at most a window, but
-	// receipts have no such bound: applied in fewer, larger commits, they
-	// leave the outcomes' lane to the outcomes. Without outcomes waiting,
-	// or with InFlight 0, receipts go at once.
-	ReceiptHold time.Duration
 
 	once   sync.Once
-	g      *batchpkg.Group[commit, bool]
+	g      *batch.Group[commit, bool]
 	folded atomic.Uint64
 	recent recentSent
 }
@@ -79,7 +71,6 @@ type commit struct {
 	isReceipt bool
 	outcome   outbox.Outcome
 	receipt   outbox.Receipt
-	came      time.Time // a receipt's: when it came
 }
 
 // Record commits an outcome with the others of its batch.
@@ -91,16 +82,16 @@ func (c *Commits) Record(ctx context.Context, o outbox.Outcome) error {
 // Apply commits a receipt with the others of its batch, after the batch's
 // outcomes, and reports whether it matched a message.
 func (c *Commits) Apply(ctx context.Context, r outbox.Receipt) (bool, error) {
-	return c.group().Do(ctx, commit{isReceipt: true, receipt: r, came: time.Now()})
+	return c.group().Do(ctx, commit{isReceipt: true, receipt: r})
 }
 
-func (c *Commits) group() *batchpkg.Group[commit, bool] {
+func (c *Commits) group() *batch.Group[commit, bool] {
 	c.once.Do(func() {
 		inFlight := c.InFlight
 		if inFlight == 0 && c.FlushEvery == 0 {
 			inFlight = DefaultInFlight
 		}
-		c.g = &batchpkg.Group[commit, bool]{Every: c.FlushEvery, Max: c.FlushRows, RunEarly: c.run, InFlight: inFlight}
+		c.g = &batch.Group[commit, bool]{Every: c.FlushEvery, Max: c.FlushRows, RunEarly: c.run, InFlight: inFlight}
 		if c.g.Max <= 0 {
 			c.g.Max = DefaultFlushRows
 		}
@@ -133,13 +124,6 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 	// copy).
 	slices.SortFunc(outcomes, func(a, b outbox.Outcome) int { return cmp.Compare(a.ID, b.ID) })
 	receipts, at, folded := fold(outcomes, receipts, at)
-	if len(outcomes) > 0 && len(receipts) > 0 && c.g.InFlight > 0 && c.holds(batch, at) {
-		// Later, with more: the outcomes first.
-		for _, i := range at {
-			done(i, false, batchpkg.ErrAgain)
-		}
-		receipts, at = nil, nil
-	}
 	if len(outcomes) > 0 {
 		applied, err := c.Outcomes.Record(ctx, outcomes)
 		for i := range batch {
@@ -178,26 +162,6 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 		}
 	}
 	return nil
-}
-
-// holds reports whether the receipts of batch at at may wait for a later
-// batch (ReceiptHold): the oldest came less than ReceiptHold ago, and they
-// are less than half a batch.
-func (c *Commits) holds(batch []commit, at []int) bool {
-	wait := c.ReceiptHold
-	if wait == 0 {
-		wait = DefaultReceiptHold
-	}
-	if wait < 0 || 2*len(at) >= c.g.Max {
-		return false
-	}
-	oldest := batch[at[0]].came
-	for _, i := range at[1:] {
-		if batch[i].came.Before(oldest) {
-			oldest = batch[i].came
-		}
-	}
-	return time.Since(oldest) < wait
 }
 
 // foldedReceipt is a receipt of a batch given to its message's outcome in

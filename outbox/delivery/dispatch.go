@@ -73,7 +73,6 @@ const (
 	DefaultSubmitTimeout = 30 * time.Second
 	DefaultFlushRows     = 1000
 	DefaultInFlight      = 1
-	DefaultReceiptHold   = 4 * time.Millisecond
 )
 
 // Dispatcher drains the outbox to the operators' binds over SMPP.
