@@ -61,10 +61,12 @@ rules:
 bench: services build kannel
 	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -run '^$$' -bench . -benchmem ./...
 	REDIS_URL=$(TEST_REDIS_URL) bash scripts/bench-load.sh
+	GO=$(GO) bash scripts/bench-sms-pairs.sh
 
-## bench-sms: 20,000 SMS through Kannel (with and without receipts) and through Guichet's outbox on PostgreSQL, side by side
+## bench-sms: 20,000 SMS through Kannel (with and without receipts) and through Guichet's outbox on PostgreSQL, side by side; then PAIRS (5) alternated pairs of the closest target and their median ratio
 bench-sms: services kannel
 	REDIS_URL=$(TEST_REDIS_URL) $(GO) test -run '^$$' -bench SMSSideBySide -benchtime 1x ./outbox/delivery/
+	GO=$(GO) bash scripts/bench-sms-pairs.sh
 
 # kannel: Debian's kannel (bearerbox, smsbox), the peer the SMS benchmarks beat
 kannel:
