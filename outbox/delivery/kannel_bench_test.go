@@ -19,9 +19,9 @@ import (
 // once: KANNEL_PER_REQUEST changes it), then through Guichet's outbox on
 // PostgreSQL with receipts, in the same run, and again under each of the
 // simulator's fault modes, and with the SMSC answering after 5 and 20 ms
-// (Kannel then also without receipts). Each side reports msgs/s (until every message
-// was submitted, and with receipts until every one was applied or called
-// back), CPU per message of that side's processes (Kannel's two boxes;
+// (Kannel then also without receipts). Each side reports msgs/s (until
+// every message was submitted, and with receipts until every one was
+// applied or called back), CPU per message of that side's processes (Kannel's two boxes;
 // Guichet's dispatcher, this process, and PostgreSQL's) and of the SMSC's,
 // lost and duplicated; for Guichet also the write system calls a message
 // (to the SMSC and to PostgreSQL). make bench-sms installs Kannel; without it the
