@@ -28,6 +28,22 @@ func TestOutboxUpdatesInPlace(t *testing.T) {
 	if err := s.Enqueue(ctx, msgs); err != nil {
 		t.Fatal(err)
 	}
+	// A transaction that started before them holds back what PostgreSQL
+	// may prune, as a running claim or another gateway's commit does under
+	// load: the pages must keep room for each row's next versions without
+	// pruning the ones before (at fillfactor 45, 8.6% of the outbox's
+	// updates left their page in the SMS benchmark).
+	old, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Rollback(ctx)
+	if _, err := old.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, "SELECT count(*) FROM outbox"); err != nil {
+		t.Fatal(err)
+	}
 	claimed, err := s.ClaimMessages(ctx, n, time.Minute, time.Now())
 	if err != nil || len(claimed) != n {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
@@ -65,10 +81,10 @@ func TestOutboxUpdatesInPlace(t *testing.T) {
 	if stats(); upd != 2*n {
 		t.Errorf("%d updates of the outbox, want %d: the outcomes and the receipts, not the claims", upd, 2*n)
 	}
-	// The outcome and the receipt in place (the pages keep room for a
-	// row's next versions, fillfactor 45; a few may not find it).
-	if hot < 2*n*8/10 {
-		t.Errorf("%d of %d updates in place, want about %d (the outcomes and the receipts)", hot, upd, 2*n)
+	// The outcome and the receipt in place: the pages keep room for a
+	// row's two next versions (fillfactor 30).
+	if hot != upd {
+		t.Errorf("%d of %d updates in place, want all (the outcomes and the receipts)", hot, upd)
 	}
 	t.Logf("%d of %d updates in place", hot, upd)
 	var qupd, qhot, qdel int64
@@ -77,7 +93,7 @@ func TestOutboxUpdatesInPlace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if qupd < n || qhot < qupd*8/10 || qdel != n {
+	if qupd != n || qhot != qupd || qdel != n {
 		t.Errorf("the queue: %d updates, %d in place, %d deleted; want the %d claims in place and the %d sent deleted", qupd, qhot, qdel, n, n)
 	}
 	// The outcome writes in every index of the row: none more than it
