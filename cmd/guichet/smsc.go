@@ -51,7 +51,7 @@ func smscCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	srv := smsc.Serve(ln, smsc.Options{SystemID: *systemID, Password: *password,
 		Receipts: *receipts > 0, ReceiptDelay: *receipts, ThrottleEvery: *throttle, DropAfter: *drop, RespDelay: *slow,
-		Window: *window, Rate: *tps, Keep: *keep})
+		Window: *window, Rate: *tps, Keep: *keep, SubmitsOnly: true})
 	defer srv.Close()
 	log := slog.New(slog.NewTextHandler(stdout, nil)).With("comp", "smsc")
 

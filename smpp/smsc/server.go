@@ -51,6 +51,11 @@ type Options struct {
 	// received, acknowledgements): past it, the oldest half is forgotten.
 	// 0: DefaultKeep.
 	Keep int
+	// SubmitsOnly remembers the submits alone, not every PDU received
+	// (Received and Acks stay empty): `guichet smsc` lists only those, and
+	// a benchmark's hundred thousand PDUs kept, bodies and all, are memory
+	// and garbage collection on the simulator's thread.
+	SubmitsOnly bool
 	// SystemID and Password, when set, are checked on bind
 	// (ESME_RINVSYSID, ESME_RINVPASWD).
 	SystemID, Password string
@@ -488,12 +493,14 @@ func (c *session) serve() {
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		s.received = remember(s.received, p, s.opts.Keep)
-		if p.IsResponse() {
-			s.acks = remember(s.acks, p, s.opts.Keep)
+		if !s.opts.SubmitsOnly {
+			s.mu.Lock()
+			s.received = remember(s.received, p, s.opts.Keep)
+			if p.IsResponse() {
+				s.acks = remember(s.acks, p, s.opts.Keep)
+			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
 		if s.opts.DropAfter > 0 && n >= s.opts.DropAfter {
 			return
 		}

@@ -14,8 +14,17 @@ import (
 
 // TestRawSession drives the simulator with hand-built PDUs, without the
 // smpp bind layer, so that a fault in one does not hide in the other.
+// With SubmitsOnly it remembers the submits, not every PDU received.
 func TestRawSession(t *testing.T) {
-	srv := smsc.NewServer(smsc.Options{SystemID: "sys", Password: "pw", IDFormat: smsc.Decimal})
+	for _, submitsOnly := range []bool{false, true} {
+		t.Run(map[bool]string{false: "every-pdu", true: "submits-only"}[submitsOnly], func(t *testing.T) {
+			rawSession(t, submitsOnly)
+		})
+	}
+}
+
+func rawSession(t *testing.T, submitsOnly bool) {
+	srv := smsc.NewServer(smsc.Options{SystemID: "sys", Password: "pw", IDFormat: smsc.Decimal, SubmitsOnly: submitsOnly})
 	defer srv.Close()
 	conn, err := net.DialTimeout("tcp", srv.Addr(), time.Second)
 	if err != nil {
@@ -74,5 +83,22 @@ func TestRawSession(t *testing.T) {
 	}
 	if in, err := smpp.ParseMessage(p.Body); err != nil || string(in.ShortMessage) != "yo" {
 		t.Errorf("deliver_sm %+v, %v", in, err)
+	}
+	// The four requests above, and a response to the deliver_sm.
+	if _, err := conn.Write(smpp.PDU{ID: smpp.CmdDeliverSMResp, Seq: p.Seq}.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	want, wantAcks := 5, 1
+	if submitsOnly {
+		want, wantAcks = 0, 0
+	}
+	for deadline := time.Now().Add(2 * time.Second); len(srv.Acks()) < wantAcks && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, acks := len(srv.Received()), len(srv.Acks()); got != want || acks != wantAcks {
+		t.Errorf("remembered %d PDUs received and %d acks, want %d and %d", got, acks, want, wantAcks)
+	}
+	if subs := srv.Submitted(); len(subs) != 1 { // the one taken after the bind
+		t.Errorf("%d submits remembered, want 1", len(subs))
 	}
 }
