@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -329,13 +330,13 @@ func TestCommitsOneAtATime(t *testing.T) {
 	c := &delivery.Commits{Outcomes: g}
 	first := make(chan error, 1)
 	go func() {
-		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent})
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
 	}()
 	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			if err := c.Record(context.Background(), outbox.Outcome{ID: int64(i + 2), Attempt: 1, Status: outbox.MessageSent}); err != nil {
+			if err := c.Record(context.Background(), outbox.Outcome{ID: int64(i + 2), Attempt: 1, Status: outbox.MessageSent}, nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -357,6 +358,68 @@ func TestCommitsOneAtATime(t *testing.T) {
 	if g.most != 1 || total != 51 || len(g.rows) > 4 {
 		t.Errorf("commits of %v rows, %d at once at most; want one at a time, the 50 together (about [1 50])", g.rows, g.most)
 	}
+}
+
+// An outcome's committed func runs on the committing goroutine, once the
+// commit is done and before any caller of the batch is woken: a submit's
+// place in the window is free without waiting for its goroutine's turn.
+// It does not run when the commit failed.
+func TestCommitsCommittedBeforeWaking(t *testing.T) {
+	g := &gatedStore{open: make(chan struct{})}
+	c := &delivery.Commits{Outcomes: g}
+	first := make(chan error, 1)
+	go func() {
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
+	}()
+	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	called, hold := make(chan struct{}), make(chan struct{})
+	second, third := make(chan error, 1), make(chan error, 1)
+	go func() {
+		second <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent}, func() {
+			close(called)
+			<-hold
+		})
+	}()
+	go func() {
+		third <- c.Record(context.Background(), outbox.Outcome{ID: 3, Attempt: 1, Status: outbox.MessageSent}, nil)
+	}()
+	time.Sleep(200 * time.Millisecond) // both wait for the next batch
+	close(g.open)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("committed was not called")
+	}
+	select {
+	case err := <-third:
+		t.Fatalf("a caller of the batch went on (%v) before its committed funcs ran", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(hold)
+	if err, err3 := <-second, <-third; err != nil || err3 != nil {
+		t.Fatal(err, err3)
+	}
+	g.mu.Lock()
+	rows := g.rows
+	g.mu.Unlock()
+	if len(rows) != 2 || rows[1] != 2 {
+		t.Errorf("commits of %v rows, want [1 2]", rows)
+	}
+
+	failing := &delivery.Commits{Outcomes: failingOutcomes{}}
+	ran := false
+	if err := failing.Record(context.Background(), outbox.Outcome{ID: 4, Attempt: 1, Status: outbox.MessageSent}, func() { ran = true }); err == nil || ran {
+		t.Errorf("a failed commit: Record returned %v, committed called: %v; want the error, not called", err, ran)
+	}
+}
+
+type failingOutcomes struct{}
+
+func (failingOutcomes) Record(context.Context, []outbox.Outcome) (int, error) {
+	return 0, errors.New("the database is gone")
 }
 
 // receiptsGated holds its receipts until receipts closes; its outcomes are
@@ -387,7 +450,7 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	c := &delivery.Commits{Outcomes: g, Receipts: g}
 	first := make(chan error, 1)
 	go func() {
-		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent})
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
 	}()
 	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
 	applied := make(chan error, 1)
@@ -397,7 +460,7 @@ func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	}()
 	recorded := make(chan error, 1)
 	go func() {
-		recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent})
+		recorded <- c.Record(context.Background(), outbox.Outcome{ID: 2, Attempt: 1, Status: outbox.MessageSent}, nil)
 	}()
 	time.Sleep(200 * time.Millisecond) // both wait for the next batch (a loaded machine may take long to start them)
 	close(g.open)
@@ -566,7 +629,7 @@ func TestCommitsFoldReceipts(t *testing.T) {
 			c := &delivery.Commits{Outcomes: s, Receipts: s, FlushEvery: time.Minute, FlushRows: 1 + len(tc.receipts)}
 			var wg sync.WaitGroup
 			wg.Go(func() {
-				if err := c.Record(t.Context(), sent); err != nil {
+				if err := c.Record(t.Context(), sent, nil); err != nil {
 					t.Error(err)
 				}
 			})
@@ -601,7 +664,7 @@ func TestCommitsFoldReceipts(t *testing.T) {
 	t.Run("a later batch's", func(t *testing.T) {
 		s := &recordingStore{}
 		c := &delivery.Commits{Outcomes: s, Receipts: s}
-		if err := c.Record(t.Context(), sent); err != nil {
+		if err := c.Record(t.Context(), sent, nil); err != nil {
 			t.Fatal(err)
 		}
 		if matched, err := c.Apply(t.Context(), receipt("mtn-1", "a1", "DELIVRD")); err != nil || !matched {

@@ -71,11 +71,17 @@ type commit struct {
 	isReceipt bool
 	outcome   outbox.Outcome
 	receipt   outbox.Receipt
+	committed func() // of an outcome: called by the committer, see Record
 }
 
-// Record commits an outcome with the others of its batch.
-func (c *Commits) Record(ctx context.Context, o outbox.Outcome) error {
-	_, err := c.group().Do(ctx, commit{outcome: o})
+// Record commits an outcome with the others of its batch. committed, if
+// not nil, is called once the outcome is committed, by the goroutine that
+// committed it, before Record's caller is woken: a submit's place in the
+// window is free at once, not after its goroutine's turn to run behind the
+// seventy others a commit wakes (0.4 ms on average, Go's scheduler trace).
+// It is not called if the commit failed.
+func (c *Commits) Record(ctx context.Context, o outbox.Outcome, committed func()) error {
+	_, err := c.group().Do(ctx, commit{outcome: o, committed: committed})
 	return err
 }
 
@@ -126,6 +132,13 @@ func (c *Commits) run(ctx context.Context, batch []commit, done func(int, bool, 
 	receipts, at, folded := fold(outcomes, receipts, at)
 	if len(outcomes) > 0 {
 		applied, err := c.Outcomes.Record(ctx, outcomes)
+		if err == nil {
+			for i := range batch {
+				if f := batch[i].committed; f != nil {
+					f()
+				}
+			}
+		}
 		for i := range batch {
 			if !batch[i].isReceipt {
 				done(i, false, err)

@@ -796,7 +796,11 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 			return d.failure(ctx, m, op, st, err)
 		}
 	}
-	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id, Phone: m.Phone}); err != nil {
+	// The window's place is given back by the commit (once: the deferred
+	// call gives it back if the commit failed).
+	held, once := release, sync.Once{}
+	release = func() { once.Do(held) }
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id, Phone: m.Phone}, release); err != nil {
 		return time.Time{}, fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
 	d.c.sent.Add(1)
@@ -816,7 +820,7 @@ var errStale = errors.New("outbox: the claim's lease ran out before the submit")
 // be kept). The wait needs no clock of its own: the batch it joins runs
 // under 30 s (batch.Group) and answers every request it holds, a timer a
 // message the less.
-func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
+func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome, committed func()) error {
 	wctx := context.WithoutCancel(ctx)
 	commits := d.Commits
 	if commits == nil {
@@ -825,7 +829,7 @@ func (d *Dispatcher) record(ctx context.Context, o outbox.Outcome) error {
 		})
 		commits = d.own
 	}
-	return commits.Record(wctx, o)
+	return commits.Record(wctx, o, committed)
 }
 
 // submit waits for a bind that dropped to be up again (redialWait at
@@ -1150,14 +1154,14 @@ func (d *Dispatcher) retry(ctx context.Context, m outbox.Message, t *tally, r in
 	d.c.deferred.Add(1)
 	t[r].Add(1)
 	until := d.now().Add(max(wait, 0))
-	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessagePending, Reason: reason, NotBefore: until}); err != nil {
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessagePending, Reason: reason, NotBefore: until}, nil); err != nil {
 		return until, fmt.Errorf("outbox: deferring message %d (%s): %w", m.ID, reason, err)
 	}
 	return until, nil
 }
 
 func (d *Dispatcher) mark(ctx context.Context, m outbox.Message, status, reason string) error {
-	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: status, Reason: reason}); err != nil {
+	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: status, Reason: reason}, nil); err != nil {
 		return fmt.Errorf("outbox: marking message %d %s (%s): %w", m.ID, status, reason, err)
 	}
 	if status == outbox.MessageFailed {
