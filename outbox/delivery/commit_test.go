@@ -322,17 +322,26 @@ func (g *gatedStore) Record(_ context.Context, outcomes []outbox.Outcome) (int, 
 	return len(outcomes), nil
 }
 
+// recordFirst records an outcome through c on its own goroutine and
+// returns once g holds its commit open: what is recorded next waits for
+// the next batch. The outcome's error comes on the channel.
+func recordFirst(t *testing.T, c *delivery.Commits, g *gatedStore) <-chan error {
+	t.Helper()
+	first := make(chan error, 1)
+	go func() {
+		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
+	}()
+	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	return first
+}
+
 // Commits run one at a time and wait for no clock: the outcomes written
 // while a commit runs, however long it takes, go together in the next
 // one, started as soon as it ends, never in a second commit beside it.
 func TestCommitsOneAtATime(t *testing.T) {
 	g := &gatedStore{open: make(chan struct{})}
 	c := &delivery.Commits{Outcomes: g}
-	first := make(chan error, 1)
-	go func() {
-		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
-	}()
-	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	first := recordFirst(t, c, g)
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
@@ -367,11 +376,7 @@ func TestCommitsOneAtATime(t *testing.T) {
 func TestCommitsCommittedBeforeWaking(t *testing.T) {
 	g := &gatedStore{open: make(chan struct{})}
 	c := &delivery.Commits{Outcomes: g}
-	first := make(chan error, 1)
-	go func() {
-		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
-	}()
-	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	first := recordFirst(t, c, g)
 	called, hold := make(chan struct{}), make(chan struct{})
 	second, third := make(chan error, 1), make(chan error, 1)
 	go func() {
@@ -448,11 +453,7 @@ func (g *receiptsGated) Commit(ctx context.Context, outcomes []outbox.Outcome, r
 func TestCommitsOutcomesBeforeReceipts(t *testing.T) {
 	g := &receiptsGated{gatedStore: gatedStore{open: make(chan struct{})}, receipts: make(chan struct{})}
 	c := &delivery.Commits{Outcomes: g, Receipts: g}
-	first := make(chan error, 1)
-	go func() {
-		first <- c.Record(context.Background(), outbox.Outcome{ID: 1, Attempt: 1, Status: outbox.MessageSent}, nil)
-	}()
-	eventually(t, "the first commit running", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	first := recordFirst(t, c, &g.gatedStore)
 	applied := make(chan error, 1)
 	go func() {
 		_, err := c.Apply(context.Background(), outbox.Receipt{Bind: "mtn-1", Phone: "+237677000001", SMSCID: "1", State: "DELIVRD"})

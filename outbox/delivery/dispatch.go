@@ -798,8 +798,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m outbox.Message, deadline, be
 	}
 	// The window's place is given back by the commit (once: the deferred
 	// call gives it back if the commit failed).
-	held, once := release, sync.Once{}
-	release = func() { once.Do(held) }
+	release = sync.OnceFunc(release)
 	if err := d.record(ctx, outbox.Outcome{ID: m.ID, Attempt: m.Attempts, Status: outbox.MessageSent, Bind: s.Name(), SMSCID: id, Phone: m.Phone}, release); err != nil {
 		return time.Time{}, fmt.Errorf("outbox: message %d was sent as %s on %s, recording it: %w", m.ID, id, s.Name(), err)
 	}
